@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** The limits the public contract promises (DESIGN.md): extend, never loosen silently. */
+export const LIMITS = {
+  nameMax: 128,
+  batchesMax: 10_000_000,
+  envKeysMax: 64,
+  envValueMax: 4096,
+  commandArgsMax: 256,
+  commandArgMax: 4096,
+  listMax: 100_000,
+  labelsMax: 32,
+} as const;
+
+export const poolNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, 'pool names are lowercase letters, digits and dashes, 1-32 characters');
+
+export const nameSchema = z.string().min(1).max(LIMITS.nameMax);
+
+export const envSchema = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(LIMITS.envValueMax))
+  .refine((env) => Object.keys(env).length <= LIMITS.envKeysMax, `at most ${LIMITS.envKeysMax} environment variables`);
+
+export const labelsSchema = z
+  .record(z.string().min(1).max(63), z.string().max(63))
+  .refine((l) => Object.keys(l).length <= LIMITS.labelsMax, `at most ${LIMITS.labelsMax} labels`);
+
+/** How a task runs. Builtins run in the worker's process (tests, benchmarks); the rest are real work. */
+export const runSchema = z.union([
+  z.strictObject({ builtin: z.literal('noop') }),
+  z.strictObject({ builtin: z.literal('sleep'), ms: z.int().min(0).max(86_400_000) }),
+  z.strictObject({
+    command: z.array(z.string().min(1).max(LIMITS.commandArgMax)).min(1).max(LIMITS.commandArgsMax),
+    cwd: z.string().max(4096).optional(),
+  }),
+  z.strictObject({
+    image: z.string().min(1).max(512),
+    command: z.array(z.string().max(LIMITS.commandArgMax)).max(LIMITS.commandArgsMax).optional(),
+  }),
+]);
+export type RunSpec = z.infer<typeof runSchema>;
+
+export const retrySchema = z.strictObject({
+  /** Attempts for the task's own failures (non-zero exit, timeout). */
+  maxAttempts: z.int().min(1).max(20).optional(),
+  /** First retry delay; doubles each attempt. */
+  backoffSeconds: z.number().min(0).max(3600).optional(),
+  /** Separate budget for infrastructure losses (preempted VM, lost worker): these never use an attempt. */
+  maxInfraRetries: z.int().min(0).max(100).optional(),
+});
+
+export const failurePolicySchema = z.strictObject({
+  /** The job fails as soon as more tasks than this have failed for good; 0 = any failure fails the job. */
+  maxFailedTasks: z.int().min(0).max(LIMITS.batchesMax).default(0),
+});
+
+/** Fields every job kind shares. */
+export const commonFields = {
+  name: nameSchema,
+  pool: poolNameSchema.default('local'),
+  run: runSchema,
+  priority: z.int().min(0).max(100).default(50),
+  retry: retrySchema.default({}),
+  timeoutSeconds: z.int().min(1).max(30 * 86_400).optional(),
+  failurePolicy: failurePolicySchema.default({ maxFailedTasks: 0 }),
+  env: envSchema.default({}),
+  labels: labelsSchema.default({}),
+  user: z.string().min(1).max(128).optional(),
+};

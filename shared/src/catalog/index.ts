@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { cleaningInputs, cleaningSchema, cleaningShards } from './cleaning';
+import { extractionBatches, extractionInputs, extractionSchema } from './extraction';
+import { evaluationPair, evaluationSchema } from './evaluation';
+import { trainingSchema } from './training';
+
+export * from './common';
+export type { ExtractionSpec } from './extraction';
+export type { CleaningSpec } from './cleaning';
+export type { TrainingSpec } from './training';
+export type { EvaluationSpec } from './evaluation';
+
+/** Every job kind, validated at the API and again when a worker picks a task up. */
+export const jobSpecSchema = z.discriminatedUnion('kind', [extractionSchema, cleaningSchema, trainingSchema, evaluationSchema]);
+export type JobSpec = z.infer<typeof jobSpecSchema>;
+/** What a caller sends: defaults not yet filled. */
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type JobKind = JobSpec['kind'];
+export const JOB_KINDS = ['extraction', 'cleaning', 'training', 'evaluation'] as const satisfies readonly JobKind[];
+
+interface KindPolicy {
+  /** What `progress.unit` says. */
+  unit: string;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  backoffSeconds: number;
+  maxInfraRetries: number;
+}
+
+/** Retry and timeout policy per kind: one place, used by the API (to fill the job) and the worker. */
+export const KIND_POLICY: Record<JobKind, KindPolicy> = {
+  extraction: { unit: 'batches', timeoutSeconds: 3600, maxAttempts: 3, backoffSeconds: 5, maxInfraRetries: 5 },
+  cleaning: { unit: 'shards', timeoutSeconds: 3600, maxAttempts: 3, backoffSeconds: 5, maxInfraRetries: 5 },
+  training: { unit: 'runs', timeoutSeconds: 14 * 86_400, maxAttempts: 5, backoffSeconds: 30, maxInfraRetries: 50 },
+  evaluation: { unit: 'evaluations', timeoutSeconds: 4 * 3600, maxAttempts: 2, backoffSeconds: 10, maxInfraRetries: 10 },
+};
+
+/** The policy a job actually runs with: the kind's defaults under the spec's overrides. */
+export interface EffectivePolicy {
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+  maxInfraRetries: number;
+  maxFailedTasks: number;
+}
+
+export function effectivePolicy(spec: JobSpec): EffectivePolicy {
+  const p = KIND_POLICY[spec.kind];
+  return {
+    timeoutMs: (spec.timeoutSeconds ?? p.timeoutSeconds) * 1000,
+    maxAttempts: spec.retry.maxAttempts ?? p.maxAttempts,
+    backoffMs: (spec.retry.backoffSeconds ?? p.backoffSeconds) * 1000,
+    maxInfraRetries: spec.retry.maxInfraRetries ?? p.maxInfraRetries,
+    maxFailedTasks: spec.failurePolicy.maxFailedTasks,
+  };
+}
+
+export function unitOf(spec: JobSpec): string {
+  if (spec.kind === 'extraction' && spec.batchSize > 1) return 'tasks';
+  return KIND_POLICY[spec.kind].unit;
+}
+
+/** How many tasks the job is cut into. O(1): the job is a record and a range, never a list of tasks. */
+export function taskCount(spec: JobSpec): number {
+  switch (spec.kind) {
+    case 'extraction':
+      return Math.ceil(extractionBatches(spec) / spec.batchSize);
+    case 'cleaning':
+      return cleaningShards(spec);
+    case 'training':
+      return 1;
+    case 'evaluation':
+      return spec.checkpoints.length * spec.benchmarks.length;
+  }
+}
+
+/** What one task works on, given to the task as KUMO_TASK_INPUTS (and its kind-specific variables). */
+export function taskInputs(spec: JobSpec, index: number): { inputs: string[]; env: Record<string, string> } {
+  switch (spec.kind) {
+    case 'extraction':
+      return { inputs: extractionInputs(spec, index), env: { KUMO_SNAPSHOT: spec.source.snapshot } };
+    case 'cleaning':
+      return { inputs: cleaningInputs(spec, index), env: spec.pipeline ? { KUMO_PIPELINE: spec.pipeline.name } : {} };
+    case 'training':
+      return { inputs: [], env: { KUMO_MODEL: spec.model.name, KUMO_TARGET_STEPS: String(spec.target.steps) } };
+    case 'evaluation': {
+      const pair = evaluationPair(spec, index);
+      return { inputs: [pair.checkpoint], env: { KUMO_CHECKPOINT: pair.checkpoint, KUMO_BENCHMARK: pair.benchmark } };
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Typed errors with stable codes. Callers branch on `code` and `retryable`, never on message text.
+ * Every code kumo can produce is listed here once, with its HTTP status for the API.
+ */
+export const ERROR_CODES = {
+  INVALID_INPUT: { status: 400, retryable: false },
+  INVALID_JSON: { status: 400, retryable: false },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },
+  UNAUTHENTICATED: { status: 401, retryable: false },
+  FORBIDDEN: { status: 403, retryable: false },
+  NOT_FOUND: { status: 404, retryable: false },
+  JOB_NOT_FOUND: { status: 404, retryable: false },
+  POOL_NOT_FOUND: { status: 404, retryable: false },
+  TOKEN_NOT_FOUND: { status: 404, retryable: false },
+  CONFLICT: { status: 409, retryable: false },
+  JOB_ALREADY_FINISHED: { status: 409, retryable: false },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, retryable: false },
+  BODY_TOO_LARGE: { status: 413, retryable: false },
+  RATE_LIMITED: { status: 429, retryable: true },
+  NOT_READY: { status: 503, retryable: true },
+  INTERNAL: { status: 500, retryable: true },
+  // Task outcomes (not HTTP-facing; carried in task failure records).
+  TASK_EXIT_NONZERO: { status: 500, retryable: true },
+  TASK_TIMEOUT: { status: 500, retryable: true },
+  TASK_SPAWN_FAILED: { status: 500, retryable: false },
+  TASK_INVALID: { status: 500, retryable: false },
+  TASK_CANCELLED: { status: 500, retryable: false },
+  INFRA_LOST: { status: 500, retryable: true },
+  INFRA_BUDGET_EXHAUSTED: { status: 500, retryable: false },
+  // Cloud provider outcomes.
+  ZONE_RESOURCE_POOL_EXHAUSTED: { status: 503, retryable: true },
+  QUOTA_EXCEEDED: { status: 429, retryable: true },
+  PROVIDER_UNAVAILABLE: { status: 503, retryable: true },
+  PROVIDER_REJECTED: { status: 400, retryable: false },
+  // Start-up and configuration.
+  CONFIG_INVALID: { status: 500, retryable: false },
+  REDIS_UNSAFE: { status: 500, retryable: false },
+  REDIS_BINARY_MISSING: { status: 500, retryable: false },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+export class KumoError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly status: number;
+  readonly issues: ErrorIssue[] | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { issues?: ErrorIssue[]; retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'KumoError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.retryable = opts.retryable ?? ERROR_CODES[code].retryable;
+    this.issues = opts.issues;
+    this.details = opts.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; issues?: ErrorIssue[] } {
+    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
+  }
+}
+
+export function isKumoError(err: unknown): err is KumoError {
+  return err instanceof KumoError;
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { poolNameSchema } from '../catalog/common';
+
+/** A worker pool and its autoscaling settings (`PUT /v1/pools/:name`). */
+export const poolSettingsSchema = z
+  .strictObject({
+    /** Compute Engine machine type, e.g. a2-highgpu-1g; `local` for worker processes on this machine. */
+    machineType: z.string().min(1).max(64).default('a2-highgpu-1g'),
+    gpu: z
+      .strictObject({ type: z.string().min(1).max(64), count: z.int().min(0).max(16) })
+      .default({ type: 'nvidia-tesla-a100', count: 1 }),
+    spot: z.boolean().default(true),
+    /** Tried in this order; the next only after the previous answered with a capacity error. */
+    zones: z.array(z.string().min(1).max(64)).min(1).max(32),
+    min: z.int().min(0).max(10_000).default(0),
+    max: z.int().min(0).max(10_000),
+    /** Tasks one VM (worker) runs at once. */
+    slotsPerVm: z.int().min(1).max(1024).default(1),
+    /** An idle VM is deleted after this long (never one with a running task). */
+    idleTimeoutSeconds: z.int().min(0).max(86_400).default(300),
+    /** Most VMs requested per autoscaler tick. */
+    scaleUpBatch: z.int().min(1).max(1000).default(8),
+    /** Most VMs deleted per autoscaler tick. */
+    scaleDownBatch: z.int().min(1).max(1000).default(8),
+    /** Boot image (GCE image family URL); the Deep Learning VM family by default. */
+    image: z.string().min(1).max(512).optional(),
+    labels: z.record(z.string().min(1).max(63), z.string().max(63)).default({}),
+  })
+  .refine((p) => p.min <= p.max, { message: 'min must not exceed max', path: ['min'] });
+
+export type PoolSettings = z.infer<typeof poolSettingsSchema>;
+export type PoolSettingsInput = z.input<typeof poolSettingsSchema>;
+
+export interface Pool extends PoolSettings {
+  name: string;
+  updatedAt: number;
+}
+
+export { poolNameSchema };
+
+/** The pool `npm start` creates when it does not exist: worker processes on this machine. */
+export const LOCAL_POOL_DEFAULTS: PoolSettingsInput = {
+  machineType: 'local',
+  gpu: { type: 'none', count: 0 },
+  spot: false,
+  zones: ['local'],
+  min: 0,
+  max: 2,
+  slotsPerVm: 32,
+  idleTimeoutSeconds: 60,
+};
+
+/** Region of a zone: `us-central1-a` -> `us-central1`. */
+export function regionOf(zone: string): string {
+  const i = zone.lastIndexOf('-');
+  return i > 0 ? zone.slice(0, i) : zone;
+}

@@ -1,0 +1,35 @@
+/**
+ * What a worker says about a task. Short field names: these go over the bus by the hundred thousand.
+ * - `s`   started attempt `a`
+ * - `ok`  succeeded (final)
+ * - `f`   failed for good (final): attempts or the infrastructure budget are spent, or it cannot run
+ * - `r`   this attempt failed, and the task will be retried
+ * - `rel` handed back without using an attempt (preempted, draining, cancelled)
+ * Applied idempotently: a task is final once (bitmap), and attempt numbers order the rest.
+ */
+export type TaskEventType = 's' | 'ok' | 'f' | 'r' | 'rel';
+
+export interface TaskError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface TaskEvent {
+  t: TaskEventType;
+  /** Job id. */
+  j: string;
+  /** Task index in the job, 0-based. */
+  i: number;
+  /** Attempt number, 1-based. */
+  a: number;
+  /** Worker id. */
+  w: string;
+  /** When it happened, worker clock, ms. */
+  at: number;
+  err?: TaskError;
+  /** The last lines the task printed (failures only). */
+  log?: string;
+  /** What the task reported with `::kumo::result` lines (counts, outputs, scores). */
+  result?: Record<string, unknown>;
+}
