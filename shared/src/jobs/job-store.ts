@@ -1,0 +1,310 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { effectivePolicy, jobSpecSchema, taskCount, unitOf, type JobKind, type JobSpec } from '../catalog/index';
+import { wallClock, type Clock } from '../clock';
+import { KumoError } from '../errors';
+import { newJobId } from '../ids';
+import type { TaskEvent } from '../progress/task-event';
+import { Keys } from '../store/keys';
+import { bindScripts, type ScriptRunner } from '../store/scripts';
+import type { JobState } from './job-state';
+import { computeProgress, RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields, type Progress } from './progress';
+
+export interface JobRecord {
+  id: string;
+  kind: JobKind;
+  name: string;
+  pool: string;
+  user: string;
+  state: JobState;
+  priority: number;
+  /** Why the job is in its state, when that needs saying (`TOO_MANY_FAILED_TASKS`, `cancelled by alice`). */
+  reason?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  spec: JobSpec;
+  progress: Progress;
+}
+
+/** What the feeder and the worker need of a job, without computing progress. */
+export interface JobRuntime {
+  id: string;
+  pool: string;
+  state: JobState;
+  priority: number;
+  user: string;
+  total: number;
+  fed: number;
+  spec: JobSpec;
+}
+
+export interface TaskFailure {
+  index: number;
+  attempt: number;
+  final: boolean;
+  worker: string;
+  at: string;
+  error: { code: string; message: string; retryable: boolean };
+  logTail: string;
+}
+
+export interface ListJobsQuery {
+  state?: JobState;
+  kind?: JobKind;
+  pool?: string;
+  user?: string;
+  limit: number;
+  /** The last id of the previous page. */
+  cursor?: string;
+}
+
+const IDEMPOTENCY_TTL_S = 24 * 3600;
+
+/** Jobs in Redis: create, read, list, cancel, and the exact, idempotent application of task events. */
+export class JobStore {
+  readonly keys: Keys;
+  private readonly scripts: ScriptRunner;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly redis: Redis,
+    opts: { prefix?: string; clock?: Clock } = {},
+  ) {
+    this.keys = new Keys(opts.prefix);
+    this.scripts = bindScripts(redis);
+    this.clock = opts.clock ?? wallClock;
+  }
+
+  async create(input: { spec: JobSpec; user: string; idempotencyKey?: string; idempotencyScope?: string }): Promise<{ job: JobRecord; created: boolean }> {
+    const { spec, user } = input;
+    const now = this.clock.now();
+    const id = newJobId(now);
+    const policy = effectivePolicy(spec);
+    const specJson = JSON.stringify(spec);
+    const fingerprint = createHash('sha256').update(specJson).digest('hex').slice(0, 32);
+    const fields: Record<string, string | number> = {
+      id,
+      kind: spec.kind,
+      name: spec.name,
+      pool: spec.pool,
+      user,
+      state: 'queued',
+      priority: spec.priority,
+      spec: specJson,
+      total: taskCount(spec),
+      unit: unitOf(spec),
+      createdAt: now,
+      fed: 0,
+      succeeded: 0,
+      failed: 0,
+      running: 0,
+      maxFailed: policy.maxFailedTasks,
+    };
+    const idemKey = input.idempotencyKey ? this.keys.idempotency(input.idempotencyScope ?? user, input.idempotencyKey) : '';
+    const res = (await this.scripts.createJob(
+      [this.keys.job(id), this.keys.jobsIndex(), this.keys.poolActive(spec.pool), idemKey, this.keys.pool(spec.pool)],
+      [id, IDEMPOTENCY_TTL_S, fingerprint, ...Object.entries(fields).flat()],
+    )) as [number, string?];
+    if (res[0] === -2) {
+      throw new KumoError('INVALID_INPUT', `pool '${spec.pool}' does not exist; create it with PUT /v1/pools/${spec.pool}`, {
+        issues: [{ path: ['pool'], message: `no pool named '${spec.pool}'` }],
+      });
+    }
+    if (res[0] === -1) {
+      throw new KumoError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key was already used for another request (job ${res[1]})`);
+    }
+    const job = await this.get(res[1]!);
+    if (!job) throw new KumoError('INTERNAL', 'job vanished right after creation');
+    return { job, created: res[0] === 1 };
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const [rec] = await this.getMany([id]);
+    return rec;
+  }
+
+  /** One pipelined round trip for any number of jobs. */
+  async getMany(ids: string[]): Promise<(JobRecord | undefined)[]> {
+    if (ids.length === 0) return [];
+    const now = this.clock.now();
+    const buckets = rateBucketFields(now);
+    const pipe = this.redis.pipeline();
+    for (const id of ids) {
+      pipe.hgetall(this.keys.job(id));
+      pipe.hmget(this.keys.jobRate(id), ...buckets);
+    }
+    const out = (await pipe.exec()) ?? [];
+    return ids.map((_, n) => {
+      const h = out[2 * n]?.[1] as Record<string, string> | undefined;
+      const b = (out[2 * n + 1]?.[1] as (string | null)[] | undefined) ?? [];
+      if (!h || !h.id) return undefined;
+      return toRecord(h, b.map((v) => Number(v ?? 0)), now);
+    });
+  }
+
+  async runtime(id: string): Promise<JobRuntime | undefined> {
+    const v = await this.redis.hmget(this.keys.job(id), 'state', 'pool', 'priority', 'user', 'total', 'fed', 'spec');
+    if (v[0] === null) return undefined;
+    return {
+      id,
+      state: v[0] as JobState,
+      pool: v[1] ?? '',
+      priority: Number(v[2]),
+      user: v[3] ?? '',
+      total: Number(v[4]),
+      fed: Number(v[5]),
+      spec: jobSpecSchema.parse(JSON.parse(v[6] ?? '{}')),
+    };
+  }
+
+  /** Just the state: what a worker re-checks before it starts a task. */
+  async state(id: string): Promise<JobState | undefined> {
+    return ((await this.redis.hget(this.keys.job(id), 'state')) as JobState | null) ?? undefined;
+  }
+
+  async list(q: ListJobsQuery): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    const jobs: JobRecord[] = [];
+    let max = q.cursor ? `(${q.cursor}` : '+';
+    const filtered = q.state || q.kind || q.pool || q.user;
+    // Newest first. Without filters a page is one read; with filters, read ahead in chunks until full.
+    for (let round = 0; round < 50 && jobs.length < q.limit; round++) {
+      const chunk = filtered ? Math.max(100, q.limit * 4) : q.limit;
+      const ids = await this.redis.zrevrangebylex(this.keys.jobsIndex(), max, '-', 'LIMIT', 0, chunk);
+      if (ids.length === 0) return { jobs, nextCursor: null };
+      const recs = await this.getMany(ids);
+      for (let n = 0; n < ids.length; n++) {
+        const r = recs[n];
+        max = `(${ids[n]}`;
+        if (!r) continue;
+        if (q.state && r.state !== q.state) continue;
+        if (q.kind && r.kind !== q.kind) continue;
+        if (q.pool && r.pool !== q.pool) continue;
+        if (q.user && r.user !== q.user) continue;
+        jobs.push(r);
+        if (jobs.length === q.limit) {
+          const more = n < ids.length - 1 || (await this.redis.zrevrangebylex(this.keys.jobsIndex(), max, '-', 'LIMIT', 0, 1)).length > 0;
+          return { jobs, nextCursor: more ? r.id : null };
+        }
+      }
+      if (ids.length < chunk) return { jobs, nextCursor: null };
+    }
+    return { jobs, nextCursor: jobs.length > 0 ? jobs[jobs.length - 1]!.id : null };
+  }
+
+  /** Returns the job after the cancel; throws JOB_NOT_FOUND, or JOB_ALREADY_FINISHED (409). */
+  async cancel(id: string, reason: string): Promise<JobRecord> {
+    const pool = await this.redis.hget(this.keys.job(id), 'pool');
+    if (pool === null) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+    const res = (await this.scripts.cancelJob(
+      [this.keys.job(id), this.keys.poolActive(pool)],
+      [id, this.clock.now(), this.keys.controlChannel(), this.keys.jobChangedChannel(), reason],
+    )) as number;
+    const job = await this.get(id);
+    if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+    if (res === 0) throw new KumoError('JOB_ALREADY_FINISHED', `job '${id}' already ended ${job.state}`);
+    return job;
+  }
+
+  /** Applies one job's events atomically. Safe to repeat: a redelivered batch changes nothing. */
+  async applyEvents(jobId: string, pool: string, events: TaskEvent[]): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
+    const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel()];
+    for (const e of events) args.push(e.t, e.i, e.a, e.w, eventPayload(e));
+    const k = this.keys;
+    const res = (await this.scripts.applyTaskEvents(
+      [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool)],
+      args,
+    )) as [JobState, number, number, number] | [];
+    if (res.length === 0) return undefined;
+    return { state: res[0], succeeded: res[1], failed: res[2], running: res[3] };
+  }
+
+  async pool(jobId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.job(jobId), 'pool')) ?? undefined;
+  }
+
+  async failures(jobId: string, opts: { finalOnly?: boolean; limit?: number } = {}): Promise<TaskFailure[]> {
+    const limit = opts.limit ?? 100;
+    const out: TaskFailure[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.keys.jobFailures(jobId), cursor, 'COUNT', 200);
+      cursor = next;
+      for (let n = 0; n + 1 < flat.length; n += 2) {
+        const f = JSON.parse(flat[n + 1]!) as Omit<TaskFailure, 'index'>;
+        if (opts.finalOnly && !f.final) continue;
+        out.push({ index: Number(flat[n]), ...f });
+      }
+    } while (cursor !== '0' && out.length < limit);
+    return out.sort((a, b) => a.index - b.index).slice(0, limit);
+  }
+
+  async results(jobId: string, limit = 1000): Promise<{ index: number; result: Record<string, unknown> }[]> {
+    const out: { index: number; result: Record<string, unknown> }[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.keys.jobResults(jobId), cursor, 'COUNT', 500);
+      cursor = next;
+      for (let n = 0; n + 1 < flat.length; n += 2) out.push({ index: Number(flat[n]), result: JSON.parse(flat[n + 1]!) });
+    } while (cursor !== '0' && out.length < limit);
+    return out.sort((a, b) => a.index - b.index).slice(0, limit);
+  }
+
+  /** Jobs of a pool with tasks left to feed or finish. */
+  async activeJobIds(pool: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.poolActive(pool));
+  }
+
+  /** After the feeder added tasks [from, to) to the queue. */
+  async advanceFeed(jobId: string, from: number, to: number): Promise<boolean> {
+    return ((await this.scripts.advanceFeed([this.keys.job(jobId)], [from, to])) as number) === 1;
+  }
+}
+
+function eventPayload(e: TaskEvent): string {
+  if (e.t === 'f' || e.t === 'r') {
+    const f: Omit<TaskFailure, 'index'> = {
+      attempt: e.a,
+      final: e.t === 'f',
+      worker: e.w,
+      at: new Date(e.at).toISOString(),
+      error: e.err ?? { code: 'INTERNAL', message: 'no error reported', retryable: false },
+      logTail: e.log ?? '',
+    };
+    return JSON.stringify(f);
+  }
+  if (e.t === 'ok' && e.result) return JSON.stringify({ ...e.result, worker: e.w, at: new Date(e.at).toISOString() });
+  return '';
+}
+
+function toRecord(h: Record<string, string>, buckets: number[], now: number): JobRecord {
+  const num = (k: string): number | undefined => (h[k] === undefined || h[k] === '' ? undefined : Number(h[k]));
+  const startedAt = num('startedAt');
+  const finishedAt = num('finishedAt');
+  const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
+  return {
+    id: h.id!,
+    kind: h.kind as JobKind,
+    name: h.name ?? '',
+    pool: h.pool ?? '',
+    user: h.user ?? '',
+    state: h.state as JobState,
+    priority: Number(h.priority ?? 50),
+    ...(h.reason ? { reason: h.reason } : {}),
+    createdAt: new Date(Number(h.createdAt)).toISOString(),
+    ...(startedAt !== undefined ? { startedAt: iso(startedAt) } : {}),
+    ...(finishedAt !== undefined ? { finishedAt: iso(finishedAt) } : {}),
+    spec: JSON.parse(h.spec ?? '{}') as JobSpec,
+    progress: computeProgress({
+      total: Number(h.total ?? 0),
+      succeeded: Number(h.succeeded ?? 0),
+      failed: Number(h.failed ?? 0),
+      running: Number(h.running ?? 0),
+      unit: h.unit ?? 'tasks',
+      now,
+      ...(startedAt !== undefined ? { startedAt } : {}),
+      ...(finishedAt !== undefined ? { finishedAt } : {}),
+      buckets,
+    }),
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Every Redis key kumo writes, in one place. Everything sits under one prefix (default `kumo`), so a
+ * test or a second deployment on the same Redis never sees another's keys.
+ */
+export class Keys {
+  constructor(readonly prefix: string = 'kumo') {}
+
+  // Jobs
+  job = (id: string): string => `${this.prefix}:job:${id}`;
+  /** Bitmap: bit i set once task i is final (succeeded or failed). Exactly-once counting hangs on it. */
+  jobDone = (id: string): string => `${this.prefix}:job:${id}:done`;
+  /** Hash task index -> "attempt|worker" for tasks running now. Bounded by tasks in flight. */
+  jobRunning = (id: string): string => `${this.prefix}:job:${id}:running`;
+  /** Hash bucket number -> tasks finished in it; the sliding window behind ratePerMinute. */
+  jobRate = (id: string): string => `${this.prefix}:job:${id}:rate`;
+  /** Hash task index -> JSON of its last error (final or not) with its log tail. */
+  jobFailures = (id: string): string => `${this.prefix}:job:${id}:failures`;
+  /** Hash task index -> JSON of what the task reported (`::kumo::result`), its ledger entry. */
+  jobResults = (id: string): string => `${this.prefix}:job:${id}:results`;
+  /** Sorted set of all job ids (score 0, lexical order = creation order). */
+  jobsIndex = (): string => `${this.prefix}:jobs`;
+  idempotency = (scope: string, key: string): string => `${this.prefix}:idem:${scope}:${key}`;
+
+  // Pools and feeding
+  pool = (name: string): string => `${this.prefix}:pool:${name}`;
+  poolStatus = (name: string): string => `${this.prefix}:pool:${name}:status`;
+  poolsIndex = (): string => `${this.prefix}:pools`;
+  /** Set of job ids in the pool that still have tasks to feed or finish. */
+  poolActive = (pool: string): string => `${this.prefix}:pool:${pool}:active`;
+  /** BullMQ's own prefix: its keys live under ours. */
+  queuePrefix = (): string => `${this.prefix}:q`;
+
+  // Fleet
+  vm = (name: string): string => `${this.prefix}:vm:${name}`;
+  poolVms = (pool: string): string => `${this.prefix}:pool:${pool}:vms`;
+  worker = (id: string): string => `${this.prefix}:worker:${id}`;
+  poolWorkers = (pool: string): string => `${this.prefix}:pool:${pool}:workers`;
+
+  // Auth
+  token = (hash: string): string => `${this.prefix}:token:${hash}`;
+  tokensIndex = (): string => `${this.prefix}:tokens`;
+
+  // Leadership
+  leader = (role: string): string => `${this.prefix}:leader:${role}`;
+
+  // Pub/sub channels (Redis PUBLISH, not the bus: fire-and-forget notifications)
+  /** Carries a job id whenever its progress or state changed. */
+  jobChangedChannel = (): string => `${this.prefix}:chan:job-changed`;
+  /** Carries `{type, jobId}` when workers must stop a job's running tasks. */
+  controlChannel = (): string => `${this.prefix}:chan:control`;
+}

@@ -1,0 +1,109 @@
+--[[
+  Applies a batch of one job's task events, idempotently, and moves the job's state.
+  A task is final once: SETBIT's old value tells a first report from a repeat, whatever the bus
+  redelivers or a retried attempt re-reports. Attempt numbers order the non-final events, so a late
+  "started" or "retry" of an older attempt cannot move the running count.
+  Invariant kept: running = number of fields in the running hash, all of them not final, so
+  queued = total - running - succeeded - failed is never negative and the counts add up.
+
+  KEYS[1] job hash   KEYS[2] done bitmap   KEYS[3] running hash   KEYS[4] rate buckets hash
+  KEYS[5] failures hash   KEYS[6] results hash   KEYS[7] pool active set
+  ARGV[1] job id   ARGV[2] now ms   ARGV[3] rate bucket ms   ARGV[4] rate buckets kept
+  ARGV[5] control channel   ARGV[6] job-changed channel
+  ARGV[7..] events, 5 values each: type (s|ok|f|r|rel), index, attempt, worker, payload ("" or JSON)
+
+  Returns {state, succeeded, failed, running} or {} when the job does not exist (deleted: drop).
+]]
+local job = KEYS[1]
+local vals = redis.call("HMGET", job, "state", "total", "succeeded", "failed", "running", "maxFailed")
+local state = vals[1]
+if not state then return {} end
+local total = tonumber(vals[2])
+local succ = tonumber(vals[3]) or 0
+local fail = tonumber(vals[4]) or 0
+local run = tonumber(vals[5]) or 0
+local maxFailed = tonumber(vals[6]) or 0
+local live = (state == "queued" or state == "running")
+local finished = 0
+local changed = false
+
+local function attemptOf(cur)
+  local sep = string.find(cur, "|", 1, true)
+  return tonumber(string.sub(cur, 1, sep - 1))
+end
+
+for k = 7, #ARGV, 5 do
+  local t, idx, att, worker, payload = ARGV[k], tonumber(ARGV[k + 1]), tonumber(ARGV[k + 2]), ARGV[k + 3], ARGV[k + 4]
+  if idx >= 0 and idx < total then
+    if t == "s" then
+      if live and redis.call("GETBIT", KEYS[2], idx) == 0 then
+        local cur = redis.call("HGET", KEYS[3], idx)
+        if not cur then
+          redis.call("HSET", KEYS[3], idx, att .. "|" .. worker)
+          run = run + 1
+          changed = true
+        elseif attemptOf(cur) <= att then
+          redis.call("HSET", KEYS[3], idx, att .. "|" .. worker)
+        end
+      end
+    elseif t == "ok" or t == "f" then
+      if redis.call("SETBIT", KEYS[2], idx, 1) == 0 then
+        run = run - redis.call("HDEL", KEYS[3], idx)
+        finished = finished + 1
+        changed = true
+        if t == "ok" then
+          succ = succ + 1
+          -- A success after a failed attempt clears that attempt's error.
+          if att > 1 then redis.call("HDEL", KEYS[5], idx) end
+          if payload ~= "" then redis.call("HSET", KEYS[6], idx, payload) end
+        else
+          fail = fail + 1
+          if payload ~= "" then redis.call("HSET", KEYS[5], idx, payload) end
+        end
+      end
+    elseif t == "r" or t == "rel" then
+      local cur = redis.call("HGET", KEYS[3], idx)
+      if cur and attemptOf(cur) <= att then
+        redis.call("HDEL", KEYS[3], idx)
+        run = run - 1
+        changed = true
+      end
+      if t == "r" and payload ~= "" and redis.call("GETBIT", KEYS[2], idx) == 0 then
+        redis.call("HSET", KEYS[5], idx, payload)
+      end
+    end
+  end
+end
+
+local fields = {"succeeded", succ, "failed", fail, "running", run}
+if finished > 0 then
+  local bucket = math.floor(tonumber(ARGV[2]) / tonumber(ARGV[3]))
+  if redis.call("HINCRBY", KEYS[4], bucket, finished) == finished then
+    -- A new bucket: forget the one that just left the window.
+    redis.call("HDEL", KEYS[4], bucket - tonumber(ARGV[4]))
+  end
+end
+if state == "queued" and (run > 0 or finished > 0) then
+  state = "running"
+  fields[#fields + 1] = "state"; fields[#fields + 1] = state
+  fields[#fields + 1] = "startedAt"; fields[#fields + 1] = ARGV[2]
+end
+if live then
+  local final = nil
+  if fail > maxFailed then final = "failed"
+  elseif succ + fail >= total then final = "succeeded" end
+  if final then
+    state = final
+    fields[#fields + 1] = "state"; fields[#fields + 1] = final
+    fields[#fields + 1] = "finishedAt"; fields[#fields + 1] = ARGV[2]
+    if final == "failed" then
+      fields[#fields + 1] = "reason"; fields[#fields + 1] = "TOO_MANY_FAILED_TASKS"
+    end
+    redis.call("SREM", KEYS[7], ARGV[1])
+    redis.call("PUBLISH", ARGV[5], cjson.encode({type = "stop", jobId = ARGV[1]}))
+    changed = true
+  end
+end
+redis.call("HSET", job, unpack(fields))
+if changed then redis.call("PUBLISH", ARGV[6], ARGV[1]) end
+return {state, succ, fail, run}

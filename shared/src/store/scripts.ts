@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Scripts named `verbNoun-<number of keys>.lua`; loaded once and run with EVALSHA by ioredis. */
+const SCRIPTS = ['createJob-5', 'advanceFeed-1', 'cancelJob-2', 'applyTaskEvents-7', 'moveVm-2'] as const;
+type ScriptName = (typeof SCRIPTS)[number] extends `${infer N}-${number}` ? N : never;
+
+export type ScriptRunner = Record<ScriptName, (keys: string[], args: (string | number)[]) => Promise<unknown>>;
+
+const sources = new Map<string, { lua: string; keys: number }>();
+for (const file of SCRIPTS) {
+  const [name, keys] = file.split('-') as [string, string];
+  sources.set(name, { lua: readFileSync(join(here, 'lua', `${file}.lua`), 'utf8'), keys: Number(keys) });
+}
+
+/** Binds the Lua scripts to a connection; each call is one atomic round trip. */
+export function bindScripts(redis: Redis): ScriptRunner {
+  const runner: Partial<ScriptRunner> = {};
+  for (const [name, { lua, keys }] of sources) {
+    const command = `kumo_${name}`;
+    if (!(command in redis)) redis.defineCommand(command, { lua, numberOfKeys: keys });
+    const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[command]!.bind(redis);
+    runner[name as ScriptName] = (k, a) => fn(...k, ...a);
+  }
+  return runner as ScriptRunner;
+}
