@@ -1,0 +1,99 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  createRedis,
+  FleetStore,
+  JobStore,
+  Keys,
+  PoolStore,
+  TokenStore,
+  wallClock,
+  WorkerRegistry,
+  type Clock,
+  type Logger,
+} from '@kumo/shared';
+import type { ApiContext } from './context';
+import { JobEventsHub } from './job-events-hub';
+import { installAuth } from './plugins/auth';
+import { installBodyParsers } from './plugins/body-parsers';
+import { installErrorHandler } from './plugins/error-handler';
+import { healthRoutes } from './routes/health';
+import { jobEventRoutes } from './routes/job-events';
+import { jobRoutes } from './routes/jobs';
+import { metricsRoutes } from './routes/metrics';
+import { poolRoutes } from './routes/pools';
+import { tokenRoutes } from './routes/tokens';
+
+export interface ApiOptions {
+  redisUrl: string;
+  prefix?: string;
+  adminToken: string;
+  logger: Logger;
+  clock?: Clock;
+  /** Default 1 MiB (the contract's limit). */
+  bodyLimit?: number;
+}
+
+/** Builds the API: external plugins, then ours, then routes. `server.ts` listens; tests use inject. */
+export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
+  const clock = opts.clock ?? wallClock;
+  const prefix = opts.prefix ?? 'kumo';
+  const app: FastifyInstance = Fastify({
+    loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    disableRequestLogging: true,
+    // Probes and SSE reconnects are frequent; ids in every log line tie a request together.
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const redis = createRedis(opts.redisUrl, 'command', 'api');
+  const keys = new Keys(prefix);
+  const jobs = new JobStore(redis, { prefix, clock });
+  const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api'), keys, jobs, logger: opts.logger.child({ component: 'job-events' }) });
+  const ctx: ApiContext = {
+    redis,
+    keys,
+    clock,
+    jobs,
+    pools: new PoolStore(redis, { prefix, clock }),
+    tokens: new TokenStore(redis, { prefix, clock }),
+    fleet: new FleetStore(redis, { prefix, clock }),
+    workers: new WorkerRegistry(redis, { prefix, clock }),
+    hub,
+  };
+  app.decorate('kumo', ctx);
+  app.addHook('onClose', async () => {
+    await hub.close();
+    await redis.quit().catch(() => redis.disconnect());
+  });
+  await hub.start();
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'kumo', version: '0.1.0', description: 'Job orchestrator and control plane for LLM data and training work on Google Cloud' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  installErrorHandler(app);
+  installBodyParsers(app);
+  installAuth(app, { adminToken: opts.adminToken, tokens: ctx.tokens });
+
+  healthRoutes(app);
+  jobRoutes(app);
+  jobEventRoutes(app);
+  poolRoutes(app);
+  tokenRoutes(app);
+  metricsRoutes(app);
+  return app;
+}

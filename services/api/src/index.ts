@@ -1,0 +1,2 @@
+export { buildApp, type ApiOptions } from './app';
+export { parseApiEnv, type ApiEnv } from './env';

@@ -1,0 +1,27 @@
+import { assertRedisSafe, createLogger, createRedis, KumoError } from '@kumo/shared';
+import { buildApp } from './app';
+import { parseApiEnv } from './env';
+
+/** The API alone (production: one or more behind a load balancer). SIGTERM: stop accepting, drain, close. */
+async function main(): Promise<void> {
+  const env = parseApiEnv();
+  const logger = createLogger({ name: 'kumo-api', level: env.LOG_LEVEL });
+  if (!env.KUMO_ADMIN_TOKEN) throw new KumoError('CONFIG_INVALID', 'KUMO_ADMIN_TOKEN is required when the API runs alone');
+  const probe = createRedis(env.REDIS_URL, 'command', 'api-probe');
+  await assertRedisSafe(probe);
+  await probe.quit();
+  const app = await buildApp({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, logger, bodyLimit: env.KUMO_BODY_LIMIT_BYTES });
+  await app.listen({ host: env.HOST, port: env.PORT });
+  const stop = async (): Promise<void> => {
+    setTimeout(() => process.exit(1), 15_000).unref();
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  console.error(`kumo api: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { KumoError, safeEqual, type Principal, type Role, type TokenStore } from '@kumo/shared';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed on the route; absent = open (health probes, docs, the dashboard's static files). */
+    roles?: readonly Role[];
+  }
+}
+
+const CACHE_MS = 2000;
+
+/**
+ * Bearer tokens: the admin token from the environment (compared in constant time), or a minted token
+ * looked up by its hash. Lookups are cached for 2 s: a revoked token stops working within that.
+ */
+export function installAuth(app: FastifyInstance, opts: { adminToken: string; tokens: TokenStore }): void {
+  const cache = new Map<string, { p: Principal | undefined; at: number }>();
+  const admin: Principal = { tokenId: 'admin', role: 'admin', name: 'admin' };
+
+  async function resolve(token: string): Promise<Principal | undefined> {
+    if (safeEqual(token, opts.adminToken)) return admin;
+    const hit = cache.get(token);
+    const now = Date.now();
+    if (hit && now - hit.at < CACHE_MS) return hit.p;
+    const p = await opts.tokens.resolve(token);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(token, { p, at: now });
+    return p;
+  }
+
+  app.decorateRequest('principal', undefined as unknown as Principal);
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const roles = req.routeOptions.config.roles;
+    if (!roles) return;
+    const header = req.headers.authorization;
+    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!m) throw new KumoError('UNAUTHENTICATED', 'missing bearer token: send Authorization: Bearer <token>');
+    const principal = await resolve(m[1]!);
+    if (!principal) throw new KumoError('UNAUTHENTICATED', 'unknown, revoked or expired token');
+    if (!roles.includes(principal.role)) throw new KumoError('FORBIDDEN', `role '${principal.role}' may not ${req.method} ${req.routeOptions.url}`);
+    req.principal = principal;
+  });
+}
+
+export const READERS: readonly Role[] = ['admin', 'submitter', 'viewer'];
+export const SUBMITTERS: readonly Role[] = ['admin', 'submitter'];
+export const ADMINS: readonly Role[] = ['admin'];

@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { isTerminal, KumoError, type JobRecord } from '@kumo/shared';
+import { READERS } from '../plugins/auth';
+import { jobIdParams } from './schemas';
+
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * `GET /v1/jobs/:id/events`: `event: progress` with the job's progress on every change (coalesced by
+ * the hub), `event: state` when the state moves, and `event: end` once the job has ended.
+ */
+export function jobEventRoutes(app: FastifyInstance): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { jobs, hub } = app.kumo;
+
+  r.get('/v1/jobs/:id/events', {
+    config: { roles: READERS },
+    schema: { summary: 'Live progress as text/event-stream', params: jobIdParams },
+    handler: async (req, reply) => {
+      const job = await jobs.get(req.params.id);
+      if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      let lastState = job.state;
+      let lastProgress = '';
+      let ended = false;
+      const send = (j: JobRecord): void => {
+        if (ended) return;
+        const progress = JSON.stringify(j.progress);
+        if (j.state !== lastState) {
+          res.write(`event: state\ndata: ${JSON.stringify({ state: j.state, reason: j.reason ?? null })}\n\n`);
+          lastState = j.state;
+        }
+        if (progress !== lastProgress) {
+          res.write(`event: progress\ndata: ${progress}\n\n`);
+          lastProgress = progress;
+        }
+        if (isTerminal(j.state)) {
+          ended = true;
+          res.write(`event: end\ndata: ${JSON.stringify({ state: j.state })}\n\n`);
+          cleanup();
+          res.end();
+        }
+      };
+      const unwatch = hub.watch(job.id, send);
+      if (!unwatch) {
+        res.write(`event: error\ndata: ${JSON.stringify({ code: 'RATE_LIMITED', message: 'too many event streams open' })}\n\n`);
+        res.end();
+        return;
+      }
+      const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+      const cleanup = (): void => {
+        clearInterval(keepalive);
+        unwatch();
+      };
+      req.raw.on('close', cleanup);
+      res.write(`event: state\ndata: ${JSON.stringify({ state: job.state, reason: job.reason ?? null })}\n\n`);
+      lastProgress = JSON.stringify(job.progress);
+      res.write(`event: progress\ndata: ${lastProgress}\n\n`);
+      if (isTerminal(job.state)) send({ ...job, progress: { ...job.progress } });
+      // A change between the read above and the watch would be missed: read once more.
+      const again = await jobs.get(job.id);
+      if (again) send(again);
+    },
+  });
+}

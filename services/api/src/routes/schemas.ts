@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { JOB_KINDS, JOB_STATES, poolNameSchema } from '@kumo/shared';
+
+export const jobIdParams = z.object({ id: z.string().min(1).max(64) });
+
+export const listJobsQuery = z.strictObject({
+  state: z.enum(JOB_STATES as unknown as [string, ...string[]]).optional(),
+  kind: z.enum(JOB_KINDS).optional(),
+  pool: poolNameSchema.optional(),
+  user: z.string().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(64).optional(),
+});
+
+export const errorSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+  }),
+});
+
+export const progressSchema = z.object({
+  total: z.number(),
+  queued: z.number(),
+  running: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  unit: z.string(),
+  percent: z.number(),
+  ratePerMinute: z.number(),
+  etaSeconds: z.number().nullable(),
+  estimatedCompletionAt: z.string().nullable(),
+});
+
+export const jobRecordSchema = z.object({
+  id: z.string(),
+  kind: z.enum(JOB_KINDS),
+  name: z.string(),
+  pool: z.string(),
+  user: z.string(),
+  state: z.enum(JOB_STATES as unknown as [string, ...string[]]),
+  priority: z.number(),
+  reason: z.string().optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  spec: z.record(z.string(), z.unknown()),
+  progress: progressSchema,
+});
+
+export const poolViewSchema = z.looseObject({
+  name: z.string(),
+  machineType: z.string(),
+  zones: z.array(z.string()),
+  min: z.number(),
+  max: z.number(),
+  status: z.unknown(),
+  vms: z.array(z.unknown()),
+  workers: z.array(z.unknown()),
+});
+
+export const tokenCreatedSchema = z.object({
+  id: z.string(),
+  token: z.string(),
+  role: z.string(),
+  name: z.string(),
+  pool: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+});

@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '@kumo/api';
+import { LocalProvider, localWorkerArgv, Provisioner } from '@kumo/provisioner';
+import { Scheduler } from '@kumo/scheduler';
+import {
+  assertRedisSafe,
+  createBus,
+  createRedis,
+  LOCAL_POOL_DEFAULTS,
+  PoolStore,
+  poolSettingsSchema,
+  wallClock,
+  type Bus,
+  type Logger,
+} from '@kumo/shared';
+import { launchRedis, type LaunchedRedis } from './redis-launcher';
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  adminToken: string;
+  /** Unset: start kumo's own redis-server under dataDir. */
+  redisUrl?: string;
+  prefix: string;
+  logger: Logger;
+  /** Overrides for the `local` pool, applied only when the pool is first created. */
+  localPool?: { max?: number; slotsPerVm?: number; idleTimeoutSeconds?: number; min?: number };
+  /** Extra environment for worker processes (tests shorten lock times with it). */
+  workerEnv?: Record<string, string>;
+  scaleIntervalMs?: number;
+  reconcileIntervalMs?: number;
+}
+
+export interface ControlPlane {
+  url: string;
+  redisUrl: string;
+  app: FastifyInstance;
+  scheduler: Scheduler;
+  provisioner: Provisioner;
+  provider: LocalProvider;
+  /** Graceful: stop taking requests, stop the workers (drain), stop the scheduler, close Redis. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The all-in-one local start: the one place that knows every service. Each still runs as it would
+ * alone; they talk through Redis and the bus, never by calling each other.
+ */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = opts.logger;
+  let redis: LaunchedRedis | undefined;
+  const redisUrl = opts.redisUrl ?? (redis = await launchRedis(opts.dataDir, log.child({ component: 'redis' }))).url;
+  const probe = createRedis(redisUrl, 'command', 'local-probe');
+  try {
+    const { appendonly } = await assertRedisSafe(probe);
+    if (!appendonly) log.warn('Redis has AOF off: accepted jobs do not survive a Redis restart');
+    const pools = new PoolStore(probe, { prefix: opts.prefix });
+    await pools.ensure('local', poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, ...opts.localPool }));
+  } finally {
+    await probe.quit();
+  }
+
+  const bus: Bus = await createBus({ kind: 'redis', redisUrl, prefix: opts.prefix, logger: log });
+  const provider = new LocalProvider({
+    workerArgv: localWorkerArgv(),
+    env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: 'redis', ...opts.workerEnv },
+    logger: log.child({ component: 'local-fleet' }),
+  });
+  const provisioner = new Provisioner({ redisUrl, prefix: opts.prefix, bus, provider, clock: wallClock, logger: log, reconcileIntervalMs: opts.reconcileIntervalMs ?? 2000, graceMs: 5000 });
+  const scheduler = new Scheduler({ redisUrl, prefix: opts.prefix, bus, clock: wallClock, logger: log, scaleIntervalMs: opts.scaleIntervalMs ?? 1000 });
+  const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, logger: log });
+  await provisioner.start();
+  await scheduler.start();
+  await app.listen({ host: opts.host, port: opts.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      const steps: [string, () => Promise<unknown>][] = [
+        ['api', () => app.close()],
+        ['provisioner and workers', () => provisioner.stop({ releaseFleet: true })],
+        ['scheduler', () => scheduler.stop()],
+        ['bus', () => bus.close()],
+        ['redis', async () => redis?.stop()],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          log.warn({ err, step: name }, 'shutdown step failed');
+        }
+      }
+    })());
+
+  return { url: `http://${opts.host}:${port}`, redisUrl, app, scheduler, provisioner, provider, stop };
+}
+
+export function defaultDataDir(): string {
+  return join(process.cwd(), '.kumo');
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { KumoError } from '@kumo/shared';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  REDIS_URL: z.string().min(1).optional(),
+  KUMO_ADMIN_TOKEN: z.string().min(16, 'KUMO_ADMIN_TOKEN must be at least 16 characters').optional(),
+  KUMO_DATA_DIR: z.string().min(1).optional(),
+  KUMO_PREFIX: z.string().min(1).default('kumo'),
+  KUMO_BUS: z.enum(['redis']).default('redis'),
+  KUMO_PROVIDER: z.enum(['local']).default('local'),
+  /** The `local` pool's size when first created: worker processes and tasks each runs at once. */
+  KUMO_LOCAL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  KUMO_LOCAL_SLOTS: z.coerce.number().int().min(1).max(1024).optional(),
+  KUMO_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(60_000),
+  LOG_LEVEL: z.string().default('info'),
+});
+export type LocalEnv = z.infer<typeof schema>;
+
+export function parseLocalEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
+  const r = schema.safeParse(env);
+  if (!r.success) throw new KumoError('CONFIG_INVALID', `configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}

@@ -1,0 +1,83 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { KumoError, type Logger } from '@kumo/shared';
+
+export interface LaunchedRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The local default: kumo's own redis-server, data under `<dataDir>/redis` with AOF on (fsync every
+ * second: a crash loses at most about a second of acknowledged writes), eviction off. A server left
+ * running by a control plane that was killed is stopped first (its data is in the same AOF).
+ */
+export async function launchRedis(dataDir: string, logger: Logger): Promise<LaunchedRedis> {
+  const bin = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+  if (!bin) {
+    throw new KumoError('REDIS_BINARY_MISSING', 'redis-server was not found on PATH: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL');
+  }
+  const dir = join(dataDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const pidFile = join(dataDir, 'redis.pid');
+  if (existsSync(pidFile)) {
+    const old = Number(readFileSync(pidFile, 'utf8'));
+    if (old > 0 && alive(old)) {
+      logger.warn({ pid: old }, 'stopping a redis-server left by an earlier run');
+      process.kill(old, 'SIGTERM');
+      for (let i = 0; i < 100 && alive(old); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    bin,
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.once('error', (err) => reject(new KumoError('REDIS_BINARY_MISSING', `cannot start redis-server: ${err.message}`)));
+    child.once('exit', (code) => reject(new KumoError('CONFIG_INVALID', `redis-server exited with code ${code}: ${out.split('\n').slice(-5).join(' ')}`)));
+  });
+  child.stdout?.resume();
+  writeFileSync(pidFile, String(child.pid));
+  logger.info({ port, dir, pid: child.pid }, 'redis-server started (AOF on)');
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM'); // redis flushes the AOF on SIGTERM
+      await exited;
+      rmSync(pidFile, { force: true });
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export { Provisioner, type ProvisionerOptions, type ProvisionerState } from './provisioner';
+export { LocalProvider, type LocalProviderOptions } from './providers/local-provider';
+export { localWorkerArgv } from './providers/local-worker-argv';
+export { createProvider } from './providers/create-provider';
+export { parseProvisionerEnv, type ProvisionerEnv } from './env';
+export { createInZones } from './zone-walker';

@@ -1,0 +1,27 @@
+import { KumoError, type FleetProvider, type Logger } from '@kumo/shared';
+import type { ProvisionerEnv } from '../env';
+import { GceProvider } from './gce-provider';
+import { LocalProvider } from './local-provider';
+import { localWorkerArgv } from './local-worker-argv';
+import { loadWorkerStartupScript } from './startup-script';
+
+/** The one place KUMO_PROVIDER becomes a FleetProvider. */
+export function createProvider(env: ProvisionerEnv, logger: Logger, workerEnv: Record<string, string>): FleetProvider {
+  switch (env.KUMO_PROVIDER) {
+    case 'local':
+      return new LocalProvider({ workerArgv: localWorkerArgv(), env: workerEnv, logger: logger.child({ component: 'local-fleet' }) });
+    case 'gce':
+      return new GceProvider({
+        projectId: env.GOOGLE_CLOUD_PROJECT!,
+        ...(env.KUMO_COMPUTE_ENDPOINT ? { endpoint: env.KUMO_COMPUTE_ENDPOINT } : {}),
+        ...(env.KUMO_WORKER_SERVICE_ACCOUNT ? { serviceAccountEmail: env.KUMO_WORKER_SERVICE_ACCOUNT } : {}),
+        ...(env.KUMO_WORKER_BUNDLE_URI ? { workerBundleUri: env.KUMO_WORKER_BUNDLE_URI } : {}),
+        ...(env.KUMO_NETWORK ? { network: env.KUMO_NETWORK } : {}),
+        ...(env.KUMO_SUBNETWORK ? { subnetwork: env.KUMO_SUBNETWORK } : {}),
+        startupScript: loadWorkerStartupScript(),
+        logger: logger.child({ component: 'gce' }),
+      });
+    case 'sim':
+      throw new KumoError('CONFIG_INVALID', 'KUMO_PROVIDER=sim runs inside `kumo simulate`, not as a service');
+  }
+}

@@ -1,0 +1,152 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  Keys,
+  type Bus,
+  type Clock,
+  type FleetStore,
+  type Logger,
+  type Pool,
+  type PoolStore,
+  type VmRecord,
+  type VmSpec,
+  type WorkerHeartbeat,
+  type WorkerRegistry,
+} from '@kumo/shared';
+
+export interface AutoscalerOptions {
+  redis: Redis;
+  prefix: string;
+  bus: Bus;
+  pools: PoolStore;
+  fleet: FleetStore;
+  workers: WorkerRegistry;
+  clock: Clock;
+  logger: Logger;
+  /** What workers on new VMs are told (where Redis or the API is). */
+  workerSettings?: VmSpec['worker'];
+  /** A VM that has not come up (no heartbeat) this long after it was requested is given up on. */
+  bootTimeoutMs?: number;
+}
+
+export interface ScaleDecision {
+  pool: string;
+  demand: number;
+  desired: number;
+  live: number;
+  created: string[];
+  deleted: string[];
+  reasons: string[];
+}
+
+/**
+ * Sizes each pool to its demand: desired VMs = ceil(unfinished tasks / slots per VM), clamped to
+ * [min, max]; scales up in batches; scales down only VMs whose worker reports idle past the pool's
+ * idle timeout, never one with a running task. Every decision leaves its reasons on the pool.
+ */
+export class Autoscaler {
+  private readonly keys: Keys;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: AutoscalerOptions) {
+    this.keys = new Keys(opts.prefix);
+    this.log = opts.logger.child({ component: 'autoscaler' });
+  }
+
+  /** Unfinished tasks of the pool's live jobs. */
+  async demand(pool: string): Promise<number> {
+    const ids = await this.opts.redis.smembers(this.keys.poolActive(pool));
+    if (ids.length === 0) return 0;
+    const pipe = this.opts.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.keys.job(id), 'state', 'total', 'succeeded', 'failed');
+    const res = (await pipe.exec()) ?? [];
+    let demand = 0;
+    for (const r of res) {
+      const v = r[1] as (string | null)[] | undefined;
+      if (!v || (v[0] !== 'queued' && v[0] !== 'running')) continue;
+      demand += Number(v[1]) - Number(v[2]) - Number(v[3]);
+    }
+    return demand;
+  }
+
+  async scalePool(pool: Pool): Promise<ScaleDecision> {
+    const now = this.opts.clock.now();
+    const [demand, vms, workers] = await Promise.all([this.demand(pool.name), this.opts.fleet.live(pool.name), this.opts.workers.list(pool.name)]);
+    const byId = new Map<string, WorkerHeartbeat>(workers.map((w) => [w.id, w]));
+    const reasons: string[] = [];
+    const created: string[] = [];
+    const deleted: string[] = [];
+
+    // VMs that never came up are given up on, so the pool does not wait on them forever.
+    const bootTimeout = this.opts.bootTimeoutMs ?? 15 * 60_000;
+    for (const vm of vms) {
+      if ((vm.state === 'requested' || vm.state === 'provisioning') && !byId.has(vm.name) && now - vm.createdAt > bootTimeout) {
+        await this.opts.fleet.move(vm.name, pool.name, 'lost', { reason: 'no heartbeat within the boot timeout' });
+        await this.opts.bus.publish('provision', { type: 'delete', pool: pool.name, name: vm.name, ...(vm.zone ? { zone: vm.zone } : {}), reason: 'boot timeout' });
+        reasons.push(`gave up on ${vm.name}: not up within ${Math.round(bootTimeout / 1000)} s`);
+      }
+    }
+    const live = vms.filter((v) => v.state === 'requested' || v.state === 'provisioning' || v.state === 'running');
+    const wanted = Math.ceil(demand / pool.slotsPerVm);
+    const desired = Math.min(pool.max, Math.max(pool.min, wanted));
+    if (wanted > pool.max) reasons.push(`demand of ${demand} tasks wants ${wanted} VMs; capped at max ${pool.max}`);
+
+    if (desired > live.length) {
+      const n = Math.min(pool.scaleUpBatch, desired - live.length);
+      for (let k = 0; k < n; k++) created.push(await this.requestVm(pool));
+      reasons.push(`scaling up by ${n} to ${live.length + n} of ${desired} wanted`);
+    } else if (desired < live.length) {
+      const idle = this.idleVms(live, byId, pool, now);
+      const n = Math.min(pool.scaleDownBatch, live.length - desired, idle.length);
+      for (const vm of idle.slice(0, n)) {
+        await this.opts.fleet.move(vm.name, pool.name, 'stopping', { reason: 'idle past the idle timeout' });
+        await this.opts.bus.publish('provision', { type: 'delete', pool: pool.name, name: vm.name, ...(vm.zone ? { zone: vm.zone } : {}), reason: 'idle' });
+        deleted.push(vm.name);
+      }
+      if (n > 0) reasons.push(`scaling down ${n} idle VM(s)`);
+      else reasons.push(`${live.length - desired} VM(s) more than needed; none idle for ${pool.idleTimeoutSeconds} s yet`);
+    }
+    const decision: ScaleDecision = { pool: pool.name, demand, desired, live: live.length + created.length - deleted.length, created, deleted, reasons };
+    await this.opts.pools.setStatus(pool.name, {
+      desired,
+      live: decision.live,
+      running: live.filter((v) => v.state === 'running').length,
+      demand,
+      reasons,
+    });
+    if (created.length || deleted.length) this.log.info({ pool: pool.name, demand, desired, created: created.length, deleted: deleted.length }, 'pool scaled');
+    return decision;
+  }
+
+  /** Running VMs whose worker has had no task for the idle timeout, longest idle first. */
+  private idleVms(live: VmRecord[], byId: Map<string, WorkerHeartbeat>, pool: Pool, now: number): VmRecord[] {
+    const out: { vm: VmRecord; since: number }[] = [];
+    for (const vm of live) {
+      if (vm.state !== 'running') continue;
+      const hb = byId.get(vm.name);
+      if (!hb || hb.running > 0 || hb.idleSince === undefined) continue;
+      if (now - hb.idleSince >= pool.idleTimeoutSeconds * 1000) out.push({ vm, since: hb.idleSince });
+    }
+    return out.sort((a, b) => a.since - b.since).map((o) => o.vm);
+  }
+
+  private async requestVm(pool: Pool): Promise<string> {
+    // Predictable, valid GCE name: a retry of the same request reuses it, so it cannot make a second VM.
+    const name = `kumo-${pool.name}-${randomBytes(4).toString('hex')}`.slice(0, 63);
+    const requestId = randomUUID();
+    await this.opts.fleet.move(name, pool.name, 'requested', { requestId, spot: pool.spot ? 1 : 0 });
+    const spec: VmSpec = {
+      pool: pool.name,
+      machineType: pool.machineType,
+      gpu: pool.gpu,
+      spot: pool.spot,
+      zones: pool.zones,
+      slots: pool.slotsPerVm,
+      labels: pool.labels,
+      ...(pool.image ? { image: pool.image } : {}),
+      worker: this.opts.workerSettings ?? {},
+    };
+    await this.opts.bus.publish('provision', { type: 'create', pool: pool.name, name, requestId, spec });
+    return name;
+  }
+}

@@ -1,0 +1,155 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  effectivePolicy,
+  Keys,
+  queueName,
+  taskJobOptions,
+  type EffectivePolicy,
+  type JobSpec,
+  type JobState,
+  type JobStore,
+  type Logger,
+  type Pool,
+  type TaskData,
+} from '@kumo/shared';
+
+interface FeedCandidate {
+  id: string;
+  priority: number;
+  user: string;
+  fed: number;
+  total: number;
+}
+
+/**
+ * Keeps each pool's queue topped up with a window of tasks, never a whole job: Redis holds what is in
+ * flight, not what is submitted. Higher priority first; within a priority, the window is shared
+ * evenly between users, then between each user's jobs (fair share).
+ */
+export class Feeder {
+  private readonly queues = new Map<string, Queue<TaskData>>();
+  private readonly specs = new Map<string, { kind: JobSpec['kind']; policy: EffectivePolicy }>();
+  private readonly keys: Keys;
+  /** Tasks fed, for tests and metrics. */
+  fed = 0;
+
+  constructor(
+    private readonly opts: { redis: Redis; prefix: string; jobs: JobStore; logger: Logger; minWindow?: number; maxWindow?: number },
+  ) {
+    this.keys = new Keys(opts.prefix);
+  }
+
+  queue(pool: string): Queue<TaskData> {
+    let q = this.queues.get(pool);
+    if (!q) {
+      q = new Queue<TaskData>(queueName(pool), { connection: this.opts.redis, prefix: this.keys.queuePrefix() });
+      this.queues.set(pool, q);
+    }
+    return q;
+  }
+
+  /** How many tasks a pool's queue should hold: enough that no slot waits a tick for work. */
+  window(pool: Pool): number {
+    const slots = pool.max * pool.slotsPerVm;
+    return Math.min(this.opts.maxWindow ?? 5000, Math.max(this.opts.minWindow ?? 200, slots * 4));
+  }
+
+  async feedPool(pool: Pool): Promise<number> {
+    const ids = await this.opts.jobs.activeJobIds(pool.name);
+    if (ids.length === 0) return 0;
+    const q = this.queue(pool.name);
+    const waiting = await q.getWaitingCount();
+    const window = this.window(pool);
+    const room = window - waiting;
+    // Top up in chunks, not one task at a time: fewer, larger adds.
+    if (room < Math.max(1, Math.floor(window / 4))) return 0;
+    const candidates = await this.candidates(ids);
+    const plan = allocate(candidates, room);
+    let added = 0;
+    for (const [job, n] of plan) {
+      const meta = await this.meta(job.id);
+      if (!meta) continue;
+      const batch = [];
+      for (let i = job.fed; i < job.fed + n; i++) batch.push({ name: meta.kind, data: { j: job.id, i }, opts: taskJobOptions(job.id, i, meta.policy) });
+      await q.addBulk(batch);
+      if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
+    }
+    this.fed += added;
+    return added;
+  }
+
+  private async candidates(ids: string[]): Promise<FeedCandidate[]> {
+    const pipe = this.opts.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.keys.job(id), 'state', 'fed', 'total', 'priority', 'user');
+    const res = (await pipe.exec()) ?? [];
+    const out: FeedCandidate[] = [];
+    ids.forEach((id, n) => {
+      const v = res[n]?.[1] as (string | null)[] | undefined;
+      if (!v) return;
+      const state = v[0] as JobState | null;
+      const fed = Number(v[1]);
+      const total = Number(v[2]);
+      if ((state === 'queued' || state === 'running') && fed < total) out.push({ id, fed, total, priority: Number(v[3]), user: v[4] ?? '' });
+    });
+    return out;
+  }
+
+  private async meta(id: string): Promise<{ kind: JobSpec['kind']; policy: EffectivePolicy } | undefined> {
+    let m = this.specs.get(id);
+    if (!m) {
+      const rt = await this.opts.jobs.runtime(id);
+      if (!rt) return undefined;
+      m = { kind: rt.spec.kind, policy: effectivePolicy(rt.spec) };
+      if (this.specs.size > 10_000) this.specs.clear();
+      this.specs.set(id, m);
+    }
+    return m;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+/**
+ * Splits `room` tasks: highest priority first; within it, evenly across users, then across each
+ * user's jobs, oldest first; what one cannot take goes to the others.
+ */
+export function allocate(candidates: FeedCandidate[], room: number): Map<FeedCandidate, number> {
+  const plan = new Map<FeedCandidate, number>();
+  const byPriority = [...new Set(candidates.map((c) => c.priority))].sort((a, b) => b - a);
+  for (const prio of byPriority) {
+    if (room <= 0) break;
+    const tier = candidates.filter((c) => c.priority === prio).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const users = new Map<string, FeedCandidate[]>();
+    for (const c of tier) {
+      let list = users.get(c.user);
+      if (!list) users.set(c.user, (list = []));
+      list.push(c);
+    }
+    // Round robin over users, and within a user over jobs, one chunk at a time.
+    const left = (c: FeedCandidate): number => c.total - c.fed - (plan.get(c) ?? 0);
+    let progress = true;
+    while (room > 0 && progress) {
+      progress = false;
+      const active = [...users.values()].filter((jobs) => jobs.some((j) => left(j) > 0));
+      if (active.length === 0) break;
+      const perUser = Math.max(1, Math.floor(room / active.length));
+      for (const jobs of active) {
+        let share = Math.min(perUser, room);
+        const open = jobs.filter((j) => left(j) > 0);
+        const perJob = Math.max(1, Math.floor(share / open.length));
+        for (const j of open) {
+          const n = Math.min(perJob, left(j), share, room);
+          if (n <= 0) continue;
+          plan.set(j, (plan.get(j) ?? 0) + n);
+          share -= n;
+          room -= n;
+          progress = true;
+        }
+      }
+    }
+  }
+  return plan;
+}

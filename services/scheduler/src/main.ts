@@ -1,0 +1,38 @@
+import { assertRedisSafe, createBus, createLogger, createRedis, wallClock } from '@kumo/shared';
+import { parseSchedulerEnv } from './env';
+import { Scheduler } from './scheduler';
+
+/** The scheduler alone. Run two for failover: one leads, the other takes over within the lease ttl. */
+async function main(): Promise<void> {
+  const env = parseSchedulerEnv();
+  const logger = createLogger({ name: 'kumo-scheduler', level: env.LOG_LEVEL });
+  const probe = createRedis(env.REDIS_URL, 'command', 'scheduler-probe');
+  await assertRedisSafe(probe);
+  await probe.quit();
+  const bus = await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
+  const scheduler = new Scheduler({
+    redisUrl: env.REDIS_URL,
+    prefix: env.KUMO_PREFIX,
+    bus,
+    clock: wallClock,
+    logger,
+    feedIntervalMs: env.KUMO_FEED_INTERVAL_MS,
+    scaleIntervalMs: env.KUMO_SCALE_INTERVAL_MS,
+    leaderTtlMs: env.KUMO_LEADER_TTL_MS,
+    workerSettings: { ...(env.KUMO_WORKER_REDIS_URL ? { redisUrl: env.KUMO_WORKER_REDIS_URL } : {}), ...(env.KUMO_CONTROL_URL ? { controlUrl: env.KUMO_CONTROL_URL } : {}) },
+  });
+  await scheduler.start();
+  const stop = async (): Promise<void> => {
+    setTimeout(() => process.exit(1), 20_000).unref();
+    await scheduler.stop();
+    await bus.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  console.error(`kumo scheduler: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,136 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createRedis, FleetStore, JobStore, Keys, PoolStore, WorkerRegistry, type Bus, type Clock, type Logger, type VmSpec } from '@kumo/shared';
+import { Autoscaler } from './autoscaler';
+import { Feeder } from './feeder';
+import { FleetEventsHandler } from './fleet-events';
+import { LeaderLease } from './leader-lease';
+import { ProgressIngester } from './progress-ingester';
+
+export interface SchedulerOptions {
+  redisUrl: string;
+  prefix: string;
+  bus: Bus;
+  clock: Clock;
+  logger: Logger;
+  feedIntervalMs?: number;
+  scaleIntervalMs?: number;
+  leaderTtlMs?: number;
+  workerSettings?: VmSpec['worker'];
+  /** Most tasks queued per pool at once (the feeder's window cap). */
+  maxWindow?: number;
+}
+
+/** The scheduler's life: idle -> running -> stopping -> stopped. */
+export type SchedulerState = 'idle' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The scheduler: ingests progress (every instance), and, while it holds the leader lease, feeds the
+ * pools' queues and scales the pools. All its state is in Redis and the bus: it can die at any time.
+ */
+export class Scheduler {
+  state: SchedulerState = 'idle';
+  readonly id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly log: Logger;
+  private readonly redis: Redis;
+  readonly jobs: JobStore;
+  readonly pools: PoolStore;
+  readonly fleet: FleetStore;
+  readonly feeder: Feeder;
+  readonly autoscaler: Autoscaler;
+  readonly ingester: ProgressIngester;
+  private readonly fleetEvents: FleetEventsHandler;
+  private readonly lease: LeaderLease;
+  private readonly stopSignal = new AbortController();
+  private loops: Promise<void>[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.log = opts.logger.child({ component: 'scheduler', schedulerId: this.id });
+    this.redis = createRedis(opts.redisUrl, 'command', 'scheduler');
+    const { prefix, clock } = opts;
+    this.jobs = new JobStore(this.redis, { prefix, clock });
+    this.pools = new PoolStore(this.redis, { prefix, clock });
+    this.fleet = new FleetStore(this.redis, { prefix, clock });
+    this.feeder = new Feeder({ redis: this.redis, prefix, jobs: this.jobs, logger: this.log, ...(opts.maxWindow ? { maxWindow: opts.maxWindow } : {}) });
+    this.autoscaler = new Autoscaler({
+      redis: this.redis,
+      prefix,
+      bus: opts.bus,
+      pools: this.pools,
+      fleet: this.fleet,
+      workers: new WorkerRegistry(this.redis, { prefix, clock }),
+      clock,
+      logger: this.log,
+      ...(opts.workerSettings ? { workerSettings: opts.workerSettings } : {}),
+    });
+    this.ingester = new ProgressIngester({ bus: opts.bus, jobs: this.jobs, logger: this.log.child({ component: 'ingester' }) });
+    this.fleetEvents = new FleetEventsHandler({ bus: opts.bus, fleet: this.fleet, logger: this.log.child({ component: 'fleet-events' }) });
+    this.lease = new LeaderLease(this.redis, new Keys(prefix).leader('scheduler'), this.id, opts.leaderTtlMs ?? 5000);
+  }
+
+  get isLeader(): boolean {
+    return this.lease.isLeader;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle') return;
+    await this.ingester.start();
+    await this.fleetEvents.start();
+    this.state = 'running';
+    this.loops = [
+      this.every(Math.floor((this.opts.leaderTtlMs ?? 5000) / 3), 'lease', async () => {
+        const was = this.lease.isLeader;
+        const now = await this.lease.tick();
+        if (now !== was) this.log.info({ leader: now }, now ? 'leading' : 'no longer leading');
+      }),
+      this.every(this.opts.feedIntervalMs ?? 100, 'feed', async () => {
+        if (!this.lease.isLeader) return;
+        for (const pool of await this.pools.list()) await this.feeder.feedPool(pool);
+      }),
+      this.every(this.opts.scaleIntervalMs ?? 2000, 'scale', async () => {
+        if (!this.lease.isLeader) return;
+        for (const pool of await this.pools.list()) await this.autoscaler.scalePool(pool);
+      }),
+    ];
+    this.log.info('scheduler started');
+  }
+
+  private async every(ms: number, name: string, fn: () => Promise<void>): Promise<void> {
+    while (!this.stopSignal.signal.aborted) {
+      try {
+        await fn();
+      } catch (err) {
+        if (!this.stopSignal.signal.aborted) this.log.warn({ err, loop: name }, 'scheduler loop failed; retrying');
+      }
+      await this.opts.clock.sleep(ms, this.stopSignal.signal);
+    }
+  }
+
+  /** Stop loops, release the lease (so another takes over at once), close subscriptions. Safe twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.state = 'stopping';
+      this.stopSignal.abort();
+      await Promise.allSettled(this.loops);
+      const steps: [string, () => Promise<unknown>][] = [
+        ['ingester', () => this.ingester.stop()],
+        ['fleet events', () => this.fleetEvents.stop()],
+        ['lease', () => this.lease.release()],
+        ['feeder', () => this.feeder.close()],
+        ['redis', () => this.redis.quit()],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          this.log.warn({ err, step: name }, 'scheduler shutdown step failed');
+        }
+      }
+      this.state = 'stopped';
+      this.log.info('scheduler stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,3 @@
+export { WorkerAgent, type WorkerAgentOptions, type WorkerState } from './worker-agent';
+export { parseWorkerEnv, type WorkerEnv } from './env';
+export { runTask } from './task-runner';

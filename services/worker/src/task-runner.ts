@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { KumoError, type Clock, type RunSpec } from '@kumo/shared';
+import { LogTail } from './log-tail';
+
+/**
+ * Lines a command task may print on stdout to talk to kumo (documented in the README):
+ *   ::kumo::result {"docsIn": 1200, "docsOut": 310}    merged into the task's result (its ledger entry)
+ *   ::kumo::progress {"step": 1200, "tokens": 4.9e9}   progress inside a long task (kept as the latest)
+ * Everything else is the task's log; its tail is kept for failures.
+ */
+export const RESULT_PREFIX = '::kumo::result ';
+export const PROGRESS_PREFIX = '::kumo::progress ';
+
+export interface TaskRunInput {
+  run: RunSpec;
+  env: Record<string, string>;
+  timeoutMs: number;
+  signal: AbortSignal;
+  clock: Clock;
+  /** After SIGTERM to the task, how long before SIGKILL. */
+  killGraceMs?: number;
+}
+
+export interface TaskRunOutput {
+  result?: Record<string, unknown>;
+  logTail: string;
+}
+
+/** A task failure, with the log tail that goes with it. */
+export class TaskFailure extends KumoError {
+  constructor(
+    code: 'TASK_EXIT_NONZERO' | 'TASK_TIMEOUT' | 'TASK_SPAWN_FAILED' | 'TASK_INVALID' | 'TASK_CANCELLED',
+    message: string,
+    readonly logTail: string,
+  ) {
+    super(code, message);
+  }
+}
+
+export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
+  const { run } = input;
+  if ('builtin' in run) {
+    if (run.builtin === 'noop') return { logTail: '' };
+    const timedOut = run.ms > input.timeoutMs;
+    await input.clock.sleep(Math.min(run.ms, input.timeoutMs), input.signal);
+    if (input.signal.aborted) throw new TaskFailure('TASK_CANCELLED', 'task stopped', '');
+    if (timedOut) throw new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, '');
+    return { logTail: '' };
+  }
+  const argv =
+    'image' in run
+      ? ['docker', 'run', '--rm', '--gpus', 'all', ...Object.keys(input.env).flatMap((k) => ['-e', k]), run.image, ...(run.command ?? [])]
+      : run.command;
+  return runCommand(argv, 'cwd' in run ? run.cwd : undefined, input);
+}
+
+function runCommand(argv: string[], cwd: string | undefined, input: TaskRunInput): Promise<TaskRunOutput> {
+  const tail = new LogTail();
+  let result: Record<string, unknown> | undefined;
+  return new Promise((resolve, reject) => {
+    // Its own process group, so a timeout or cancel also stops whatever the task started.
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env: input.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stopping: 'timeout' | 'abort' | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (why: 'timeout' | 'abort'): void => {
+      if (stopping || child.exitCode !== null) return;
+      stopping = why;
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), input.killGraceMs ?? 5000);
+    };
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(() => stop('timeout'), input.timeoutMs);
+    const onAbort = (): void => stop('abort');
+    input.signal.addEventListener('abort', onAbort, { once: true });
+    if (input.signal.aborted) stop('abort');
+
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith(RESULT_PREFIX)) {
+        try {
+          const parsed: unknown = JSON.parse(line.slice(RESULT_PREFIX.length));
+          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) result = { ...result, ...(parsed as Record<string, unknown>) };
+        } catch {
+          tail.push(`${line}  <- not JSON, ignored\n`);
+        }
+        return;
+      }
+      tail.push(`${line}\n`);
+    });
+    child.stderr.on('data', (b: Buffer) => tail.push(b.toString()));
+
+    const finish = (): void => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      input.signal.removeEventListener('abort', onAbort);
+    };
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      finish();
+      reject(new TaskFailure('TASK_SPAWN_FAILED', `cannot start '${argv[0]}': ${err.code ?? err.message}`, tail.toString()));
+    });
+    child.once('close', (code, signal) => {
+      finish();
+      const log = tail.toString();
+      if (stopping === 'timeout') return reject(new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, log));
+      if (stopping === 'abort') return reject(new TaskFailure('TASK_CANCELLED', 'task stopped', log));
+      if (code === 0) return resolve({ ...(result ? { result } : {}), logTail: log });
+      reject(new TaskFailure('TASK_EXIT_NONZERO', signal ? `task killed by ${signal}` : `task exited with code ${code}`, log));
+    });
+  });
+}

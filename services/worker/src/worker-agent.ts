@@ -1,0 +1,279 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  createRedis,
+  isKumoError,
+  isTerminal,
+  JobStore,
+  Keys,
+  queueName,
+  taskInputs,
+  WorkerRegistry,
+  type Bus,
+  type Clock,
+  type Logger,
+  type TaskData,
+  type TaskError,
+  type TaskEvent,
+} from '@kumo/shared';
+import { JobCache, type CachedJob } from './job-cache';
+import { ProgressReporter } from './progress-reporter';
+import { runTask, TaskFailure } from './task-runner';
+
+/**
+ * The worker's life. Moved only by `start` and `stop`.
+ *   idle -> running -> draining -> stopped
+ */
+export type WorkerState = 'idle' | 'running' | 'draining' | 'stopped';
+
+export interface WorkerAgentOptions {
+  redisUrl: string;
+  prefix: string;
+  bus: Bus;
+  pool: string;
+  /** Unique: the VM or process name. */
+  id: string;
+  /** Tasks at once. */
+  slots: number;
+  lockMs: number;
+  drainMs: number;
+  heartbeatMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+type StopReason = 'cancel' | 'handback';
+
+interface RunningTask {
+  jobId: string;
+  index: number;
+  abort: AbortController;
+}
+
+/** Leases tasks of one pool from BullMQ, runs them, reports outcomes on the bus, heartbeats. */
+export class WorkerAgent {
+  state: WorkerState = 'idle';
+  private readonly log: Logger;
+  private readonly commands: Redis;
+  private readonly subscriber: Redis;
+  private readonly store: JobStore;
+  private readonly jobs: JobCache;
+  private readonly registry: WorkerRegistry;
+  private readonly reporter: ProgressReporter;
+  private readonly keys: Keys;
+  private worker: Worker<TaskData> | undefined;
+  private readonly running = new Map<string, RunningTask>();
+  private idleSince: number | undefined;
+  private heartbeatStop = new AbortController();
+  private heartbeatLoop: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Counts of what this worker did, for its own logs and tests. */
+  readonly stats = { succeeded: 0, failed: 0, retried: 0, handedBack: 0, skipped: 0 };
+
+  constructor(private readonly opts: WorkerAgentOptions) {
+    this.log = opts.logger.child({ component: 'worker', workerId: opts.id, pool: opts.pool });
+    this.keys = new Keys(opts.prefix);
+    this.commands = createRedis(opts.redisUrl, 'command', `worker-${opts.id}`);
+    this.subscriber = createRedis(opts.redisUrl, 'subscriber', `worker-${opts.id}`);
+    this.store = new JobStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
+    this.jobs = new JobCache(this.store, opts.clock);
+    this.registry = new WorkerRegistry(this.commands, { prefix: opts.prefix, clock: opts.clock, ttlMs: Math.max(15_000, opts.heartbeatMs * 3) });
+    this.reporter = new ProgressReporter({ bus: opts.bus, workerId: opts.id, logger: this.log, clock: opts.clock });
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle') return;
+    await this.subscriber.subscribe(this.keys.controlChannel());
+    this.subscriber.on('message', (_chan: string, msg: string) => this.onControl(msg));
+    this.idleSince = this.opts.clock.now();
+    this.worker = new Worker<TaskData>(queueName(this.opts.pool), (job, token) => this.process(job, token), {
+      connection: createRedis(this.opts.redisUrl, 'blocking', `worker-${this.opts.id}`),
+      prefix: this.keys.queuePrefix(),
+      concurrency: this.opts.slots,
+      lockDuration: this.opts.lockMs,
+      stalledInterval: Math.max(1000, Math.floor(this.opts.lockMs / 2)),
+      // kumo enforces each job's own infrastructure budget from the stall counter (see process()).
+      maxStalledCount: 1000,
+      autorun: true,
+    });
+    this.worker.on('error', (err) => this.log.warn({ err }, 'queue worker error'));
+    this.state = 'running';
+    this.heartbeatLoop = this.heartbeat();
+    this.log.info({ slots: this.opts.slots }, 'worker started');
+  }
+
+  /** Tasks running now. */
+  get busy(): number {
+    return this.running.size;
+  }
+
+  private onControl(msg: string): void {
+    let m: { type?: string; jobId?: string };
+    try {
+      m = JSON.parse(msg) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.type !== 'stop' || !m.jobId) return;
+    this.jobs.markStopped(m.jobId);
+    for (const t of this.running.values()) if (t.jobId === m.jobId) t.abort.abort('cancel' satisfies StopReason);
+  }
+
+  private async process(job: Job<TaskData>, token: string | undefined): Promise<string> {
+    const { j: jobId, i: index } = job.data;
+    const attempt = job.attemptsMade + 1;
+    const info = await this.jobs.get(jobId);
+    if (!info || isTerminal(info.state)) {
+      this.stats.skipped++;
+      return 'skipped';
+    }
+    const base = { j: jobId, i: index, a: attempt, w: this.opts.id };
+    if (job.stalledCounter > info.policy.maxInfraRetries) {
+      const err: TaskError = { code: 'INFRA_BUDGET_EXHAUSTED', message: `lost ${job.stalledCounter} times to infrastructure (budget ${info.policy.maxInfraRetries})`, retryable: false };
+      await this.reporter.addAndWait({ ...base, t: 'f', at: this.opts.clock.now(), err });
+      this.stats.failed++;
+      throw new UnrecoverableError(err.message);
+    }
+    const key = `${jobId}.${index}`;
+    const task: RunningTask = { jobId, index, abort: new AbortController() };
+    this.running.set(key, task);
+    this.idleSince = undefined;
+    this.reporter.add({ ...base, t: 's', at: this.opts.clock.now() });
+    try {
+      const out = await runTask({ run: info.spec.run, env: this.taskEnv(info, index, attempt), timeoutMs: info.policy.timeoutMs, signal: task.abort.signal, clock: this.opts.clock });
+      await this.reporter.addAndWait({ ...base, t: 'ok', at: this.opts.clock.now(), ...(out.result ? { result: out.result } : {}) });
+      this.stats.succeeded++;
+      return 'ok';
+    } catch (err) {
+      return await this.onTaskError(err, job, token, task, info, base);
+    } finally {
+      this.running.delete(key);
+      if (this.running.size === 0) this.idleSince = this.opts.clock.now();
+    }
+  }
+
+  private async onTaskError(err: unknown, job: Job<TaskData>, token: string | undefined, task: RunningTask, info: CachedJob, base: Omit<TaskEvent, 't' | 'at'>): Promise<string> {
+    const reason = task.abort.signal.reason as StopReason | undefined;
+    if (reason === 'cancel') {
+      await this.reporter.addAndWait({ ...base, t: 'rel', at: this.opts.clock.now() });
+      return 'cancelled';
+    }
+    if (reason === 'handback') {
+      // Back to the queue without using an attempt: the worker is going away, not the task failing.
+      await this.reporter.addAndWait({ ...base, t: 'rel', at: this.opts.clock.now() });
+      this.stats.handedBack++;
+      await job.moveToDelayed(this.opts.clock.now(), token);
+      throw new DelayedError();
+    }
+    const e: TaskError = isKumoError(err)
+      ? { code: err.code, message: err.message, retryable: err.retryable }
+      : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), retryable: true };
+    const log = err instanceof TaskFailure ? err.logTail : '';
+    const final = !e.retryable || base.a >= info.policy.maxAttempts;
+    await this.reporter.addAndWait({ ...base, t: final ? 'f' : 'r', at: this.opts.clock.now(), err: e, log });
+    this.log.info({ jobId: base.j, index: base.i, attempt: base.a, code: e.code, final }, 'task failed');
+    if (final) {
+      this.stats.failed++;
+      throw new UnrecoverableError(e.message);
+    }
+    this.stats.retried++;
+    throw new Error(e.message);
+  }
+
+  /** The task's environment: its own variables and kumo's, never the worker's secrets. */
+  private taskEnv(info: CachedJob, index: number, attempt: number): Record<string, string> {
+    const { inputs, env } = taskInputs(info.spec, index);
+    const pass: Record<string, string> = {};
+    for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'USER']) if (process.env[k]) pass[k] = process.env[k]!;
+    const outputPrefix = 'output' in info.spec && info.spec.output ? `${info.spec.output.prefix.replace(/\/$/, '')}/task-${index}` : '';
+    return {
+      ...pass,
+      ...info.spec.env,
+      ...env,
+      KUMO_JOB_ID: info.id,
+      KUMO_JOB_KIND: info.spec.kind,
+      KUMO_TASK_INDEX: String(index),
+      KUMO_TASK_COUNT: String(info.total),
+      KUMO_TASK_ATTEMPT: String(attempt),
+      KUMO_TASK_INPUTS: JSON.stringify(inputs),
+      KUMO_OUTPUT_PREFIX: outputPrefix,
+      KUMO_WORKER_ID: this.opts.id,
+    };
+  }
+
+  private async heartbeat(): Promise<void> {
+    while (!this.heartbeatStop.signal.aborted) {
+      try {
+        await this.registry.beat({
+          id: this.opts.id,
+          pool: this.opts.pool,
+          slots: this.opts.slots,
+          running: this.running.size,
+          ...(this.idleSince !== undefined ? { idleSince: this.idleSince } : {}),
+          state: this.state === 'draining' ? 'draining' : 'running',
+        });
+      } catch (err) {
+        this.log.warn({ err }, 'heartbeat failed');
+      }
+      await this.opts.clock.sleep(this.opts.heartbeatMs, this.heartbeatStop.signal);
+    }
+  }
+
+  /**
+   * Stop taking tasks; let running ones finish for up to `drainMs`; hand the rest back to the queue
+   * (no attempt used); flush outcomes; close. `handBackNow` skips the drain (spot preemption: ~30 s).
+   * Safe to call twice: both calls get the same promise.
+   */
+  stop(opts: { handBackNow?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.doStop(opts.handBackNow ?? false);
+    return this.stopping;
+  }
+
+  private async doStop(handBackNow: boolean): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'stopped';
+      await this.closeConnections();
+      return;
+    }
+    this.state = 'draining';
+    this.log.info({ running: this.running.size, handBackNow }, 'worker draining');
+    const steps: [string, () => Promise<unknown>][] = [
+      ['pause', async () => this.worker?.pause(true)],
+      ['drain', () => this.waitForIdle(handBackNow ? 0 : this.opts.drainMs)],
+      ['hand back', async () => {
+        for (const t of this.running.values()) t.abort.abort('handback' satisfies StopReason);
+        await this.waitForIdle(15_000);
+      }],
+      ['close queue worker', async () => this.worker?.close()],
+      ['flush progress', () => this.reporter.close()],
+      ['deregister', () => this.registry.remove(this.opts.id, this.opts.pool)],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        this.log.warn({ err, step: name }, 'shutdown step failed');
+      }
+    }
+    this.heartbeatStop.abort();
+    await this.heartbeatLoop;
+    await this.closeConnections();
+    this.state = 'stopped';
+    this.log.info({ stats: this.stats }, 'worker stopped');
+  }
+
+  private async waitForIdle(ms: number): Promise<void> {
+    const until = this.opts.clock.now() + ms;
+    while (this.running.size > 0 && this.opts.clock.now() < until) await this.opts.clock.sleep(50);
+  }
+
+  private async closeConnections(): Promise<void> {
+    for (const c of [this.subscriber, this.commands]) {
+      try {
+        await c.quit();
+      } catch {
+        c.disconnect();
+      }
+    }
+  }
+}
