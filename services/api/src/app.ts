@@ -47,6 +47,10 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     // Probes and SSE reconnects are frequent; ids in every log line tie a request together.
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL, a bad header) get our error shape too.
+    frameworkErrors: (err, _req, reply) => {
+      void reply.status(400).send({ error: { code: 'INVALID_INPUT', message: err.message } });
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -4,6 +4,8 @@ import { KumoError } from '@kumo/shared';
 
 /** JSON (Fastify's own parser, with its prototype-poisoning guard) and YAML for job specs. */
 export function installBodyParsers(app: FastifyInstance): void {
+  // Only JSON and YAML: a text/plain body is refused as such, not parsed into a string.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
     try {
       // Aliases capped: a few bytes of YAML must not expand into gigabytes ("billion laughs").

@@ -1,0 +1,37 @@
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '@kumo/api';
+import { createLogger, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema } from '@kumo/shared';
+import { testPrefix } from './prefix';
+
+export const ADMIN = 'test-admin-token-0123456789';
+
+/** The API on the test Redis, with its own prefix and a `local` pool; `cleanup` removes every key. */
+export async function testApi(redisUrl: string): Promise<{ app: FastifyInstance; prefix: string; redis: Redis; cleanup(): Promise<void> }> {
+  const prefix = testPrefix('api');
+  const redis = new Redis(redisUrl);
+  await new PoolStore(redis, { prefix }).put('local', poolSettingsSchema.parse(LOCAL_POOL_DEFAULTS));
+  const app = await buildApp({ redisUrl, prefix, adminToken: ADMIN, logger: createLogger({ name: 'test', level: 'silent' }) });
+  await app.ready();
+  return {
+    app,
+    prefix,
+    redis,
+    cleanup: async () => {
+      await app.close();
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    },
+  };
+}
+
+export const auth = (token = ADMIN): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+export const MINIMAL_SPEC = {
+  kind: 'extraction',
+  name: 'cc-main-2023-50-ja',
+  source: { snapshot: 'CC-MAIN-2023-50', batches: 90000 },
+  pool: 'local',
+  run: { builtin: 'noop' },
+};
