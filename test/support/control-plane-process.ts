@@ -1,0 +1,39 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../services/local/src/main.ts', import.meta.url));
+
+/** `npm start` as a real OS process (node + tsx on the composer), so a test can kill -9 it. */
+export async function spawnControlPlane(env: Record<string, string>): Promise<{ proc: ChildProcess; output: () => string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const t = setInterval(() => {
+      if (out.includes('kumo is up')) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 50);
+    proc.once('exit', (code) => {
+      clearInterval(t);
+      reject(new Error(`control plane exited with ${code}: ${out}`));
+    });
+  });
+  return { proc, output: () => out };
+}
+
+/** Pids of the worker processes a control plane process started. */
+export function workerPids(parentPid: number): number[] {
+  const r = spawnSync('pgrep', ['-P', String(parentPid), '-f', 'worker/src/main.ts'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+export function kill9(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
