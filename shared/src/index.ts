@@ -23,3 +23,6 @@ export * from './fleet/fleet-store';
 export * from './fleet/worker-registry';
 export * from './auth/token-store';
 export * from './queue/task-queue';
+export * from './artifacts/artifact-key';
+export * from './artifacts/local-artifact-store';
+export * from './artifacts/gcs-artifact-store';

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# kumo control-plane VM startup script (the `startup-script` metadata of the VM in control-plane.tf).
+# google-guest-agent runs it as root on every boot.
+#
+# Installs Node 20 if missing, unpacks the kumo release named by the `kumo-bundle` metadata (a gs://
+# tarball of the repository with production node_modules), writes /etc/kumo/control-plane.env from the
+# `kumo-env` metadata (KEY=VALUE lines: KUMO_PROVIDER=gce, KUMO_BUS=pubsub, REDIS_URL, ...), and runs
+# `npm start` as a systemd service. SIGTERM lets the services drain; systemd kills after 30 s.
+set -euo pipefail
+
+readonly METADATA=http://metadata.google.internal/computeMetadata/v1/instance/attributes
+readonly KUMO_HOME=/opt/kumo
+readonly ENV_FILE=/etc/kumo/control-plane.env
+readonly UNIT_FILE=/etc/systemd/system/kumo-control-plane.service
+readonly NODE_MAJOR=20
+
+log() {
+  echo "kumo-control-plane-startup: $*"
+  logger -t kumo-control-plane-startup -- "$*" || true
+}
+
+# attribute NAME: a metadata value, verbatim (multi-line values stay multi-line), empty when absent.
+attribute() {
+  curl -fsS --retry 5 --retry-connrefused --max-time 10 -H 'Metadata-Flavor: Google' "${METADATA}/$1" 2>/dev/null || true
+}
+
+install_node() {
+  if command -v node >/dev/null 2>&1 && node --version | grep -q "^v${NODE_MAJOR}\."; then
+    return
+  fi
+  log "installing node ${NODE_MAJOR}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q ca-certificates curl gnupg
+  install -d -m 0755 /etc/apt/keyrings
+  curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key |
+    gpg --dearmor --yes -o /etc/apt/keyrings/nodesource.gpg
+  echo "deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_${NODE_MAJOR}.x nodistro main" \
+    >/etc/apt/sources.list.d/nodesource.list
+  apt-get update -q
+  apt-get install -y -q nodejs
+}
+
+fetch_release() {
+  local bundle tmp
+  bundle="$(attribute kumo-bundle | tr -d '\r\n')"
+  if [[ -z "${bundle}" ]]; then
+    if [[ -f "${KUMO_HOME}/package.json" ]]; then
+      log "no kumo-bundle metadata; keeping ${KUMO_HOME}"
+      return
+    fi
+    log "no kumo-bundle metadata and nothing in ${KUMO_HOME}"
+    exit 1
+  fi
+  if [[ -f "${KUMO_HOME}/.bundle-uri" && "$(cat "${KUMO_HOME}/.bundle-uri")" == "${bundle}" ]]; then
+    return
+  fi
+  log "fetching ${bundle}"
+  tmp="$(mktemp -d)"
+  if command -v gcloud >/dev/null 2>&1; then
+    gcloud storage cp "${bundle}" "${tmp}/kumo.tgz"
+  else
+    gsutil cp "${bundle}" "${tmp}/kumo.tgz"
+  fi
+  rm -rf "${KUMO_HOME}.new"
+  mkdir -p "${KUMO_HOME}.new"
+  tar -xzf "${tmp}/kumo.tgz" -C "${KUMO_HOME}.new"
+  rm -rf "${tmp}"
+  if [[ ! -d "${KUMO_HOME}.new/node_modules" ]]; then
+    (cd "${KUMO_HOME}.new" && npm ci --omit=dev --no-audit --no-fund)
+  fi
+  echo "${bundle}" >"${KUMO_HOME}.new/.bundle-uri"
+  # Keep .kumo/ (the generated admin token) across releases.
+  if [[ -d "${KUMO_HOME}/.kumo" ]]; then
+    mv "${KUMO_HOME}/.kumo" "${KUMO_HOME}.new/.kumo"
+  fi
+  rm -rf "${KUMO_HOME}"
+  mv "${KUMO_HOME}.new" "${KUMO_HOME}"
+}
+
+write_env() {
+  install -d -m 0750 /etc/kumo
+  (
+    umask 077
+    attribute kumo-env | grep -E '^[A-Za-z_][A-Za-z0-9_]*=' >"${ENV_FILE}.new" || true
+  )
+  mv "${ENV_FILE}.new" "${ENV_FILE}"
+  if ! id kumo >/dev/null 2>&1; then
+    useradd --system --home-dir "${KUMO_HOME}" --shell /usr/sbin/nologin kumo
+  fi
+  chgrp kumo "${ENV_FILE}"
+  chmod 0640 "${ENV_FILE}"
+  chgrp kumo /etc/kumo
+  chown -R kumo:kumo "${KUMO_HOME}"
+}
+
+write_unit() {
+  cat >"${UNIT_FILE}" <<UNIT
+[Unit]
+Description=kumo control plane (npm start)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+User=kumo
+Group=kumo
+WorkingDirectory=${KUMO_HOME}
+EnvironmentFile=${ENV_FILE}
+ExecStart=/usr/bin/npm start
+KillSignal=SIGTERM
+KillMode=mixed
+TimeoutStopSec=30
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable kumo-control-plane.service
+  systemctl restart kumo-control-plane.service
+}
+
+main() {
+  install_node
+  fetch_release
+  write_env
+  write_unit
+  log "kumo-control-plane.service started"
+}
+
+main "$@"
