@@ -4,6 +4,7 @@ export * from './ids';
 export * from './logger';
 export * from './catalog/index';
 export * from './pools/pool';
+export * from './pools/prices';
 export * from './bus/bus';
 export * from './bus/redis-streams-bus';
 export * from './bus/pubsub-bus';

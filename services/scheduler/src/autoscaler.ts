@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   Keys,
+  poolHourlyPrice,
+  regionOf,
   type Bus,
   type Clock,
   type FleetStore,
@@ -27,7 +29,12 @@ export interface AutoscalerOptions {
   workerSettings?: VmSpec['worker'];
   /** A VM that has not come up (no heartbeat) this long after it was requested is given up on. */
   bootTimeoutMs?: number;
+  /** Seedable randomness for VM names and request ids (simulations repeat exactly). */
+  randomHex?: (bytes: number) => string;
+  uuid?: () => string;
 }
+
+const defaultRandomHex = (bytes: number): string => randomBytes(bytes).toString('hex');
 
 export interface ScaleDecision {
   pool: string;
@@ -88,12 +95,35 @@ export class Autoscaler {
     }
     const live = vms.filter((v) => v.state === 'requested' || v.state === 'provisioning' || v.state === 'running');
     const wanted = Math.ceil(demand / pool.slotsPerVm);
-    const desired = Math.min(pool.max, Math.max(pool.min, wanted));
+    let desired = Math.min(pool.max, Math.max(pool.min, wanted));
     if (wanted > pool.max) reasons.push(`demand of ${demand} tasks wants ${wanted} VMs; capped at max ${pool.max}`);
 
-    if (desired > live.length) {
+    // Capacity: after a stockout in every zone, or a quota error, wait before asking again; a spot pool
+    // that may fall back asks for standard VMs meanwhile.
+    const block = await this.opts.fleet.capacityBlock(pool.name);
+    let spot = pool.spot;
+    if (block) {
+      const where = [...new Set(pool.zones.map(regionOf))].join(', ');
+      if (block.code === 'ZONE_RESOURCE_POOL_EXHAUSTED' && block.spot && pool.spot && pool.fallbackToStandard) {
+        spot = false;
+        reasons.push(`spot capacity out in ${where}; falling back to standard VMs`);
+      } else {
+        reasons.push(block.code === 'QUOTA_EXCEEDED' ? block.reason : `waiting for capacity in ${where}`);
+      }
+    }
+    const price = poolHourlyPrice(pool, spot);
+    if (pool.maxHourlyUsd !== undefined && price > 0) {
+      const affordable = Math.floor(pool.maxHourlyUsd / price);
+      if (desired > affordable) {
+        desired = affordable;
+        reasons.push(`budget reached: $${pool.maxHourlyUsd}/h allows ${affordable} VM(s) at $${price}/h`);
+      }
+    }
+
+    const mayCreate = !block || spot !== block.spot;
+    if (desired > live.length && mayCreate) {
       const n = Math.min(pool.scaleUpBatch, desired - live.length);
-      for (let k = 0; k < n; k++) created.push(await this.requestVm(pool));
+      for (let k = 0; k < n; k++) created.push(await this.requestVm(pool, spot, price));
       reasons.push(`scaling up by ${n} to ${live.length + n} of ${desired} wanted`);
     } else if (desired < live.length) {
       const idle = this.idleVms(live, byId, pool, now);
@@ -107,12 +137,15 @@ export class Autoscaler {
       else reasons.push(`${live.length - desired} VM(s) more than needed; none idle for ${pool.idleTimeoutSeconds} s yet`);
     }
     const decision: ScaleDecision = { pool: pool.name, demand, desired, live: live.length + created.length - deleted.length, created, deleted, reasons };
+    const spend = await this.opts.fleet.poolSpend(pool.name, vms);
     await this.opts.pools.setStatus(pool.name, {
       desired,
       live: decision.live,
       running: live.filter((v) => v.state === 'running').length,
       demand,
       reasons,
+      costUsd: Math.round(spend.costUsd * 100) / 100,
+      hourlyUsd: Math.round(spend.hourlyUsd * 100) / 100,
     });
     if (created.length || deleted.length) this.log.info({ pool: pool.name, demand, desired, created: created.length, deleted: deleted.length }, 'pool scaled');
     return decision;
@@ -130,16 +163,16 @@ export class Autoscaler {
     return out.sort((a, b) => a.since - b.since).map((o) => o.vm);
   }
 
-  private async requestVm(pool: Pool): Promise<string> {
+  private async requestVm(pool: Pool, spot: boolean, priceUsdPerHour: number): Promise<string> {
     // Predictable, valid GCE name: a retry of the same request reuses it, so it cannot make a second VM.
-    const name = `kumo-${pool.name}-${randomBytes(4).toString('hex')}`.slice(0, 63);
-    const requestId = randomUUID();
-    await this.opts.fleet.move(name, pool.name, 'requested', { requestId, spot: pool.spot ? 1 : 0 });
+    const name = `kumo-${pool.name}-${(this.opts.randomHex ?? defaultRandomHex)(4)}`.slice(0, 63);
+    const requestId = (this.opts.uuid ?? randomUUID)();
+    await this.opts.fleet.move(name, pool.name, 'requested', { requestId, spot: spot ? 1 : 0, priceUsdPerHour });
     const spec: VmSpec = {
       pool: pool.name,
       machineType: pool.machineType,
       gpu: pool.gpu,
-      spot: pool.spot,
+      spot,
       zones: pool.zones,
       slots: pool.slotsPerVm,
       labels: pool.labels,

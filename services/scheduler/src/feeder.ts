@@ -19,7 +19,29 @@ interface FeedCandidate {
   priority: number;
   user: string;
   fed: number;
+  /** The most the job may be fed now: its remaining tasks, or fewer under its budget. */
   total: number;
+}
+
+interface BudgetView {
+  state: JobState;
+  fed: number;
+  done: number;
+  costUsd: number;
+  maxCostUsd: number;
+}
+
+/**
+ * How many more tasks a job with a budget may be fed: what is left of the budget, less what the tasks
+ * already fed will cost, at the cost per finished task so far. Before any task has finished the cost is
+ * unknown, so only a first wave the size of the pool's slots goes out. Unlimited when tasks cost nothing.
+ */
+export function budgetRoom(b: BudgetView, firstWave: number): number {
+  const inFlight = Math.max(0, b.fed - b.done);
+  if (b.done === 0) return b.costUsd >= b.maxCostUsd ? 0 : Math.max(0, firstWave - inFlight);
+  const perTask = b.costUsd / b.done;
+  if (perTask === 0) return Number.MAX_SAFE_INTEGER;
+  return Math.max(0, Math.floor((b.maxCostUsd - b.costUsd) / perTask) - inFlight);
 }
 
 /**
@@ -64,7 +86,7 @@ export class Feeder {
     const room = window - waiting;
     // Top up in chunks, not one task at a time: fewer, larger adds.
     if (room < Math.max(1, Math.floor(window / 4))) return 0;
-    const candidates = await this.candidates(ids);
+    const candidates = await this.candidates(ids, pool);
     const plan = allocate(candidates, room);
     let added = 0;
     for (const [job, n] of plan) {
@@ -79,19 +101,34 @@ export class Feeder {
     return added;
   }
 
-  private async candidates(ids: string[]): Promise<FeedCandidate[]> {
+  private async candidates(ids: string[], pool: Pool): Promise<FeedCandidate[]> {
     const pipe = this.opts.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.keys.job(id), 'state', 'fed', 'total', 'priority', 'user');
+    for (const id of ids) pipe.hmget(this.keys.job(id), 'state', 'fed', 'total', 'priority', 'user', 'succeeded', 'failed', 'costUsd', 'maxCostUsd');
     const res = (await pipe.exec()) ?? [];
     const out: FeedCandidate[] = [];
-    ids.forEach((id, n) => {
+    for (let n = 0; n < ids.length; n++) {
+      const id = ids[n]!;
       const v = res[n]?.[1] as (string | null)[] | undefined;
-      if (!v) return;
+      if (!v) continue;
       const state = v[0] as JobState | null;
+      if (state !== 'queued' && state !== 'running' && state !== 'budget_exhausted') continue;
       const fed = Number(v[1]);
-      const total = Number(v[2]);
-      if ((state === 'queued' || state === 'running') && fed < total) out.push({ id, fed, total, priority: Number(v[3]), user: v[4] ?? '' });
-    });
+      let total = Number(v[2]);
+      if (v[8] !== null && v[8] !== undefined) {
+        const b: BudgetView = { state, fed, done: Number(v[5]) + Number(v[6]), costUsd: Number(v[7] ?? 0), maxCostUsd: Number(v[8]) };
+        const room = budgetRoom(b, pool.max * pool.slotsPerVm);
+        if (room === 0 && fed < total && state !== 'budget_exhausted') {
+          await this.opts.jobs.setBudget(id, 'pause', { reason: `budget of $${b.maxCostUsd} reached ($${b.costUsd.toFixed(2)} spent)` });
+          this.opts.logger.info({ jobId: id, costUsd: b.costUsd, maxCostUsd: b.maxCostUsd }, 'job paused at its budget');
+        } else if (room > 0 && state === 'budget_exhausted') {
+          await this.opts.jobs.setBudget(id, 'resume', { reason: '' });
+          this.opts.logger.info({ jobId: id }, 'job resumed within its budget');
+        }
+        if (room === 0 || state === 'budget_exhausted') continue;
+        total = Math.min(total, fed + room);
+      } else if (state === 'budget_exhausted') continue;
+      if (fed < total) out.push({ id, fed, total, priority: Number(v[3]), user: v[4] ?? '' });
+    }
     return out;
   }
 

@@ -65,8 +65,8 @@ export class Scheduler {
       logger: this.log,
       ...(opts.workerSettings ? { workerSettings: opts.workerSettings } : {}),
     });
-    this.ingester = new ProgressIngester({ bus: opts.bus, jobs: this.jobs, logger: this.log.child({ component: 'ingester' }) });
-    this.fleetEvents = new FleetEventsHandler({ bus: opts.bus, fleet: this.fleet, logger: this.log.child({ component: 'fleet-events' }) });
+    this.ingester = new ProgressIngester({ bus: opts.bus, jobs: this.jobs, pools: this.pools, clock, logger: this.log.child({ component: 'ingester' }) });
+    this.fleetEvents = new FleetEventsHandler({ bus: opts.bus, fleet: this.fleet, clock, logger: this.log.child({ component: 'fleet-events' }) });
     this.lease = new LeaderLease(this.redis, new Keys(prefix).leader('scheduler'), this.id, opts.leaderTtlMs ?? 5000);
   }
 

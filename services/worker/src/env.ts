@@ -15,10 +15,27 @@ const schema = z.object({
   /** On SIGTERM: how long running tasks may finish before they are handed back. */
   KUMO_DRAIN_MS: z.coerce.number().int().min(0).default(20_000),
   KUMO_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
+  /**
+   * `1` on a Compute Engine VM (the startup script sets it): watch the metadata server at
+   * http://metadata.google.internal for this VM's preemption and hand every task back at once.
+   */
+  KUMO_ON_GCE: z.enum(['0', '1']).default('0'),
+  /** The metadata server to watch instead (tests, emulators); setting it turns the watch on off GCE too. */
+  KUMO_METADATA_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Least time between two preemption questions while the answer is "not preempted". */
+  KUMO_PREEMPTION_POLL_MS: z.coerce.number().int().min(100).default(1_000),
   LOG_LEVEL: z.string().default('info'),
 });
 
 export type WorkerEnv = z.infer<typeof schema>;
+
+/** The GCE metadata server, as seen from every VM. */
+export const GCE_METADATA_URL = 'http://metadata.google.internal';
+
+/** Where to watch for preemption, or undefined when this worker is not on a VM that can be preempted. */
+export function metadataUrlOf(env: Pick<WorkerEnv, 'KUMO_ON_GCE' | 'KUMO_METADATA_URL'>): string | undefined {
+  return env.KUMO_METADATA_URL ?? (env.KUMO_ON_GCE === '1' ? GCE_METADATA_URL : undefined);
+}
 
 /** Parsed once at start-up: bad configuration stops the worker with a clear message. */
 export function parseWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {

@@ -1,14 +1,33 @@
 import { createBus, createLogger, wallClock } from '@kumo/shared';
-import { parseWorkerEnv } from './env';
+import { metadataUrlOf, parseWorkerEnv } from './env';
+import { PreemptionWatcher } from './preemption-watcher';
 import { WorkerAgent } from './worker-agent';
 
 /**
  * The worker agent: one per VM (started by the VM's startup script) or per local process. Exits when
- * told to (SIGTERM: drain, then hand back), or when the process that started it goes away.
+ * told to (SIGTERM: drain, then hand back), when its VM is being preempted (hand back at once), or when
+ * the process that started it goes away.
  */
 async function main(): Promise<void> {
   const env = parseWorkerEnv();
   const logger = createLogger({ name: 'kumo-worker', level: env.LOG_LEVEL });
+  const metadataUrl = metadataUrlOf(env);
+  const watcher = metadataUrl
+    ? new PreemptionWatcher({
+        metadataUrl,
+        clock: wallClock,
+        logger,
+        intervalMs: env.KUMO_PREEMPTION_POLL_MS,
+        onPreempted: () => shutdown('preempted', true),
+      })
+    : undefined;
+  // systemd restarts the worker (Restart=always) until the power goes: a restarted worker on a VM
+  // already marked preempted must not lease tasks it cannot finish.
+  if (watcher && (await watcher.check(2000)) === true) {
+    logger.warn('this VM is already being preempted; not starting');
+    process.exit(0);
+  }
+
   const bus = await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
   const agent = new WorkerAgent({
     redisUrl: env.REDIS_URL,
@@ -24,24 +43,34 @@ async function main(): Promise<void> {
     logger,
   });
   let exiting = false;
-  const shutdown = async (why: string, handBackNow: boolean): Promise<void> => {
+  async function shutdown(why: string, handBackNow: boolean): Promise<void> {
     if (exiting) return;
     exiting = true;
-    logger.info({ why }, 'worker shutting down');
+    logger.info({ why, handBackNow }, 'worker shutting down');
     const deadline = setTimeout(() => {
       logger.error('worker shutdown passed its deadline; exiting');
       process.exit(1);
     }, env.KUMO_DRAIN_MS + 25_000);
     deadline.unref();
+    await watcher?.stop();
     await agent.stop({ handBackNow });
     await bus.close();
     process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM', false));
+  }
+  process.on('SIGTERM', () => {
+    void (async () => {
+      // On a spot VM, SIGTERM usually means preemption (~30 s to power-off), when a drain would only
+      // spend the grace time: ask the metadata server before choosing. Otherwise (a deploy, a
+      // scale-down, no answer within a second) drain, so running tasks may finish.
+      const preempted = !exiting && watcher ? (await watcher.check(1000)) === true : false;
+      await shutdown(preempted ? 'SIGTERM (preempted)' : 'SIGTERM', preempted);
+    })();
+  });
   process.on('SIGINT', () => void shutdown('SIGINT', false));
   // Started by a local control plane over IPC: when it dies (even by kill -9), hand back and go.
   if (process.send) process.on('disconnect', () => void shutdown('parent gone', true));
   await agent.start();
+  watcher?.start();
 }
 
 main().catch((err: unknown) => {

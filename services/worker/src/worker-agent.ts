@@ -48,6 +48,7 @@ interface RunningTask {
   jobId: string;
   index: number;
   abort: AbortController;
+  startedAt: number;
 }
 
 /** Leases tasks of one pool from BullMQ, runs them, reports outcomes on the bus, heartbeats. */
@@ -135,13 +136,14 @@ export class WorkerAgent {
       throw new UnrecoverableError(err.message);
     }
     const key = `${jobId}.${index}`;
-    const task: RunningTask = { jobId, index, abort: new AbortController() };
+    const task: RunningTask = { jobId, index, abort: new AbortController(), startedAt: this.opts.clock.now() };
     this.running.set(key, task);
     this.idleSince = undefined;
     this.reporter.add({ ...base, t: 's', at: this.opts.clock.now() });
     try {
       const out = await runTask({ run: info.spec.run, env: this.taskEnv(info, index, attempt), timeoutMs: info.policy.timeoutMs, signal: task.abort.signal, clock: this.opts.clock });
-      await this.reporter.addAndWait({ ...base, t: 'ok', at: this.opts.clock.now(), ...(out.result ? { result: out.result } : {}) });
+      const now = this.opts.clock.now();
+      await this.reporter.addAndWait({ ...base, t: 'ok', at: now, d: now - task.startedAt, ...(out.result ? { result: out.result } : {}) });
       this.stats.succeeded++;
       return 'ok';
     } catch (err) {
@@ -154,13 +156,15 @@ export class WorkerAgent {
 
   private async onTaskError(err: unknown, job: Job<TaskData>, token: string | undefined, task: RunningTask, info: CachedJob, base: Omit<TaskEvent, 't' | 'at'>): Promise<string> {
     const reason = task.abort.signal.reason as StopReason | undefined;
+    const now = this.opts.clock.now();
+    const d = now - task.startedAt;
     if (reason === 'cancel') {
-      await this.reporter.addAndWait({ ...base, t: 'rel', at: this.opts.clock.now() });
+      await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       return 'cancelled';
     }
     if (reason === 'handback') {
       // Back to the queue without using an attempt: the worker is going away, not the task failing.
-      await this.reporter.addAndWait({ ...base, t: 'rel', at: this.opts.clock.now() });
+      await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       this.stats.handedBack++;
       await job.moveToDelayed(this.opts.clock.now(), token);
       throw new DelayedError();
@@ -170,7 +174,7 @@ export class WorkerAgent {
       : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), retryable: true };
     const log = err instanceof TaskFailure ? err.logTail : '';
     const final = !e.retryable || base.a >= info.policy.maxAttempts;
-    await this.reporter.addAndWait({ ...base, t: final ? 'f' : 'r', at: this.opts.clock.now(), err: e, log });
+    await this.reporter.addAndWait({ ...base, t: final ? 'f' : 'r', at: now, d, err: e, log });
     this.log.info({ jobId: base.j, index: base.i, attempt: base.a, code: e.code, final }, 'task failed');
     if (final) {
       this.stats.failed++;

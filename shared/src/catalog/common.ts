@@ -67,4 +67,6 @@ export const commonFields = {
   env: envSchema.default({}),
   labels: labelsSchema.default({}),
   user: z.string().min(1).max(128).optional(),
+  /** Money the job may spend; feeding pauses (state budget_exhausted) before the next task would cross it. */
+  budget: z.strictObject({ maxCostUsd: z.number().min(0).max(10_000_000) }).optional(),
 };

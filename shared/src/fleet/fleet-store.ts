@@ -12,8 +12,21 @@ export interface VmRecord {
   reason?: string;
   requestId?: string;
   spot?: boolean;
+  /** USD per hour while it runs (from the pool's prices when it was requested). */
+  priceUsdPerHour?: number;
+  /** When it came up (billing starts). */
+  runningAt?: number;
   createdAt: number;
   stateAt: number;
+}
+
+/** Why a pool cannot grow for now: set by the fleet events of failed creates, read by the autoscaler. */
+export interface CapacityBlock {
+  code: 'ZONE_RESOURCE_POOL_EXHAUSTED' | 'QUOTA_EXCEEDED';
+  reason: string;
+  /** The failed create asked for spot VMs (so a fallback to standard may still work). */
+  spot: boolean;
+  until: number;
 }
 
 /** The one place a VM record's state moves (through the moveVm script and VM_TRANSITIONS). */
@@ -42,6 +55,50 @@ export class FleetStore {
     )) as [number, string?];
     if (res[0] === -1) return { moved: false };
     return { moved: res[0] === 1, ...(res[1] ? { from: res[1] as VmState } : {}) };
+  }
+
+  /**
+   * Adds a VM's run to its pool's spend when it ends. Called once per VM end (the caller only calls it
+   * when the move to a terminal state happened, so a redelivered event cannot bill twice).
+   */
+  async bill(vm: VmRecord, endedAt: number): Promise<number> {
+    if (vm.runningAt === undefined || !vm.priceUsdPerHour) return 0;
+    const usd = (Math.max(0, endedAt - vm.runningAt) / 3_600_000) * vm.priceUsdPerHour;
+    await this.redis.hincrbyfloat(this.keys.poolCost(vm.pool), 'endedUsd', usd);
+    await this.redis.hincrbyfloat(this.keys.poolCost(vm.pool), 'endedVmMs', Math.max(0, endedAt - vm.runningAt));
+    return usd;
+  }
+
+  /** Money spent on the pool: ended VMs, plus live ones up to now; and what it burns per hour now. */
+  async poolSpend(pool: string, live?: VmRecord[]): Promise<{ costUsd: number; hourlyUsd: number; vmHours: number }> {
+    const now = this.clock.now();
+    const vms = live ?? (await this.live(pool));
+    const h = await this.redis.hmget(this.keys.poolCost(pool), 'endedUsd', 'endedVmMs');
+    let costUsd = Number(h[0] ?? 0);
+    let vmMs = Number(h[1] ?? 0);
+    let hourlyUsd = 0;
+    for (const vm of vms) {
+      if (vm.runningAt === undefined) continue;
+      costUsd += ((now - vm.runningAt) / 3_600_000) * (vm.priceUsdPerHour ?? 0);
+      vmMs += now - vm.runningAt;
+      hourlyUsd += vm.priceUsdPerHour ?? 0;
+    }
+    return { costUsd, hourlyUsd, vmHours: vmMs / 3_600_000 };
+  }
+
+  async blockCapacity(pool: string, block: CapacityBlock): Promise<void> {
+    await this.redis.set(this.keys.poolCapacity(pool), JSON.stringify(block), 'PX', Math.max(1, block.until - this.clock.now()) + 60_000);
+  }
+
+  async capacityBlock(pool: string): Promise<CapacityBlock | undefined> {
+    const raw = await this.redis.get(this.keys.poolCapacity(pool));
+    if (!raw) return undefined;
+    const b = JSON.parse(raw) as CapacityBlock;
+    return b.until > this.clock.now() ? b : undefined;
+  }
+
+  async clearCapacityBlock(pool: string): Promise<void> {
+    await this.redis.del(this.keys.poolCapacity(pool));
   }
 
   async get(name: string): Promise<VmRecord | undefined> {
@@ -74,6 +131,8 @@ function toVm(name: string, h: Record<string, string>): VmRecord {
     ...(h.reason ? { reason: h.reason } : {}),
     ...(h.requestId ? { requestId: h.requestId } : {}),
     ...(h.spot ? { spot: h.spot === '1' } : {}),
+    ...(h.priceUsdPerHour ? { priceUsdPerHour: Number(h.priceUsdPerHour) } : {}),
+    ...(h.runningAt ? { runningAt: Number(h.runningAt) } : {}),
     createdAt: Number(h.createdAt ?? 0),
     stateAt: Number(h.stateAt ?? 0),
   };

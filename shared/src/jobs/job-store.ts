@@ -25,6 +25,12 @@ export interface JobRecord {
   finishedAt?: string;
   spec: JobSpec;
   progress: Progress;
+  /** The same as progress.costUsd and progress.forecastCostUsd, at the top for lists and scripts. */
+  costUsd: number;
+  forecastCostUsd: number | null;
+  budget: { maxCostUsd: number } | null;
+  /** Attempts handed back to the queue without using an attempt (preemption, drain, cancel). */
+  handBacks: number;
 }
 
 /** What the feeder and the worker need of a job, without computing progress. */
@@ -100,6 +106,8 @@ export class JobStore {
       failed: 0,
       running: 0,
       maxFailed: policy.maxFailedTasks,
+      costUsd: 0,
+      ...(spec.budget ? { maxCostUsd: spec.budget.maxCostUsd } : {}),
     };
     const idemKey = input.idempotencyKey ? this.keys.idempotency(input.idempotencyScope ?? user, input.idempotencyKey) : '';
     const res = (await this.scripts.createJob(
@@ -207,9 +215,14 @@ export class JobStore {
   }
 
   /** Applies one job's events atomically. Safe to repeat: a redelivered batch changes nothing. */
-  async applyEvents(jobId: string, pool: string, events: TaskEvent[]): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
-    const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel()];
-    for (const e of events) args.push(e.t, e.i, e.a, e.w, eventPayload(e));
+  async applyEvents(
+    jobId: string,
+    pool: string,
+    events: TaskEvent[],
+    usdPerSlotMs = 0,
+  ): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
+    const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel(), usdPerSlotMs];
+    for (const e of events) args.push(e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), eventPayload(e));
     const k = this.keys;
     const res = (await this.scripts.applyTaskEvents(
       [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool)],
@@ -217,6 +230,20 @@ export class JobStore {
     )) as [JobState, number, number, number] | [];
     if (res.length === 0) return undefined;
     return { state: res[0], succeeded: res[1], failed: res[2], running: res[3] };
+  }
+
+  /**
+   * Budget moves: `pause` (the feeder found the next task would cross it), `resume`, or a new
+   * maxCostUsd (which resumes a paused job when it leaves room). Returns the state after.
+   */
+  async setBudget(jobId: string, action: 'pause' | 'resume' | 'set', opts: { reason?: string; maxCostUsd?: number } = {}): Promise<JobState | undefined> {
+    const pool = await this.pool(jobId);
+    if (pool === undefined) return undefined;
+    const res = (await this.scripts.setBudgetState(
+      [this.keys.job(jobId), this.keys.poolActive(pool)],
+      [jobId, action, this.clock.now(), this.keys.jobChangedChannel(), opts.reason ?? '', opts.maxCostUsd === undefined ? '' : opts.maxCostUsd],
+    )) as string;
+    return res === '' ? undefined : (res as JobState);
   }
 
   async pool(jobId: string): Promise<string | undefined> {
@@ -281,6 +308,19 @@ function toRecord(h: Record<string, string>, buckets: number[], now: number): Jo
   const num = (k: string): number | undefined => (h[k] === undefined || h[k] === '' ? undefined : Number(h[k]));
   const startedAt = num('startedAt');
   const finishedAt = num('finishedAt');
+  const maxCostUsd = num('maxCostUsd');
+  const progress = computeProgress({
+    total: Number(h.total ?? 0),
+    succeeded: Number(h.succeeded ?? 0),
+    failed: Number(h.failed ?? 0),
+    running: Number(h.running ?? 0),
+    unit: h.unit ?? 'tasks',
+    now,
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+    buckets,
+    costUsd: Number(h.costUsd ?? 0),
+  });
   const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
   return {
     id: h.id!,
@@ -295,16 +335,10 @@ function toRecord(h: Record<string, string>, buckets: number[], now: number): Jo
     ...(startedAt !== undefined ? { startedAt: iso(startedAt) } : {}),
     ...(finishedAt !== undefined ? { finishedAt: iso(finishedAt) } : {}),
     spec: JSON.parse(h.spec ?? '{}') as JobSpec,
-    progress: computeProgress({
-      total: Number(h.total ?? 0),
-      succeeded: Number(h.succeeded ?? 0),
-      failed: Number(h.failed ?? 0),
-      running: Number(h.running ?? 0),
-      unit: h.unit ?? 'tasks',
-      now,
-      ...(startedAt !== undefined ? { startedAt } : {}),
-      ...(finishedAt !== undefined ? { finishedAt } : {}),
-      buckets,
-    }),
+    progress,
+    costUsd: progress.costUsd,
+    forecastCostUsd: progress.forecastCostUsd,
+    budget: maxCostUsd === undefined ? null : { maxCostUsd },
+    handBacks: Number(h.released ?? 0),
   };
 }

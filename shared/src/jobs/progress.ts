@@ -14,6 +14,10 @@ export interface Progress {
   etaSeconds: number | null;
   /** The wall-clock time the ETA points at, ISO 8601; null with no ETA. */
   estimatedCompletionAt: string | null;
+  /** Spent so far: the tasks' run time at the pool's price per task slot. */
+  costUsd: number;
+  /** What the job will have cost when done, at the cost per finished task so far; null before one finished. */
+  forecastCostUsd: number | null;
 }
 
 export const RATE_BUCKET_MS = 5_000;
@@ -30,6 +34,7 @@ export interface ProgressInputs {
   finishedAt?: number;
   /** Finished-task counts of the window's buckets, newest last. */
   buckets: number[];
+  costUsd?: number;
 }
 
 export function computeProgress(p: ProgressInputs): Progress {
@@ -62,7 +67,13 @@ export function computeProgress(p: ProgressInputs): Progress {
     ratePerMinute: Math.round(ratePerMinute * 10) / 10,
     etaSeconds,
     estimatedCompletionAt: etaSeconds === null || p.finishedAt !== undefined ? null : new Date(p.now + etaSeconds * 1000).toISOString(),
+    costUsd: roundUsd(p.costUsd ?? 0),
+    forecastCostUsd: done > 0 ? roundUsd(((p.costUsd ?? 0) / done) * p.total) : null,
   };
+}
+
+function roundUsd(usd: number): number {
+  return Math.round(usd * 10_000) / 10_000;
 }
 
 export function rateBucketFields(now: number): string[] {

@@ -11,6 +11,10 @@ export interface PoolStatus {
   /** Demand in tasks: queued + running across the pool's jobs. */
   demand: number;
   reasons: string[];
+  /** Spent on the pool's VMs so far (ended ones, and live ones up to the last tick). */
+  costUsd: number;
+  /** What the pool's running VMs cost per hour now. */
+  hourlyUsd: number;
   updatedAt: string;
 }
 

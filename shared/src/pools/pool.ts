@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { poolNameSchema } from '../catalog/common';
+import { vmHourlyPrice } from './prices';
 
 /** A worker pool and its autoscaling settings (`PUT /v1/pools/:name`). */
 export const poolSettingsSchema = z
@@ -25,6 +26,14 @@ export const poolSettingsSchema = z
     /** Boot image (GCE image family URL); the Deep Learning VM family by default. */
     image: z.string().min(1).max(512).optional(),
     labels: z.record(z.string().min(1).max(63), z.string().max(63)).default({}),
+    /** Your own prices; the dated default table (pools/prices.ts) otherwise. */
+    prices: z
+      .strictObject({ spotPerHourUsd: z.number().min(0).max(10_000).optional(), onDemandPerHourUsd: z.number().min(0).max(10_000).optional() })
+      .optional(),
+    /** When every zone is out of spot capacity, create standard (on-demand) VMs instead, for a while. */
+    fallbackToStandard: z.boolean().default(false),
+    /** Never run VMs costing more than this per hour in all (the autoscaler caps the pool's size). */
+    maxHourlyUsd: z.number().min(0).max(1_000_000).optional(),
   })
   .refine((p) => p.min <= p.max, { message: 'min must not exceed max', path: ['min'] });
 
@@ -37,6 +46,11 @@ export interface Pool extends PoolSettings {
 }
 
 export { poolNameSchema };
+
+/** USD per hour of one of the pool's VMs, in its first zone's region. */
+export function poolHourlyPrice(pool: PoolSettings, spot: boolean = pool.spot): number {
+  return vmHourlyPrice(pool.machineType, regionOf(pool.zones[0] ?? ''), spot, pool.prices);
+}
 
 /** The pool `npm start` creates when it does not exist: worker processes on this machine. */
 export const LOCAL_POOL_DEFAULTS: PoolSettingsInput = {

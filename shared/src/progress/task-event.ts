@@ -27,6 +27,8 @@ export interface TaskEvent {
   w: string;
   /** When it happened, worker clock, ms. */
   at: number;
+  /** How long the attempt ran, ms (on the ends of an attempt: ok, f, r, rel); what its cost is reckoned from. */
+  d?: number;
   err?: TaskError;
   /** The last lines the task printed (failures only). */
   log?: string;

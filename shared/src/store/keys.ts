@@ -24,6 +24,10 @@ export class Keys {
   // Pools and feeding
   pool = (name: string): string => `${this.prefix}:pool:${name}`;
   poolStatus = (name: string): string => `${this.prefix}:pool:${name}:status`;
+  /** Hash: why the pool cannot grow right now (stockout, quota) and until when. */
+  poolCapacity = (name: string): string => `${this.prefix}:pool:${name}:capacity`;
+  /** Hash: money spent on the pool's VMs that have ended (live VMs are added on read). */
+  poolCost = (name: string): string => `${this.prefix}:pool:${name}:cost`;
   poolsIndex = (): string => `${this.prefix}:pools`;
   /** Set of job ids in the pool that still have tasks to feed or finish. */
   poolActive = (pool: string): string => `${this.prefix}:pool:${pool}:active`;

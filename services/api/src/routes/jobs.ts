@@ -79,6 +79,25 @@ export function jobRoutes(app: FastifyInstance): void {
     },
   });
 
+  r.patch('/v1/jobs/:id', {
+    config: { roles: SUBMITTERS },
+    schema: {
+      summary: 'Change a job’s budget; a job paused at its budget resumes when the new one leaves room',
+      params: jobIdParams,
+      body: z.strictObject({ budget: z.strictObject({ maxCostUsd: z.number().min(0).max(10_000_000) }) }),
+      response: { 200: jobRecordSchema, 404: errorSchema, 409: errorSchema },
+    },
+    handler: async (req) => {
+      const job = await jobs.get(req.params.id);
+      if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
+      if (req.principal.role !== 'admin' && job.user !== req.principal.name) throw new KumoError('FORBIDDEN', 'submitters change only their own jobs');
+      if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') throw new KumoError('JOB_ALREADY_FINISHED', `job '${job.id}' already ended ${job.state}`);
+      await jobs.setBudget(job.id, 'set', { maxCostUsd: req.body.budget.maxCostUsd });
+      req.log.info({ jobId: job.id, maxCostUsd: req.body.budget.maxCostUsd }, 'job budget changed');
+      return (await jobs.get(job.id))!;
+    },
+  });
+
   r.get('/v1/jobs/:id/tasks', {
     config: { roles: READERS },
     schema: {

@@ -31,6 +31,8 @@ export const progressSchema = z.object({
   ratePerMinute: z.number(),
   etaSeconds: z.number().nullable(),
   estimatedCompletionAt: z.string().nullable(),
+  costUsd: z.number(),
+  forecastCostUsd: z.number().nullable(),
 });
 
 export const jobRecordSchema = z.object({
@@ -47,6 +49,10 @@ export const jobRecordSchema = z.object({
   finishedAt: z.string().optional(),
   spec: z.record(z.string(), z.unknown()),
   progress: progressSchema,
+  costUsd: z.number(),
+  forecastCostUsd: z.number().nullable(),
+  budget: z.object({ maxCostUsd: z.number() }).nullable(),
+  handBacks: z.number(),
 });
 
 export const poolViewSchema = z.looseObject({

@@ -5,12 +5,16 @@
   "started" or "retry" of an older attempt cannot move the running count.
   Invariant kept: running = number of fields in the running hash, all of them not final, so
   queued = total - running - succeeded - failed is never negative and the counts add up.
+  Hand-backs (rel: preempted, drained, stopped) are counted apart, as infrastructure losses.
+  Cost: every attempt's run time (events that end an attempt carry it) times the pool's price per
+  slot-millisecond. A redelivered batch would count time twice, so time is only added by events that
+  change the task's state (a first final, or the end of the attempt that is running).
 
   KEYS[1] job hash   KEYS[2] done bitmap   KEYS[3] running hash   KEYS[4] rate buckets hash
   KEYS[5] failures hash   KEYS[6] results hash   KEYS[7] pool active set
   ARGV[1] job id   ARGV[2] now ms   ARGV[3] rate bucket ms   ARGV[4] rate buckets kept
-  ARGV[5] control channel   ARGV[6] job-changed channel
-  ARGV[7..] events, 5 values each: type (s|ok|f|r|rel), index, attempt, worker, payload ("" or JSON)
+  ARGV[5] control channel   ARGV[6] job-changed channel   ARGV[7] USD per slot-millisecond
+  ARGV[8..] events, 6 values each: type (s|ok|f|r|rel), index, attempt, worker, duration ms, payload ("" or JSON)
 
   Returns {state, succeeded, failed, running} or {} when the job does not exist (deleted: drop).
 ]]
@@ -23,8 +27,10 @@ local succ = tonumber(vals[3]) or 0
 local fail = tonumber(vals[4]) or 0
 local run = tonumber(vals[5]) or 0
 local maxFailed = tonumber(vals[6]) or 0
-local live = (state == "queued" or state == "running")
+local live = (state == "queued" or state == "running" or state == "budget_exhausted")
 local finished = 0
+local released = 0
+local taskMs = 0
 local changed = false
 
 local function attemptOf(cur)
@@ -32,8 +38,8 @@ local function attemptOf(cur)
   return tonumber(string.sub(cur, 1, sep - 1))
 end
 
-for k = 7, #ARGV, 5 do
-  local t, idx, att, worker, payload = ARGV[k], tonumber(ARGV[k + 1]), tonumber(ARGV[k + 2]), ARGV[k + 3], ARGV[k + 4]
+for k = 8, #ARGV, 6 do
+  local t, idx, att, worker, dur, payload = ARGV[k], tonumber(ARGV[k + 1]), tonumber(ARGV[k + 2]), ARGV[k + 3], tonumber(ARGV[k + 4]), ARGV[k + 5]
   if idx >= 0 and idx < total then
     if t == "s" then
       if live and redis.call("GETBIT", KEYS[2], idx) == 0 then
@@ -50,6 +56,7 @@ for k = 7, #ARGV, 5 do
       if redis.call("SETBIT", KEYS[2], idx, 1) == 0 then
         run = run - redis.call("HDEL", KEYS[3], idx)
         finished = finished + 1
+        taskMs = taskMs + dur
         changed = true
         if t == "ok" then
           succ = succ + 1
@@ -66,7 +73,9 @@ for k = 7, #ARGV, 5 do
       if cur and attemptOf(cur) <= att then
         redis.call("HDEL", KEYS[3], idx)
         run = run - 1
+        taskMs = taskMs + dur
         changed = true
+        if t == "rel" then released = released + 1 end
       end
       if t == "r" and payload ~= "" and redis.call("GETBIT", KEYS[2], idx) == 0 then
         redis.call("HSET", KEYS[5], idx, payload)
@@ -76,6 +85,11 @@ for k = 7, #ARGV, 5 do
 end
 
 local fields = {"succeeded", succ, "failed", fail, "running", run}
+if released > 0 then redis.call("HINCRBY", job, "released", released) end
+if taskMs > 0 then
+  redis.call("HINCRBY", job, "taskMs", taskMs)
+  redis.call("HINCRBYFLOAT", job, "costUsd", taskMs * tonumber(ARGV[7]))
+end
 if finished > 0 then
   local bucket = math.floor(tonumber(ARGV[2]) / tonumber(ARGV[3]))
   if redis.call("HINCRBY", KEYS[4], bucket, finished) == finished then

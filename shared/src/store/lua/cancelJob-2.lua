@@ -7,7 +7,7 @@
 ]]
 local st = redis.call("HGET", KEYS[1], "state")
 if not st then return -1 end
-if st ~= "queued" and st ~= "running" then return 0 end
+if st ~= "queued" and st ~= "running" and st ~= "budget_exhausted" then return 0 end
 redis.call("HSET", KEYS[1], "state", "cancelled", "finishedAt", ARGV[2], "reason", ARGV[5])
 redis.call("SREM", KEYS[2], ARGV[1])
 redis.call("PUBLISH", ARGV[3], cjson.encode({type = "stop", jobId = ARGV[1]}))
