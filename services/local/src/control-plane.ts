@@ -12,6 +12,7 @@ import {
   poolSettingsSchema,
   wallClock,
   type Bus,
+  type FleetProvider,
   type Logger,
 } from '@kumo/shared';
 import { launchRedis, type LaunchedRedis } from './redis-launcher';
@@ -31,6 +32,10 @@ export interface ControlPlaneOptions {
   workerEnv?: Record<string, string>;
   scaleIntervalMs?: number;
   reconcileIntervalMs?: number;
+  /** Puts something between the provisioner and the local fleet (tests inject stockouts with it). */
+  wrapProvider?: (local: LocalProvider) => FleetProvider;
+  /** The scheduler's wait after a stockout in every zone / a quota error before asking again. */
+  stockoutBackoffMs?: number;
 }
 
 export interface ControlPlane {
@@ -68,8 +73,25 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: 'redis', ...opts.workerEnv },
     logger: log.child({ component: 'local-fleet' }),
   });
-  const provisioner = new Provisioner({ redisUrl, prefix: opts.prefix, bus, provider, clock: wallClock, logger: log, reconcileIntervalMs: opts.reconcileIntervalMs ?? 2000, graceMs: 5000 });
-  const scheduler = new Scheduler({ redisUrl, prefix: opts.prefix, bus, clock: wallClock, logger: log, scaleIntervalMs: opts.scaleIntervalMs ?? 1000 });
+  const provisioner = new Provisioner({
+    redisUrl,
+    prefix: opts.prefix,
+    bus,
+    provider: opts.wrapProvider ? opts.wrapProvider(provider) : provider,
+    clock: wallClock,
+    logger: log,
+    reconcileIntervalMs: opts.reconcileIntervalMs ?? 2000,
+    graceMs: 5000,
+  });
+  const scheduler = new Scheduler({
+    redisUrl,
+    prefix: opts.prefix,
+    bus,
+    clock: wallClock,
+    logger: log,
+    scaleIntervalMs: opts.scaleIntervalMs ?? 1000,
+    ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
+  });
   const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, logger: log });
   await provisioner.start();
   await scheduler.start();

@@ -36,12 +36,15 @@ interface BudgetView {
  * already fed will cost, at the cost per finished task so far. Before any task has finished the cost is
  * unknown, so only a first wave the size of the pool's slots goes out. Unlimited when tasks cost nothing.
  */
-export function budgetRoom(b: BudgetView, firstWave: number): number {
+export function budgetRoom(b: BudgetView, firstWave: number): { room: number; exhausted: boolean } {
   const inFlight = Math.max(0, b.fed - b.done);
-  if (b.done === 0) return b.costUsd >= b.maxCostUsd ? 0 : Math.max(0, firstWave - inFlight);
+  if (b.costUsd >= b.maxCostUsd) return { room: 0, exhausted: true };
+  // No task has finished: the cost of one is unknown. Wait for the first wave, do not call it spent.
+  if (b.done === 0) return { room: Math.max(0, firstWave - inFlight), exhausted: false };
   const perTask = b.costUsd / b.done;
-  if (perTask === 0) return Number.MAX_SAFE_INTEGER;
-  return Math.max(0, Math.floor((b.maxCostUsd - b.costUsd) / perTask) - inFlight);
+  if (perTask === 0) return { room: Number.MAX_SAFE_INTEGER, exhausted: false };
+  const room = Math.max(0, Math.floor((b.maxCostUsd - b.costUsd) / perTask) - inFlight);
+  return { room, exhausted: room === 0 };
 }
 
 /**
@@ -116,8 +119,8 @@ export class Feeder {
       let total = Number(v[2]);
       if (v[8] !== null && v[8] !== undefined) {
         const b: BudgetView = { state, fed, done: Number(v[5]) + Number(v[6]), costUsd: Number(v[7] ?? 0), maxCostUsd: Number(v[8]) };
-        const room = budgetRoom(b, pool.max * pool.slotsPerVm);
-        if (room === 0 && fed < total && state !== 'budget_exhausted') {
+        const { room, exhausted } = budgetRoom(b, pool.max * pool.slotsPerVm);
+        if (exhausted && fed < total && state !== 'budget_exhausted') {
           await this.opts.jobs.setBudget(id, 'pause', { reason: `budget of $${b.maxCostUsd} reached ($${b.costUsd.toFixed(2)} spent)` });
           this.opts.logger.info({ jobId: id, costUsd: b.costUsd, maxCostUsd: b.maxCostUsd }, 'job paused at its budget');
         } else if (room > 0 && state === 'budget_exhausted') {

@@ -20,6 +20,8 @@ export interface SchedulerOptions {
   workerSettings?: VmSpec['worker'];
   /** Most tasks queued per pool at once (the feeder's window cap). */
   maxWindow?: number;
+  /** After a stockout in every zone, wait this long before asking for VMs again (default 60 s). */
+  stockoutBackoffMs?: number;
 }
 
 /** The scheduler's life: idle -> running -> stopping -> stopped. */
@@ -66,7 +68,13 @@ export class Scheduler {
       ...(opts.workerSettings ? { workerSettings: opts.workerSettings } : {}),
     });
     this.ingester = new ProgressIngester({ bus: opts.bus, jobs: this.jobs, pools: this.pools, clock, logger: this.log.child({ component: 'ingester' }) });
-    this.fleetEvents = new FleetEventsHandler({ bus: opts.bus, fleet: this.fleet, clock, logger: this.log.child({ component: 'fleet-events' }) });
+    this.fleetEvents = new FleetEventsHandler({
+      bus: opts.bus,
+      fleet: this.fleet,
+      clock,
+      logger: this.log.child({ component: 'fleet-events' }),
+      ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
+    });
     this.lease = new LeaderLease(this.redis, new Keys(prefix).leader('scheduler'), this.id, opts.leaderTtlMs ?? 5000);
   }
 
