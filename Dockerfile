@@ -8,6 +8,7 @@ ENV NODE_ENV=production
 # listing them one by one here would break silently when a service is added.
 COPY . .
 RUN npm ci --omit=dev --no-audit --no-fund \
+    && npm run build:web \
     && mkdir -p /app/.kumo \
     && chown node:node /app/.kumo
 

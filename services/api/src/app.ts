@@ -19,6 +19,7 @@ import { JobEventsHub } from './job-events-hub';
 import { installAuth } from './plugins/auth';
 import { installBodyParsers } from './plugins/body-parsers';
 import { installErrorHandler } from './plugins/error-handler';
+import { dashboardRoutes } from './routes/dashboard';
 import { healthRoutes } from './routes/health';
 import { jobEventRoutes } from './routes/job-events';
 import { jobRoutes } from './routes/jobs';
@@ -49,7 +50,8 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Errors Fastify raises before routing (a malformed URL, a bad header) get our error shape too.
     frameworkErrors: (err, _req, reply) => {
-      void reply.status(400).send({ error: { code: 'INVALID_INPUT', message: err.message } });
+      // Typed for a generic route's reply; this handler runs before any route is chosen.
+      void reply.status(400 as never).send({ error: { code: 'INVALID_INPUT', message: err.message } } as never);
     },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -99,5 +101,6 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   poolRoutes(app);
   tokenRoutes(app);
   metricsRoutes(app);
+  dashboardRoutes(app);
   return app;
 }

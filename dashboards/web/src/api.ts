@@ -1,0 +1,69 @@
+import { getToken } from './token';
+import type { Job, JobPage, Pool, TaskFailure, TaskResult } from './types';
+
+/** An answer other than 2xx, carrying the API's `{error: {code, message}}` when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get unauthenticated(): boolean {
+    return this.status === 401;
+  }
+}
+
+/** Every data call carries the token; the static files are the only things fetched without one. */
+export function authHeaders(token = getToken()): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+async function call<T>(method: 'GET' | 'POST', path: string, opts: { token?: string; signal?: AbortSignal } = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers: { accept: 'application/json', ...authHeaders(opts.token ?? getToken()) }, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'NETWORK', 'cannot reach the kumo API');
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `${res.status} ${res.statusText}`);
+  }
+  return body as T;
+}
+
+export interface JobFilters {
+  state?: string;
+  kind?: string;
+  pool?: string;
+  user?: string;
+}
+
+export const api = {
+  listJobs(filters: JobFilters, cursor?: string, limit = 50, signal?: AbortSignal): Promise<JobPage> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+    q.set('limit', String(limit));
+    if (cursor) q.set('cursor', cursor);
+    return call('GET', `/v1/jobs?${q}`, signal ? { signal } : {});
+  },
+  getJob: (id: string): Promise<Job> => call('GET', `/v1/jobs/${encodeURIComponent(id)}`),
+  cancelJob: (id: string): Promise<Job> => call('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`),
+  failedTasks: async (id: string): Promise<TaskFailure[]> => (await call<{ tasks: TaskFailure[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/tasks`)).tasks,
+  results: async (id: string): Promise<TaskResult[]> => (await call<{ results: TaskResult[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/results`)).results,
+  pools: async (): Promise<Pool[]> => (await call<{ pools: Pool[] }>('GET', '/v1/pools')).pools,
+  /** Checks a token before it is stored: the cheapest call any reader may make. */
+  checkToken: (token: string): Promise<JobPage> => call('GET', '/v1/jobs?limit=1', { token }),
+};
