@@ -1,0 +1,13 @@
+/**
+ * Rows as aligned columns, two spaces apart, the header first. Plain text on purpose: `jobs | grep` and
+ * `awk '{print $1}'` should keep working, and `--json` is there for anything more.
+ */
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}

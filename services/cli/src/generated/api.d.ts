@@ -1,0 +1,1249 @@
+/**
+ * Generated from the API's GET /openapi.json by openapi-typescript (services/cli/scripts/gen-api.ts).
+ * Do not edit: change the server's zod schemas, then run `npm run gen:api`. test/cli/openapi-drift.test.ts
+ * fails while this file and the server disagree.
+ */
+
+export interface paths {
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List jobs, newest first, with cursor paging */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                    kind?: "extraction" | "cleaning" | "training" | "evaluation";
+                    pool?: string;
+                    user?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Submit a job (JSON, or YAML with Content-Type: application/yaml)
+         * @description A job is a record and a range of tasks; submission is O(1) in the task count. Example: {"kind":"extraction","name":"cc-main-2023-50-ja","source":{"snapshot":"CC-MAIN-2023-50","batches":90000},"pool":"local","run":{"builtin":"noop"}}
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        kind: "extraction";
+                        name: string;
+                        /** @default local */
+                        pool?: string;
+                        run: {
+                            /** @enum {string} */
+                            builtin: "noop";
+                        } | {
+                            /** @enum {string} */
+                            builtin: "sleep";
+                            ms: number;
+                        } | {
+                            command: string[];
+                            cwd?: string;
+                        } | {
+                            image: string;
+                            command?: string[];
+                        };
+                        /** @default 50 */
+                        priority?: number;
+                        /** @default {} */
+                        retry?: {
+                            maxAttempts?: number;
+                            backoffSeconds?: number;
+                            maxInfraRetries?: number;
+                        };
+                        timeoutSeconds?: number;
+                        /**
+                         * @default {
+                         *       "maxFailedTasks": 0
+                         *     }
+                         */
+                        failurePolicy?: {
+                            /** @default 0 */
+                            maxFailedTasks?: number;
+                        };
+                        /** @default {} */
+                        env?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        user?: string;
+                        budget?: {
+                            maxCostUsd: number;
+                        };
+                        source: {
+                            snapshot: string;
+                            batches?: number;
+                            paths?: string[];
+                        };
+                        /** @default 1 */
+                        batchSize?: number;
+                        output?: {
+                            prefix: string;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        kind: "cleaning";
+                        name: string;
+                        /** @default local */
+                        pool?: string;
+                        run: {
+                            /** @enum {string} */
+                            builtin: "noop";
+                        } | {
+                            /** @enum {string} */
+                            builtin: "sleep";
+                            ms: number;
+                        } | {
+                            command: string[];
+                            cwd?: string;
+                        } | {
+                            image: string;
+                            command?: string[];
+                        };
+                        /** @default 50 */
+                        priority?: number;
+                        /** @default {} */
+                        retry?: {
+                            maxAttempts?: number;
+                            backoffSeconds?: number;
+                            maxInfraRetries?: number;
+                        };
+                        timeoutSeconds?: number;
+                        /**
+                         * @default {
+                         *       "maxFailedTasks": 0
+                         *     }
+                         */
+                        failurePolicy?: {
+                            /** @default 0 */
+                            maxFailedTasks?: number;
+                        };
+                        /** @default {} */
+                        env?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        user?: string;
+                        budget?: {
+                            maxCostUsd: number;
+                        };
+                        input: {
+                            shards?: string[];
+                            prefix?: string;
+                            count?: number;
+                        };
+                        pipeline?: {
+                            name: string;
+                            /** @default [] */
+                            steps?: {
+                                name: string;
+                                /** @default {} */
+                                params?: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                        output?: {
+                            prefix: string;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        kind: "training";
+                        name: string;
+                        /** @default local */
+                        pool?: string;
+                        run: {
+                            /** @enum {string} */
+                            builtin: "noop";
+                        } | {
+                            /** @enum {string} */
+                            builtin: "sleep";
+                            ms: number;
+                        } | {
+                            command: string[];
+                            cwd?: string;
+                        } | {
+                            image: string;
+                            command?: string[];
+                        };
+                        /** @default 50 */
+                        priority?: number;
+                        /** @default {} */
+                        retry?: {
+                            maxAttempts?: number;
+                            backoffSeconds?: number;
+                            maxInfraRetries?: number;
+                        };
+                        timeoutSeconds?: number;
+                        /**
+                         * @default {
+                         *       "maxFailedTasks": 0
+                         *     }
+                         */
+                        failurePolicy?: {
+                            /** @default 0 */
+                            maxFailedTasks?: number;
+                        };
+                        /** @default {} */
+                        env?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        user?: string;
+                        budget?: {
+                            maxCostUsd: number;
+                        };
+                        model: {
+                            name: string;
+                            parameters?: string;
+                        };
+                        target: {
+                            steps: number;
+                            tokens?: number;
+                        };
+                        /** @default {} */
+                        checkpoint?: {
+                            uri?: string;
+                            everySteps?: number;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        kind: "evaluation";
+                        name: string;
+                        /** @default local */
+                        pool?: string;
+                        run: {
+                            /** @enum {string} */
+                            builtin: "noop";
+                        } | {
+                            /** @enum {string} */
+                            builtin: "sleep";
+                            ms: number;
+                        } | {
+                            command: string[];
+                            cwd?: string;
+                        } | {
+                            image: string;
+                            command?: string[];
+                        };
+                        /** @default 50 */
+                        priority?: number;
+                        /** @default {} */
+                        retry?: {
+                            maxAttempts?: number;
+                            backoffSeconds?: number;
+                            maxInfraRetries?: number;
+                        };
+                        timeoutSeconds?: number;
+                        /**
+                         * @default {
+                         *       "maxFailedTasks": 0
+                         *     }
+                         */
+                        failurePolicy?: {
+                            /** @default 0 */
+                            maxFailedTasks?: number;
+                        };
+                        /** @default {} */
+                        env?: {
+                            [key: string]: string;
+                        };
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        user?: string;
+                        budget?: {
+                            maxCostUsd: number;
+                        };
+                        checkpoints: string[];
+                        benchmarks: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "extraction" | "cleaning" | "training" | "evaluation";
+                            name: string;
+                            pool: string;
+                            user: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            priority: number;
+                            reason?: string;
+                            createdAt: string;
+                            startedAt?: string;
+                            finishedAt?: string;
+                            spec: {
+                                [key: string]: unknown;
+                            };
+                            progress: {
+                                total: number;
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                unit: string;
+                                percent: number;
+                                ratePerMinute: number;
+                                etaSeconds: number | null;
+                                estimatedCompletionAt: string | null;
+                                costUsd: number;
+                                forecastCostUsd: number | null;
+                            };
+                            costUsd: number;
+                            forecastCostUsd: number | null;
+                            budget: {
+                                maxCostUsd: number;
+                            } | null;
+                            handBacks: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "extraction" | "cleaning" | "training" | "evaluation";
+                            name: string;
+                            pool: string;
+                            user: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            priority: number;
+                            reason?: string;
+                            createdAt: string;
+                            startedAt?: string;
+                            finishedAt?: string;
+                            spec: {
+                                [key: string]: unknown;
+                            };
+                            progress: {
+                                total: number;
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                unit: string;
+                                percent: number;
+                                ratePerMinute: number;
+                                etaSeconds: number | null;
+                                estimatedCompletionAt: string | null;
+                                costUsd: number;
+                                forecastCostUsd: number | null;
+                            };
+                            costUsd: number;
+                            forecastCostUsd: number | null;
+                            budget: {
+                                maxCostUsd: number;
+                            } | null;
+                            handBacks: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job with its state and progress */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "extraction" | "cleaning" | "training" | "evaluation";
+                            name: string;
+                            pool: string;
+                            user: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            priority: number;
+                            reason?: string;
+                            createdAt: string;
+                            startedAt?: string;
+                            finishedAt?: string;
+                            spec: {
+                                [key: string]: unknown;
+                            };
+                            progress: {
+                                total: number;
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                unit: string;
+                                percent: number;
+                                ratePerMinute: number;
+                                etaSeconds: number | null;
+                                estimatedCompletionAt: string | null;
+                                costUsd: number;
+                                forecastCostUsd: number | null;
+                            };
+                            costUsd: number;
+                            forecastCostUsd: number | null;
+                            budget: {
+                                maxCostUsd: number;
+                            } | null;
+                            handBacks: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a job’s budget; a job paused at its budget resumes when the new one leaves room */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        budget: {
+                            maxCostUsd: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "extraction" | "cleaning" | "training" | "evaluation";
+                            name: string;
+                            pool: string;
+                            user: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            priority: number;
+                            reason?: string;
+                            createdAt: string;
+                            startedAt?: string;
+                            finishedAt?: string;
+                            spec: {
+                                [key: string]: unknown;
+                            };
+                            progress: {
+                                total: number;
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                unit: string;
+                                percent: number;
+                                ratePerMinute: number;
+                                etaSeconds: number | null;
+                                estimatedCompletionAt: string | null;
+                                costUsd: number;
+                                forecastCostUsd: number | null;
+                            };
+                            costUsd: number;
+                            forecastCostUsd: number | null;
+                            budget: {
+                                maxCostUsd: number;
+                            } | null;
+                            handBacks: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel: running tasks are stopped, nothing new starts */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "extraction" | "cleaning" | "training" | "evaluation";
+                            name: string;
+                            pool: string;
+                            user: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            priority: number;
+                            reason?: string;
+                            createdAt: string;
+                            startedAt?: string;
+                            finishedAt?: string;
+                            spec: {
+                                [key: string]: unknown;
+                            };
+                            progress: {
+                                total: number;
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                unit: string;
+                                percent: number;
+                                ratePerMinute: number;
+                                etaSeconds: number | null;
+                                estimatedCompletionAt: string | null;
+                                costUsd: number;
+                                forecastCostUsd: number | null;
+                            };
+                            costUsd: number;
+                            forecastCostUsd: number | null;
+                            budget: {
+                                maxCostUsd: number;
+                            } | null;
+                            handBacks: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Failed tasks of a job (final failures, or every task whose last attempt failed), with errors and log tails */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "failed" | "erroring";
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What tasks reported with ::kumo::result lines, one row per task */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live progress as text/event-stream */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Worker pools, their settings, VMs, workers and the autoscaler’s last reasons */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pools/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One pool */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            machineType: string;
+                            zones: string[];
+                            min: number;
+                            max: number;
+                            status: unknown;
+                            vms: unknown[];
+                            workers: unknown[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Create or replace a pool’s settings
+         * @description Example: {"machineType":"a2-highgpu-1g","gpu":{"type":"nvidia-tesla-a100","count":1},"spot":true,"zones":["us-central1-a","us-central1-b"],"min":0,"max":64}
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default a2-highgpu-1g */
+                        machineType?: string;
+                        /**
+                         * @default {
+                         *       "type": "nvidia-tesla-a100",
+                         *       "count": 1
+                         *     }
+                         */
+                        gpu?: {
+                            type: string;
+                            count: number;
+                        };
+                        /** @default true */
+                        spot?: boolean;
+                        zones: string[];
+                        /** @default 0 */
+                        min?: number;
+                        max: number;
+                        /** @default 1 */
+                        slotsPerVm?: number;
+                        /** @default 300 */
+                        idleTimeoutSeconds?: number;
+                        /** @default 8 */
+                        scaleUpBatch?: number;
+                        /** @default 8 */
+                        scaleDownBatch?: number;
+                        image?: string;
+                        /** @default {} */
+                        labels?: {
+                            [key: string]: string;
+                        };
+                        prices?: {
+                            spotPerHourUsd?: number;
+                            onDemandPerHourUsd?: number;
+                        };
+                        /** @default false */
+                        fallbackToStandard?: boolean;
+                        maxHourlyUsd?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            machineType: string;
+                            zones: string[];
+                            min: number;
+                            max: number;
+                            status: unknown;
+                            vms: unknown[];
+                            workers: unknown[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            machineType: string;
+                            zones: string[];
+                            min: number;
+                            max: number;
+                            status: unknown;
+                            vms: unknown[];
+                            workers: unknown[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mint a token; the secret is in this answer only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        role: "admin" | "submitter" | "viewer" | "worker";
+                        name: string;
+                        pool?: string;
+                        ttlSeconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            token: string;
+                            role: string;
+                            name: string;
+                            pool: string | null;
+                            expiresAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a token */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: never;
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;

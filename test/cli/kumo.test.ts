@@ -1,0 +1,187 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '@kumo/shared';
+import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
+import { client } from '../support/http';
+import { testPrefix } from '../support/prefix';
+import { freePort } from '../support/redis-server';
+import { waitFor } from '../support/wait';
+import { runKumo, startKumo } from './run-kumo';
+
+const TOKEN = 'cli-admin-token-0123456789';
+const JOB_ID = /^job_[0-9a-z]{18}$/;
+
+describe('the kumo CLI against a running control plane', () => {
+  let cp: ControlPlane;
+  let env: Record<string, string>;
+  let api: ReturnType<typeof client>;
+  let dir: string;
+  const prefix = testPrefix('cli');
+  const kumo = (args: string[], input?: string) => runKumo(args, { env, ...(input === undefined ? {} : { input }) });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kumo-cli-'));
+    cp = await startControlPlane({
+      dataDir: dir,
+      host: '127.0.0.1',
+      port: 0,
+      adminToken: TOKEN,
+      redisUrl: inject('redisUrl'),
+      prefix,
+      logger: createLogger({ name: 'cli-test', level: 'warn' }),
+      localPool: { max: 2, slotsPerVm: 16, idleTimeoutSeconds: 30 },
+      workerEnv: { LOG_LEVEL: 'warn', KUMO_DRAIN_MS: '2000' },
+    });
+    env = { KUMO_URL: cp.url, KUMO_TOKEN: TOKEN };
+    api = client(cp.url, TOKEN);
+  });
+  afterAll(async () => {
+    await cp?.stop();
+    const redis = new Redis(inject('redisUrl'));
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('submits the YAML example, watches it to 100 % (exit 0), and lists and shows it as succeeded', async () => {
+    const sub = await kumo(['submit', 'examples/quick-noop.yaml']);
+    expect(sub.stderr).toBe('');
+    expect(sub.code).toBe(0);
+    const id = sub.stdout.trim();
+    expect(id).toMatch(JOB_ID);
+
+    const watch = await kumo(['watch', id]);
+    expect(watch.code, watch.stderr).toBe(0);
+    expect(watch.stdout).toBe(`${id} succeeded: 2,000 succeeded, 0 failed, 0 not run of 2,000 batches\n`);
+    expect(watch.stderr).toContain('2,000/2,000 batches | 100% |');
+
+    const [list, table, shown, human] = await Promise.all([kumo(['jobs', '--json']), kumo(['jobs', '--state', 'succeeded']), kumo(['job', id, '--json']), kumo(['job', id])]);
+    expect(list.code).toBe(0);
+    const listed = JSON.parse(list.stdout).jobs.find((j: { id: string }) => j.id === id);
+    expect(listed).toMatchObject({ name: 'quick-noop', state: 'succeeded' });
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+KIND\s+POOL\s+STATE\s+DONE/);
+    expect(table.stdout).toMatch(new RegExp(`^${id}\\s+quick-noop\\s+extraction\\s+local\\s+succeeded\\s+2,000/2,000 batches`, 'm'));
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id, state: 'succeeded', progress: { total: 2000, succeeded: 2000, failed: 0 } });
+    expect(human.stdout).toMatch(/^progress: +2,000\/2,000 batches \| 100% \| [\d,]+\/min \| ETA done$/m);
+  });
+
+  it('cancel stops a sleeping job (read from stdin) and a watch on it exits 2', async () => {
+    const spec = { kind: 'extraction', name: 'cli-sleepy', source: { snapshot: 'CC-MAIN-2023-50', batches: 5000 }, pool: 'local', run: { builtin: 'sleep', ms: 300 } };
+    const sub = await kumo(['submit', '-', '--json'], JSON.stringify(spec));
+    expect(sub.code, sub.stderr).toBe(0);
+    const id = JSON.parse(sub.stdout).id as string;
+    expect(id).toMatch(JOB_ID);
+
+    const watch = startKumo(['watch', id], { env });
+    await waitFor(async () => ((await api.get(`/v1/jobs/${id}`)).body.progress.succeeded > 0 ? true : undefined), { timeoutMs: 30_000, what: 'tasks to run' });
+    const cancel = await kumo(['cancel', id]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toMatch(new RegExp(`^${id} cancelled: `));
+
+    const w = await watch.done;
+    expect(w.code, w.stderr).toBe(2);
+    expect(w.stdout).toMatch(new RegExp(`^${id} cancelled: [\\d,]+ succeeded, 0 failed, [\\d,]+ not run of 5,000 batches`));
+    const again = await kumo(['cancel', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('JOB_ALREADY_FINISHED');
+  });
+
+  it('a failing task (submitted twice with one idempotency key): watch exits 1, logs shows the error and log tail, for the job and for the task', async () => {
+    const file = join(dir, 'fails.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        kind: 'extraction',
+        name: 'cli-fails',
+        source: { snapshot: 'CC-MAIN-2023-50', batches: 1 },
+        pool: 'local',
+        retry: { maxAttempts: 1 },
+        run: { command: ['sh', '-c', 'echo "reading $KUMO_TASK_INPUTS"; echo "cannot parse WARC" >&2; exit 3'] },
+      }),
+    );
+    // Submitted twice with one Idempotency-Key (a script retrying after a timeout): one job.
+    const [first, retried] = [await kumo(['submit', file, '--idempotency-key', 'cli-fails-1']), await kumo(['submit', file, '--idempotency-key', 'cli-fails-1'])];
+    const id = first.stdout.trim();
+    expect(id).toMatch(JOB_ID);
+    expect(retried.stdout.trim()).toBe(id);
+    const watch = await kumo(['watch', id]);
+    expect(watch.code, watch.stderr).toBe(1);
+    expect(watch.stdout).toContain(`${id} failed: 0 succeeded, 1 failed, 0 not run of 1 batches`);
+
+    const [all, one, missing] = await Promise.all([kumo(['logs', id]), kumo(['logs', id, '0']), kumo(['logs', id, '7'])]);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/^task 0: TASK_EXIT_NONZERO: task exited with code 3 \(attempt 1, final/);
+    expect(all.stdout).toContain('  | cannot parse WARC');
+    expect(all.stdout).toContain('  | reading ["CC-MAIN-2023-50/batch-0"]');
+    expect(one.code).toBe(0);
+    expect(one.stdout).toBe(all.stdout);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain(`task 7 of ${id} has no failed attempt on record`);
+  });
+
+  it('exit 3 for a spec the API refuses (its issues printed with their paths) and for bad arguments', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'kind: extraction\nname: bad\nsource:\n  snapshot: CC-MAIN-2023-50\n  batches: "many"\npool: local\nrun:\n  builtin: noop\n');
+    const [refused, missing, badLimit, unknown] = await Promise.all([
+      kumo(['submit', bad]),
+      kumo(['submit', join(dir, 'no-such.yaml')]),
+      kumo(['jobs', '--limit', 'ten']),
+      kumo(['frobnicate']),
+    ]);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/^kumo: INVALID_INPUT: /);
+    expect(refused.stderr).toMatch(/^ {2}source\.batches: /m);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('(ENOENT)');
+    expect(badLimit.code).toBe(3);
+    expect(badLimit.stderr).toContain("--limit must be a whole number from 1 to 500, not 'ten'");
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('exit 4 for an unknown job, 5 for a wrong token, 6 when nothing listens', async () => {
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    const [job, watch, wrongToken, unreachable] = await Promise.all([
+      kumo(['job', 'job_0000000000000000zz']),
+      kumo(['watch', 'job_0000000000000000zz']),
+      runKumo(['jobs'], { env: { ...env, KUMO_TOKEN: 'not-the-token-0123456789' } }),
+      runKumo(['jobs'], { env: { ...env, KUMO_URL: nobody } }),
+    ]);
+    expect(job.code).toBe(4);
+    expect(job.stderr).toContain("kumo: JOB_NOT_FOUND: no job with id 'job_0000000000000000zz'");
+    expect(watch.code).toBe(4);
+    expect(wrongToken.code).toBe(5);
+    expect(wrongToken.stderr).toMatch(/^kumo: UNAUTHENTICATED: /);
+    expect(wrongToken.stderr).toContain('the token came from KUMO_TOKEN');
+    expect(unreachable.code).toBe(6);
+    expect(unreachable.stderr).toContain(`kumo: UNREACHABLE: cannot reach the kumo API at ${nobody} (ECONNREFUSED)`);
+  });
+
+  it('without KUMO_TOKEN, uses .kumo/admin-token from a folder above the cwd, and names it when it is wrong', async () => {
+    const checkout = join(dir, 'checkout');
+    mkdirSync(join(checkout, '.kumo'), { recursive: true });
+    mkdirSync(join(checkout, 'services', 'cli'), { recursive: true });
+    writeFileSync(join(checkout, '.kumo', 'admin-token'), `${TOKEN}\n`);
+    const cwd = join(checkout, 'services', 'cli');
+    const good = await runKumo(['jobs', '--json'], { env: { KUMO_URL: cp.url }, cwd });
+    expect(good.code, good.stderr).toBe(0);
+    expect(Array.isArray(JSON.parse(good.stdout).jobs)).toBe(true);
+
+    writeFileSync(join(checkout, '.kumo', 'admin-token'), 'a-stale-token-from-an-old-run\n');
+    const stale = await runKumo(['jobs'], { env: { KUMO_URL: cp.url }, cwd });
+    expect(stale.code).toBe(5);
+    expect(stale.stderr).toContain(`the token came from ${join(checkout, '.kumo', 'admin-token')}`);
+  });
+
+  it('pools lists the local pool, as a table and as JSON', async () => {
+    const [table, json] = await Promise.all([kumo(['pools']), kumo(['pools', '--json'])]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^local\s+local\s+-\s+standard\s+local\s+0\.\.2\s/m);
+    expect(JSON.parse(json.stdout).pools.map((p: { name: string }) => p.name)).toContain('local');
+  });
+});
