@@ -3,4 +3,3 @@ export { LocalProvider, type LocalProviderOptions } from './providers/local-prov
 export { localWorkerArgv } from './providers/local-worker-argv';
 export { createProvider } from './providers/create-provider';
 export { parseProvisionerEnv, type ProvisionerEnv } from './env';
-export { createInZones } from './zone-walker';

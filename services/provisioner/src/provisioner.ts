@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
+  createInZones,
   createRedis,
   FleetStore,
   isKumoError,
@@ -13,7 +14,6 @@ import {
   type Logger,
   type Subscription,
 } from '@kumo/shared';
-import { createInZones } from './zone-walker';
 
 export interface ProvisionerOptions {
   redisUrl: string;
@@ -27,6 +27,8 @@ export interface ProvisionerOptions {
   stockoutMemoryMs?: number;
   /** A VM record younger than this is not judged missing (the create may be in flight). */
   graceMs?: number;
+  /** Run reconcile() on a timer (default). Off when a driver calls it itself (simulations). */
+  autoReconcile?: boolean;
 }
 
 /** The provisioner's life: idle -> running -> stopping -> stopped. */
@@ -60,7 +62,7 @@ export class Provisioner {
     if (this.state !== 'idle') return;
     this.sub = await this.opts.bus.subscribe('provision', 'provisioner', (m) => this.handle(m), { concurrency: 8, ackDeadlineMs: 120_000 });
     this.state = 'running';
-    this.loop = this.reconcileLoop();
+    if (this.opts.autoReconcile !== false) this.loop = this.reconcileLoop();
     this.log.info('provisioner started');
   }
 

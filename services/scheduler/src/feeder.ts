@@ -1,18 +1,6 @@
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  effectivePolicy,
-  Keys,
-  queueName,
-  taskJobOptions,
-  type EffectivePolicy,
-  type JobSpec,
-  type JobState,
-  type JobStore,
-  type Logger,
-  type Pool,
-  type TaskData,
-} from '@kumo/shared';
+import { effectivePolicy, Keys, type EffectivePolicy, type JobSpec, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
+import { BullTaskSink, type FedTask, type TaskSink } from './task-sink';
 
 interface FeedCandidate {
   id: string;
@@ -53,25 +41,17 @@ export function budgetRoom(b: BudgetView, firstWave: number): { room: number; ex
  * evenly between users, then between each user's jobs (fair share).
  */
 export class Feeder {
-  private readonly queues = new Map<string, Queue<TaskData>>();
+  private readonly sink: TaskSink;
   private readonly specs = new Map<string, { kind: JobSpec['kind']; policy: EffectivePolicy }>();
   private readonly keys: Keys;
   /** Tasks fed, for tests and metrics. */
   fed = 0;
 
   constructor(
-    private readonly opts: { redis: Redis; prefix: string; jobs: JobStore; logger: Logger; minWindow?: number; maxWindow?: number },
+    private readonly opts: { redis: Redis; prefix: string; jobs: JobStore; logger: Logger; minWindow?: number; maxWindow?: number; sink?: TaskSink },
   ) {
     this.keys = new Keys(opts.prefix);
-  }
-
-  queue(pool: string): Queue<TaskData> {
-    let q = this.queues.get(pool);
-    if (!q) {
-      q = new Queue<TaskData>(queueName(pool), { connection: this.opts.redis, prefix: this.keys.queuePrefix() });
-      this.queues.set(pool, q);
-    }
-    return q;
+    this.sink = opts.sink ?? new BullTaskSink(opts.redis, opts.prefix);
   }
 
   /** How many tasks a pool's queue should hold: enough that no slot waits a tick for work. */
@@ -81,23 +61,22 @@ export class Feeder {
   }
 
   async feedPool(pool: Pool): Promise<number> {
-    const ids = await this.opts.jobs.activeJobIds(pool.name);
-    if (ids.length === 0) return 0;
-    const q = this.queue(pool.name);
-    const waiting = await q.getWaitingCount();
+    const waiting = await this.sink.waiting(pool.name);
     const window = this.window(pool);
     const room = window - waiting;
     // Top up in chunks, not one task at a time: fewer, larger adds.
     if (room < Math.max(1, Math.floor(window / 4))) return 0;
+    const ids = await this.opts.jobs.activeJobIds(pool.name);
+    if (ids.length === 0) return 0;
     const candidates = await this.candidates(ids, pool);
     const plan = allocate(candidates, room);
     let added = 0;
     for (const [job, n] of plan) {
       const meta = await this.meta(job.id);
       if (!meta) continue;
-      const batch = [];
-      for (let i = job.fed; i < job.fed + n; i++) batch.push({ name: meta.kind, data: { j: job.id, i }, opts: taskJobOptions(job.id, i, meta.policy) });
-      await q.addBulk(batch);
+      const batch: FedTask[] = [];
+      for (let i = job.fed; i < job.fed + n; i++) batch.push({ jobId: job.id, index: i, kind: meta.kind, policy: meta.policy });
+      await this.sink.add(pool.name, batch);
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
     }
     this.fed += added;
@@ -148,7 +127,7 @@ export class Feeder {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    await this.sink.close();
   }
 }
 

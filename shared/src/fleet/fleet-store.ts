@@ -118,7 +118,7 @@ export class FleetStore {
       const h = res[i]?.[1] as Record<string, string> | undefined;
       if (h?.state) out.push(toVm(n, h));
     });
-    return out.sort((a, b) => a.createdAt - b.createdAt);
+    return out.sort((a, b) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1));
   }
 }
 

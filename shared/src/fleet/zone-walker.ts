@@ -1,16 +1,10 @@
 import { createHash } from 'node:crypto';
-import {
-  KumoError,
-  isKumoError,
-  regionOf,
-  wallClock,
-  type Clock,
-  type CreateVmRequest,
-  type ErrorCode,
-  type FleetProvider,
-  type Logger,
-  type VmInfo,
-} from '@kumo/shared';
+import { wallClock, type Clock } from '../clock';
+import { isKumoError, KumoError, type ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import { regionOf } from '../pools/pool';
+import type { CreateVmRequest, FleetProvider } from './provider';
+import type { VmInfo } from './vm';
 
 export interface ZoneWalkOptions {
   /** Default: no logging. */

@@ -1,0 +1,276 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  createRedis,
+  FleetStore,
+  InMemoryBus,
+  JobStore,
+  PoolStore,
+  poolHourlyPrice,
+  VirtualClock,
+  WorkerRegistry,
+  simulationInputSchema,
+  type Logger,
+  type SimulationInputRaw,
+  type SimulationPoint,
+  type SimulationReport,
+  type TaskEvent,
+} from '@kumo/shared';
+import { Autoscaler } from '../autoscaler';
+import { Feeder } from '../feeder';
+import { FleetEventsHandler } from '../fleet-events';
+import type { FedTask } from '../task-sink';
+import { MinHeap } from './min-heap';
+import { Rng } from './rng';
+import { SimProvider, type SimTaskRun, type SimVm } from './sim-provider';
+import { SimProvisioner } from './sim-provisioner';
+import { SimTaskSink } from './sim-task-sink';
+
+const POOL = 'sim';
+const HOUR = 3_600_000;
+
+interface Run extends SimTaskRun {
+  vm: SimVm;
+  task: FedTask;
+  dead: boolean;
+}
+
+/**
+ * Rehearses a job on virtual time: the real feeder, autoscaler, fleet-event handling and exact counting
+ * (the same classes and Lua scripts as production, on a Redis prefix of its own), against a simulated
+ * fleet whose VMs boot, run tasks for seeded random durations, and get preempted. The same input and
+ * seed give the same report.
+ */
+export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: string; logger: Logger }): Promise<SimulationReport> {
+  const input = simulationInputSchema.parse(raw);
+  const wallStart = performance.now();
+  const rng = new Rng(input.seed);
+  const clock = new VirtualClock(Date.UTC(2024, 0, 1));
+  const t0 = clock.now();
+  const res = input.resolutionSeconds * 1000;
+  const onGrid = (t: number): number => t0 + Math.ceil((t - t0) / res) * res;
+  // Task ends round to the nearest grid point (no bias in the work done), never to now or before.
+  const endOnGrid = (now: number, t: number): number => Math.max(now + res, t0 + Math.round((t - t0) / res) * res);
+  const prefix = `sim-${randomBytes(5).toString('hex')}`;
+  const log = opts.logger.child({ component: 'simulation', prefix }, { level: 'warn' });
+  const redis = createRedis(opts.redisUrl, 'command', 'simulation');
+  try {
+    const pools = new PoolStore(redis, { prefix, clock });
+    const pool = (await pools.put(POOL, input.pool)).pool;
+    const jobs = new JobStore(redis, { prefix, clock });
+    const { job } = await jobs.create({ spec: { ...input.job, pool: POOL }, user: 'simulation' });
+    const total = job.progress.total;
+    const maxAttempts = input.job.retry.maxAttempts ?? 3;
+    const usdPerSlotMs = poolHourlyPrice(pool) / pool.slotsPerVm / HOUR;
+
+    const bus = new InMemoryBus({ clock, newId: () => rng.uuid() });
+    const fleet = new FleetStore(redis, { prefix, clock });
+    const registry = new WorkerRegistry(redis, { prefix, clock, ttlMs: 2 * HOUR });
+    const sink = new SimTaskSink();
+    const feeder = new Feeder({ redis, prefix, jobs, logger: log, sink });
+    const autoscaler = new Autoscaler({
+      redis,
+      prefix,
+      bus,
+      pools,
+      fleet,
+      workers: registry,
+      clock,
+      logger: log,
+      randomHex: (n) => rng.hex(n),
+      uuid: () => rng.uuid(),
+      bootTimeoutMs: Math.max(15 * 60_000, input.bootSeconds * 4000),
+    });
+    await new FleetEventsHandler({ bus, fleet, clock, logger: log }).start();
+    const provider = new SimProvider({
+      clock,
+      rng,
+      bootMs: input.bootSeconds * 1000,
+      preemptionsPerVmHour: input.preemptionsPerVmHour,
+      stockouts: input.stockouts.map((s) => ({ zone: s.zone, from: t0 + s.fromSeconds * 1000, to: t0 + s.toSeconds * 1000 })),
+    });
+    const provisioner = new SimProvisioner({ bus, provider, clock, logger: log });
+    await provisioner.start();
+
+    const ends = new Map<number, Run[]>();
+    const times = new MinHeap();
+    const attempts = new Map<string, number>();
+    let events: TaskEvent[] = [];
+    let finals = 0;
+    let preemptions = 0;
+    let retries = 0;
+    let busyMs = 0;
+    let peakVms = 0;
+    let running = 0;
+    const series: SimulationPoint[] = [];
+    let nextScale = t0;
+    let nextSample = t0;
+    const deadline = t0 + input.maxSimulatedHours * HOUR;
+    let jobDone = false;
+
+    const duration = (): number => {
+      const { mean, jitter, distribution } = input.taskSeconds;
+      const f = distribution === 'normal' ? 1 + jitter * rng.normal() : 1 + jitter * (2 * rng.next() - 1);
+      return Math.max(0.001, mean * Math.max(0.05, f)) * 1000;
+    };
+    const beat = async (vm: SimVm, now: number): Promise<void> => {
+      vm.lastBeat = now;
+      await registry.beat({ id: vm.name, pool: POOL, slots: vm.slots, running: vm.running.length, ...(vm.idleSince !== undefined ? { idleSince: vm.idleSince } : {}), state: 'running' });
+    };
+    const endRun = (r: Run, now: number): number => {
+      r.vm.running = r.vm.running.filter((x) => x !== r);
+      running--;
+      const d = now - r.startedAt;
+      r.vm.busyMs += d;
+      busyMs += d;
+      return d;
+    };
+
+    for (;;) {
+      const now = clock.now();
+      // Preemptions: running tasks go back to the front of the queue, no attempt used.
+      let preempted = false;
+      for (const vm of provider.vms.values()) {
+        if (vm.preempted || vm.preemptAt > now) continue;
+        vm.preempted = true;
+        preempted = true;
+        preemptions++;
+        for (const r of [...(vm.running as Run[])]) {
+          r.dead = true;
+          const d = endRun(r, now);
+          events.push({ t: 'rel', j: r.jobId, i: r.index, a: r.attempt, w: vm.name, at: now, d });
+          sink.pushFront(r.task);
+          retries++;
+        }
+      }
+      if (preempted) await provisioner.reconcile();
+
+      // Tasks that end now.
+      const due = ends.get(now);
+      if (due) {
+        ends.delete(now);
+        for (const r of due) {
+          if (r.dead) continue;
+          const d = endRun(r, now);
+          const base = { j: r.jobId, i: r.index, a: r.attempt, w: r.vm.name, at: now, d };
+          if (!r.fails) {
+            events.push({ ...base, t: 'ok' });
+            finals++;
+          } else if (r.attempt < maxAttempts) {
+            events.push({ ...base, t: 'r', err: { code: 'TASK_EXIT_NONZERO', message: 'simulated failure', retryable: true } });
+            attempts.set(`${r.jobId}.${r.index}`, r.attempt + 1);
+            sink.pushBack(r.task);
+            retries++;
+          } else {
+            events.push({ ...base, t: 'f', err: { code: 'TASK_EXIT_NONZERO', message: 'simulated failure', retryable: true } });
+            finals++;
+          }
+        }
+      }
+
+      if (!jobDone) await feeder.feedPool(pool);
+
+      // Ready VMs take tasks into their free slots.
+      for (const vm of provider.vms.values()) {
+        if (vm.preempted || now < vm.readyAt) continue;
+        const wasIdle = vm.idleSince !== undefined || vm.lastBeat === -Infinity;
+        while (vm.running.length < vm.slots) {
+          const task = sink.take();
+          if (!task) break;
+          const key = `${task.jobId}.${task.index}`;
+          const attempt = attempts.get(key) ?? 1;
+          const r: Run = { jobId: task.jobId, index: task.index, attempt, startedAt: now, endsAt: endOnGrid(now, now + duration()), fails: rng.next() < input.taskFailureRate, vm, task, dead: false };
+          vm.running.push(r);
+          running++;
+          let list = ends.get(r.endsAt);
+          if (!list) {
+            ends.set(r.endsAt, (list = []));
+            times.push(r.endsAt);
+          }
+          list.push(r);
+          events.push({ t: 's', j: r.jobId, i: r.index, a: attempt, w: vm.name, at: now });
+        }
+        const idle = vm.running.length === 0;
+        if (idle && vm.idleSince === undefined) vm.idleSince = now;
+        if (!idle) vm.idleSince = undefined;
+        if (wasIdle !== idle || now - vm.lastBeat >= HOUR) await beat(vm, now);
+      }
+
+      if (events.length > 0) {
+        await jobs.applyEvents(job.id, POOL, events, usdPerSlotMs);
+        events = [];
+      }
+      if (finals >= total) jobDone = true;
+
+      if (now >= nextScale) {
+        await provisioner.reconcile();
+        await autoscaler.scalePool(pool);
+        while (nextScale <= now) nextScale += input.scaleIntervalSeconds * 1000;
+      }
+      let live = 0;
+      for (const vm of provider.vms.values()) if (!vm.preempted) live++;
+      peakVms = Math.max(peakVms, live);
+      if (now >= nextSample) {
+        series.push({ t: Math.round((now - t0) / 1000), queued: total - finals - running, running, succeeded: finals, vms: live });
+        while (nextSample <= now) nextSample += input.sampleEverySeconds * 1000;
+      }
+      if ((jobDone && live <= pool.min) || now >= deadline) break;
+
+      // The next moment anything happens.
+      while (times.size > 0 && !ends.has(times.peek()!)) times.pop();
+      let next = Math.min(times.peek() ?? Infinity, nextScale, deadline);
+      for (const vm of provider.vms.values()) {
+        if (vm.preempted) continue;
+        if (vm.readyAt > now) next = Math.min(next, vm.readyAt);
+        if (vm.preemptAt > now) next = Math.min(next, onGrid(vm.preemptAt));
+      }
+      if (!jobDone) next = Math.min(next, nextSample);
+      await clock.advanceTo(Math.max(next, now + 1), async () => undefined);
+    }
+
+    const final = (await jobs.get(job.id))!;
+    const spend = await fleet.poolSpend(POOL);
+    const end = final.finishedAt ? Date.parse(final.finishedAt) : clock.now();
+    const meanMs = input.taskSeconds.mean * 1000;
+    const report: SimulationReport = {
+      finished: final.state === 'succeeded' || final.state === 'failed',
+      jobState: final.state,
+      tasks: total,
+      makespanSeconds: Math.round((end - t0) / 1000),
+      idealMakespanSeconds: Math.round(input.bootSeconds + (total * meanMs) / (pool.max * pool.slotsPerVm) / 1000),
+      costUsd: round2(spend.costUsd),
+      idealCostUsd: round2(total * meanMs * usdPerSlotMs),
+      jobCostUsd: round2(final.costUsd),
+      vmHours: round2(spend.vmHours),
+      idleVmHours: round2(Math.max(0, spend.vmHours - busyMs / HOUR)),
+      preemptions,
+      retries,
+      vmsCreated: provider.created,
+      peakVms,
+      series,
+      wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
+    };
+    await bus.close();
+    await feeder.close();
+    return report;
+  } finally {
+    const keys = await scanKeys(redis, `${prefix}:*`);
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    await redis.quit();
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+async function scanKeys(redis: ReturnType<typeof createRedis>, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
+  return out;
+}
