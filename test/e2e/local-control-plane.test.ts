@@ -132,6 +132,27 @@ describe('the local control plane, end to end', () => {
     expect(addsUp(later.progress)).toBe(true);
   });
 
+  it('POST /v1/simulations rehearses a job on virtual time and GET answers the report', async () => {
+    const bad = await api.post('/v1/simulations', { job: { kind: 'extraction' }, pool: {} });
+    expect(bad.status).toBe(400);
+    const sub = await api.post('/v1/simulations', {
+      job: { kind: 'extraction', name: 'rehearsal', source: { snapshot: 'CC-MAIN-2023-50', batches: 500 }, run: { builtin: 'noop' } },
+      pool: { machineType: 'a2-highgpu-1g', gpu: { type: 'nvidia-tesla-a100', count: 1 }, spot: true, zones: ['us-central1-a'], max: 4 },
+      taskSeconds: { mean: 120 },
+      seed: 5,
+    });
+    expect(sub.status).toBe(202);
+    expect(sub.body.state).toBe('queued');
+    const done = await waitFor(async () => {
+      const s = (await api.get(`/v1/simulations/${sub.body.id}`)).body;
+      return s.state === 'done' || s.state === 'failed' ? s : undefined;
+    }, { timeoutMs: 60_000, what: 'the simulation' });
+    expect(done.state).toBe('done');
+    expect(done.report).toMatchObject({ finished: true, tasks: 500, peakVms: 4 });
+    expect(done.report.makespanSeconds).toBeGreaterThan(done.report.idealMakespanSeconds);
+    expect((await api.get('/v1/simulations/sim_nope')).status).toBe(404);
+  });
+
   it('the pool scaled up for the work and back down to zero when idle', async () => {
     const pool = await waitFor(async () => {
       const p = (await api.get('/v1/pools')).body.pools.find((x: { name: string }) => x.name === 'local');

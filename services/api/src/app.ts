@@ -25,6 +25,7 @@ import { jobEventRoutes } from './routes/job-events';
 import { jobRoutes } from './routes/jobs';
 import { metricsRoutes } from './routes/metrics';
 import { poolRoutes } from './routes/pools';
+import { simulationRoutes } from './routes/simulations';
 import { tokenRoutes } from './routes/tokens';
 
 export interface ApiOptions {
@@ -100,6 +101,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   jobEventRoutes(app);
   poolRoutes(app);
   tokenRoutes(app);
+  simulationRoutes(app);
   metricsRoutes(app);
   dashboardRoutes(app);
   return app;

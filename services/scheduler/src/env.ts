@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KumoError } from '@kumo/shared';
+import { KumoError, type VmSpec } from '@kumo/shared';
 
 const schema = z.object({
   REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
@@ -20,4 +20,15 @@ export function parseSchedulerEnv(env: NodeJS.ProcessEnv = process.env): Schedul
   const r = schema.safeParse(env);
   if (!r.success) throw new KumoError('CONFIG_INVALID', `scheduler configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data;
+}
+
+/** What new VMs' workers are told: where Redis and the API are, and the bus (and prefix) to report on. */
+export function workerSettingsOf(env: SchedulerEnv): VmSpec['worker'] {
+  return {
+    ...(env.KUMO_WORKER_REDIS_URL ? { redisUrl: env.KUMO_WORKER_REDIS_URL } : {}),
+    ...(env.KUMO_CONTROL_URL ? { controlUrl: env.KUMO_CONTROL_URL } : {}),
+    // Left to its own defaults (redis, 'kumo'), a VM's worker would publish progress where no ingester
+    // of this control plane listens, and its counts would never move.
+    extraEnv: { KUMO_BUS: env.KUMO_BUS, KUMO_PREFIX: env.KUMO_PREFIX, ...(env.GOOGLE_CLOUD_PROJECT ? { GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT } : {}) },
+  };
 }

@@ -1,5 +1,5 @@
 import { assertRedisSafe, createBus, createLogger, createRedis, wallClock } from '@kumo/shared';
-import { parseSchedulerEnv } from './env';
+import { parseSchedulerEnv, workerSettingsOf } from './env';
 import { Scheduler } from './scheduler';
 
 /** The scheduler alone. Run two for failover: one leads, the other takes over within the lease ttl. */
@@ -19,13 +19,7 @@ async function main(): Promise<void> {
     feedIntervalMs: env.KUMO_FEED_INTERVAL_MS,
     scaleIntervalMs: env.KUMO_SCALE_INTERVAL_MS,
     leaderTtlMs: env.KUMO_LEADER_TTL_MS,
-    workerSettings: {
-      ...(env.KUMO_WORKER_REDIS_URL ? { redisUrl: env.KUMO_WORKER_REDIS_URL } : {}),
-      ...(env.KUMO_CONTROL_URL ? { controlUrl: env.KUMO_CONTROL_URL } : {}),
-      // A VM's worker must report on the bus, under the prefix, that this control plane reads: left to
-      // its defaults (redis, 'kumo') it would publish progress where no ingester listens.
-      extraEnv: { KUMO_BUS: env.KUMO_BUS, KUMO_PREFIX: env.KUMO_PREFIX, ...(env.GOOGLE_CLOUD_PROJECT ? { GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT } : {}) },
-    },
+    workerSettings: workerSettingsOf(env),
   });
   await scheduler.start();
   const stop = async (): Promise<void> => {

@@ -7,6 +7,7 @@ import { Feeder } from './feeder';
 import { FleetEventsHandler } from './fleet-events';
 import { LeaderLease } from './leader-lease';
 import { ProgressIngester } from './progress-ingester';
+import { SimulationRunner } from './simulation/simulation-runner';
 
 export interface SchedulerOptions {
   redisUrl: string;
@@ -44,6 +45,7 @@ export class Scheduler {
   readonly ingester: ProgressIngester;
   private readonly fleetEvents: FleetEventsHandler;
   private readonly lease: LeaderLease;
+  private readonly simulations: SimulationRunner;
   private readonly stopSignal = new AbortController();
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | undefined;
@@ -75,6 +77,7 @@ export class Scheduler {
       logger: this.log.child({ component: 'fleet-events' }),
       ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
     });
+    this.simulations = new SimulationRunner({ redisUrl: opts.redisUrl, prefix, logger: this.log });
     this.lease = new LeaderLease(this.redis, new Keys(prefix).leader('scheduler'), this.id, opts.leaderTtlMs ?? 5000);
   }
 
@@ -86,6 +89,7 @@ export class Scheduler {
     if (this.state !== 'idle') return;
     await this.ingester.start();
     await this.fleetEvents.start();
+    this.simulations.start();
     this.state = 'running';
     this.loops = [
       this.every(Math.floor((this.opts.leaderTtlMs ?? 5000) / 3), 'lease', async () => {
@@ -125,6 +129,7 @@ export class Scheduler {
       const steps: [string, () => Promise<unknown>][] = [
         ['ingester', () => this.ingester.stop()],
         ['fleet events', () => this.fleetEvents.stop()],
+        ['simulations', () => this.simulations.stop()],
         ['lease', () => this.lease.release()],
         ['feeder', () => this.feeder.close()],
         ['redis', () => this.redis.quit()],

@@ -228,6 +228,9 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       await clock.advanceTo(Math.max(next, now + 1), async () => undefined);
     }
 
+    const endPoint: SimulationPoint = { t: Math.round((clock.now() - t0) / 1000), queued: total - finals - running, running, succeeded: finals, vms: 0 };
+    for (const vm of provider.vms.values()) if (!vm.preempted) endPoint.vms++;
+    if (series.at(-1)?.t !== endPoint.t) series.push(endPoint);
     const final = (await jobs.get(job.id))!;
     const spend = await fleet.poolSpend(POOL);
     const end = final.finishedAt ? Date.parse(final.finishedAt) : clock.now();
