@@ -178,6 +178,19 @@ describe('the kumo CLI against a running control plane', () => {
     expect(stale.stderr).toContain(`the token came from ${join(checkout, '.kumo', 'admin-token')}`);
   });
 
+  it('simulate rehearses the example on virtual time: a summary, or the report with --json', async () => {
+    const text = await kumo(['simulate', 'examples/simulate-small.yaml']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^2,000 tasks, succeeded: makespan [\d.]+ h \(ideal [\d.]+ h, x\d\.\d{3}\)/);
+    expect(text.stdout).toMatch(/cost \$[\d,.]+ \(ideal \$[\d,.]+\)/);
+    const json = await kumo(['simulate', 'examples/simulate-small.yaml', '--json']);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ tasks: 2000, finished: true, peakVms: 8 });
+    // Same seed, same answer.
+    expect(text.stdout).toContain(`x${(report.makespanSeconds / report.idealMakespanSeconds).toFixed(3)}`);
+  });
+
   it('pools lists the local pool, as a table and as JSON', async () => {
     const [table, json] = await Promise.all([kumo(['pools']), kumo(['pools', '--json'])]);
     expect(table.code).toBe(0);

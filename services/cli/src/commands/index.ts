@@ -4,11 +4,12 @@ import { job } from './job';
 import { jobs } from './jobs';
 import { logs } from './logs';
 import { pools } from './pools';
+import { simulate } from './simulate';
 import { submit } from './submit';
 import { watch } from './watch';
 
 /** Every command, in the order `kumo --help` lists them. */
-export const COMMANDS: readonly Command[] = [submit, jobs, job, watch, cancel, logs, pools];
+export const COMMANDS: readonly Command[] = [submit, jobs, job, watch, cancel, logs, pools, simulate];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -1235,6 +1235,470 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/simulations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rehearse a job on a simulated pool (real scheduler and autoscaler, virtual time)
+         * @description See examples/simulate-cc-main-2023-50.json. Answers 202 with an id; poll GET /v1/simulations/:id.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        job: {
+                            /** @enum {string} */
+                            kind: "extraction";
+                            name: string;
+                            /** @default local */
+                            pool?: string;
+                            run: {
+                                /** @enum {string} */
+                                builtin: "noop";
+                            } | {
+                                /** @enum {string} */
+                                builtin: "sleep";
+                                ms: number;
+                            } | {
+                                command: string[];
+                                cwd?: string;
+                            } | {
+                                image: string;
+                                command?: string[];
+                            };
+                            /** @default 50 */
+                            priority?: number;
+                            /** @default {} */
+                            retry?: {
+                                maxAttempts?: number;
+                                backoffSeconds?: number;
+                                maxInfraRetries?: number;
+                            };
+                            timeoutSeconds?: number;
+                            /**
+                             * @default {
+                             *       "maxFailedTasks": 0
+                             *     }
+                             */
+                            failurePolicy?: {
+                                /** @default 0 */
+                                maxFailedTasks?: number;
+                            };
+                            /** @default {} */
+                            env?: {
+                                [key: string]: string;
+                            };
+                            /** @default {} */
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            user?: string;
+                            budget?: {
+                                maxCostUsd: number;
+                            };
+                            source: {
+                                snapshot: string;
+                                batches?: number;
+                                paths?: string[];
+                            };
+                            /** @default 1 */
+                            batchSize?: number;
+                            output?: {
+                                prefix: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            kind: "cleaning";
+                            name: string;
+                            /** @default local */
+                            pool?: string;
+                            run: {
+                                /** @enum {string} */
+                                builtin: "noop";
+                            } | {
+                                /** @enum {string} */
+                                builtin: "sleep";
+                                ms: number;
+                            } | {
+                                command: string[];
+                                cwd?: string;
+                            } | {
+                                image: string;
+                                command?: string[];
+                            };
+                            /** @default 50 */
+                            priority?: number;
+                            /** @default {} */
+                            retry?: {
+                                maxAttempts?: number;
+                                backoffSeconds?: number;
+                                maxInfraRetries?: number;
+                            };
+                            timeoutSeconds?: number;
+                            /**
+                             * @default {
+                             *       "maxFailedTasks": 0
+                             *     }
+                             */
+                            failurePolicy?: {
+                                /** @default 0 */
+                                maxFailedTasks?: number;
+                            };
+                            /** @default {} */
+                            env?: {
+                                [key: string]: string;
+                            };
+                            /** @default {} */
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            user?: string;
+                            budget?: {
+                                maxCostUsd: number;
+                            };
+                            input: {
+                                shards?: string[];
+                                prefix?: string;
+                                count?: number;
+                            };
+                            pipeline?: {
+                                name: string;
+                                /** @default [] */
+                                steps?: {
+                                    name: string;
+                                    /** @default {} */
+                                    params?: {
+                                        [key: string]: unknown;
+                                    };
+                                }[];
+                            };
+                            output?: {
+                                prefix: string;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            kind: "training";
+                            name: string;
+                            /** @default local */
+                            pool?: string;
+                            run: {
+                                /** @enum {string} */
+                                builtin: "noop";
+                            } | {
+                                /** @enum {string} */
+                                builtin: "sleep";
+                                ms: number;
+                            } | {
+                                command: string[];
+                                cwd?: string;
+                            } | {
+                                image: string;
+                                command?: string[];
+                            };
+                            /** @default 50 */
+                            priority?: number;
+                            /** @default {} */
+                            retry?: {
+                                maxAttempts?: number;
+                                backoffSeconds?: number;
+                                maxInfraRetries?: number;
+                            };
+                            timeoutSeconds?: number;
+                            /**
+                             * @default {
+                             *       "maxFailedTasks": 0
+                             *     }
+                             */
+                            failurePolicy?: {
+                                /** @default 0 */
+                                maxFailedTasks?: number;
+                            };
+                            /** @default {} */
+                            env?: {
+                                [key: string]: string;
+                            };
+                            /** @default {} */
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            user?: string;
+                            budget?: {
+                                maxCostUsd: number;
+                            };
+                            model: {
+                                name: string;
+                                parameters?: string;
+                            };
+                            target: {
+                                steps: number;
+                                tokens?: number;
+                            };
+                            /** @default {} */
+                            checkpoint?: {
+                                uri?: string;
+                                everySteps?: number;
+                            };
+                        } | {
+                            /** @enum {string} */
+                            kind: "evaluation";
+                            name: string;
+                            /** @default local */
+                            pool?: string;
+                            run: {
+                                /** @enum {string} */
+                                builtin: "noop";
+                            } | {
+                                /** @enum {string} */
+                                builtin: "sleep";
+                                ms: number;
+                            } | {
+                                command: string[];
+                                cwd?: string;
+                            } | {
+                                image: string;
+                                command?: string[];
+                            };
+                            /** @default 50 */
+                            priority?: number;
+                            /** @default {} */
+                            retry?: {
+                                maxAttempts?: number;
+                                backoffSeconds?: number;
+                                maxInfraRetries?: number;
+                            };
+                            timeoutSeconds?: number;
+                            /**
+                             * @default {
+                             *       "maxFailedTasks": 0
+                             *     }
+                             */
+                            failurePolicy?: {
+                                /** @default 0 */
+                                maxFailedTasks?: number;
+                            };
+                            /** @default {} */
+                            env?: {
+                                [key: string]: string;
+                            };
+                            /** @default {} */
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            user?: string;
+                            budget?: {
+                                maxCostUsd: number;
+                            };
+                            checkpoints: string[];
+                            benchmarks: string[];
+                        };
+                        pool: {
+                            /** @default a2-highgpu-1g */
+                            machineType?: string;
+                            /**
+                             * @default {
+                             *       "type": "nvidia-tesla-a100",
+                             *       "count": 1
+                             *     }
+                             */
+                            gpu?: {
+                                type: string;
+                                count: number;
+                            };
+                            /** @default true */
+                            spot?: boolean;
+                            zones: string[];
+                            /** @default 0 */
+                            min?: number;
+                            max: number;
+                            /** @default 1 */
+                            slotsPerVm?: number;
+                            /** @default 300 */
+                            idleTimeoutSeconds?: number;
+                            /** @default 8 */
+                            scaleUpBatch?: number;
+                            /** @default 8 */
+                            scaleDownBatch?: number;
+                            image?: string;
+                            /** @default {} */
+                            labels?: {
+                                [key: string]: string;
+                            };
+                            prices?: {
+                                spotPerHourUsd?: number;
+                                onDemandPerHourUsd?: number;
+                            };
+                            /** @default false */
+                            fallbackToStandard?: boolean;
+                            maxHourlyUsd?: number;
+                        };
+                        /**
+                         * @default {
+                         *       "mean": 240,
+                         *       "jitter": 0.2,
+                         *       "distribution": "uniform"
+                         *     }
+                         */
+                        taskSeconds?: {
+                            mean: number;
+                            /** @default 0.2 */
+                            jitter?: number;
+                            /**
+                             * @default uniform
+                             * @enum {string}
+                             */
+                            distribution?: "uniform" | "normal";
+                        };
+                        /** @default 90 */
+                        bootSeconds?: number;
+                        /** @default 0.05 */
+                        preemptionsPerVmHour?: number;
+                        /** @default 0 */
+                        taskFailureRate?: number;
+                        /** @default [] */
+                        stockouts?: {
+                            zone: string;
+                            fromSeconds: number;
+                            toSeconds: number;
+                        }[];
+                        /** @default 1 */
+                        seed?: number;
+                        /** @default 10 */
+                        resolutionSeconds?: number;
+                        /** @default 60 */
+                        scaleIntervalSeconds?: number;
+                        /** @default 600 */
+                        sampleEverySeconds?: number;
+                        /** @default 2160 */
+                        maxSimulatedHours?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "done" | "failed";
+                            report?: {
+                                [key: string]: unknown;
+                            };
+                            error?: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/simulations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A simulation: state, and the report once done */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "done" | "failed";
+                            report?: {
+                                [key: string]: unknown;
+                            };
+                            error?: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
