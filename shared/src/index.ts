@@ -30,3 +30,5 @@ export * from './artifacts/artifact-key';
 export * from './artifacts/local-artifact-store';
 export * from './artifacts/gcs-artifact-store';
 export * from './simulation/simulation-input';
+export * from './metrics/dispatch-latency';
+export * from './metrics/provision-errors';

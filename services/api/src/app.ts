@@ -24,6 +24,7 @@ import { healthRoutes } from './routes/health';
 import { jobEventRoutes } from './routes/job-events';
 import { jobRoutes } from './routes/jobs';
 import { metricsRoutes } from './routes/metrics';
+import { pipelineRoutes } from './routes/pipelines';
 import { poolRoutes } from './routes/pools';
 import { simulationRoutes } from './routes/simulations';
 import { tokenRoutes } from './routes/tokens';
@@ -102,6 +103,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   poolRoutes(app);
   tokenRoutes(app);
   simulationRoutes(app);
+  pipelineRoutes(app);
   metricsRoutes(app);
   dashboardRoutes(app);
   return app;

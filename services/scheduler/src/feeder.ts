@@ -11,6 +11,9 @@ interface FeedCandidate {
   total: number;
 }
 
+/** What the feeder reads of each active job, in one pipelined round trip. */
+const FEED_FIELDS = ['state', 'fed', 'total', 'priority', 'user', 'succeeded', 'failed', 'costUsd', 'maxCostUsd', 'canary', 'deps', 'depsMet'] as const;
+
 interface BudgetView {
   state: JobState;
   fed: number;
@@ -83,35 +86,70 @@ export class Feeder {
     return added;
   }
 
+  /**
+   * The jobs that may be fed now, each with how far: its remaining tasks, held back by its gates in
+   * order: dependencies (wait for them; fail if one failed), the canary (only the first N until they
+   * all succeeded), the budget (only what it can still pay for).
+   */
   private async candidates(ids: string[], pool: Pool): Promise<FeedCandidate[]> {
     const pipe = this.opts.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.keys.job(id), 'state', 'fed', 'total', 'priority', 'user', 'succeeded', 'failed', 'costUsd', 'maxCostUsd');
+    for (const id of ids) pipe.hmget(this.keys.job(id), ...FEED_FIELDS);
     const res = (await pipe.exec()) ?? [];
     const out: FeedCandidate[] = [];
     for (let n = 0; n < ids.length; n++) {
       const id = ids[n]!;
       const v = res[n]?.[1] as (string | null)[] | undefined;
       if (!v) continue;
-      const state = v[0] as JobState | null;
+      const f = Object.fromEntries(FEED_FIELDS.map((k, i) => [k, v[i] ?? undefined])) as Record<(typeof FEED_FIELDS)[number], string | undefined>;
+      const state = f.state as JobState | undefined;
       if (state !== 'queued' && state !== 'running' && state !== 'budget_exhausted') continue;
-      const fed = Number(v[1]);
-      let total = Number(v[2]);
-      if (v[8] !== null && v[8] !== undefined) {
-        const b: BudgetView = { state, fed, done: Number(v[5]) + Number(v[6]), costUsd: Number(v[7] ?? 0), maxCostUsd: Number(v[8]) };
+      const fed = Number(f.fed);
+      let limit = Number(f.total);
+      const succeeded = Number(f.succeeded);
+      if (f.deps && f.depsMet !== '1' && !(await this.dependenciesMet(id, JSON.parse(f.deps) as string[]))) continue;
+      const canary = Number(f.canary ?? 0);
+      if (canary > 0 && succeeded < canary) limit = Math.min(limit, canary);
+      if (f.maxCostUsd !== undefined) {
+        const b: BudgetView = { state, fed, done: succeeded + Number(f.failed), costUsd: Number(f.costUsd ?? 0), maxCostUsd: Number(f.maxCostUsd) };
         const { room, exhausted } = budgetRoom(b, pool.max * pool.slotsPerVm);
-        if (exhausted && fed < total && state !== 'budget_exhausted') {
-          await this.opts.jobs.setBudget(id, 'pause', { reason: `budget of $${b.maxCostUsd} reached ($${b.costUsd.toFixed(2)} spent)` });
+        if (exhausted && fed < limit && state !== 'budget_exhausted') {
+          await this.opts.jobs.hold(id, 'budget_exhausted', { from: ['queued', 'running'], reason: `budget of $${b.maxCostUsd} reached ($${b.costUsd.toFixed(2)} spent)` });
           this.opts.logger.info({ jobId: id, costUsd: b.costUsd, maxCostUsd: b.maxCostUsd }, 'job paused at its budget');
         } else if (room > 0 && state === 'budget_exhausted') {
-          await this.opts.jobs.setBudget(id, 'resume', { reason: '' });
+          await this.opts.jobs.hold(id, 'running', { from: ['budget_exhausted'], reason: '' });
           this.opts.logger.info({ jobId: id }, 'job resumed within its budget');
         }
         if (room === 0 || state === 'budget_exhausted') continue;
-        total = Math.min(total, fed + room);
+        limit = Math.min(limit, fed + room);
       } else if (state === 'budget_exhausted') continue;
-      if (fed < total) out.push({ id, fed, total, priority: Number(v[3]), user: v[4] ?? '' });
+      if (fed < limit) out.push({ id, fed, total: limit, priority: Number(f.priority), user: f.user ?? '' });
     }
     return out;
+  }
+
+  /**
+   * True once every job this one depends on has succeeded (remembered on the job, so later ticks skip
+   * the check). If one failed or was cancelled, this job fails too, visibly, and so in turn do its own
+   * dependents on their next check.
+   */
+  private async dependenciesMet(id: string, deps: string[]): Promise<boolean> {
+    const pipe = this.opts.redis.pipeline();
+    for (const d of deps) pipe.hget(this.keys.job(d), 'state');
+    const states = ((await pipe.exec()) ?? []).map((r) => r[1] as JobState | null);
+    const broken = deps.findIndex((_, i) => states[i] === null || states[i] === 'failed' || states[i] === 'cancelled');
+    if (broken >= 0) {
+      const why = states[broken] === null ? 'does not exist' : `ended ${states[broken]}`;
+      await this.opts.jobs.end(id, 'failed', `DEPENDENCY_FAILED: job ${deps[broken]} ${why}`).catch(() => undefined);
+      this.opts.logger.info({ jobId: id, dependency: deps[broken] }, 'job failed: a dependency failed');
+      return false;
+    }
+    const waiting = deps.find((_, i) => states[i] !== 'succeeded');
+    if (waiting) {
+      await this.opts.redis.hset(this.keys.job(id), 'waitingOn', waiting);
+      return false;
+    }
+    await this.opts.redis.multi().hset(this.keys.job(id), 'depsMet', '1').hdel(this.keys.job(id), 'waitingOn').exec();
+    return true;
   }
 
   private async meta(id: string): Promise<{ kind: JobSpec['kind']; policy: EffectivePolicy } | undefined> {

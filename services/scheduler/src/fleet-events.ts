@@ -42,6 +42,9 @@ export class FleetEventsHandler {
       const backoff = code === 'QUOTA_EXCEEDED' ? (this.opts.quotaBackoffMs ?? 5 * 60_000) : (this.opts.stockoutBackoffMs ?? 60_000);
       await this.opts.fleet.blockCapacity(e.pool, { code, reason: e.reason ?? code, spot: before?.spot ?? true, until: this.opts.clock.now() + backoff });
     }
+    // Metrics hook (kumo_provision_errors_total): last, after the move, so a redelivery (the move then
+    // refused) is not counted again; a failing count must not undo the handling above, so it is only logged.
+    if (e.error) await this.opts.fleet.countProvisionError(e.pool, e.error.code).catch((err: unknown) => this.opts.logger.warn({ err, pool: e.pool }, 'provision error not counted'));
   }
 
   async stop(): Promise<void> {

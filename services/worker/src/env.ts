@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { KumoError } from '@kumo/shared';
 
@@ -15,6 +16,8 @@ const schema = z.object({
   /** On SIGTERM: how long running tasks may finish before they are handed back. */
   KUMO_DRAIN_MS: z.coerce.number().int().min(0).default(20_000),
   KUMO_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
+  /** Where tasks' checkpoints go unless the job names a place (local folder or a mounted bucket). */
+  KUMO_ARTIFACTS_DIR: z.string().min(1).default(join(process.cwd(), '.kumo', 'artifacts')),
   /**
    * `1` on a Compute Engine VM (the startup script sets it): watch the metadata server at
    * http://metadata.google.internal for this VM's preemption and hand every task back at once.

@@ -39,10 +39,12 @@ async function main(): Promise<void> {
     lockMs: env.KUMO_TASK_LOCK_MS,
     drainMs: env.KUMO_DRAIN_MS,
     heartbeatMs: env.KUMO_HEARTBEAT_MS,
+    artifactsDir: env.KUMO_ARTIFACTS_DIR,
     clock: wallClock,
     logger,
   });
   let exiting = false;
+  let started: Promise<void> = Promise.resolve();
   async function shutdown(why: string, handBackNow: boolean): Promise<void> {
     if (exiting) return;
     exiting = true;
@@ -53,6 +55,9 @@ async function main(): Promise<void> {
     }, env.KUMO_DRAIN_MS + 25_000);
     deadline.unref();
     await watcher?.stop();
+    // A stop while start() is still connecting would find the agent idle and close its connections
+    // under it: let the start finish (or fail) first.
+    await started.catch(() => undefined);
     await agent.stop({ handBackNow });
     await bus.close();
     process.exit(0);
@@ -69,7 +74,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT', false));
   // Started by a local control plane over IPC: when it dies (even by kill -9), hand back and go.
   if (process.send) process.on('disconnect', () => void shutdown('parent gone', true));
-  await agent.start();
+  started = agent.start();
+  await started;
   watcher?.start();
 }
 

@@ -120,11 +120,15 @@ export class PreemptionWatcher {
         await this.fire();
         return;
       }
+      const held = etag !== undefined;
       etag = answer.etag;
-      // A held question returns at a change or its timeout; one that came back sooner (no ETag, or a
-      // server that does not hold) must not turn this loop into a busy one.
-      const left = this.intervalMs - (this.clock.now() - asked);
-      if (left > 0) await this.clock.sleep(left, this.stopSignal.signal);
+      // A plain answer with an ETag is followed at once by a held question. A held question returns at a
+      // change or at its timeout; one that came back sooner (a server that does not hold), or a server
+      // with no ETag to wait on, must not turn this loop into a busy one.
+      if (held || etag === undefined) {
+        const left = this.intervalMs - (this.clock.now() - asked);
+        if (left > 0) await this.clock.sleep(left, this.stopSignal.signal);
+      }
     }
   }
 

@@ -7,10 +7,12 @@ import { LogTail } from './log-tail';
  * Lines a command task may print on stdout to talk to kumo (documented in the README):
  *   ::kumo::result {"docsIn": 1200, "docsOut": 310}    merged into the task's result (its ledger entry)
  *   ::kumo::progress {"step": 1200, "tokens": 4.9e9}   progress inside a long task (kept as the latest)
+ *   ::kumo::checkpoint {"step": 1200, "uri": "..."}     a checkpoint was written (a retry resumes from it)
  * Everything else is the task's log; its tail is kept for failures.
  */
 export const RESULT_PREFIX = '::kumo::result ';
 export const PROGRESS_PREFIX = '::kumo::progress ';
+export const CHECKPOINT_PREFIX = '::kumo::checkpoint ';
 
 export interface TaskRunInput {
   run: RunSpec;
@@ -20,6 +22,8 @@ export interface TaskRunInput {
   clock: Clock;
   /** After SIGTERM to the task, how long before SIGKILL. */
   killGraceMs?: number;
+  onProgress?: (data: Record<string, unknown>) => void;
+  onCheckpoint?: (data: Record<string, unknown>) => void;
 }
 
 export interface TaskRunOutput {
@@ -81,17 +85,30 @@ function runCommand(argv: string[], cwd: string | undefined, input: TaskRunInput
     input.signal.addEventListener('abort', onAbort, { once: true });
     if (input.signal.aborted) stop('abort');
 
+    const jsonAfter = (line: string, prefix: string): Record<string, unknown> | undefined => {
+      try {
+        const parsed: unknown = JSON.parse(line.slice(prefix.length));
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+      } catch {
+        // falls through
+      }
+      tail.push(`${line}  <- not a JSON object, ignored\n`);
+      return undefined;
+    };
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith(RESULT_PREFIX)) {
-        try {
-          const parsed: unknown = JSON.parse(line.slice(RESULT_PREFIX.length));
-          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) result = { ...result, ...(parsed as Record<string, unknown>) };
-        } catch {
-          tail.push(`${line}  <- not JSON, ignored\n`);
+        const r = jsonAfter(line, RESULT_PREFIX);
+        if (r) result = { ...result, ...r };
+      } else if (line.startsWith(PROGRESS_PREFIX)) {
+        const p = jsonAfter(line, PROGRESS_PREFIX);
+        if (p) input.onProgress?.(p);
+      } else if (line.startsWith(CHECKPOINT_PREFIX)) {
+        const c = jsonAfter(line, CHECKPOINT_PREFIX);
+        if (c) {
+          input.onCheckpoint?.(c);
+          tail.push(`${line}\n`);
         }
-        return;
-      }
-      tail.push(`${line}\n`);
+      } else tail.push(`${line}\n`);
     });
     child.stderr.on('data', (b: Buffer) => tail.push(b.toString()));
 

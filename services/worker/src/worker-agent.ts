@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   createRedis,
+  DispatchLatencyRecorder,
   isKumoError,
   isTerminal,
   JobStore,
@@ -38,6 +40,8 @@ export interface WorkerAgentOptions {
   lockMs: number;
   drainMs: number;
   heartbeatMs: number;
+  /** Local folder for what tasks write through kumo's contracts (training checkpoints). Default .kumo/artifacts. */
+  artifactsDir?: string;
   clock: Clock;
   logger: Logger;
 }
@@ -62,6 +66,8 @@ export class WorkerAgent {
   private readonly registry: WorkerRegistry;
   private readonly reporter: ProgressReporter;
   private readonly keys: Keys;
+  /** Metrics hook: dispatch latency, aggregated in Redis for the API's /metrics. */
+  private readonly latency: DispatchLatencyRecorder;
   private worker: Worker<TaskData> | undefined;
   private readonly running = new Map<string, RunningTask>();
   private idleSince: number | undefined;
@@ -80,6 +86,7 @@ export class WorkerAgent {
     this.jobs = new JobCache(this.store, opts.clock);
     this.registry = new WorkerRegistry(this.commands, { prefix: opts.prefix, clock: opts.clock, ttlMs: Math.max(15_000, opts.heartbeatMs * 3) });
     this.reporter = new ProgressReporter({ bus: opts.bus, workerId: opts.id, logger: this.log, clock: opts.clock });
+    this.latency = new DispatchLatencyRecorder(this.commands, this.keys.metricsDispatchLatency(opts.pool), { clock: opts.clock, onError: (err) => this.log.warn({ err }, 'dispatch latency not recorded') });
   }
 
   async start(): Promise<void> {
@@ -123,12 +130,20 @@ export class WorkerAgent {
   private async process(job: Job<TaskData>, token: string | undefined): Promise<string> {
     const { j: jobId, i: index } = job.data;
     const attempt = job.attemptsMade + 1;
+    // Metrics hook: fed (the BullMQ job's timestamp) to started, first start only; a retry or a hand-back
+    // waited out a backoff or a lost worker, which is not dispatch.
+    if (job.attemptsStarted <= 1 && job.processedOn) this.latency.observe((job.processedOn - job.timestamp) / 1000);
     const info = await this.jobs.get(jobId);
     if (!info || isTerminal(info.state)) {
       this.stats.skipped++;
       return 'skipped';
     }
     const base = { j: jobId, i: index, a: attempt, w: this.opts.id };
+    // A repeat attempt of a task that became final meanwhile (quarantined, or counted from a duplicate).
+    if (attempt > 1 && (await this.store.isTaskDone(jobId, index))) {
+      this.stats.skipped++;
+      return 'skipped';
+    }
     if (job.stalledCounter > info.policy.maxInfraRetries) {
       const err: TaskError = { code: 'INFRA_BUDGET_EXHAUSTED', message: `lost ${job.stalledCounter} times to infrastructure (budget ${info.policy.maxInfraRetries})`, retryable: false };
       await this.reporter.addAndWait({ ...base, t: 'f', at: this.opts.clock.now(), err });
@@ -141,7 +156,23 @@ export class WorkerAgent {
     this.idleSince = undefined;
     this.reporter.add({ ...base, t: 's', at: this.opts.clock.now() });
     try {
-      const out = await runTask({ run: info.spec.run, env: this.taskEnv(info, index, attempt), timeoutMs: info.policy.timeoutMs, signal: task.abort.signal, clock: this.opts.clock });
+      let lastProgressAt = 0;
+      const out = await runTask({
+        run: info.spec.run,
+        env: await this.taskEnv(info, index, attempt),
+        timeoutMs: info.policy.timeoutMs,
+        killGraceMs: info.policy.stopGraceMs,
+        signal: task.abort.signal,
+        clock: this.opts.clock,
+        onCheckpoint: (data) => this.reporter.add({ ...base, t: 'c', at: this.opts.clock.now(), data }),
+        onProgress: (data) => {
+          // At most one a second per task: a trainer may print every step.
+          const now = this.opts.clock.now();
+          if (now - lastProgressAt < 1000) return;
+          lastProgressAt = now;
+          this.reporter.add({ ...base, t: 'p', at: now, data });
+        },
+      });
       const now = this.opts.clock.now();
       await this.reporter.addAndWait({ ...base, t: 'ok', at: now, d: now - task.startedAt, ...(out.result ? { result: out.result } : {}) });
       this.stats.succeeded++;
@@ -185,7 +216,7 @@ export class WorkerAgent {
   }
 
   /** The task's environment: its own variables and kumo's, never the worker's secrets. */
-  private taskEnv(info: CachedJob, index: number, attempt: number): Record<string, string> {
+  private async taskEnv(info: CachedJob, index: number, attempt: number): Promise<Record<string, string>> {
     const { inputs, env } = taskInputs(info.spec, index);
     const pass: Record<string, string> = {};
     for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'USER']) if (process.env[k]) pass[k] = process.env[k]!;
@@ -202,7 +233,20 @@ export class WorkerAgent {
       KUMO_TASK_INPUTS: JSON.stringify(inputs),
       KUMO_OUTPUT_PREFIX: outputPrefix,
       KUMO_WORKER_ID: this.opts.id,
+      ...(info.spec.kind === 'training' ? await this.checkpointEnv(info) : {}),
     };
+  }
+
+  /**
+   * The checkpoint contract: where the trainer writes checkpoints, and the last one recorded (a retry or
+   * a resume after preemption starts from it, not from zero).
+   */
+  private async checkpointEnv(info: CachedJob): Promise<Record<string, string>> {
+    const spec = info.spec.kind === 'training' ? info.spec : undefined;
+    const root = this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts');
+    const dir = spec?.checkpoint.uri ?? join(root, 'jobs', info.id, 'checkpoints');
+    const last = await this.store.checkpoint(info.id);
+    return { KUMO_CHECKPOINT_DIR: dir, KUMO_RESUME_FROM: typeof last?.uri === 'string' ? last.uri : '' };
   }
 
   private async heartbeat(): Promise<void> {
@@ -236,6 +280,7 @@ export class WorkerAgent {
   private async doStop(handBackNow: boolean): Promise<void> {
     if (this.state === 'idle') {
       this.state = 'stopped';
+      await this.latency.close().catch(() => undefined);
       await this.closeConnections();
       return;
     }
@@ -250,6 +295,7 @@ export class WorkerAgent {
       }],
       ['close queue worker', async () => this.worker?.close()],
       ['flush progress', () => this.reporter.close()],
+      ['flush metrics', () => this.latency.close()],
       ['deregister', () => this.registry.remove(this.opts.id, this.opts.pool)],
     ];
     for (const [name, step] of steps) {

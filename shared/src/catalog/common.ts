@@ -48,6 +48,11 @@ export const retrySchema = z.strictObject({
   backoffSeconds: z.number().min(0).max(3600).optional(),
   /** Separate budget for infrastructure losses (preempted VM, lost worker): these never use an attempt. */
   maxInfraRetries: z.int().min(0).max(100).optional(),
+  /**
+   * A task that has failed on this many different workers is quarantined (failed for good, with its
+   * errors) instead of retried further: the input is bad, not the machine. 0 turns it off. Default 2.
+   */
+  quarantineAfterWorkers: z.int().min(0).max(100).optional(),
 });
 
 export const failurePolicySchema = z.strictObject({
@@ -67,6 +72,10 @@ export const commonFields = {
   env: envSchema.default({}),
   labels: labelsSchema.default({}),
   user: z.string().min(1).max(128).optional(),
+  /** Jobs that must succeed before this one starts; if one fails or is cancelled, this one fails. */
+  dependsOn: z.array(z.string().regex(/^job_[0-9a-z]{18}$/, 'a job id')).max(100).optional(),
+  /** Feed only the first `tasks` tasks until they have all succeeded, then the rest. */
+  canary: z.strictObject({ tasks: z.int().min(1).max(100_000) }).optional(),
   /** Money the job may spend; feeding pauses (state budget_exhausted) before the next task would cross it. */
   budget: z.strictObject({ maxCostUsd: z.number().min(0).max(10_000_000) }).optional(),
 };

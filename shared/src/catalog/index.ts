@@ -25,14 +25,17 @@ interface KindPolicy {
   maxAttempts: number;
   backoffSeconds: number;
   maxInfraRetries: number;
+  /** After SIGTERM (cancel, hand-back, timeout), how long the task may take to stop before SIGKILL. */
+  stopGraceSeconds: number;
 }
 
 /** Retry and timeout policy per kind: one place, used by the API (to fill the job) and the worker. */
 export const KIND_POLICY: Record<JobKind, KindPolicy> = {
-  extraction: { unit: 'batches', timeoutSeconds: 3600, maxAttempts: 3, backoffSeconds: 5, maxInfraRetries: 5 },
-  cleaning: { unit: 'shards', timeoutSeconds: 3600, maxAttempts: 3, backoffSeconds: 5, maxInfraRetries: 5 },
-  training: { unit: 'runs', timeoutSeconds: 14 * 86_400, maxAttempts: 5, backoffSeconds: 30, maxInfraRetries: 50 },
-  evaluation: { unit: 'evaluations', timeoutSeconds: 4 * 3600, maxAttempts: 2, backoffSeconds: 10, maxInfraRetries: 10 },
+  extraction: { unit: 'batches', timeoutSeconds: 3600, maxAttempts: 3, backoffSeconds: 5, maxInfraRetries: 5, stopGraceSeconds: 5 },
+  cleaning: { unit: 'shards', timeoutSeconds: 3600, maxAttempts: 3, backoffSeconds: 5, maxInfraRetries: 5, stopGraceSeconds: 5 },
+  // A trainer gets the spot VM's grace to write a checkpoint (GCE gives ~30 s after the notice).
+  training: { unit: 'runs', timeoutSeconds: 14 * 86_400, maxAttempts: 5, backoffSeconds: 30, maxInfraRetries: 50, stopGraceSeconds: 25 },
+  evaluation: { unit: 'evaluations', timeoutSeconds: 4 * 3600, maxAttempts: 2, backoffSeconds: 10, maxInfraRetries: 10, stopGraceSeconds: 5 },
 };
 
 /** The policy a job actually runs with: the kind's defaults under the spec's overrides. */
@@ -42,6 +45,9 @@ export interface EffectivePolicy {
   backoffMs: number;
   maxInfraRetries: number;
   maxFailedTasks: number;
+  stopGraceMs: number;
+  /** 0 = off. */
+  quarantineAfterWorkers: number;
 }
 
 export function effectivePolicy(spec: JobSpec): EffectivePolicy {
@@ -52,6 +58,8 @@ export function effectivePolicy(spec: JobSpec): EffectivePolicy {
     backoffMs: (spec.retry.backoffSeconds ?? p.backoffSeconds) * 1000,
     maxInfraRetries: spec.retry.maxInfraRetries ?? p.maxInfraRetries,
     maxFailedTasks: spec.failurePolicy.maxFailedTasks,
+    stopGraceMs: p.stopGraceSeconds * 1000,
+    quarantineAfterWorkers: spec.retry.quarantineAfterWorkers ?? 2,
   };
 }
 

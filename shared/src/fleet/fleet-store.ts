@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { wallClock, type Clock } from '../clock';
 import { Keys } from '../store/keys';
 import { bindScripts, type ScriptRunner } from '../store/scripts';
+import { countProvisionError } from '../metrics/provision-errors';
 import { LIVE_VM_STATES, VM_TRANSITIONS, type VmState } from './vm';
 
 export interface VmRecord {
@@ -84,6 +85,11 @@ export class FleetStore {
       hourlyUsd += vm.priceUsdPerHour ?? 0;
     }
     return { costUsd, hourlyUsd, vmHours: vmMs / 3_600_000 };
+  }
+
+  /** Metrics: one failed create, by its error code (rendered by the API as kumo_provision_errors_total). */
+  async countProvisionError(pool: string, code: string | undefined): Promise<void> {
+    await countProvisionError(this.redis, this.keys.metricsProvisionErrors(), pool, code);
   }
 
   async blockCapacity(pool: string, block: CapacityBlock): Promise<void> {

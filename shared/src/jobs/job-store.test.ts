@@ -72,6 +72,34 @@ describe('JobStore', () => {
     expect(failures[0]!.error.code).toBe('TASK_EXIT_NONZERO');
   });
 
+  it('quarantines a task that failed on two different workers, keeping each error', async () => {
+    const { job } = await store.create({ spec: spec(4, { retry: { maxAttempts: 10 }, failurePolicy: { maxFailedTasks: 4 } }), user: 'alice' });
+    const err = { code: 'TASK_EXIT_NONZERO', message: 'exit 1', retryable: true };
+    await store.applyEvents(job.id, 'local', [ev('s', job.id, 1, 1, 'w1'), { ...ev('r', job.id, 1, 1, 'w1'), err }]);
+    await store.applyEvents(job.id, 'local', [ev('s', job.id, 1, 2, 'w1'), { ...ev('r', job.id, 1, 2, 'w1'), err }]);
+    let j = (await store.get(job.id))!;
+    expect(j.progress).toMatchObject({ failed: 0, running: 0 }); // the same worker twice: maybe the machine
+    await store.applyEvents(job.id, 'local', [ev('s', job.id, 1, 3, 'w2'), { ...ev('r', job.id, 1, 3, 'w2'), err }]);
+    j = (await store.get(job.id))!;
+    expect(j.progress).toMatchObject({ failed: 1, running: 0, queued: 3 });
+    const [f] = await store.failures(job.id);
+    expect(f).toMatchObject({ index: 1, attempt: 3, final: true, quarantined: true, workers: ['w1', 'w2'] });
+    expect(await store.isTaskDone(job.id, 1)).toBe(true);
+    // A later attempt's success does not count: the task is final.
+    await store.applyEvents(job.id, 'local', [ev('ok', job.id, 1, 4, 'w3')]);
+    expect((await store.get(job.id))!.progress).toMatchObject({ failed: 1, succeeded: 0 });
+  });
+
+  it('keeps the furthest checkpoint and the latest in-task progress', async () => {
+    const { job } = await store.create({ spec: spec(1), user: 'alice' });
+    const c = (step: number): TaskEvent => ({ ...ev('c', job.id, 0), data: { step, uri: `/ck/${step}` } });
+    await store.applyEvents(job.id, 'local', [ev('s', job.id, 0), c(100), c(300), c(200), { ...ev('p', job.id, 0), data: { step: 310 } }]);
+    expect(await store.checkpoint(job.id)).toMatchObject({ step: 300, uri: '/ck/300' });
+    const j = (await store.get(job.id))!;
+    expect(j.liveProgress).toMatchObject({ step: 310 });
+    expect(j.checkpoint).toMatchObject({ step: 300 });
+  });
+
   it('returns the same job for a repeated idempotency key and refuses the key for another body', async () => {
     const a = await store.create({ spec: spec(10), user: 'bob', idempotencyKey: 'k1' });
     const b = await store.create({ spec: spec(10), user: 'bob', idempotencyKey: 'k1' });

@@ -7,7 +7,7 @@ import { newJobId } from '../ids';
 import type { TaskEvent } from '../progress/task-event';
 import { Keys } from '../store/keys';
 import { bindScripts, type ScriptRunner } from '../store/scripts';
-import type { JobState } from './job-state';
+import { statesMovingTo, type JobState } from './job-state';
 import { computeProgress, RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields, type Progress } from './progress';
 
 export interface JobRecord {
@@ -31,6 +31,13 @@ export interface JobRecord {
   budget: { maxCostUsd: number } | null;
   /** Attempts handed back to the queue without using an attempt (preemption, drain, cancel). */
   handBacks: number;
+  /** The furthest checkpoint a task recorded (training): step, tokens, uri. */
+  checkpoint: Record<string, unknown> | null;
+  /** The latest `::kumo::progress` a running task printed (training: step, tokens). */
+  liveProgress: Record<string, unknown> | null;
+  /** Jobs it waits for; set while they have not all succeeded. */
+  dependsOn?: string[];
+  waitingOn?: string;
 }
 
 /** What the feeder and the worker need of a job, without computing progress. */
@@ -49,6 +56,10 @@ export interface TaskFailure {
   index: number;
   attempt: number;
   final: boolean;
+  /** Failed on this many different workers: the input is at fault, so it is not retried. */
+  quarantined?: boolean;
+  /** The workers it failed on. */
+  workers?: string[];
   worker: string;
   at: string;
   error: { code: string; message: string; retryable: boolean };
@@ -107,7 +118,10 @@ export class JobStore {
       running: 0,
       maxFailed: policy.maxFailedTasks,
       costUsd: 0,
+      quarantineAfter: policy.quarantineAfterWorkers,
       ...(spec.budget ? { maxCostUsd: spec.budget.maxCostUsd } : {}),
+      ...(spec.dependsOn?.length ? { deps: JSON.stringify(spec.dependsOn) } : {}),
+      ...(spec.canary ? { canary: spec.canary.tasks } : {}),
     };
     const idemKey = input.idempotencyKey ? this.keys.idempotency(input.idempotencyScope ?? user, input.idempotencyKey) : '';
     const res = (await this.scripts.createJob(
@@ -166,6 +180,17 @@ export class JobStore {
     };
   }
 
+  /** Whether task `index` is final already (a repeat attempt of it need not run). */
+  async isTaskDone(id: string, index: number): Promise<boolean> {
+    return (await this.redis.getbit(this.keys.jobDone(id), index)) === 1;
+  }
+
+  /** The furthest checkpoint recorded for the job, if any (what a resumed trainer starts from). */
+  async checkpoint(id: string): Promise<{ step: number; uri?: string } | undefined> {
+    const raw = await this.redis.hget(this.keys.job(id), 'checkpoint');
+    return raw ? (JSON.parse(raw) as { step: number; uri?: string }) : undefined;
+  }
+
   /** Just the state: what a worker re-checks before it starts a task. */
   async state(id: string): Promise<JobState | undefined> {
     return ((await this.redis.hget(this.keys.job(id), 'state')) as JobState | null) ?? undefined;
@@ -202,16 +227,35 @@ export class JobStore {
 
   /** Returns the job after the cancel; throws JOB_NOT_FOUND, or JOB_ALREADY_FINISHED (409). */
   async cancel(id: string, reason: string): Promise<JobRecord> {
+    return this.end(id, 'cancelled', reason);
+  }
+
+  /** Ends a live job from outside its tasks (cancel; a failed dependency). */
+  async end(id: string, state: 'cancelled' | 'failed', reason: string): Promise<JobRecord> {
     const pool = await this.redis.hget(this.keys.job(id), 'pool');
     if (pool === null) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
-    const res = (await this.scripts.cancelJob(
+    const res = (await this.scripts.endJob(
       [this.keys.job(id), this.keys.poolActive(pool)],
-      [id, this.clock.now(), this.keys.controlChannel(), this.keys.jobChangedChannel(), reason],
+      [id, this.clock.now(), this.keys.controlChannel(), this.keys.jobChangedChannel(), reason, state],
     )) as number;
     const job = await this.get(id);
     if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
     if (res === 0) throw new KumoError('JOB_ALREADY_FINISHED', `job '${id}' already ended ${job.state}`);
     return job;
+  }
+
+  /**
+   * Holds or releases feeding: `to` is paused, budget_exhausted or running, moved only from `from`
+   * (a pause is undone only by resume, a budget stop only by budget). `maxCostUsd` sets a new budget.
+   * Returns the state after, or undefined for an unknown job.
+   */
+  async hold(jobId: string, to: JobState | null, opts: { from?: readonly JobState[]; reason?: string; maxCostUsd?: number } = {}): Promise<JobState | undefined> {
+    const from = opts.from ?? (to ? statesMovingTo(to) : []);
+    const res = (await this.scripts.holdJob(
+      [this.keys.job(jobId)],
+      [jobId, from.join(','), to ?? '', this.keys.jobChangedChannel(), opts.reason ?? '', opts.maxCostUsd === undefined ? '' : opts.maxCostUsd],
+    )) as string;
+    return res === '' ? undefined : (res as JobState);
   }
 
   /** Applies one job's events atomically. Safe to repeat: a redelivered batch changes nothing. */
@@ -230,20 +274,6 @@ export class JobStore {
     )) as [JobState, number, number, number] | [];
     if (res.length === 0) return undefined;
     return { state: res[0], succeeded: res[1], failed: res[2], running: res[3] };
-  }
-
-  /**
-   * Budget moves: `pause` (the feeder found the next task would cross it), `resume`, or a new
-   * maxCostUsd (which resumes a paused job when it leaves room). Returns the state after.
-   */
-  async setBudget(jobId: string, action: 'pause' | 'resume' | 'set', opts: { reason?: string; maxCostUsd?: number } = {}): Promise<JobState | undefined> {
-    const pool = await this.pool(jobId);
-    if (pool === undefined) return undefined;
-    const res = (await this.scripts.setBudgetState(
-      [this.keys.job(jobId), this.keys.poolActive(pool)],
-      [jobId, action, this.clock.now(), this.keys.jobChangedChannel(), opts.reason ?? '', opts.maxCostUsd === undefined ? '' : opts.maxCostUsd],
-    )) as string;
-    return res === '' ? undefined : (res as JobState);
   }
 
   async pool(jobId: string): Promise<string | undefined> {
@@ -301,6 +331,7 @@ function eventPayload(e: TaskEvent): string {
     return JSON.stringify(f);
   }
   if (e.t === 'ok' && e.result) return JSON.stringify({ ...e.result, worker: e.w, at: new Date(e.at).toISOString() });
+  if ((e.t === 'c' || e.t === 'p') && e.data) return JSON.stringify({ ...e.data, index: e.i, at: new Date(e.at).toISOString() });
   return '';
 }
 
@@ -340,5 +371,9 @@ function toRecord(h: Record<string, string>, buckets: number[], now: number): Jo
     forecastCostUsd: progress.forecastCostUsd,
     budget: maxCostUsd === undefined ? null : { maxCostUsd },
     handBacks: Number(h.released ?? 0),
+    checkpoint: h.checkpoint ? (JSON.parse(h.checkpoint) as Record<string, unknown>) : null,
+    liveProgress: h.liveProgress ? (JSON.parse(h.liveProgress) as Record<string, unknown>) : null,
+    ...(h.deps ? { dependsOn: JSON.parse(h.deps) as string[] } : {}),
+    ...(h.waitingOn ? { waitingOn: h.waitingOn } : {}),
   };
 }

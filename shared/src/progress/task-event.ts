@@ -5,9 +5,11 @@
  * - `f`   failed for good (final): attempts or the infrastructure budget are spent, or it cannot run
  * - `r`   this attempt failed, and the task will be retried
  * - `rel` handed back without using an attempt (preempted, draining, cancelled)
+ * - `c`   the task wrote a checkpoint (`data`: step, tokens, uri)
+ * - `p`   progress inside a long task (`data`: step, tokens, ...)
  * Applied idempotently: a task is final once (bitmap), and attempt numbers order the rest.
  */
-export type TaskEventType = 's' | 'ok' | 'f' | 'r' | 'rel';
+export type TaskEventType = 's' | 'ok' | 'f' | 'r' | 'rel' | 'c' | 'p';
 
 export interface TaskError {
   code: string;
@@ -34,4 +36,6 @@ export interface TaskEvent {
   log?: string;
   /** What the task reported with `::kumo::result` lines (counts, outputs, scores). */
   result?: Record<string, unknown>;
+  /** The checkpoint (c) or progress (p) the task printed. */
+  data?: Record<string, unknown>;
 }

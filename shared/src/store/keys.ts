@@ -20,6 +20,8 @@ export class Keys {
   /** Sorted set of all job ids (score 0, lexical order = creation order). */
   jobsIndex = (): string => `${this.prefix}:jobs`;
   idempotency = (scope: string, key: string): string => `${this.prefix}:idem:${scope}:${key}`;
+  /** JSON: a pipeline's stages and the job each became. */
+  pipeline = (id: string): string => `${this.prefix}:pipeline:${id}`;
 
   // Pools and feeding
   pool = (name: string): string => `${this.prefix}:pool:${name}`;
@@ -46,6 +48,14 @@ export class Keys {
 
   // Leadership
   leader = (role: string): string => `${this.prefix}:leader:${role}`;
+
+  // Metrics: aggregates written where things happen (any process), rendered by the API's /metrics.
+  /** Hash: totals of jobs that ended long ago, folded so /metrics need not reread them (services/api/src/metrics/job-fold.ts). */
+  metricsJobFold = (): string => `${this.prefix}:metrics:jobs`;
+  /** Hash per pool: dispatch latency histogram, field = bucket upper bound in seconds, plus `sum` and `count`. */
+  metricsDispatchLatency = (pool: string): string => `${this.prefix}:metrics:dispatch:${pool}`;
+  /** Hash: failed VM creates, field = `pool|reason` (the error code). */
+  metricsProvisionErrors = (): string => `${this.prefix}:metrics:provision-errors`;
 
   // Pub/sub channels (Redis PUBLISH, not the bus: fire-and-forget notifications)
   /** Carries a job id whenever its progress or state changed. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { jobSpecSchema, KumoError } from '@kumo/shared';
+import { jobSpecSchema, KumoError, type JobRecord, type JobState, type JobStore } from '@kumo/shared';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery } from './schemas';
 
@@ -17,6 +17,15 @@ export function jobRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { jobs } = app.kumo;
 
+  /** The job, if the caller may change it: admins any, submitters their own. */
+  const ownJob = async (id: string, p: { role: string; name: string }): Promise<JobRecord> => {
+    const job = await jobs.get(id);
+    if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+    if (p.role !== 'admin' && job.user !== p.name) throw new KumoError('FORBIDDEN', 'submitters change only their own jobs');
+    return job;
+  };
+
+
   r.post('/v1/jobs', {
     config: { roles: SUBMITTERS },
     schema: {
@@ -28,6 +37,7 @@ export function jobRoutes(app: FastifyInstance): void {
     },
     handler: async (req, reply) => {
       const spec = req.body;
+      await assertDependenciesExist(jobs, spec.dependsOn);
       const user = req.principal.role === 'admin' && spec.user ? spec.user : req.principal.name;
       const key = req.headers['idempotency-key'];
       const { job, created } = await jobs.create({ spec: { ...spec, user }, user, ...(key ? { idempotencyKey: key, idempotencyScope: req.principal.tokenId } : {}) });
@@ -67,13 +77,8 @@ export function jobRoutes(app: FastifyInstance): void {
     config: { roles: SUBMITTERS },
     schema: { summary: 'Cancel: running tasks are stopped, nothing new starts', params: jobIdParams, response: { 200: jobRecordSchema, 404: errorSchema, 409: errorSchema } },
     handler: async (req) => {
-      const p = req.principal;
-      if (p.role !== 'admin') {
-        const job = await jobs.get(req.params.id);
-        if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
-        if (job.user !== p.name) throw new KumoError('FORBIDDEN', 'submitters cancel only their own jobs');
-      }
-      const job = await jobs.cancel(req.params.id, `cancelled by ${p.name}`);
+      await ownJob(req.params.id, req.principal);
+      const job = await jobs.cancel(req.params.id, `cancelled by ${req.principal.name}`);
       req.log.info({ jobId: job.id }, 'job cancelled');
       return job;
     },
@@ -88,15 +93,29 @@ export function jobRoutes(app: FastifyInstance): void {
       response: { 200: jobRecordSchema, 404: errorSchema, 409: errorSchema },
     },
     handler: async (req) => {
-      const job = await jobs.get(req.params.id);
-      if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
-      if (req.principal.role !== 'admin' && job.user !== req.principal.name) throw new KumoError('FORBIDDEN', 'submitters change only their own jobs');
+      const job = await ownJob(req.params.id, req.principal);
       if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') throw new KumoError('JOB_ALREADY_FINISHED', `job '${job.id}' already ended ${job.state}`);
-      await jobs.setBudget(job.id, 'set', { maxCostUsd: req.body.budget.maxCostUsd });
+      await jobs.hold(job.id, null, { maxCostUsd: req.body.budget.maxCostUsd });
       req.log.info({ jobId: job.id, maxCostUsd: req.body.budget.maxCostUsd }, 'job budget changed');
       return (await jobs.get(job.id))!;
     },
   });
+
+  const holdRoute = (action: 'pause' | 'resume', to: 'paused' | 'running', from: JobState[], summary: string): void => {
+    r.post(`/v1/jobs/:id/${action}`, {
+      config: { roles: SUBMITTERS },
+      schema: { summary, params: jobIdParams, response: { 200: jobRecordSchema, 404: errorSchema, 409: errorSchema } },
+      handler: async (req) => {
+        const job = await ownJob(req.params.id, req.principal);
+        const after = await jobs.hold(job.id, to, { from, reason: action === 'pause' ? `paused by ${req.principal.name}` : '' });
+        if (after !== to) throw new KumoError('CONFLICT', `job '${job.id}' is ${after}: it cannot ${action}`);
+        req.log.info({ jobId: job.id }, `job ${action}d`);
+        return (await jobs.get(job.id))!;
+      },
+    });
+  };
+  holdRoute('pause', 'paused', ['queued', 'running', 'budget_exhausted'], 'Pause: nothing new starts; tasks already running finish');
+  holdRoute('resume', 'running', ['paused'], 'Resume a paused job');
 
   r.get('/v1/jobs/:id/tasks', {
     config: { roles: READERS },
@@ -120,4 +139,12 @@ export function jobRoutes(app: FastifyInstance): void {
       return { results: await jobs.results(req.params.id) };
     },
   });
+}
+
+/** A job may only depend on jobs that exist: a typo would otherwise wait forever, then fail. */
+export async function assertDependenciesExist(jobs: JobStore, deps: string[] | undefined, path: (string | number)[] = ['dependsOn']): Promise<void> {
+  if (!deps?.length) return;
+  const found = await jobs.getMany(deps);
+  const issues = deps.flatMap((d, i) => (found[i] ? [] : [{ path: [...path, i], message: `no job with id '${d}'` }]));
+  if (issues.length) throw new KumoError('INVALID_INPUT', 'dependsOn names jobs that do not exist', { issues });
 }

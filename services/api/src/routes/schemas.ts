@@ -53,6 +53,10 @@ export const jobRecordSchema = z.object({
   forecastCostUsd: z.number().nullable(),
   budget: z.object({ maxCostUsd: z.number() }).nullable(),
   handBacks: z.number(),
+  checkpoint: z.record(z.string(), z.unknown()).nullable(),
+  liveProgress: z.record(z.string(), z.unknown()).nullable(),
+  dependsOn: z.array(z.string()).optional(),
+  waitingOn: z.string().optional(),
 });
 
 export const poolViewSchema = z.looseObject({

@@ -6,6 +6,8 @@
   Invariant kept: running = number of fields in the running hash, all of them not final, so
   queued = total - running - succeeded - failed is never negative and the counts add up.
   Hand-backs (rel: preempted, drained, stopped) are counted apart, as infrastructure losses.
+  A retry (r) of a task that has now failed on quarantineAfter different workers is final instead.
+  c records a checkpoint (the furthest step wins); p keeps the latest in-task progress.
   Cost: every attempt's run time (events that end an attempt carry it) times the pool's price per
   slot-millisecond. A redelivered batch would count time twice, so time is only added by events that
   change the task's state (a first final, or the end of the attempt that is running).
@@ -14,12 +16,13 @@
   KEYS[5] failures hash   KEYS[6] results hash   KEYS[7] pool active set
   ARGV[1] job id   ARGV[2] now ms   ARGV[3] rate bucket ms   ARGV[4] rate buckets kept
   ARGV[5] control channel   ARGV[6] job-changed channel   ARGV[7] USD per slot-millisecond
-  ARGV[8..] events, 6 values each: type (s|ok|f|r|rel), index, attempt, worker, duration ms, payload ("" or JSON)
+  ARGV[8..] events, 6 values each: type (s|ok|f|r|rel|c|p), index, attempt, worker, duration ms,
+            payload ("" or JSON: the error of f/r, the result of ok, the checkpoint of c, the progress of p)
 
   Returns {state, succeeded, failed, running} or {} when the job does not exist (deleted: drop).
 ]]
 local job = KEYS[1]
-local vals = redis.call("HMGET", job, "state", "total", "succeeded", "failed", "running", "maxFailed")
+local vals = redis.call("HMGET", job, "state", "total", "succeeded", "failed", "running", "maxFailed", "quarantineAfter")
 local state = vals[1]
 if not state then return {} end
 local total = tonumber(vals[2])
@@ -27,7 +30,8 @@ local succ = tonumber(vals[3]) or 0
 local fail = tonumber(vals[4]) or 0
 local run = tonumber(vals[5]) or 0
 local maxFailed = tonumber(vals[6]) or 0
-local live = (state == "queued" or state == "running" or state == "budget_exhausted")
+local quarantineAfter = tonumber(vals[7]) or 0
+local live = (state == "queued" or state == "running" or state == "paused" or state == "budget_exhausted")
 local finished = 0
 local released = 0
 local taskMs = 0
@@ -36,6 +40,35 @@ local changed = false
 local function attemptOf(cur)
   local sep = string.find(cur, "|", 1, true)
   return tonumber(string.sub(cur, 1, sep - 1))
+end
+
+-- The workers a task has failed on so far, with this one: a task that fails on several different
+-- machines has a bad input, and is quarantined rather than retried.
+local function failedOn(idx, worker, payload)
+  local workers = {}
+  local prev = redis.call("HGET", KEYS[5], idx)
+  if prev then
+    local ok, d = pcall(cjson.decode, prev)
+    if ok and type(d) == "table" and type(d.workers) == "table" then workers = d.workers end
+  end
+  local seen = false
+  for _, w in ipairs(workers) do if w == worker then seen = true end end
+  if not seen then workers[#workers + 1] = worker end
+  local ok, rec = pcall(cjson.decode, payload)
+  if not ok or type(rec) ~= "table" then rec = {} end
+  rec.workers = workers
+  return rec, #workers
+end
+
+local function finalFailure(idx, att, dur, rec)
+  if redis.call("SETBIT", KEYS[2], idx, 1) == 0 then
+    run = run - redis.call("HDEL", KEYS[3], idx)
+    finished = finished + 1
+    taskMs = taskMs + dur
+    fail = fail + 1
+    changed = true
+    redis.call("HSET", KEYS[5], idx, cjson.encode(rec))
+  end
 end
 
 for k = 8, #ARGV, 6 do
@@ -65,8 +98,37 @@ for k = 8, #ARGV, 6 do
           if payload ~= "" then redis.call("HSET", KEYS[6], idx, payload) end
         else
           fail = fail + 1
-          if payload ~= "" then redis.call("HSET", KEYS[5], idx, payload) end
+          if payload ~= "" then
+            local rec = failedOn(idx, worker, payload)
+            redis.call("HSET", KEYS[5], idx, cjson.encode(rec))
+          end
         end
+      end
+    elseif t == "r" and quarantineAfter > 0 and payload ~= "" and redis.call("GETBIT", KEYS[2], idx) == 0
+        and select(2, failedOn(idx, worker, payload)) >= quarantineAfter then
+      local rec = failedOn(idx, worker, payload)
+      rec.final = true
+      rec.quarantined = true
+      finalFailure(idx, att, dur, rec)
+    elseif t == "c" then
+      -- A checkpoint the task wrote: kept if it is further along than the one recorded.
+      local ok, new = pcall(cjson.decode, payload)
+      if ok and type(new) == "table" and tonumber(new.step) then
+        local cur = redis.call("HGET", job, "checkpoint")
+        local curStep = -1
+        if cur then
+          local ok2, c = pcall(cjson.decode, cur)
+          if ok2 and type(c) == "table" then curStep = tonumber(c.step) or -1 end
+        end
+        if tonumber(new.step) > curStep then
+          redis.call("HSET", job, "checkpoint", payload)
+          changed = true
+        end
+      end
+    elseif t == "p" then
+      if live and redis.call("GETBIT", KEYS[2], idx) == 0 then
+        redis.call("HSET", job, "liveProgress", payload)
+        changed = true
       end
     elseif t == "r" or t == "rel" then
       local cur = redis.call("HGET", KEYS[3], idx)
@@ -78,7 +140,7 @@ for k = 8, #ARGV, 6 do
         if t == "rel" then released = released + 1 end
       end
       if t == "r" and payload ~= "" and redis.call("GETBIT", KEYS[2], idx) == 0 then
-        redis.call("HSET", KEYS[5], idx, payload)
+        redis.call("HSET", KEYS[5], idx, cjson.encode((failedOn(idx, worker, payload))))
       end
     end
   end
