@@ -118,7 +118,7 @@ describe('autoscaling and money on the local fleet', () => {
     const raised = await api.patch(`/v1/jobs/${sub.body.id}`, { budget: { maxCostUsd: 0.04 } });
     expect(raised.status).toBe(200);
     expect(raised.body.budget).toEqual({ maxCostUsd: 0.04 });
-    await waitFor(async () => ((await api.get(`/v1/jobs/${sub.body.id}`)).body.progress.succeeded > paused.progress.succeeded ? true : undefined), { timeoutMs: 30_000, what: 'the job to resume' });
+    await waitFor(async () => ((await api.get(`/v1/jobs/${sub.body.id}`)).body.progress.succeeded > paused.progress.succeeded ? true : undefined), { timeoutMs: 90_000, what: 'the job to resume' });
     const more = await settled();
     expect(more.costUsd).toBeLessThanOrEqual(0.04 * 1.25);
     expect((await api.post(`/v1/jobs/${sub.body.id}/cancel`)).status).toBe(200);
