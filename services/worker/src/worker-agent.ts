@@ -48,6 +48,9 @@ export interface WorkerAgentOptions {
 
 type StopReason = 'cancel' | 'handback';
 
+/** How often a task of a paused job comes back to see whether the job was resumed. */
+const PAUSED_RECHECK_MS = 3000;
+
 interface RunningTask {
   jobId: string;
   index: number;
@@ -105,6 +108,10 @@ export class WorkerAgent {
       autorun: true,
     });
     this.worker.on('error', (err) => this.log.warn({ err }, 'queue worker error'));
+    // Both of the queue worker's connections must be up before anything may close it: BullMQ (5.81)
+    // closing a connection that is still initializing re-emits the failed init as an 'error' after it
+    // removed every listener, which crashes the process (seen on SIGTERM ~100 ms after start, under load).
+    await this.worker.waitUntilReady();
     this.state = 'running';
     this.heartbeatLoop = this.heartbeat();
     this.log.info({ slots: this.opts.slots }, 'worker started');
@@ -137,6 +144,11 @@ export class WorkerAgent {
     if (!info || isTerminal(info.state)) {
       this.stats.skipped++;
       return 'skipped';
+    }
+    if (info.state === 'paused') {
+      // Held, not dropped: back to the queue for a while, no attempt used; it runs once resumed.
+      await job.moveToDelayed(this.opts.clock.now() + PAUSED_RECHECK_MS, token);
+      throw new DelayedError();
     }
     const base = { j: jobId, i: index, a: attempt, w: this.opts.id };
     // A repeat attempt of a task that became final meanwhile (quarantined, or counted from a duplicate).
