@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
  * travel as strings; HTTP errors are `{error: {code, message, errors: [{domain, reason, message}]}}`.
  *
  * Faults: stockout(zone), quota(region, metric), failNext(status), slowOperations(ms), preempt(name).
+ * Hooks: onInsert (an instance reached RUNNING: where a test boots the VM's worker) and onDelete (an
+ * instance is gone: its worker powers off).
  * Unknown routes answer 404 and are kept in `unknownRoutes`, so a test sees when the client calls
  * something the fake does not know.
  */
@@ -74,6 +76,15 @@ export interface FakeCompute {
   slowOperations(ms: number): void;
   /** The platform reclaims a spot VM: it goes TERMINATED with a stop time. */
   preempt(name: string, zone?: string): void;
+  /**
+   * Calls `listener` each time an inserted instance reaches RUNNING (its insert operation DONE): the
+   * moment a real VM would run its startup script. Returns a function that removes the listener.
+   */
+  onInsert(listener: (instance: Record<string, any>, zone: string) => void): () => void;
+  /** Calls `listener` each time an instance is gone (its delete operation DONE). Returns a remover. */
+  onDelete(listener: (name: string, zone: string) => void): () => void;
+  /** What hook listeners threw (the fake keeps serving; a test asserts this stays empty). */
+  hookErrors: unknown[];
   close(): Promise<void>;
 }
 
@@ -107,6 +118,19 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
   const requests: FakeRequest[] = [];
   const unknownRoutes: string[] = [];
   let slowMs = 0;
+  const insertListeners = new Set<(instance: Record<string, any>, zone: string) => void>();
+  const deleteListeners = new Set<(name: string, zone: string) => void>();
+  const hookErrors: unknown[] = [];
+  /** Runs hook listeners without letting one of them fail the request that triggered it. */
+  const notify = <A extends unknown[]>(listeners: Set<(...a: A) => void>, ...args: A): void => {
+    for (const l of listeners) {
+      try {
+        l(...args);
+      } catch (err) {
+        hookErrors.push(err);
+      }
+    }
+  };
   let nextId = BigInt(randomInt(1_000_000, 9_000_000)) * 1_000_000_000n;
 
   const newId = (): string => String(nextId++);
@@ -244,7 +268,9 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
       };
       instances.set(key, inst);
       op = newOperation(project, zone, 'insert', name, () => {
-        if (inst.status === 'PROVISIONING') inst.status = 'RUNNING';
+        if (inst.status !== 'PROVISIONING') return;
+        inst.status = 'RUNNING';
+        notify(insertListeners, inst, zone);
       });
     }
     if (requestId) byRequestId.set(`${project}/${requestId}`, `${project}/${zone}/${op.json.name}`);
@@ -261,7 +287,9 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     const inst = instances.get(key);
     if (!inst) return sendError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`);
     inst.status = 'STOPPING';
-    const op = newOperation(project, zone, 'delete', name, () => instances.delete(key));
+    const op = newOperation(project, zone, 'delete', name, () => {
+      if (instances.delete(key)) notify(deleteListeners, name, zone);
+    });
     if (query.requestId) byRequestId.set(`${project}/${query.requestId}`, `${project}/${zone}/${op.json.name}`);
     sendJson(res, 200, op.json);
   }
@@ -447,6 +475,15 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
       inst.status = 'TERMINATED';
       inst.lastStopTimestamp = now();
     },
+    onInsert: (listener) => {
+      insertListeners.add(listener);
+      return () => void insertListeners.delete(listener);
+    },
+    onDelete: (listener) => {
+      deleteListeners.add(listener);
+      return () => void deleteListeners.delete(listener);
+    },
+    hookErrors,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);

@@ -12,9 +12,12 @@
 # (KillSignal) and SIGKILL after TimeoutStopSec=25, inside that window. The worker's SIGTERM handler
 # stops taking tasks and hands its running ones back. A `shutdown-script` metadata entry would run in
 # the same 30 s in parallel; none is needed, and a slow one would eat the worker's time.
+# KUMO_ON_GCE=1 also makes the worker watch the metadata server's `instance/preempted` flag, and on
+# SIGTERM ask it: preempted, it hands its tasks back at once instead of draining first.
 set -euo pipefail
 
-readonly METADATA=http://metadata.google.internal/computeMetadata/v1/instance
+readonly METADATA_ROOT=http://metadata.google.internal/computeMetadata/v1
+readonly METADATA="${METADATA_ROOT}/instance"
 readonly KUMO_HOME=/opt/kumo
 readonly ENV_DIR=/etc/kumo
 readonly ENV_FILE=/etc/kumo/worker.env
@@ -26,11 +29,16 @@ log() {
   logger -t kumo-startup -- "$*" || true
 }
 
-# metadata PATH: one value from the metadata server, empty when absent. CR and LF are dropped so that a
-# value can never add a line to the env file.
-metadata() {
-  curl -fsS --retry 5 --retry-connrefused --max-time 10 -H 'Metadata-Flavor: Google' "${METADATA}/$1" 2>/dev/null |
+# metadata_value URL: one value from the metadata server, empty when absent. CR and LF are dropped so
+# that a value can never add a line to the env file.
+metadata_value() {
+  curl -fsS --retry 5 --retry-connrefused --max-time 10 -H 'Metadata-Flavor: Google' "$1" 2>/dev/null |
     tr -d '\r\n' || true
+}
+
+# metadata PATH: a value of this instance's metadata.
+metadata() {
+  metadata_value "${METADATA}/$1"
 }
 
 attribute() {
@@ -121,7 +129,12 @@ write_env() {
       echo "KUMO_CONTROL_URL=$(attribute kumo-control-url)"
       echo "REDIS_URL=$(attribute kumo-redis-url)"
       echo "KUMO_WORKER_TOKEN=$(attribute kumo-worker-token)"
+      # The worker's id must be the VM's name: the autoscaler matches heartbeats to VMs by it (idle
+      # scale-down, the boot timeout).
+      echo "KUMO_WORKER_NAME=$(metadata name)"
       echo "KUMO_VM_NAME=$(metadata name)"
+      echo "GOOGLE_CLOUD_PROJECT=$(metadata_value "${METADATA_ROOT}/project/project-id")"
+      echo "KUMO_ON_GCE=1"
       echo "KUMO_ZONE=$(metadata zone | awk -F/ '{print $NF}')"
     } >"${ENV_FILE}.new"
     # Extra variables arrive as KEY=VALUE lines; read them unflattened.
