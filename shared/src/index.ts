@@ -3,6 +3,7 @@ export * from './clock';
 export * from './ids';
 export * from './logger';
 export * from './catalog/index';
+export * from './catalog/task-env';
 export * from './pools/pool';
 export * from './pools/prices';
 export * from './bus/bus';

@@ -27,6 +27,9 @@ const schema = z.object({
   KUMO_METADATA_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Least time between two preemption questions while the answer is "not preempted". */
   KUMO_PREEMPTION_POLL_MS: z.coerce.number().int().min(100).default(1_000),
+  /** A worker token (role worker, scoped to KUMO_POOL): the worker then talks only HTTPS to KUMO_CONTROL_URL. */
+  KUMO_WORKER_TOKEN: z.string().min(16).optional(),
+  KUMO_CONTROL_URL: z.url().optional(),
   LOG_LEVEL: z.string().default('info'),
 });
 
@@ -45,6 +48,9 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv 
   const r = schema.safeParse(env);
   if (!r.success) {
     throw new KumoError('CONFIG_INVALID', `worker configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  if (r.data.KUMO_WORKER_TOKEN && !r.data.KUMO_CONTROL_URL) {
+    throw new KumoError('CONFIG_INVALID', 'worker configuration: KUMO_WORKER_TOKEN needs KUMO_CONTROL_URL (the API to talk to)');
   }
   return r.data;
 }

@@ -1,6 +1,7 @@
 import { createBus, createLogger, wallClock } from '@kumo/shared';
 import { metadataUrlOf, parseWorkerEnv } from './env';
 import { PreemptionWatcher } from './preemption-watcher';
+import { HttpWorkerAgent } from './http-worker-agent';
 import { WorkerAgent } from './worker-agent';
 
 /**
@@ -28,21 +29,37 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
-  const bus = await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
-  const agent = new WorkerAgent({
-    redisUrl: env.REDIS_URL,
-    prefix: env.KUMO_PREFIX,
-    bus,
-    pool: env.KUMO_POOL,
-    id: env.KUMO_WORKER_NAME,
-    slots: env.KUMO_SLOTS,
-    lockMs: env.KUMO_TASK_LOCK_MS,
-    drainMs: env.KUMO_DRAIN_MS,
-    heartbeatMs: env.KUMO_HEARTBEAT_MS,
-    artifactsDir: env.KUMO_ARTIFACTS_DIR,
-    clock: wallClock,
-    logger,
-  });
+  // With a worker token, the worker talks only HTTPS to the API (a contributor's own machine); without,
+  // it is one of the fleet's, next to Redis and the bus.
+  const bus = env.KUMO_WORKER_TOKEN
+    ? undefined
+    : await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
+  const agent: { start(): Promise<void>; stop(o: { handBackNow?: boolean }): Promise<void> } = bus
+    ? new WorkerAgent({
+        redisUrl: env.REDIS_URL,
+        prefix: env.KUMO_PREFIX,
+        bus,
+        pool: env.KUMO_POOL,
+        id: env.KUMO_WORKER_NAME,
+        slots: env.KUMO_SLOTS,
+        lockMs: env.KUMO_TASK_LOCK_MS,
+        drainMs: env.KUMO_DRAIN_MS,
+        heartbeatMs: env.KUMO_HEARTBEAT_MS,
+        artifactsDir: env.KUMO_ARTIFACTS_DIR,
+        clock: wallClock,
+        logger,
+      })
+    : new HttpWorkerAgent({
+        controlUrl: env.KUMO_CONTROL_URL ?? '',
+        token: env.KUMO_WORKER_TOKEN ?? '',
+        pool: env.KUMO_POOL,
+        id: env.KUMO_WORKER_NAME,
+        slots: env.KUMO_SLOTS,
+        drainMs: env.KUMO_DRAIN_MS,
+        artifactsDir: env.KUMO_ARTIFACTS_DIR,
+        clock: wallClock,
+        logger,
+      });
   let exiting = false;
   let started: Promise<void> = Promise.resolve();
   async function shutdown(why: string, handBackNow: boolean): Promise<void> {
@@ -59,7 +76,7 @@ async function main(): Promise<void> {
     // under it: let the start finish (or fail) first.
     await started.catch(() => undefined);
     await agent.stop({ handBackNow });
-    await bus.close();
+    await bus?.close();
     process.exit(0);
   }
   process.on('SIGTERM', () => {

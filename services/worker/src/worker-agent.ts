@@ -9,7 +9,7 @@ import {
   JobStore,
   Keys,
   queueName,
-  taskInputs,
+  taskEnvironment,
   WorkerRegistry,
   type Bus,
   type Clock,
@@ -227,38 +227,19 @@ export class WorkerAgent {
     throw new Error(e.message);
   }
 
-  /** The task's environment: its own variables and kumo's, never the worker's secrets. */
+  /** The task's environment (the shared contract), with this machine's checkpoint folder for training. */
   private async taskEnv(info: CachedJob, index: number, attempt: number): Promise<Record<string, string>> {
-    const { inputs, env } = taskInputs(info.spec, index);
-    const pass: Record<string, string> = {};
-    for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'USER']) if (process.env[k]) pass[k] = process.env[k]!;
-    const outputPrefix = 'output' in info.spec && info.spec.output ? `${info.spec.output.prefix.replace(/\/$/, '')}/task-${index}` : '';
-    return {
-      ...pass,
-      ...info.spec.env,
-      ...env,
-      KUMO_JOB_ID: info.id,
-      KUMO_JOB_KIND: info.spec.kind,
-      KUMO_TASK_INDEX: String(index),
-      KUMO_TASK_COUNT: String(info.total),
-      KUMO_TASK_ATTEMPT: String(attempt),
-      KUMO_TASK_INPUTS: JSON.stringify(inputs),
-      KUMO_OUTPUT_PREFIX: outputPrefix,
-      KUMO_WORKER_ID: this.opts.id,
-      ...(info.spec.kind === 'training' ? await this.checkpointEnv(info) : {}),
-    };
-  }
-
-  /**
-   * The checkpoint contract: where the trainer writes checkpoints, and the last one recorded (a retry or
-   * a resume after preemption starts from it, not from zero).
-   */
-  private async checkpointEnv(info: CachedJob): Promise<Record<string, string>> {
-    const spec = info.spec.kind === 'training' ? info.spec : undefined;
-    const root = this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts');
-    const dir = spec?.checkpoint.uri ?? join(root, 'jobs', info.id, 'checkpoints');
-    const last = await this.store.checkpoint(info.id);
-    return { KUMO_CHECKPOINT_DIR: dir, KUMO_RESUME_FROM: typeof last?.uri === 'string' ? last.uri : '' };
+    const training = info.spec.kind === 'training';
+    const last = training ? await this.store.checkpoint(info.id) : undefined;
+    return taskEnvironment({
+      jobId: info.id,
+      spec: info.spec,
+      index,
+      attempt,
+      workerId: this.opts.id,
+      checkpointDir: join(this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', info.id, 'checkpoints'),
+      resumeFrom: typeof last?.uri === 'string' ? last.uri : '',
+    });
   }
 
   private async heartbeat(): Promise<void> {

@@ -42,6 +42,9 @@ export class Keys {
   worker = (id: string): string => `${this.prefix}:worker:${id}`;
   poolWorkers = (pool: string): string => `${this.prefix}:pool:${pool}:workers`;
 
+  /** JSON: an HTTPS worker's lease on one task (who holds it, which queue entry). Expires unless renewed. */
+  lease = (token: string): string => `${this.prefix}:lease:${token}`;
+
   // Auth
   token = (hash: string): string => `${this.prefix}:token:${hash}`;
   tokensIndex = (): string => `${this.prefix}:tokens`;

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { KumoError, poolNameSchema, type Principal, type Role } from '@kumo/shared';
+import type { LeaseBroker } from '../workers/lease-broker';
+import { errorSchema } from './schemas';
+
+/** Worker tokens (scoped to one pool) and admins; nobody else leases tasks. */
+const WORKERS: readonly Role[] = ['worker', 'admin'];
+const workerId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, dot, dash, underscore');
+const leaseId = z.uuid();
+
+/** A worker token leases only from its own pool. */
+function poolFor(who: Principal, asked: string): string {
+  if (who.role === 'worker' && who.pool !== asked) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${asked}'`);
+  return asked;
+}
+
+/**
+ * The HTTPS worker protocol, for workers on contributors' own machines that never see Redis:
+ * lease -> (heartbeat, progress)* -> complete. See README "Contributors' workers".
+ */
+export function workerRoutes(app: FastifyInstance, broker: LeaseBroker): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post('/v1/workers/lease', {
+    config: { roles: WORKERS },
+    schema: {
+      summary: 'Lease up to `max` tasks of a pool; keep each alive with heartbeats, end it with complete',
+      body: z.strictObject({ workerId, pool: poolNameSchema, max: z.int().min(1).max(64).default(1) }),
+      response: { 200: z.object({ tasks: z.array(z.record(z.string(), z.unknown())), leaseSeconds: z.number() }), 403: errorSchema },
+    },
+    handler: async (req) => {
+      const pool = poolFor(req.principal, req.body.pool);
+      const tasks = await broker.lease(req.principal, req.body.workerId, pool, req.body.max);
+      return { tasks: tasks as unknown as Record<string, unknown>[], leaseSeconds: broker.leaseMs / 1000 };
+    },
+  });
+
+  r.post('/v1/workers/heartbeat', {
+    config: { roles: WORKERS },
+    schema: {
+      summary: 'Renew leases; answers which are held, which were lost, and which tasks to stop (their job ended)',
+      body: z.strictObject({ workerId, leases: z.array(leaseId).max(256) }),
+    },
+    handler: async (req) => broker.heartbeat(req.principal, req.body.leases),
+  });
+
+  r.post('/v1/workers/progress', {
+    config: { roles: WORKERS },
+    schema: {
+      summary: 'A leased task’s checkpoint (training) or in-task progress',
+      body: z.strictObject({ leaseId, checkpoint: z.record(z.string(), z.unknown()).optional(), progress: z.record(z.string(), z.unknown()).optional() }),
+    },
+    handler: async (req, reply) => {
+      if (req.body.checkpoint) await broker.report(req.principal, req.body.leaseId, 'c', req.body.checkpoint);
+      if (req.body.progress) await broker.report(req.principal, req.body.leaseId, 'p', req.body.progress);
+      return reply.status(204).send();
+    },
+  });
+
+  r.post('/v1/workers/complete', {
+    config: { roles: WORKERS },
+    schema: {
+      summary: 'End a lease: succeeded (with the task’s result), failed (with its error and log tail), or released (handed back, no attempt used)',
+      body: z.discriminatedUnion('outcome', [
+        z.strictObject({ leaseId, outcome: z.literal('succeeded'), durationMs: z.number().min(0).optional(), result: z.record(z.string(), z.unknown()).optional() }),
+        z.strictObject({
+          leaseId,
+          outcome: z.literal('failed'),
+          durationMs: z.number().min(0).optional(),
+          error: z.strictObject({ code: z.string().min(1).max(64), message: z.string().max(4096), retryable: z.boolean() }),
+          logTail: z.string().max(65_536).optional(),
+        }),
+        z.strictObject({ leaseId, outcome: z.literal('released'), durationMs: z.number().min(0).optional() }),
+      ]),
+      response: { 200: z.object({ final: z.boolean() }), 403: errorSchema, 409: errorSchema },
+    },
+    handler: async (req) => {
+      const { leaseId: id, ...outcome } = req.body;
+      return broker.complete(req.principal, id, outcome);
+    },
+  });
+}

@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import { Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  createRedis,
+  effectivePolicy,
+  isTerminal,
+  KumoError,
+  Keys,
+  queueName,
+  taskEnvironment,
+  type Bus,
+  type Clock,
+  type EffectivePolicy,
+  type JobSpec,
+  type JobStore,
+  type Logger,
+  type Principal,
+  type TaskData,
+  type TaskError,
+  type TaskEvent,
+} from '@kumo/shared';
+
+/** What an HTTPS worker gets for one leased task: everything it needs to run it, nothing of Redis. */
+export interface LeasedTask {
+  leaseId: string;
+  jobId: string;
+  index: number;
+  attempt: number;
+  kind: JobSpec['kind'];
+  run: JobSpec['run'];
+  /** The task's environment (the documented contract), without the machine's own variables. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  stopGraceMs: number;
+  leaseSeconds: number;
+}
+
+interface LeaseRecord {
+  bullId: string;
+  jobId: string;
+  index: number;
+  attempt: number;
+  pool: string;
+  workerId: string;
+  tokenId: string;
+  startedAt: number;
+}
+
+export type LeaseOutcome =
+  | { outcome: 'succeeded'; result?: Record<string, unknown> }
+  | { outcome: 'failed'; error: TaskError; logTail?: string }
+  | { outcome: 'released' };
+
+const PAUSED_RECHECK_MS = 3000;
+
+/**
+ * Leases tasks to workers that speak only HTTPS (contributors' own machines): the API takes a task
+ * from the pool's BullMQ queue with a lock token on the worker's behalf, the worker keeps the lock
+ * alive with heartbeats, and reports the outcome. A worker that vanishes stops renewing, the lock
+ * expires, and BullMQ's stall check puts the task back: no task is held by two workers at once. Each
+ * lease is bound to the token that took it, so a worker reports only tasks it holds.
+ */
+export class LeaseBroker {
+  private readonly keys: Keys;
+  private readonly connection: Redis;
+  private readonly workers = new Map<string, Worker<TaskData>>();
+  private readonly queues = new Map<string, Queue<TaskData>>();
+  private readonly specs = new Map<string, { spec: JobSpec; policy: EffectivePolicy }>();
+  readonly leaseMs: number;
+
+  constructor(
+    private readonly opts: { redis: Redis; redisUrl: string; prefix: string; jobs: JobStore; bus: Bus; clock: Clock; logger: Logger; leaseSeconds?: number },
+  ) {
+    this.keys = new Keys(opts.prefix);
+    this.leaseMs = (opts.leaseSeconds ?? 60) * 1000;
+    this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker');
+  }
+
+  private worker(pool: string): Worker<TaskData> {
+    let w = this.workers.get(pool);
+    if (!w) {
+      // No processor: tasks are taken by hand (getNextJob) for the HTTPS workers.
+      w = new Worker<TaskData>(queueName(pool), null, {
+        connection: this.connection,
+        prefix: this.keys.queuePrefix(),
+        lockDuration: this.leaseMs,
+        stalledInterval: Math.max(1000, Math.floor(this.leaseMs / 2)),
+        autorun: false,
+      });
+      w.on('error', (err) => this.opts.logger.warn({ err, pool }, 'lease worker error'));
+      // Leases that stop being renewed go back to the queue: the stall check does that.
+      void w.startStalledCheckTimer();
+      this.workers.set(pool, w);
+    }
+    return w;
+  }
+
+  private queue(pool: string): Queue<TaskData> {
+    let q = this.queues.get(pool);
+    if (!q) this.queues.set(pool, (q = new Queue<TaskData>(queueName(pool), { connection: this.opts.redis, prefix: this.keys.queuePrefix() })));
+    return q;
+  }
+
+  private async spec(jobId: string): Promise<{ spec: JobSpec; policy: EffectivePolicy } | undefined> {
+    let s = this.specs.get(jobId);
+    if (!s) {
+      const rt = await this.opts.jobs.runtime(jobId);
+      if (!rt) return undefined;
+      s = { spec: rt.spec, policy: effectivePolicy(rt.spec) };
+      if (this.specs.size > 1000) this.specs.clear();
+      this.specs.set(jobId, s);
+    }
+    return s;
+  }
+
+  async lease(who: Principal, workerId: string, pool: string, max: number): Promise<LeasedTask[]> {
+    const w = this.worker(pool);
+    const out: LeasedTask[] = [];
+    const events: TaskEvent[] = [];
+    for (let tries = 0; out.length < max && tries < max * 4; tries++) {
+      const token = randomUUID();
+      const job = await w.getNextJob(token, { block: false });
+      if (!job) break;
+      const { j: jobId, i: index } = job.data;
+      const attempt = job.attemptsMade + 1;
+      const state = await this.opts.jobs.state(jobId);
+      const meta = await this.spec(jobId);
+      if (!meta || !state || isTerminal(state) || (attempt > 1 && (await this.opts.jobs.isTaskDone(jobId, index)))) {
+        await job.moveToCompleted('skipped', token, false);
+        continue;
+      }
+      if (state === 'paused') {
+        await job.moveToDelayed(this.opts.clock.now() + PAUSED_RECHECK_MS, token);
+        continue;
+      }
+      const now = this.opts.clock.now();
+      const rec: LeaseRecord = { bullId: job.id!, jobId, index, attempt, pool, workerId, tokenId: who.tokenId, startedAt: now };
+      await this.opts.redis.set(this.keys.lease(token), JSON.stringify(rec), 'PX', this.leaseMs * 2);
+      const resume = meta.spec.kind === 'training' ? await this.opts.jobs.checkpoint(jobId) : undefined;
+      out.push({
+        leaseId: token,
+        jobId,
+        index,
+        attempt,
+        kind: meta.spec.kind,
+        run: meta.spec.run,
+        env: taskEnvironment({ jobId, spec: meta.spec, index, attempt, workerId, resumeFrom: typeof resume?.uri === 'string' ? resume.uri : '' }, {}),
+        timeoutMs: meta.policy.timeoutMs,
+        stopGraceMs: meta.policy.stopGraceMs,
+        leaseSeconds: this.leaseMs / 1000,
+      });
+      events.push({ t: 's', j: jobId, i: index, a: attempt, w: workerId, at: now });
+    }
+    if (events.length) await this.opts.bus.publish('progress', { workerId, events });
+    return out;
+  }
+
+  /** The lease, if `who` holds it; LEASE_LOST (409) once it expired or went to another worker. */
+  private async held(who: Principal, leaseId: string): Promise<LeaseRecord> {
+    const raw = await this.opts.redis.get(this.keys.lease(leaseId));
+    if (!raw) throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, { details: { reason: 'LEASE_LOST' } });
+    const rec = JSON.parse(raw) as LeaseRecord;
+    if (rec.tokenId !== who.tokenId) throw new KumoError('FORBIDDEN', 'that lease belongs to another worker');
+    // The queue's lock is the truth: once it expired (and the task went back, perhaps to another
+    // worker) this lease is over, whatever its record says.
+    const lock = await this.opts.redis.get(`${this.keys.queuePrefix()}:${queueName(rec.pool)}:${rec.bullId}:lock`);
+    if (lock !== leaseId) {
+      await this.opts.redis.del(this.keys.lease(leaseId));
+      throw new KumoError('CONFLICT', `lease '${leaseId}' expired; the task went back to the queue`, { details: { reason: 'LEASE_LOST' } });
+    }
+    return rec;
+  }
+
+  private async bullJob(rec: LeaseRecord): Promise<Job<TaskData>> {
+    const job = await Job.fromId<TaskData>(this.queue(rec.pool), rec.bullId);
+    if (!job) throw new KumoError('CONFLICT', 'the leased task is gone from the queue', { details: { reason: 'LEASE_LOST' } });
+    return job;
+  }
+
+  /** Renews each lease; answers which are still held and which tasks should stop (their job ended). */
+  async heartbeat(who: Principal, leaseIds: string[]): Promise<{ held: string[]; lost: string[]; stop: string[] }> {
+    const res = { held: [] as string[], lost: [] as string[], stop: [] as string[] };
+    for (const leaseId of leaseIds) {
+      try {
+        const rec = await this.held(who, leaseId);
+        const job = await this.bullJob(rec);
+        await job.extendLock(leaseId, this.leaseMs);
+        await this.opts.redis.pexpire(this.keys.lease(leaseId), this.leaseMs * 2);
+        const state = await this.opts.jobs.state(rec.jobId);
+        (state === undefined || isTerminal(state) ? res.stop : res.held).push(leaseId);
+      } catch (err) {
+        if (err instanceof KumoError && err.code === 'FORBIDDEN') throw err;
+        res.lost.push(leaseId);
+      }
+    }
+    return res;
+  }
+
+  /** Records a task's outcome: on the bus first (the count), then in the queue (the task leaves it). */
+  async complete(who: Principal, leaseId: string, o: LeaseOutcome & { durationMs?: number }): Promise<{ final: boolean }> {
+    const rec = await this.held(who, leaseId);
+    const job = await this.bullJob(rec);
+    const meta = await this.spec(rec.jobId);
+    const now = this.opts.clock.now();
+    const base = { j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, at: now, d: o.durationMs ?? now - rec.startedAt };
+    let final = true;
+    if (o.outcome === 'succeeded') {
+      await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ ...base, t: 'ok', ...(o.result ? { result: o.result } : {}) }] });
+      await this.move(leaseId, () => job.moveToCompleted('ok', leaseId, false));
+    } else if (o.outcome === 'released') {
+      final = false;
+      await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ ...base, t: 'rel' }] });
+      await this.move(leaseId, () => job.moveToDelayed(now, leaseId));
+    } else {
+      final = !o.error.retryable || rec.attempt >= (meta?.policy.maxAttempts ?? 1);
+      await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ ...base, t: final ? 'f' : 'r', err: o.error, log: (o.logTail ?? '').slice(-8192) }] });
+      // A final failure must not be retried by the queue: discard, then fail.
+      if (final) job.discard();
+      await this.move(leaseId, () => job.moveToFailed(new Error(`${o.error.code}: ${o.error.message}`), leaseId, false));
+    }
+    await this.opts.redis.del(this.keys.lease(leaseId));
+    return { final };
+  }
+
+  /** A queue move that failed because the lock went meanwhile is a lost lease, not a server error. */
+  private async move(leaseId: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      throw new KumoError('CONFLICT', `lease '${leaseId}' was lost while completing`, { cause: err, details: { reason: 'LEASE_LOST' } });
+    }
+  }
+
+  /** A checkpoint or in-task progress line from an HTTPS worker's task. */
+  async report(who: Principal, leaseId: string, kind: 'c' | 'p', data: Record<string, unknown>): Promise<void> {
+    const rec = await this.held(who, leaseId);
+    await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ t: kind, j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, at: this.opts.clock.now(), data }] });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.workers.values()].map((w) => w.close()));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.connection.disconnect();
+  }
+}

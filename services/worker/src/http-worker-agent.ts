@@ -1,0 +1,198 @@
+import { isKumoError, type Clock, type Logger, type RunSpec, type TaskError } from '@kumo/shared';
+import { join } from 'node:path';
+import { runTask, TaskFailure } from './task-runner';
+
+/** The HTTPS worker's life, moved only by start and stop: idle -> running -> draining -> stopped. */
+export type HttpWorkerState = 'idle' | 'running' | 'draining' | 'stopped';
+
+export interface HttpWorkerOptions {
+  /** The API, e.g. https://kumo.example.org */
+  controlUrl: string;
+  /** A worker token scoped to `pool` (POST /v1/tokens {role: 'worker', pool}). */
+  token: string;
+  pool: string;
+  id: string;
+  slots: number;
+  drainMs: number;
+  /** Where training checkpoints go on this machine. */
+  artifactsDir?: string;
+  clock: Clock;
+  logger: Logger;
+  /** Wait between lease calls that found nothing. Default 1 s. */
+  idlePollMs?: number;
+}
+
+interface Leased {
+  leaseId: string;
+  jobId: string;
+  index: number;
+  attempt: number;
+  kind: string;
+  run: RunSpec;
+  env: Record<string, string>;
+  timeoutMs: number;
+  stopGraceMs: number;
+  leaseSeconds: number;
+}
+
+type StopReason = 'stop' | 'handback' | 'lost';
+
+/**
+ * A worker for a contributor's own machine: talks only HTTPS to the API (lease, heartbeat, progress,
+ * complete) and never to Redis. Runs tasks with the same runner and contract as the Redis-side agent.
+ */
+export class HttpWorkerAgent {
+  state: HttpWorkerState = 'idle';
+  private readonly log: Logger;
+  private readonly running = new Map<string, { task: Leased; abort: AbortController; startedAt: number }>();
+  private readonly stopSignal = new AbortController();
+  private loops: Promise<void>[] = [];
+  private stopping: Promise<void> | undefined;
+  readonly stats = { succeeded: 0, failed: 0, released: 0, lost: 0 };
+
+  constructor(private readonly opts: HttpWorkerOptions) {
+    this.log = opts.logger.child({ component: 'http-worker', workerId: opts.id, pool: opts.pool });
+  }
+
+  private async call<T>(path: string, body: unknown): Promise<T> {
+    const res = await fetch(`${this.opts.controlUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      const err = (text ? JSON.parse(text) : {}) as { error?: { code?: string; message?: string } };
+      throw Object.assign(new Error(`${path}: ${res.status} ${err.error?.code ?? ''} ${err.error?.message ?? ''}`), { status: res.status, code: err.error?.code });
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle') return;
+    this.state = 'running';
+    this.loops = [this.leaseLoop(), this.heartbeatLoop()];
+    this.log.info({ slots: this.opts.slots, controlUrl: this.opts.controlUrl }, 'https worker started');
+  }
+
+  private async leaseLoop(): Promise<void> {
+    let idle = 0;
+    while (this.state === 'running') {
+      const free = this.opts.slots - this.running.size;
+      if (free <= 0) {
+        await this.opts.clock.sleep(50, this.stopSignal.signal);
+        continue;
+      }
+      try {
+        const { tasks } = await this.call<{ tasks: Leased[] }>('/v1/workers/lease', { workerId: this.opts.id, pool: this.opts.pool, max: free });
+        for (const t of tasks) void this.runOne(t);
+        idle = tasks.length ? 0 : idle + 1;
+      } catch (err) {
+        this.log.warn({ err }, 'lease failed; retrying');
+        idle++;
+      }
+      if (idle > 0) await this.opts.clock.sleep(Math.min(this.opts.idlePollMs ?? 1000, 250 * idle), this.stopSignal.signal);
+    }
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    for (;;) {
+      const leases = [...this.running.keys()];
+      const every = Math.max(500, ((this.running.values().next().value?.task.leaseSeconds ?? 60) * 1000) / 3);
+      if (leases.length) {
+        try {
+          const res = await this.call<{ held: string[]; lost: string[]; stop: string[] }>('/v1/workers/heartbeat', { workerId: this.opts.id, leases });
+          for (const id of res.lost) this.running.get(id)?.abort.abort('lost' satisfies StopReason);
+          for (const id of res.stop) this.running.get(id)?.abort.abort('stop' satisfies StopReason);
+        } catch (err) {
+          this.log.warn({ err }, 'heartbeat failed');
+        }
+      }
+      if (this.state === 'stopped') return;
+      await this.opts.clock.sleep(every, this.stopSignal.signal);
+      if (this.stopSignal.signal.aborted && this.running.size === 0) return;
+    }
+  }
+
+  private async runOne(task: Leased): Promise<void> {
+    const abort = new AbortController();
+    const startedAt = this.opts.clock.now();
+    this.running.set(task.leaseId, { task, abort, startedAt });
+    const env: Record<string, string> = { ...task.env };
+    for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'USER']) if (process.env[k] && !env[k]) env[k] = process.env[k]!;
+    if (task.kind === 'training' && !env.KUMO_CHECKPOINT_DIR) env.KUMO_CHECKPOINT_DIR = join(this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', task.jobId, 'checkpoints');
+    const report = (body: Record<string, unknown>): void => void this.call('/v1/workers/progress', { leaseId: task.leaseId, ...body }).catch(() => undefined);
+    let lastProgress = 0;
+    try {
+      const out = await runTask({
+        run: task.run,
+        env,
+        timeoutMs: task.timeoutMs,
+        killGraceMs: task.stopGraceMs,
+        signal: abort.signal,
+        clock: this.opts.clock,
+        onCheckpoint: (checkpoint) => report({ checkpoint }),
+        onProgress: (progress) => {
+          const now = this.opts.clock.now();
+          if (now - lastProgress < 1000) return;
+          lastProgress = now;
+          report({ progress });
+        },
+      });
+      await this.complete(task, { outcome: 'succeeded', durationMs: this.opts.clock.now() - startedAt, ...(out.result ? { result: out.result } : {}) });
+      this.stats.succeeded++;
+    } catch (err) {
+      const reason = abort.signal.reason as StopReason | undefined;
+      const durationMs = this.opts.clock.now() - startedAt;
+      if (reason === 'lost') this.stats.lost++;
+      else if (reason === 'stop' || reason === 'handback') {
+        await this.complete(task, { outcome: 'released', durationMs });
+        this.stats.released++;
+      } else {
+        const error: TaskError = isKumoError(err) ? { code: err.code, message: err.message, retryable: err.retryable } : { code: 'INTERNAL', message: String(err), retryable: true };
+        await this.complete(task, { outcome: 'failed', durationMs, error, logTail: err instanceof TaskFailure ? err.logTail : '' });
+        this.stats.failed++;
+      }
+    } finally {
+      this.running.delete(task.leaseId);
+    }
+  }
+
+  /** Reports an outcome, retrying through network trouble; a lost lease is final (the task went back). */
+  private async complete(task: Leased, body: Record<string, unknown>): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      try {
+        await this.call('/v1/workers/complete', { leaseId: task.leaseId, ...body });
+        return;
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        if (status !== undefined && status >= 400 && status < 500) {
+          this.log.warn({ err, leaseId: task.leaseId }, 'outcome refused; the task went back to the queue');
+          this.stats.lost++;
+          return;
+        }
+        await this.opts.clock.sleep(Math.min(200 * 2 ** attempt, 5000));
+      }
+    }
+  }
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  /** Stop leasing; let running tasks finish for up to drainMs; hand the rest back. Safe twice. */
+  stop(opts: { handBackNow?: boolean } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      this.state = 'draining';
+      const until = this.opts.clock.now() + (opts.handBackNow ? 0 : this.opts.drainMs);
+      while (this.running.size > 0 && this.opts.clock.now() < until) await this.opts.clock.sleep(50);
+      for (const r of this.running.values()) r.abort.abort('handback' satisfies StopReason);
+      while (this.running.size > 0) await this.opts.clock.sleep(50);
+      this.state = 'stopped';
+      this.stopSignal.abort();
+      await Promise.allSettled(this.loops);
+      this.log.info({ stats: this.stats }, 'https worker stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,41 @@
+import { taskCount, taskInputs, type JobSpec } from './index';
+
+/** What a task's environment is made of, wherever it runs (a Redis-side worker, an HTTPS worker). */
+export interface TaskEnvInput {
+  jobId: string;
+  spec: JobSpec;
+  index: number;
+  attempt: number;
+  workerId: string;
+  /** Training: where checkpoints go on this machine, and the last one recorded ('' for none). */
+  checkpointDir?: string;
+  resumeFrom?: string;
+}
+
+/** The variables of the machine a task may see: never the worker's own secrets (tokens, Redis URL). */
+const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'USER'];
+
+/**
+ * The documented task contract (README, "What a command task sees"): the spec's env, the kind's own
+ * variables, and kumo's KUMO_* ones. One function, so every kind of worker gives tasks the same.
+ */
+export function taskEnvironment(t: TaskEnvInput, machineEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const { inputs, env } = taskInputs(t.spec, t.index);
+  const pass: Record<string, string> = {};
+  for (const k of PASSED_THROUGH) if (machineEnv[k]) pass[k] = machineEnv[k]!;
+  const outputPrefix = 'output' in t.spec && t.spec.output ? `${t.spec.output.prefix.replace(/\/$/, '')}/task-${t.index}` : '';
+  return {
+    ...pass,
+    ...t.spec.env,
+    ...env,
+    KUMO_JOB_ID: t.jobId,
+    KUMO_JOB_KIND: t.spec.kind,
+    KUMO_TASK_INDEX: String(t.index),
+    KUMO_TASK_COUNT: String(taskCount(t.spec)),
+    KUMO_TASK_ATTEMPT: String(t.attempt),
+    KUMO_TASK_INPUTS: JSON.stringify(inputs),
+    KUMO_OUTPUT_PREFIX: outputPrefix,
+    KUMO_WORKER_ID: t.workerId,
+    ...(t.spec.kind === 'training' ? { KUMO_CHECKPOINT_DIR: t.spec.checkpoint.uri ?? t.checkpointDir ?? '', KUMO_RESUME_FROM: t.resumeFrom ?? '' } : {}),
+  };
+}

@@ -1,0 +1,124 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
+import { HttpWorkerAgent } from '../../services/worker/src/http-worker-agent';
+import { createLogger, wallClock } from '@kumo/shared';
+import { client } from '../support/http';
+import { testPrefix } from '../support/prefix';
+import { waitFor } from '../support/wait';
+
+const TOKEN = 'https-admin-token-0123456789';
+const logger = createLogger({ name: 'https', level: 'warn' });
+
+describe("contributors' workers over HTTPS, next to the fleet's own", () => {
+  let cp: ControlPlane;
+  let api: ReturnType<typeof client>;
+  const prefix = testPrefix('https');
+  const agents: HttpWorkerAgent[] = [];
+
+  beforeAll(async () => {
+    cp = await startControlPlane({
+      dataDir: mkdtempSync(join(tmpdir(), 'kumo-https-')),
+      host: '127.0.0.1',
+      port: 0,
+      adminToken: TOKEN,
+      redisUrl: inject('redisUrl'),
+      prefix,
+      logger,
+      localPool: { max: 1, slotsPerVm: 4, idleTimeoutSeconds: 30 },
+      workerEnv: { LOG_LEVEL: 'warn' },
+      leaseSeconds: 3,
+    });
+    api = client(cp.url, TOKEN);
+  });
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop({ handBackNow: true })));
+    await cp.stop();
+    const redis = new Redis(inject('redisUrl'));
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  const workerToken = async (name: string, pool = 'local'): Promise<string> => {
+    const t = await api.post('/v1/tokens', { role: 'worker', name, pool });
+    expect(t.status).toBe(201);
+    return t.body.token as string;
+  };
+
+  it('two HTTPS workers and one Redis-side worker share a 1,000-batch job: every batch done exactly once, none held by two at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kumo-ledger-'));
+    const ledger = join(dir, 'ledger');
+    for (const name of ['laptop-a', 'laptop-b']) {
+      const agent = new HttpWorkerAgent({ controlUrl: cp.url, token: await workerToken(name), pool: 'local', id: name, slots: 4, drainMs: 1000, clock: wallClock, logger, idlePollMs: 200 });
+      agents.push(agent);
+      await agent.start();
+    }
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'shared-snapshot',
+      source: { snapshot: 'CC-MAIN-2023-50', batches: 1000 },
+      run: { command: ['sh', '-c', `echo "$KUMO_TASK_INDEX $KUMO_WORKER_ID start" >> ${ledger}; sleep 0.02; echo "$KUMO_TASK_INDEX $KUMO_WORKER_ID end" >> ${ledger}; echo '::kumo::result {"ok": true}'`] },
+    });
+    expect(sub.status).toBe(201);
+    const done = await waitFor(async () => {
+      const j = (await api.get(`/v1/jobs/${sub.body.id}`)).body;
+      return j.state === 'succeeded' ? j : undefined;
+    }, { timeoutMs: 120_000, what: 'the job to succeed' });
+    expect(done.progress).toMatchObject({ total: 1000, succeeded: 1000, failed: 0, running: 0 });
+    const results = (await api.get(`/v1/jobs/${sub.body.id}/results?limit=1000`)).body.results as { index: number; result: { worker: string } }[];
+    expect(results.map((r) => r.index)).toEqual([...Array(1000).keys()]);
+    const byWorker = new Map<string, number>();
+    for (const r of results) byWorker.set(r.result.worker, (byWorker.get(r.result.worker) ?? 0) + 1);
+    expect(byWorker.get('laptop-a')).toBeGreaterThan(0);
+    expect(byWorker.get('laptop-b')).toBeGreaterThan(0);
+    expect([...byWorker.keys()].some((w) => w.startsWith('kumo-local-'))).toBe(true);
+    // The ledger: each batch started once and ended once, by one worker (no batch was held by two).
+    const lines = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    const starts = new Map<string, string[]>();
+    for (const [index, worker, what] of lines) if (what === 'start') starts.set(index!, [...(starts.get(index!) ?? []), worker!]);
+    expect(starts.size).toBe(1000);
+    expect([...starts.values()].every((w) => w.length === 1)).toBe(true);
+    console.log(`https workers: ${JSON.stringify(Object.fromEntries(byWorker))}`);
+  });
+
+  it('a worker token leases only from its pool and reports only what it holds; a vanished worker loses its lease and the batch goes back', async () => {
+    await api.put('/v1/pools/gpu', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 0 });
+    const tokA = await workerToken('contrib-a', 'gpu');
+    const tokB = await workerToken('contrib-b', 'gpu');
+    const a = client(cp.url, tokA);
+    const b = client(cp.url, tokB);
+    expect((await a.post('/v1/workers/lease', { workerId: 'contrib-a', pool: 'local', max: 1 })).status).toBe(403);
+    expect((await a.get('/v1/jobs')).status).toBe(403);
+    const sub = await api.post('/v1/jobs', { kind: 'extraction', name: 'on-gpu', source: { snapshot: 'S', batches: 2 }, pool: 'gpu', run: { builtin: 'noop' } });
+    const leased = await waitFor(async () => {
+      const r = await a.post('/v1/workers/lease', { workerId: 'contrib-a', pool: 'gpu', max: 1 });
+      return r.body.tasks?.length ? r.body : undefined;
+    }, { timeoutMs: 20_000, what: 'a lease' });
+    const task = leased.tasks[0];
+    expect(task).toMatchObject({ jobId: sub.body.id, attempt: 1, run: { builtin: 'noop' } });
+    expect(task.env.KUMO_TASK_INPUTS).toBe(JSON.stringify([`S/batch-${task.index}`]));
+    // B cannot report A's task.
+    const stolen = await b.post('/v1/workers/complete', { leaseId: task.leaseId, outcome: 'succeeded' });
+    expect(stolen.status).toBe(403);
+    // A vanishes: no heartbeat. After the lease (3 s) the batch goes back, and B gets it.
+    const again = await waitFor(async () => {
+      const r = await b.post('/v1/workers/lease', { workerId: 'contrib-b', pool: 'gpu', max: 2 });
+      const mine = (r.body.tasks ?? []).find((t: { index: number }) => t.index === task.index);
+      for (const t of r.body.tasks ?? []) if (t !== mine) await b.post('/v1/workers/complete', { leaseId: t.leaseId, outcome: 'succeeded' });
+      return mine;
+    }, { timeoutMs: 30_000, intervalMs: 500, what: 'the batch to come back' });
+    expect(again.attempt).toBe(1);
+    const late = await a.post('/v1/workers/complete', { leaseId: task.leaseId, outcome: 'succeeded' });
+    expect(late.status).toBe(409);
+    expect((await b.post('/v1/workers/complete', { leaseId: again.leaseId, outcome: 'succeeded', result: { docsOut: 3 } })).status).toBe(200);
+    const j = await waitFor(async () => {
+      const x = (await api.get(`/v1/jobs/${sub.body.id}`)).body;
+      return x.state === 'succeeded' ? x : undefined;
+    }, { timeoutMs: 20_000, what: 'the job to finish' });
+    expect(j.progress).toMatchObject({ succeeded: 2, failed: 0 });
+  });
+});
