@@ -72,6 +72,8 @@ export class WorkerAgent {
   /** Metrics hook: dispatch latency, aggregated in Redis for the API's /metrics. */
   private readonly latency: DispatchLatencyRecorder;
   private worker: Worker<TaskData> | undefined;
+  /** BullMQ treats a connection it is given as shared and never closes it: we do. */
+  private blocking: Redis | undefined;
   private readonly running = new Map<string, RunningTask>();
   private idleSince: number | undefined;
   private heartbeatStop = new AbortController();
@@ -98,7 +100,7 @@ export class WorkerAgent {
     this.subscriber.on('message', (_chan: string, msg: string) => this.onControl(msg));
     this.idleSince = this.opts.clock.now();
     this.worker = new Worker<TaskData>(queueName(this.opts.pool), (job, token) => this.process(job, token), {
-      connection: createRedis(this.opts.redisUrl, 'blocking', `worker-${this.opts.id}`),
+      connection: (this.blocking = createRedis(this.opts.redisUrl, 'blocking', `worker-${this.opts.id}`)),
       prefix: this.keys.queuePrefix(),
       concurrency: this.opts.slots,
       lockDuration: this.opts.lockMs,
@@ -156,8 +158,10 @@ export class WorkerAgent {
       this.stats.skipped++;
       return 'skipped';
     }
-    if (job.stalledCounter > info.policy.maxInfraRetries) {
-      const err: TaskError = { code: 'INFRA_BUDGET_EXHAUSTED', message: `lost ${job.stalledCounter} times to infrastructure (budget ${info.policy.maxInfraRetries})`, retryable: false };
+    // Infrastructure losses: workers that vanished (stalls) and hand-backs (preemption, drain).
+    const infraLosses = job.stalledCounter + (job.data.h ?? 0);
+    if (infraLosses > info.policy.maxInfraRetries) {
+      const err: TaskError = { code: 'INFRA_BUDGET_EXHAUSTED', message: `lost ${infraLosses} times to infrastructure (budget ${info.policy.maxInfraRetries})`, retryable: false };
       await this.reporter.addAndWait({ ...base, t: 'f', at: this.opts.clock.now(), err });
       this.stats.failed++;
       throw new UnrecoverableError(err.message);
@@ -209,6 +213,7 @@ export class WorkerAgent {
       // Back to the queue without using an attempt: the worker is going away, not the task failing.
       await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       this.stats.handedBack++;
+      await job.updateData({ ...job.data, h: (job.data.h ?? 0) + 1 });
       await job.moveToDelayed(this.opts.clock.now(), token);
       throw new DelayedError();
     }
@@ -311,7 +316,7 @@ export class WorkerAgent {
   }
 
   private async closeConnections(): Promise<void> {
-    for (const c of [this.subscriber, this.commands]) {
+    for (const c of [this.subscriber, this.commands, ...(this.blocking ? [this.blocking] : [])]) {
       try {
         await c.quit();
       } catch {

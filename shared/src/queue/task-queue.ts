@@ -6,6 +6,8 @@ export interface TaskData {
   j: string;
   /** task index */
   i: number;
+  /** Hand-backs so far (preemption, drain): they use the infrastructure budget, never an attempt. */
+  h?: number;
 }
 
 /** The BullMQ queue of a pool. */
