@@ -33,3 +33,4 @@ export * from './artifacts/gcs-artifact-store';
 export * from './simulation/simulation-input';
 export * from './metrics/dispatch-latency';
 export * from './metrics/provision-errors';
+export * from './shutdown';

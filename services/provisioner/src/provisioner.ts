@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
+  runCleanupSteps,
   createInZones,
   createRedis,
   FleetStore,
@@ -174,13 +175,7 @@ export class Provisioner {
         ['fleet', async () => (opts.releaseFleet ? this.opts.provider.close() : undefined)],
         ['redis', () => this.redis.quit()],
       ];
-      for (const [name, step] of steps) {
-        try {
-          await step();
-        } catch (err) {
-          this.log.warn({ err, step: name }, 'provisioner shutdown step failed');
-        }
-      }
+      await runCleanupSteps(steps, (step, err) => this.log.warn({ err, step }, 'provisioner shutdown step failed'));
       this.state = 'stopped';
       this.log.info('provisioner stopped');
     })();

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createRedis, FleetStore, JobStore, Keys, PoolStore, WorkerRegistry, type Bus, type Clock, type Logger, type VmSpec } from '@kumo/shared';
+import { runCleanupSteps, createRedis, FleetStore, JobStore, Keys, PoolStore, WorkerRegistry, type Bus, type Clock, type Logger, type VmSpec } from '@kumo/shared';
 import { Autoscaler } from './autoscaler';
 import { Feeder } from './feeder';
 import { FleetEventsHandler } from './fleet-events';
@@ -134,13 +134,7 @@ export class Scheduler {
         ['feeder', () => this.feeder.close()],
         ['redis', () => this.redis.quit()],
       ];
-      for (const [name, step] of steps) {
-        try {
-          await step();
-        } catch (err) {
-          this.log.warn({ err, step: name }, 'scheduler shutdown step failed');
-        }
-      }
+      await runCleanupSteps(steps, (step, err) => this.log.warn({ err, step }, 'scheduler shutdown step failed'));
       this.state = 'stopped';
       this.log.info('scheduler stopped');
     })();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  runCleanupSteps,
   createRedis,
   DispatchLatencyRecorder,
   isKumoError,
@@ -296,13 +297,7 @@ export class WorkerAgent {
       ['flush metrics', () => this.latency.close()],
       ['deregister', () => this.registry.remove(this.opts.id, this.opts.pool)],
     ];
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        this.log.warn({ err, step: name }, 'shutdown step failed');
-      }
-    }
+    await runCleanupSteps(steps, (step, err) => this.log.warn({ err, step }, 'shutdown step failed'));
     this.heartbeatStop.abort();
     await this.heartbeatLoop;
     await this.closeConnections();

@@ -1,4 +1,5 @@
 import { KumoError } from '../errors';
+export { runCleanupSteps } from '../shutdown';
 import { TOPICS, type SubscribeOptions, type Topic } from './bus';
 
 /** What both buses do with `SubscribeOptions`, filled in (the public type leaves every field optional). */
@@ -53,16 +54,3 @@ export function readAhead(concurrency: number, cap = 100): number {
   return Math.max(concurrency, Math.min(cap, concurrency * 4));
 }
 
-/** Runs every step of a shutdown even when one fails; failures are logged, never thrown past the rest. */
-export async function runCleanupSteps(
-  steps: [name: string, step: () => unknown][],
-  onError: (step: string, err: unknown) => void,
-): Promise<void> {
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (err) {
-      onError(name, err);
-    }
-  }
-}
