@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '@kumo/shared';
+import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
+import { addsUp, client } from '../support/http';
+import { testPrefix } from '../support/prefix';
+import { waitFor } from '../support/wait';
+import { EXAMPLES, japaneseShare, makeSampleWarcs, readJsonl, SAMPLE_JAPANESE, type SampleWarcs } from './task-process';
+
+const TOKEN = 'examples-e2e-admin-token-0123456789';
+
+describe('the extraction example through kumo, end to end', () => {
+  let cp: ControlPlane;
+  let api: ReturnType<typeof client>;
+  let tmp: string;
+  let sample: SampleWarcs;
+  const prefix = testPrefix('examples-e2e');
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'kumo-examples-e2e-'));
+    sample = makeSampleWarcs(join(tmp, 'cc'));
+    cp = await startControlPlane({
+      dataDir: join(tmp, 'kumo'),
+      host: '127.0.0.1',
+      port: 0,
+      adminToken: TOKEN,
+      redisUrl: inject('redisUrl'),
+      prefix,
+      logger: createLogger({ name: 'examples-e2e', level: 'warn' }),
+      localPool: { max: 1, slotsPerVm: 4, idleTimeoutSeconds: 2 },
+      workerEnv: { LOG_LEVEL: 'warn', KUMO_DRAIN_MS: '2000' },
+    });
+    api = client(cp.url, TOKEN);
+  });
+  afterAll(async () => {
+    await cp?.stop();
+    const redis = new Redis(inject('redisUrl'));
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('extracts the Japanese pages of the sample WARC files: job succeeded, results per task, Japanese text in the output folder', async () => {
+    const out = join(tmp, 'extracted');
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'sample-ja',
+      source: { snapshot: 'CC-MAIN-SAMPLE', paths: sample.absolute },
+      output: { prefix: out },
+      pool: 'local',
+      retry: { maxAttempts: 1 },
+      run: { command: ['python3', join(EXAMPLES, 'extract-ja/extract.py')] },
+    });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(201);
+    const job = await waitFor(
+      async () => {
+        const j = (await api.get(`/v1/jobs/${sub.body.id}`)).body;
+        expect(addsUp(j.progress)).toBe(true);
+        return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+      },
+      { timeoutMs: 40_000, what: 'the extraction job to end' },
+    );
+    if (job.state !== 'succeeded') {
+      const failures = (await api.get(`/v1/jobs/${sub.body.id}/tasks`)).body;
+      throw new Error(`job ${job.state}: ${JSON.stringify(failures)}`);
+    }
+    expect(job.progress).toMatchObject({ total: 3, succeeded: 3, failed: 0, unit: 'batches' });
+
+    const { results } = (await api.get(`/v1/jobs/${sub.body.id}/results`)).body;
+    expect(results.map((r: { index: number }) => r.index)).toEqual([0, 1, 2]);
+    for (const { index, result } of results) {
+      expect(result).toMatchObject({ docsOut: SAMPLE_JAPANESE[index]!.length, output: join(out, `task-${index}`, 'ja.jsonl'), inputs: 1 });
+      expect(result.docsOut).toBeGreaterThan(0);
+      expect(result.docsIn).toBeGreaterThan(result.docsOut);
+      const docs = readJsonl(result.output);
+      expect(docs.map((d) => d.url)).toEqual(SAMPLE_JAPANESE[index]);
+      for (const d of docs) expect(japaneseShare(d.text)).toBeGreaterThan(0.8);
+    }
+    expect(results.map((r: { result: { recordsSkipped: number } }) => r.result.recordsSkipped)).toEqual([1, 0, 1]);
+    const all = results.flatMap((r: { result: { output: string } }) => readJsonl(r.result.output).map((d) => d.text)).join('\n');
+    for (const phrase of ['京都の紅葉を歩く週末', 'じゃがいもは皮をむいて', '返却ポスト', '送料はいくらですか', '防寒着は必ず持っていきましょう']) expect(all).toContain(phrase);
+  });
+});

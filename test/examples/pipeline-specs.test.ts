@@ -1,0 +1,80 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobSpecSchema, taskCount, type JobSpec, type JobSpecInput } from '@kumo/shared';
+import { EXAMPLES, makeSampleWarcs, readJsonl, runCommand, SAMPLE_JAPANESE, workerEnv, type TaskRun } from './task-process';
+
+const PIPELINE = join(EXAMPLES, 'pipeline');
+const load = (name: string): JobSpecInput => parse(readFileSync(join(PIPELINE, name), 'utf8'));
+/** The argv of a `{command: [...]}` run (these examples are subprocesses, not containers). */
+function commandOf(spec: JobSpec): string[] {
+  if ('image' in spec.run || !('command' in spec.run)) throw new Error(`${spec.name}: not a command job`);
+  return spec.run.command;
+}
+
+describe('examples/pipeline: the four job specs, as a worker runs them, one after another', () => {
+  // A scratch folder stands in for the repository root a worker runs in: the specs' relative paths
+  // (.kumo/demo/...) land there, not in this checkout.
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'kumo-demo-'));
+    symlinkSync(EXAMPLES, join(root, 'examples'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  /** Every task of the spec, in order, with the environment a worker gives it. */
+  async function runJob(file: string, env: Record<string, string> = {}): Promise<TaskRun[]> {
+    const input = load(file);
+    const spec = jobSpecSchema.parse({ ...input, env: { ...input.env, ...env } });
+    const runs: TaskRun[] = [];
+    for (let i = 0; i < taskCount(spec); i++) {
+      const r = await runCommand(commandOf(spec), workerEnv(spec, i), { cwd: root });
+      expect(r.code, `${file} task ${i}: ${r.stderr}`).toBe(0);
+      runs.push(r);
+    }
+    return runs;
+  }
+
+  it('every spec is valid, and names programs that exist', () => {
+    const files = readdirSync(PIPELINE).filter((f) => f.endsWith('.yaml')).sort();
+    expect(files).toEqual(['clean.yaml', 'eval.yaml', 'extract.yaml', 'train.yaml']);
+    for (const f of files) {
+      const spec = jobSpecSchema.parse(load(f));
+      expect(spec.run).toMatchObject({ command: ['python3', expect.stringMatching(/^examples\/[a-z-]+\/[a-z_]+\.py$/)] });
+      const script = commandOf(spec)[1]!;
+      expect(readdirSync(join(root, script, '..'))).toContain(script.split('/').pop());
+    }
+  });
+
+  it('extract, clean, train, evaluate: the demo of examples/README.md', async () => {
+    const sample = makeSampleWarcs(join(root, '.kumo/demo/cc'));
+    const extract = load('extract.yaml');
+    expect(extract.kind === 'extraction' && extract.source.paths).toEqual(sample.relative);
+
+    const extracted = await runJob('extract.yaml');
+    expect(extracted.map((r) => r.result!.docsOut)).toEqual(SAMPLE_JAPANESE.map((u) => u.length));
+    expect(readJsonl(join(root, '.kumo/demo/extracted/task-0/ja.jsonl'))[0]!.text).toContain('京都の紅葉を歩く週末');
+
+    const cleaned = await runJob('clean.yaml');
+    expect(cleaned.map((r) => r.result!.pipeline)).toEqual(['ja-basic', 'ja-basic', 'ja-basic']);
+    expect(cleaned.map((r) => r.result!.docsOut)).toEqual(SAMPLE_JAPANESE.map((u) => u.length));
+
+    const [trained] = await runJob('train.yaml', { TRAIN_STEP_DELAY_MS: '0' });
+    expect(trained!.result).toMatchObject({ model: 'tiny-ja-bigram', steps: 2000 });
+    expect(trained!.checkpoints).toHaveLength(10);
+    expect(trained!.log[0]).toMatch(/^fresh start: vocabulary \d+, corpus \d+ characters$/);
+
+    const evaluated = await runJob('eval.yaml');
+    expect(evaluated.map((r) => [r.result!.step, r.result!.benchmark])).toEqual([
+      [200, 'jglue-mini'],
+      [200, 'llm-jp-eval-mini'],
+      [200, 'ja-bpc'],
+      [2000, 'jglue-mini'],
+      [2000, 'llm-jp-eval-mini'],
+      [2000, 'ja-bpc'],
+    ]);
+    expect(evaluated[5]!.result!.score).toBeLessThan(evaluated[2]!.result!.score); // fewer bits per character after more training
+  });
+});
