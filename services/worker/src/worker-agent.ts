@@ -210,7 +210,9 @@ export class WorkerAgent {
       await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       return 'cancelled';
     }
-    if (reason === 'handback') {
+    // A task that dies while the worker is stopping was stopped with it (systemd or a preemption can
+    // signal the task's process group directly): that is the infrastructure's doing, not the task's.
+    if (reason === 'handback' || this.state === 'draining') {
       // Back to the queue without using an attempt: the worker is going away, not the task failing.
       await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       this.stats.handedBack++;

@@ -88,9 +88,20 @@ export function taskInputs(spec: JobSpec, index: number): { inputs: string[]; en
     case 'extraction':
       return { inputs: extractionInputs(spec, index), env: { KUMO_SNAPSHOT: spec.source.snapshot } };
     case 'cleaning':
-      return { inputs: cleaningInputs(spec, index), env: spec.pipeline ? { KUMO_PIPELINE: spec.pipeline.name } : {} };
+      return {
+        inputs: cleaningInputs(spec, index),
+        env: spec.pipeline ? { KUMO_PIPELINE: spec.pipeline.name, KUMO_PIPELINE_STEPS: JSON.stringify(spec.pipeline.steps) } : {},
+      };
     case 'training':
-      return { inputs: [], env: { KUMO_MODEL: spec.model.name, KUMO_TARGET_STEPS: String(spec.target.steps) } };
+      return {
+        inputs: [],
+        env: {
+          KUMO_MODEL: spec.model.name,
+          KUMO_TARGET_STEPS: String(spec.target.steps),
+          ...(spec.target.tokens ? { KUMO_TARGET_TOKENS: String(spec.target.tokens) } : {}),
+          ...(spec.checkpoint.everySteps ? { KUMO_CHECKPOINT_EVERY: String(spec.checkpoint.everySteps) } : {}),
+        },
+      };
     case 'evaluation': {
       const pair = evaluationPair(spec, index);
       return { inputs: [pair.checkpoint], env: { KUMO_CHECKPOINT: pair.checkpoint, KUMO_BENCHMARK: pair.benchmark } };

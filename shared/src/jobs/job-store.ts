@@ -296,14 +296,20 @@ export class JobStore {
     return out.sort((a, b) => a.index - b.index).slice(0, limit);
   }
 
-  async results(jobId: string, limit = 1000): Promise<{ index: number; result: Record<string, unknown> }[]> {
+  /** The task ledger (what tasks reported), by task index, from `afterIndex` on. */
+  async results(jobId: string, opts: { limit?: number; afterIndex?: number } = {}): Promise<{ index: number; result: Record<string, unknown> }[]> {
+    const limit = opts.limit ?? 1000;
+    const after = opts.afterIndex ?? -1;
     const out: { index: number; result: Record<string, unknown> }[] = [];
     let cursor = '0';
     do {
-      const [next, flat] = await this.redis.hscan(this.keys.jobResults(jobId), cursor, 'COUNT', 500);
+      const [next, flat] = await this.redis.hscan(this.keys.jobResults(jobId), cursor, 'COUNT', 1000);
       cursor = next;
-      for (let n = 0; n + 1 < flat.length; n += 2) out.push({ index: Number(flat[n]), result: JSON.parse(flat[n + 1]!) });
-    } while (cursor !== '0' && out.length < limit);
+      for (let n = 0; n + 1 < flat.length; n += 2) {
+        const index = Number(flat[n]);
+        if (index > after) out.push({ index, result: JSON.parse(flat[n + 1]!) });
+      }
+    } while (cursor !== '0');
     return out.sort((a, b) => a.index - b.index).slice(0, limit);
   }
 

@@ -133,10 +133,15 @@ export function jobRoutes(app: FastifyInstance): void {
 
   r.get('/v1/jobs/:id/results', {
     config: { roles: READERS },
-    schema: { summary: 'What tasks reported with ::kumo::result lines, one row per task', params: jobIdParams },
+    schema: {
+      summary: 'The task ledger: what each task reported with ::kumo::result lines (counts, outputs, scores), by index; page with afterIndex',
+      params: jobIdParams,
+      querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(1000), afterIndex: z.coerce.number().int().min(-1).optional() }),
+    },
     handler: async (req) => {
       if (!(await jobs.pool(req.params.id))) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
-      return { results: await jobs.results(req.params.id) };
+      const results = await jobs.results(req.params.id, { limit: req.query.limit, ...(req.query.afterIndex !== undefined ? { afterIndex: req.query.afterIndex } : {}) });
+      return { results, nextAfterIndex: results.length === req.query.limit ? results[results.length - 1]!.index : null };
     },
   });
 }
