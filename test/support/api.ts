@@ -1,17 +1,17 @@
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '@kumo/api';
+import { buildApp, type ApiLimits } from '@kumo/api';
 import { createLogger, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema } from '@kumo/shared';
 import { testPrefix } from './prefix';
 
 export const ADMIN = 'test-admin-token-0123456789';
 
 /** The API on the test Redis, with its own prefix and a `local` pool; `cleanup` removes every key. */
-export async function testApi(redisUrl: string): Promise<{ app: FastifyInstance; prefix: string; redis: Redis; cleanup(): Promise<void> }> {
+export async function testApi(redisUrl: string, opts: { limits?: Partial<ApiLimits> } = {}): Promise<{ app: FastifyInstance; prefix: string; redis: Redis; cleanup(): Promise<void> }> {
   const prefix = testPrefix('api');
   const redis = new Redis(redisUrl);
   await new PoolStore(redis, { prefix }).put('local', poolSettingsSchema.parse(LOCAL_POOL_DEFAULTS));
-  const app = await buildApp({ redisUrl, prefix, adminToken: ADMIN, logger: createLogger({ name: 'test', level: 'silent' }) });
+  const app = await buildApp({ redisUrl, prefix, adminToken: ADMIN, logger: createLogger({ name: 'test', level: 'silent' }), ...(opts.limits ? { limits: opts.limits } : {}) });
   await app.ready();
   return {
     app,

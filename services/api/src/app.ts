@@ -3,6 +3,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import {
+  createBus,
   createRedis,
   FleetStore,
   JobStore,
@@ -11,20 +12,28 @@ import {
   TokenStore,
   wallClock,
   WorkerRegistry,
+  type Bus,
   type Clock,
   type Logger,
 } from '@kumo/shared';
 import type { ApiContext } from './context';
 import { JobEventsHub } from './job-events-hub';
 import { installAuth } from './plugins/auth';
+import { limitsOf, type ApiLimits } from './limits';
 import { installBodyParsers } from './plugins/body-parsers';
+import { installCors } from './plugins/cors';
+import { installRateLimit } from './plugins/rate-limit';
+import { installRouteInventory } from './plugins/route-inventory';
 import { installErrorHandler } from './plugins/error-handler';
 import { dashboardRoutes } from './routes/dashboard';
 import { healthRoutes } from './routes/health';
+import { adminQueuesRoutes } from './routes/admin-queues';
 import { jobEventRoutes } from './routes/job-events';
 import { jobRoutes } from './routes/jobs';
 import { metricsRoutes } from './routes/metrics';
 import { pipelineRoutes } from './routes/pipelines';
+import { workerRoutes } from './routes/workers';
+import { LeaseBroker } from './workers/lease-broker';
 import { poolRoutes } from './routes/pools';
 import { simulationRoutes } from './routes/simulations';
 import { tokenRoutes } from './routes/tokens';
@@ -37,12 +46,19 @@ export interface ApiOptions {
   clock?: Clock;
   /** Default 1 MiB (the contract's limit). */
   bodyLimit?: number;
+  /** Where the API publishes what HTTPS workers report; default: a Redis Streams bus on redisUrl. */
+  bus?: Bus;
+  /** How long an HTTPS worker's lease lives without a heartbeat. Default 60 s. */
+  leaseSeconds?: number;
+  /** Rate limits, stream caps, CORS origins, timeouts; each unset one takes its default (limits.ts). */
+  limits?: Partial<ApiLimits>;
 }
 
 /** Builds the API: external plugins, then ours, then routes. `server.ts` listens; tests use inject. */
 export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   const clock = opts.clock ?? wallClock;
   const prefix = opts.prefix ?? 'kumo';
+  const limits = limitsOf(opts.limits);
   const app: FastifyInstance = Fastify({
     loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
@@ -50,6 +66,8 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     // Probes and SSE reconnects are frequent; ids in every log line tie a request together.
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
     // Errors Fastify raises before routing (a malformed URL, a bad header) get our error shape too.
     frameworkErrors: (err, _req, reply) => {
       // Typed for a generic route's reply; this handler runs before any route is chosen.
@@ -62,7 +80,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   const redis = createRedis(opts.redisUrl, 'command', 'api');
   const keys = new Keys(prefix);
   const jobs = new JobStore(redis, { prefix, clock });
-  const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api'), keys, jobs, logger: opts.logger.child({ component: 'job-events' }) });
+  const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api'), keys, jobs, logger: opts.logger.child({ component: 'job-events' }), maxWatchers: limits.sseTotal, maxWatchersPerOwner: limits.ssePerToken });
   const ctx: ApiContext = {
     redis,
     keys,
@@ -75,12 +93,21 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     hub,
   };
   app.decorate('kumo', ctx);
+  const ownBus = opts.bus === undefined;
+  const bus = opts.bus ?? (await createBus({ kind: 'redis', redisUrl: opts.redisUrl, prefix, logger: opts.logger }));
+  const broker = new LeaseBroker({ redis, redisUrl: opts.redisUrl, prefix, jobs, bus, clock, logger: opts.logger.child({ component: 'leases' }), ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) });
+  app.addHook('onClose', async () => {
+    await broker.close();
+    if (ownBus) await bus.close();
+  });
   app.addHook('onClose', async () => {
     await hub.close();
     await redis.quit().catch(() => redis.disconnect());
   });
   await hub.start();
 
+  installRouteInventory(app);
+  await installCors(app, limits.corsOrigins);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -96,15 +123,18 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
   installBodyParsers(app);
   installAuth(app, { adminToken: opts.adminToken, tokens: ctx.tokens });
+  await installRateLimit(app, limits);
 
   healthRoutes(app);
   jobRoutes(app);
-  jobEventRoutes(app);
+  jobEventRoutes(app, limits);
   poolRoutes(app);
   tokenRoutes(app);
   simulationRoutes(app);
   pipelineRoutes(app);
+  workerRoutes(app, broker);
   metricsRoutes(app);
+  adminQueuesRoutes(app);
   dashboardRoutes(app);
   return app;
 }

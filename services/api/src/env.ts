@@ -1,5 +1,35 @@
 import { z } from 'zod';
 import { KumoError } from '@kumo/shared';
+import type { ApiLimits } from './limits';
+
+/**
+ * The API's limits from the environment; shared with `npm start` (services/local), which runs the same
+ * API. Unset ones keep their defaults (limits.ts).
+ */
+export const limitsEnvShape = {
+  /** Requests per minute per token; 0 turns rate limiting off. */
+  KUMO_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
+  KUMO_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
+  /** Event streams one token may hold open. */
+  KUMO_SSE_PER_TOKEN: z.coerce.number().int().min(1).optional(),
+  /** Comma-separated origins allowed by CORS (`https://a.example,https://b.example`); unset: CORS off. */
+  KUMO_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
+};
+
+const limitsEnvSchema = z.object(limitsEnvShape);
+
+export function limitsFromEnv(env: z.infer<typeof limitsEnvSchema>): Partial<ApiLimits> {
+  return {
+    ...(env.KUMO_RATE_LIMIT_PER_MINUTE !== undefined ? { ratePerMinute: env.KUMO_RATE_LIMIT_PER_MINUTE } : {}),
+    ...(env.KUMO_RATE_LIMIT_BURST !== undefined ? { rateBurst: env.KUMO_RATE_LIMIT_BURST } : {}),
+    ...(env.KUMO_SSE_PER_TOKEN !== undefined ? { ssePerToken: env.KUMO_SSE_PER_TOKEN } : {}),
+    corsOrigins: env.KUMO_CORS_ORIGINS,
+  };
+}
 
 const schema = z.object({
   REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
@@ -10,6 +40,7 @@ const schema = z.object({
   KUMO_ADMIN_TOKEN: z.string().min(16, 'KUMO_ADMIN_TOKEN must be at least 16 characters').optional(),
   KUMO_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   LOG_LEVEL: z.string().default('info'),
+  ...limitsEnvShape,
 });
 export type ApiEnv = z.infer<typeof schema>;
 

@@ -1,2 +1,3 @@
 export { buildApp, type ApiOptions } from './app';
-export { parseApiEnv, type ApiEnv } from './env';
+export { limitsEnvShape, limitsFromEnv, parseApiEnv, type ApiEnv } from './env';
+export { DEFAULT_LIMITS, type ApiLimits } from './limits';

@@ -14,9 +14,21 @@ export class JobEventsHub {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private total = 0;
+  /** Open watchers per owner (a token id), for the per-token cap. */
+  private readonly byOwner = new Map<string, number>();
 
   constructor(
-    private readonly opts: { subscriber: Redis; keys: Keys; jobs: JobStore; logger: Logger; coalesceMs?: number; maxWatchers?: number },
+    private readonly opts: {
+      subscriber: Redis;
+      keys: Keys;
+      jobs: JobStore;
+      logger: Logger;
+      coalesceMs?: number;
+      /** Watchers in all. Default 10,000. */
+      maxWatchers?: number;
+      /** Watchers one owner (a token) may hold. Default 100: one leaked token or a runaway loop cannot take every slot. */
+      maxWatchersPerOwner?: number;
+    },
   ) {}
 
   async start(): Promise<void> {
@@ -32,17 +44,32 @@ export class JobEventsHub {
     return this.total;
   }
 
-  /** Returns an unsubscribe function, or undefined when the watcher cap is reached. */
-  watch(jobId: string, fn: Listener): (() => void) | undefined {
+  /**
+   * Returns an unsubscribe function (safe to call twice), or undefined when the total cap or the
+   * owner's cap is reached. Listeners are only ever called from a later tick, never from inside watch().
+   */
+  watch(jobId: string, fn: Listener, owner = ''): (() => void) | undefined {
     if (this.total >= (this.opts.maxWatchers ?? 10_000)) return undefined;
+    const mine = this.byOwner.get(owner) ?? 0;
+    if (mine >= (this.opts.maxWatchersPerOwner ?? 100)) return undefined;
     let set = this.listeners.get(jobId);
     if (!set) this.listeners.set(jobId, (set = new Set()));
     set.add(fn);
     this.total++;
+    this.byOwner.set(owner, mine + 1);
     return () => {
-      if (set.delete(fn)) this.total--;
-      if (set.size === 0) this.listeners.delete(jobId);
+      if (!set.delete(fn)) return;
+      this.total--;
+      const left = (this.byOwner.get(owner) ?? 1) - 1;
+      if (left > 0) this.byOwner.set(owner, left);
+      else this.byOwner.delete(owner);
+      if (set.size === 0 && this.listeners.get(jobId) === set) this.listeners.delete(jobId);
     };
+  }
+
+  /** Watchers `owner` holds now. */
+  watchersOf(owner: string): number {
+    return this.byOwner.get(owner) ?? 0;
   }
 
   private async flush(): Promise<void> {
@@ -67,6 +94,8 @@ export class JobEventsHub {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.listeners.clear();
+    this.byOwner.clear();
+    this.total = 0;
     try {
       await this.opts.subscriber.quit();
     } catch {

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '@kumo/api';
+import { buildApp, type ApiLimits } from '@kumo/api';
 import { LocalProvider, localWorkerArgv, Provisioner } from '@kumo/provisioner';
 import { Scheduler } from '@kumo/scheduler';
 import {
+  runCleanupSteps,
   assertRedisSafe,
   createBus,
   createRedis,
@@ -36,6 +37,10 @@ export interface ControlPlaneOptions {
   wrapProvider?: (local: LocalProvider) => FleetProvider;
   /** The scheduler's wait after a stockout in every zone / a quota error before asking again. */
   stockoutBackoffMs?: number;
+  /** How long an HTTPS worker's lease lives without a heartbeat (default 60 s). */
+  leaseSeconds?: number;
+  /** The API's rate limits, stream caps, CORS and timeouts (defaults: services/api/src/limits.ts). */
+  apiLimits?: Partial<ApiLimits>;
 }
 
 export interface ControlPlane {
@@ -92,7 +97,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     scaleIntervalMs: opts.scaleIntervalMs ?? 1000,
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
   });
-  const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, logger: log });
+  const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}) });
   await provisioner.start();
   await scheduler.start();
   await app.listen({ host: opts.host, port: opts.port });
@@ -109,13 +114,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         ['bus', () => bus.close()],
         ['redis', async () => redis?.stop()],
       ];
-      for (const [name, step] of steps) {
-        try {
-          await step();
-        } catch (err) {
-          log.warn({ err, step: name }, 'shutdown step failed');
-        }
-      }
+      await runCleanupSteps(steps, (step, err) => log.warn({ err, step }, 'shutdown step failed'));
     })());
 
   return { url: `http://${opts.host}:${port}`, redisUrl, app, scheduler, provisioner, provider, stop };

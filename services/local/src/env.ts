@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limitsEnvShape } from '@kumo/api';
 import { KumoError } from '@kumo/shared';
 
 const schema = z.object({
@@ -15,6 +16,7 @@ const schema = z.object({
   KUMO_LOCAL_SLOTS: z.coerce.number().int().min(1).max(1024).optional(),
   KUMO_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.string().default('info'),
+  ...limitsEnvShape,
 });
 export type LocalEnv = z.infer<typeof schema>;
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { limitsFromEnv } from '@kumo/api';
 import { createLogger, isKumoError } from '@kumo/shared';
 import { resolveAdminToken } from './admin-token';
 import { defaultDataDir, startControlPlane } from './control-plane';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     prefix: env.KUMO_PREFIX,
     logger,
+    apiLimits: limitsFromEnv(env),
     localPool: {
       ...(env.KUMO_LOCAL_WORKERS !== undefined ? { max: env.KUMO_LOCAL_WORKERS } : {}),
       ...(env.KUMO_LOCAL_SLOTS !== undefined ? { slotsPerVm: env.KUMO_LOCAL_SLOTS } : {}),

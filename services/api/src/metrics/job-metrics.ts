@@ -1,6 +1,9 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { JOB_STATES, TERMINAL_JOB_STATES, type Clock, type JobStore } from '@kumo/shared';
+import type { Redis } from 'ioredis';
+import { JOB_STATES, TERMINAL_JOB_STATES, type Clock, type Keys } from '@kumo/shared';
+import { HighWater } from './high-water';
 import type { JobFold, JobsView, ScannedJob } from './job-fold';
+import { readJobSummaries } from './job-summaries';
 
 /** Per-job series are for the job dashboard; this many at most (the newest), so a flood of jobs cannot blow up cardinality. */
 export const MAX_JOB_SERIES = 200;
@@ -27,10 +30,11 @@ export class JobMetrics {
   private readonly jobEta: Gauge;
   private readonly jobCost: Gauge;
   private readonly jobForecast: Gauge;
+  private readonly hw = new HighWater();
 
   constructor(
     registers: Registry[],
-    private readonly deps: { fold: JobFold; jobs: JobStore; clock: Clock; graceMs: number },
+    private readonly deps: { fold: JobFold; redis: Redis; keys: Keys; clock: Clock; graceMs: number },
   ) {
     const g = (name: string, help: string, labelNames: string[]): Gauge => new Gauge({ name, help, labelNames, registers });
     this.jobs = g('kumo_jobs', 'Jobs by pool and state, all of them (ended ones too)', ['pool', 'state']);
@@ -60,8 +64,8 @@ export class JobMetrics {
     // Every pool gets every series, zeros included, so rate() and sums work from the first scrape.
     for (const pool of pools) {
       for (const state of JOB_STATES) this.jobs.set({ pool, state }, t.get(`jobs|${pool}|${state}`) ?? 0);
-      for (const outcome of ['succeeded', 'failed'] as const) this.finished.inc({ pool, outcome }, t.get(`tasks|${pool}|${outcome}`) ?? 0);
-      this.cost.inc({ pool }, t.get(`cost|${pool}`) ?? 0);
+      for (const outcome of ['succeeded', 'failed'] as const) this.finished.inc({ pool, outcome }, this.hw.of('finished', { pool, outcome }, t.get(`tasks|${pool}|${outcome}`) ?? 0));
+      this.cost.inc({ pool }, this.hw.of('cost', { pool }, t.get(`cost|${pool}`) ?? 0));
       for (const state of TASK_STATES) this.activeTasks.set({ pool, state }, 0);
     }
     for (const j of view.scanned) {
@@ -80,8 +84,7 @@ export class JobMetrics {
       .map((j) => j.id)
       .reverse()
       .slice(0, MAX_JOB_SERIES);
-    for (const job of await this.deps.jobs.getMany(ids)) {
-      if (!job) continue;
+    for (const job of await readJobSummaries(this.deps.redis, this.deps.keys, ids, now)) {
       const job_id = job.id;
       const p = job.progress;
       this.info.set({ job_id, name: job.name, pool: job.pool, kind: job.kind, user: job.user, state: job.state }, 1);
@@ -89,8 +92,8 @@ export class JobMetrics {
       this.jobTotal.set({ job_id }, p.total);
       this.jobRate.set({ job_id }, p.ratePerMinute);
       if (p.etaSeconds !== null) this.jobEta.set({ job_id }, p.etaSeconds);
-      this.jobCost.set({ job_id }, job.costUsd);
-      if (job.forecastCostUsd !== null) this.jobForecast.set({ job_id }, job.forecastCostUsd);
+      this.jobCost.set({ job_id }, p.costUsd);
+      if (p.forecastCostUsd !== null) this.jobForecast.set({ job_id }, p.forecastCostUsd);
     }
   }
 }

@@ -5,6 +5,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
   }
+  interface FastifyInstance {
+    /** A token's principal, for routes that take the token from elsewhere than the header (routes/admin-queues.ts). */
+    resolvePrincipal(token: string): Promise<Principal | undefined>;
+  }
   interface FastifyContextConfig {
     /** Roles allowed on the route; absent = open (health probes, docs, the dashboard's static files). */
     roles?: readonly Role[];
@@ -33,6 +37,7 @@ export function installAuth(app: FastifyInstance, opts: { adminToken: string; to
   }
 
   app.decorateRequest('principal', undefined as unknown as Principal);
+  app.decorate('resolvePrincipal', resolve);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const roles = req.routeOptions.config.roles;
     if (!roles) return;

@@ -9,7 +9,7 @@ export function installBodyParsers(app: FastifyInstance): void {
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
     try {
       // Aliases capped: a few bytes of YAML must not expand into gigabytes ("billion laughs").
-      const doc: unknown = parseYaml(body as string, { maxAliasCount: 100, prettyErrors: false });
+      const doc: unknown = parseYaml(body as string, { maxAliasCount: 100, prettyErrors: false, logLevel: 'error' });
       done(null, doc ?? {});
     } catch (err) {
       const msg = err instanceof YAMLParseError ? err.message.split('\n')[0]! : 'not valid YAML';

@@ -10,7 +10,11 @@ const KEEPALIVE_MS = 15_000;
  * `GET /v1/jobs/:id/events`: `event: progress` with the job's progress on every change (coalesced by
  * the hub), `event: state` when the state moves, and `event: end` once the job has ended.
  */
-export function jobEventRoutes(app: FastifyInstance): void {
+/** What a refused stream is told to wait before trying again. */
+const SSE_RETRY_AFTER_S = 5;
+
+export function jobEventRoutes(app: FastifyInstance, opts: { ssePerToken: number }): void {
+  const { ssePerToken } = opts;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { jobs, hub } = app.kumo;
 
@@ -20,17 +24,10 @@ export function jobEventRoutes(app: FastifyInstance): void {
     handler: async (req, reply) => {
       const job = await jobs.get(req.params.id);
       if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
       let lastState = job.state;
       let lastProgress = '';
       let ended = false;
+      const res = reply.raw;
       const send = (j: JobRecord): void => {
         if (ended) return;
         const progress = JSON.stringify(j.progress);
@@ -49,12 +46,25 @@ export function jobEventRoutes(app: FastifyInstance): void {
           res.end();
         }
       };
-      const unwatch = hub.watch(job.id, send);
+      // Claimed before the stream starts, so a token over its cap (or a full API) gets a plain 429 with
+      // our error shape, not a 200 stream that ends at once. The hub calls `send` only from a later tick.
+      const unwatch = hub.watch(job.id, send, req.principal.tokenId);
       if (!unwatch) {
-        res.write(`event: error\ndata: ${JSON.stringify({ code: 'RATE_LIMITED', message: 'too many event streams open' })}\n\n`);
-        res.end();
-        return;
+        void reply.header('retry-after', String(SSE_RETRY_AFTER_S));
+        throw new KumoError('RATE_LIMITED', `too many event streams open (at most ${ssePerToken} per token); close one, or retry later`);
       }
+      reply.hijack();
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      // The server's idle timeout (connectionTimeout) must never cut a stream that is quiet between
+      // changes; the keepalive below notices a peer that went away. (An injected request's socket is a
+      // stand-in without setTimeout.)
+      const socket = req.raw.socket as { setTimeout?: (ms: number) => unknown } | undefined;
+      if (typeof socket?.setTimeout === 'function') socket.setTimeout(0);
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
       const cleanup = (): void => {
         clearInterval(keepalive);

@@ -1,0 +1,35 @@
+/**
+ * What one client may cost the API. Generous by default: they are there to stop a runaway script or a
+ * leaked token from starving everyone else, not to shape normal use (the CLI's `watch`, the dashboard,
+ * a scraper every 15 s all stay far below them).
+ */
+export interface ApiLimits {
+  /** Requests per minute per token (per client address on the open routes). 0 turns rate limiting off. Default 3000 (50/s). */
+  ratePerMinute: number;
+  /** Requests a token may make at once before the rate applies. Default 200. */
+  rateBurst: number;
+  /** Event streams (`GET /v1/jobs/:id/events`) one token may hold open. Default 100. */
+  ssePerToken: number;
+  /** Event streams open on this API in all. Default 10,000. */
+  sseTotal: number;
+  /** Origins a browser may call the API from; empty (the default) sends no CORS headers at all. */
+  corsOrigins: string[];
+  /** The whole request (headers and body) must arrive within this. Default 30 s: a slow-drip client cannot hold a socket. */
+  requestTimeoutMs: number;
+  /** A socket silent this long is closed. Default 120 s. Event streams are exempt (their keepalive proves the peer). */
+  connectionTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  ratePerMinute: 3000,
+  rateBurst: 200,
+  ssePerToken: 100,
+  sseTotal: 10_000,
+  corsOrigins: [],
+  requestTimeoutMs: 30_000,
+  connectionTimeoutMs: 120_000,
+};
+
+export function limitsOf(partial: Partial<ApiLimits> | undefined): ApiLimits {
+  return { ...DEFAULT_LIMITS, ...partial };
+}
