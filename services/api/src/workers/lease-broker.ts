@@ -3,6 +3,7 @@ import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   createRedis,
+  DispatchLatencyRecorder,
   effectivePolicy,
   isTerminal,
   KumoError,
@@ -67,6 +68,8 @@ export class LeaseBroker {
   private readonly workers = new Map<string, Worker<TaskData>>();
   private readonly queues = new Map<string, Queue<TaskData>>();
   private readonly specs = new Map<string, { spec: JobSpec; policy: EffectivePolicy }>();
+  /** Dispatch latency of HTTPS-leased tasks, into the same per-pool histogram the Redis-side workers feed. */
+  private readonly latency = new Map<string, DispatchLatencyRecorder>();
   readonly leaseMs: number;
 
   constructor(
@@ -94,6 +97,15 @@ export class LeaseBroker {
       this.workers.set(pool, w);
     }
     return w;
+  }
+
+  private latencyOf(pool: string): DispatchLatencyRecorder {
+    let r = this.latency.get(pool);
+    if (!r) {
+      r = new DispatchLatencyRecorder(this.opts.redis, this.keys.metricsDispatchLatency(pool), { clock: this.opts.clock, onError: (err) => this.opts.logger.warn({ err }, 'dispatch latency not recorded') });
+      this.latency.set(pool, r);
+    }
+    return r;
   }
 
   private queue(pool: string): Queue<TaskData> {
@@ -124,6 +136,7 @@ export class LeaseBroker {
       if (!job) break;
       const { j: jobId, i: index } = job.data;
       const attempt = job.attemptsMade + 1;
+      if (job.attemptsStarted <= 1 && job.processedOn) this.latencyOf(pool).observe((job.processedOn - job.timestamp) / 1000);
       const state = await this.opts.jobs.state(jobId);
       const meta = await this.spec(jobId);
       if (!meta || !state || isTerminal(state) || (attempt > 1 && (await this.opts.jobs.isTaskDone(jobId, index)))) {
@@ -239,6 +252,7 @@ export class LeaseBroker {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.latency.values()].map((r) => r.close()));
     await Promise.allSettled([...this.workers.values()].map((w) => w.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.connection.disconnect();
