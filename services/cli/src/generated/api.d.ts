@@ -16,7 +16,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    state?: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                    state?: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
                     kind?: "extraction" | "cleaning" | "training" | "evaluation";
                     pool?: string;
                     user?: string;
@@ -81,6 +81,7 @@ export interface paths {
                             maxAttempts?: number;
                             backoffSeconds?: number;
                             maxInfraRetries?: number;
+                            quarantineAfterWorkers?: number;
                         };
                         timeoutSeconds?: number;
                         /**
@@ -101,6 +102,10 @@ export interface paths {
                             [key: string]: string;
                         };
                         user?: string;
+                        dependsOn?: string[];
+                        canary?: {
+                            tasks: number;
+                        };
                         budget?: {
                             maxCostUsd: number;
                         };
@@ -141,6 +146,7 @@ export interface paths {
                             maxAttempts?: number;
                             backoffSeconds?: number;
                             maxInfraRetries?: number;
+                            quarantineAfterWorkers?: number;
                         };
                         timeoutSeconds?: number;
                         /**
@@ -161,6 +167,10 @@ export interface paths {
                             [key: string]: string;
                         };
                         user?: string;
+                        dependsOn?: string[];
+                        canary?: {
+                            tasks: number;
+                        };
                         budget?: {
                             maxCostUsd: number;
                         };
@@ -210,6 +220,7 @@ export interface paths {
                             maxAttempts?: number;
                             backoffSeconds?: number;
                             maxInfraRetries?: number;
+                            quarantineAfterWorkers?: number;
                         };
                         timeoutSeconds?: number;
                         /**
@@ -230,6 +241,10 @@ export interface paths {
                             [key: string]: string;
                         };
                         user?: string;
+                        dependsOn?: string[];
+                        canary?: {
+                            tasks: number;
+                        };
                         budget?: {
                             maxCostUsd: number;
                         };
@@ -273,6 +288,7 @@ export interface paths {
                             maxAttempts?: number;
                             backoffSeconds?: number;
                             maxInfraRetries?: number;
+                            quarantineAfterWorkers?: number;
                         };
                         timeoutSeconds?: number;
                         /**
@@ -293,6 +309,10 @@ export interface paths {
                             [key: string]: string;
                         };
                         user?: string;
+                        dependsOn?: string[];
+                        canary?: {
+                            tasks: number;
+                        };
                         budget?: {
                             maxCostUsd: number;
                         };
@@ -316,7 +336,7 @@ export interface paths {
                             pool: string;
                             user: string;
                             /** @enum {string} */
-                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            state: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
                             priority: number;
                             reason?: string;
                             createdAt: string;
@@ -345,6 +365,14 @@ export interface paths {
                                 maxCostUsd: number;
                             } | null;
                             handBacks: number;
+                            checkpoint: {
+                                [key: string]: unknown;
+                            } | null;
+                            liveProgress: {
+                                [key: string]: unknown;
+                            } | null;
+                            dependsOn?: string[];
+                            waitingOn?: string;
                         };
                     };
                 };
@@ -362,7 +390,7 @@ export interface paths {
                             pool: string;
                             user: string;
                             /** @enum {string} */
-                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            state: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
                             priority: number;
                             reason?: string;
                             createdAt: string;
@@ -391,6 +419,14 @@ export interface paths {
                                 maxCostUsd: number;
                             } | null;
                             handBacks: number;
+                            checkpoint: {
+                                [key: string]: unknown;
+                            } | null;
+                            liveProgress: {
+                                [key: string]: unknown;
+                            } | null;
+                            dependsOn?: string[];
+                            waitingOn?: string;
                         };
                     };
                 };
@@ -507,7 +543,7 @@ export interface paths {
                             pool: string;
                             user: string;
                             /** @enum {string} */
-                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            state: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
                             priority: number;
                             reason?: string;
                             createdAt: string;
@@ -536,6 +572,14 @@ export interface paths {
                                 maxCostUsd: number;
                             } | null;
                             handBacks: number;
+                            checkpoint: {
+                                [key: string]: unknown;
+                            } | null;
+                            liveProgress: {
+                                [key: string]: unknown;
+                            } | null;
+                            dependsOn?: string[];
+                            waitingOn?: string;
                         };
                     };
                 };
@@ -598,7 +642,7 @@ export interface paths {
                             pool: string;
                             user: string;
                             /** @enum {string} */
-                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            state: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
                             priority: number;
                             reason?: string;
                             createdAt: string;
@@ -627,6 +671,14 @@ export interface paths {
                                 maxCostUsd: number;
                             } | null;
                             handBacks: number;
+                            checkpoint: {
+                                [key: string]: unknown;
+                            } | null;
+                            liveProgress: {
+                                [key: string]: unknown;
+                            } | null;
+                            dependsOn?: string[];
+                            waitingOn?: string;
                         };
                     };
                 };
@@ -705,7 +757,7 @@ export interface paths {
                             pool: string;
                             user: string;
                             /** @enum {string} */
-                            state: "queued" | "running" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            state: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
                             priority: number;
                             reason?: string;
                             createdAt: string;
@@ -734,6 +786,252 @@ export interface paths {
                                 maxCostUsd: number;
                             } | null;
                             handBacks: number;
+                            checkpoint: {
+                                [key: string]: unknown;
+                            } | null;
+                            liveProgress: {
+                                [key: string]: unknown;
+                            } | null;
+                            dependsOn?: string[];
+                            waitingOn?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause: nothing new starts; tasks already running finish */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "extraction" | "cleaning" | "training" | "evaluation";
+                            name: string;
+                            pool: string;
+                            user: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            priority: number;
+                            reason?: string;
+                            createdAt: string;
+                            startedAt?: string;
+                            finishedAt?: string;
+                            spec: {
+                                [key: string]: unknown;
+                            };
+                            progress: {
+                                total: number;
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                unit: string;
+                                percent: number;
+                                ratePerMinute: number;
+                                etaSeconds: number | null;
+                                estimatedCompletionAt: string | null;
+                                costUsd: number;
+                                forecastCostUsd: number | null;
+                            };
+                            costUsd: number;
+                            forecastCostUsd: number | null;
+                            budget: {
+                                maxCostUsd: number;
+                            } | null;
+                            handBacks: number;
+                            checkpoint: {
+                                [key: string]: unknown;
+                            } | null;
+                            liveProgress: {
+                                [key: string]: unknown;
+                            } | null;
+                            dependsOn?: string[];
+                            waitingOn?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "extraction" | "cleaning" | "training" | "evaluation";
+                            name: string;
+                            pool: string;
+                            user: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            priority: number;
+                            reason?: string;
+                            createdAt: string;
+                            startedAt?: string;
+                            finishedAt?: string;
+                            spec: {
+                                [key: string]: unknown;
+                            };
+                            progress: {
+                                total: number;
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                unit: string;
+                                percent: number;
+                                ratePerMinute: number;
+                                etaSeconds: number | null;
+                                estimatedCompletionAt: string | null;
+                                costUsd: number;
+                                forecastCostUsd: number | null;
+                            };
+                            costUsd: number;
+                            forecastCostUsd: number | null;
+                            budget: {
+                                maxCostUsd: number;
+                            } | null;
+                            handBacks: number;
+                            checkpoint: {
+                                [key: string]: unknown;
+                            } | null;
+                            liveProgress: {
+                                [key: string]: unknown;
+                            } | null;
+                            dependsOn?: string[];
+                            waitingOn?: string;
                         };
                     };
                 };
@@ -827,10 +1125,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What tasks reported with ::kumo::result lines, one row per task */
+        /** The task ledger: what each task reported with ::kumo::result lines (counts, outputs, scores), by index; page with afterIndex */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    afterIndex?: number;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -1285,6 +1586,7 @@ export interface paths {
                                 maxAttempts?: number;
                                 backoffSeconds?: number;
                                 maxInfraRetries?: number;
+                                quarantineAfterWorkers?: number;
                             };
                             timeoutSeconds?: number;
                             /**
@@ -1305,6 +1607,10 @@ export interface paths {
                                 [key: string]: string;
                             };
                             user?: string;
+                            dependsOn?: string[];
+                            canary?: {
+                                tasks: number;
+                            };
                             budget?: {
                                 maxCostUsd: number;
                             };
@@ -1345,6 +1651,7 @@ export interface paths {
                                 maxAttempts?: number;
                                 backoffSeconds?: number;
                                 maxInfraRetries?: number;
+                                quarantineAfterWorkers?: number;
                             };
                             timeoutSeconds?: number;
                             /**
@@ -1365,6 +1672,10 @@ export interface paths {
                                 [key: string]: string;
                             };
                             user?: string;
+                            dependsOn?: string[];
+                            canary?: {
+                                tasks: number;
+                            };
                             budget?: {
                                 maxCostUsd: number;
                             };
@@ -1414,6 +1725,7 @@ export interface paths {
                                 maxAttempts?: number;
                                 backoffSeconds?: number;
                                 maxInfraRetries?: number;
+                                quarantineAfterWorkers?: number;
                             };
                             timeoutSeconds?: number;
                             /**
@@ -1434,6 +1746,10 @@ export interface paths {
                                 [key: string]: string;
                             };
                             user?: string;
+                            dependsOn?: string[];
+                            canary?: {
+                                tasks: number;
+                            };
                             budget?: {
                                 maxCostUsd: number;
                             };
@@ -1477,6 +1793,7 @@ export interface paths {
                                 maxAttempts?: number;
                                 backoffSeconds?: number;
                                 maxInfraRetries?: number;
+                                quarantineAfterWorkers?: number;
                             };
                             timeoutSeconds?: number;
                             /**
@@ -1497,6 +1814,10 @@ export interface paths {
                                 [key: string]: string;
                             };
                             user?: string;
+                            dependsOn?: string[];
+                            canary?: {
+                                tasks: number;
+                            };
                             budget?: {
                                 maxCostUsd: number;
                             };
@@ -1693,6 +2014,687 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit a pipeline: one job per stage, each starting when the stages it comes after succeeded */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        stages: {
+                            name: string;
+                            /** @default [] */
+                            after?: string[];
+                            job: {
+                                /** @enum {string} */
+                                kind: "extraction";
+                                name: string;
+                                /** @default local */
+                                pool?: string;
+                                run: {
+                                    /** @enum {string} */
+                                    builtin: "noop";
+                                } | {
+                                    /** @enum {string} */
+                                    builtin: "sleep";
+                                    ms: number;
+                                } | {
+                                    command: string[];
+                                    cwd?: string;
+                                } | {
+                                    image: string;
+                                    command?: string[];
+                                };
+                                /** @default 50 */
+                                priority?: number;
+                                /** @default {} */
+                                retry?: {
+                                    maxAttempts?: number;
+                                    backoffSeconds?: number;
+                                    maxInfraRetries?: number;
+                                    quarantineAfterWorkers?: number;
+                                };
+                                timeoutSeconds?: number;
+                                /**
+                                 * @default {
+                                 *       "maxFailedTasks": 0
+                                 *     }
+                                 */
+                                failurePolicy?: {
+                                    /** @default 0 */
+                                    maxFailedTasks?: number;
+                                };
+                                /** @default {} */
+                                env?: {
+                                    [key: string]: string;
+                                };
+                                /** @default {} */
+                                labels?: {
+                                    [key: string]: string;
+                                };
+                                user?: string;
+                                dependsOn?: string[];
+                                canary?: {
+                                    tasks: number;
+                                };
+                                budget?: {
+                                    maxCostUsd: number;
+                                };
+                                source: {
+                                    snapshot: string;
+                                    batches?: number;
+                                    paths?: string[];
+                                };
+                                /** @default 1 */
+                                batchSize?: number;
+                                output?: {
+                                    prefix: string;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                kind: "cleaning";
+                                name: string;
+                                /** @default local */
+                                pool?: string;
+                                run: {
+                                    /** @enum {string} */
+                                    builtin: "noop";
+                                } | {
+                                    /** @enum {string} */
+                                    builtin: "sleep";
+                                    ms: number;
+                                } | {
+                                    command: string[];
+                                    cwd?: string;
+                                } | {
+                                    image: string;
+                                    command?: string[];
+                                };
+                                /** @default 50 */
+                                priority?: number;
+                                /** @default {} */
+                                retry?: {
+                                    maxAttempts?: number;
+                                    backoffSeconds?: number;
+                                    maxInfraRetries?: number;
+                                    quarantineAfterWorkers?: number;
+                                };
+                                timeoutSeconds?: number;
+                                /**
+                                 * @default {
+                                 *       "maxFailedTasks": 0
+                                 *     }
+                                 */
+                                failurePolicy?: {
+                                    /** @default 0 */
+                                    maxFailedTasks?: number;
+                                };
+                                /** @default {} */
+                                env?: {
+                                    [key: string]: string;
+                                };
+                                /** @default {} */
+                                labels?: {
+                                    [key: string]: string;
+                                };
+                                user?: string;
+                                dependsOn?: string[];
+                                canary?: {
+                                    tasks: number;
+                                };
+                                budget?: {
+                                    maxCostUsd: number;
+                                };
+                                input: {
+                                    shards?: string[];
+                                    prefix?: string;
+                                    count?: number;
+                                };
+                                pipeline?: {
+                                    name: string;
+                                    /** @default [] */
+                                    steps?: {
+                                        name: string;
+                                        /** @default {} */
+                                        params?: {
+                                            [key: string]: unknown;
+                                        };
+                                    }[];
+                                };
+                                output?: {
+                                    prefix: string;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                kind: "training";
+                                name: string;
+                                /** @default local */
+                                pool?: string;
+                                run: {
+                                    /** @enum {string} */
+                                    builtin: "noop";
+                                } | {
+                                    /** @enum {string} */
+                                    builtin: "sleep";
+                                    ms: number;
+                                } | {
+                                    command: string[];
+                                    cwd?: string;
+                                } | {
+                                    image: string;
+                                    command?: string[];
+                                };
+                                /** @default 50 */
+                                priority?: number;
+                                /** @default {} */
+                                retry?: {
+                                    maxAttempts?: number;
+                                    backoffSeconds?: number;
+                                    maxInfraRetries?: number;
+                                    quarantineAfterWorkers?: number;
+                                };
+                                timeoutSeconds?: number;
+                                /**
+                                 * @default {
+                                 *       "maxFailedTasks": 0
+                                 *     }
+                                 */
+                                failurePolicy?: {
+                                    /** @default 0 */
+                                    maxFailedTasks?: number;
+                                };
+                                /** @default {} */
+                                env?: {
+                                    [key: string]: string;
+                                };
+                                /** @default {} */
+                                labels?: {
+                                    [key: string]: string;
+                                };
+                                user?: string;
+                                dependsOn?: string[];
+                                canary?: {
+                                    tasks: number;
+                                };
+                                budget?: {
+                                    maxCostUsd: number;
+                                };
+                                model: {
+                                    name: string;
+                                    parameters?: string;
+                                };
+                                target: {
+                                    steps: number;
+                                    tokens?: number;
+                                };
+                                /** @default {} */
+                                checkpoint?: {
+                                    uri?: string;
+                                    everySteps?: number;
+                                };
+                            } | {
+                                /** @enum {string} */
+                                kind: "evaluation";
+                                name: string;
+                                /** @default local */
+                                pool?: string;
+                                run: {
+                                    /** @enum {string} */
+                                    builtin: "noop";
+                                } | {
+                                    /** @enum {string} */
+                                    builtin: "sleep";
+                                    ms: number;
+                                } | {
+                                    command: string[];
+                                    cwd?: string;
+                                } | {
+                                    image: string;
+                                    command?: string[];
+                                };
+                                /** @default 50 */
+                                priority?: number;
+                                /** @default {} */
+                                retry?: {
+                                    maxAttempts?: number;
+                                    backoffSeconds?: number;
+                                    maxInfraRetries?: number;
+                                    quarantineAfterWorkers?: number;
+                                };
+                                timeoutSeconds?: number;
+                                /**
+                                 * @default {
+                                 *       "maxFailedTasks": 0
+                                 *     }
+                                 */
+                                failurePolicy?: {
+                                    /** @default 0 */
+                                    maxFailedTasks?: number;
+                                };
+                                /** @default {} */
+                                env?: {
+                                    [key: string]: string;
+                                };
+                                /** @default {} */
+                                labels?: {
+                                    [key: string]: string;
+                                };
+                                user?: string;
+                                dependsOn?: string[];
+                                canary?: {
+                                    tasks: number;
+                                };
+                                budget?: {
+                                    maxCostUsd: number;
+                                };
+                                checkpoints: string[];
+                                benchmarks: string[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            user: string;
+                            createdAt: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            stages: {
+                                name: string;
+                                after: string[];
+                                jobId: string;
+                                state: string;
+                                reason: string | null;
+                                progress: {
+                                    [key: string]: unknown;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A pipeline with the state and progress of each stage */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            user: string;
+                            createdAt: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            stages: {
+                                name: string;
+                                after: string[];
+                                jobId: string;
+                                state: string;
+                                reason: string | null;
+                                progress: {
+                                    [key: string]: unknown;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers/lease": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lease up to `max` tasks of a pool; keep each alive with heartbeats, end it with complete */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        workerId: string;
+                        pool: string;
+                        /** @default 1 */
+                        max?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tasks: {
+                                [key: string]: unknown;
+                            }[];
+                            leaseSeconds: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Renew leases; answers which are held, which were lost, and which tasks to stop (their job ended) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        workerId: string;
+                        leases: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A leased task’s checkpoint (training) or in-task progress */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        leaseId: string;
+                        checkpoint?: {
+                            [key: string]: unknown;
+                        };
+                        progress?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a lease: succeeded (with the task’s result), failed (with its error and log tail), or released (handed back, no attempt used) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        leaseId: string;
+                        /** @enum {string} */
+                        outcome: "succeeded";
+                        durationMs?: number;
+                        result?: {
+                            [key: string]: unknown;
+                        };
+                    } | {
+                        /** Format: uuid */
+                        leaseId: string;
+                        /** @enum {string} */
+                        outcome: "failed";
+                        durationMs?: number;
+                        error: {
+                            code: string;
+                            message: string;
+                            retryable: boolean;
+                        };
+                        logTail?: string;
+                    } | {
+                        /** Format: uuid */
+                        leaseId: string;
+                        /** @enum {string} */
+                        outcome: "released";
+                        durationMs?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            final: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
