@@ -2,18 +2,37 @@ import { randomBytes, randomUUID } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
-/** Time-sortable ids (Crockford base32 time prefix + random), so listing newest-first is a lex order. */
+let lastTime = 0;
+let seq = 0;
+
+/**
+ * Time-sortable ids (Crockford base32: time, then a counter, then random), so listing newest-first is a
+ * lex order. The counter keeps ids made by one process in the same millisecond in creation order.
+ */
 export function newId(prefix: string, now: number = Date.now()): string {
+  if (now <= lastTime) {
+    now = lastTime;
+    seq++;
+  } else {
+    lastTime = now;
+    seq = 0;
+  }
   let time = '';
   let t = now;
   for (let i = 0; i < 10; i++) {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const rnd = randomBytes(8);
+  let counter = '';
+  let c = seq;
+  for (let i = 0; i < 3; i++) {
+    counter = ALPHABET[c % 32] + counter;
+    c = Math.floor(c / 32);
+  }
+  const rnd = randomBytes(5);
   let tail = '';
   for (const b of rnd) tail += ALPHABET[b % 32];
-  return `${prefix}_${time}${tail}`;
+  return `${prefix}_${time}${counter}${tail}`;
 }
 
 export const newJobId = (now?: number): string => newId('job', now);

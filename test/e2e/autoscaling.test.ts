@@ -33,7 +33,7 @@ class StockoutSwitch implements FleetProvider {
   }
 }
 
-describe('autoscaling and money on the local fleet', () => {
+describe('autoscaling and money on the local fleet', { timeout: 180_000 }, () => {
   let cp: ControlPlane;
   let api: ReturnType<typeof client>;
   let stockouts!: StockoutSwitch;

@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kill9, spawnControlPlane, workerPids } from '../support/control-plane-process';
+import { reportFault, type JobLike } from '../support/faults';
 import { addsUp, client } from '../support/http';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
+/** Usually well under a minute; the ceiling is for a loaded two-core machine, where process start-up alone can take seconds. */
+const FAULT_TIMEOUT_MS = 150_000;
+
 const TOKEN = 'fault-admin-token-0123456789';
 const TOTAL = 1500;
 
-describe('kill -9 of workers, then of the whole control plane, loses and double-counts nothing', () => {
+describe('kill -9 of workers, then of the whole control plane, loses and double-counts nothing', { timeout: 240_000 }, () => {
   let redis: TestRedis;
   let port: number;
   const env = (): Record<string, string> => ({
@@ -66,10 +70,11 @@ describe('kill -9 of workers, then of the whole control plane, loses and double-
       const j = await poll();
       return j.state === 'succeeded' ? j : undefined;
     }, { timeoutMs: 120_000, what: 'the job to finish after the restart' });
+    reportFault('kill-9-workers-then-control-plane', (await api.get(`/v1/jobs/${id}`)).body as JobLike);
     expect(done.progress).toEqual(expect.objectContaining({ total: TOTAL, succeeded: TOTAL, failed: 0, running: 0, queued: 0 }));
 
     const exitedAgain = new Promise((r) => cp.proc.once('exit', r));
     cp.proc.kill('SIGTERM');
     expect(await exitedAgain).toBe(0);
-  });
+  }, FAULT_TIMEOUT_MS);
 });

@@ -90,7 +90,10 @@ export function taskInputs(spec: JobSpec, index: number): { inputs: string[]; en
     case 'cleaning':
       return {
         inputs: cleaningInputs(spec, index),
-        env: spec.pipeline ? { KUMO_PIPELINE: spec.pipeline.name, KUMO_PIPELINE_STEPS: JSON.stringify(spec.pipeline.steps) } : {},
+        // Steps go to the task only when the spec lists them; otherwise the pipeline's name says it all.
+        env: spec.pipeline
+          ? { KUMO_PIPELINE: spec.pipeline.name, ...(spec.pipeline.steps.length ? { KUMO_PIPELINE_STEPS: JSON.stringify(spec.pipeline.steps) } : {}) }
+          : {},
       };
     case 'training':
       return {
