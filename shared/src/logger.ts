@@ -3,6 +3,36 @@ import pino, { type Logger } from 'pino';
 export type { Logger };
 
 /**
+ * Where a secret could sit in a logged object: bearer tokens and the board's cookie (headers of a
+ * logged request or response, a logged options object), the admin token under its variable's name,
+ * and the usual names for passwords. Code never logs them on purpose (test/security/secrets-in-logs
+ * checks a whole run); this is the net under a mistake. Paths are pino's: `*` is one level, any key.
+ */
+export const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'password',
+  '*.password',
+  'adminToken',
+  '*.adminToken',
+  'authorization',
+  '*.authorization',
+  'cookie',
+  '*.cookie',
+  'KUMO_ADMIN_TOKEN',
+  '*.KUMO_ADMIN_TOKEN',
+  'env.KUMO_ADMIN_TOKEN',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+];
+
+/**
  * One root logger per process; components take `logger.child({component})`. Token values never go in
  * fields: redact catches the usual places they could leak through.
  */
@@ -12,7 +42,7 @@ export function createLogger(opts: { name: string; level?: string; destination?:
       name: opts.name,
       level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: {
-        paths: ['token', '*.token', 'authorization', '*.authorization', 'req.headers.authorization', 'headers.authorization'],
+        paths: REDACT_PATHS,
         censor: '[redacted]',
       },
       base: { pid: process.pid },

@@ -68,6 +68,27 @@ describe('RedisStreamsBus', () => {
     expect(len).toBeLessThan(1000);
   });
 
+  it('drops from the stream what every group has acked, and keeps what a slower group still needs', async () => {
+    const bus = open();
+    const fast = new Set<string>();
+    await bus.subscribe('progress', 'fast', async (m) => void fast.add(m.id));
+    // A second group that reads nothing yet: everything must stay for it.
+    await admin.xgroup('CREATE', `${prefix}:bus:progress`, 'slow', '0', 'MKSTREAM').catch(() => undefined);
+    await Promise.all(range(500).map((j) => bus.publish('progress', { workerId: `w${j}`, events: [] })));
+    while (fast.size < 500) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 1100));
+    await bus.publish('progress', { workerId: 'last', events: [] });
+    while (fast.size < 501) await new Promise((r) => setTimeout(r, 20));
+    expect(await admin.xlen(`${prefix}:bus:progress`)).toBe(501);
+    // Once the slow group has gone through everything too, the acked entries go.
+    await admin.xgroup('DESTROY', `${prefix}:bus:progress`, 'slow');
+    await new Promise((r) => setTimeout(r, 1100));
+    await bus.publish('progress', { workerId: 'later', events: [] });
+    const until = Date.now() + 5000;
+    while ((await admin.xlen(`${prefix}:bus:progress`)) > 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(await admin.xlen(`${prefix}:bus:progress`)).toBeLessThan(200);
+  });
+
   it('hands a dead consumer\'s unacked message to a live one after the deadline, as a second attempt', async () => {
     const bus = open();
     const key = `${prefix}:bus:fleet`;

@@ -18,6 +18,7 @@ import {
 } from '@kumo/shared';
 import type { ApiContext } from './context';
 import { JobEventsHub } from './job-events-hub';
+import { PoolQueues } from './pool-queues';
 import { installAuth } from './plugins/auth';
 import { limitsOf, type ApiLimits } from './limits';
 import { installBodyParsers } from './plugins/body-parsers';
@@ -77,12 +78,14 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const redis = createRedis(opts.redisUrl, 'command', 'api');
+  const redis = createRedis(opts.redisUrl, 'command', 'api', { autoPipelining: true });
   const keys = new Keys(prefix);
   const jobs = new JobStore(redis, { prefix, clock });
   const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api'), keys, jobs, logger: opts.logger.child({ component: 'job-events' }), maxWatchers: limits.sseTotal, maxWatchersPerOwner: limits.ssePerToken });
+  const queues = new PoolQueues(createRedis(opts.redisUrl, 'command', 'api-queues'), keys);
   const ctx: ApiContext = {
     redis,
+    queues,
     keys,
     clock,
     jobs,
@@ -95,12 +98,13 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   app.decorate('kumo', ctx);
   const ownBus = opts.bus === undefined;
   const bus = opts.bus ?? (await createBus({ kind: 'redis', redisUrl: opts.redisUrl, prefix, logger: opts.logger }));
-  const broker = new LeaseBroker({ redis, redisUrl: opts.redisUrl, prefix, jobs, bus, clock, logger: opts.logger.child({ component: 'leases' }), ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) });
+  const broker = new LeaseBroker({ redis, queues, redisUrl: opts.redisUrl, prefix, jobs, bus, clock, logger: opts.logger.child({ component: 'leases' }), ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) });
   app.addHook('onClose', async () => {
     await broker.close();
     if (ownBus) await bus.close();
   });
   app.addHook('onClose', async () => {
+    await queues.close();
     await hub.close();
     await redis.quit().catch(() => redis.disconnect());
   });

@@ -57,20 +57,29 @@ export class Feeder {
     this.sink = opts.sink ?? new BullTaskSink(opts.redis, opts.prefix);
   }
 
-  /** How many tasks a pool's queue should hold: enough that no slot waits a tick for work. */
+  /**
+   * How many tasks a pool's queue should hold: enough that every slot finds work for many feed ticks
+   * (32 per slot), never more than maxWindow. Waiting tasks cost ~1 KB of Redis each.
+   */
   window(pool: Pool): number {
     const slots = pool.max * pool.slotsPerVm;
-    return Math.min(this.opts.maxWindow ?? 5000, Math.max(this.opts.minWindow ?? 200, slots * 4));
+    return Math.min(this.opts.maxWindow ?? 5000, Math.max(this.opts.minWindow ?? 200, slots * 32));
   }
 
+  /** Tops the pool's queue up. `starved`: the queue was empty, so workers may be idle (feed again soon). */
   async feedPool(pool: Pool): Promise<number> {
+    return (await this.feed(pool)).added;
+  }
+
+  async feed(pool: Pool): Promise<{ added: number; starved: boolean }> {
     const waiting = await this.sink.waiting(pool.name);
     const window = this.window(pool);
     const room = window - waiting;
+    const starved = waiting === 0;
     // Top up in chunks, not one task at a time: fewer, larger adds.
-    if (room < Math.max(1, Math.floor(window / 4))) return 0;
+    if (room < Math.max(1, Math.floor(window / 4))) return { added: 0, starved };
     const ids = await this.opts.jobs.activeJobIds(pool.name);
-    if (ids.length === 0) return 0;
+    if (ids.length === 0) return { added: 0, starved };
     const candidates = await this.candidates(ids, pool);
     const plan = allocate(candidates, room);
     let added = 0;
@@ -83,7 +92,7 @@ export class Feeder {
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
     }
     this.fed += added;
-    return added;
+    return { added, starved };
   }
 
   /**

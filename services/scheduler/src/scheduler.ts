@@ -99,7 +99,13 @@ export class Scheduler {
       }),
       this.every(this.opts.feedIntervalMs ?? 100, 'feed', async () => {
         if (!this.lease.isLeader) return;
-        for (const pool of await this.pools.list()) await this.feeder.feedPool(pool);
+        let again = false;
+        for (const pool of await this.pools.list()) {
+          const r = await this.feeder.feed(pool);
+          again ||= r.starved && r.added > 0;
+        }
+        // Workers drained the queue before this tick: they are idle now, so come back at once.
+        return again ? 5 : undefined;
       }),
       this.every(this.opts.scaleIntervalMs ?? 2000, 'scale', async () => {
         if (!this.lease.isLeader) return;
@@ -109,14 +115,16 @@ export class Scheduler {
     this.log.info('scheduler started');
   }
 
-  private async every(ms: number, name: string, fn: () => Promise<void>): Promise<void> {
+  /** Runs `fn` every `ms`, or after the delay it returns. */
+  private async every(ms: number, name: string, fn: () => Promise<number | void>): Promise<void> {
     while (!this.stopSignal.signal.aborted) {
+      let next: number | void = undefined;
       try {
-        await fn();
+        next = await fn();
       } catch (err) {
         if (!this.stopSignal.signal.aborted) this.log.warn({ err, loop: name }, 'scheduler loop failed; retrying');
       }
-      await this.opts.clock.sleep(ms, this.stopSignal.signal);
+      await this.opts.clock.sleep(next ?? ms, this.stopSignal.signal);
     }
   }
 

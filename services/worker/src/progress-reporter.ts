@@ -13,7 +13,7 @@ interface Pending {
  */
 export class ProgressReporter {
   private pending: Pending = { events: [], waiters: [] };
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
 
@@ -41,19 +41,25 @@ export class ProgressReporter {
       void this.flush();
       return;
     }
-    if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.opts.flushMs ?? 10);
+    if (this.timer) return;
+    // A task waiting on its outcome holds its slot: publish on the next turn of the event loop (what
+    // arrived meanwhile rides along). Events nobody waits on may wait for the timer, to batch more.
+    if (this.pending.waiters.length > 0) this.timer = setImmediate(() => void this.flush());
+    else this.timer = setTimeout(() => void this.flush(), this.opts.flushMs ?? 10);
   }
 
   /** Publishes what is pending; on failure keeps it and retries with backoff (at-least-once). */
   flush(): Promise<void> {
     if (this.timer) {
-      clearTimeout(this.timer);
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
       this.timer = undefined;
     }
     if (this.flushing) return this.flushing.then(() => (this.pending.events.length ? this.flush() : undefined));
     const batch = this.pending;
     if (batch.events.length === 0) return Promise.resolve();
     this.pending = { events: [], waiters: [] };
+    batch.events = withoutRedundantStarts(batch.events);
     this.flushing = (async () => {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -82,4 +88,15 @@ export class ProgressReporter {
     await this.flush();
     if (this.flushing) await this.flushing;
   }
+}
+
+/**
+ * A start whose attempt also ends in the same batch says nothing the end does not: short tasks would
+ * otherwise cost the ingester a running-entry write and its removal, per task.
+ */
+export function withoutRedundantStarts(events: TaskEvent[]): TaskEvent[] {
+  const ended = new Set<string>();
+  for (const e of events) if (e.t === 'ok' || e.t === 'f' || e.t === 'r' || e.t === 'rel') ended.add(`${e.j}|${e.i}|${e.a}`);
+  if (ended.size === 0) return events;
+  return events.filter((e) => e.t !== 's' || !ended.has(`${e.j}|${e.i}|${e.a}`));
 }

@@ -176,7 +176,8 @@ export class WorkerAgent {
       let lastProgressAt = 0;
       const out = await runTask({
         run: info.spec.run,
-        env: await this.taskEnv(info, index, attempt),
+        // Builtins run in this process and read no environment: skip building one.
+        env: 'builtin' in info.spec.run ? {} : await this.taskEnv(info, index, attempt),
         timeoutMs: info.policy.timeoutMs,
         killGraceMs: info.policy.stopGraceMs,
         signal: task.abort.signal,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { wallClock, type Clock } from '../clock';
 import { KumoError } from '../errors';
@@ -27,12 +27,6 @@ export function hashToken(token: string): string {
 
 export function generateSecret(): string {
   return `kumo_${randomBytes(24).toString('base64url')}`;
-}
-
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
 }
 
 /** API tokens, stored hashed (the secret is shown once, at creation), revocable, with optional expiry. */

@@ -29,6 +29,8 @@ export interface RedisStreamSubscriptionConfig<T extends Topic> {
   /** This subscription's own connection: XREADGROUP BLOCK and XAUTOCLAIM, one command at a time. */
   blocking: Redis;
   claimIdle: ClaimIdleScript;
+  /** Drops from the stream what every group has acked (trimAcked-1.lua). */
+  trimAcked: () => Promise<number>;
   /** Re-creates the consumer group (after a Redis without persistence restarted and forgot it). */
   ensureGroup: () => Promise<void>;
   logger: Logger;
@@ -52,6 +54,8 @@ type ClaimReply = [cursor: string, entries: StreamEntry[], counts: number[], del
  * longer than its own clock's epoch to 0, so this is "very long", not "infinite".
  */
 const RELEASED_IDLE_MS = 10 * 365 * 24 * 3600 * 1000;
+const TRIM_EVERY_MS = 1000;
+
 /** XCLAIM / XACK argument lists are chunked so one command never carries an unbounded id list. */
 const IDS_PER_COMMAND = 1000;
 const MAX_READ_BACKOFF_MS = 5000;
@@ -320,9 +324,19 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
           this.pendingAcks.delete(done);
         });
       this.pendingAcks.add(done);
+      this.maybeTrim();
     }
     await Promise.all([...this.pendingAcks]);
   }
+
+  /** At most once a second, after acks: the stream keeps what is in flight, not every message sent. */
+  private maybeTrim(): void {
+    const now = Date.now();
+    if (now - this.lastTrim < TRIM_EVERY_MS) return;
+    this.lastTrim = now;
+    this.cfg.trimAcked().catch((err: unknown) => this.log.warn({ err }, 'bus stream trim failed'));
+  }
+  private lastTrim = 0;
 
   /**
    * Resets the idle time of every entry held here. XCLAIM with min-idle 0 would also take back an entry

@@ -43,6 +43,8 @@ export interface RedisStreamsBusOptions {
 
 const CLAIM_IDLE_LUA = readFileSync(new URL('./lua/claimIdle-1.lua', import.meta.url), 'utf8');
 const CLAIM_IDLE_COMMAND = 'kumo_busClaimIdle';
+const TRIM_ACKED_LUA = readFileSync(new URL('./lua/trimAcked-1.lua', import.meta.url), 'utf8');
+const TRIM_ACKED_COMMAND = 'kumo_busTrimAcked';
 /** Dead-letter streams are for people to look at; a cap keeps a poison flood from filling memory. */
 const DEAD_LETTER_MAX_LEN = 10_000;
 
@@ -89,7 +91,11 @@ export class RedisStreamsBus implements Bus {
     this.commands.defineCommand(CLAIM_IDLE_COMMAND, { lua: CLAIM_IDLE_LUA, numberOfKeys: 1 });
     const script = (this.commands as unknown as Record<string, ClaimIdleScript>)[CLAIM_IDLE_COMMAND]!;
     this.claimIdle = script.bind(this.commands);
+    this.commands.defineCommand(TRIM_ACKED_COMMAND, { lua: TRIM_ACKED_LUA, numberOfKeys: 1 });
+    const trim = (this.commands as unknown as Record<string, (key: string) => Promise<number>>)[TRIM_ACKED_COMMAND]!;
+    this.trimAcked = trim.bind(this.commands);
   }
+  private readonly trimAcked: (key: string) => Promise<number>;
 
   /** The stream a topic lives on. */
   streamKey(topic: Topic): string {
@@ -145,6 +151,7 @@ export class RedisStreamsBus implements Bus {
       commands: this.commands,
       blocking: this.connect('blocking', `bus-${topic}-${group}`),
       claimIdle: this.claimIdle,
+      trimAcked: () => this.trimAcked(key),
       ensureGroup,
       logger: this.log,
       onClosed: () => this.subscriptions.delete(sub as unknown as RedisStreamSubscription<Topic>),

@@ -83,6 +83,7 @@ export class JobStore {
   readonly keys: Keys;
   private readonly scripts: ScriptRunner;
   private readonly clock: Clock;
+  private readonly inFlight = new Map<string, Promise<JobRecord | undefined>>();
 
   constructor(
     private readonly redis: Redis,
@@ -141,9 +142,26 @@ export class JobStore {
     return { job, created: res[0] === 1 };
   }
 
+  /**
+   * One job, for hot read paths (GET /v1/jobs/:id polled by many): reads of the same job that overlap
+   * share one round trip; a read that starts after another finished reads afresh. Never use it to read
+   * back one's own write (an overlapping read may have started before it): use get().
+   */
+  getShared(id: string): Promise<JobRecord | undefined> {
+    let p = this.inFlight.get(id);
+    if (!p) {
+      p = this.get(id).finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, p);
+    }
+    return p;
+  }
+
   async get(id: string): Promise<JobRecord | undefined> {
-    const [rec] = await this.getMany([id]);
-    return rec;
+    const now = this.clock.now();
+    // Two plain commands, not a pipeline: on an auto-pipelining connection they go out in one write.
+    const [h, b] = await Promise.all([this.redis.hgetall(this.keys.job(id)), this.redis.hmget(this.keys.jobRate(id), ...rateBucketFields(now))]);
+    if (!h.id) return undefined;
+    return toRecord(h, b.map((v) => Number(v ?? 0)), now);
   }
 
   /** One pipelined round trip for any number of jobs. */
@@ -266,7 +284,7 @@ export class JobStore {
     usdPerSlotMs = 0,
   ): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
     const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel(), usdPerSlotMs];
-    for (const e of events) args.push(e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), eventPayload(e));
+    args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), eventPayload(e)])));
     const k = this.keys;
     const res = (await this.scripts.applyTaskEvents(
       [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool)],

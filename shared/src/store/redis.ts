@@ -8,8 +8,10 @@ import { KumoError } from '../errors';
  */
 export type RedisRole = 'command' | 'blocking' | 'subscriber';
 
-export function createRedis(url: string, role: RedisRole, name?: string): Redis {
+export function createRedis(url: string, role: RedisRole, name?: string, extra: { autoPipelining?: boolean } = {}): Redis {
   const opts: RedisOptions = {
+    // Commands issued in the same tick go out in one write: many concurrent API reads, few syscalls.
+    enableAutoPipelining: extra.autoPipelining ?? false,
     connectionName: name ? `kumo-${name}-${role}` : `kumo-${role}`,
     // BullMQ requires null on blocking connections; the subscriber must also wait out a Redis restart.
     maxRetriesPerRequest: role === 'command' ? 20 : null,

@@ -39,7 +39,7 @@ export class KumoMetrics {
     // a `_total` is a counter by convention, and rate() over a gauge would mislead. Leave them out.
     for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(`kumo_api_${name}`);
     const graceMs = opts.foldGraceMs ?? 15 * 60_000;
-    this.queues = new PoolQueues(redis, keys);
+    this.queues = ctx.queues;
     this.jobs = new JobMetrics([this.registry], { fold: new JobFold({ redis, keys, clock, graceMs }), redis, keys, clock, graceMs });
     this.queue = new QueueMetrics(this.registry, { redis, keys, clock, queues: this.queues });
     this.bus = new BusMetrics(this.registry, { redis, keys });
@@ -68,7 +68,6 @@ export class KumoMetrics {
     return this.registry.metrics();
   }
 
-  close(): Promise<void> {
-    return this.queues.close();
-  }
+  /** The queues are the app's (closed with it): nothing of the registry's own to close. */
+  async close(): Promise<void> {}
 }

@@ -3,7 +3,6 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, SIMULATION_QUEUE, type ErrorCode } from '@kumo/shared';
-import { PoolQueues } from '../pool-queues';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 export const ADMIN_COOKIE = 'kumo_admin';
@@ -20,7 +19,7 @@ const COOKIE_MAX_AGE_S = 8 * 3600;
  */
 export function adminQueuesRoutes(app: FastifyInstance): void {
   void app.register(async (scope) => {
-    const queues = new PoolQueues(app.kumo.redis, app.kumo.keys);
+    const queues = app.kumo.queues;
     const board = new FastifyAdapter();
     board.setBasePath(ADMIN_QUEUES_PATH);
     const { replaceQueues } = createBullBoard({ queues: [], serverAdapter: board, options: { uiConfig: { boardTitle: 'kumo queues' } } });
@@ -39,7 +38,6 @@ export function adminQueuesRoutes(app: FastifyInstance): void {
       if (denied) return denied;
       await syncQueues();
     });
-    scope.addHook('onClose', () => queues.close());
     await scope.register(board.registerPlugin(), { prefix: ADMIN_QUEUES_PATH });
   });
 }

@@ -67,7 +67,7 @@ export function jobRoutes(app: FastifyInstance): void {
     config: { roles: READERS },
     schema: { summary: 'A job with its state and progress', params: jobIdParams, response: { 200: jobRecordSchema, 404: errorSchema } },
     handler: async (req) => {
-      const job = await jobs.get(req.params.id);
+      const job = await jobs.getShared(req.params.id);
       if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
       return job;
     },

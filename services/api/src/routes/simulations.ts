@@ -1,4 +1,3 @@
-import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -21,8 +20,7 @@ const simulationViewSchema = z.object({
  */
 export function simulationRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const queue = new Queue(SIMULATION_QUEUE, { connection: app.kumo.redis, prefix: app.kumo.keys.queuePrefix() });
-  app.addHook('onClose', async () => queue.close());
+  const queue = app.kumo.queues.byName(SIMULATION_QUEUE);
 
   r.post('/v1/simulations', {
     config: { roles: SUBMITTERS },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { PoolQueues } from '../pool-queues';
 import {
   createRedis,
   DispatchLatencyRecorder,
@@ -66,14 +67,13 @@ export class LeaseBroker {
   private readonly keys: Keys;
   private readonly connection: Redis;
   private readonly workers = new Map<string, Worker<TaskData>>();
-  private readonly queues = new Map<string, Queue<TaskData>>();
   private readonly specs = new Map<string, { spec: JobSpec; policy: EffectivePolicy }>();
   /** Dispatch latency of HTTPS-leased tasks, into the same per-pool histogram the Redis-side workers feed. */
   private readonly latency = new Map<string, DispatchLatencyRecorder>();
   readonly leaseMs: number;
 
   constructor(
-    private readonly opts: { redis: Redis; redisUrl: string; prefix: string; jobs: JobStore; bus: Bus; clock: Clock; logger: Logger; leaseSeconds?: number },
+    private readonly opts: { redis: Redis; queues: PoolQueues; redisUrl: string; prefix: string; jobs: JobStore; bus: Bus; clock: Clock; logger: Logger; leaseSeconds?: number },
   ) {
     this.keys = new Keys(opts.prefix);
     this.leaseMs = (opts.leaseSeconds ?? 60) * 1000;
@@ -109,9 +109,7 @@ export class LeaseBroker {
   }
 
   private queue(pool: string): Queue<TaskData> {
-    let q = this.queues.get(pool);
-    if (!q) this.queues.set(pool, (q = new Queue<TaskData>(queueName(pool), { connection: this.opts.redis, prefix: this.keys.queuePrefix() })));
-    return q;
+    return this.opts.queues.forPool(pool) as Queue<TaskData>;
   }
 
   private async spec(jobId: string): Promise<{ spec: JobSpec; policy: EffectivePolicy } | undefined> {
@@ -254,7 +252,6 @@ export class LeaseBroker {
   async close(): Promise<void> {
     await Promise.allSettled([...this.latency.values()].map((r) => r.close()));
     await Promise.allSettled([...this.workers.values()].map((w) => w.close()));
-    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.connection.disconnect();
   }
 }

@@ -16,8 +16,8 @@
   KEYS[5] failures hash   KEYS[6] results hash   KEYS[7] pool active set
   ARGV[1] job id   ARGV[2] now ms   ARGV[3] rate bucket ms   ARGV[4] rate buckets kept
   ARGV[5] control channel   ARGV[6] job-changed channel   ARGV[7] USD per slot-millisecond
-  ARGV[8..] events, 6 values each: type (s|ok|f|r|rel|c|p), index, attempt, worker, duration ms,
-            payload ("" or JSON: the error of f/r, the result of ok, the checkpoint of c, the progress of p)
+  ARGV[8]  the events, as a JSON array of [type (s|ok|f|r|rel|c|p), index, attempt, worker, duration ms,
+           payload ("" or JSON: the error of f/r, the result of ok, the checkpoint of c, the progress of p)]
 
   Returns {state, succeeded, failed, running} or {} when the job does not exist (deleted: drop).
 ]]
@@ -71,8 +71,11 @@ local function finalFailure(idx, att, dur, rec)
   end
 end
 
-for k = 8, #ARGV, 6 do
-  local t, idx, att, worker, dur, payload = ARGV[k], tonumber(ARGV[k + 1]), tonumber(ARGV[k + 2]), ARGV[k + 3], tonumber(ARGV[k + 4]), ARGV[k + 5]
+-- One packed argument, not six per event: a hundred-event batch is one string to send and decode.
+local events = cjson.decode(ARGV[8])
+for k = 1, #events do
+  local ev = events[k]
+  local t, idx, att, worker, dur, payload = ev[1], tonumber(ev[2]), tonumber(ev[3]), ev[4], tonumber(ev[5]), ev[6]
   if idx >= 0 and idx < total then
     if t == "s" then
       if live and redis.call("GETBIT", KEYS[2], idx) == 0 then
