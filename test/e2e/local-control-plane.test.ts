@@ -159,6 +159,6 @@ describe('the local control plane, end to end', () => {
       return p.vms.length === 0 ? p : undefined;
     }, { timeoutMs: 40_000, what: 'the pool to scale to zero' });
     expect(pool.status.desired).toBe(0);
-    expect(Object.keys(cp.provider.pids())).toHaveLength(0);
+    expect(Object.keys(cp.local!.pids())).toHaveLength(0);
   });
 });

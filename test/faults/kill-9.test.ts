@@ -30,12 +30,15 @@ describe('kill -9 of workers, then of the whole control plane, loses and double-
     redis = await startTestRedis({ appendonly: true });
     port = await freePort();
   });
+  /** The control plane running now: a failed or timed-out run must not leave it (and its workers) behind. */
+  let live: Awaited<ReturnType<typeof spawnControlPlane>> | undefined;
   afterAll(async () => {
+    if (live && live.proc.exitCode === null && live.proc.signalCode === null) kill9(live.proc.pid!);
     await redis.stop();
   });
 
   it(`a ${TOTAL}-task job ends with exactly ${TOTAL} succeeded`, async () => {
-    let cp = await spawnControlPlane(env());
+    let cp = (live = await spawnControlPlane(env()));
     const api = client(`http://127.0.0.1:${port}`, TOKEN);
     const sub = await api.post('/v1/jobs', { kind: 'extraction', name: 'survives', source: { snapshot: 'CC-MAIN-2023-50', batches: TOTAL }, pool: 'local', run: { builtin: 'sleep', ms: 100 } });
     expect(sub.status).toBe(201);
@@ -64,7 +67,7 @@ describe('kill -9 of workers, then of the whole control plane, loses and double-
     const exited = new Promise((r) => cp.proc.once('exit', r));
     kill9(cp.proc.pid!);
     await exited;
-    cp = await spawnControlPlane(env());
+    cp = live = await spawnControlPlane(env());
 
     const done = await waitFor(async () => {
       const j = await poll();

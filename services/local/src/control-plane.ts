@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type ApiLimits } from '@kumo/api';
-import { LocalProvider, localWorkerArgv, Provisioner } from '@kumo/provisioner';
+import { createProvider, LocalProvider, localWorkerArgv, parseProvisionerEnv, Provisioner } from '@kumo/provisioner';
 import { Scheduler } from '@kumo/scheduler';
 import {
   runCleanupSteps,
@@ -41,6 +41,12 @@ export interface ControlPlaneOptions {
   leaseSeconds?: number;
   /** The API's rate limits, stream caps, CORS and timeouts (defaults: services/api/src/limits.ts). */
   apiLimits?: Partial<ApiLimits>;
+  /**
+   * The cloud side, for a control plane on GCP (infra/ runs `npm start` so): the Pub/Sub bus and the
+   * Compute Engine fleet, configured from the environment as the provisioner reads it. Default: the
+   * Redis Streams bus and local worker processes.
+   */
+  cloud?: { bus: 'redis' | 'pubsub'; provider: 'local' | 'gce'; projectId?: string };
 }
 
 export interface ControlPlane {
@@ -49,7 +55,8 @@ export interface ControlPlane {
   app: FastifyInstance;
   scheduler: Scheduler;
   provisioner: Provisioner;
-  provider: LocalProvider;
+  /** The local fleet of worker processes; undefined when the fleet is Compute Engine. */
+  local: LocalProvider | undefined;
   /** Graceful: stop taking requests, stop the workers (drain), stop the scheduler, close Redis. */
   stop(): Promise<void>;
 }
@@ -72,17 +79,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await probe.quit();
   }
 
-  const bus: Bus = await createBus({ kind: 'redis', redisUrl, prefix: opts.prefix, logger: log });
-  const provider = new LocalProvider({
-    workerArgv: localWorkerArgv(),
-    env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: 'redis', ...opts.workerEnv },
-    logger: log.child({ component: 'local-fleet' }),
-  });
+  const busKind = opts.cloud?.bus ?? 'redis';
+  const bus: Bus = await createBus({ kind: busKind, redisUrl, prefix: opts.prefix, logger: log, ...(opts.cloud?.projectId ? { projectId: opts.cloud.projectId } : {}) });
+  const local =
+    opts.cloud?.provider === 'gce'
+      ? undefined
+      : new LocalProvider({
+          workerArgv: localWorkerArgv(),
+          env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: busKind, ...opts.workerEnv },
+          logger: log.child({ component: 'local-fleet' }),
+        });
+  const provider: FleetProvider = local ?? createProvider(parseProvisionerEnv({ ...process.env, REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_PROVIDER: 'gce' }), log, {});
   const provisioner = new Provisioner({
     redisUrl,
     prefix: opts.prefix,
     bus,
-    provider: opts.wrapProvider ? opts.wrapProvider(provider) : provider,
+    provider: opts.wrapProvider && local ? opts.wrapProvider(local) : provider,
     clock: wallClock,
     logger: log,
     reconcileIntervalMs: opts.reconcileIntervalMs ?? 2000,
@@ -109,7 +121,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     (stopping ??= (async () => {
       const steps: [string, () => Promise<unknown>][] = [
         ['api', () => app.close()],
-        ['provisioner and workers', () => provisioner.stop({ releaseFleet: true })],
+        // Local workers end with the control plane; cloud VMs stay for the next start to reconcile.
+    ['provisioner and workers', () => provisioner.stop({ releaseFleet: local !== undefined })],
         ['scheduler', () => scheduler.stop()],
         ['bus', () => bus.close()],
         ['redis', async () => redis?.stop()],
@@ -117,7 +130,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await runCleanupSteps(steps, (step, err) => log.warn({ err, step }, 'shutdown step failed'));
     })());
 
-  return { url: `http://${opts.host}:${port}`, redisUrl, app, scheduler, provisioner, provider, stop };
+  return { url: `http://${opts.host}:${port}`, redisUrl, app, scheduler, provisioner, local, stop };
 }
 
 export function defaultDataDir(): string {

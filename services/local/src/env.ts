@@ -9,8 +9,9 @@ const schema = z.object({
   KUMO_ADMIN_TOKEN: z.string().min(16, 'KUMO_ADMIN_TOKEN must be at least 16 characters').optional(),
   KUMO_DATA_DIR: z.string().min(1).optional(),
   KUMO_PREFIX: z.string().min(1).default('kumo'),
-  KUMO_BUS: z.enum(['redis']).default('redis'),
-  KUMO_PROVIDER: z.enum(['local']).default('local'),
+  KUMO_BUS: z.enum(['redis', 'pubsub']).default('redis'),
+  KUMO_PROVIDER: z.enum(['local', 'gce']).default('local'),
+  GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
   /** The `local` pool's size when first created: worker processes and tasks each runs at once. */
   KUMO_LOCAL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   KUMO_LOCAL_SLOTS: z.coerce.number().int().min(1).max(1024).optional(),
@@ -23,5 +24,8 @@ export type LocalEnv = z.infer<typeof schema>;
 export function parseLocalEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
   const r = schema.safeParse(env);
   if (!r.success) throw new KumoError('CONFIG_INVALID', `configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if ((r.data.KUMO_BUS === 'pubsub' || r.data.KUMO_PROVIDER === 'gce') && !r.data.GOOGLE_CLOUD_PROJECT) {
+    throw new KumoError('CONFIG_INVALID', 'configuration: KUMO_BUS=pubsub and KUMO_PROVIDER=gce need GOOGLE_CLOUD_PROJECT');
+  }
   return r.data;
 }

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     prefix: env.KUMO_PREFIX,
     logger,
     apiLimits: limitsFromEnv(env),
+    cloud: { bus: env.KUMO_BUS, provider: env.KUMO_PROVIDER, ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}) },
     localPool: {
       ...(env.KUMO_LOCAL_WORKERS !== undefined ? { max: env.KUMO_LOCAL_WORKERS } : {}),
       ...(env.KUMO_LOCAL_SLOTS !== undefined ? { slotsPerVm: env.KUMO_LOCAL_SLOTS } : {}),

@@ -13,8 +13,8 @@ const KEEPALIVE_MS = 15_000;
 /** What a refused stream is told to wait before trying again. */
 const SSE_RETRY_AFTER_S = 5;
 
-export function jobEventRoutes(app: FastifyInstance, opts: { ssePerToken: number }): void {
-  const { ssePerToken } = opts;
+export function jobEventRoutes(app: FastifyInstance, opts: { ssePerToken: number; sseTotal: number }): void {
+  const { ssePerToken, sseTotal } = opts;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { jobs, hub } = app.kumo;
 
@@ -51,7 +51,7 @@ export function jobEventRoutes(app: FastifyInstance, opts: { ssePerToken: number
       const unwatch = hub.watch(job.id, send, req.principal.tokenId);
       if (!unwatch) {
         void reply.header('retry-after', String(SSE_RETRY_AFTER_S));
-        throw new KumoError('RATE_LIMITED', `too many event streams open (at most ${ssePerToken} per token); close one, or retry later`);
+        throw new KumoError('RATE_LIMITED', `too many event streams open (at most ${ssePerToken} per token and ${sseTotal} on this API); close one, or retry later`);
       }
       reply.hijack();
       res.writeHead(200, {

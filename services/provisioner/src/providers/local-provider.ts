@@ -40,7 +40,7 @@ export class LocalProvider implements FleetProvider {
     const child = spawn(cmd!, args, {
       cwd: this.opts.cwd,
       env: {
-        ...process.env,
+        ...withoutSecrets(process.env),
         ...this.opts.env,
         KUMO_POOL: req.spec.pool,
         KUMO_WORKER_NAME: req.name,
@@ -90,4 +90,16 @@ export class LocalProvider implements FleetProvider {
   async close(): Promise<void> {
     await Promise.all([...this.vms.keys()].map((n) => this.delete(n)));
   }
+}
+
+/**
+ * What only the control plane may hold. A local worker stands in for a VM, which never gets them: it
+ * talks to Redis and the bus, not the admin API, and a task it runs must not find them in /proc.
+ */
+const CONTROL_PLANE_SECRETS = ['KUMO_ADMIN_TOKEN'];
+
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const k of CONTROL_PLANE_SECRETS) delete out[k];
+  return out;
 }
