@@ -82,7 +82,8 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   const keys = new Keys(prefix);
   const jobs = new JobStore(redis, { prefix, clock });
   const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api'), keys, jobs, logger: opts.logger.child({ component: 'job-events' }), maxWatchers: limits.sseTotal, maxWatchersPerOwner: limits.ssePerToken });
-  const queues = new PoolQueues(createRedis(opts.redisUrl, 'command', 'api-queues'), keys);
+  const queueRedis = createRedis(opts.redisUrl, 'command', 'api-queues');
+  const queues = new PoolQueues(queueRedis, keys);
   const ctx: ApiContext = {
     redis,
     queues,
@@ -105,6 +106,8 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     await queues.close();
+    // BullMQ leaves a connection it was given open: it is ours to close.
+    await queueRedis.quit().catch(() => queueRedis.disconnect());
     await hub.close();
     await redis.quit().catch(() => redis.disconnect());
   });
