@@ -34,3 +34,4 @@ export * from './simulation/simulation-input';
 export * from './metrics/dispatch-latency';
 export * from './metrics/provision-errors';
 export * from './shutdown';
+export * from './net/free-port';

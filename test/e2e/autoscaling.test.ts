@@ -1,12 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
-import { createLogger, KumoError, type CreateVmRequest, type FleetProvider, type VmInfo } from '@kumo/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlane } from '../../services/local/src/control-plane';
+import { startTestControlPlane } from '../support/control-plane';
+import { KumoError, type CreateVmRequest, type FleetProvider, type VmInfo } from '@kumo/shared';
 import { addsUp, client } from '../support/http';
-import { testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'scale-admin-token-0123456789';
@@ -37,32 +33,21 @@ describe('autoscaling and money on the local fleet', { timeout: 180_000 }, () =>
   let cp: ControlPlane;
   let api: ReturnType<typeof client>;
   let stockouts!: StockoutSwitch;
-  const prefix = testPrefix('scale');
+  let prefix: string;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    cp = await startControlPlane({
-      dataDir: mkdtempSync(join(tmpdir(), 'kumo-scale-')),
-      host: '127.0.0.1',
-      port: 0,
-      adminToken: TOKEN,
-      redisUrl: inject('redisUrl'),
-      prefix,
-      logger: createLogger({ name: 'scale', level: 'warn' }),
+    ({ cp, api, prefix, stop } = await startTestControlPlane('scale', {
       localPool: { max: 2, slotsPerVm: 4, idleTimeoutSeconds: 2 },
       workerEnv: { LOG_LEVEL: 'warn', KUMO_HEARTBEAT_MS: '500' },
       scaleIntervalMs: 300,
       reconcileIntervalMs: 500,
       stockoutBackoffMs: 1500,
       wrapProvider: (local) => (stockouts = new StockoutSwitch(local)),
-    });
-    api = client(cp.url, TOKEN);
+    }));
   });
   afterAll(async () => {
-    await cp.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await stop();
   });
 
   const pool = async (name: string) => (await api.get(`/v1/pools/${name}`)).body;

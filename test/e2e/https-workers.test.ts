@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlane } from '../../services/local/src/control-plane';
+import { startTestControlPlane } from '../support/control-plane';
 import { HttpWorkerAgent } from '../../services/worker/src/http-worker-agent';
 import { createLogger, wallClock } from '@kumo/shared';
 import { client } from '../support/http';
-import { testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'https-admin-token-0123456789';
@@ -16,31 +16,21 @@ const logger = createLogger({ name: 'https', level: 'warn' });
 describe("contributors' workers over HTTPS, next to the fleet's own", () => {
   let cp: ControlPlane;
   let api: ReturnType<typeof client>;
-  const prefix = testPrefix('https');
+  let prefix: string;
+  let stop: () => Promise<void>;
   const agents: HttpWorkerAgent[] = [];
 
   beforeAll(async () => {
-    cp = await startControlPlane({
-      dataDir: mkdtempSync(join(tmpdir(), 'kumo-https-')),
-      host: '127.0.0.1',
-      port: 0,
-      adminToken: TOKEN,
-      redisUrl: inject('redisUrl'),
-      prefix,
+    ({ cp, api, prefix, stop } = await startTestControlPlane('https', {
       logger,
       localPool: { max: 1, slotsPerVm: 4, idleTimeoutSeconds: 30 },
       workerEnv: { LOG_LEVEL: 'warn' },
       leaseSeconds: 3,
-    });
-    api = client(cp.url, TOKEN);
+    }));
   });
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop({ handBackNow: true })));
-    await cp.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await stop();
   });
 
   const workerToken = async (name: string, pool = 'local'): Promise<string> => {

@@ -2,12 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
-import { createLogger } from '@kumo/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlane } from '../../services/local/src/control-plane';
+import { startTestControlPlane } from '../support/control-plane';
 import { addsUp, client } from '../support/http';
-import { testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'kinds-admin-token-0123456789';
@@ -34,7 +32,8 @@ print('::kumo::result ' + json.dumps({'startedFrom': start, 'finalStep': target}
 describe('the four job kinds, pipelines and the controls that go with them', () => {
   let cp: ControlPlane;
   let api: ReturnType<typeof client>;
-  const prefix = testPrefix('kinds');
+  let prefix: string;
+  let stop: () => Promise<void>;
   const job = async (id: string) => (await api.get(`/v1/jobs/${id}`)).body;
   const ended = (id: string, timeoutMs = 60_000) =>
     waitFor(async () => {
@@ -44,25 +43,13 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
     }, { timeoutMs, what: `job ${id} to end` });
 
   beforeAll(async () => {
-    cp = await startControlPlane({
-      dataDir: mkdtempSync(join(tmpdir(), 'kumo-kinds-')),
-      host: '127.0.0.1',
-      port: 0,
-      adminToken: TOKEN,
-      redisUrl: inject('redisUrl'),
-      prefix,
-      logger: createLogger({ name: 'kinds', level: 'warn' }),
+    ({ cp, api, prefix, stop } = await startTestControlPlane('kinds', {
       localPool: { max: 2, slotsPerVm: 4, idleTimeoutSeconds: 5 },
       workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: mkdtempSync(join(tmpdir(), 'kumo-kinds-artifacts-')) },
-    });
-    api = client(cp.url, TOKEN);
+    }));
   });
   afterAll(async () => {
-    await cp.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await stop();
   });
 
   it('a pipeline of extraction -> cleaning -> training -> evaluation runs end to end, and the scores appear in the results', async () => {

@@ -1,12 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
-import { createLogger } from '@kumo/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlane } from '../../services/local/src/control-plane';
+import { startTestControlPlane } from '../support/control-plane';
 import { addsUp, client } from '../support/http';
-import { testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'e2e-admin-token-0123456789';
@@ -14,28 +9,17 @@ const TOKEN = 'e2e-admin-token-0123456789';
 describe('the local control plane, end to end', () => {
   let cp: ControlPlane;
   let api: ReturnType<typeof client>;
-  const prefix = testPrefix('e2e');
+  let prefix: string;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    cp = await startControlPlane({
-      dataDir: mkdtempSync(join(tmpdir(), 'kumo-e2e-')),
-      host: '127.0.0.1',
-      port: 0,
-      adminToken: TOKEN,
-      redisUrl: inject('redisUrl'),
-      prefix,
-      logger: createLogger({ name: 'e2e', level: 'warn' }),
+    ({ cp, api, prefix, stop } = await startTestControlPlane('e2e', {
       localPool: { max: 2, slotsPerVm: 16, idleTimeoutSeconds: 2 },
       workerEnv: { LOG_LEVEL: 'warn', KUMO_DRAIN_MS: '2000' },
-    });
-    api = client(cp.url, TOKEN);
+    }));
   });
   afterAll(async () => {
-    await cp.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await stop();
   });
 
   it('runs a 3,000-batch noop job to succeeded, with counts that add up at every poll', async () => {

@@ -5,10 +5,10 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { generateApiTypes, GENERATED_TYPES_PATH } from './openapi-types';
-import { startThrowawayRedis } from './throwaway-redis';
+import { startTestRedis } from '../../../test/support/redis-server';
 
 const external = process.env.REDIS_URL;
-const redis = external ? undefined : await startThrowawayRedis();
+const redis = external ? undefined : await startTestRedis();
 try {
   const text = await generateApiTypes(external ?? redis!.url);
   await writeFile(GENERATED_TYPES_PATH, text);

@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../services/local/src/control-plane';
+import { createLogger } from '@kumo/shared';
+import { client } from './http';
+import { testPrefix } from './prefix';
+
+export interface TestControlPlane {
+  cp: ControlPlane;
+  api: ReturnType<typeof client>;
+  prefix: string;
+  token: string;
+  /** Stops the control plane (its workers too) and deletes every key under its prefix. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole control plane in this process, on the test run's Redis under a prefix of its own, with
+ * local worker processes, listening on a free port; quiet logs unless LOG_LEVEL says otherwise.
+ */
+export async function startTestControlPlane(name: string, opts: Partial<ControlPlaneOptions> = {}): Promise<TestControlPlane> {
+  const prefix = testPrefix(name);
+  const token = `${name}-admin-token-0123456789`;
+  const cp = await startControlPlane({
+    dataDir: mkdtempSync(join(tmpdir(), `kumo-${name}-`)),
+    host: '127.0.0.1',
+    port: 0,
+    adminToken: token,
+    redisUrl: inject('redisUrl'),
+    prefix,
+    logger: createLogger({ name, level: process.env.LOG_LEVEL ?? 'warn' }),
+    ...opts,
+    workerEnv: { LOG_LEVEL: 'warn', ...opts.workerEnv },
+  });
+  return {
+    cp,
+    api: client(cp.url, token),
+    prefix,
+    token,
+    stop: async () => {
+      await cp.stop();
+      const redis = new Redis(inject('redisUrl'));
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    },
+  };
+}
