@@ -423,9 +423,9 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     expect(results).toHaveLength(total);
     expect(results.every((r) => r.result.attempt === 1)).toBe(true);
     expect(pubsub.stats.duplicated).toBeGreaterThan(duplicatedBefore);
-    // Each task reports at least a start and an end: more applied events than that are redeliveries,
-    // and they reached the ingester without moving a count.
-    expect(scheduler.ingester.applied - appliedBefore).toBeGreaterThan(2 * total);
+    // Each task reports at least its end (a start that rides in the same batch as its end is left out);
+    // the duplicated deliveries reached the ingester too, and moved no count.
+    expect(scheduler.ingester.applied - appliedBefore).toBeGreaterThan(total);
     expect(vmErrors).toEqual([]);
   });
 
