@@ -35,3 +35,4 @@ export * from './metrics/dispatch-latency';
 export * from './metrics/provision-errors';
 export * from './shutdown';
 export * from './net/free-port';
+export * from './artifacts/create-artifact-store';

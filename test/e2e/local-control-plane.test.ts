@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../services/local/src/control-plane';
 import { startTestControlPlane } from '../support/control-plane';
@@ -5,6 +8,8 @@ import { addsUp, client } from '../support/http';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'e2e-admin-token-0123456789';
+
+const artifacts = mkdtempSync(join(tmpdir(), 'kumo-e2e-artifacts-'));
 
 describe('the local control plane, end to end', () => {
   let cp: ControlPlane;
@@ -15,7 +20,7 @@ describe('the local control plane, end to end', () => {
   beforeAll(async () => {
     ({ cp, api, prefix, stop } = await startTestControlPlane('e2e', {
       localPool: { max: 2, slotsPerVm: 16, idleTimeoutSeconds: 2 },
-      workerEnv: { LOG_LEVEL: 'warn', KUMO_DRAIN_MS: '2000' },
+      workerEnv: { LOG_LEVEL: 'warn', KUMO_DRAIN_MS: '2000', KUMO_ARTIFACTS_DIR: artifacts },
     }));
   });
   afterAll(async () => {
@@ -62,6 +67,10 @@ describe('the local control plane, end to end', () => {
     expect(tasks[0]).toMatchObject({ index: 0, attempt: 2, final: true, error: { code: 'TASK_EXIT_NONZERO', message: 'task exited with code 3' } });
     expect(tasks[0].logTail).toContain('cannot parse WARC');
     expect(tasks[0].logTail).toContain('["CC-MAIN-2023-50/batch-0"] attempt 2');
+    // Each attempt's log is kept in the artifact store (a local folder here; a GCS bucket on GCP).
+    for (const attempt of [1, 2]) {
+      expect(readFileSync(join(artifacts, 'jobs', sub.body.id, 'tasks', '0', `attempt-${attempt}.log`), 'utf8')).toContain(`attempt ${attempt}`);
+    }
   });
 
   it('a job whose policy tolerates failures ends succeeded with its failed count', async () => {

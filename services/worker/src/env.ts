@@ -27,6 +27,9 @@ const schema = z.object({
   KUMO_METADATA_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Least time between two preemption questions while the answer is "not preempted". */
   KUMO_PREEMPTION_POLL_MS: z.coerce.number().int().min(100).default(1_000),
+  /** Task logs go to this GCS bucket (else under KUMO_ARTIFACTS_DIR); KUMO_STORAGE_ENDPOINT replaces GCS's endpoint. */
+  KUMO_ARTIFACTS_BUCKET: z.string().min(3).optional(),
+  KUMO_STORAGE_ENDPOINT: z.url().optional(),
   /** A worker token (role worker, scoped to KUMO_POOL): the worker then talks only HTTPS to KUMO_CONTROL_URL. */
   KUMO_WORKER_TOKEN: z.string().min(16).optional(),
   KUMO_CONTROL_URL: z.url().optional(),

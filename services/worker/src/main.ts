@@ -1,4 +1,4 @@
-import { createBus, createLogger, wallClock } from '@kumo/shared';
+import { createArtifactStore, createBus, createLogger, wallClock } from '@kumo/shared';
 import { metadataUrlOf, parseWorkerEnv } from './env';
 import { PreemptionWatcher } from './preemption-watcher';
 import { HttpWorkerAgent } from './http-worker-agent';
@@ -46,6 +46,12 @@ async function main(): Promise<void> {
         drainMs: env.KUMO_DRAIN_MS,
         heartbeatMs: env.KUMO_HEARTBEAT_MS,
         artifactsDir: env.KUMO_ARTIFACTS_DIR,
+        artifacts: createArtifactStore({
+          localDir: env.KUMO_ARTIFACTS_DIR,
+          ...(env.KUMO_ARTIFACTS_BUCKET ? { bucket: env.KUMO_ARTIFACTS_BUCKET } : {}),
+          ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
+          ...(env.KUMO_STORAGE_ENDPOINT ? { endpoint: env.KUMO_STORAGE_ENDPOINT } : {}),
+        }),
         clock: wallClock,
         logger,
       })

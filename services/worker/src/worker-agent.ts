@@ -11,6 +11,8 @@ import {
   Keys,
   queueName,
   taskEnvironment,
+  taskLogKey,
+  type ArtifactStore,
   WorkerRegistry,
   type Bus,
   type Clock,
@@ -43,6 +45,8 @@ export interface WorkerAgentOptions {
   heartbeatMs: number;
   /** Local folder for what tasks write through kumo's contracts (training checkpoints). Default .kumo/artifacts. */
   artifactsDir?: string;
+  /** Where each command task's log (its last 8 KiB) is kept, per attempt. None: logs live only as failure tails. */
+  artifacts?: ArtifactStore;
   clock: Clock;
   logger: Logger;
 }
@@ -192,7 +196,9 @@ export class WorkerAgent {
         },
       });
       const now = this.opts.clock.now();
-      await this.reporter.addAndWait({ ...base, t: 'ok', at: now, d: now - task.startedAt, ...(out.result ? { result: out.result } : {}) });
+      const logUri = await this.keepLog(info, base, out.logTail);
+      const result = out.result || logUri ? { ...out.result, ...(logUri ? { log: logUri } : {}) } : undefined;
+      await this.reporter.addAndWait({ ...base, t: 'ok', at: now, d: now - task.startedAt, ...(result ? { result } : {}) });
       this.stats.succeeded++;
       return 'ok';
     } catch (err) {
@@ -225,6 +231,7 @@ export class WorkerAgent {
       ? { code: err.code, message: err.message, retryable: err.retryable }
       : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), retryable: true };
     const log = err instanceof TaskFailure ? err.logTail : '';
+    await this.keepLog(info, base, log);
     const final = !e.retryable || base.a >= info.policy.maxAttempts;
     await this.reporter.addAndWait({ ...base, t: final ? 'f' : 'r', at: now, d, err: e, log });
     this.log.info({ jobId: base.j, index: base.i, attempt: base.a, code: e.code, final }, 'task failed');
@@ -234,6 +241,23 @@ export class WorkerAgent {
     }
     this.stats.retried++;
     throw new Error(e.message);
+  }
+
+  /**
+   * Keeps a command task's log in the artifact store, per attempt. A store that fails must not fail the
+   * task: the log is a convenience, the outcome is what counts.
+   */
+  private async keepLog(info: CachedJob, base: { j: string; i: number; a: number }, log: string): Promise<string | undefined> {
+    const store = this.opts.artifacts;
+    if (!store || 'builtin' in info.spec.run || log === '') return undefined;
+    const key = taskLogKey(base.j, base.i, base.a);
+    try {
+      await store.put(key, log, { contentType: 'text/plain; charset=utf-8' });
+      return store.uri(key);
+    } catch (err) {
+      this.log.warn({ err, jobId: base.j, index: base.i }, 'task log not kept');
+      return undefined;
+    }
   }
 
   /** The task's environment (the shared contract), with this machine's checkpoint folder for training. */
