@@ -29,6 +29,8 @@ const MATRIX: { methods: string[]; path: RegExp; allowed: readonly Caller[]; why
   { methods: ['PUT'], path: /^\/v1\/pools\/:name$/, allowed: ADMIN, why: 'pools cost money' },
   { methods: ['POST'], path: /^\/v1\/tokens$/, allowed: ADMIN, why: 'mint' },
   { methods: ['DELETE'], path: /^\/v1\/tokens\/:id$/, allowed: ADMIN, why: 'revoke' },
+  { methods: ['GET'], path: /^\/v1\/users\/:name\/budget$/, allowed: READERS, why: 'read a user’s spend' },
+  { methods: ['PUT'], path: /^\/v1\/users\/:name\/budget$/, allowed: ADMIN, why: 'budgets are money' },
   { methods: ['POST'], path: /^\/v1\/(simulations|pipelines)$/, allowed: SUBMITTERS, why: 'submit' },
   { methods: ['GET'], path: /^\/v1\/(simulations|pipelines)\/:id$/, allowed: READERS, why: 'read' },
   { methods: ['POST'], path: /^\/v1\/workers\/(lease|heartbeat|progress|complete)$/, allowed: WORKERS, why: 'the HTTPS worker protocol' },

@@ -109,6 +109,40 @@ describe('autoscaling and money on the local fleet', { timeout: 180_000 }, () =>
     expect((await api.post(`/v1/jobs/${sub.body.id}/cancel`)).status).toBe(200);
   });
 
+  it('a user budget holds all of that user’s jobs, and raising it lets them go on', async () => {
+    await api.put('/v1/pools/paid', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 1, slotsPerVm: 2, idleTimeoutSeconds: 1, prices: { onDemandPerHourUsd: 36 } });
+    const t = (await api.post('/v1/tokens', { role: 'submitter', name: 'yuki' })).body.token as string;
+    const yuki = client(cp.url, t);
+    expect((await api.put('/v1/users/yuki/budget', { maxCostUsd: 0.03 })).body).toMatchObject({ name: 'yuki', maxCostUsd: 0.03, costUsd: 0 });
+    const ids: string[] = [];
+    for (const name of ['a', 'b']) {
+      const sub = await yuki.post('/v1/jobs', { kind: 'extraction', name, source: { snapshot: 'S', batches: 100 }, pool: 'paid', run: { builtin: 'sleep', ms: 300 } });
+      expect(sub.status).toBe(201);
+      ids.push(sub.body.id);
+    }
+    let last = '';
+    const held = await waitFor(async () => {
+      const js = await Promise.all(ids.map(async (id) => (await api.get(`/v1/jobs/${id}`)).body));
+      const key = js.map((j) => `${j.state}/${j.progress.running}/${j.progress.succeeded}`).join(',');
+      const stable = js.every((j) => j.state === 'budget_exhausted' && j.progress.running === 0) && key === last;
+      last = key;
+      return stable ? js : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 1500, what: "yuki's jobs to stop at her budget" });
+    for (const j of held) expect(j.reason).toMatch(/budget of user yuki \(\$0\.03\) reached/);
+    const spend = (await api.get('/v1/users/yuki/budget')).body;
+    expect(spend.costUsd).toBeGreaterThan(0);
+    expect(spend.costUsd).toBeLessThanOrEqual(0.03 * 1.25);
+    expect(held.reduce((n, j) => n + j.progress.succeeded, 0)).toBeLessThan(200);
+    expect((await yuki.put('/v1/users/yuki/budget', { maxCostUsd: 100 })).status).toBe(403);
+    await api.put('/v1/users/yuki/budget', { maxCostUsd: 0.06 });
+    const before = held.map((j) => j.progress.succeeded);
+    await waitFor(async () => {
+      const js = await Promise.all(ids.map(async (id) => (await api.get(`/v1/jobs/${id}`)).body));
+      return js.every((j, i) => j.progress.succeeded > before[i]!) ? true : undefined;
+    }, { timeoutMs: 60_000, what: 'both jobs to go on' });
+    for (const id of ids) await api.post(`/v1/jobs/${id}/cancel`);
+  });
+
   it('a stockout in every zone leaves the job waiting with the reason visible, and it starts when capacity returns', async () => {
     await api.put('/v1/pools/scarce', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: true, zones: ['us-central1-a', 'us-central1-b'], min: 0, max: 1, slotsPerVm: 4, idleTimeoutSeconds: 1 });
     stockouts.out.add('scarce');

@@ -38,6 +38,7 @@ import { LeaseBroker } from './workers/lease-broker';
 import { poolRoutes } from './routes/pools';
 import { simulationRoutes } from './routes/simulations';
 import { tokenRoutes } from './routes/tokens';
+import { userRoutes } from './routes/users';
 
 export interface ApiOptions {
   redisUrl: string;
@@ -137,6 +138,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   jobEventRoutes(app, limits);
   poolRoutes(app);
   tokenRoutes(app);
+  userRoutes(app);
   simulationRoutes(app);
   pipelineRoutes(app);
   workerRoutes(app, broker);

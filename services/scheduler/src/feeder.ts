@@ -104,35 +104,83 @@ export class Feeder {
     const pipe = this.opts.redis.pipeline();
     for (const id of ids) pipe.hmget(this.keys.job(id), ...FEED_FIELDS);
     const res = (await pipe.exec()) ?? [];
-    const out: FeedCandidate[] = [];
+    const jobs: { id: string; f: Record<(typeof FEED_FIELDS)[number], string | undefined> }[] = [];
     for (let n = 0; n < ids.length; n++) {
-      const id = ids[n]!;
       const v = res[n]?.[1] as (string | null)[] | undefined;
-      if (!v) continue;
-      const f = Object.fromEntries(FEED_FIELDS.map((k, i) => [k, v[i] ?? undefined])) as Record<(typeof FEED_FIELDS)[number], string | undefined>;
+      if (v) jobs.push({ id: ids[n]!, f: Object.fromEntries(FEED_FIELDS.map((k, i) => [k, v[i] ?? undefined])) as Record<(typeof FEED_FIELDS)[number], string | undefined> });
+    }
+    const users = await this.userBudgets(jobs.map((j) => j.f));
+    const firstWave = pool.max * pool.slotsPerVm;
+    const out: FeedCandidate[] = [];
+    for (const { id, f } of jobs) {
       const state = f.state as JobState | undefined;
       if (state !== 'queued' && state !== 'running' && state !== 'budget_exhausted') continue;
       const fed = Number(f.fed);
       let limit = Number(f.total);
       const succeeded = Number(f.succeeded);
+      const done = succeeded + Number(f.failed);
+      const costUsd = Number(f.costUsd ?? 0);
       if (f.deps && f.depsMet !== '1' && !(await this.dependenciesMet(id, JSON.parse(f.deps) as string[]))) continue;
       const canary = Number(f.canary ?? 0);
       if (canary > 0 && succeeded < canary) limit = Math.min(limit, canary);
+      // Budgets: the job's own, and its user's across all their jobs. Each gives a room; the job is held
+      // when either is spent, and resumes only when both have room again.
+      const gates: { room: number; exhausted: boolean; why: string }[] = [];
       if (f.maxCostUsd !== undefined) {
-        const b: BudgetView = { state, fed, done: succeeded + Number(f.failed), costUsd: Number(f.costUsd ?? 0), maxCostUsd: Number(f.maxCostUsd) };
-        const { room, exhausted } = budgetRoom(b, pool.max * pool.slotsPerVm);
-        if (exhausted && fed < limit && state !== 'budget_exhausted') {
-          await this.opts.jobs.hold(id, 'budget_exhausted', { from: ['queued', 'running'], reason: `budget of $${b.maxCostUsd} reached ($${b.costUsd.toFixed(2)} spent)` });
-          this.opts.logger.info({ jobId: id, costUsd: b.costUsd, maxCostUsd: b.maxCostUsd }, 'job paused at its budget');
-        } else if (room > 0 && state === 'budget_exhausted') {
+        const max = Number(f.maxCostUsd);
+        gates.push({ ...budgetRoom({ state, fed, done, costUsd, maxCostUsd: max }, firstWave), why: `budget of $${max} reached ($${costUsd.toFixed(2)} spent)` });
+      }
+      const u = users.get(f.user ?? '');
+      if (u) {
+        const inFlight = Math.max(0, fed - done);
+        const perTask = done > 0 ? costUsd / done : 0;
+        // What the user may still spend is shared evenly between their jobs here, so none starves another.
+        const share = u.available / u.jobs;
+        const room = share <= 0 ? 0 : perTask > 0 ? Math.max(0, Math.floor(share / perTask)) : done === 0 ? Math.max(0, firstWave - inFlight) : Number.MAX_SAFE_INTEGER;
+        gates.push({ room, exhausted: u.available <= 0 || (perTask > 0 && room === 0), why: `budget of user ${f.user} ($${u.max}) reached ($${u.spent.toFixed(2)} spent)` });
+      }
+      if (gates.length > 0) {
+        const room = Math.min(...gates.map((g) => g.room));
+        const spent = gates.find((g) => g.exhausted);
+        if (spent && fed < limit && state !== 'budget_exhausted') {
+          await this.opts.jobs.hold(id, 'budget_exhausted', { from: ['queued', 'running'], reason: spent.why });
+          this.opts.logger.info({ jobId: id, why: spent.why }, 'job paused at a budget');
+        } else if (!spent && room > 0 && state === 'budget_exhausted') {
           await this.opts.jobs.hold(id, 'running', { from: ['budget_exhausted'], reason: '' });
-          this.opts.logger.info({ jobId: id }, 'job resumed within its budget');
+          this.opts.logger.info({ jobId: id }, 'job resumed within its budgets');
         }
         if (room === 0 || state === 'budget_exhausted') continue;
         limit = Math.min(limit, fed + room);
       } else if (state === 'budget_exhausted') continue;
       if (fed < limit) out.push({ id, fed, total: limit, priority: Number(f.priority), user: f.user ?? '' });
     }
+    return out;
+  }
+
+  /**
+   * The users with a budget among these jobs: what they may still spend, net of what their tasks already
+   * fed will cost (at each job's cost per finished task).
+   */
+  private async userBudgets(jobs: Record<(typeof FEED_FIELDS)[number], string | undefined>[]): Promise<Map<string, { max: number; spent: number; available: number; jobs: number }>> {
+    const names = [...new Set(jobs.map((f) => f.user ?? ''))];
+    const pipe = this.opts.redis.pipeline();
+    for (const n of names) pipe.hmget(this.keys.user(n), 'maxCostUsd', 'costUsd');
+    const res = (await pipe.exec()) ?? [];
+    const out = new Map<string, { max: number; spent: number; available: number; jobs: number }>();
+    names.forEach((n, i) => {
+      const v = res[i]?.[1] as (string | null)[] | undefined;
+      if (!v || v[0] === null || v[0] === undefined) return;
+      const spent = Number(v[1] ?? 0);
+      let inFlightCost = 0;
+      let count = 0;
+      for (const f of jobs) {
+        if ((f.user ?? '') !== n) continue;
+        count++;
+        const done = Number(f.succeeded) + Number(f.failed);
+        if (done > 0) inFlightCost += Math.max(0, Number(f.fed) - done) * (Number(f.costUsd ?? 0) / done);
+      }
+      out.set(n, { max: Number(v[0]), spent, available: Number(v[0]) - spent - inFlightCost, jobs: Math.max(1, count) });
+    });
     return out;
   }
 

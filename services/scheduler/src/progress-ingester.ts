@@ -9,7 +9,7 @@ const PRICE_TTL_MS = 10_000;
  */
 export class ProgressIngester {
   private sub: Subscription | undefined;
-  private readonly pools = new Map<string, string>();
+  private readonly owners = new Map<string, { pool: string; user: string }>();
   private readonly prices = new Map<string, { usdPerSlotMs: number; at: number }>();
   /** Events applied, for tests and metrics. */
   applied = 0;
@@ -29,26 +29,28 @@ export class ProgressIngester {
     }
     await Promise.all(
       [...byJob].map(async ([jobId, events]) => {
-        const pool = await this.poolOf(jobId);
-        if (pool === undefined) {
+        const owner = await this.ownerOf(jobId);
+        if (owner === undefined) {
           this.opts.logger.warn({ jobId, events: events.length }, 'events for an unknown job dropped');
           return;
         }
-        await this.opts.jobs.applyEvents(jobId, pool, events, await this.usdPerSlotMs(pool));
+        await this.opts.jobs.applyEvents(jobId, owner.pool, events, await this.usdPerSlotMs(owner.pool), owner.user);
         this.applied += events.length;
       }),
     );
   }
 
-  private async poolOf(jobId: string): Promise<string | undefined> {
-    let pool = this.pools.get(jobId);
-    if (pool === undefined) {
-      pool = await this.opts.jobs.pool(jobId);
-      if (pool === undefined) return undefined;
-      if (this.pools.size > 10_000) this.pools.clear();
-      this.pools.set(jobId, pool);
+  /** The job's pool and user (neither ever changes), cached. */
+  private async ownerOf(jobId: string): Promise<{ pool: string; user: string } | undefined> {
+    let owner = this.owners.get(jobId);
+    if (owner === undefined) {
+      const rt = await this.opts.jobs.owner(jobId);
+      if (rt === undefined) return undefined;
+      owner = rt;
+      if (this.owners.size > 10_000) this.owners.clear();
+      this.owners.set(jobId, owner);
     }
-    return pool;
+    return owner;
   }
 
   /** A task's cost: its share of the VM (one slot) for as long as it ran. */

@@ -282,16 +282,34 @@ export class JobStore {
     pool: string,
     events: TaskEvent[],
     usdPerSlotMs = 0,
+    user = '',
   ): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
     const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel(), usdPerSlotMs];
     args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), eventPayload(e)])));
     const k = this.keys;
     const res = (await this.scripts.applyTaskEvents(
-      [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool)],
+      [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool), k.user(user)],
       args,
     )) as [JobState, number, number, number] | [];
     if (res.length === 0) return undefined;
     return { state: res[0], succeeded: res[1], failed: res[2], running: res[3] };
+  }
+
+  /** A user's spend across their jobs, and their budget if one is set. */
+  async userBudget(user: string): Promise<{ name: string; costUsd: number; maxCostUsd: number | null }> {
+    const [cost, max] = await this.redis.hmget(this.keys.user(user), 'costUsd', 'maxCostUsd');
+    return { name: user, costUsd: Math.round(Number(cost ?? 0) * 10_000) / 10_000, maxCostUsd: max === null ? null : Number(max) };
+  }
+
+  /** Sets (or with null, removes) a user's budget; the feeder holds and resumes their jobs by it. */
+  async setUserBudget(user: string, maxCostUsd: number | null): Promise<void> {
+    if (maxCostUsd === null) await this.redis.hdel(this.keys.user(user), 'maxCostUsd');
+    else await this.redis.hset(this.keys.user(user), 'maxCostUsd', maxCostUsd);
+  }
+
+  async owner(jobId: string): Promise<{ pool: string; user: string } | undefined> {
+    const [pool, user] = await this.redis.hmget(this.keys.job(jobId), 'pool', 'user');
+    return pool === null || pool === undefined ? undefined : { pool, user: user ?? '' };
   }
 
   async pool(jobId: string): Promise<string | undefined> {

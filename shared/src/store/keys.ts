@@ -20,6 +20,8 @@ export class Keys {
   /** Sorted set of all job ids (score 0, lexical order = creation order). */
   jobsIndex = (): string => `${this.prefix}:jobs`;
   idempotency = (scope: string, key: string): string => `${this.prefix}:idem:${scope}:${key}`;
+  /** Hash: a user's spend across their jobs (costUsd) and their budget (maxCostUsd). */
+  user = (name: string): string => `${this.prefix}:user:${name}`;
   /** JSON: a pipeline's stages and the job each became. */
   pipeline = (id: string): string => `${this.prefix}:pipeline:${id}`;
 

@@ -197,7 +197,7 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       }
 
       if (events.length > 0) {
-        await jobs.applyEvents(job.id, POOL, events, usdPerSlotMs);
+        await jobs.applyEvents(job.id, POOL, events, usdPerSlotMs, 'simulation');
         events = [];
       }
       if (finals >= total) jobDone = true;

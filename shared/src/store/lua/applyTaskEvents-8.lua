@@ -13,7 +13,7 @@
   change the task's state (a first final, or the end of the attempt that is running).
 
   KEYS[1] job hash   KEYS[2] done bitmap   KEYS[3] running hash   KEYS[4] rate buckets hash
-  KEYS[5] failures hash   KEYS[6] results hash   KEYS[7] pool active set
+  KEYS[5] failures hash   KEYS[6] results hash   KEYS[7] pool active set   KEYS[8] the job's user's hash
   ARGV[1] job id   ARGV[2] now ms   ARGV[3] rate bucket ms   ARGV[4] rate buckets kept
   ARGV[5] control channel   ARGV[6] job-changed channel   ARGV[7] USD per slot-millisecond
   ARGV[8]  the events, as a JSON array of [type (s|ok|f|r|rel|c|p), index, attempt, worker, duration ms,
@@ -154,6 +154,8 @@ if released > 0 then redis.call("HINCRBY", job, "released", released) end
 if taskMs > 0 then
   redis.call("HINCRBY", job, "taskMs", taskMs)
   redis.call("HINCRBYFLOAT", job, "costUsd", taskMs * tonumber(ARGV[7]))
+  -- The user's spend across all their jobs, for per-user budgets.
+  redis.call("HINCRBYFLOAT", KEYS[8], "costUsd", taskMs * tonumber(ARGV[7]))
 end
 if finished > 0 then
   local bucket = math.floor(tonumber(ARGV[2]) / tonumber(ARGV[3]))

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ADMINS, READERS } from '../plugins/auth';
+import { errorSchema } from './schemas';
+
+const userParams = z.object({ name: z.string().min(1).max(128) });
+const userBudgetSchema = z.object({ name: z.string(), costUsd: z.number(), maxCostUsd: z.number().nullable() });
+
+/**
+ * Per-user budgets: what a user's jobs have cost in all, and the most they may. When the next task of
+ * any of their jobs would cross it, feeding stops (budget_exhausted) until an admin raises it.
+ */
+export function userRoutes(app: FastifyInstance): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { jobs } = app.kumo;
+
+  r.get('/v1/users/:name/budget', {
+    config: { roles: READERS },
+    schema: { summary: 'A user’s spend across their jobs, and their budget', params: userParams, response: { 200: userBudgetSchema } },
+    handler: async (req) => jobs.userBudget(req.params.name),
+  });
+
+  r.put('/v1/users/:name/budget', {
+    config: { roles: ADMINS },
+    schema: {
+      summary: 'Set a user’s budget (maxCostUsd across all their jobs); null removes it',
+      params: userParams,
+      body: z.strictObject({ maxCostUsd: z.number().min(0).max(10_000_000).nullable() }),
+      response: { 200: userBudgetSchema, 400: errorSchema },
+    },
+    handler: async (req) => {
+      await jobs.setUserBudget(req.params.name, req.body.maxCostUsd);
+      req.log.info({ user: req.params.name, maxCostUsd: req.body.maxCostUsd }, 'user budget set');
+      return jobs.userBudget(req.params.name);
+    },
+  });
+}
