@@ -1,6 +1,6 @@
-import { isKumoError, type Clock, type Logger, type RunSpec, type TaskError } from '@kumo/shared';
+import { machineEnvironment, type Clock, type Logger, type RunSpec } from '@kumo/shared';
 import { join } from 'node:path';
-import { runTask, TaskFailure } from './task-runner';
+import { runTask, TaskFailure, toTaskError } from './task-runner';
 
 /** The HTTPS worker's life, moved only by start and stop: idle -> running -> draining -> stopped. */
 export type HttpWorkerState = 'idle' | 'running' | 'draining' | 'stopped';
@@ -118,8 +118,7 @@ export class HttpWorkerAgent {
     const abort = new AbortController();
     const startedAt = this.opts.clock.now();
     this.running.set(task.leaseId, { task, abort, startedAt });
-    const env: Record<string, string> = { ...task.env };
-    for (const k of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'USER']) if (process.env[k] && !env[k]) env[k] = process.env[k]!;
+    const env: Record<string, string> = { ...machineEnvironment(), ...task.env };
     if (task.kind === 'training' && !env.KUMO_CHECKPOINT_DIR) env.KUMO_CHECKPOINT_DIR = join(this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', task.jobId, 'checkpoints');
     const report = (body: Record<string, unknown>): void => void this.call('/v1/workers/progress', { leaseId: task.leaseId, ...body }).catch(() => undefined);
     let lastProgress = 0;
@@ -149,7 +148,7 @@ export class HttpWorkerAgent {
         await this.complete(task, { outcome: 'released', durationMs });
         this.stats.released++;
       } else {
-        const error: TaskError = isKumoError(err) ? { code: err.code, message: err.message, retryable: err.retryable } : { code: 'INTERNAL', message: String(err), retryable: true };
+        const error = toTaskError(err);
         await this.complete(task, { outcome: 'failed', durationMs, error, logTail: err instanceof TaskFailure ? err.logTail : '' });
         this.stats.failed++;
       }

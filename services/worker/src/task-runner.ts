@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { KumoError, type Clock, type RunSpec } from '@kumo/shared';
+import { isKumoError, KumoError, type Clock, type RunSpec, type TaskError } from '@kumo/shared';
 import { LogTail } from './log-tail';
 
 /**
@@ -130,4 +130,10 @@ function runCommand(argv: string[], cwd: string | undefined, input: TaskRunInput
       reject(new TaskFailure('TASK_EXIT_NONZERO', signal ? `task killed by ${signal}` : `task exited with code ${code}`, log));
     });
   });
+}
+
+/** Any failure of a task run as the TaskError kumo records: its code and retryability, never parsed from text. */
+export function toTaskError(err: unknown): TaskError {
+  if (isKumoError(err)) return { code: err.code, message: err.message, retryable: err.retryable };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), retryable: true };
 }

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  isFinalFailure,
   runCleanupSteps,
   createRedis,
   DispatchLatencyRecorder,
-  isKumoError,
   isTerminal,
   JobStore,
   Keys,
@@ -23,7 +23,7 @@ import {
 } from '@kumo/shared';
 import { JobCache, type CachedJob } from './job-cache';
 import { ProgressReporter } from './progress-reporter';
-import { runTask, TaskFailure } from './task-runner';
+import { runTask, TaskFailure, toTaskError } from './task-runner';
 
 /**
  * The worker's life. Moved only by `start` and `stop`.
@@ -227,12 +227,10 @@ export class WorkerAgent {
       await job.moveToDelayed(this.opts.clock.now(), token);
       throw new DelayedError();
     }
-    const e: TaskError = isKumoError(err)
-      ? { code: err.code, message: err.message, retryable: err.retryable }
-      : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), retryable: true };
+    const e = toTaskError(err);
     const log = err instanceof TaskFailure ? err.logTail : '';
     await this.keepLog(info, base, log);
-    const final = !e.retryable || base.a >= info.policy.maxAttempts;
+    const final = isFinalFailure(e.retryable, base.a, info.policy);
     await this.reporter.addAndWait({ ...base, t: final ? 'f' : 'r', at: now, d, err: e, log });
     this.log.info({ jobId: base.j, index: base.i, attempt: base.a, code: e.code, final }, 'task failed');
     if (final) {

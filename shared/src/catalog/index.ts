@@ -111,3 +111,8 @@ export function taskInputs(spec: JobSpec, index: number): { inputs: string[]; en
     }
   }
 }
+
+/** An attempt's failure is final when it cannot be retried or was the last attempt the policy allows. */
+export function isFinalFailure(retryable: boolean, attempt: number, policy: Pick<EffectivePolicy, 'maxAttempts'>): boolean {
+  return !retryable || attempt >= policy.maxAttempts;
+}

@@ -6,6 +6,7 @@ import {
   createRedis,
   DispatchLatencyRecorder,
   effectivePolicy,
+  isFinalFailure,
   isTerminal,
   KumoError,
   Keys,
@@ -224,7 +225,7 @@ export class LeaseBroker {
       await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ ...base, t: 'rel' }] });
       await this.move(leaseId, () => job.moveToDelayed(now, leaseId));
     } else {
-      final = !o.error.retryable || rec.attempt >= (meta?.policy.maxAttempts ?? 1);
+      final = isFinalFailure(o.error.retryable, rec.attempt, meta?.policy ?? { maxAttempts: 1 });
       await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ ...base, t: final ? 'f' : 'r', err: o.error, log: (o.logTail ?? '').slice(-8192) }] });
       // A final failure must not be retried by the queue: discard, then fail.
       if (final) job.discard();
