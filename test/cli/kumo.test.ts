@@ -1,12 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@kumo/shared';
 import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
 import { client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 import { freePort } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 import { runKumo, startKumo } from './run-kumo';
@@ -40,10 +39,7 @@ describe('the kumo CLI against a running control plane', () => {
   });
   afterAll(async () => {
     await cp?.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(prefix);
     rmSync(dir, { recursive: true, force: true });
   });
 

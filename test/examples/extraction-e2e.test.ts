@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@kumo/shared';
 import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
 import { addsUp, client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 import { waitFor } from '../support/wait';
 import { EXAMPLES, japaneseShare, makeSampleWarcs, readJsonl, SAMPLE_JAPANESE, type SampleWarcs } from './task-process';
 
@@ -37,10 +36,7 @@ describe('the extraction example through kumo, end to end', () => {
   });
   afterAll(async () => {
     await cp?.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(prefix);
     rmSync(tmp, { recursive: true, force: true });
   });
 

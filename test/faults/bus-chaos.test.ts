@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
 import { createBus, createLogger, type Bus, type TaskEvent } from '@kumo/shared';
 import { reportFault, sleep, waitForEnd, type JobLike } from '../support/faults';
 import { client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 
 const TOKEN = 'bus-chaos-admin-token-0123456789';
 
@@ -95,10 +94,7 @@ describe('the bus redelivers, duplicates and reorders progress: counts stay exac
   afterAll(async () => {
     await bus.close();
     await cp.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(prefix);
   });
 
   it('three jobs, three seeds: 110 succeeded, 10 failed, 0 running in each, and nothing moves after', async () => {

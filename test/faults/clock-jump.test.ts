@@ -1,14 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
 import { WorkerAgent } from '@kumo/worker';
 import { createBus, createLogger, wallClock, type Bus, type Clock } from '@kumo/shared';
 import { reportFault, waitForEnd, type JobLike } from '../support/faults';
 import { addsUp, client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'clock-admin-token-0123456789';
@@ -52,10 +51,7 @@ describe('a worker whose clock is an hour off, and jumps: counts exact, rate and
     for (const a of agents) await a.stop();
     await bus.close();
     await cp.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(prefix);
   });
 
   it(`a ${TOTAL}-task job: exactly ${TOTAL} succeeded; the rate is positive and bounded while it runs, the ETA never negative`, async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnControlPlane } from '../support/control-plane-process';
+import { spawnControlPlane, stopProcess } from '../support/control-plane-process';
 import { reportFault, waitForEnd } from '../support/faults';
 import { client } from '../support/http';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
@@ -46,9 +46,7 @@ describe('a 201 means the job is in Redis: it survives a Redis restart (AOF, app
       expect(job.state).toBe('succeeded');
       expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
     } finally {
-      const exited = new Promise((r) => cp.proc.once('exit', r));
-      cp.proc.kill('SIGTERM');
-      await exited;
+      await stopProcess(cp.proc);
     }
   }, FAULT_TIMEOUT_MS);
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnControlPlane } from '../support/control-plane-process';
+import { spawnControlPlane, stopProcess } from '../support/control-plane-process';
 import { reportFault, sleep, waitForEnd } from '../support/faults';
 import { client } from '../support/http';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
@@ -53,9 +53,7 @@ describe('kill -9 of Redis mid-job, restarted on its AOF', () => {
       // The control plane lived through it.
       expect(cp.proc.exitCode).toBeNull();
     } finally {
-      const exited = new Promise((r) => cp.proc.once('exit', r));
-      cp.proc.kill('SIGTERM');
-      await exited;
+      await stopProcess(cp.proc);
     }
   }, FAULT_TIMEOUT_MS);
 });

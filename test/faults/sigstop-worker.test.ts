@@ -1,12 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawnControlPlane, workerPids } from '../support/control-plane-process';
+import { spawnControlPlane, workerPids, stopProcess } from '../support/control-plane-process';
 import { reportFault, sleep, waitForEnd } from '../support/faults';
 import { client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 import { freePort } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -35,14 +34,9 @@ describe('a frozen worker (SIGSTOP past the task lock, then SIGCONT) does not do
   });
   afterAll(async () => {
     for (const pid of workerPids(cp.proc.pid!)) process.kill(pid, 'SIGCONT');
-    const exited = new Promise((r) => cp.proc.once('exit', r));
-    cp.proc.kill('SIGTERM');
-    await exited;
+    await stopProcess(cp.proc);
     rmSync(dir, { recursive: true, force: true });
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(prefix);
   });
 
   it(`a ${TOTAL}-task job ends with exactly ${TOTAL} succeeded though some tasks ran twice`, async () => {

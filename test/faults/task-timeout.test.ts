@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawnControlPlane } from '../support/control-plane-process';
+import { spawnControlPlane, stopProcess } from '../support/control-plane-process';
 import { reportFault, waitForEnd } from '../support/faults';
 import { client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 import { freePort } from '../support/redis-server';
 
 /** Usually well under a minute; the ceiling is for a loaded two-core machine, where process start-up alone can take seconds. */
@@ -24,13 +23,8 @@ describe('a task that hangs past its timeout is stopped, retried, then failed', 
     cp = await spawnControlPlane({ REDIS_URL: inject('redisUrl'), PORT: String(port), KUMO_ADMIN_TOKEN: TOKEN, KUMO_PREFIX: prefix, KUMO_LOCAL_WORKERS: '1', KUMO_LOCAL_SLOTS: '4', KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '500' });
   });
   afterAll(async () => {
-    const exited = new Promise((r) => cp.proc.once('exit', r));
-    cp.proc.kill('SIGTERM');
-    await exited;
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await stopProcess(cp.proc);
+    await deleteKeys(prefix);
   });
 
   it('timeoutSeconds 1 with `sleep 30`: TASK_TIMEOUT, retried once, then the job fails in seconds, no sleep left behind', async () => {

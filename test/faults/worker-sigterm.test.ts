@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { spawnControlPlane, workerPids } from '../support/control-plane-process';
+import { spawnControlPlane, workerPids, stopProcess } from '../support/control-plane-process';
 import { reportFault, waitForEnd } from '../support/faults';
 import { client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 import { freePort } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -24,13 +23,8 @@ describe('SIGTERM of every worker mid-job: they drain, hand the rest back, and n
     cp = await spawnControlPlane({ REDIS_URL: inject('redisUrl'), PORT: String(port), KUMO_ADMIN_TOKEN: TOKEN, KUMO_PREFIX: prefix, KUMO_LOCAL_WORKERS: '2', KUMO_LOCAL_SLOTS: '8', KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '300' });
   });
   afterAll(async () => {
-    const exited = new Promise((r) => cp.proc.once('exit', r));
-    cp.proc.kill('SIGTERM');
-    await exited;
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await stopProcess(cp.proc);
+    await deleteKeys(prefix);
   });
 
   it(`a ${TOTAL}-task job ends with ${TOTAL} succeeded, 0 failed, and hand-backs counted apart`, async () => {

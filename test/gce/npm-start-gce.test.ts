@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompute, type FakeCompute } from '../fakes/compute-server';
 import { startFakePubSub, type FakePubSub } from '../fakes/pubsub-server';
-import { spawnControlPlane } from '../support/control-plane-process';
+import { spawnControlPlane, stopProcess } from '../support/control-plane-process';
 import { client } from '../support/http';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
@@ -31,9 +31,7 @@ describe('npm start with KUMO_PROVIDER=gce and KUMO_BUS=pubsub', () => {
   });
   afterAll(async () => {
     if (cp?.proc.exitCode === null) {
-      const exited = new Promise((r) => cp.proc.once('exit', r));
-      cp.proc.kill('SIGTERM');
-      await exited;
+      await stopProcess(cp.proc);
     }
     await Promise.all([redis?.stop(), compute?.close(), pubsub?.close()]);
   });

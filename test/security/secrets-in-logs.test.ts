@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawnControlPlane, workerPids } from '../support/control-plane-process';
+import { spawnControlPlane, workerPids, stopProcess } from '../support/control-plane-process';
 import { client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 import { freePort } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -39,14 +38,9 @@ describe('secrets never reach the logs', () => {
   });
   afterAll(async () => {
     if (cp.proc.exitCode === null) {
-      const exited = new Promise((r) => cp.proc.once('exit', r));
-      cp.proc.kill('SIGTERM');
-      await exited;
+      await stopProcess(cp.proc);
     }
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(prefix);
   });
 
   it('a full flow with right and wrong tokens leaves none of them in any output', async () => {

@@ -37,3 +37,11 @@ export function kill9(pid: number): void {
     // already gone
   }
 }
+
+/** SIGTERM, then wait for the exit (graceful shutdown is part of what is tested); resolves the exit code. */
+export async function stopProcess(proc: ChildProcess): Promise<number | null> {
+  if (proc.exitCode !== null) return proc.exitCode;
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  proc.kill('SIGTERM');
+  return exited;
+}

@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../services/local/src/control-plane';
 import { createLogger } from '@kumo/shared';
 import { client } from './http';
-import { testPrefix } from './prefix';
+import { testPrefix, deleteKeys } from './prefix';
 
 export interface TestControlPlane {
   cp: ControlPlane;
@@ -42,10 +42,7 @@ export async function startTestControlPlane(name: string, opts: Partial<ControlP
     token,
     stop: async () => {
       await cp.stop();
-      const redis = new Redis(inject('redisUrl'));
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
-      await redis.quit();
+      await deleteKeys(prefix);
     },
   };
 }

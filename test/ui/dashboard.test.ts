@@ -1,14 +1,13 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@kumo/shared';
 import { buildWeb } from '../../dashboards/web/build';
 import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
 import { client } from '../support/http';
-import { testPrefix } from '../support/prefix';
+import { testPrefix, deleteKeys } from '../support/prefix';
 import { waitFor } from '../support/wait';
 import { launchChromium } from './browser';
 
@@ -66,10 +65,7 @@ describe('the web dashboard, in headless Chromium', () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     await cp?.stop();
-    const redis = new Redis(inject('redisUrl'));
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(prefix);
   });
 
   it('serves the page and its assets without a token, with the right types, and keeps them out of OpenAPI', async () => {
