@@ -7,7 +7,7 @@ import { fmt, type Row } from './lib/report';
 
 /**
  * Diagnostic, not a row: why end-to-end throughput is what it is. Runs the e2e setup with the
- * feeder's work timed (each feedPool call: how long, how many tasks) and then with one knob changed
+ * feeder's work timed (each feed call: how long, how many tasks) and then with one knob changed
  * at a time, by runtime override in this process only (no source change):
  *   window     the feeder's window forced to 5,000 tasks (Feeder.window)
  *   interval   the feed loop every 10 ms instead of 100 ms (SchedulerOptions.feedIntervalMs)
@@ -80,19 +80,19 @@ async function explainE2e(ctx: BenchContext): Promise<void> {
     try {
       const feeder = kumo.scheduler!.feeder as unknown as {
         window: (p: unknown) => number;
-        feedPool: (p: unknown) => Promise<number>;
+        feed: (p: unknown) => Promise<{ added: number; starved: boolean }>;
         sink: { waiting: (pool: string) => Promise<number> };
       };
       if (v.window) feeder.window = () => v.window!;
-      const original = feeder.feedPool.bind(feeder);
+      const original = feeder.feed.bind(feeder);
       let lastWaiting = 0;
       const waiting = feeder.sink.waiting.bind(feeder.sink);
       feeder.sink.waiting = async (pool: string) => (lastWaiting = await waiting(pool));
-      feeder.feedPool = async (p: unknown) => {
+      feeder.feed = async (p: unknown) => {
         const t0 = performance.now();
-        const added = await original(p);
-        feeds.push({ ms: performance.now() - t0, added, waiting: lastWaiting });
-        return added;
+        const r = await original(p);
+        feeds.push({ ms: performance.now() - t0, added: r.added, waiting: lastWaiting });
+        return r;
       };
       if (v.flushMs !== undefined) {
         for (const a of kumo.agents) (a as unknown as { reporter: { opts: { flushMs?: number } } }).reporter.opts.flushMs = v.flushMs;
@@ -108,7 +108,7 @@ async function explainE2e(ctx: BenchContext): Promise<void> {
       const active = feeds.filter((f) => f.added > 0);
       const empty = feeds.filter((f) => f.added > 0 && f.waiting === 0).length;
       const line =
-        `${v.name.padEnd(20)} ${fmt.int((tasks / ms) * 1000).padStart(6)}/s   feedPool calls ${feeds.length}, ${active.length} added tasks ` +
+        `${v.name.padEnd(20)} ${fmt.int((tasks / ms) * 1000).padStart(6)}/s   feed calls ${feeds.length}, ${active.length} added tasks ` +
         `(mean ${fmt.int(active.reduce((s, f) => s + f.added, 0) / Math.max(1, active.length))} tasks, ${fmt.ms(active.reduce((s, f) => s + f.ms, 0) / Math.max(1, active.length))} each; ` +
         `queue found empty ${empty} times); CPU node ${cpu.node.toFixed(2)}, redis ${cpu.redis.toFixed(2)} cores`;
       lines.push(line);

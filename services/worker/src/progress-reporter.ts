@@ -13,7 +13,7 @@ interface Pending {
  */
 export class ProgressReporter {
   private pending: Pending = { events: [], waiters: [] };
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private timer: { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'; handle: NodeJS.Timeout } | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
 
@@ -41,20 +41,28 @@ export class ProgressReporter {
       void this.flush();
       return;
     }
-    if (this.timer) return;
     // A task waiting on its outcome holds its slot: publish on the next turn of the event loop (what
-    // arrived meanwhile rides along). Events nobody waits on may wait for the timer, to batch more.
-    if (this.pending.waiters.length > 0) this.timer = setImmediate(() => void this.flush());
-    else this.timer = setTimeout(() => void this.flush(), this.opts.flushMs ?? 10);
+    // arrived meanwhile rides along). Events nobody waits on may wait for the timer, to batch more; a
+    // waiter arriving while such a timer runs must not wait it out (a no-op task's start sets one).
+    if (this.pending.waiters.length > 0) {
+      if (this.timer?.kind === 'immediate') return;
+      this.clearTimer();
+      this.timer = { kind: 'immediate', handle: setImmediate(() => void this.flush()) };
+      return;
+    }
+    if (this.timer) return;
+    this.timer = { kind: 'timeout', handle: setTimeout(() => void this.flush(), this.opts.flushMs ?? 10) };
+  }
+
+  private clearTimer(): void {
+    if (this.timer?.kind === 'immediate') clearImmediate(this.timer.handle);
+    else if (this.timer) clearTimeout(this.timer.handle);
+    this.timer = undefined;
   }
 
   /** Publishes what is pending; on failure keeps it and retries with backoff (at-least-once). */
   flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer as NodeJS.Timeout);
-      clearImmediate(this.timer as NodeJS.Immediate);
-      this.timer = undefined;
-    }
+    this.clearTimer();
     if (this.flushing) return this.flushing.then(() => (this.pending.events.length ? this.flush() : undefined));
     const batch = this.pending;
     if (batch.events.length === 0) return Promise.resolve();
