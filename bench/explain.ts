@@ -13,12 +13,16 @@ import { fmt, type Row } from './lib/report';
  *   interval   the feed loop every 10 ms instead of 100 ms (SchedulerOptions.feedIntervalMs)
  *   flush      each worker's ProgressReporter flushing after 1 ms instead of 10 ms
  *   all        the three together
+ *   feed again   the feed loop back in 5 ms whenever it added tasks (as if starved)
+ *   no wait      (unsafe, an upper bound only) a task does not wait for its outcome to be on the bus
  */
 interface Variant {
   name: string;
   scheduler?: KumoOptions['schedulerOptions'];
   window?: number;
   flushMs?: number;
+  feedAgain?: boolean;
+  noWait?: boolean;
 }
 
 const VARIANTS: Variant[] = [
@@ -27,6 +31,9 @@ const VARIANTS: Variant[] = [
   { name: 'feed every 10 ms', scheduler: { feedIntervalMs: 10 } },
   { name: 'reporter flush 1 ms', flushMs: 1 },
   { name: 'all three', window: 5000, scheduler: { feedIntervalMs: 10 }, flushMs: 1 },
+  { name: 'feed again', feedAgain: true },
+  { name: 'no wait', noWait: true },
+  { name: 'feed again, no wait', feedAgain: true, noWait: true },
 ];
 
 export async function explain(ctx: BenchContext): Promise<Row[]> {
@@ -92,8 +99,14 @@ async function explainE2e(ctx: BenchContext): Promise<void> {
         const t0 = performance.now();
         const r = await original(p);
         feeds.push({ ms: performance.now() - t0, added: r.added, waiting: lastWaiting });
-        return r;
+        return v.feedAgain && r.added > 0 ? { ...r, starved: true } : r;
       };
+      if (v.noWait) {
+        for (const a of kumo.agents) {
+          const reporter = (a as unknown as { reporter: { add: (e: unknown) => void; addAndWait: (e: unknown) => Promise<void> } }).reporter;
+          reporter.addAndWait = async (e) => reporter.add(e);
+        }
+      }
       if (v.flushMs !== undefined) {
         for (const a of kumo.agents) (a as unknown as { reporter: { opts: { flushMs?: number } } }).reporter.opts.flushMs = v.flushMs;
       }

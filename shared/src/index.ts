@@ -36,3 +36,4 @@ export * from './metrics/provision-errors';
 export * from './shutdown';
 export * from './net/free-port';
 export * from './artifacts/create-artifact-store';
+export * from './queue/feed-tasks';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { effectivePolicy, Keys, type EffectivePolicy, type JobSpec, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
-import { BullTaskSink, type FedTask, type TaskSink } from './task-sink';
+import { BullTaskSink, type TaskSink } from './task-sink';
 
 interface FeedCandidate {
   id: string;
@@ -86,9 +86,7 @@ export class Feeder {
     for (const [job, n] of plan) {
       const meta = await this.meta(job.id);
       if (!meta) continue;
-      const batch: FedTask[] = [];
-      for (let i = job.fed; i < job.fed + n; i++) batch.push({ jobId: job.id, index: i, kind: meta.kind, policy: meta.policy });
-      await this.sink.add(pool.name, batch);
+      await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.kind, policy: meta.policy });
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
     }
     this.fed += added;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { Keys, queueName, taskJobOptions, type EffectivePolicy, type JobKind, type TaskData } from '@kumo/shared';
+import { addTaskRange, Keys, queueName, type EffectivePolicy, type JobKind, type TaskData } from '@kumo/shared';
 
 export interface FedTask {
   jobId: string;
@@ -9,11 +9,21 @@ export interface FedTask {
   policy: EffectivePolicy;
 }
 
+/** Tasks [from, to) of one job: what the feeder hands the queue at once. */
+export interface FedRange {
+  jobId: string;
+  from: number;
+  to: number;
+  kind: JobKind;
+  policy: EffectivePolicy;
+}
+
 /** Where the feeder puts tasks: the pool's BullMQ queue, or the simulator's in-memory queue. */
 export interface TaskSink {
   /** Tasks waiting in the pool's queue, not yet taken by a worker. */
   waiting(pool: string): Promise<number>;
-  add(pool: string, tasks: FedTask[]): Promise<void>;
+  /** Adds the range; returns how many tasks were new (one still in the queue is not added twice). */
+  add(pool: string, range: FedRange): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -41,8 +51,8 @@ export class BullTaskSink implements TaskSink {
     return this.queue(pool).getWaitingCount();
   }
 
-  async add(pool: string, tasks: FedTask[]): Promise<void> {
-    await this.queue(pool).addBulk(tasks.map((t) => ({ name: t.kind, data: { j: t.jobId, i: t.index }, opts: taskJobOptions(t.jobId, t.index, t.policy) })));
+  add(pool: string, r: FedRange): Promise<number> {
+    return addTaskRange(this.redis, this.queue(pool), { jobId: r.jobId, from: r.from, to: r.to, name: r.kind, policy: r.policy, timestamp: Date.now() });
   }
 
   async close(): Promise<void> {

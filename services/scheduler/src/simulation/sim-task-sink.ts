@@ -1,4 +1,4 @@
-import type { FedTask, TaskSink } from '../task-sink';
+import type { FedRange, FedTask, TaskSink } from '../task-sink';
 
 /** The simulation's queue: what the real feeder feeds, in order; handed-back tasks go to the front. */
 export class SimTaskSink implements TaskSink {
@@ -9,8 +9,9 @@ export class SimTaskSink implements TaskSink {
     return this.queue.length - this.head;
   }
 
-  async add(_pool: string, tasks: FedTask[]): Promise<void> {
-    for (const t of tasks) this.queue.push(t);
+  async add(_pool: string, r: FedRange): Promise<number> {
+    for (let index = r.from; index < r.to; index++) this.queue.push({ jobId: r.jobId, index, kind: r.kind, policy: r.policy });
+    return r.to - r.from;
   }
 
   take(): FedTask | undefined {

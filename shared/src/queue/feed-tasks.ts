@@ -1,0 +1,39 @@
+import type { Redis } from 'ioredis';
+import type { EffectivePolicy } from '../catalog/index';
+import { bindScripts } from '../store/scripts';
+import { taskJobOptions } from './task-queue';
+
+/** The BullMQ keys of one queue the feed script touches (a Queue's `keys` and `toKey('')`). */
+export interface QueueKeyNames {
+  keys: Partial<Record<'wait' | 'paused' | 'meta' | 'active' | 'events' | 'marker' | 'id', string>>;
+  toKey(type: string): string;
+}
+
+/** Tasks per script call: many per round trip, yet Redis is never held for long (~5 ms). */
+const CHUNK = 500;
+
+/**
+ * Adds tasks [from, to) of a kumo job to a pool's BullMQ queue, as BullMQ's addBulk would, in Redis
+ * (store/lua/feedTasks-7.lua): one call per 500 tasks instead of a client-side Job object and script call
+ * per task. Returns how many were new.
+ */
+export async function addTaskRange(
+  redis: Redis,
+  queue: QueueKeyNames,
+  r: { jobId: string; from: number; to: number; name: string; policy: EffectivePolicy; timestamp: number },
+): Promise<number> {
+  const feedTasks = bindScripts(redis).feedTasks;
+  const k = queue.keys;
+  const keys = [k.wait, k.paused, k.meta, k.active, k.events, k.marker, k.id].map((key) => {
+    if (!key) throw new Error('BullMQ queue keys incomplete');
+    return key;
+  });
+  // Every task's options are the same but for its queue id, which the script adds.
+  const { jobId: _perTask, ...opts } = taskJobOptions(r.jobId, r.from, r.policy);
+  const optsHead = JSON.stringify(opts).slice(0, -1);
+  const calls: Promise<unknown>[] = [];
+  for (let from = r.from; from < r.to; from += CHUNK) {
+    calls.push(feedTasks(keys, [queue.toKey(''), r.jobId, from, Math.min(r.to, from + CHUNK), r.name, r.timestamp, optsHead]));
+  }
+  return (await Promise.all(calls)).reduce<number>((sum, n) => sum + Number(n), 0);
+}
