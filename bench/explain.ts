@@ -23,6 +23,8 @@ interface Variant {
   flushMs?: number;
   feedAgain?: boolean;
   noWait?: boolean;
+  /** Workers as 2 OS processes (as npm start runs them) instead of 2 agents in this process. */
+  processes?: boolean;
 }
 
 const VARIANTS: Variant[] = [
@@ -33,7 +35,8 @@ const VARIANTS: Variant[] = [
   { name: 'all three', window: 5000, scheduler: { feedIntervalMs: 10 }, flushMs: 1 },
   { name: 'feed again', feedAgain: true },
   { name: 'no wait', noWait: true },
-  { name: 'feed again, no wait', feedAgain: true, noWait: true },
+  { name: 'feed again + no wait', feedAgain: true, noWait: true },
+  { name: 'worker processes', processes: true },
 ];
 
 export async function explain(ctx: BenchContext): Promise<Row[]> {
@@ -77,12 +80,12 @@ async function explainIngest(ctx: BenchContext): Promise<void> {
 }
 
 async function explainE2e(ctx: BenchContext): Promise<void> {
-  const tasks = ctx.quick ? 5_000 : 20_000;
+  const tasks = Number(process.env.BENCH_EXPLAIN_TASKS ?? (ctx.quick ? 5_000 : 20_000));
   const only = process.env.BENCH_VARIANTS?.split(',');
   const lines: string[] = [];
   for (const v of VARIANTS.filter((x) => !only || only.includes(x.name))) {
     await ctx.admin.flushall();
-    const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix: benchPrefix('explain'), agents: 2, slots: 32, ...(v.scheduler ? { schedulerOptions: v.scheduler } : {}) });
+    const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix: benchPrefix('explain'), ...(v.processes ? { workerProcesses: 2 } : { agents: 2 }), slots: 32, ...(v.scheduler ? { schedulerOptions: v.scheduler } : {}) });
     const feeds: { ms: number; added: number; waiting: number }[] = [];
     try {
       const feeder = kumo.scheduler!.feeder as unknown as {

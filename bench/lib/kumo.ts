@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { buildApp, type ApiOptions } from '@kumo/api';
 import { Scheduler, type SchedulerOptions } from '@kumo/scheduler';
 import { WorkerAgent } from '@kumo/worker';
+import { startChild, type Child } from './child';
 import {
   createBus,
   createLogger,
@@ -45,6 +46,11 @@ export interface KumoOptions {
   prefix: string;
   /** In-process WorkerAgents (0: none). */
   agents?: number;
+  /**
+   * Worker processes (services/worker/src/main.ts), as `npm start`'s local fleet runs them and as each
+   * VM does: each its own OS process, not sharing the control plane's event loop. 0: none.
+   */
+  workerProcesses?: number;
   /** Slots per agent; the pool's slotsPerVm. */
   slots?: number;
   /** Pool max (default: agents). */
@@ -64,6 +70,7 @@ export class Kumo {
   app: FastifyInstance | undefined;
   scheduler: Scheduler | undefined;
   readonly agents: WorkerAgent[] = [];
+  readonly workerChildren: Child[] = [];
   readonly redis: Redis;
   readonly jobs: JobStore;
   private readonly buses: Bus[] = [];
@@ -79,10 +86,11 @@ export class Kumo {
   static async start(opts: KumoOptions): Promise<Kumo> {
     const k = new Kumo(opts);
     const agents = opts.agents ?? 0;
+    const processes = opts.workerProcesses ?? 0;
     const slots = opts.slots ?? 32;
     await new PoolStore(k.redis, { prefix: opts.prefix }).put(
       BENCH_POOL,
-      poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, min: 0, max: opts.poolMax ?? Math.max(1, agents), slotsPerVm: slots, idleTimeoutSeconds: 3600 }),
+      poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, min: 0, max: opts.poolMax ?? Math.max(1, agents + processes), slotsPerVm: slots, idleTimeoutSeconds: 3600 }),
     );
     if (opts.scheduler !== false) await k.startScheduler();
     if (opts.api !== false) {
@@ -107,6 +115,18 @@ export class Kumo {
       await agent.start();
       k.agents.push(agent);
     }
+    k.workerChildren.push(
+      ...(await Promise.all(
+        Array.from({ length: processes }, (_, n) =>
+          startChild(
+            '../../services/worker/src/main.ts',
+            // The worker's own defaults otherwise (services/worker/src/env.ts), as for the in-process agents.
+            { REDIS_URL: opts.redisUrl, KUMO_PREFIX: opts.prefix, KUMO_POOL: BENCH_POOL, KUMO_WORKER_NAME: `bench-worker-process-${n}`, KUMO_SLOTS: String(slots), KUMO_DRAIN_MS: '2000', LOG_LEVEL: 'info' },
+            /worker started/,
+          ),
+        ),
+      )),
+    );
     return k;
   }
 
@@ -157,6 +177,7 @@ export class Kumo {
   async stop(): Promise<void> {
     const steps: (() => Promise<unknown>)[] = [
       () => Promise.allSettled(this.agents.map((a) => a.stop())),
+      () => Promise.allSettled(this.workerChildren.map((c) => c.stop(10_000))),
       async () => this.scheduler?.stop(),
       async () => this.app?.close(),
       () => Promise.allSettled(this.buses.map((b) => b.close())),

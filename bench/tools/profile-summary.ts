@@ -1,7 +1,7 @@
 /**
  * Summarises a V8 .cpuprofile (node --cpu-prof): self time by function and by package/file, and the
  * inclusive time of functions whose name or file matches a filter.
- *   [SKIP_S=seconds] [DEPTH=4] npx tsx bench/tools/profile-summary.ts <file.cpuprofile> [top=30] [filter-regex] [callers-regex]
+ *   [SKIP_S=seconds] [UNTIL_S=seconds] [DEPTH=4] npx tsx bench/tools/profile-summary.ts <file.cpuprofile> [top=30] [filter-regex] [callers-regex]
  * With callers-regex: the self time of matching functions, by their 4 nearest callers.
  */
 import { readFileSync } from 'node:fs';
@@ -30,11 +30,13 @@ const top = Number(topArg ?? 30);
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 // SKIP_S: leave out the first seconds (start-up: module loading, compiling).
 const skipUs = Number(process.env.SKIP_S ?? 0) * 1e6;
+// UNTIL_S: and everything after this second of the profile (shutdown).
+const untilUs = Number(process.env.UNTIL_S ?? Infinity) * 1e6;
 const selfUs = new Map<number, number>();
 let clock = 0;
 for (let i = 0; i < p.samples.length; i++) {
   clock += p.timeDeltas[i] ?? 0;
-  if (clock < skipUs) continue;
+  if (clock < skipUs || clock > untilUs) continue;
   selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
 }
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
