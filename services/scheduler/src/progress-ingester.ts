@@ -14,7 +14,18 @@ export class ProgressIngester {
   /** Events applied, for tests and metrics. */
   applied = 0;
 
-  constructor(private readonly opts: { bus: Bus; jobs: JobStore; pools: PoolStore; clock: Clock; logger: Logger; concurrency?: number }) {}
+  constructor(
+    private readonly opts: {
+      bus: Bus;
+      jobs: JobStore;
+      pools: PoolStore;
+      clock: Clock;
+      logger: Logger;
+      concurrency?: number;
+      /** After a job's events are applied (checkpoint evaluations); a throw means the message is redelivered. */
+      onApplied?: (jobId: string, user: string, events: TaskEvent[]) => Promise<void>;
+    },
+  ) {}
 
   async start(): Promise<void> {
     this.sub = await this.opts.bus.subscribe('progress', 'ingester', (m) => this.handle(m), { concurrency: this.opts.concurrency ?? 8 });
@@ -36,6 +47,7 @@ export class ProgressIngester {
         }
         await this.opts.jobs.applyEvents(jobId, owner.pool, events, await this.usdPerSlotMs(owner.pool), owner.user);
         this.applied += events.length;
+        await this.opts.onApplied?.(jobId, owner.user, events);
       }),
     );
   }

@@ -6,6 +6,7 @@ import { Autoscaler } from './autoscaler';
 import { Feeder } from './feeder';
 import { FleetEventsHandler } from './fleet-events';
 import { LeaderLease } from './leader-lease';
+import { CheckpointEvaluations } from './checkpoint-evaluations';
 import { ProgressIngester } from './progress-ingester';
 import { SimulationRunner } from './simulation/simulation-runner';
 
@@ -43,6 +44,7 @@ export class Scheduler {
   readonly feeder: Feeder;
   readonly autoscaler: Autoscaler;
   readonly ingester: ProgressIngester;
+  readonly checkpointEvaluations: CheckpointEvaluations;
   private readonly fleetEvents: FleetEventsHandler;
   private readonly lease: LeaderLease;
   private readonly simulations: SimulationRunner;
@@ -69,7 +71,15 @@ export class Scheduler {
       logger: this.log,
       ...(opts.workerSettings ? { workerSettings: opts.workerSettings } : {}),
     });
-    this.ingester = new ProgressIngester({ bus: opts.bus, jobs: this.jobs, pools: this.pools, clock, logger: this.log.child({ component: 'ingester' }) });
+    this.checkpointEvaluations = new CheckpointEvaluations({ jobs: this.jobs, logger: this.log.child({ component: 'checkpoint-evaluations' }) });
+    this.ingester = new ProgressIngester({
+      bus: opts.bus,
+      jobs: this.jobs,
+      pools: this.pools,
+      clock,
+      logger: this.log.child({ component: 'ingester' }),
+      onApplied: (jobId, user, events) => this.checkpointEvaluations.onApplied(jobId, user, events),
+    });
     this.fleetEvents = new FleetEventsHandler({
       bus: opts.bus,
       fleet: this.fleet,

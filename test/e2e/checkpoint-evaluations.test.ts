@@ -1,0 +1,107 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestControlPlane } from '../support/control-plane';
+import { client } from '../support/http';
+import { waitFor } from '../support/wait';
+
+/** Writes a checkpoint every 20 steps (and at the target), keeping kumo's checkpoint contract. */
+const TRAINER = `
+import json, os, pathlib, time
+d = pathlib.Path(os.environ['KUMO_CHECKPOINT_DIR']); d.mkdir(parents=True, exist_ok=True)
+target = int(os.environ['KUMO_TARGET_STEPS'])
+for step in range(1, target + 1):
+    time.sleep(0.01)
+    if step % 20 == 0 or step == target:
+        p = d / f'ckpt-{step}.json'
+        p.write_text(json.dumps({'step': step, 'quality': step / target}))
+        print('::kumo::checkpoint ' + json.dumps({'step': step, 'uri': str(p)}), flush=True)
+print('::kumo::result ' + json.dumps({'finalStep': target}), flush=True)
+`;
+
+/** Reads the checkpoint it is given (so it must exist where the trainer wrote it) and scores it per benchmark. */
+const EVALUATOR = `
+import json, os
+c = json.load(open(os.environ['KUMO_CHECKPOINT']))
+bonus = {'jglue-mini': 0.0, 'ja-bpc': 0.5}[os.environ['KUMO_BENCHMARK']]
+print('::kumo::result ' + json.dumps({'step': c['step'], 'benchmark': os.environ['KUMO_BENCHMARK'], 'score': round(c['quality'] / 2 + bonus, 3)}), flush=True)
+`;
+
+interface JobView {
+  id: string;
+  name: string;
+  state: string;
+  user: string;
+  spec: { labels: Record<string, string>; checkpoints: string[]; benchmarks: string[] };
+}
+
+describe('evaluation started by a new checkpoint', () => {
+  let api: ReturnType<typeof client>;
+  let stop: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ api, stop } = await startTestControlPlane('ckpteval', {
+      localPool: { max: 2, slotsPerVm: 2, idleTimeoutSeconds: 5 },
+      workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: mkdtempSync(join(tmpdir(), 'kumo-ckpt-eval-')) },
+    }));
+  });
+  afterAll(async () => {
+    await stop();
+  });
+
+  it('each checkpoint at a multiple of everySteps, and the last, becomes one evaluation job whose scores are in its results', async () => {
+    const sub = await api.post('/v1/jobs', {
+      kind: 'training',
+      name: 'ja-tiny',
+      model: { name: 'ja-tiny' },
+      target: { steps: 90 },
+      labels: { team: 'ja-llm' },
+      run: { command: ['python3', '-c', TRAINER] },
+      evaluate: { benchmarks: ['jglue-mini', 'ja-bpc'], everySteps: 40, run: { command: ['python3', '-c', EVALUATOR] } },
+    });
+    expect(sub.status).toBe(201);
+    const trainingId = sub.body.id as string;
+    await waitFor(async () => ((await api.get(`/v1/jobs/${trainingId}`)).body.state === 'succeeded' ? true : undefined), { timeoutMs: 60_000, what: 'training to succeed' });
+
+    // Checkpoints at 20, 40, 60, 80 and 90: 40 and 80 are multiples of everySteps, 90 is the last.
+    const evaluations = await waitFor(async () => {
+      const list = (await api.get('/v1/jobs?kind=evaluation&limit=100')).body.jobs as { id: string }[];
+      const mine: JobView[] = [];
+      for (const j of list) {
+        const full = (await api.get(`/v1/jobs/${j.id}`)).body as JobView;
+        if (full.spec.labels['training-job'] === trainingId) mine.push(full);
+      }
+      return mine.length === 3 && mine.every((j) => j.state === 'succeeded') ? mine : undefined;
+    }, { timeoutMs: 60_000, what: 'three evaluation jobs to succeed' });
+
+    const byStep = new Map(evaluations.map((j) => [Number(j.spec.labels['checkpoint-step']), j]));
+    expect([...byStep.keys()].sort((a, b) => a - b)).toEqual([40, 80, 90]);
+    for (const [step, j] of byStep) {
+      expect(j.name).toBe(`ja-tiny eval @ step ${step}`);
+      expect(j.user).toBe(sub.body.user);
+      expect(j.spec.labels.team).toBe('ja-llm');
+      expect(j.spec.benchmarks).toEqual(['jglue-mini', 'ja-bpc']);
+      expect(j.spec.checkpoints).toHaveLength(1);
+      expect(j.spec.checkpoints[0]).toMatch(new RegExp(`ckpt-${step}\\.json$`));
+      const results = (await api.get(`/v1/jobs/${j.id}/results`)).body.results as { result: { step: number; benchmark: string; score: number } }[];
+      expect(results.map((r) => [r.result.step, r.result.benchmark, r.result.score])).toEqual([
+        [step, 'jglue-mini', Math.round((step / 90 / 2) * 1000) / 1000],
+        [step, 'ja-bpc', Math.round((step / 90 / 2 + 0.5) * 1000) / 1000],
+      ]);
+    }
+  });
+
+  it('refuses an evaluate block that is not valid, with the path of the problem', async () => {
+    const bad = await api.post('/v1/jobs', {
+      kind: 'training',
+      name: 'bad',
+      model: { name: 'm' },
+      target: { steps: 10 },
+      run: { builtin: 'noop' },
+      evaluate: { benchmarks: [], run: { builtin: 'noop' } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toEqual(['evaluate', 'benchmarks']);
+  });
+});
