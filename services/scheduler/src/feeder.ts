@@ -51,7 +51,17 @@ export class Feeder {
   fed = 0;
 
   constructor(
-    private readonly opts: { redis: Redis; prefix: string; jobs: JobStore; logger: Logger; minWindow?: number; maxWindow?: number; sink?: TaskSink },
+    private readonly opts: {
+      redis: Redis;
+      prefix: string;
+      jobs: JobStore;
+      logger: Logger;
+      minWindow?: number;
+      maxWindow?: number;
+      sink?: TaskSink;
+      /** Every pool's name: a user's budget counts their jobs in all pools, not only the one being fed. */
+      poolNames?: () => Promise<string[]>;
+    },
   ) {
     this.keys = new Keys(opts.prefix);
     this.sink = opts.sink ?? new BullTaskSink(opts.redis, opts.prefix);
@@ -107,7 +117,7 @@ export class Feeder {
       const v = res[n]?.[1] as (string | null)[] | undefined;
       if (v) jobs.push({ id: ids[n]!, f: Object.fromEntries(FEED_FIELDS.map((k, i) => [k, v[i] ?? undefined])) as Record<(typeof FEED_FIELDS)[number], string | undefined> });
     }
-    const users = await this.userBudgets(jobs.map((j) => j.f));
+    const users = await this.userBudgets(jobs.map((j) => j.f), pool.name);
     const firstWave = pool.max * pool.slotsPerVm;
     const out: FeedCandidate[] = [];
     for (const { id, f } of jobs) {
@@ -157,28 +167,53 @@ export class Feeder {
 
   /**
    * The users with a budget among these jobs: what they may still spend, net of what their tasks already
-   * fed will cost (at each job's cost per finished task).
+   * fed will cost (at each job's cost per finished task), over their active jobs in every pool, and how
+   * many such jobs they have (what is left is shared evenly between them).
    */
-  private async userBudgets(jobs: Record<(typeof FEED_FIELDS)[number], string | undefined>[]): Promise<Map<string, { max: number; spent: number; available: number; jobs: number }>> {
+  private async userBudgets(
+    jobs: Record<(typeof FEED_FIELDS)[number], string | undefined>[],
+    pool: string,
+  ): Promise<Map<string, { max: number; spent: number; available: number; jobs: number }>> {
     const names = [...new Set(jobs.map((f) => f.user ?? ''))];
     const pipe = this.opts.redis.pipeline();
     for (const n of names) pipe.hmget(this.keys.user(n), 'maxCostUsd', 'costUsd');
     const res = (await pipe.exec()) ?? [];
-    const out = new Map<string, { max: number; spent: number; available: number; jobs: number }>();
+    const budgets = new Map<string, { max: number; spent: number }>();
     names.forEach((n, i) => {
       const v = res[i]?.[1] as (string | null)[] | undefined;
-      if (!v || v[0] === null || v[0] === undefined) return;
-      const spent = Number(v[1] ?? 0);
+      if (v && v[0] !== null && v[0] !== undefined) budgets.set(n, { max: Number(v[0]), spent: Number(v[1] ?? 0) });
+    });
+    const out = new Map<string, { max: number; spent: number; available: number; jobs: number }>();
+    if (budgets.size === 0) return out;
+    const all = [...jobs, ...(await this.jobsInOtherPools(pool, budgets))];
+    for (const [n, b] of budgets) {
       let inFlightCost = 0;
       let count = 0;
-      for (const f of jobs) {
+      for (const f of all) {
         if ((f.user ?? '') !== n) continue;
         count++;
         const done = Number(f.succeeded) + Number(f.failed);
         if (done > 0) inFlightCost += Math.max(0, Number(f.fed) - done) * (Number(f.costUsd ?? 0) / done);
       }
-      out.set(n, { max: Number(v[0]), spent, available: Number(v[0]) - spent - inFlightCost, jobs: Math.max(1, count) });
-    });
+      out.set(n, { max: b.max, spent: b.spent, available: b.max - b.spent - inFlightCost, jobs: Math.max(1, count) });
+    }
+    return out;
+  }
+
+  /** The active jobs of these users in every pool but `pool` (only fetched when a user has a budget). */
+  private async jobsInOtherPools(pool: string, users: Map<string, unknown>): Promise<Record<(typeof FEED_FIELDS)[number], string | undefined>[]> {
+    const others = (await this.opts.poolNames?.())?.filter((p) => p !== pool) ?? [];
+    if (others.length === 0) return [];
+    const ids = (await Promise.all(others.map((p) => this.opts.jobs.activeJobIds(p)))).flat();
+    if (ids.length === 0) return [];
+    const pipe = this.opts.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.keys.job(id), ...FEED_FIELDS);
+    const out: Record<(typeof FEED_FIELDS)[number], string | undefined>[] = [];
+    for (const [, v] of (await pipe.exec()) ?? []) {
+      if (!Array.isArray(v)) continue;
+      const f = Object.fromEntries(FEED_FIELDS.map((k, i) => [k, (v[i] as string | null) ?? undefined])) as Record<(typeof FEED_FIELDS)[number], string | undefined>;
+      if (users.has(f.user ?? '') && (f.state === 'queued' || f.state === 'running' || f.state === 'budget_exhausted')) out.push(f);
+    }
     return out;
   }
 

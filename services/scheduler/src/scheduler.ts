@@ -59,7 +59,14 @@ export class Scheduler {
     this.jobs = new JobStore(this.redis, { prefix, clock });
     this.pools = new PoolStore(this.redis, { prefix, clock });
     this.fleet = new FleetStore(this.redis, { prefix, clock });
-    this.feeder = new Feeder({ redis: this.redis, prefix, jobs: this.jobs, logger: this.log, ...(opts.maxWindow ? { maxWindow: opts.maxWindow } : {}) });
+    this.feeder = new Feeder({
+      redis: this.redis,
+      prefix,
+      jobs: this.jobs,
+      logger: this.log,
+      poolNames: async () => (await this.pools.list()).map((p) => p.name),
+      ...(opts.maxWindow ? { maxWindow: opts.maxWindow } : {}),
+    });
     this.autoscaler = new Autoscaler({
       redis: this.redis,
       prefix,

@@ -1,0 +1,75 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger, JobStore, jobSpecSchema, Keys, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, type Pool } from '@kumo/shared';
+import { deleteKeys, testPrefix } from '../../../test/support/prefix';
+import { Feeder } from './feeder';
+import type { FedRange, TaskSink } from './task-sink';
+
+const logger = createLogger({ name: 'test', level: 'silent' });
+let redis: Redis;
+const prefixes: string[] = [];
+
+beforeAll(() => {
+  redis = new Redis(inject('redisUrl'));
+});
+afterAll(async () => {
+  for (const p of prefixes) await deleteKeys(p);
+  await redis.quit();
+});
+
+/** A queue that is always empty and remembers what it was given. */
+class RecordingSink implements TaskSink {
+  readonly added: FedRange[] = [];
+  async waiting(): Promise<number> {
+    return 0;
+  }
+  async add(_pool: string, r: FedRange): Promise<number> {
+    this.added.push(r);
+    return r.to - r.from;
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * User ken has $1. His job in pool `a` has 90 tasks in flight at $0.01 each ($0.90 of his money spoken
+ * for); his job in pool `b` has finished 10 tasks ($0.10). Only $1 - $0.20 spent - $0.90 in flight is
+ * left: nothing, so pool b's feeder must hold his job there, not feed it on what pool a has committed.
+ */
+async function kenInTwoPools(): Promise<{ jobs: JobStore; b: Pool; jobB: string; prefix: string }> {
+  const prefix = testPrefix('feeder');
+  prefixes.push(prefix);
+  const keys = new Keys(prefix);
+  const jobs = new JobStore(redis, { prefix });
+  const pools = new PoolStore(redis, { prefix });
+  for (const name of ['a', 'b']) await pools.put(name, poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 1, slotsPerVm: 100 }));
+  const spec = (pool: string) => jobSpecSchema.parse({ kind: 'extraction', name: `in-${pool}`, source: { snapshot: 'S', batches: 1000 }, pool, run: { builtin: 'noop' } });
+  const jobA = (await jobs.create({ spec: spec('a'), user: 'ken' })).job.id;
+  const jobB = (await jobs.create({ spec: spec('b'), user: 'ken' })).job.id;
+  await redis.hset(keys.job(jobA), { state: 'running', fed: 100, succeeded: 10, costUsd: 0.1 });
+  await redis.hset(keys.job(jobB), { state: 'running', fed: 10, succeeded: 10, costUsd: 0.1 });
+  await redis.hset(keys.user('ken'), { costUsd: 0.2 });
+  await jobs.setUserBudget('ken', 1);
+  return { jobs, b: (await pools.get('b'))!, jobB, prefix };
+}
+
+describe('Feeder and user budgets', () => {
+  it("counts the user's tasks in flight in every pool: pool b holds his job when pool a has committed the rest", async () => {
+    const { jobs, b, jobB, prefix } = await kenInTwoPools();
+    const sink = new RecordingSink();
+    const feeder = new Feeder({ redis, prefix, jobs, logger, sink, poolNames: async () => ['a', 'b'] });
+    const r = await feeder.feed(b);
+    expect(r.added).toBe(0);
+    expect(sink.added).toEqual([]);
+    const held = await jobs.get(jobB);
+    expect(held?.state).toBe('budget_exhausted');
+    expect(held?.reason).toMatch(/budget of user ken \(\$1\) reached/);
+  });
+
+  it('without the other pools in view, the same state would feed on money already committed (what the test above guards)', async () => {
+    const { jobs, b, prefix } = await kenInTwoPools();
+    const sink = new RecordingSink();
+    const r = await new Feeder({ redis, prefix, jobs, logger, sink }).feed(b);
+    // $0.80 at $0.01 a task: 80 more tasks, though pool a has $0.90 of the $1 in flight.
+    expect(r.added).toBe(80);
+  });
+});
