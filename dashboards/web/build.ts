@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -15,21 +15,29 @@ export const WEB_DIST = join(here, 'dist');
  */
 export async function buildWeb(opts: { outDir?: string; minify?: boolean } = {}): Promise<string> {
   const out = opts.outDir ?? WEB_DIST;
-  await rm(out, { recursive: true, force: true });
-  await mkdir(out, { recursive: true });
-  await build({
-    entryPoints: [join(WEB_SRC, 'main.ts')],
-    bundle: true,
-    format: 'esm',
-    target: ['chrome111', 'firefox113', 'safari16.4'],
-    outfile: join(out, 'app.js'),
-    minify: opts.minify ?? true,
-    sourcemap: 'linked',
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
-  await copyFile(join(WEB_SRC, 'index.html'), join(out, 'index.html'));
-  await copyFile(join(WEB_SRC, 'styles.css'), join(out, 'styles.css'));
+  // Built beside the folder, then each file renamed into it: a server reading the folder meanwhile
+  // (a running control plane, a test in another worker) sees the old file or the new, never none.
+  const staging = `${out}.staging-${process.pid}-${Date.now()}`;
+  await mkdir(staging, { recursive: true });
+  try {
+    await build({
+      entryPoints: [join(WEB_SRC, 'main.ts')],
+      bundle: true,
+      format: 'esm',
+      target: ['chrome111', 'firefox113', 'safari16.4'],
+      outfile: join(staging, 'app.js'),
+      minify: opts.minify ?? true,
+      sourcemap: 'linked',
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+    await copyFile(join(WEB_SRC, 'index.html'), join(staging, 'index.html'));
+    await copyFile(join(WEB_SRC, 'styles.css'), join(staging, 'styles.css'));
+    await mkdir(out, { recursive: true });
+    for (const name of await readdir(staging)) await rename(join(staging, name), join(out, name));
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
   return out;
 }
 
