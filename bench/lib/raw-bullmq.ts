@@ -60,3 +60,37 @@ export async function rawProcess(redisUrl: string, prefix: string, count: number
     await conn.quit();
   }
 }
+
+/**
+ * Raw BullMQ with its adds inside the timed run, as kumo's feeder adds inside its own: one Worker
+ * (`concurrency` slots) and, in the same process, a producer keeping the queue topped up to `window`
+ * jobs with addBulk (checked every 10 ms). Context for row 2, not its baseline: returns ms.
+ */
+export async function rawFedProcess(redisUrl: string, prefix: string, count: number, concurrency: number, window: number, timeoutMs: number): Promise<number> {
+  const producerConn = rawConnection(redisUrl);
+  const queue = new Queue<TaskData>(RAW_QUEUE, { connection: producerConn, prefix });
+  await queue.waitUntilReady();
+  let fed = 0;
+  let stop = false;
+  const producer = (async () => {
+    while (!stop && fed < count) {
+      const room = window - (await queue.getWaitingCount());
+      if (room >= window / 4) {
+        const n = Math.min(room, count - fed);
+        const jobs = [];
+        for (let i = fed; i < fed + n; i++) jobs.push({ name: 'extraction', data: { j: 'raw', i }, opts: taskJobOptions('raw', i, policy) });
+        await queue.addBulk(jobs);
+        fed += n;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  try {
+    return await rawProcess(redisUrl, prefix, count, concurrency, timeoutMs);
+  } finally {
+    stop = true;
+    await producer;
+    await queue.close();
+    await producerConn.quit();
+  }
+}
