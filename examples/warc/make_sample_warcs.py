@@ -3,6 +3,7 @@
 lays out a snapshot:
 
     OUT/warc.paths                                     one relative path per line (as CommonCrawl's warc.paths.gz)
+    OUT/warc.paths.gz                                  the same, gzip'd: what a job's source.listing takes
     OUT/crawl-data/CC-MAIN-SAMPLE/segments/.../warc/CC-MAIN-...-00000.warc.gz    gzip, one member per record
     OUT/crawl-data/CC-MAIN-SAMPLE/segments/.../warc/CC-MAIN-...-00001.warc.gz
     OUT/crawl-data/CC-MAIN-SAMPLE/segments/.../warc/CC-MAIN-...-00002.warc       plain (uncompressed)
@@ -343,8 +344,11 @@ def main() -> int:
         os.replace(tmp, out / rel)
         rels.append(rel.as_posix())
         print(f"{out / rel}\t{len(data)} bytes\t{len(pages)} fetches\tsha256:{hashlib.sha256(data).hexdigest()[:16]}")
-    (out / "warc.paths").write_text("".join(r + "\n" for r in rels))
-    print(f"{out / 'warc.paths'}\t{len(rels)} files")
+    listing = "".join(r + "\n" for r in rels).encode()
+    (out / "warc.paths").write_bytes(listing)
+    # mtime 0: the same bytes every run, like the WARC files.
+    (out / "warc.paths.gz").write_bytes(gzip.compress(listing, mtime=0))
+    print(f"{out / 'warc.paths'}\t{len(rels)} files (and warc.paths.gz)")
     return 0
 
 

@@ -19,6 +19,12 @@ export const ERROR_CODES = {
   RATE_LIMITED: { status: 429, retryable: true },
   NOT_READY: { status: 503, retryable: true },
   INTERNAL: { status: 500, retryable: true },
+  // A job's source.listing (a WARC path listing read at submit). All are answers to what was
+  // submitted, hence 400s (never a 500 for bad input); LISTING_UNREADABLE is retryable per instance
+  // when the listing's server failed (a 5xx, a timeout, a reset), not when it said no (404, 403).
+  LISTING_UNREADABLE: { status: 400, retryable: false },
+  LISTING_INVALID: { status: 400, retryable: false },
+  LISTING_NOT_ALLOWED: { status: 400, retryable: false },
   // Task outcomes (not HTTP-facing; carried in task failure records).
   TASK_EXIT_NONZERO: { status: 500, retryable: true },
   TASK_TIMEOUT: { status: 500, retryable: true },

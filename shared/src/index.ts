@@ -30,6 +30,7 @@ export * from './queue/task-queue';
 export * from './artifacts/artifact-key';
 export * from './artifacts/local-artifact-store';
 export * from './artifacts/gcs-artifact-store';
+export * from './artifacts/gcs-client';
 export * from './simulation/simulation-input';
 export * from './metrics/dispatch-latency';
 export * from './metrics/provision-errors';

@@ -103,5 +103,29 @@ describe('evaluation started by a new checkpoint', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toEqual(['evaluate', 'benchmarks']);
+    const nowhere = await api.post('/v1/jobs', {
+      kind: 'training',
+      name: 'nowhere',
+      model: { name: 'm' },
+      target: { steps: 10 },
+      run: { builtin: 'noop' },
+      evaluate: { benchmarks: ['b'], pool: 'no-such-pool', run: { builtin: 'noop' } },
+    });
+    expect(nowhere.status).toBe(400);
+    expect(nowhere.body.error.issues[0].path).toEqual(['evaluate', 'pool']);
+  });
+
+  it('a pipeline whose later stage names a missing pool is refused whole: no stage job is left behind', async () => {
+    const before = (await api.get('/v1/jobs?limit=500')).body.jobs.length as number;
+    const res = await api.post('/v1/pipelines', {
+      name: 'half',
+      stages: [
+        { name: 'first', job: { kind: 'extraction', name: 'first', source: { snapshot: 'S', batches: 1 }, run: { builtin: 'noop' } } },
+        { name: 'second', after: ['first'], job: { kind: 'cleaning', name: 'second', pool: 'no-such-pool', input: { count: 1 }, run: { builtin: 'noop' } } },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues[0].path).toEqual(['stages', 1, 'job', 'pool']);
+    expect((await api.get('/v1/jobs?limit=500')).body.jobs.length).toBe(before);
   });
 });

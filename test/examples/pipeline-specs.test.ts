@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobSpecSchema, taskCount, type JobSpec, type JobSpecInput } from '@kumo/shared';
@@ -14,7 +15,7 @@ function commandOf(spec: JobSpec): string[] {
   return spec.run.command;
 }
 
-describe('examples/pipeline: the four job specs, as a worker runs them, one after another', () => {
+describe('examples/pipeline: the four job specs (and extract-listing.yaml), as a worker runs them, one after another', () => {
   // A scratch folder stands in for the repository root a worker runs in: the specs' relative paths
   // (.kumo/demo/...) land there, not in this checkout.
   let root: string;
@@ -39,7 +40,7 @@ describe('examples/pipeline: the four job specs, as a worker runs them, one afte
 
   it('every spec is valid, and names programs that exist', () => {
     const files = readdirSync(PIPELINE).filter((f) => f.endsWith('.yaml')).sort();
-    expect(files).toEqual(['clean.yaml', 'eval.yaml', 'extract.yaml', 'train.yaml']);
+    expect(files).toEqual(['clean.yaml', 'eval.yaml', 'extract-listing.yaml', 'extract.yaml', 'train.yaml']);
     for (const f of files) {
       const spec = jobSpecSchema.parse(load(f));
       expect(spec.run).toMatchObject({ command: ['python3', expect.stringMatching(/^examples\/[a-z-]+\/[a-z_]+\.py$/)] });
@@ -52,6 +53,13 @@ describe('examples/pipeline: the four job specs, as a worker runs them, one afte
     const sample = makeSampleWarcs(join(root, '.kumo/demo/cc'));
     const extract = load('extract.yaml');
     expect(extract.kind === 'extraction' && extract.source.paths).toEqual(sample.relative);
+
+    // extract-listing.yaml is the same job, its files named by the generated listing (the API reads it).
+    const { name: _n1, source: listed, ...viaListing } = load('extract-listing.yaml') as JobSpecInput & { source: Record<string, unknown> };
+    const { name: _n2, source: _s, ...viaPaths } = extract as JobSpecInput & { source: Record<string, unknown> };
+    expect(viaListing).toEqual(viaPaths);
+    expect(listed).toEqual({ snapshot: 'CC-MAIN-SAMPLE', listing: '.kumo/demo/cc/warc.paths.gz' });
+    expect(gunzipSync(readFileSync(join(root, listed.listing as string))).toString().split('\n').filter(Boolean)).toEqual(sample.relative);
 
     const extracted = await runJob('extract.yaml');
     expect(extracted.map((r) => r.result!.docsOut)).toEqual(SAMPLE_JAPANESE.map((u) => u.length));

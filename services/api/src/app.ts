@@ -1,6 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import {
   createBus,
@@ -19,6 +19,8 @@ import {
 import type { ApiContext } from './context';
 import { JobEventsHub } from './job-events-hub';
 import { PoolQueues } from './pool-queues';
+import { ListingResolver } from './listings/listing-resolver';
+import { listingOptionsOf, type ListingOptions } from './listings/listing-options';
 import { installAuth } from './plugins/auth';
 import { limitsOf, type ApiLimits } from './limits';
 import { installBodyParsers } from './plugins/body-parsers';
@@ -54,6 +56,8 @@ export interface ApiOptions {
   leaseSeconds?: number;
   /** Rate limits, stream caps, CORS origins, timeouts; each unset one takes its default (limits.ts). */
   limits?: Partial<ApiLimits>;
+  /** How `source.listing` is read at submit: roots, GCS endpoint, limits (listings/listing-options.ts). Default: the working directory as the only root. */
+  listings?: Partial<ListingOptions>;
 }
 
 /** Builds the API: external plugins, then ours, then routes. `server.ts` listens; tests use inject. */
@@ -64,7 +68,8 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    disableRequestLogging: true,
+    // No line per request: polls and probes run at thousands a second; errors are logged where handled.
+    logController: new LogController({ disableRequestLogging: true }),
     // Probes and SSE reconnects are frequent; ids in every log line tie a request together.
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
@@ -96,6 +101,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     fleet: new FleetStore(redis, { prefix, clock }),
     workers: new WorkerRegistry(redis, { prefix, clock }),
     hub,
+    listings: new ListingResolver(listingOptionsOf(opts.listings)),
   };
   app.decorate('kumo', ctx);
   const ownBus = opts.bus === undefined;

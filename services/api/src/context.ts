@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock, FleetStore, JobStore, Keys, PoolStore, TokenStore, WorkerRegistry } from '@kumo/shared';
 import type { JobEventsHub } from './job-events-hub';
+import type { ListingResolver } from './listings/listing-resolver';
 import type { PoolQueues } from './pool-queues';
 
 /** What the routes use, attached once to the app (`app.kumo`) and closed in onClose. */
@@ -20,6 +21,8 @@ export interface ApiContext {
   fleet: FleetStore;
   workers: WorkerRegistry;
   hub: JobEventsHub;
+  /** Reads extraction jobs' source.listing at submit (jobs and pipelines). */
+  listings: ListingResolver;
 }
 
 declare module 'fastify' {

@@ -22,6 +22,15 @@ export const limitsEnvShape = {
 
 const limitsEnvSchema = z.object(limitsEnvShape);
 
+/** Where `source.listing` may be read from (listings/listing-options.ts); shared with `npm start`. */
+export const listingEnvShape = {
+  /** Colon-separated folders local listings may be read from, besides the working directory. */
+  KUMO_LISTING_ROOTS: z.string().optional(),
+  /** An `http://host:port` in place of GCS (tests, emulators), for gs:// listings. */
+  KUMO_STORAGE_ENDPOINT: z.url().optional(),
+  GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
+};
+
 export function limitsFromEnv(env: z.infer<typeof limitsEnvSchema>): Partial<ApiLimits> {
   return {
     ...(env.KUMO_RATE_LIMIT_PER_MINUTE !== undefined ? { ratePerMinute: env.KUMO_RATE_LIMIT_PER_MINUTE } : {}),
@@ -41,6 +50,7 @@ const schema = z.object({
   KUMO_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   LOG_LEVEL: z.string().default('info'),
   ...limitsEnvShape,
+  ...listingEnvShape,
 });
 export type ApiEnv = z.infer<typeof schema>;
 

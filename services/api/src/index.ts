@@ -1,3 +1,4 @@
 export { buildApp, type ApiOptions } from './app';
-export { limitsEnvShape, limitsFromEnv, parseApiEnv, type ApiEnv } from './env';
+export { limitsEnvShape, limitsFromEnv, listingEnvShape, parseApiEnv, type ApiEnv } from './env';
+export { listingOptionsFromEnv, type ListingOptions } from './listings/listing-options';
 export { DEFAULT_LIMITS, type ApiLimits } from './limits';

@@ -1,6 +1,7 @@
 import { assertRedisSafe, createLogger, createRedis, KumoError } from '@kumo/shared';
 import { buildApp } from './app';
 import { limitsFromEnv, parseApiEnv } from './env';
+import { listingOptionsFromEnv } from './listings/listing-options';
 
 /** The API alone (production: one or more behind a load balancer). SIGTERM: stop accepting, drain, close. */
 async function main(): Promise<void> {
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   const probe = createRedis(env.REDIS_URL, 'command', 'api-probe');
   await assertRedisSafe(probe);
   await probe.quit();
-  const app = await buildApp({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, logger, bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env) });
+  const app = await buildApp({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, logger, bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env), listings: listingOptionsFromEnv(env) });
   await app.listen({ host: env.HOST, port: env.PORT });
   const stop = async (): Promise<void> => {
     setTimeout(() => process.exit(1), 15_000).unref();

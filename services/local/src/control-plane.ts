@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type ApiLimits } from '@kumo/api';
+import { buildApp, type ApiLimits, type ListingOptions } from '@kumo/api';
 import { createProvider, LocalProvider, localWorkerArgv, parseProvisionerEnv, Provisioner } from '@kumo/provisioner';
 import { Scheduler } from '@kumo/scheduler';
 import {
@@ -41,6 +41,8 @@ export interface ControlPlaneOptions {
   leaseSeconds?: number;
   /** The API's rate limits, stream caps, CORS and timeouts (defaults: services/api/src/limits.ts). */
   apiLimits?: Partial<ApiLimits>;
+  /** Where the API may read `source.listing` from (roots, GCS endpoint); default the working directory only. */
+  listings?: Partial<ListingOptions>;
   /**
    * The cloud side, for a control plane on GCP (infra/ runs `npm start` so): the Pub/Sub bus and the
    * Compute Engine fleet, configured from the environment as the provisioner reads it. Default: the
@@ -109,7 +111,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     scaleIntervalMs: opts.scaleIntervalMs ?? 1000,
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
   });
-  const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}) });
+  const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });
   await provisioner.start();
   await scheduler.start();
   await app.listen({ host: opts.host, port: opts.port });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limitsEnvShape } from '@kumo/api';
+import { limitsEnvShape, listingEnvShape } from '@kumo/api';
 import { KumoError } from '@kumo/shared';
 
 const schema = z.object({
@@ -11,13 +11,14 @@ const schema = z.object({
   KUMO_PREFIX: z.string().min(1).default('kumo'),
   KUMO_BUS: z.enum(['redis', 'pubsub']).default('redis'),
   KUMO_PROVIDER: z.enum(['local', 'gce']).default('local'),
-  GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
   /** The `local` pool's size when first created: worker processes and tasks each runs at once. */
   KUMO_LOCAL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   KUMO_LOCAL_SLOTS: z.coerce.number().int().min(1).max(1024).optional(),
   KUMO_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.string().default('info'),
   ...limitsEnvShape,
+  // Also GOOGLE_CLOUD_PROJECT, which the cloud seams below need too.
+  ...listingEnvShape,
 });
 export type LocalEnv = z.infer<typeof schema>;
 

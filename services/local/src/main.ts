@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { limitsFromEnv } from '@kumo/api';
+import { limitsFromEnv, listingOptionsFromEnv } from '@kumo/api';
 import { createLogger, isKumoError } from '@kumo/shared';
 import { resolveAdminToken } from './admin-token';
 import { defaultDataDir, startControlPlane } from './control-plane';
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     prefix: env.KUMO_PREFIX,
     logger,
     apiLimits: limitsFromEnv(env),
+    listings: listingOptionsFromEnv(env),
     cloud: { bus: env.KUMO_BUS, provider: env.KUMO_PROVIDER, ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}) },
     localPool: {
       ...(env.KUMO_LOCAL_WORKERS !== undefined ? { max: env.KUMO_LOCAL_WORKERS } : {}),

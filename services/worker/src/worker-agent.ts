@@ -11,6 +11,7 @@ import {
   Keys,
   queueName,
   taskEnvironment,
+  listedInputRange,
   taskLogKey,
   type ArtifactStore,
   WorkerRegistry,
@@ -262,7 +263,11 @@ export class WorkerAgent {
   private async taskEnv(info: CachedJob, index: number, attempt: number): Promise<Record<string, string>> {
     const training = info.spec.kind === 'training';
     const last = training ? await this.store.checkpoint(info.id) : undefined;
+    // A listing job's inputs are its lines of the listing stored with the job, not in the spec.
+    const range = listedInputRange(info.spec, index);
+    const inputs = range ? await this.store.listedInputs(info.id, range.from, range.to) : undefined;
     return taskEnvironment({
+      ...(inputs ? { inputs } : {}),
       jobId: info.id,
       spec: info.spec,
       index,

@@ -1,7 +1,8 @@
-import type { Bucket, Storage } from '@google-cloud/storage';
+import type { Bucket } from '@google-cloud/storage';
 import { KumoError } from '../errors';
 import { checkArtifactKey, checkArtifactPrefix } from './artifact-key';
 import type { ArtifactStore } from './artifact-store';
+import { createGcsClient, gcsHttpStatus as httpCode } from './gcs-client';
 
 export interface GcsArtifactStoreOptions {
   /** The artifacts bucket (infra/ output `artifacts_bucket`). */
@@ -30,11 +31,9 @@ export interface GcsArtifactStoreOptions {
  * Artifacts in a GCS bucket: the production side of the artifact seam. Uploads are checked by the
  * client against the crc32c the server reports; a mismatch deletes the object and fails the put.
  *
- * Every put is retried even without a generation precondition (the RetryAlways strategy): a put writes
- * a whole object under a key that one writer owns, so repeating it leaves the same result.
- *
- * @google-cloud/storage is loaded on first use, so that importing @kumo/shared stays cheap for the
- * services that never touch GCS.
+ * Every put is retried even without a generation precondition (the RetryAlways strategy, see
+ * gcs-client.ts): a put writes a whole object under a key that one writer owns, so repeating it leaves
+ * the same result.
  */
 export class GcsArtifactStore implements ArtifactStore {
   readonly kind = 'gcs' as const;
@@ -114,25 +113,7 @@ export class GcsArtifactStore implements ArtifactStore {
   }
 
   private getBucket(): Promise<Bucket> {
-    this.bucket ??= import('@google-cloud/storage').then((mod) => {
-      const storage: Storage = new mod.Storage({
-        projectId: this.opts.projectId,
-        // A full URL: the client builds `${apiEndpoint}/storage/v1` and `${apiEndpoint}/upload/...` from
-        // it. (STORAGE_EMULATOR_HOST would set only the first, so uploads would still go to Google.)
-        ...(this.opts.endpoint ? { apiEndpoint: this.opts.endpoint.replace(/\/$/, '') } : {}),
-        timeout: this.opts.timeoutMs ?? 60_000,
-        retryOptions: {
-          // The client reads maxRetries 0 as "unset" (and retries 3 times): turn retrying off instead.
-          autoRetry: (this.opts.maxRetries ?? 3) > 0,
-          maxRetries: this.opts.maxRetries ?? 3,
-          // Seconds. save() retries with async-retry, whose first wait is 1 s and which throws when the
-          // ceiling is below that.
-          maxRetryDelay: Math.max(1, (this.opts.maxRetryDelayMs ?? 64_000) / 1000),
-          idempotencyStrategy: mod.IdempotencyStrategy.RetryAlways,
-        },
-      });
-      return storage.bucket(this.bucketName);
-    });
+    this.bucket ??= createGcsClient(this.opts).then((storage) => storage.bucket(this.bucketName));
     return this.bucket;
   }
 }
@@ -148,9 +129,4 @@ function storeError(op: string, key: string, err: unknown): KumoError {
   // 5xx, 408, 429, a crc32c/md5 mismatch (FILE_NO_UPLOAD, CONTENT_DOWNLOAD_MISMATCH), a reset socket:
   // all pass with a retry.
   return new KumoError('PROVIDER_UNAVAILABLE', `GCS ${op} failed`, { cause: err, retryable: true, details });
-}
-
-function httpCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
 }

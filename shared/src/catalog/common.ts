@@ -9,6 +9,10 @@ export const LIMITS = {
   commandArgsMax: 256,
   commandArgMax: 4096,
   listMax: 100_000,
+  /** source.listing: its URI, one line of it, and its size once decompressed. */
+  listingUriMax: 2048,
+  listingLineMax: 1024,
+  listingBytesMax: 64 * 1024 * 1024,
   labelsMax: 32,
 } as const;
 

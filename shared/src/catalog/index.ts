@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cleaningInputs, cleaningSchema, cleaningShards } from './cleaning';
-import { extractionBatches, extractionInputs, extractionSchema } from './extraction';
+import { extractionBatches, extractionInputs, extractionSchema, listedRange } from './extraction';
 import { evaluationPair, evaluationSchema } from './evaluation';
 import { trainingSchema } from './training';
 
@@ -82,11 +82,23 @@ export function taskCount(spec: JobSpec): number {
   }
 }
 
-/** What one task works on, given to the task as KUMO_TASK_INPUTS (and its kind-specific variables). */
-export function taskInputs(spec: JobSpec, index: number): { inputs: string[]; env: Record<string, string> } {
+/**
+ * The lines [from, to) of the job's stored listing that task `index` reads, when its inputs live in the
+ * store rather than in the spec (an extraction from `source.listing`); undefined otherwise. Callers
+ * fetch them (JobStore.listedInputs) and pass them to taskInputs / taskEnvironment as `listed`.
+ */
+export function listedInputRange(spec: JobSpec, index: number): { from: number; to: number } | undefined {
+  return spec.kind === 'extraction' ? listedRange(spec, index) : undefined;
+}
+
+/**
+ * What one task works on, given to the task as KUMO_TASK_INPUTS (and its kind-specific variables).
+ * `listed`: the task's lines of a listing job's stored listing (see listedInputRange); required there.
+ */
+export function taskInputs(spec: JobSpec, index: number, listed?: string[]): { inputs: string[]; env: Record<string, string> } {
   switch (spec.kind) {
     case 'extraction':
-      return { inputs: extractionInputs(spec, index), env: { KUMO_SNAPSHOT: spec.source.snapshot } };
+      return { inputs: extractionInputs(spec, index, listed), env: { KUMO_SNAPSHOT: spec.source.snapshot } };
     case 'cleaning':
       return {
         inputs: cleaningInputs(spec, index),

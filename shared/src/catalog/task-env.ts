@@ -10,6 +10,8 @@ export interface TaskEnvInput {
   /** Training: where checkpoints go on this machine, and the last one recorded ('' for none). */
   checkpointDir?: string;
   resumeFrom?: string;
+  /** The task's inputs when they live in the store, not the spec (a listing job: see listedInputRange). */
+  inputs?: string[];
 }
 
 /** The variables of the machine a task may see: never the worker's own secrets (tokens, Redis URL). */
@@ -27,7 +29,7 @@ export function machineEnvironment(machineEnv: NodeJS.ProcessEnv = process.env):
 }
 
 export function taskEnvironment(t: TaskEnvInput, machineEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const { inputs, env } = taskInputs(t.spec, t.index);
+  const { inputs, env } = taskInputs(t.spec, t.index, t.inputs);
   const pass = machineEnvironment(machineEnv);
   const outputPrefix = 'output' in t.spec && t.spec.output ? `${t.spec.output.prefix.replace(/\/$/, '')}/task-${t.index}` : '';
   return {

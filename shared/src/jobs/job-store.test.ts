@@ -108,6 +108,50 @@ describe('JobStore', () => {
     await expect(store.create({ spec: spec(11), user: 'bob', idempotencyKey: 'k1' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
   });
 
+  describe('a listing job (source.listing): its lines in a list beside the job', () => {
+    const listingSpec = (lines: string[], extra: Record<string, unknown> = {}) =>
+      jobSpecSchema.parse({ kind: 'extraction', name: 'listed', source: { snapshot: 'S', listing: 'warc.paths', batches: lines.length }, pool: 'local', run: { builtin: 'noop' }, ...extra });
+    const listingKeys = async (): Promise<string[]> => (await redis.keys(`${prefix}:job:*:listing`)).sort();
+    const lines = Array.from({ length: 25_003 }, (_, i) => `crawl-data/S/segments/1/warc/f-${String(i).padStart(5, '0')}.warc.gz`);
+
+    it('stores every line in order (more than one RPUSH chunk) and serves any slice of them', async () => {
+      const { job } = await store.create({ spec: listingSpec(lines), user: 'alice', listing: lines });
+      expect(job.progress.total).toBe(25_003);
+      expect(await redis.llen(store.keys.jobListing(job.id))).toBe(25_003);
+      expect(await store.listedInputs(job.id, 0, 2)).toEqual(lines.slice(0, 2));
+      expect(await store.listedInputs(job.id, 9_999, 10_001)).toEqual(lines.slice(9_999, 10_001));
+      expect(await store.listedInputs(job.id, 25_002, 25_003)).toEqual([lines[25_002]]);
+      await expect(store.listedInputs(job.id, 25_002, 25_004)).rejects.toMatchObject({ code: 'TASK_INVALID' });
+      await expect(store.listedInputs('job_00000000000000nope', 0, 1)).rejects.toMatchObject({ code: 'TASK_INVALID' });
+    });
+
+    it('leaves no list behind when the job is refused (no such pool)', async () => {
+      const before = await listingKeys();
+      await expect(store.create({ spec: listingSpec(lines.slice(0, 3), { pool: 'nowhere' }), user: 'alice', listing: lines.slice(0, 3) })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      expect(await listingKeys()).toEqual(before);
+    });
+
+    it('an Idempotency-Key repeat, one after the other or at once, stores one list: the first job\'s', async () => {
+      const three = lines.slice(0, 3);
+      const submitted = { ...listingSpec(three), source: { snapshot: 'S', listing: 'warc.paths' } };
+      const before = await listingKeys();
+      const a = await store.create({ spec: listingSpec(three), user: 'bob', idempotencyKey: 'lk1', listing: three, fingerprintOf: submitted });
+      const b = await store.create({ spec: listingSpec(three), user: 'bob', idempotencyKey: 'lk1', listing: three, fingerprintOf: submitted });
+      expect([a.created, b.created, b.job.id]).toEqual([true, false, a.job.id]);
+      expect(await listingKeys()).toEqual([...before, store.keys.jobListing(a.job.id)].sort());
+      expect((await store.findIdempotent('bob', 'lk1', submitted))?.id).toBe(a.job.id);
+      await expect(store.findIdempotent('bob', 'lk1', { ...submitted, name: 'other' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+      expect(await store.findIdempotent('bob', 'unused', submitted)).toBeUndefined();
+
+      const racing = await Promise.all([1, 2, 3, 4].map(() => store.create({ spec: listingSpec(three), user: 'bob', idempotencyKey: 'lk2', listing: three, fingerprintOf: submitted })));
+      const winner = racing.filter((r) => r.created);
+      expect(winner).toHaveLength(1);
+      expect(new Set(racing.map((r) => r.job.id))).toEqual(new Set([winner[0]!.job.id]));
+      expect(await listingKeys()).toEqual([...before, store.keys.jobListing(a.job.id), store.keys.jobListing(winner[0]!.job.id)].sort());
+      expect(await store.listedInputs(winner[0]!.job.id, 0, 3)).toEqual(three);
+    });
+  });
+
   it('cancels once, then answers 409 with a stable code', async () => {
     const { job } = await store.create({ spec: spec(10), user: 'bob' });
     expect((await store.cancel(job.id, 'by bob')).state).toBe('cancelled');

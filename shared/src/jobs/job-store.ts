@@ -6,6 +6,7 @@ import { KumoError } from '../errors';
 import { newJobId } from '../ids';
 import type { TaskEvent } from '../progress/task-event';
 import { Keys } from '../store/keys';
+import { readListing, writeListing } from './job-listing';
 import { bindScripts, type ScriptRunner } from '../store/scripts';
 import { statesMovingTo, type JobState } from './job-state';
 import { computeProgress, RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields, type Progress } from './progress';
@@ -76,7 +77,23 @@ export interface ListJobsQuery {
   cursor?: string;
 }
 
+export interface CreateJobInput {
+  spec: JobSpec;
+  user: string;
+  idempotencyKey?: string;
+  idempotencyScope?: string;
+  /** A listing job's lines (source.listing), in order; `spec.source.batches` is their count. */
+  listing?: readonly string[];
+  /** What the idempotency key is bound to; default the spec. */
+  fingerprintOf?: unknown;
+}
+
 const IDEMPOTENCY_TTL_S = 24 * 3600;
+
+/** What an idempotency key remembers of its request: a hash of its JSON. */
+function fingerprintOf(source: unknown): string {
+  return createHash('sha256').update(JSON.stringify(source)).digest('hex').slice(0, 32);
+}
 
 /** Jobs in Redis: create, read, list, cancel, and the exact, idempotent application of task events. */
 export class JobStore {
@@ -94,13 +111,23 @@ export class JobStore {
     this.clock = opts.clock ?? wallClock;
   }
 
-  async create(input: { spec: JobSpec; user: string; idempotencyKey?: string; idempotencyScope?: string }): Promise<{ job: JobRecord; created: boolean }> {
+  /**
+   * Creates a job, or returns the one its idempotency key already names. `listing`: a listing job's
+   * lines (source.listing, resolved by the API), stored under the new job before its hash exists, so no
+   * worker ever sees the job without them; removed again if no job came of this call.
+   * `fingerprintOf`: what the idempotency key is bound to (default the spec): the API binds it to the
+   * spec as submitted, before its listing was read.
+   */
+  async create(input: CreateJobInput): Promise<{ job: JobRecord; created: boolean }> {
     const { spec, user } = input;
+    if (input.listing && !(spec.kind === 'extraction' && spec.source.batches === input.listing.length)) {
+      throw new KumoError('INTERNAL', 'a listing must come with an extraction spec whose source.batches is its length');
+    }
     const now = this.clock.now();
     const id = newJobId(now);
     const policy = effectivePolicy(spec);
     const specJson = JSON.stringify(spec);
-    const fingerprint = createHash('sha256').update(specJson).digest('hex').slice(0, 32);
+    const fingerprint = fingerprintOf(input.fingerprintOf ?? spec);
     const fields: Record<string, string | number> = {
       id,
       kind: spec.kind,
@@ -125,10 +152,23 @@ export class JobStore {
       ...(spec.canary ? { canary: spec.canary.tasks } : {}),
     };
     const idemKey = input.idempotencyKey ? this.keys.idempotency(input.idempotencyScope ?? user, input.idempotencyKey) : '';
-    const res = (await this.scripts.createJob(
-      [this.keys.job(id), this.keys.jobsIndex(), this.keys.poolActive(spec.pool), idemKey, this.keys.pool(spec.pool)],
-      [id, IDEMPOTENCY_TTL_S, fingerprint, ...Object.entries(fields).flat()],
-    )) as [number, string?];
+    // Written under the new id even when the key may name a job already (the API asks findIdempotent
+    // first, so only a concurrent repeat gets here): skipping it on a key about to expire could make a
+    // job without its lines. A list that gets no job is deleted below.
+    const listingKey = input.listing ? this.keys.jobListing(id) : undefined;
+    let res: [number, string?];
+    try {
+      if (listingKey) await writeListing(this.redis, listingKey, input.listing!);
+      res = (await this.scripts.createJob(
+        [this.keys.job(id), this.keys.jobsIndex(), this.keys.poolActive(spec.pool), idemKey, this.keys.pool(spec.pool)],
+        [id, IDEMPOTENCY_TTL_S, fingerprint, ...Object.entries(fields).flat()],
+      )) as [number, string?];
+    } catch (err) {
+      if (listingKey) await this.redis.del(listingKey).catch(() => undefined);
+      throw err;
+    }
+    // No job of this id (a refusal, or a concurrent request with the same key won): no listing either.
+    if (listingKey && res[0] !== 1) await this.redis.del(listingKey);
     if (res[0] === -2) {
       throw new KumoError('INVALID_INPUT', `pool '${spec.pool}' does not exist; create it with PUT /v1/pools/${spec.pool}`, {
         issues: [{ path: ['pool'], message: `no pool named '${spec.pool}'` }],
@@ -140,6 +180,26 @@ export class JobStore {
     const job = await this.get(res[1]!);
     if (!job) throw new KumoError('INTERNAL', 'job vanished right after creation');
     return { job, created: res[0] === 1 };
+  }
+
+  /**
+   * The job an idempotency key already names, if the request it was used for had this fingerprint
+   * source; IDEMPOTENCY_KEY_REUSED if it had another; undefined if the key is unused. Lets the API answer
+   * a repeat without redoing expensive work (reading a listing) that create() would then discard.
+   */
+  async findIdempotent(scope: string, key: string, fingerprintSource: unknown): Promise<JobRecord | undefined> {
+    const prev = await this.redis.get(this.keys.idempotency(scope, key));
+    if (!prev) return undefined;
+    const [prevId, prevFingerprint] = prev.split('|') as [string, string];
+    if (prevFingerprint !== fingerprintOf(fingerprintSource)) {
+      throw new KumoError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key was already used for another request (job ${prevId})`);
+    }
+    return this.get(prevId);
+  }
+
+  /** Lines [from, to) of a listing job's stored listing: the inputs of its tasks. */
+  listedInputs(jobId: string, from: number, to: number): Promise<string[]> {
+    return readListing(this.redis, this.keys.jobListing(jobId), from, to);
   }
 
   /**

@@ -33,6 +33,11 @@ export const simulationInputSchema = z.strictObject({
   sampleEverySeconds: z.number().min(1).max(86_400).default(600),
   /** Give up after this much simulated time. */
   maxSimulatedHours: z.number().min(0.01).max(24 * 365).default(24 * 90),
+}).superRefine((s, ctx) => {
+  // A rehearsal reads no files: a listing's size must be said, as the count it would resolve to.
+  if (s.job.kind === 'extraction' && s.job.source.listing !== undefined && s.job.source.batches === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['job', 'source', 'batches'], message: 'a simulation does not read source.listing: give source.batches, its number of lines' });
+  }
 });
 export type SimulationInput = z.infer<typeof simulationInputSchema>;
 export type SimulationInputRaw = z.input<typeof simulationInputSchema>;

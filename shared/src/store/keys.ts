@@ -17,6 +17,11 @@ export class Keys {
   jobFailures = (id: string): string => `${this.prefix}:job:${id}:failures`;
   /** Hash task index -> JSON of what the task reported (`::kumo::result`), its ledger entry. */
   jobResults = (id: string): string => `${this.prefix}:job:${id}:results`;
+  /**
+   * List: a listing job's WARC paths (source.listing), the lines its tasks read by index. Written whole
+   * before the job's hash exists, and kept for as long as the job is (like every key above).
+   */
+  jobListing = (id: string): string => `${this.prefix}:job:${id}:listing`;
   /** Sorted set of all job ids (score 0, lexical order = creation order). */
   jobsIndex = (): string => `${this.prefix}:jobs`;
   idempotency = (scope: string, key: string): string => `${this.prefix}:idem:${scope}:${key}`;

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { jobSpecSchema, KumoError, type JobRecord, type JobState, type JobStore } from '@kumo/shared';
+import { jobSpecSchema, KumoError, type JobRecord, type JobSpec, type JobState, type JobStore, type PoolStore } from '@kumo/shared';
+import { hasListing } from '../listings/listing-resolver';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery } from './schemas';
 
@@ -15,7 +16,7 @@ const EXAMPLE = {
 
 export function jobRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { jobs } = app.kumo;
+  const { jobs, listings, pools } = app.kumo;
 
   /** The job, if the caller may change it: admins any, submitters their own. */
   const ownJob = async (id: string, p: { role: string; name: string }): Promise<JobRecord> => {
@@ -30,17 +31,28 @@ export function jobRoutes(app: FastifyInstance): void {
     config: { roles: SUBMITTERS },
     schema: {
       summary: 'Submit a job (JSON, or YAML with Content-Type: application/yaml)',
-      description: `A job is a record and a range of tasks; submission is O(1) in the task count. Example: ${JSON.stringify(EXAMPLE)}`,
+      description: `A job is a record and a range of tasks; submission is O(1) in the task count. Example: ${JSON.stringify(EXAMPLE)}. An extraction's source.listing (an https:// URL, gs:// object or allowed local file listing WARC paths, gzip or plain) is read here: the job gets source.batches = the lines used and source.listingSha256; a listing refused is a 400 LISTING_NOT_ALLOWED, LISTING_INVALID or LISTING_UNREADABLE.`,
       headers: z.object({ 'idempotency-key': z.string().min(1).max(256).optional() }),
       body: jobSpecSchema,
       response: { 200: jobRecordSchema, 201: jobRecordSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 413: errorSchema },
     },
     handler: async (req, reply) => {
-      const spec = req.body;
-      await assertDependenciesExist(jobs, spec.dependsOn);
-      const user = req.principal.role === 'admin' && spec.user ? spec.user : req.principal.name;
+      await assertDependenciesExist(jobs, req.body.dependsOn);
+      await assertOtherPoolsExist(pools, req.body);
+      const user = req.principal.role === 'admin' && req.body.user ? req.body.user : req.principal.name;
+      const spec = { ...req.body, user };
       const key = req.headers['idempotency-key'];
-      const { job, created } = await jobs.create({ spec: { ...spec, user }, user, ...(key ? { idempotencyKey: key, idempotencyScope: req.principal.tokenId } : {}) });
+      // A repeat of a keyed listing submit answers with its job before the listing is read again.
+      const prior = key && hasListing(spec) ? await jobs.findIdempotent(req.principal.tokenId, key, spec) : undefined;
+      if (prior) return reply.status(200).send(prior);
+      const listed = await listings.resolve(spec);
+      const { job, created } = await jobs.create({
+        spec: listed?.spec ?? spec,
+        user,
+        ...(key ? { idempotencyKey: key, idempotencyScope: req.principal.tokenId } : {}),
+        // The key is bound to the spec as submitted, so that a repeat matches before its listing is read.
+        ...(listed ? { listing: listed.lines, fingerprintOf: spec } : {}),
+      });
       req.log.info({ jobId: job.id, kind: job.kind, total: job.progress.total, created }, 'job submitted');
       return reply.status(created ? 201 : 200).send(job);
     },
@@ -147,6 +159,18 @@ export function jobRoutes(app: FastifyInstance): void {
 }
 
 /** A job may only depend on jobs that exist: a typo would otherwise wait forever, then fail. */
+/**
+ * The pools a spec names besides its own (checked by the job's creation): a training job's
+ * `evaluate.pool`, whose evaluation jobs could otherwise never start.
+ */
+export async function assertOtherPoolsExist(pools: PoolStore, spec: JobSpec, path: (string | number)[] = []): Promise<void> {
+  const pool = spec.kind === 'training' ? spec.evaluate?.pool : undefined;
+  if (pool === undefined || (await pools.get(pool))) return;
+  throw new KumoError('INVALID_INPUT', `pool '${pool}' does not exist; create it with PUT /v1/pools/${pool}`, {
+    issues: [{ path: [...path, 'evaluate', 'pool'], message: `no pool named '${pool}'` }],
+  });
+}
+
 export async function assertDependenciesExist(jobs: JobStore, deps: string[] | undefined, path: (string | number)[] = ['dependsOn']): Promise<void> {
   if (!deps?.length) return;
   const found = await jobs.getMany(deps);

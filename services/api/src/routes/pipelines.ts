@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { jobSpecSchema, KumoError, nameSchema, newId } from '@kumo/shared';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { errorSchema } from './schemas';
+import { assertOtherPoolsExist } from './jobs';
 
 const stageName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'stage names are lowercase letters, digits and dashes');
 
@@ -59,7 +60,7 @@ interface PipelineRecord {
  */
 export function pipelineRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { jobs, redis, keys } = app.kumo;
+  const { jobs, redis, keys, listings, pools } = app.kumo;
 
   const view = async (p: PipelineRecord) => {
     const recs = await jobs.getMany(p.stages.map((s) => s.jobId));
@@ -85,10 +86,23 @@ export function pipelineRoutes(app: FastifyInstance): void {
       const id = newId('pip');
       const byName = new Map<string, string>();
       const stages: PipelineRecord['stages'] = [];
-      for (const s of req.body.stages) {
+      // Every stage's pools are checked and its listing read before any job is made: a bad stage refuses
+      // the whole pipeline, leaving no earlier stage's job behind.
+      for (const [i, s] of req.body.stages.entries()) {
+        if (!(await pools.get(s.job.pool))) {
+          throw new KumoError('INVALID_INPUT', `pool '${s.job.pool}' does not exist; create it with PUT /v1/pools/${s.job.pool}`, {
+            issues: [{ path: ['stages', i, 'job', 'pool'], message: `no pool named '${s.job.pool}'` }],
+          });
+        }
+        await assertOtherPoolsExist(pools, s.job, ['stages', i, 'job']);
+      }
+      const listed = [];
+      for (const [i, s] of req.body.stages.entries()) listed.push(await listings.resolve(s.job, ['stages', i, 'job']));
+      for (const [i, s] of req.body.stages.entries()) {
         const dependsOn = [...(s.job.dependsOn ?? []), ...s.after.map((a) => byName.get(a)!)];
-        const spec = { ...s.job, user, labels: { ...s.job.labels, pipeline: id, stage: s.name }, ...(dependsOn.length ? { dependsOn } : {}) };
-        const { job } = await jobs.create({ spec, user });
+        const base = listed[i]?.spec ?? s.job;
+        const spec = { ...base, user, labels: { ...s.job.labels, pipeline: id, stage: s.name }, ...(dependsOn.length ? { dependsOn } : {}) };
+        const { job } = await jobs.create({ spec, user, ...(listed[i] ? { listing: listed[i].lines } : {}) });
         byName.set(s.name, job.id);
         stages.push({ name: s.name, after: s.after, jobId: job.id });
       }

@@ -12,6 +12,7 @@ import {
   Keys,
   queueName,
   taskEnvironment,
+  listedInputRange,
   type Bus,
   type Clock,
   type EffectivePolicy,
@@ -147,9 +148,19 @@ export class LeaseBroker {
         continue;
       }
       const now = this.opts.clock.now();
+      let env: Record<string, string>;
+      try {
+        env = await this.envOf(jobId, meta.spec, index, attempt, workerId);
+      } catch (err) {
+        // A task that cannot be described (a listing job without its lines) fails for good, alone.
+        if (!(err instanceof KumoError) || err.retryable) throw err;
+        events.push({ t: 'f', j: jobId, i: index, a: attempt, w: workerId, at: now, err: { code: err.code, message: err.message, retryable: false } });
+        job.discard();
+        await job.moveToFailed(new Error(`${err.code}: ${err.message}`), token, false);
+        continue;
+      }
       const rec: LeaseRecord = { bullId: job.id!, jobId, index, attempt, pool, workerId, tokenId: who.tokenId, startedAt: now };
       await this.opts.redis.set(this.keys.lease(token), JSON.stringify(rec), 'PX', this.leaseMs * 2);
-      const resume = meta.spec.kind === 'training' ? await this.opts.jobs.checkpoint(jobId) : undefined;
       out.push({
         leaseId: token,
         jobId,
@@ -157,7 +168,7 @@ export class LeaseBroker {
         attempt,
         kind: meta.spec.kind,
         run: meta.spec.run,
-        env: taskEnvironment({ jobId, spec: meta.spec, index, attempt, workerId, resumeFrom: typeof resume?.uri === 'string' ? resume.uri : '' }, {}),
+        env,
         timeoutMs: meta.policy.timeoutMs,
         stopGraceMs: meta.policy.stopGraceMs,
         leaseSeconds: this.leaseMs / 1000,
@@ -166,6 +177,14 @@ export class LeaseBroker {
     }
     if (events.length) await this.opts.bus.publish('progress', { workerId, events });
     return out;
+  }
+
+  /** The task's environment (the shared contract); a listing job's inputs are read from its stored listing. */
+  private async envOf(jobId: string, spec: JobSpec, index: number, attempt: number, workerId: string): Promise<Record<string, string>> {
+    const resume = spec.kind === 'training' ? await this.opts.jobs.checkpoint(jobId) : undefined;
+    const range = listedInputRange(spec, index);
+    const inputs = range ? await this.opts.jobs.listedInputs(jobId, range.from, range.to) : undefined;
+    return taskEnvironment({ jobId, spec, index, attempt, workerId, resumeFrom: typeof resume?.uri === 'string' ? resume.uri : '', ...(inputs ? { inputs } : {}) }, {});
   }
 
   /** The lease, if `who` holds it; LEASE_LOST (409) once it expired or went to another worker. */

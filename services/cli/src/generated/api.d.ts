@@ -41,7 +41,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a job (JSON, or YAML with Content-Type: application/yaml)
-         * @description A job is a record and a range of tasks; submission is O(1) in the task count. Example: {"kind":"extraction","name":"cc-main-2023-50-ja","source":{"snapshot":"CC-MAIN-2023-50","batches":90000},"pool":"local","run":{"builtin":"noop"}}
+         * @description A job is a record and a range of tasks; submission is O(1) in the task count. Example: {"kind":"extraction","name":"cc-main-2023-50-ja","source":{"snapshot":"CC-MAIN-2023-50","batches":90000},"pool":"local","run":{"builtin":"noop"}}. An extraction's source.listing (an https:// URL, gs:// object or allowed local file listing WARC paths, gzip or plain) is read here: the job gets source.batches = the lines used and source.listingSha256; a listing refused is a 400 LISTING_NOT_ALLOWED, LISTING_INVALID or LISTING_UNREADABLE.
          */
         post: {
             parameters: {
@@ -113,6 +113,8 @@ export interface paths {
                             snapshot: string;
                             batches?: number;
                             paths?: string[];
+                            listing?: string;
+                            listingSha256?: string;
                         };
                         /** @default 1 */
                         batchSize?: number;
@@ -260,6 +262,28 @@ export interface paths {
                         checkpoint?: {
                             uri?: string;
                             everySteps?: number;
+                        };
+                        evaluate?: {
+                            benchmarks: string[];
+                            run: {
+                                /** @enum {string} */
+                                builtin: "noop";
+                            } | {
+                                /** @enum {string} */
+                                builtin: "sleep";
+                                ms: number;
+                            } | {
+                                command: string[];
+                                cwd?: string;
+                            } | {
+                                image: string;
+                                command?: string[];
+                            };
+                            pool?: string;
+                            everySteps?: number;
+                            env?: {
+                                [key: string]: string;
+                            };
                         };
                     } | {
                         /** @enum {string} */
@@ -1710,6 +1734,8 @@ export interface paths {
                                 snapshot: string;
                                 batches?: number;
                                 paths?: string[];
+                                listing?: string;
+                                listingSha256?: string;
                             };
                             /** @default 1 */
                             batchSize?: number;
@@ -1857,6 +1883,28 @@ export interface paths {
                             checkpoint?: {
                                 uri?: string;
                                 everySteps?: number;
+                            };
+                            evaluate?: {
+                                benchmarks: string[];
+                                run: {
+                                    /** @enum {string} */
+                                    builtin: "noop";
+                                } | {
+                                    /** @enum {string} */
+                                    builtin: "sleep";
+                                    ms: number;
+                                } | {
+                                    command: string[];
+                                    cwd?: string;
+                                } | {
+                                    image: string;
+                                    command?: string[];
+                                };
+                                pool?: string;
+                                everySteps?: number;
+                                env?: {
+                                    [key: string]: string;
+                                };
                             };
                         } | {
                             /** @enum {string} */
@@ -2196,6 +2244,8 @@ export interface paths {
                                     snapshot: string;
                                     batches?: number;
                                     paths?: string[];
+                                    listing?: string;
+                                    listingSha256?: string;
                                 };
                                 /** @default 1 */
                                 batchSize?: number;
@@ -2343,6 +2393,28 @@ export interface paths {
                                 checkpoint?: {
                                     uri?: string;
                                     everySteps?: number;
+                                };
+                                evaluate?: {
+                                    benchmarks: string[];
+                                    run: {
+                                        /** @enum {string} */
+                                        builtin: "noop";
+                                    } | {
+                                        /** @enum {string} */
+                                        builtin: "sleep";
+                                        ms: number;
+                                    } | {
+                                        command: string[];
+                                        cwd?: string;
+                                    } | {
+                                        image: string;
+                                        command?: string[];
+                                    };
+                                    pool?: string;
+                                    everySteps?: number;
+                                    env?: {
+                                        [key: string]: string;
+                                    };
                                 };
                             } | {
                                 /** @enum {string} */
