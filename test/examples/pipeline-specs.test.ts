@@ -40,13 +40,24 @@ describe('examples/pipeline: the four job specs (and extract-listing.yaml), as a
 
   it('every spec is valid, and names programs that exist', () => {
     const files = readdirSync(PIPELINE).filter((f) => f.endsWith('.yaml')).sort();
-    expect(files).toEqual(['clean.yaml', 'eval.yaml', 'extract-listing.yaml', 'extract.yaml', 'train.yaml']);
+    expect(files).toEqual(['clean.yaml', 'eval.yaml', 'extract-listing.yaml', 'extract.yaml', 'train-with-eval.yaml', 'train.yaml']);
     for (const f of files) {
       const spec = jobSpecSchema.parse(load(f));
       expect(spec.run).toMatchObject({ command: ['python3', expect.stringMatching(/^examples\/[a-z-]+\/[a-z_]+\.py$/)] });
       const script = commandOf(spec)[1]!;
       expect(readdirSync(join(root, script, '..'))).toContain(script.split('/').pop());
     }
+  });
+
+  it('train-with-eval.yaml is train.yaml with its checkpoints evaluated by eval.yaml\'s program on eval.yaml\'s benchmarks', () => {
+    const { name: _n1, checkpoint: c1, evaluate, ...withEval } = load('train-with-eval.yaml') as Extract<JobSpecInput, { kind: 'training' }>;
+    const { name: _n2, checkpoint: c2, ...plain } = load('train.yaml') as Extract<JobSpecInput, { kind: 'training' }>;
+    expect(withEval).toEqual(plain);
+    expect(c1?.everySteps).toBe(c2?.everySteps);
+    const ev = load('eval.yaml') as Extract<JobSpecInput, { kind: 'evaluation' }>;
+    expect(evaluate).toMatchObject({ benchmarks: ev.benchmarks, run: ev.run });
+    // Evaluated at a multiple of the checkpoint interval, so some checkpoints are on the grid.
+    expect(evaluate!.everySteps! % c1!.everySteps!).toBe(0);
   });
 
   it('extract, clean, train, evaluate: the demo of examples/README.md', async () => {

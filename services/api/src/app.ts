@@ -9,6 +9,7 @@ import {
   JobStore,
   Keys,
   PoolStore,
+  runCleanupSteps,
   TokenStore,
   wallClock,
   WorkerRegistry,
@@ -107,17 +108,22 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   const ownBus = opts.bus === undefined;
   const bus = opts.bus ?? (await createBus({ kind: 'redis', redisUrl: opts.redisUrl, prefix, logger: opts.logger }));
   const broker = new LeaseBroker({ redis, queues, redisUrl: opts.redisUrl, prefix, jobs, bus, clock, logger: opts.logger.child({ component: 'leases' }), ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) });
-  app.addHook('onClose', async () => {
-    await broker.close();
-    if (ownBus) await bus.close();
-  });
-  app.addHook('onClose', async () => {
-    await queues.close();
-    // BullMQ leaves a connection it was given open: it is ours to close.
-    await queueRedis.quit().catch(() => queueRedis.disconnect());
-    await hub.close();
-    await redis.quit().catch(() => redis.disconnect());
-  });
+  // One hook, in this order: Fastify runs several onClose hooks last-registered first, which closed
+  // Redis before the broker's last dispatch-latency flush.
+  app.addHook('onClose', () =>
+    runCleanupSteps(
+      [
+        ['lease broker', () => broker.close()],
+        ['bus', () => (ownBus ? bus.close() : undefined)],
+        ['queues', () => queues.close()],
+        // BullMQ leaves a connection it was given open: it is ours to close.
+        ['queue connection', () => queueRedis.quit().catch(() => queueRedis.disconnect())],
+        ['event hub', () => hub.close()],
+        ['redis', () => redis.quit().catch(() => redis.disconnect())],
+      ],
+      (step, err) => opts.logger.warn({ err, step }, 'API shutdown step failed'),
+    ),
+  );
   await hub.start();
 
   installRouteInventory(app);
