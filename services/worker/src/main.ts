@@ -10,6 +10,14 @@ import { WorkerAgent } from './worker-agent';
  * the process that started it goes away.
  */
 async function main(): Promise<void> {
+  // Started by a local control plane over IPC: its death (even by kill -9) must stop this worker. The
+  // channel can close while start-up below is still connecting; 'disconnect' fires once, so listen now
+  // and act on it once there is something to shut down.
+  let parentGone = Boolean(process.send) && !process.connected;
+  let onParentGone = (): void => {
+    parentGone = true;
+  };
+  if (process.send) process.on('disconnect', () => onParentGone());
   const env = parseWorkerEnv();
   const logger = createLogger({ name: 'kumo-worker', level: env.LOG_LEVEL });
   const metadataUrl = metadataUrlOf(env);
@@ -95,8 +103,11 @@ async function main(): Promise<void> {
     })();
   });
   process.on('SIGINT', () => void shutdown('SIGINT', false));
-  // Started by a local control plane over IPC: when it dies (even by kill -9), hand back and go.
-  if (process.send) process.on('disconnect', () => void shutdown('parent gone', true));
+  onParentGone = () => void shutdown('parent gone', true);
+  if (parentGone) {
+    onParentGone();
+    return;
+  }
   started = agent.start();
   await started;
   watcher?.start();

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { deleteKeys, testPrefix } from '../support/prefix';
+import { waitFor } from '../support/wait';
+
+const WORKER_MAIN = fileURLToPath(new URL('../../services/worker/src/main.ts', import.meta.url));
+
+/**
+ * A parent (as the local fleet is) that starts a worker over IPC and dies at once: the worker's channel
+ * closes while it is still loading and connecting, before a late listener could hear it.
+ */
+const PARENT = `
+const { spawn } = require('node:child_process');
+const child = spawn(process.execPath, ['--import', 'tsx', process.argv[1]], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], detached: true, env: process.env });
+console.log(child.pid);
+process.exit(0);
+`;
+
+function exited(pid: number): boolean {
+  try {
+    // An orphan is re-parented to init, which may not reap it at once: a zombie has exited.
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+  } catch {
+    return true;
+  }
+}
+
+describe('a worker whose parent dies while it starts', () => {
+  const prefix = testPrefix('orphan');
+  let pid = 0;
+  afterAll(async () => {
+    if (pid && !exited(pid)) process.kill(pid, 'SIGKILL');
+    await deleteKeys(prefix);
+  });
+
+  it('leaves instead of running on, parentless, with nobody to stop it', async () => {
+    const r = spawnSync(process.execPath, ['-e', PARENT, WORKER_MAIN], {
+      encoding: 'utf8',
+      env: { ...process.env, REDIS_URL: inject('redisUrl'), KUMO_PREFIX: prefix, KUMO_POOL: 'local', KUMO_WORKER_NAME: `orphan-${prefix}`, LOG_LEVEL: 'warn' },
+    });
+    expect(r.status).toBe(0);
+    pid = Number(r.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    await waitFor(async () => exited(pid) || undefined, { timeoutMs: 20_000, what: 'the orphaned worker to exit' });
+  });
+});
