@@ -25,7 +25,9 @@ describe("contributors' workers over HTTPS, next to the fleet's own", () => {
       logger,
       localPool: { max: 1, slotsPerVm: 4, idleTimeoutSeconds: 30 },
       workerEnv: { LOG_LEVEL: 'warn' },
-      leaseSeconds: 3,
+      // Short enough for the vanished-worker test to see a lease lapse, long enough that a worker starved
+      // of CPU for a few seconds under the full suite's load does not lose one (3 s did, once).
+      leaseSeconds: 8,
     }));
   });
   afterAll(async () => {
@@ -94,13 +96,13 @@ describe("contributors' workers over HTTPS, next to the fleet's own", () => {
     // B cannot report A's task.
     const stolen = await b.post('/v1/workers/complete', { leaseId: task.leaseId, outcome: 'succeeded' });
     expect(stolen.status).toBe(403);
-    // A vanishes: no heartbeat. After the lease (3 s) the batch goes back, and B gets it.
+    // A vanishes: no heartbeat. After the lease (8 s) the batch goes back, and B gets it.
     const again = await waitFor(async () => {
       const r = await b.post('/v1/workers/lease', { workerId: 'contrib-b', pool: 'gpu', max: 2 });
       const mine = (r.body.tasks ?? []).find((t: { index: number }) => t.index === task.index);
       for (const t of r.body.tasks ?? []) if (t !== mine) await b.post('/v1/workers/complete', { leaseId: t.leaseId, outcome: 'succeeded' });
       return mine;
-    }, { timeoutMs: 30_000, intervalMs: 500, what: 'the batch to come back' });
+    }, { timeoutMs: 45_000, intervalMs: 500, what: 'the batch to come back' });
     expect(again.attempt).toBe(1);
     const late = await a.post('/v1/workers/complete', { leaseId: task.leaseId, outcome: 'succeeded' });
     expect(late.status).toBe(409);
