@@ -53,7 +53,7 @@ export class Scheduler {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly opts: SchedulerOptions) {
-    this.log = opts.logger.child({ component: 'scheduler', schedulerId: this.id });
+    this.log = this.componentLog('scheduler');
     this.redis = createRedis(opts.redisUrl, 'command', 'scheduler');
     const { prefix, clock } = opts;
     this.jobs = new JobStore(this.redis, { prefix, clock });
@@ -78,24 +78,29 @@ export class Scheduler {
       logger: this.log,
       ...(opts.workerSettings ? { workerSettings: opts.workerSettings } : {}),
     });
-    this.checkpointEvaluations = new CheckpointEvaluations({ jobs: this.jobs, logger: this.log.child({ component: 'checkpoint-evaluations' }) });
+    this.checkpointEvaluations = new CheckpointEvaluations({ jobs: this.jobs, logger: this.componentLog('checkpoint-evaluations') });
     this.ingester = new ProgressIngester({
       bus: opts.bus,
       jobs: this.jobs,
       pools: this.pools,
       clock,
-      logger: this.log.child({ component: 'ingester' }),
+      logger: this.componentLog('ingester'),
       onApplied: (jobId, user, events) => this.checkpointEvaluations.onApplied(jobId, user, events),
     });
     this.fleetEvents = new FleetEventsHandler({
       bus: opts.bus,
       fleet: this.fleet,
       clock,
-      logger: this.log.child({ component: 'fleet-events' }),
+      logger: this.componentLog('fleet-events'),
       ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
     });
     this.simulations = new SimulationRunner({ redisUrl: opts.redisUrl, prefix, logger: this.log });
     this.lease = new LeaderLease(this.redis, new Keys(prefix).leader('scheduler'), this.id, opts.leaderTtlMs ?? 5000);
+  }
+
+  /** One child logger per component, each with this scheduler's id (a child of a child would repeat `component`). */
+  private componentLog(component: string): Logger {
+    return this.opts.logger.child({ component, schedulerId: this.id });
   }
 
   get isLeader(): boolean {
