@@ -26,6 +26,8 @@ const limitsEnvSchema = z.object(limitsEnvShape);
 export const listingEnvShape = {
   /** Colon-separated folders local listings may be read from, besides the working directory. */
   KUMO_LISTING_ROOTS: z.string().optional(),
+  /** `1`: https:// listings may come from internal addresses (a mirror on the team's network). */
+  KUMO_LISTING_ALLOW_PRIVATE_HOSTS: z.enum(['0', '1']).optional(),
   /** An `http://host:port` in place of GCS (tests, emulators), for gs:// listings. */
   KUMO_STORAGE_ENDPOINT: z.url().optional(),
   GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),

@@ -1,14 +1,23 @@
 import { KumoError } from '@kumo/shared';
+import { assertPublicHost, type HostLookup } from './public-host';
 
 const MAX_REDIRECTS = 5;
 
 /**
  * Opens an https:// listing: its body, as it arrives. Redirects are followed by hand, at most 5, each
- * to https:// only (fetch would follow one to plain http). `signal` bounds the whole read, body included.
+ * to https:// only (fetch would follow one to plain http) and, unless `lookupHost` is null (private
+ * hosts allowed), each to a public host. `signal` bounds the whole read, body included.
  */
-export async function openHttpsListing(uri: string, url: URL, signal: AbortSignal, fetchImpl: typeof fetch = fetch): Promise<AsyncIterable<Uint8Array>> {
+export async function openHttpsListing(
+  uri: string,
+  url: URL,
+  signal: AbortSignal,
+  fetchImpl: typeof fetch = fetch,
+  lookupHost: HostLookup | null,
+): Promise<AsyncIterable<Uint8Array>> {
   let at = url;
   for (let hops = 0; ; hops++) {
+    if (lookupHost) await assertPublicHost(uri, at, lookupHost);
     let res: Response;
     try {
       res = await fetchImpl(at, { redirect: 'manual', signal, headers: { accept: '*/*' } });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { LIMITS } from '@kumo/shared';
+import type { HostLookup } from './public-host';
 
 /** How the API reads `source.listing` at submit (services/api/src/listings). */
 export interface ListingOptions {
@@ -21,10 +22,17 @@ export interface ListingOptions {
   maxConcurrent: number;
   /** The fetch https:// listings go through (tests replace it). Default: the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * KUMO_LISTING_ALLOW_PRIVATE_HOSTS=1: https:// listings may come from internal addresses (a mirror on
+   * the team's network). Default false: only public hosts (listings/public-host.ts).
+   */
+  allowPrivateHosts: boolean;
+  /** How host names are resolved for that check (tests replace it). Default: the system resolver. */
+  lookup?: HostLookup;
 }
 
 export function listingOptionsOf(partial: Partial<ListingOptions> = {}): ListingOptions {
-  return { roots: [process.cwd()], timeoutMs: 30_000, maxBytes: LIMITS.listingBytesMax, maxConcurrent: 4, ...partial };
+  return { roots: [process.cwd()], timeoutMs: 30_000, maxBytes: LIMITS.listingBytesMax, maxConcurrent: 4, allowPrivateHosts: false, ...partial };
 }
 
 /**
@@ -32,10 +40,14 @@ export function listingOptionsOf(partial: Partial<ListingOptions> = {}): Listing
  * (colon-separated folders, relative ones against the working directory) as roots; the GCS endpoint
  * and project as the rest of kumo reads them.
  */
-export function listingOptionsFromEnv(env: { KUMO_LISTING_ROOTS?: string | undefined; KUMO_STORAGE_ENDPOINT?: string | undefined; GOOGLE_CLOUD_PROJECT?: string | undefined }, cwd = process.cwd()): Partial<ListingOptions> {
+export function listingOptionsFromEnv(
+  env: { KUMO_LISTING_ROOTS?: string | undefined; KUMO_LISTING_ALLOW_PRIVATE_HOSTS?: string | undefined; KUMO_STORAGE_ENDPOINT?: string | undefined; GOOGLE_CLOUD_PROJECT?: string | undefined },
+  cwd = process.cwd(),
+): Partial<ListingOptions> {
   const extra = (env.KUMO_LISTING_ROOTS ?? '').split(':').filter((r) => r.trim() !== '');
   return {
     roots: [cwd, ...extra.map((r) => resolve(cwd, r.trim()))],
+    ...(env.KUMO_LISTING_ALLOW_PRIVATE_HOSTS === '1' ? { allowPrivateHosts: true } : {}),
     ...(env.KUMO_STORAGE_ENDPOINT ? { storageEndpoint: env.KUMO_STORAGE_ENDPOINT } : {}),
     ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
   };

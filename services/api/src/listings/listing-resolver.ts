@@ -3,6 +3,7 @@ import type { Storage } from '@google-cloud/storage';
 import { createGcsClient, KumoError, type ErrorIssue, type JobSpec } from '@kumo/shared';
 import { openGsListing } from './gs-listing';
 import { openHttpsListing } from './https-listing';
+import { dnsLookup } from './public-host';
 import { decompressed, readCapped } from './listing-bytes';
 import { listingLines } from './listing-lines';
 import { listingLocation } from './listing-location';
@@ -71,7 +72,7 @@ export class ListingResolver {
     const signal = AbortSignal.timeout(this.opts.timeoutMs);
     const body =
       where.kind === 'https'
-        ? await openHttpsListing(uri, where.url, signal, this.opts.fetch)
+        ? await openHttpsListing(uri, where.url, signal, this.opts.fetch, this.opts.allowPrivateHosts ? null : (this.opts.lookup ?? dnsLookup))
         : openGsListing(uri, await this.gcs(), where.bucket, where.object, signal);
     try {
       return await decompressed(uri, await readCapped(uri, body, maxBytes), maxBytes);
