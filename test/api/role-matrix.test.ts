@@ -22,7 +22,7 @@ const MATRIX: { methods: string[]; path: RegExp; allowed: readonly Caller[]; why
   { methods: ['GET'], path: /^\/$|^\/ui\/\*$/, allowed: OPEN, why: 'the dashboard’s static files hold no data' },
   { methods: ['GET'], path: /^\/docs(\/.*)?$|^\/openapi\.json$/, allowed: OPEN, why: 'the API’s own description' },
   { methods: ['POST'], path: /^\/v1\/jobs$/, allowed: SUBMITTERS, why: 'submit' },
-  { methods: ['GET'], path: /^\/v1\/jobs(\/:id(\/(results|tasks|events))?)?$/, allowed: READERS, why: 'read jobs' },
+  { methods: ['GET'], path: /^\/v1\/jobs(\/:id(\/(results|tasks|events|evaluations))?)?$/, allowed: READERS, why: 'read jobs' },
   { methods: ['POST'], path: /^\/v1\/jobs\/:id\/(cancel|pause|resume)$/, allowed: SUBMITTERS, why: 'change own jobs' },
   { methods: ['PATCH'], path: /^\/v1\/jobs\/:id$/, allowed: SUBMITTERS, why: 'change own job’s budget' },
   { methods: ['GET'], path: /^\/v1\/pools(\/:name)?$/, allowed: READERS, why: 'read pools' },

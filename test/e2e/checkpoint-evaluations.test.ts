@@ -76,6 +76,12 @@ describe('evaluation started by a new checkpoint', () => {
     }, { timeoutMs: 60_000, what: 'three evaluation jobs to succeed' });
 
     const byStep = new Map(evaluations.map((j) => [Number(j.spec.labels['checkpoint-step']), j]));
+    // The training job's own view: one row per evaluated step, each benchmark's score.
+    const table = (await api.get(`/v1/jobs/${trainingId}/evaluations`)).body.evaluations as { step: number; jobId: string; state: string; scores: Record<string, number | null> }[];
+    const round = (x: number): number => Math.round(x * 1000) / 1000;
+    expect(table.map((e) => [e.step, e.jobId, e.state, e.scores])).toEqual(
+      [40, 80, 90].map((step) => [step, byStep.get(step)!.id, 'succeeded', { 'jglue-mini': round(step / 90 / 2), 'ja-bpc': round(step / 90 / 2 + 0.5) }]),
+    );
     expect([...byStep.keys()].sort((a, b) => a - b)).toEqual([40, 80, 90]);
     for (const [step, j] of byStep) {
       expect(j.name).toBe(`ja-tiny eval @ step ${step}`);
@@ -90,6 +96,12 @@ describe('evaluation started by a new checkpoint', () => {
         [step, 'ja-bpc', Math.round((step / 90 / 2 + 0.5) * 1000) / 1000],
       ]);
     }
+  });
+
+  it('a job without evaluations has an empty table; an unknown job is a 404', async () => {
+    const plain = await api.post('/v1/jobs', { kind: 'training', name: 'plain', model: { name: 'm' }, target: { steps: 1 }, run: { builtin: 'noop' } });
+    expect((await api.get(`/v1/jobs/${plain.body.id}/evaluations`)).body).toEqual({ evaluations: [] });
+    expect((await api.get('/v1/jobs/job_0000000000nothere00/evaluations')).status).toBe(404);
   });
 
   it('refuses an evaluate block that is not valid, with the path of the problem', async () => {

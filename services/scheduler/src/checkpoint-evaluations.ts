@@ -56,6 +56,8 @@ export class CheckpointEvaluations {
     const spec = parsed.data;
     try {
       const { job, created } = await this.opts.jobs.create({ spec, user, idempotencyKey: `${trainingId}:step-${step}`, idempotencyScope: 'checkpoint-evaluations' });
+      // Also when not created (a redelivery): the record may be what the first delivery did not get to.
+      await this.opts.jobs.addEvaluation(trainingId, step, job.id);
       if (created) {
         this.created++;
         this.opts.logger.info({ jobId: job.id, trainingJobId: trainingId, step }, 'evaluation of a new checkpoint started');

@@ -409,6 +409,19 @@ export class JobStore {
     return out.sort((a, b) => a.index - b.index).slice(0, limit);
   }
 
+  /** Records that `evaluationId` evaluates the training job's checkpoint at `step` (idempotent). */
+  async addEvaluation(trainingId: string, step: number, evaluationId: string): Promise<void> {
+    await this.redis.zadd(this.keys.jobEvaluations(trainingId), step, evaluationId);
+  }
+
+  /** A training job's evaluation jobs, by checkpoint step. */
+  async evaluations(trainingId: string): Promise<{ step: number; jobId: string }[]> {
+    const flat = await this.redis.zrange(this.keys.jobEvaluations(trainingId), 0, -1, 'WITHSCORES');
+    const out: { step: number; jobId: string }[] = [];
+    for (let n = 0; n + 1 < flat.length; n += 2) out.push({ jobId: flat[n]!, step: Number(flat[n + 1]) });
+    return out;
+  }
+
   /** Jobs of a pool with tasks left to feed or finish. */
   async activeJobIds(pool: string): Promise<string[]> {
     return this.redis.smembers(this.keys.poolActive(pool));

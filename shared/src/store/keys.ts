@@ -22,6 +22,8 @@ export class Keys {
    * before the job's hash exists, and kept for as long as the job is (like every key above).
    */
   jobListing = (id: string): string => `${this.prefix}:job:${id}:listing`;
+  /** Sorted set: a training job's evaluation jobs (member: job id), scored by the checkpoint step each evaluates. */
+  jobEvaluations = (id: string): string => `${this.prefix}:job:${id}:evaluations`;
   /** Sorted set of all job ids (score 0, lexical order = creation order). */
   jobsIndex = (): string => `${this.prefix}:jobs`;
   idempotency = (scope: string, key: string): string => `${this.prefix}:idem:${scope}:${key}`;

@@ -6,6 +6,18 @@ import { hasListing } from '../listings/listing-resolver';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery } from './schemas';
 
+const evaluationsSchema = z.object({
+  evaluations: z.array(
+    z.object({
+      step: z.number().int(),
+      jobId: z.string(),
+      state: z.string(),
+      checkpoint: z.string(),
+      scores: z.record(z.string(), z.number().nullable()),
+    }),
+  ),
+});
+
 const EXAMPLE = {
   kind: 'extraction',
   name: 'cc-main-2023-50-ja',
@@ -156,9 +168,35 @@ export function jobRoutes(app: FastifyInstance): void {
       return { results, nextAfterIndex: results.length === req.query.limit ? results[results.length - 1]!.index : null };
     },
   });
+  r.get('/v1/jobs/:id/evaluations', {
+    config: { roles: READERS },
+    schema: {
+      summary: "A training job's checkpoints as evaluated so far (its evaluate block): per step, the evaluation job and each benchmark's score",
+      description: 'A score is the number a task reported as `score` in its ::kumo::result line; null until that task has one.',
+      params: jobIdParams,
+      response: { 200: evaluationsSchema, 404: errorSchema },
+    },
+    handler: async (req) => {
+      if (!(await jobs.pool(req.params.id))) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
+      const recorded = await jobs.evaluations(req.params.id);
+      const records = await jobs.getMany(recorded.map((e) => e.jobId));
+      const evaluations = await Promise.all(
+        recorded.map(async ({ step, jobId }, n) => {
+          const job = records[n];
+          const spec = job?.spec.kind === 'evaluation' ? job.spec : undefined;
+          const scores: Record<string, number | null> = Object.fromEntries((spec?.benchmarks ?? []).map((b) => [b, null]));
+          for (const { index, result } of spec ? await jobs.results(jobId, { limit: spec.benchmarks.length }) : []) {
+            const benchmark = spec!.benchmarks[index];
+            if (benchmark !== undefined && typeof result.score === 'number') scores[benchmark] = result.score;
+          }
+          return { step, jobId, state: job?.state ?? 'unknown', checkpoint: spec?.checkpoints[0] ?? '', scores };
+        }),
+      );
+      return { evaluations };
+    },
+  });
 }
 
-/** A job may only depend on jobs that exist: a typo would otherwise wait forever, then fail. */
 /**
  * The pools a spec names besides its own (checked by the job's creation): a training job's
  * `evaluate.pool`, whose evaluation jobs could otherwise never start.
@@ -171,6 +209,7 @@ export async function assertOtherPoolsExist(pools: PoolStore, spec: JobSpec, pat
   });
 }
 
+/** A job may only depend on jobs that exist: a typo would otherwise wait forever, then fail. */
 export async function assertDependenciesExist(jobs: JobStore, deps: string[] | undefined, path: (string | number)[] = ['dependsOn']): Promise<void> {
   if (!deps?.length) return;
   const found = await jobs.getMany(deps);
