@@ -221,6 +221,39 @@ describe('the web dashboard, in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-job-results.png'), fullPage: true });
   });
 
+  it('a training job’s page shows its checkpoints’ scores as their evaluation jobs report them, each linked', async () => {
+    // Checkpoints at steps 10 and 20 (a file each); each is scored on two benchmarks by its own job.
+    const trainer = `
+import json, os, pathlib
+d = pathlib.Path(os.environ['KUMO_CHECKPOINT_DIR']); d.mkdir(parents=True, exist_ok=True)
+for step in (10, 20):
+    p = d / f'ckpt-{step}.json'; p.write_text(json.dumps({'step': step}))
+    print('::kumo::checkpoint ' + json.dumps({'step': step, 'uri': str(p)}), flush=True)
+`;
+    const evaluator = 'import json,os; s=json.load(open(os.environ["KUMO_CHECKPOINT"]))["step"]; print("::kumo::result " + json.dumps({"score": s / 100 + (0.5 if os.environ["KUMO_BENCHMARK"] == "ja-bpc" else 0)}))';
+    const sub = await api.post('/v1/jobs', {
+      kind: 'training',
+      name: 'ja-0.3b',
+      model: { name: 'ja-0.3b' },
+      target: { steps: 20 },
+      pool: 'local',
+      run: { command: ['python3', '-c', trainer] },
+      evaluate: { benchmarks: ['jglue-mini', 'ja-bpc'], run: { command: ['python3', '-c', evaluator] } },
+    });
+    expect(sub.status).toBe(201);
+    const page = await signedInPage();
+    await page.goto(`${cp.url}/#/jobs/${sub.body.id}`);
+    const rows = page.locator('table.evaluations tbody tr');
+    // Filled in as the evaluation jobs finish, without a reload.
+    await eventually(async () => (await page.locator('table.evaluations tbody td.num').allTextContents()).join(' '), 45_000).toBe('10 0.1 0.6 20 0.2 0.7');
+    expect(await page.locator('table.evaluations thead th').allTextContents()).toEqual(['step', 'state', 'jglue-mini', 'ja-bpc', 'evaluation job']);
+    expect(await rows.locator('.badge').allTextContents()).toEqual(['succeeded', 'succeeded']);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-training-evaluations.png'), fullPage: true });
+    // Each row links to its evaluation job's own page.
+    await rows.nth(1).locator('a').click();
+    await eventually(() => page.locator('.job-title h1').textContent()).toBe('ja-0.3b eval @ step 20');
+  });
+
   it('cancels a running job from its page after a confirm, and the API agrees', async () => {
     const sub = await api.post('/v1/jobs', { kind: 'cleaning', name: 'mc4-dedup', input: { count: 5000, prefix: 'shard-' }, pool: 'local', run: { builtin: 'sleep', ms: 200 } });
     const id: string = sub.body.id;

@@ -1,5 +1,5 @@
 import { getToken } from './token';
-import type { Job, JobPage, Pool, TaskFailure, TaskResult } from './types';
+import type { CheckpointEvaluation, Job, JobPage, Pool, TaskFailure, TaskResult } from './types';
 
 /** An answer other than 2xx, carrying the API's `{error: {code, message}}` when it sent one. */
 export class ApiError extends Error {
@@ -63,6 +63,8 @@ export const api = {
   cancelJob: (id: string): Promise<Job> => call('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`),
   failedTasks: async (id: string): Promise<TaskFailure[]> => (await call<{ tasks: TaskFailure[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/tasks`)).tasks,
   results: async (id: string): Promise<TaskResult[]> => (await call<{ results: TaskResult[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/results`)).results,
+  evaluations: async (id: string): Promise<CheckpointEvaluation[]> =>
+    (await call<{ evaluations: CheckpointEvaluation[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/evaluations`)).evaluations,
   pools: async (): Promise<Pool[]> => (await call<{ pools: Pool[] }>('GET', '/v1/pools')).pools,
   /** Checks a token before it is stored: the cheapest call any reader may make. */
   checkToken: (token: string): Promise<JobPage> => call('GET', '/v1/jobs?limit=1', { token }),

@@ -64,6 +64,17 @@ export interface TaskResult {
   result: Record<string, unknown>;
 }
 
+/** One evaluated checkpoint of a training job (GET /v1/jobs/:id/evaluations). */
+export interface CheckpointEvaluation {
+  step: number;
+  jobId: string;
+  /** The evaluation job's state ('unknown' if it is gone). */
+  state: string;
+  checkpoint: string;
+  /** Benchmark -> the score its task reported; null until it has. */
+  scores: Record<string, number | null>;
+}
+
 export interface PoolStatus {
   desired: number;
   live: number;

@@ -1,6 +1,8 @@
 import { h, type Child } from '../dom';
 import { fmtInt, fmtTime } from '../format';
-import type { Job, TaskFailure, TaskResult } from '../types';
+import { href } from '../router';
+import type { CheckpointEvaluation, Job, TaskFailure, TaskResult } from '../types';
+import { stateLabel } from './state-badge';
 
 /** A table inside a scroller, so wide tables scroll sideways on a phone instead of breaking the page. */
 export function table(cls: string, head: string[], rows: HTMLTableRowElement[]): HTMLElement {
@@ -86,4 +88,23 @@ export function resultsTable(job: Job, results: TaskResult[]): HTMLElement {
     );
   });
   return table('results', head, rows);
+}
+
+/** A training job's evaluated checkpoints: one row per step, one column per benchmark, best read down. */
+export function evaluationsTable(evaluations: CheckpointEvaluation[]): HTMLElement {
+  const benchmarks = [...new Set(evaluations.flatMap((e) => Object.keys(e.scores)))];
+  const rows = evaluations.map((e) =>
+    h(
+      'tr',
+      { 'data-step': e.step },
+      td('num', fmtInt(e.step)),
+      td('', h('span', { class: 'badge', 'data-state': e.state }, stateLabel(e.state))),
+      ...benchmarks.map((b) => {
+        const v = e.scores[b];
+        return typeof v === 'number' ? td('num', cell(v)) : td('num muted', '–');
+      }),
+      td('mono', h('a', { href: href.job(e.jobId) }, e.jobId)),
+    ),
+  );
+  return table('evaluations', ['step', 'state', ...benchmarks, 'evaluation job'], rows);
 }

@@ -2,16 +2,18 @@ import { api, ApiError } from '../api';
 import { lineChart, type Point } from '../components/line-chart';
 import { progressBar } from '../components/progress-bar';
 import { stateBadge, updateBadge } from '../components/state-badge';
-import { failedTasksTable, resultsTable } from '../components/tables';
+import { evaluationsTable, failedTasksTable, resultsTable } from '../components/tables';
 import { h, replace, setText } from '../dom';
 import { fmtDuration, fmtEta, fmtInt, fmtRate, fmtTime, fmtUsd } from '../format';
 import { href } from '../router';
 import { followJob } from '../sse';
-import { isTerminal, type Job, type Progress } from '../types';
+import { isTerminal, type Job, type JobState, type Progress } from '../types';
 import { handleError, type Unmount } from '../view';
 
 /** Points kept per chart: a day of 200 ms events would be far more than a chart can show. */
 const MAX_POINTS = 600;
+/** How often a training job's checkpoint evaluations are re-read while any is still open. */
+const EVALUATIONS_POLL_MS = 3000;
 /** Failed tasks and results are re-read at most this often while the counts move. */
 const REFRESH_MS = 3000;
 
@@ -77,6 +79,10 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     const resultsSection = h('section', { class: 'card', hidden: true }, h('h2', {}, 'Results'));
     const resultsBox = h('div', {});
     resultsSection.appendChild(resultsBox);
+    // A training job with an evaluate block: its checkpoints' scores, as the evaluation jobs report them.
+    const evaluates = job.kind === 'training' && typeof job.spec.evaluate === 'object' && job.spec.evaluate !== null;
+    const evaluationsBox = h('div', {});
+    const evaluationsSection = h('section', { class: 'card', hidden: !evaluates }, h('h2', {}, 'Checkpoint evaluations'), evaluationsBox);
 
     replace(
       body,
@@ -86,6 +92,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       h('section', { class: 'charts', hidden: isTerminal(job.state) }, progressChart.el, rateChart.el, h('p', { class: 'charts-note' }, 'Drawn from live updates since this page was opened.')),
       h('section', { class: 'card' }, failedHead, failedBox),
       resultsSection,
+      evaluationsSection,
       h('details', { class: 'card spec' }, h('summary', {}, 'Spec'), h('pre', {}, JSON.stringify(job.spec, null, 2))),
     );
     body.className = 'job-page';
@@ -178,6 +185,14 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       resultsSection.hidden = !(job.kind === 'evaluation' || results.length > 0);
       replace(resultsBox, results.length ? resultsTable(job, results) : h('p', { class: 'empty' }, 'No results reported yet.'));
     };
+    // Evaluation jobs start and finish on their own time, after the training job too: poll while any is open.
+    const readEvaluations = async (): Promise<void> => {
+      if (!evaluates || stopped) return;
+      const evaluations = await api.evaluations(job.id);
+      replace(evaluationsBox, evaluations.length ? evaluationsTable(evaluations) : h('p', { class: 'empty' }, 'No checkpoint evaluated yet.'));
+      const open = !isTerminal(job.state) || evaluations.some((e) => !isTerminal(e.state as JobState));
+      if (open && !stopped) timers.push(setTimeout(() => void readEvaluations().catch((err: unknown) => handleError(err, evaluationsBox)), EVALUATIONS_POLL_MS));
+    };
     const read = (what: 'failed' | 'results'): void => {
       lastRead = { ...lastRead, [what]: Date.now() };
       (what === 'failed' ? readFailed() : readResults()).catch((err: unknown) => handleError(err, what === 'failed' ? failedBox : resultsBox));
@@ -218,6 +233,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     onProgress(job.progress);
     read('failed');
     read('results');
+    readEvaluations().catch((err: unknown) => handleError(err, evaluationsBox));
     if (isTerminal(job.state)) return () => {};
     return followJob(job.id, {
       onProgress,
