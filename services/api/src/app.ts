@@ -85,11 +85,11 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const redis = createRedis(opts.redisUrl, 'command', 'api', { autoPipelining: true });
+  const redis = createRedis(opts.redisUrl, 'command', 'api', { autoPipelining: true, logger: opts.logger });
   const keys = new Keys(prefix);
   const jobs = new JobStore(redis, { prefix, clock });
-  const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api'), keys, jobs, logger: opts.logger.child({ component: 'job-events' }), maxWatchers: limits.sseTotal, maxWatchersPerOwner: limits.ssePerToken });
-  const queueRedis = createRedis(opts.redisUrl, 'command', 'api-queues');
+  const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api', { logger: opts.logger }), keys, jobs, logger: opts.logger.child({ component: 'job-events' }), maxWatchers: limits.sseTotal, maxWatchersPerOwner: limits.ssePerToken });
+  const queueRedis = createRedis(opts.redisUrl, 'command', 'api-queues', { logger: opts.logger });
   const queues = new PoolQueues(queueRedis, keys);
   const ctx: ApiContext = {
     redis,

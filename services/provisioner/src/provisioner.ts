@@ -54,7 +54,7 @@ export class Provisioner {
 
   constructor(private readonly opts: ProvisionerOptions) {
     this.log = opts.logger.child({ component: 'provisioner', provider: opts.provider.kind });
-    this.redis = createRedis(opts.redisUrl, 'command', 'provisioner');
+    this.redis = createRedis(opts.redisUrl, 'command', 'provisioner', { logger: this.log });
     this.fleet = new FleetStore(this.redis, { prefix: opts.prefix, clock: opts.clock });
     this.pools = new PoolStore(this.redis, { prefix: opts.prefix, clock: opts.clock });
   }

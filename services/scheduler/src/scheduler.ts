@@ -54,7 +54,7 @@ export class Scheduler {
 
   constructor(private readonly opts: SchedulerOptions) {
     this.log = this.componentLog('scheduler');
-    this.redis = createRedis(opts.redisUrl, 'command', 'scheduler');
+    this.redis = createRedis(opts.redisUrl, 'command', 'scheduler', { logger: this.log });
     const { prefix, clock } = opts;
     this.jobs = new JobStore(this.redis, { prefix, clock });
     this.pools = new PoolStore(this.redis, { prefix, clock });

@@ -91,8 +91,8 @@ export class WorkerAgent {
   constructor(private readonly opts: WorkerAgentOptions) {
     this.log = opts.logger.child({ component: 'worker', workerId: opts.id, pool: opts.pool });
     this.keys = new Keys(opts.prefix);
-    this.commands = createRedis(opts.redisUrl, 'command', `worker-${opts.id}`);
-    this.subscriber = createRedis(opts.redisUrl, 'subscriber', `worker-${opts.id}`);
+    this.commands = createRedis(opts.redisUrl, 'command', `worker-${opts.id}`, { logger: this.log });
+    this.subscriber = createRedis(opts.redisUrl, 'subscriber', `worker-${opts.id}`, { logger: this.log });
     this.store = new JobStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
     this.jobs = new JobCache(this.store, opts.clock);
     this.registry = new WorkerRegistry(this.commands, { prefix: opts.prefix, clock: opts.clock, ttlMs: Math.max(15_000, opts.heartbeatMs * 3) });
@@ -106,7 +106,7 @@ export class WorkerAgent {
     this.subscriber.on('message', (_chan: string, msg: string) => this.onControl(msg));
     this.idleSince = this.opts.clock.now();
     this.worker = new Worker<TaskData>(queueName(this.opts.pool), (job, token) => this.process(job, token), {
-      connection: (this.blocking = createRedis(this.opts.redisUrl, 'blocking', `worker-${this.opts.id}`)),
+      connection: (this.blocking = createRedis(this.opts.redisUrl, 'blocking', `worker-${this.opts.id}`, { logger: this.log })),
       prefix: this.keys.queuePrefix(),
       concurrency: this.opts.slots,
       lockDuration: this.opts.lockMs,

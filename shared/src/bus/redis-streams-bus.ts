@@ -190,11 +190,9 @@ export class RedisStreamsBus implements Bus {
 
   private connect(role: RedisRole, name: string): Redis {
     const { redis } = this.opts;
-    const conn =
-      typeof redis === 'string'
-        ? createRedis(redis, role, name)
-        : new Redis({ ...redis, connectionName: `kumo-${name}-${role}`, maxRetriesPerRequest: role === 'command' ? 20 : null });
-    // Without a listener ioredis prints every reconnect failure to stderr; one line per few seconds is plenty.
+    if (typeof redis === 'string') return createRedis(redis, role, name, { logger: this.log });
+    const conn = new Redis({ ...redis, connectionName: `kumo-${name}-${role}`, maxRetriesPerRequest: role === 'command' ? 20 : null });
+    // Without a listener ioredis prints every reconnect failure to stderr; one line now and then is plenty.
     let lastLogged = 0;
     conn.on('error', (err: unknown) => {
       const now = Date.now();

@@ -1,5 +1,12 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { KumoError } from '../errors';
+import { createLogger, type Logger } from '../logger';
+
+/** For connections whose owner passes no logger of its own. */
+let fallbackLog: Logger | undefined;
+
+/** How often one connection may log that it cannot reach Redis: it retries every 2 s at most. */
+const ERROR_LOG_EVERY_MS = 10_000;
 
 /**
  * Connections per role (STYLE.md 7): commands for the API and stores; `blocking` for BullMQ workers
@@ -8,7 +15,7 @@ import { KumoError } from '../errors';
  */
 export type RedisRole = 'command' | 'blocking' | 'subscriber';
 
-export function createRedis(url: string, role: RedisRole, name?: string, extra: { autoPipelining?: boolean } = {}): Redis {
+export function createRedis(url: string, role: RedisRole, name?: string, extra: { autoPipelining?: boolean; logger?: Logger } = {}): Redis {
   const opts: RedisOptions = {
     // Commands issued in the same tick go out in one write: many concurrent API reads, few syscalls.
     enableAutoPipelining: extra.autoPipelining ?? false,
@@ -18,7 +25,18 @@ export function createRedis(url: string, role: RedisRole, name?: string, extra: 
     enableReadyCheck: true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   };
-  return new Redis(url, opts);
+  const conn = new Redis(url, opts);
+  // Without a listener ioredis prints a stack trace to stderr on every failed reconnect of every
+  // connection; one structured line per connection now and then says the same.
+  let lastLogged = 0;
+  conn.on('error', (err: unknown) => {
+    const now = Date.now();
+    if (now - lastLogged < ERROR_LOG_EVERY_MS) return;
+    lastLogged = now;
+    const log = extra.logger ?? (fallbackLog ??= createLogger({ name: 'kumo' }).child({ component: 'redis' }));
+    log.warn({ err, role, connection: opts.connectionName }, 'redis connection error; retrying');
+  });
+  return conn;
 }
 
 /**
