@@ -65,6 +65,42 @@ describe('the kumo CLI against a running control plane', () => {
     expect(human.stdout).toMatch(/^progress: +2,000\/2,000 batches \| 100% \| [\d,]+\/min \| ETA done$/m);
   });
 
+  it("job shows a training job's evaluated checkpoints as a table (and under evaluations with --json)", async () => {
+    const trainer = [
+      'import json, os, pathlib',
+      "d = pathlib.Path(os.environ['KUMO_CHECKPOINT_DIR']); d.mkdir(parents=True, exist_ok=True)",
+      'for step in (500, 1000):',
+      "    p = d / f'ckpt-{step}'; p.write_text(str(step))",
+      "    print('::kumo::checkpoint ' + json.dumps({'step': step, 'uri': str(p)}), flush=True)",
+    ].join('\n');
+    const evaluator = 'import json,os; s=int(open(os.environ["KUMO_CHECKPOINT"]).read()); print("::kumo::result " + json.dumps({"score": s / 2000}))';
+    const sub = await api.post('/v1/jobs', {
+      kind: 'training',
+      name: 'cli-train',
+      model: { name: 'm' },
+      target: { steps: 1000 },
+      pool: 'local',
+      run: { command: ['python3', '-c', trainer] },
+      evaluate: { benchmarks: ['jglue-mini'], run: { command: ['python3', '-c', evaluator] } },
+    });
+    expect(sub.status).toBe(201);
+    const id = sub.body.id as string;
+    await waitFor(async () => {
+      const e = (await api.get(`/v1/jobs/${id}/evaluations`)).body.evaluations as { state: string }[];
+      return e.length === 2 && e.every((x) => x.state === 'succeeded') ? true : undefined;
+    }, { timeoutMs: 60_000, what: 'both checkpoints evaluated' });
+    const [human, json] = await Promise.all([kumo(['job', id]), kumo(['job', id, '--json'])]);
+    expect(human.code, human.stderr).toBe(0);
+    const table = human.stdout.slice(human.stdout.indexOf('evaluations:')).split('\n');
+    expect(table[1]).toMatch(/^STEP\s+STATE\s+JGLUE-MINI\s+JOB$/);
+    expect(table[2]).toMatch(/^500\s+succeeded\s+0\.25\s+job_[0-9a-z]{18}$/);
+    expect(table[3]).toMatch(/^1,000\s+succeeded\s+0\.5\s+job_[0-9a-z]{18}$/);
+    expect(JSON.parse(json.stdout).evaluations.map((e: { step: number; scores: Record<string, number> }) => [e.step, e.scores])).toEqual([
+      [500, { 'jglue-mini': 0.25 }],
+      [1000, { 'jglue-mini': 0.5 }],
+    ]);
+  });
+
   it('cancel stops a sleeping job (read from stdin) and a watch on it exits 2', async () => {
     const spec = { kind: 'extraction', name: 'cli-sleepy', source: { snapshot: 'CC-MAIN-2023-50', batches: 5000 }, pool: 'local', run: { builtin: 'sleep', ms: 300 } };
     const sub = await kumo(['submit', '-', '--json'], JSON.stringify(spec));
