@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LOCAL_POOL_DEFAULTS } from '@kumo/shared';
+import { processExited, workerPids } from '../support/control-plane-process';
 import { reportFault, sleep, spawnService, waitForEnd, type ServiceProcess } from '../support/faults';
 import { client } from '../support/http';
 import { testPrefix } from '../support/prefix';
@@ -14,24 +13,6 @@ const FAULT_TIMEOUT_MS = 150_000;
 
 const TOKEN = 'apart-admin-token-0123456789';
 const TOTAL = 300;
-
-/** Worker processes a provisioner process started. */
-function childWorkers(pid: number): number[] {
-  const r = spawnSync('pgrep', ['-P', String(pid), '-f', 'worker/src/main.ts'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
-}
-
-/**
- * Whether a process has exited. An orphan is re-parented to the machine's init, which may never reap
- * it: a zombie has exited too, though `kill -0` still finds it.
- */
-function gone(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
-  } catch {
-    return true;
-  }
-}
 
 /**
  * The services as production runs them: the API, the scheduler and the provisioner each its own
@@ -90,19 +71,19 @@ describe('kill -9 and restart of the scheduler alone, and of the provisioner alo
   it(`the provisioner dies (kill -9) at 25 % and restarts: its workers hand back and go, new ones finish; exactly ${TOTAL} succeeded`, async () => {
     const id = await submit('provisioner-dies');
     const before = await waitFor(async () => {
-      const workers = childWorkers(provisioner.proc.pid!);
+      const workers = workerPids(provisioner.proc.pid!);
       return (await progressOf(id)).succeeded >= TOTAL * 0.25 && workers.length > 0 ? workers : undefined;
     }, { timeoutMs: 45_000, what: '25 % done with workers up' });
     await provisioner.kill9();
     const killedAt = Date.now();
     // Its workers notice the parent is gone and leave (as a VM would stay, a local process cannot).
-    await waitFor(async () => before.every(gone) || undefined, { timeoutMs: 30_000, what: 'orphaned workers to exit' });
+    await waitFor(async () => before.every(processExited) || undefined, { timeoutMs: 30_000, what: 'orphaned workers to exit' });
     const orphansGoneMs = Date.now() - killedAt;
     provisioner = await spawnService('provisioner', provisionerEnv);
     const job = await waitForEnd(http, id, 90_000);
     reportFault('provisioner-kill-9', job, { orphansGoneMs });
     expect(job.state).toBe('succeeded');
     expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
-    expect(childWorkers(provisioner.proc.pid!).length).toBeGreaterThan(0);
+    expect(workerPids(provisioner.proc.pid!).length).toBeGreaterThan(0);
   }, FAULT_TIMEOUT_MS);
 });

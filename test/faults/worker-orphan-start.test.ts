@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { processExited } from '../support/control-plane-process';
 import { deleteKeys, testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
 
@@ -18,20 +18,11 @@ console.log(child.pid);
 process.exit(0);
 `;
 
-function exited(pid: number): boolean {
-  try {
-    // An orphan is re-parented to init, which may not reap it at once: a zombie has exited.
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
-  } catch {
-    return true;
-  }
-}
-
 describe('a worker whose parent dies while it starts', () => {
   const prefix = testPrefix('orphan');
   let pid = 0;
   afterAll(async () => {
-    if (pid && !exited(pid)) process.kill(pid, 'SIGKILL');
+    if (pid && !processExited(pid)) process.kill(pid, 'SIGKILL');
     await deleteKeys(prefix);
   });
 
@@ -43,6 +34,6 @@ describe('a worker whose parent dies while it starts', () => {
     expect(r.status).toBe(0);
     pid = Number(r.stdout.trim());
     expect(pid).toBeGreaterThan(0);
-    await waitFor(async () => exited(pid) || undefined, { timeoutMs: 20_000, what: 'the orphaned worker to exit' });
+    await waitFor(async () => processExited(pid) || undefined, { timeoutMs: 20_000, what: 'the orphaned worker to exit' });
   });
 });

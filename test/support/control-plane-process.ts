@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../services/local/src/main.ts', import.meta.url));
@@ -28,6 +29,18 @@ export async function spawnControlPlane(env: Record<string, string>): Promise<{ 
 export function workerPids(parentPid: number): number[] {
   const r = spawnSync('pgrep', ['-P', String(parentPid), '-f', 'worker/src/main.ts'], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/**
+ * Whether a process has exited. An orphan is re-parented to the machine's init, which may never reap
+ * it: a zombie has exited too, though `kill -0` still finds it.
+ */
+export function processExited(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+  } catch {
+    return true;
+  }
 }
 
 export function kill9(pid: number): void {
