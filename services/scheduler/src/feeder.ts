@@ -13,6 +13,12 @@ interface FeedCandidate {
 
 /** What the feeder reads of each active job, in one pipelined round trip. */
 const FEED_FIELDS = ['state', 'fed', 'total', 'priority', 'user', 'succeeded', 'failed', 'costUsd', 'maxCostUsd', 'canary', 'deps', 'depsMet'] as const;
+type FeedRecord = Record<(typeof FEED_FIELDS)[number], string | undefined>;
+
+/** An HMGET of FEED_FIELDS as a record. */
+function feedRecord(values: (string | null | undefined)[]): FeedRecord {
+  return Object.fromEntries(FEED_FIELDS.map((k, i) => [k, values[i] ?? undefined])) as FeedRecord;
+}
 
 interface BudgetView {
   state: JobState;
@@ -112,10 +118,10 @@ export class Feeder {
     const pipe = this.opts.redis.pipeline();
     for (const id of ids) pipe.hmget(this.keys.job(id), ...FEED_FIELDS);
     const res = (await pipe.exec()) ?? [];
-    const jobs: { id: string; f: Record<(typeof FEED_FIELDS)[number], string | undefined> }[] = [];
+    const jobs: { id: string; f: FeedRecord }[] = [];
     for (let n = 0; n < ids.length; n++) {
       const v = res[n]?.[1] as (string | null)[] | undefined;
-      if (v) jobs.push({ id: ids[n]!, f: Object.fromEntries(FEED_FIELDS.map((k, i) => [k, v[i] ?? undefined])) as Record<(typeof FEED_FIELDS)[number], string | undefined> });
+      if (v) jobs.push({ id: ids[n]!, f: feedRecord(v) });
     }
     const users = await this.userBudgets(jobs.map((j) => j.f), pool.name);
     const firstWave = pool.max * pool.slotsPerVm;
@@ -171,7 +177,7 @@ export class Feeder {
    * many such jobs they have (what is left is shared evenly between them).
    */
   private async userBudgets(
-    jobs: Record<(typeof FEED_FIELDS)[number], string | undefined>[],
+    jobs: FeedRecord[],
     pool: string,
   ): Promise<Map<string, { max: number; spent: number; available: number; jobs: number }>> {
     const names = [...new Set(jobs.map((f) => f.user ?? ''))];
@@ -201,17 +207,17 @@ export class Feeder {
   }
 
   /** The active jobs of these users in every pool but `pool` (only fetched when a user has a budget). */
-  private async jobsInOtherPools(pool: string, users: Map<string, unknown>): Promise<Record<(typeof FEED_FIELDS)[number], string | undefined>[]> {
+  private async jobsInOtherPools(pool: string, users: Map<string, unknown>): Promise<FeedRecord[]> {
     const others = (await this.opts.poolNames?.())?.filter((p) => p !== pool) ?? [];
     if (others.length === 0) return [];
     const ids = (await Promise.all(others.map((p) => this.opts.jobs.activeJobIds(p)))).flat();
     if (ids.length === 0) return [];
     const pipe = this.opts.redis.pipeline();
     for (const id of ids) pipe.hmget(this.keys.job(id), ...FEED_FIELDS);
-    const out: Record<(typeof FEED_FIELDS)[number], string | undefined>[] = [];
+    const out: FeedRecord[] = [];
     for (const [, v] of (await pipe.exec()) ?? []) {
       if (!Array.isArray(v)) continue;
-      const f = Object.fromEntries(FEED_FIELDS.map((k, i) => [k, (v[i] as string | null) ?? undefined])) as Record<(typeof FEED_FIELDS)[number], string | undefined>;
+      const f = feedRecord(v as (string | null)[]);
       if (users.has(f.user ?? '') && (f.state === 'queued' || f.state === 'running' || f.state === 'budget_exhausted')) out.push(f);
     }
     return out;
