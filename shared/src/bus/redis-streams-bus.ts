@@ -6,7 +6,7 @@ import { wallClock, type Clock } from '../clock';
 import { KumoError } from '../errors';
 import { newMessageId } from '../ids';
 import { createLogger, type Logger } from '../logger';
-import { createRedis, type RedisRole } from '../store/redis';
+import { createRedis, logConnectionErrors, type RedisRole } from '../store/redis';
 import type { Bus, BusHandler, SubscribeOptions, Subscription, Topic, TopicData } from './bus';
 import { RedisStreamSubscription, quit, replyCode, type ClaimIdleScript } from './redis-stream-subscription';
 import {
@@ -192,14 +192,7 @@ export class RedisStreamsBus implements Bus {
     const { redis } = this.opts;
     if (typeof redis === 'string') return createRedis(redis, role, name, { logger: this.log });
     const conn = new Redis({ ...redis, connectionName: `kumo-${name}-${role}`, maxRetriesPerRequest: role === 'command' ? 20 : null });
-    // Without a listener ioredis prints every reconnect failure to stderr; one line now and then is plenty.
-    let lastLogged = 0;
-    conn.on('error', (err: unknown) => {
-      const now = Date.now();
-      if (now - lastLogged < 5000) return;
-      lastLogged = now;
-      this.log.warn({ err, role, name }, 'bus redis connection error');
-    });
+    logConnectionErrors(conn, this.log, { role, connection: `kumo-${name}-${role}` });
     return conn;
   }
 

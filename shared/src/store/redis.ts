@@ -26,17 +26,22 @@ export function createRedis(url: string, role: RedisRole, name?: string, extra: 
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   };
   const conn = new Redis(url, opts);
-  // Without a listener ioredis prints a stack trace to stderr on every failed reconnect of every
-  // connection; one structured line per connection now and then says the same.
+  logConnectionErrors(conn, extra.logger ?? (fallbackLog ??= createLogger({ name: 'kumo' }).child({ component: 'redis' })), { role, connection: opts.connectionName });
+  return conn;
+}
+
+/**
+ * Without an 'error' listener ioredis prints a stack trace to stderr on every failed reconnect of
+ * every connection; this logs one structured line per connection now and then instead.
+ */
+export function logConnectionErrors(conn: Redis, logger: Logger, fields: Record<string, unknown>): void {
   let lastLogged = 0;
   conn.on('error', (err: unknown) => {
     const now = Date.now();
     if (now - lastLogged < ERROR_LOG_EVERY_MS) return;
     lastLogged = now;
-    const log = extra.logger ?? (fallbackLog ??= createLogger({ name: 'kumo' }).child({ component: 'redis' }));
-    log.warn({ err, role, connection: opts.connectionName }, 'redis connection error; retrying');
+    logger.warn({ err, ...fields }, 'redis connection error; retrying');
   });
-  return conn;
 }
 
 /**
