@@ -7,6 +7,7 @@ import { startControlPlane, type ControlPlane } from '../../services/local/src/c
 import { client } from '../support/http';
 import { testPrefix, deleteKeys } from '../support/prefix';
 import { freePort } from '../support/redis-server';
+import { checkpointTrainer, stepScorer } from '../support/toy-training';
 import { waitFor } from '../support/wait';
 import { runKumo, startKumo } from './run-kumo';
 
@@ -66,22 +67,14 @@ describe('the kumo CLI against a running control plane', () => {
   });
 
   it("job shows a training job's evaluated checkpoints as a table (and under evaluations with --json)", async () => {
-    const trainer = [
-      'import json, os, pathlib',
-      "d = pathlib.Path(os.environ['KUMO_CHECKPOINT_DIR']); d.mkdir(parents=True, exist_ok=True)",
-      'for step in (500, 1000):',
-      "    p = d / f'ckpt-{step}'; p.write_text(str(step))",
-      "    print('::kumo::checkpoint ' + json.dumps({'step': step, 'uri': str(p)}), flush=True)",
-    ].join('\n');
-    const evaluator = 'import json,os; s=int(open(os.environ["KUMO_CHECKPOINT"]).read()); print("::kumo::result " + json.dumps({"score": s / 2000}))';
     const sub = await api.post('/v1/jobs', {
       kind: 'training',
       name: 'cli-train',
       model: { name: 'm' },
       target: { steps: 1000 },
       pool: 'local',
-      run: { command: ['python3', '-c', trainer] },
-      evaluate: { benchmarks: ['jglue-mini'], run: { command: ['python3', '-c', evaluator] } },
+      run: { command: ['python3', '-c', checkpointTrainer([500, 1000])] },
+      evaluate: { benchmarks: ['jglue-mini'], run: { command: ['python3', '-c', stepScorer(2000)] } },
     });
     expect(sub.status).toBe(201);
     const id = sub.body.id as string;

@@ -4,29 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane } from '../support/control-plane';
 import { client } from '../support/http';
+import { checkpointTrainer, stepScorer } from '../support/toy-training';
 import { waitFor } from '../support/wait';
 
-/** Writes a checkpoint every 20 steps (and at the target), keeping kumo's checkpoint contract. */
-const TRAINER = `
-import json, os, pathlib, time
-d = pathlib.Path(os.environ['KUMO_CHECKPOINT_DIR']); d.mkdir(parents=True, exist_ok=True)
-target = int(os.environ['KUMO_TARGET_STEPS'])
-for step in range(1, target + 1):
-    time.sleep(0.01)
-    if step % 20 == 0 or step == target:
-        p = d / f'ckpt-{step}.json'
-        p.write_text(json.dumps({'step': step, 'quality': step / target}))
-        print('::kumo::checkpoint ' + json.dumps({'step': step, 'uri': str(p)}), flush=True)
-print('::kumo::result ' + json.dumps({'finalStep': target}), flush=True)
-`;
-
-/** Reads the checkpoint it is given (so it must exist where the trainer wrote it) and scores it per benchmark. */
-const EVALUATOR = `
-import json, os
-c = json.load(open(os.environ['KUMO_CHECKPOINT']))
-bonus = {'jglue-mini': 0.0, 'ja-bpc': 0.5}[os.environ['KUMO_BENCHMARK']]
-print('::kumo::result ' + json.dumps({'step': c['step'], 'benchmark': os.environ['KUMO_BENCHMARK'], 'score': round(c['quality'] / 2 + bonus, 3)}), flush=True)
-`;
+/** Checkpoints at 20, 40, 60, 80 and the target, 90; scored step / 180, plus 0.5 on ja-bpc. */
+const TRAINER = checkpointTrainer([20, 40, 60, 80, 90], 0.1);
+const EVALUATOR = stepScorer(180, { 'ja-bpc': 0.5 });
 
 interface JobView {
   id: string;
@@ -80,7 +63,7 @@ describe('evaluation started by a new checkpoint', () => {
     const table = (await api.get(`/v1/jobs/${trainingId}/evaluations`)).body.evaluations as { step: number; jobId: string; state: string; scores: Record<string, number | null> }[];
     const round = (x: number): number => Math.round(x * 1000) / 1000;
     expect(table.map((e) => [e.step, e.jobId, e.state, e.scores])).toEqual(
-      [40, 80, 90].map((step) => [step, byStep.get(step)!.id, 'succeeded', { 'jglue-mini': round(step / 90 / 2), 'ja-bpc': round(step / 90 / 2 + 0.5) }]),
+      [40, 80, 90].map((step) => [step, byStep.get(step)!.id, 'succeeded', { 'jglue-mini': round(step / 180), 'ja-bpc': round(step / 180 + 0.5) }]),
     );
     expect([...byStep.keys()].sort((a, b) => a - b)).toEqual([40, 80, 90]);
     for (const [step, j] of byStep) {
@@ -92,8 +75,8 @@ describe('evaluation started by a new checkpoint', () => {
       expect(j.spec.checkpoints[0]).toMatch(new RegExp(`ckpt-${step}\\.json$`));
       const results = (await api.get(`/v1/jobs/${j.id}/results`)).body.results as { result: { step: number; benchmark: string; score: number } }[];
       expect(results.map((r) => [r.result.step, r.result.benchmark, r.result.score])).toEqual([
-        [step, 'jglue-mini', Math.round((step / 90 / 2) * 1000) / 1000],
-        [step, 'ja-bpc', Math.round((step / 90 / 2 + 0.5) * 1000) / 1000],
+        [step, 'jglue-mini', Math.round((step / 180) * 1000) / 1000],
+        [step, 'ja-bpc', Math.round((step / 180 + 0.5) * 1000) / 1000],
       ]);
     }
   });

@@ -8,6 +8,7 @@ import { buildWeb } from '../../dashboards/web/build';
 import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
 import { client } from '../support/http';
 import { testPrefix, deleteKeys } from '../support/prefix';
+import { checkpointTrainer, stepScorer } from '../support/toy-training';
 import { waitFor } from '../support/wait';
 import { launchChromium } from './browser';
 
@@ -223,22 +224,14 @@ describe('the web dashboard, in headless Chromium', () => {
 
   it('a training job’s page shows its checkpoints’ scores as their evaluation jobs report them, each linked', async () => {
     // Checkpoints at steps 10 and 20 (a file each); each is scored on two benchmarks by its own job.
-    const trainer = `
-import json, os, pathlib
-d = pathlib.Path(os.environ['KUMO_CHECKPOINT_DIR']); d.mkdir(parents=True, exist_ok=True)
-for step in (10, 20):
-    p = d / f'ckpt-{step}.json'; p.write_text(json.dumps({'step': step}))
-    print('::kumo::checkpoint ' + json.dumps({'step': step, 'uri': str(p)}), flush=True)
-`;
-    const evaluator = 'import json,os; s=json.load(open(os.environ["KUMO_CHECKPOINT"]))["step"]; print("::kumo::result " + json.dumps({"score": s / 100 + (0.5 if os.environ["KUMO_BENCHMARK"] == "ja-bpc" else 0)}))';
     const sub = await api.post('/v1/jobs', {
       kind: 'training',
       name: 'ja-0.3b',
       model: { name: 'ja-0.3b' },
       target: { steps: 20 },
       pool: 'local',
-      run: { command: ['python3', '-c', trainer] },
-      evaluate: { benchmarks: ['jglue-mini', 'ja-bpc'], run: { command: ['python3', '-c', evaluator] } },
+      run: { command: ['python3', '-c', checkpointTrainer([10, 20])] },
+      evaluate: { benchmarks: ['jglue-mini', 'ja-bpc'], run: { command: ['python3', '-c', stepScorer(100, { 'ja-bpc': 0.5 })] } },
     });
     expect(sub.status).toBe(201);
     const page = await signedInPage();
