@@ -17,8 +17,12 @@ for (const file of SCRIPTS) {
   sources.set(name, { lua: readFileSync(join(here, 'lua', `${file}.lua`), 'utf8'), keys: Number(keys) });
 }
 
-/** Binds the Lua scripts to a connection; each call is one atomic round trip. */
+const bound = new WeakMap<Redis, ScriptRunner>();
+
+/** Binds the Lua scripts to a connection (once per connection); each call is one atomic round trip. */
 export function bindScripts(redis: Redis): ScriptRunner {
+  const known = bound.get(redis);
+  if (known) return known;
   const runner: Partial<ScriptRunner> = {};
   for (const [name, { lua, keys }] of sources) {
     const command = `kumo_${name}`;
@@ -26,5 +30,6 @@ export function bindScripts(redis: Redis): ScriptRunner {
     const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[command]!.bind(redis);
     runner[name as ScriptName] = (k, a) => fn(...k, ...a);
   }
+  bound.set(redis, runner as ScriptRunner);
   return runner as ScriptRunner;
 }
