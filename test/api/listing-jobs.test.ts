@@ -91,6 +91,10 @@ describe('extraction jobs from a listing (source.listing), through the real API,
     expect(sub.body.progress).toMatchObject({ total: 5, unit: 'batches' });
     expect(await redis.lrange(keys.jobListing(sub.body.id), 0, -1)).toEqual(five);
     expect(await seenByTask(sub.body.id)).toEqual(five.map((p) => [p]));
+    // Only running tasks read the list: it goes with the job's end (in the same script that ends it),
+    // and the job still says what it ran.
+    expect(await redis.exists(keys.jobListing(sub.body.id))).toBe(0);
+    expect((await t.api.get(`/v1/jobs/${sub.body.id}`)).body.spec.source).toEqual({ snapshot: 'CC-MAIN-2023-50', listing, batches: 5, listingSha256: sha256(five) });
   });
 
   it('batchSize 3 over 7 plain lines: tasks of 3, 3 and 1; batches with a listing caps it to the first N lines', async () => {
@@ -165,28 +169,36 @@ describe('extraction jobs from a listing (source.listing), through the real API,
   });
 
   it('an Idempotency-Key repeat answers with the first job, reads nothing and writes no second list; pipelines resolve their stages', async () => {
+    // A pool with no VMs: the jobs stay queued, their lists in place while the test looks at them.
+    await t.api.put('/v1/pools/parked', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 0 });
+    const parked = { run: { builtin: 'noop' }, pool: 'parked' };
     const listing = file('idem.paths', `${five.slice(0, 2).join('\n')}\n`);
     const submit = (body: unknown) =>
       fetch(`${t.cp.url}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json', 'idempotency-key': 'listing-1' }, body: JSON.stringify(body) });
     const before = await stored();
-    const a = await submit(spec({ listing }, { run: { builtin: 'noop' } }));
+    const a = await submit(spec({ listing }, parked));
     expect(a.status).toBe(201);
     const first = await a.json();
     // Even if the file changed since: the key names the request as submitted, and its job.
     writeFileSync(listing, `${five.join('\n')}\n`);
-    const b = await submit(spec({ listing }, { run: { builtin: 'noop' } }));
+    const b = await submit(spec({ listing }, parked));
     expect(b.status).toBe(200);
     expect((await b.json()).id).toBe(first.id);
-    const c = await submit(spec({ listing }, { run: { builtin: 'noop' }, name: 'another' }));
+    const c = await submit(spec({ listing }, { ...parked, name: 'another' }));
     expect(c.status).toBe(409);
     expect(await stored()).toEqual({ jobs: before.jobs + 1, listings: [...before.listings, keys.jobListing(first.id)].sort() });
     expect(await redis.lrange(keys.jobListing(first.id), 0, -1)).toEqual(five.slice(0, 2));
 
-    const pipe = await t.api.post('/v1/pipelines', { name: 'p', stages: [{ name: 'extract', job: spec({ listing }, { run: { builtin: 'noop' } }) }] });
+    const pipe = await t.api.post('/v1/pipelines', { name: 'p', stages: [{ name: 'extract', job: spec({ listing }, parked) }] });
     expect(pipe.status, JSON.stringify(pipe.body)).toBe(201);
     const job = (await t.api.get(`/v1/jobs/${pipe.body.stages[0].jobId}`)).body;
     expect(job.spec.source).toMatchObject({ batches: 5, listingSha256: sha256(five) });
     expect(await redis.lrange(keys.jobListing(job.id), 0, -1)).toEqual(five);
+
+    // A cancelled job's list goes with it too.
+    expect((await t.api.post(`/v1/jobs/${first.id}/cancel`, {})).status).toBe(200);
+    expect(await redis.exists(keys.jobListing(first.id))).toBe(0);
+    expect(await redis.exists(keys.jobListing(job.id))).toBe(1);
   });
 
   it('examples/cc-main-2023-50-listing.yaml is a valid spec: the snapshot\u2019s https listing, its first 1,000 lines', () => {

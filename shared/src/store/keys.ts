@@ -19,7 +19,8 @@ export class Keys {
   jobResults = (id: string): string => `${this.prefix}:job:${id}:results`;
   /**
    * List: a listing job's WARC paths (source.listing), the lines its tasks read by index. Written whole
-   * before the job's hash exists, and kept for as long as the job is (like every key above).
+   * before the job's hash exists; deleted when the job ends (succeeded, failed, cancelled), since only
+   * its running tasks read it: a finished job keeps `source.listing` and `listingSha256` instead.
    */
   jobListing = (id: string): string => `${this.prefix}:job:${id}:listing`;
   /** Sorted set: a training job's evaluation jobs (member: job id), scored by the checkpoint step each evaluates. */
