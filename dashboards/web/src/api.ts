@@ -60,7 +60,8 @@ export const api = {
     return call('GET', `/v1/jobs?${q}`, signal ? { signal } : {});
   },
   getJob: (id: string): Promise<Job> => call('GET', `/v1/jobs/${encodeURIComponent(id)}`),
-  cancelJob: (id: string): Promise<Job> => call('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`),
+  /** cancel, pause or resume (POST /v1/jobs/:id/<action>); answers the job after it. */
+  jobAction: (id: string, action: 'cancel' | 'pause' | 'resume'): Promise<Job> => call('POST', `/v1/jobs/${encodeURIComponent(id)}/${action}`),
   failedTasks: async (id: string): Promise<TaskFailure[]> => (await call<{ tasks: TaskFailure[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/tasks`)).tasks,
   results: async (id: string): Promise<TaskResult[]> => (await call<{ results: TaskResult[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/results`)).results,
   evaluations: async (id: string): Promise<CheckpointEvaluation[]> =>

@@ -3,9 +3,10 @@
  * `@kumo/shared`, whose index pulls in Node-only modules (ioredis, crypto) that cannot go into a
  * browser bundle. Fields the dashboard does not show are left out.
  */
-/** `budget_exhausted`: feeding paused at the job's budget; tasks in flight still finish. */
-export type JobState = 'queued' | 'running' | 'budget_exhausted' | 'succeeded' | 'failed' | 'cancelled';
-export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'budget_exhausted', 'succeeded', 'failed', 'cancelled'];
+// A job's states and their rules come from the one file that defines them (it imports nothing).
+import { isTerminal, JOB_STATES, LIVE_JOB_STATES, type JobState } from '../../../shared/src/jobs/job-state';
+
+export { isTerminal, JOB_STATES, type JobState };
 export const JOB_KINDS = ['extraction', 'cleaning', 'training', 'evaluation'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
@@ -132,11 +133,7 @@ export interface Pool {
   workers: WorkerHeartbeat[];
 }
 
-/** States in which tasks may still run and be counted: worth following live. */
+/** States in which tasks may still run and be counted (paused ones too: tasks in flight finish): worth following live. */
 export function isLive(state: JobState): boolean {
-  return state === 'queued' || state === 'running' || state === 'budget_exhausted';
-}
-
-export function isTerminal(state: JobState): boolean {
-  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+  return LIVE_JOB_STATES.includes(state);
 }

@@ -54,8 +54,10 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     let job = initial;
     const badge = stateBadge(job.state);
     const cancelMsg = h('span', { class: 'action-message', role: 'status' });
+    const pause = h('button', { type: 'button', class: 'btn', 'data-action': 'pause', title: 'Nothing new starts; tasks already running finish' }, 'Pause');
+    const resume = h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'resume' }, 'Resume');
     const cancel = h('button', { type: 'button', class: 'btn btn-danger', 'data-action': 'cancel' }, 'Cancel job');
-    const head = h('div', { class: 'job-title' }, h('h1', {}, job.name), badge, h('div', { class: 'actions' }, cancelMsg, cancel));
+    const head = h('div', { class: 'job-title' }, h('h1', {}, job.name), badge, h('div', { class: 'actions' }, cancelMsg, pause, resume, cancel));
 
     const meta = h('dl', { class: 'meta' });
     const bar = progressBar({ large: true });
@@ -151,6 +153,9 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       updateBadge(badge, job.state);
       body.dataset.state = job.state;
       cancel.hidden = isTerminal(job.state);
+      // As the API allows: pause from queued, running or budget_exhausted; resume from paused only.
+      pause.hidden = isTerminal(job.state) || job.state === 'paused';
+      resume.hidden = job.state !== 'paused';
       renderMeta();
       renderProgress(job.progress);
     };
@@ -209,25 +214,31 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       );
     };
 
-    cancel.addEventListener('click', () => {
-      if (!confirm(`Cancel job "${job.name}"?\n\nRunning tasks are stopped and nothing new starts. This cannot be undone.`)) return;
-      cancel.disabled = true;
-      setText(cancelMsg, 'Cancelling…');
-      api
-        .cancelJob(job.id)
-        .then((j) => {
-          job = j;
-          setText(cancelMsg, '');
-          renderState();
-        })
-        .catch((err: unknown) => {
-          if (err instanceof ApiError && err.unauthenticated) return handleError(err, cancelMsg);
-          setText(cancelMsg, err instanceof ApiError ? `Not cancelled: ${err.message}` : 'Not cancelled: the API could not be reached');
-        })
-        .finally(() => {
-          cancel.disabled = false;
-        });
-    });
+    /** One action button: POST it, show the job after, or say why not (the button is back either way). */
+    const onAction = (button: HTMLButtonElement, action: 'cancel' | 'pause' | 'resume', doing: string, confirmText?: string): void => {
+      button.addEventListener('click', () => {
+        if (confirmText && !confirm(confirmText)) return;
+        button.disabled = true;
+        setText(cancelMsg, doing);
+        api
+          .jobAction(job.id, action)
+          .then((j) => {
+            job = j;
+            setText(cancelMsg, '');
+            renderState();
+          })
+          .catch((err: unknown) => {
+            if (err instanceof ApiError && err.unauthenticated) return handleError(err, cancelMsg);
+            setText(cancelMsg, err instanceof ApiError ? `Not done (${action}): ${err.message}` : `Not done (${action}): the API could not be reached`);
+          })
+          .finally(() => {
+            button.disabled = false;
+          });
+      });
+    };
+    onAction(cancel, 'cancel', 'Cancelling…', `Cancel job "${job.name}"?\n\nRunning tasks are stopped and nothing new starts. This cannot be undone.`);
+    onAction(pause, 'pause', 'Pausing…');
+    onAction(resume, 'resume', 'Resuming…');
 
     renderState();
     onProgress(job.progress);
