@@ -1,4 +1,4 @@
-import { cancel } from './cancel';
+import { cancel, pause, resume } from './job-action';
 import type { Command } from './command';
 import { job } from './job';
 import { jobs } from './jobs';
@@ -9,7 +9,7 @@ import { submit } from './submit';
 import { watch } from './watch';
 
 /** Every command, in the order `kumo --help` lists them. */
-export const COMMANDS: readonly Command[] = [submit, jobs, job, watch, cancel, logs, pools, simulate];
+export const COMMANDS: readonly Command[] = [submit, jobs, job, watch, cancel, pause, resume, logs, pools, simulate];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
