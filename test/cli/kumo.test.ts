@@ -1,46 +1,38 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '@kumo/shared';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
-import { client } from '../support/http';
-import { testPrefix, deleteKeys } from '../support/prefix';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlane } from '../../services/local/src/control-plane';
+import { startTestControlPlane } from '../support/control-plane';
+import type { client } from '../support/http';
 import { freePort } from '../support/redis-server';
 import { checkpointTrainer, stepScorer } from '../support/toy-training';
 import { waitFor } from '../support/wait';
 import { runKumo, startKumo } from './run-kumo';
 
-const TOKEN = 'cli-admin-token-0123456789';
 const JOB_ID = /^job_[0-9a-z]{18}$/;
 
 describe('the kumo CLI against a running control plane', () => {
   let cp: ControlPlane;
   let env: Record<string, string>;
   let api: ReturnType<typeof client>;
+  let token: string;
+  let stop: (() => Promise<void>) | undefined;
   let dir: string;
-  const prefix = testPrefix('cli');
   const kumo = (args: string[], input?: string) => runKumo(args, { env, ...(input === undefined ? {} : { input }) });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kumo-cli-'));
-    cp = await startControlPlane({
+    // Its data in the test's own folder, removed with the files the tests write there.
+    ({ cp, api, token, stop } = await startTestControlPlane('cli', {
       dataDir: dir,
-      host: '127.0.0.1',
-      port: 0,
-      adminToken: TOKEN,
-      redisUrl: inject('redisUrl'),
-      prefix,
-      logger: createLogger({ name: 'cli-test', level: 'warn' }),
       localPool: { max: 2, slotsPerVm: 16, idleTimeoutSeconds: 30 },
-      workerEnv: { LOG_LEVEL: 'warn', KUMO_DRAIN_MS: '2000' },
-    });
-    env = { KUMO_URL: cp.url, KUMO_TOKEN: TOKEN };
-    api = client(cp.url, TOKEN);
+      workerEnv: { KUMO_DRAIN_MS: '2000' },
+    }));
+    env = { KUMO_URL: cp.url, KUMO_TOKEN: token };
   });
   afterAll(async () => {
-    await cp?.stop();
-    await deleteKeys(prefix);
+    await stop?.();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -191,7 +183,7 @@ describe('the kumo CLI against a running control plane', () => {
     const checkout = join(dir, 'checkout');
     mkdirSync(join(checkout, '.kumo'), { recursive: true });
     mkdirSync(join(checkout, 'services', 'cli'), { recursive: true });
-    writeFileSync(join(checkout, '.kumo', 'admin-token'), `${TOKEN}\n`);
+    writeFileSync(join(checkout, '.kumo', 'admin-token'), `${token}\n`);
     const cwd = join(checkout, 'services', 'cli');
     const good = await runKumo(['jobs', '--json'], { env: { KUMO_URL: cp.url }, cwd });
     expect(good.code, good.stderr).toBe(0);

@@ -1,44 +1,32 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '@kumo/shared';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
-import { addsUp, client } from '../support/http';
-import { testPrefix, deleteKeys } from '../support/prefix';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestControlPlane } from '../support/control-plane';
+import { addsUp, type client } from '../support/http';
 import { waitFor } from '../support/wait';
 import { EXAMPLES, japaneseShare, makeSampleWarcs, readJsonl, SAMPLE_JAPANESE, type SampleWarcs } from './task-process';
 
-const TOKEN = 'examples-e2e-admin-token-0123456789';
-
 describe('the extraction example through kumo, end to end', () => {
-  let cp: ControlPlane;
   let api: ReturnType<typeof client>;
+  let stop: (() => Promise<void>) | undefined;
   let tmp: string;
   let sample: SampleWarcs;
-  const prefix = testPrefix('examples-e2e');
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'kumo-examples-e2e-'));
     sample = makeSampleWarcs(join(tmp, 'cc'));
-    cp = await startControlPlane({
+    ({ api, stop } = await startTestControlPlane('examples-e2e', {
+      // Under the test's folder, removed with it.
       dataDir: join(tmp, 'kumo'),
-      host: '127.0.0.1',
-      port: 0,
-      adminToken: TOKEN,
-      redisUrl: inject('redisUrl'),
-      prefix,
-      logger: createLogger({ name: 'examples-e2e', level: 'warn' }),
       localPool: { max: 1, slotsPerVm: 4, idleTimeoutSeconds: 2 },
-      workerEnv: { LOG_LEVEL: 'warn', KUMO_DRAIN_MS: '2000' },
+      workerEnv: { KUMO_DRAIN_MS: '2000' },
       // The generated warc.paths.gz is read from here by the API (source.listing).
       listings: { roots: [tmp] },
-    });
-    api = client(cp.url, TOKEN);
+    }));
   });
   afterAll(async () => {
-    await cp?.stop();
-    await deleteKeys(prefix);
+    await stop?.();
     rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -1,22 +1,13 @@
-import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BusMetrics } from '../../services/api/src/metrics/bus-metrics';
 import { Keys } from '@kumo/shared';
-import { testPrefix } from '../support/prefix';
+import { redisForSuite, testPrefix } from '../support/prefix';
 import { one, parseProm } from './prom-text';
 
 describe('bus lag from the Redis Streams bus', () => {
   const prefix = testPrefix('lag');
-  let redis: Redis;
-  beforeAll(() => {
-    redis = new Redis(inject('redisUrl'));
-  });
-  afterAll(async () => {
-    const left = await redis.keys(`${prefix}:*`);
-    if (left.length) await redis.del(...left);
-    await redis.quit();
-  });
+  const redis = redisForSuite(prefix);
 
   it('is the age of the oldest message not acked (delivered or not), with the count of such messages', async () => {
     const stream = `${prefix}:bus:progress`;

@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { JobFold } from '../../services/api/src/metrics/job-fold';
 import { jobSpecSchema, JobStore, Keys, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, type Clock } from '@kumo/shared';
-import { testPrefix } from '../support/prefix';
+import { redisForSuite, testPrefix } from '../support/prefix';
 
 const GRACE = 60_000;
 
@@ -16,7 +15,7 @@ describe('JobFold: job totals for /metrics behind a watermark', () => {
   const prefix = testPrefix('fold');
   const keys = new Keys(prefix);
   const clock = handClock(Date.UTC(2024, 3, 1));
-  let redis: Redis;
+  const redis = redisForSuite(prefix);
   let jobs: JobStore;
 
   const submit = async (batches: number): Promise<string> =>
@@ -28,14 +27,8 @@ describe('JobFold: job totals for /metrics behind a watermark', () => {
   const fold = (): JobFold => new JobFold({ redis, keys, clock, graceMs: GRACE, page: 2 });
 
   beforeAll(async () => {
-    redis = new Redis(inject('redisUrl'));
     jobs = new JobStore(redis, { prefix, clock });
     await new PoolStore(redis, { prefix, clock }).put('local', poolSettingsSchema.parse(LOCAL_POOL_DEFAULTS));
-  });
-  afterAll(async () => {
-    const left = await redis.keys(`${prefix}:*`);
-    if (left.length) await redis.del(...left);
-    await redis.quit();
   });
 
   it('gives the same totals before and after folding, reads only what follows the watermark, and is held back by a live job', async () => {

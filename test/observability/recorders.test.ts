@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { FleetEventsHandler } from '../../services/scheduler/src/fleet-events';
 import {
   createLogger,
@@ -12,21 +12,13 @@ import {
   wallClock,
   type BusMessage,
 } from '@kumo/shared';
-import { testPrefix } from '../support/prefix';
+import { redisForSuite, testPrefix } from '../support/prefix';
 
 /** The Redis-side aggregates other processes write for the API's /metrics. */
 describe('metrics written where things happen', () => {
   const prefix = testPrefix('rec');
   const keys = new Keys(prefix);
-  let redis: Redis;
-  beforeAll(() => {
-    redis = new Redis(inject('redisUrl'));
-  });
-  afterAll(async () => {
-    const left = await redis.keys(`${prefix}:*`);
-    if (left.length) await redis.del(...left);
-    await redis.quit();
-  });
+  const redis = redisForSuite(prefix);
 
   it('dispatch latency: buffered samples land in the right buckets, cumulative on read, +Inf for the tail', async () => {
     const key = keys.metricsDispatchLatency('a100');

@@ -20,12 +20,14 @@ export interface TestControlPlane {
 /**
  * The whole control plane in this process, on the test run's Redis under a prefix of its own, with
  * local worker processes, listening on a free port; quiet logs unless LOG_LEVEL says otherwise.
+ * `opts` override any of that; `workerEnv` adds to the workers' quiet LOG_LEVEL. Its data folder is a
+ * fresh temporary one unless `opts.dataDir` names one (a test that keeps its own files in a folder
+ * it removes afterwards passes that, so nothing is left behind).
  */
 export async function startTestControlPlane(name: string, opts: Partial<ControlPlaneOptions> = {}): Promise<TestControlPlane> {
   const prefix = testPrefix(name);
   const token = `${name}-admin-token-0123456789`;
   const cp = await startControlPlane({
-    dataDir: mkdtempSync(join(tmpdir(), `kumo-${name}-`)),
     host: '127.0.0.1',
     port: 0,
     adminToken: token,
@@ -33,6 +35,7 @@ export async function startTestControlPlane(name: string, opts: Partial<ControlP
     prefix,
     logger: createLogger({ name, level: process.env.LOG_LEVEL ?? 'warn' }),
     ...opts,
+    dataDir: opts.dataDir ?? mkdtempSync(join(tmpdir(), `kumo-${name}-`)),
     workerEnv: { LOG_LEVEL: 'warn', ...opts.workerEnv },
   });
   return {

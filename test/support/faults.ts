@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { addsUp, type ProgressLike } from './http';
@@ -13,6 +14,7 @@ export interface JobLike {
 }
 
 type Api = { get(path: string): Promise<{ status: number; body: any }> };
+type SubmittingApi = Api & { post(path: string, body?: unknown): Promise<{ status: number; body: any }> };
 
 /** Polls the job until it ends, checking at every poll that its counts add up; then checks nothing is left running or queued. */
 export async function waitForEnd(api: Api, id: string, timeoutMs: number): Promise<JobLike> {
@@ -37,6 +39,42 @@ export function reportFault(name: string, job: JobLike, extra: Record<string, st
   const p = job.progress;
   const more = Object.entries(extra).map(([k, v]) => ` ${k}=${v}`).join('');
   console.log(`FAULT ${name}: state=${job.state} total=${p.total} succeeded=${p.succeeded} failed=${p.failed} running=${p.running} queued=${p.queued} handBacks=${job.handBacks}${more}`);
+}
+
+/**
+ * Submits a `total`-task extraction job on the local pool whose every run first appends
+ * `<index> <attempt> <worker>` to the file `ledger`, then runs the shell `then`; resolves with its id.
+ * The ledger is written by the tasks themselves, so it tells how often each task really ran
+ * whatever kumo counted: the ground truth a fault test checks kumo's counts against.
+ */
+export async function submitLedgerJob(api: SubmittingApi, opts: { name: string; total: number; ledger: string; then: string }): Promise<string> {
+  const sub = await api.post('/v1/jobs', {
+    kind: 'extraction',
+    name: opts.name,
+    source: { snapshot: 'CC-MAIN-2023-50', batches: opts.total },
+    pool: 'local',
+    env: { LEDGER: opts.ledger },
+    run: { command: ['sh', '-c', `echo "$KUMO_TASK_INDEX $KUMO_TASK_ATTEMPT $KUMO_WORKER_ID" >> "$LEDGER"; ${opts.then}`] },
+  });
+  expect(sub.status).toBe(201);
+  return sub.body.id as string;
+}
+
+/** The task index of every run a ledger job's tasks recorded (see submitLedgerJob), in the order they ran. */
+export function readLedger(ledger: string): number[] {
+  return readFileSync(ledger, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[0]));
+}
+
+/**
+ * Prints the fault's line (reportFault), then checks what every ledger fault test claims whatever the
+ * fault: the job succeeded with each of its `total` tasks counted once, and the ledger shows every
+ * task ran. The line comes first so that a failing run still leaves its numbers in the log.
+ */
+export function reportLedgerFault(name: string, job: JobLike, runs: number[], total: number, extra: Record<string, string | number> = {}): void {
+  reportFault(name, job, extra);
+  expect(job.state).toBe('succeeded');
+  expect(job.progress).toMatchObject({ total, succeeded: total, failed: 0 });
+  expect(new Set(runs).size).toBe(total);
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,18 +1,15 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '@kumo/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb } from '../../dashboards/web/build';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
-import { client } from '../support/http';
-import { testPrefix, deleteKeys } from '../support/prefix';
+import type { ControlPlane } from '../../services/local/src/control-plane';
+import { startTestControlPlane } from '../support/control-plane';
+import type { client } from '../support/http';
 import { checkpointTrainer, stepScorer } from '../support/toy-training';
 import { waitFor } from '../support/wait';
 import { launchChromium } from './browser';
 
-const TOKEN = 'ui-admin-token-0123456789';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
 /** "30,000" -> 30000: the page shows locale-formatted numbers (the context pins en-US). */
@@ -24,9 +21,10 @@ const num = (text: string | null): number => Number((text ?? '').replace(/[^\d]/
 describe('the web dashboard, in headless Chromium', () => {
   let cp: ControlPlane;
   let api: ReturnType<typeof client>;
+  let token: string;
+  let stop: (() => Promise<void>) | undefined;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
-  const prefix = testPrefix('ui');
 
   /** A fresh tab, signed in through sessionStorage as a returning user would be. */
   async function signedInPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
@@ -34,7 +32,7 @@ describe('the web dashboard, in headless Chromium', () => {
     // A locator call blocks until its element exists; bounded, so a missing element fails the poll around it.
     ctx.setDefaultTimeout(10_000);
     contexts.push(ctx);
-    await ctx.addInitScript((t) => sessionStorage.setItem('kumo.token', t), TOKEN);
+    await ctx.addInitScript((t) => sessionStorage.setItem('kumo.token', t), token);
     return ctx.newPage();
   }
 
@@ -42,31 +40,22 @@ describe('the web dashboard, in headless Chromium', () => {
     // The test serves what the source says now, not a bundle left over from an older build.
     const [plane, b] = await Promise.all([
       buildWeb().then(() =>
-        startControlPlane({
-          dataDir: mkdtempSync(join(tmpdir(), 'kumo-ui-')),
-          host: '127.0.0.1',
-          port: 0,
-          adminToken: TOKEN,
-          redisUrl: inject('redisUrl'),
-          prefix,
-          logger: createLogger({ name: 'ui', level: 'warn' }),
+        startTestControlPlane('ui', {
           localPool: { max: 2, slotsPerVm: 16, idleTimeoutSeconds: 30 },
-          workerEnv: { LOG_LEVEL: 'warn', KUMO_DRAIN_MS: '2000' },
+          workerEnv: { KUMO_DRAIN_MS: '2000' },
         }),
       ),
       launchChromium(),
     ]);
-    cp = plane;
+    ({ cp, api, token, stop } = plane);
     browser = b;
-    api = client(cp.url, TOKEN);
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
-    await cp?.stop();
-    await deleteKeys(prefix);
+    await stop?.();
   });
 
   it('serves the page and its assets without a token, with the right types, and keeps them out of OpenAPI', async () => {
@@ -86,10 +75,10 @@ describe('the web dashboard, in headless Chromium', () => {
     const ctx = await browser.newContext({ locale: 'en-US' });
     contexts.push(ctx);
     const page = await ctx.newPage();
-    await page.goto(`${cp.url}/#token=${TOKEN}`);
+    await page.goto(`${cp.url}/#token=${token}`);
     await eventually(() => page.locator('h1').textContent()).toBe('Jobs');
-    expect(page.url()).not.toContain(TOKEN);
-    expect(await page.evaluate(() => sessionStorage.getItem('kumo.token'))).toBe(TOKEN);
+    expect(page.url()).not.toContain(token);
+    expect(await page.evaluate(() => sessionStorage.getItem('kumo.token'))).toBe(token);
 
     const bad = await (await browser.newContext({ locale: 'en-US' })).newPage();
     contexts.push(bad.context());
