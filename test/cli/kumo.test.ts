@@ -86,7 +86,7 @@ describe('the kumo CLI against a running control plane', () => {
     ]);
   });
 
-  it('cancel stops a sleeping job (read from stdin) and a watch on it exits 2', async () => {
+  it('pause holds a sleeping job (read from stdin) and resume goes on, a watch staying through both; cancel stops it and the watch exits 2', async () => {
     const spec = { kind: 'extraction', name: 'cli-sleepy', source: { snapshot: 'CC-MAIN-2023-50', batches: 5000 }, pool: 'local', run: { builtin: 'sleep', ms: 300 } };
     const sub = await kumo(['submit', '-', '--json'], JSON.stringify(spec));
     expect(sub.code, sub.stderr).toBe(0);
@@ -95,6 +95,18 @@ describe('the kumo CLI against a running control plane', () => {
 
     const watch = startKumo(['watch', id], { env });
     await waitFor(async () => ((await api.get(`/v1/jobs/${id}`)).body.progress.succeeded > 0 ? true : undefined), { timeoutMs: 30_000, what: 'tasks to run' });
+    const pause = await kumo(['pause', id]);
+    expect(pause.code, pause.stderr).toBe(0);
+    expect(pause.stdout).toMatch(new RegExp(`^${id} paused: [\\d,]+ tasks still running finish; [\\d,]+ wait\n$`));
+    expect((await api.get(`/v1/jobs/${id}`)).body.state).toBe('paused');
+    const resume = await kumo(['resume', id, '--json']);
+    expect(resume.code, resume.stderr).toBe(0);
+    expect(JSON.parse(resume.stdout)).toMatchObject({ id, state: 'running' });
+    // Asking again for the state it is in already is not an error.
+    const resumeAgain = await kumo(['resume', id]);
+    expect(resumeAgain.code, resumeAgain.stderr).toBe(0);
+    expect(resumeAgain.stdout).toMatch(new RegExp(`^${id} running: [\\d,]+ of 5,000 batches done\n$`));
+
     const cancel = await kumo(['cancel', id]);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toMatch(new RegExp(`^${id} cancelled: `));
