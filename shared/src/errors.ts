@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   TASK_CANCELLED: { status: 500, retryable: false },
   INFRA_LOST: { status: 500, retryable: true },
   INFRA_BUDGET_EXHAUSTED: { status: 500, retryable: false },
+  // A gang rank whose gang cannot meet again: another rank already finished for good.
+  GANG_INCOMPLETE: { status: 500, retryable: false },
   // Cloud provider outcomes.
   ZONE_RESOURCE_POOL_EXHAUSTED: { status: 503, retryable: true },
   QUOTA_EXCEEDED: { status: 429, retryable: true },

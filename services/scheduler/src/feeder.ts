@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { effectivePolicy, Keys, type EffectivePolicy, type JobSpec, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
+import { effectivePolicy, gangOf, Keys, type EffectivePolicy, type JobSpec, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
 import { BullTaskSink, type TaskSink } from './task-sink';
 
 interface FeedCandidate {
@@ -9,6 +9,8 @@ interface FeedCandidate {
   fed: number;
   /** The most the job may be fed now: its remaining tasks, or fewer under its budget. */
   total: number;
+  /** The job's task count. */
+  all: number;
 }
 
 /** What the feeder reads of each active job, in one pipelined round trip. */
@@ -51,7 +53,7 @@ export function budgetRoom(b: BudgetView, firstWave: number): { room: number; ex
  */
 export class Feeder {
   private readonly sink: TaskSink;
-  private readonly specs = new Map<string, { kind: JobSpec['kind']; policy: EffectivePolicy }>();
+  private readonly specs = new Map<string, { kind: JobSpec['kind']; policy: EffectivePolicy; gang: boolean }>();
   private readonly keys: Keys;
   /** Tasks fed, for tests and metrics. */
   fed = 0;
@@ -102,6 +104,8 @@ export class Feeder {
     for (const [job, n] of plan) {
       const meta = await this.meta(job.id);
       if (!meta) continue;
+      // A gang is fed whole or not at all: its ranks wait for each other, so a part alone only holds VMs.
+      if (meta.gang && job.fed + n < job.all) continue;
       await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.kind, policy: meta.policy });
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
     }
@@ -166,7 +170,7 @@ export class Feeder {
         if (room === 0 || state === 'budget_exhausted') continue;
         limit = Math.min(limit, fed + room);
       } else if (state === 'budget_exhausted') continue;
-      if (fed < limit) out.push({ id, fed, total: limit, priority: Number(f.priority), user: f.user ?? '' });
+      if (fed < limit) out.push({ id, fed, total: limit, all: Number(f.total), priority: Number(f.priority), user: f.user ?? '' });
     }
     return out;
   }
@@ -248,12 +252,12 @@ export class Feeder {
     return true;
   }
 
-  private async meta(id: string): Promise<{ kind: JobSpec['kind']; policy: EffectivePolicy } | undefined> {
+  private async meta(id: string): Promise<{ kind: JobSpec['kind']; policy: EffectivePolicy; gang: boolean } | undefined> {
     let m = this.specs.get(id);
     if (!m) {
       const rt = await this.opts.jobs.runtime(id);
       if (!rt) return undefined;
-      m = { kind: rt.spec.kind, policy: effectivePolicy(rt.spec) };
+      m = { kind: rt.spec.kind, policy: effectivePolicy(rt.spec), gang: gangOf(rt.spec) !== undefined };
       if (this.specs.size > 10_000) this.specs.clear();
       this.specs.set(id, m);
     }

@@ -11,6 +11,8 @@ const schema = z.object({
   /** The VM (or process) name; the fleet knows the worker by it. */
   KUMO_WORKER_NAME: z.string().min(1).default(`worker-${process.pid}`),
   KUMO_SLOTS: z.coerce.number().int().min(1).max(1024).default(4),
+  /** Where other VMs reach this one (a gang's MASTER_ADDR is rank 0's); default its first external IPv4 address. */
+  KUMO_WORKER_ADDR: z.string().min(1).max(255).optional(),
   /** How long a task's lock lives without renewal: a worker gone this long loses its tasks. */
   KUMO_TASK_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** On SIGTERM: how long running tasks may finish before they are handed back. */

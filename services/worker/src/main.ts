@@ -53,6 +53,7 @@ async function main(): Promise<void> {
         lockMs: env.KUMO_TASK_LOCK_MS,
         drainMs: env.KUMO_DRAIN_MS,
         heartbeatMs: env.KUMO_HEARTBEAT_MS,
+        ...(env.KUMO_WORKER_ADDR ? { addr: env.KUMO_WORKER_ADDR } : {}),
         artifactsDir: env.KUMO_ARTIFACTS_DIR,
         artifacts: createArtifactStore({
           localDir: env.KUMO_ARTIFACTS_DIR,

@@ -34,7 +34,7 @@ export interface TaskRunOutput {
 /** A task failure, with the log tail that goes with it. */
 export class TaskFailure extends KumoError {
   constructor(
-    code: 'TASK_EXIT_NONZERO' | 'TASK_TIMEOUT' | 'TASK_SPAWN_FAILED' | 'TASK_INVALID' | 'TASK_CANCELLED',
+    code: 'TASK_EXIT_NONZERO' | 'TASK_TIMEOUT' | 'TASK_SPAWN_FAILED' | 'TASK_INVALID' | 'TASK_CANCELLED' | 'GANG_INCOMPLETE',
     message: string,
     readonly logTail: string,
   ) {

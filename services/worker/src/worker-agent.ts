@@ -1,7 +1,10 @@
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  gangOf,
+  GangStore,
   isFinalFailure,
   runCleanupSteps,
   createRedis,
@@ -21,7 +24,10 @@ import {
   type TaskData,
   type TaskError,
   type TaskEvent,
+  type Gang,
+  type GangPlacement,
 } from '@kumo/shared';
+import { awaitGang } from './gang-rendezvous';
 import { JobCache, type CachedJob } from './job-cache';
 import { ProgressReporter } from './progress-reporter';
 import { runTask, TaskFailure, toTaskError } from './task-runner';
@@ -48,20 +54,27 @@ export interface WorkerAgentOptions {
   artifactsDir?: string;
   /** Where each command task's log (its last 8 KiB) is kept, per attempt. None: logs live only as failure tails. */
   artifacts?: ArtifactStore;
+  /** Where other VMs reach this one: a gang's rank 0 gives it to its peers as MASTER_ADDR. */
+  addr?: string;
   clock: Clock;
   logger: Logger;
 }
 
-type StopReason = 'cancel' | 'handback';
+/** Why a running task was stopped: cancelled, handed back (preemption, drain), or its gang's generation ended. */
+type StopReason = 'cancel' | 'handback' | 'gang';
 
 /** How often a task of a paused job comes back to see whether the job was resumed. */
 const PAUSED_RECHECK_MS = 3000;
+/** How soon a gang rank that found this worker holding another rank of its gang comes back. */
+const GANG_BUSY_RECHECK_MS = 2000;
 
 interface RunningTask {
   jobId: string;
   index: number;
   abort: AbortController;
   startedAt: number;
+  /** A gang rank: the generation it joined. */
+  gangGen?: number;
 }
 
 /** Leases tasks of one pool from BullMQ, runs them, reports outcomes on the bus, heartbeats. */
@@ -71,6 +84,7 @@ export class WorkerAgent {
   private readonly commands: Redis;
   private readonly subscriber: Redis;
   private readonly store: JobStore;
+  private readonly gangs: GangStore;
   private readonly jobs: JobCache;
   private readonly registry: WorkerRegistry;
   private readonly reporter: ProgressReporter;
@@ -94,6 +108,7 @@ export class WorkerAgent {
     this.commands = createRedis(opts.redisUrl, 'command', `worker-${opts.id}`, { logger: this.log });
     this.subscriber = createRedis(opts.redisUrl, 'subscriber', `worker-${opts.id}`, { logger: this.log });
     this.store = new JobStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
+    this.gangs = new GangStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
     this.jobs = new JobCache(this.store, opts.clock);
     this.registry = new WorkerRegistry(this.commands, { prefix: opts.prefix, clock: opts.clock, ttlMs: Math.max(15_000, opts.heartbeatMs * 3) });
     this.reporter = new ProgressReporter({ bus: opts.bus, workerId: opts.id, logger: this.log, clock: opts.clock });
@@ -131,15 +146,19 @@ export class WorkerAgent {
   }
 
   private onControl(msg: string): void {
-    let m: { type?: string; jobId?: string };
+    let m: { type?: string; jobId?: string; gen?: number };
     try {
       m = JSON.parse(msg) as typeof m;
     } catch {
       return;
     }
-    if (m.type !== 'stop' || !m.jobId) return;
-    this.jobs.markStopped(m.jobId);
-    for (const t of this.running.values()) if (t.jobId === m.jobId) t.abort.abort('cancel' satisfies StopReason);
+    if (!m.jobId) return;
+    if (m.type === 'stop') {
+      this.jobs.markStopped(m.jobId);
+      for (const t of this.running.values()) if (t.jobId === m.jobId) t.abort.abort('cancel' satisfies StopReason);
+    } else if (m.type === 'gang-stop') {
+      for (const t of this.running.values()) if (t.jobId === m.jobId && t.gangGen === m.gen) t.abort.abort('gang' satisfies StopReason);
+    }
   }
 
   private async process(job: Job<TaskData>, token: string | undefined): Promise<string> {
@@ -174,15 +193,26 @@ export class WorkerAgent {
     }
     const key = `${jobId}.${index}`;
     const task: RunningTask = { jobId, index, abort: new AbortController(), startedAt: this.opts.clock.now() };
+    const gang = gangOf(info.spec);
+    if (gang) {
+      const joined = await this.gangs.join(jobId, { rank: index, worker: this.opts.id, addr: this.addr, holder: token ?? '' });
+      if (!joined.joined) {
+        // One rank of a gang per VM: another VM takes this one.
+        await job.moveToDelayed(this.opts.clock.now() + GANG_BUSY_RECHECK_MS, token);
+        throw new DelayedError();
+      }
+      task.gangGen = joined.gen;
+    }
     this.running.set(key, task);
     this.idleSince = undefined;
     this.reporter.add({ ...base, t: 's', at: this.opts.clock.now() });
     try {
+      const placement = gang ? await this.meetGang(task, gang, token ?? '') : undefined;
       let lastProgressAt = 0;
       const out = await runTask({
         run: info.spec.run,
         // Builtins run in this process and read no environment: skip building one.
-        env: 'builtin' in info.spec.run ? {} : await this.taskEnv(info, index, attempt),
+        env: 'builtin' in info.spec.run ? {} : await this.taskEnv(info, index, attempt, placement),
         timeoutMs: info.policy.timeoutMs,
         killGraceMs: info.policy.stopGraceMs,
         signal: task.abort.signal,
@@ -210,17 +240,45 @@ export class WorkerAgent {
     }
   }
 
+  /**
+   * A gang rank waits for the rest of its generation. Formed: where each rank runs. Otherwise the rank
+   * does not run now: it is stopped as `gang` (back to the queue, no attempt used), or fails for good
+   * when its gang can never meet again.
+   */
+  private async meetGang(task: RunningTask, gang: Gang, holder: string): Promise<GangPlacement> {
+    const met = await awaitGang({ gangs: this.gangs, jobId: task.jobId, rank: task.index, size: gang.size, gen: task.gangGen!, holder, timeoutMs: gang.timeoutMs, clock: this.opts.clock, signal: task.abort.signal });
+    this.log.info({ jobId: task.jobId, rank: task.index, gen: task.gangGen, outcome: met.outcome }, 'gang rendezvous');
+    switch (met.outcome) {
+      case 'formed':
+        return { rank: task.index, hosts: met.hosts, port: gang.port };
+      case 'incomplete':
+        throw new TaskFailure('GANG_INCOMPLETE', `rank ${met.rank} of this gang already finished for good: the gang cannot meet again`, '');
+      case 'broken':
+      case 'timeout':
+        task.abort.abort('gang' satisfies StopReason);
+        throw new TaskFailure('TASK_CANCELLED', `the gang did not meet (${met.outcome})`, '');
+      case 'stopped':
+        throw new TaskFailure('TASK_CANCELLED', 'stopped at the gang rendezvous', '');
+    }
+  }
+
   private async onTaskError(err: unknown, job: Job<TaskData>, token: string | undefined, task: RunningTask, info: CachedJob, base: Omit<TaskEvent, 't' | 'at'>): Promise<string> {
     const reason = task.abort.signal.reason as StopReason | undefined;
     const now = this.opts.clock.now();
     const d = now - task.startedAt;
+    // A gang rank that ends any way but success ends its generation: the other ranks are stopped and
+    // handed back, and the whole gang runs again together.
+    if (task.gangGen !== undefined) {
+      await this.gangs.breakGeneration(task.jobId, task.gangGen).catch((e: unknown) => this.log.warn({ err: e, jobId: task.jobId }, 'gang generation not ended'));
+    }
     if (reason === 'cancel') {
       await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       return 'cancelled';
     }
     // A task that dies while the worker is stopping was stopped with it (systemd or a preemption can
     // signal the task's process group directly): that is the infrastructure's doing, not the task's.
-    if (reason === 'handback' || this.state === 'draining') {
+    // A gang rank stopped because its generation ended is handed back the same way.
+    if (reason === 'handback' || reason === 'gang' || this.state === 'draining') {
       // Back to the queue without using an attempt: the worker is going away, not the task failing.
       await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       this.stats.handedBack++;
@@ -260,7 +318,7 @@ export class WorkerAgent {
   }
 
   /** The task's environment (the shared contract), with this machine's checkpoint folder for training. */
-  private async taskEnv(info: CachedJob, index: number, attempt: number): Promise<Record<string, string>> {
+  private async taskEnv(info: CachedJob, index: number, attempt: number, gang?: GangPlacement): Promise<Record<string, string>> {
     const training = info.spec.kind === 'training';
     const last = training ? await this.store.checkpoint(info.id) : undefined;
     // A listing job's inputs are its lines of the listing stored with the job, not in the spec.
@@ -275,7 +333,13 @@ export class WorkerAgent {
       workerId: this.opts.id,
       checkpointDir: join(this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', info.id, 'checkpoints'),
       resumeFrom: typeof last?.uri === 'string' ? last.uri : '',
+      ...(gang ? { gang } : {}),
     });
+  }
+
+  /** This VM's address for its peers: the configured one, else its first external IPv4 address. */
+  private get addr(): string {
+    return this.opts.addr ?? defaultAddress();
   }
 
   private async heartbeat(): Promise<void> {
@@ -349,4 +413,10 @@ export class WorkerAgent {
       }
     }
   }
+}
+
+/** The first non-internal IPv4 address of this machine (a VM's internal IP on GCE), else loopback. */
+export function defaultAddress(): string {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
 }

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { cleaningInputs, cleaningSchema, cleaningShards } from './cleaning';
 import { extractionBatches, extractionInputs, extractionSchema, listedRange } from './extraction';
 import { evaluationPair, evaluationSchema } from './evaluation';
-import { trainingSchema } from './training';
+import { gangOf, trainingSchema } from './training';
 
 export * from './common';
 export type { ExtractionSpec } from './extraction';
 export type { CleaningSpec } from './cleaning';
-export type { TrainingSpec } from './training';
+export type { TrainingSpec, Gang } from './training';
+export { gangOf, MAX_GANG_NODES } from './training';
 export type { EvaluationSpec } from './evaluation';
 
 /** Every job kind, validated at the API and again when a worker picks a task up. */
@@ -65,6 +66,7 @@ export function effectivePolicy(spec: JobSpec): EffectivePolicy {
 
 export function unitOf(spec: JobSpec): string {
   if (spec.kind === 'extraction' && spec.batchSize > 1) return 'tasks';
+  if (gangOf(spec)) return 'nodes';
   return KIND_POLICY[spec.kind].unit;
 }
 
@@ -76,7 +78,8 @@ export function taskCount(spec: JobSpec): number {
     case 'cleaning':
       return cleaningShards(spec);
     case 'training':
-      return 1;
+      // A gang's ranks are its tasks (index = rank).
+      return gangOf(spec)?.size ?? 1;
     case 'evaluation':
       return spec.checkpoints.length * spec.benchmarks.length;
   }

@@ -12,6 +12,31 @@ export interface TaskEnvInput {
   resumeFrom?: string;
   /** The task's inputs when they live in the store, not the spec (a listing job: see listedInputRange). */
   inputs?: string[];
+  /** A gang's rank, once its ranks have met: where each rank runs, by rank (see gangOf). */
+  gang?: GangPlacement;
+}
+
+export interface GangPlacement {
+  rank: number;
+  /** Each rank's address, by rank; rank 0's is where the trainer's rendezvous listens. */
+  hosts: string[];
+  port: number;
+}
+
+/**
+ * A gang rank's variables: kumo's own, and the ones torchrun and torch.distributed read
+ * (`torchrun --nnodes $NNODES --node_rank $NODE_RANK --master_addr $MASTER_ADDR --master_port $MASTER_PORT`).
+ */
+function gangEnvironment(g: GangPlacement): Record<string, string> {
+  return {
+    KUMO_GANG_SIZE: String(g.hosts.length),
+    KUMO_GANG_RANK: String(g.rank),
+    KUMO_GANG_HOSTS: JSON.stringify(g.hosts),
+    NNODES: String(g.hosts.length),
+    NODE_RANK: String(g.rank),
+    MASTER_ADDR: g.hosts[0]!,
+    MASTER_PORT: String(g.port),
+  };
 }
 
 /** The variables of the machine a task may see: never the worker's own secrets (tokens, Redis URL). */
@@ -45,5 +70,6 @@ export function taskEnvironment(t: TaskEnvInput, machineEnv: NodeJS.ProcessEnv =
     KUMO_OUTPUT_PREFIX: outputPrefix,
     KUMO_WORKER_ID: t.workerId,
     ...(t.spec.kind === 'training' ? { KUMO_CHECKPOINT_DIR: t.spec.checkpoint.uri ?? t.checkpointDir ?? '', KUMO_RESUME_FROM: t.resumeFrom ?? '' } : {}),
+    ...(t.gang ? gangEnvironment(t.gang) : {}),
   };
 }

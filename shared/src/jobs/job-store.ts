@@ -313,7 +313,7 @@ export class JobStore {
     const pool = await this.redis.hget(this.keys.job(id), 'pool');
     if (pool === null) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
     const res = (await this.scripts.endJob(
-      [this.keys.job(id), this.keys.poolActive(pool), this.keys.jobListing(id)],
+      [this.keys.job(id), this.keys.poolActive(pool), this.keys.jobListing(id), this.keys.jobGang(id)],
       [id, this.clock.now(), this.keys.controlChannel(), this.keys.jobChangedChannel(), reason, state],
     )) as number;
     const job = await this.get(id);
@@ -348,7 +348,7 @@ export class JobStore {
     args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), eventPayload(e)])));
     const k = this.keys;
     const res = (await this.scripts.applyTaskEvents(
-      [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool), k.user(user), k.jobListing(jobId)],
+      [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool), k.user(user), k.jobListing(jobId), k.jobGang(jobId)],
       args,
     )) as [JobState, number, number, number] | [];
     if (res.length === 0) return undefined;

@@ -23,6 +23,11 @@ export class Keys {
    * its running tasks read it: a finished job keeps `source.listing` and `listingSha256` instead.
    */
   jobListing = (id: string): string => `${this.prefix}:job:${id}:listing`;
+  /**
+   * Hash: a gang training job's rendezvous (shared/src/jobs/gang-store.ts): `gen` (the generation now
+   * forming or running) and `r<rank>` -> the rank's run in it. Deleted when the job ends.
+   */
+  jobGang = (id: string): string => `${this.prefix}:job:${id}:gang`;
   /** Sorted set: a training job's evaluation jobs (member: job id), scored by the checkpoint step each evaluates. */
   jobEvaluations = (id: string): string => `${this.prefix}:job:${id}:evaluations`;
   /** Sorted set of all job ids (score 0, lexical order = creation order). */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { jobSpecSchema, KumoError, type JobRecord, type JobSpec, type JobState, type JobStore, type PoolStore } from '@kumo/shared';
+import { gangOf, jobSpecSchema, KumoError, type JobRecord, type JobSpec, type JobState, type JobStore, type PoolStore } from '@kumo/shared';
 import { hasListing } from '../listings/listing-resolver';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery } from './schemas';
@@ -50,7 +50,7 @@ export function jobRoutes(app: FastifyInstance): void {
     },
     handler: async (req, reply) => {
       await assertDependenciesExist(jobs, req.body.dependsOn);
-      await assertOtherPoolsExist(pools, req.body);
+      await assertPoolsFit(pools, req.body);
       const user = req.principal.role === 'admin' && req.body.user ? req.body.user : req.principal.name;
       const spec = { ...req.body, user };
       const key = req.headers['idempotency-key'];
@@ -201,12 +201,19 @@ export function jobRoutes(app: FastifyInstance): void {
  * The pools a spec names besides its own (checked by the job's creation): a training job's
  * `evaluate.pool`, whose evaluation jobs could otherwise never start.
  */
-export async function assertOtherPoolsExist(pools: PoolStore, spec: JobSpec, path: (string | number)[] = []): Promise<void> {
-  const pool = spec.kind === 'training' ? spec.evaluate?.pool : undefined;
-  if (pool === undefined || (await pools.get(pool))) return;
-  throw new KumoError('INVALID_INPUT', `pool '${pool}' does not exist; create it with PUT /v1/pools/${pool}`, {
-    issues: [{ path: [...path, 'evaluate', 'pool'], message: `no pool named '${pool}'` }],
-  });
+export async function assertPoolsFit(pools: PoolStore, spec: JobSpec, path: (string | number)[] = []): Promise<void> {
+  const evalPool = spec.kind === 'training' ? spec.evaluate?.pool : undefined;
+  if (evalPool !== undefined && !(await pools.get(evalPool))) {
+    throw new KumoError('INVALID_INPUT', `pool '${evalPool}' does not exist; create it with PUT /v1/pools/${evalPool}`, {
+      issues: [{ path: [...path, 'evaluate', 'pool'], message: `no pool named '${evalPool}'` }],
+    });
+  }
+  // A gang that its pool cannot hold whole would wait forever: each rank needs a VM of its own.
+  const gang = gangOf(spec);
+  const pool = gang ? await pools.get(spec.pool) : undefined;
+  if (!gang || !pool) return;
+  const why = pool.max < gang.size ? `its pool '${spec.pool}' has at most ${pool.max} VMs` : pool.slotsPerVm !== 1 ? `its pool '${spec.pool}' runs ${pool.slotsPerVm} tasks per VM, and each rank needs a VM of its own (slotsPerVm 1)` : undefined;
+  if (why) throw new KumoError('INVALID_INPUT', `a gang of ${gang.size} nodes cannot start: ${why}`, { issues: [{ path: [...path, 'nodes'], message: why }] });
 }
 
 /** A job may only depend on jobs that exist: a typo would otherwise wait forever, then fail. */

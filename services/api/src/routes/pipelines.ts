@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { jobSpecSchema, KumoError, nameSchema, newId } from '@kumo/shared';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { errorSchema } from './schemas';
-import { assertOtherPoolsExist } from './jobs';
+import { assertPoolsFit } from './jobs';
 
 const stageName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'stage names are lowercase letters, digits and dashes');
 
@@ -94,7 +94,7 @@ export function pipelineRoutes(app: FastifyInstance): void {
             issues: [{ path: ['stages', i, 'job', 'pool'], message: `no pool named '${s.job.pool}'` }],
           });
         }
-        await assertOtherPoolsExist(pools, s.job, ['stages', i, 'job']);
+        await assertPoolsFit(pools, s.job, ['stages', i, 'job']);
       }
       const listed = [];
       for (const [i, s] of req.body.stages.entries()) listed.push(await listings.resolve(s.job, ['stages', i, 'job']));

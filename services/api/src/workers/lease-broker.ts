@@ -3,6 +3,7 @@ import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PoolQueues } from '../pool-queues';
 import {
+  gangOf,
   createRedis,
   DispatchLatencyRecorder,
   effectivePolicy,
@@ -143,7 +144,8 @@ export class LeaseBroker {
         await job.moveToCompleted('skipped', token, false);
         continue;
       }
-      if (state === 'paused') {
+      // A gang's ranks meet through Redis before they run: only the fleet's own workers take them.
+      if (state === 'paused' || gangOf(meta.spec)) {
         await job.moveToDelayed(this.opts.clock.now() + PAUSED_RECHECK_MS, token);
         continue;
       }

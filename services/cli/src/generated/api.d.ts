@@ -285,6 +285,11 @@ export interface paths {
                                 [key: string]: string;
                             };
                         };
+                        nodes?: number;
+                        rendezvous?: {
+                            port?: number;
+                            timeoutSeconds?: number;
+                        };
                     } | {
                         /** @enum {string} */
                         kind: "evaluation";
@@ -1975,6 +1980,11 @@ export interface paths {
                                     [key: string]: string;
                                 };
                             };
+                            nodes?: number;
+                            rendezvous?: {
+                                port?: number;
+                                timeoutSeconds?: number;
+                            };
                         } | {
                             /** @enum {string} */
                             kind: "evaluation";
@@ -2484,6 +2494,11 @@ export interface paths {
                                     env?: {
                                         [key: string]: string;
                                     };
+                                };
+                                nodes?: number;
+                                rendezvous?: {
+                                    port?: number;
+                                    timeoutSeconds?: number;
                                 };
                             } | {
                                 /** @enum {string} */

@@ -45,6 +45,8 @@ export class LocalProvider implements FleetProvider {
         KUMO_POOL: req.spec.pool,
         KUMO_WORKER_NAME: req.name,
         KUMO_SLOTS: String(req.spec.slots),
+        // Every local "VM" is this machine: its gang ranks meet on loopback.
+        KUMO_WORKER_ADDR: '127.0.0.1',
         ...req.spec.worker.extraEnv,
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -14,7 +14,8 @@
 
   KEYS[1] job hash   KEYS[2] done bitmap   KEYS[3] running hash   KEYS[4] rate buckets hash
   KEYS[5] failures hash   KEYS[6] results hash   KEYS[7] pool active set   KEYS[8] the job's user's hash
-  KEYS[9] the job's listing (source.listing): only its running tasks read it, so it goes when the job ends
+  KEYS[9] the job's listing (source.listing)   KEYS[10] the job's gang rendezvous: only running tasks
+  use either, so both go when the job ends
   ARGV[1] job id   ARGV[2] now ms   ARGV[3] rate bucket ms   ARGV[4] rate buckets kept
   ARGV[5] control channel   ARGV[6] job-changed channel   ARGV[7] USD per slot-millisecond
   ARGV[8]  the events, as a JSON array of [type (s|ok|f|r|rel|c|p), index, attempt, worker, duration ms,
@@ -182,7 +183,7 @@ if live then
       fields[#fields + 1] = "reason"; fields[#fields + 1] = "TOO_MANY_FAILED_TASKS"
     end
     redis.call("SREM", KEYS[7], ARGV[1])
-    redis.call("UNLINK", KEYS[9])
+    redis.call("UNLINK", KEYS[9], KEYS[10])
     redis.call("PUBLISH", ARGV[5], cjson.encode({type = "stop", jobId = ARGV[1]}))
     changed = true
   end

@@ -2,7 +2,7 @@
   Ends a job that has not finished, from outside its tasks: cancelled (POST /v1/jobs/:id/cancel), or
   failed (a job it depends on failed). Nothing new is fed; workers are told to stop its running tasks.
 
-  KEYS[1] job hash   KEYS[2] pool active set   KEYS[3] the job's listing (gone with the job's end, as in applyTaskEvents)
+  KEYS[1] job hash   KEYS[2] pool active set   KEYS[3] the job's listing   KEYS[4] its gang rendezvous (both gone with the job's end, as in applyTaskEvents)
   ARGV[1] job id   ARGV[2] now ms   ARGV[3] control channel   ARGV[4] job-changed channel   ARGV[5] reason
   ARGV[6] the final state: "cancelled" or "failed"
   Returns 1 ended; 0 already finished (state unchanged); -1 no such job.
@@ -12,7 +12,7 @@ if not st then return -1 end
 if st == "succeeded" or st == "failed" or st == "cancelled" then return 0 end
 redis.call("HSET", KEYS[1], "state", ARGV[6], "finishedAt", ARGV[2], "reason", ARGV[5])
 redis.call("SREM", KEYS[2], ARGV[1])
-redis.call("UNLINK", KEYS[3])
+redis.call("UNLINK", KEYS[3], KEYS[4])
 redis.call("PUBLISH", ARGV[3], cjson.encode({type = "stop", jobId = ARGV[1]}))
 redis.call("PUBLISH", ARGV[4], ARGV[1])
 return 1

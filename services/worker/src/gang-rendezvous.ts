@@ -1,0 +1,51 @@
+import type { Clock, GangStore } from '@kumo/shared';
+
+/** How a rank's wait for the rest of its gang ended. */
+export type GangWait =
+  /** Every rank joined this generation: `hosts` by rank. */
+  | { outcome: 'formed'; hosts: string[] }
+  /** The generation ended before it formed (a rank failed or was lost): back to the queue, join the next. */
+  | { outcome: 'broken' }
+  /** Not every rank came within the rendezvous timeout (no VM for them yet): back to the queue. */
+  | { outcome: 'timeout' }
+  /** A rank already finished for good, so this gang can never meet again. */
+  | { outcome: 'incomplete'; rank: number }
+  /** This run was stopped while it waited (cancel, hand-back, shutdown). */
+  | { outcome: 'stopped' };
+
+export interface GangWaitInput {
+  gangs: GangStore;
+  jobId: string;
+  rank: number;
+  size: number;
+  /** The generation this run joined. */
+  gen: number;
+  holder: string;
+  timeoutMs: number;
+  clock: Clock;
+  signal: AbortSignal;
+  pollMs?: number;
+}
+
+/**
+ * Waits until every rank of the gang has joined generation `gen`. A rank that gives up (timeout, stop)
+ * leaves the generation first, so that its next run joins it again rather than looking like a lost one.
+ */
+export async function awaitGang(o: GangWaitInput): Promise<GangWait> {
+  const until = o.clock.now() + o.timeoutMs;
+  for (;;) {
+    const view = await o.gangs.view(o.jobId, o.size);
+    if (view.gen !== o.gen) return { outcome: 'broken' };
+    if (view.members.length === o.size) return { outcome: 'formed', hosts: view.members.map((m) => m.addr) };
+    const gone = view.finished.find((r) => r !== o.rank && !view.members.some((m) => m.rank === r));
+    if (gone !== undefined) {
+      await o.gangs.leave(o.jobId, o.rank, o.holder);
+      return { outcome: 'incomplete', rank: gone };
+    }
+    if (o.signal.aborted || o.clock.now() >= until) {
+      await o.gangs.leave(o.jobId, o.rank, o.holder);
+      return { outcome: o.signal.aborted ? 'stopped' : 'timeout' };
+    }
+    await o.clock.sleep(Math.min(o.pollMs ?? 250, Math.max(1, until - o.clock.now())), o.signal);
+  }
+}

@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@kumo/shared';
+import { startTestControlPlane } from '../support/control-plane';
+import type { client } from '../support/http';
+import { GANG_TRAINER } from '../support/toy-training';
+import { waitFor } from '../support/wait';
+
+interface LedgerRun {
+  rank: number;
+  attempt: number;
+  resume: string;
+  hosts: string[];
+  size: number;
+  nnodes: number;
+  node_rank: number;
+}
+
+/**
+ * A training job of `nodes: 2`: two ranks on two worker processes (local "VMs", one slot each) that meet
+ * over TCP at MASTER_ADDR:MASTER_PORT, as torchrun's ranks would.
+ */
+describe('a gang training job (nodes: 2), on local worker processes', () => {
+  let api: ReturnType<typeof client>;
+  let stop: () => Promise<void>;
+  const dir = mkdtempSync(join(tmpdir(), 'kumo-gang-'));
+
+  beforeAll(async () => {
+    ({ api, stop } = await startTestControlPlane('gang', { workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: join(dir, 'artifacts') } }));
+    const pool = await api.put('/v1/pools/gang', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 2, slotsPerVm: 1, idleTimeoutSeconds: 60 });
+    expect(pool.status, JSON.stringify(pool.body)).toBeLessThan(300);
+  });
+  afterAll(async () => {
+    await stop?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const submit = async (name: string, env: Record<string, string>) => {
+    const sub = await api.post('/v1/jobs', {
+      kind: 'training',
+      name,
+      model: { name: 'ja-tiny' },
+      target: { steps: 10 },
+      pool: 'gang',
+      nodes: 2,
+      rendezvous: { port: await freePort(), timeoutSeconds: 60 },
+      retry: { backoffSeconds: 1 },
+      env: { LEDGER: join(dir, `${name}.jsonl`), ...env },
+      run: { command: ['python3', '-c', GANG_TRAINER] },
+    });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(201);
+    return sub.body as { id: string; progress: { total: number; unit: string } };
+  };
+  const finished = (id: string) =>
+    waitFor(
+      async () => {
+        const j = (await api.get(`/v1/jobs/${id}`)).body;
+        if (j.state === 'failed') throw new Error(`gang job failed: ${JSON.stringify((await api.get(`/v1/jobs/${id}/tasks?state=erroring`)).body)}`);
+        return j.state === 'succeeded' ? j : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: `gang job ${id} to succeed` },
+    );
+  const ledger = (name: string): LedgerRun[] =>
+    readFileSync(join(dir, `${name}.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LedgerRun);
+
+  it('both ranks start together on two VMs, with the gang’s variables, and meet; the job counts 2 nodes', async () => {
+    const job = await submit('gang-ok', {});
+    expect(job.progress).toMatchObject({ total: 2, unit: 'nodes' });
+    const done = await finished(job.id);
+    expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
+    const runs = ledger('gang-ok').sort((a, b) => a.rank - b.rank);
+    expect(runs.map((r) => [r.rank, r.attempt, r.size, r.nnodes, r.node_rank])).toEqual([
+      [0, 1, 2, 2, 0],
+      [1, 1, 2, 2, 1],
+    ]);
+    // Each rank knows where every rank runs; the local "VMs" are this machine.
+    for (const r of runs) expect(r.hosts).toEqual(['127.0.0.1', '127.0.0.1']);
+    const { results } = (await api.get(`/v1/jobs/${job.id}/results`)).body as { results: { index: number; result: { worker: string } }[] };
+    expect(results.map((r) => r.result)).toMatchObject([{ rank: 0, peers: [1] }, { rank: 1 }]);
+    // One rank per VM: two different workers ran them.
+    expect(new Set(results.map((r) => r.result.worker)).size).toBe(2);
+  });
+
+  it('when one rank fails, the other is stopped and handed back, and the whole gang runs again, from the checkpoint', async () => {
+    const job = await submit('gang-retry', { FAIL_RANK: '1', HOLD_S: '3' });
+    const done = await finished(job.id);
+    expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
+    const runs = ledger('gang-retry');
+    // Rank 1 failed once (its second attempt succeeded); rank 0 was stopped mid-run, used no attempt,
+    // and met rank 1 again in the next generation, resuming from the checkpoint it wrote in the first.
+    expect(runs.filter((r) => r.rank === 1).map((r) => r.attempt)).toEqual([1, 2]);
+    const rank0 = runs.filter((r) => r.rank === 0);
+    expect(rank0.map((r) => r.attempt)).toEqual([1, 1]);
+    expect(rank0[0]!.resume).toBe('');
+    expect(rank0[1]!.resume).toMatch(/ckpt-10\.json$/);
+    expect(done.handBacks).toBeGreaterThanOrEqual(1);
+    const { tasks } = (await api.get(`/v1/jobs/${job.id}/tasks?state=erroring`)).body as { tasks: unknown[] };
+    expect(tasks).toEqual([]);
+  });
+
+  it('refuses a gang its pool cannot hold whole: more nodes than VMs, or more than one slot per VM', async () => {
+    const spec = (pool: string, nodes: number) => ({ kind: 'training', name: 'too-big', model: { name: 'm' }, target: { steps: 1 }, pool, nodes, run: { builtin: 'noop' } });
+    const tooMany = await api.post('/v1/jobs', spec('gang', 3));
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error).toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['nodes'], message: "its pool 'gang' has at most 2 VMs" }] });
+    await api.put('/v1/pools/shared', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 4, slotsPerVm: 2 });
+    const shared = await api.post('/v1/jobs', spec('shared', 2));
+    expect(shared.status).toBe(400);
+    expect(shared.body.error.issues[0].message).toMatch(/slotsPerVm 1/);
+  });
+});
