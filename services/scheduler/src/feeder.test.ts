@@ -73,3 +73,25 @@ describe('Feeder and user budgets', () => {
     expect(r.added).toBe(80);
   });
 });
+
+describe('Feeder and gangs', () => {
+  it('feeds a gang whole even when its fair share of the window is smaller, and a single-VM job only its share', async () => {
+    const prefix = testPrefix('feeder-gang');
+    prefixes.push(prefix);
+    const jobs = new JobStore(redis, { prefix });
+    const pools = new PoolStore(redis, { prefix });
+    // Window: 200 tasks (the minimum); 60 single-task jobs and 60 users share it 3 or 4 each.
+    await pools.put('gpu', poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 8, slotsPerVm: 1 }));
+    const pool = (await pools.get('gpu'))!;
+    const training = (name: string, nodes?: number) =>
+      jobSpecSchema.parse({ kind: 'training', name, model: { name: 'm' }, target: { steps: 1 }, pool: 'gpu', run: { builtin: 'noop' }, ...(nodes ? { nodes } : {}) });
+    const gang = (await jobs.create({ spec: training('gang', 8), user: 'u-gang' })).job.id;
+    const others = [];
+    for (let n = 0; n < 59; n++) others.push((await jobs.create({ spec: jobSpecSchema.parse({ kind: 'extraction', name: `x${n}`, source: { snapshot: 'S', batches: 1000 }, pool: 'gpu', run: { builtin: 'noop' } }), user: `u${n}` })).job.id);
+    const sink = new RecordingSink();
+    await new Feeder({ redis, prefix, jobs, logger, sink }).feed(pool);
+    const byJob = new Map(sink.added.map((r) => [r.jobId, r]));
+    expect(byJob.get(gang)).toMatchObject({ from: 0, to: 8 });
+    expect(Math.max(...others.map((id) => (byJob.get(id)?.to ?? 0) - (byJob.get(id)?.from ?? 0)))).toBeLessThan(8);
+  });
+});

@@ -101,11 +101,16 @@ export class Feeder {
     const candidates = await this.candidates(ids, pool);
     const plan = allocate(candidates, room);
     let added = 0;
-    for (const [job, n] of plan) {
+    for (const [job, share] of plan) {
       const meta = await this.meta(job.id);
       if (!meta) continue;
-      // A gang is fed whole or not at all: its ranks wait for each other, so a part alone only holds VMs.
-      if (meta.gang && job.fed + n < job.all) continue;
+      let n = share;
+      if (meta.gang) {
+        // A gang is fed whole or not at all: its ranks wait for each other, so a part alone only holds
+        // VMs. Whole even past its share of the window (a gang is at most 64 tasks), never past its budget.
+        if (job.total < job.all) continue;
+        n = job.all - job.fed;
+      }
       await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.kind, policy: meta.policy });
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
     }
