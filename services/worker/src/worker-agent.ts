@@ -73,8 +73,8 @@ interface RunningTask {
   index: number;
   abort: AbortController;
   startedAt: number;
-  /** A gang rank: the generation it joined. */
-  gangGen?: number;
+  /** A gang rank: the generation it joined, and whether all its ranks met (then it runs as part of it). */
+  gang?: { gen: number; formed: boolean };
 }
 
 /** Leases tasks of one pool from BullMQ, runs them, reports outcomes on the bus, heartbeats. */
@@ -157,7 +157,7 @@ export class WorkerAgent {
       this.jobs.markStopped(m.jobId);
       for (const t of this.running.values()) if (t.jobId === m.jobId) t.abort.abort('cancel' satisfies StopReason);
     } else if (m.type === 'gang-stop') {
-      for (const t of this.running.values()) if (t.jobId === m.jobId && t.gangGen === m.gen) t.abort.abort('gang' satisfies StopReason);
+      for (const t of this.running.values()) if (t.jobId === m.jobId && t.gang?.formed && t.gang.gen === m.gen) t.abort.abort('gang' satisfies StopReason);
     }
   }
 
@@ -201,7 +201,7 @@ export class WorkerAgent {
         await job.moveToDelayed(this.opts.clock.now() + GANG_BUSY_RECHECK_MS, token);
         throw new DelayedError();
       }
-      task.gangGen = joined.gen;
+      task.gang = { gen: joined.gen, formed: false };
     }
     this.running.set(key, task);
     this.idleSince = undefined;
@@ -246,10 +246,12 @@ export class WorkerAgent {
    * when its gang can never meet again.
    */
   private async meetGang(task: RunningTask, gang: Gang, holder: string): Promise<GangPlacement> {
-    const met = await awaitGang({ gangs: this.gangs, jobId: task.jobId, rank: task.index, size: gang.size, gen: task.gangGen!, holder, timeoutMs: gang.timeoutMs, clock: this.opts.clock, signal: task.abort.signal });
-    this.log.info({ jobId: task.jobId, rank: task.index, gen: task.gangGen, outcome: met.outcome }, 'gang rendezvous');
+    const joined = task.gang!;
+    const met = await awaitGang({ gangs: this.gangs, jobId: task.jobId, rank: task.index, size: gang.size, gen: joined.gen, holder, timeoutMs: gang.timeoutMs, clock: this.opts.clock, signal: task.abort.signal });
+    this.log.info({ jobId: task.jobId, rank: task.index, gen: joined.gen, outcome: met.outcome }, 'gang rendezvous');
     switch (met.outcome) {
       case 'formed':
+        joined.formed = true;
         return { rank: task.index, hosts: met.hosts, port: gang.port };
       case 'incomplete':
         throw new TaskFailure('GANG_INCOMPLETE', `rank ${met.rank} of this gang already finished for good: the gang cannot meet again`, '');
@@ -266,10 +268,11 @@ export class WorkerAgent {
     const reason = task.abort.signal.reason as StopReason | undefined;
     const now = this.opts.clock.now();
     const d = now - task.startedAt;
-    // A gang rank that ends any way but success ends its generation: the other ranks are stopped and
-    // handed back, and the whole gang runs again together.
-    if (task.gangGen !== undefined) {
-      await this.gangs.breakGeneration(task.jobId, task.gangGen).catch((e: unknown) => this.log.warn({ err: e, jobId: task.jobId }, 'gang generation not ended'));
+    // A gang rank that ran and ends any way but success ends its generation: the other ranks are
+    // stopped and handed back, and the whole gang runs again together. (One that never got past the
+    // rendezvous has left it already: the others may still meet with its next run.)
+    if (task.gang?.formed) {
+      await this.gangs.breakGeneration(task.jobId, task.gang.gen).catch((e: unknown) => this.log.warn({ err: e, jobId: task.jobId }, 'gang generation not ended'));
     }
     if (reason === 'cancel') {
       await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
