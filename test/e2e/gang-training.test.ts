@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ interface LedgerRun {
   size: number;
   nnodes: number;
   node_rank: number;
+  pid: number;
+  ppid: number;
 }
 
 /**
@@ -28,7 +30,8 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kumo-gang-'));
 
   beforeAll(async () => {
-    ({ api, stop } = await startTestControlPlane('gang', { workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: join(dir, 'artifacts') } }));
+    // A 3 s task lock: a worker that vanishes loses its rank within seconds, not half a minute.
+    ({ api, stop } = await startTestControlPlane('gang', { workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: join(dir, 'artifacts'), KUMO_TASK_LOCK_MS: '3000' } }));
     const pool = await api.put('/v1/pools/gang', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 2, slotsPerVm: 1, idleTimeoutSeconds: 60 });
     expect(pool.status, JSON.stringify(pool.body)).toBeLessThan(300);
   });
@@ -101,6 +104,28 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect(done.handBacks).toBeGreaterThanOrEqual(1);
     const { tasks } = (await api.get(`/v1/jobs/${job.id}/tasks?state=erroring`)).body as { tasks: unknown[] };
     expect(tasks).toEqual([]);
+  });
+
+  it('when a rank’s VM is lost (its worker killed), its task comes back, and the whole gang runs again together', async () => {
+    const job = await submit('gang-lost', { HOLD_S: '60' });
+    // Both ranks met and rank 0 recorded its checkpoint: the gang is training.
+    const first = await waitFor(async () => {
+      const runs = existsSync(join(dir, 'gang-lost.jsonl')) ? ledger('gang-lost') : [];
+      return runs.length === 2 && (await api.get(`/v1/jobs/${job.id}`)).body.checkpoint?.step === 10 ? runs : undefined;
+    }, { timeoutMs: 30_000, what: 'both ranks to meet and rank 0 to checkpoint' });
+    // The VM of rank 1 goes away at once: its worker and the trainer with it, without a word to anyone.
+    const lost = first.find((r) => r.rank === 1)!;
+    process.kill(lost.ppid, 'SIGKILL');
+    process.kill(-lost.pid, 'SIGKILL');
+    const done = await finished(job.id);
+    expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
+    const runs = ledger('gang-lost');
+    // Both ranks ran again, with no attempt used (a lost VM is not the task's failure), from the checkpoint.
+    expect(runs.filter((r) => r.rank === 1).map((r) => r.attempt)).toEqual([1, 1]);
+    const rank0 = runs.filter((r) => r.rank === 0);
+    expect(rank0.map((r) => r.attempt)).toEqual([1, 1]);
+    expect(rank0[1]!.resume).toMatch(/ckpt-10\.json$/);
+    expect(runs.filter((r) => r.rank === 1)[1]!.ppid).not.toBe(lost.ppid);
   });
 
   it('refuses a gang its pool cannot hold whole: more nodes than VMs, or more than one slot per VM', async () => {

@@ -34,7 +34,8 @@ print('::kumo::result ' + json.dumps({'step': step, 'benchmark': benchmark, 'sco
  * every other rank connects and sends its rank; rank 0 then writes a checkpoint, answers each peer, and
  * reports the peers it met. Each run appends {rank, attempt, resume, hosts, size} to the file in $LEDGER.
  * With FAIL_RANK=r, rank r exits 3 on its first attempt, after its peer answered it; with HOLD_S=s,
- * rank 0 trains on for s seconds after that (long enough to be stopped when its gang breaks).
+ * every rank of a fresh start (no checkpoint to resume from) trains on for s seconds after meeting (long
+ * enough to be stopped, or to lose its VM). The ledger also has each run's pid and its worker's (ppid).
  */
 export const GANG_TRAINER = `
 import json, os, pathlib, socket, sys, time
@@ -42,7 +43,8 @@ e = os.environ
 rank, size, attempt = int(e['KUMO_GANG_RANK']), int(e['KUMO_GANG_SIZE']), int(e['KUMO_TASK_ATTEMPT'])
 addr, port = e['MASTER_ADDR'], int(e['MASTER_PORT'])
 with open(e['LEDGER'], 'a') as f:
-    f.write(json.dumps({'rank': rank, 'attempt': attempt, 'resume': e.get('KUMO_RESUME_FROM', ''), 'hosts': json.loads(e['KUMO_GANG_HOSTS']), 'size': size, 'nnodes': int(e['NNODES']), 'node_rank': int(e['NODE_RANK'])}) + '\\n')
+    f.write(json.dumps({'rank': rank, 'attempt': attempt, 'resume': e.get('KUMO_RESUME_FROM', ''), 'hosts': json.loads(e['KUMO_GANG_HOSTS']), 'size': size, 'nnodes': int(e['NNODES']), 'node_rank': int(e['NODE_RANK']), 'pid': os.getpid(), 'ppid': os.getppid()}) + '\\n')
+hold = float(e.get('HOLD_S', '0')) if not e.get('KUMO_RESUME_FROM') else 0
 if rank == 0:
     srv = socket.create_server((addr, port)); srv.settimeout(30)
     conns = [srv.accept()[0] for _ in range(size - 1)]
@@ -51,7 +53,7 @@ if rank == 0:
     p = d / 'ckpt-10.json'; p.write_text('{"step": 10}')
     print('::kumo::checkpoint ' + json.dumps({'step': 10, 'uri': str(p)}), flush=True)
     for c in conns: c.sendall(b'ok'); c.close()
-    time.sleep(float(e.get('HOLD_S', '0')))
+    time.sleep(hold)
     print('::kumo::result ' + json.dumps({'rank': 0, 'peers': peers}), flush=True)
 else:
     for _ in range(300):
@@ -63,5 +65,6 @@ else:
     s.settimeout(30); s.recv(2); s.close()
     if e.get('FAIL_RANK') == str(rank) and attempt == 1:
         print('rank failing on purpose', flush=True); sys.exit(3)
+    time.sleep(hold)
     print('::kumo::result ' + json.dumps({'rank': rank}), flush=True)
 `;
