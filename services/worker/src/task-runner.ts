@@ -52,11 +52,17 @@ export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
     if (timedOut) throw new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, '');
     return { logTail: '' };
   }
-  const argv =
-    'image' in run
-      ? ['docker', 'run', '--rm', '--gpus', 'all', ...Object.keys(input.env).flatMap((k) => ['-e', k]), run.image, ...(run.command ?? [])]
-      : run.command;
+  const argv = 'image' in run ? containerArgv(run.image, run.command ?? [], input.env) : run.command;
   return runCommand(argv, 'cwd' in run ? run.cwd : undefined, input);
+}
+
+/**
+ * `docker run` for an image task: every GPU, the task's environment passed by name (values stay out of
+ * the process list). A gang rank shares the VM's network, so that its peers reach MASTER_ADDR:MASTER_PORT
+ * and NCCL sees the real interfaces, not a bridge.
+ */
+export function containerArgv(image: string, command: string[], env: Record<string, string>): string[] {
+  return ['docker', 'run', '--rm', '--gpus', 'all', ...(env.KUMO_GANG_SIZE ? ['--network', 'host'] : []), ...Object.keys(env).flatMap((k) => ['-e', k]), image, ...command];
 }
 
 function runCommand(argv: string[], cwd: string | undefined, input: TaskRunInput): Promise<TaskRunOutput> {
