@@ -47,6 +47,23 @@ resource "google_compute_firewall" "api_internal" {
   }
 }
 
+# A gang training job's ranks talk to each other directly: rank 0's rendezvous (MASTER_PORT, 29500 by
+# default) and NCCL's own connections, on ports it picks. Only between worker VMs.
+resource "google_compute_firewall" "worker_to_worker" {
+  name        = "${local.prefix}-worker-to-worker"
+  network     = google_compute_network.kumo.id
+  direction   = "INGRESS"
+  source_tags = [local.worker_tag]
+  target_tags = [local.worker_tag]
+
+  allow {
+    protocol = "tcp"
+  }
+  allow {
+    protocol = "udp"
+  }
+}
+
 # SSH only through Identity-Aware Proxy's range (`gcloud compute ssh --tunnel-through-iap`).
 resource "google_compute_firewall" "iap_ssh" {
   name          = "${local.prefix}-iap-ssh"
