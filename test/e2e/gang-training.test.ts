@@ -2,10 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { freePort } from '@kumo/shared';
 import { startTestControlPlane } from '../support/control-plane';
 import type { client } from '../support/http';
 import { GANG_TRAINER } from '../support/toy-training';
+import { EXAMPLES } from '../examples/task-process';
 import { waitFor } from '../support/wait';
 
 interface LedgerRun {
@@ -126,6 +128,19 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect(rank0.map((r) => r.attempt)).toEqual([1, 1]);
     expect(rank0[1]!.resume).toMatch(/ckpt-10\.json$/);
     expect(runs.filter((r) => r.rank === 1)[1]!.ppid).not.toBe(lost.ppid);
+  });
+
+  it('examples/gang: the script counter as a gang of 2 on the example pool; the gathered totals are the whole corpus’s', async () => {
+    expect((await api.put('/v1/pools/gang', JSON.parse(readFileSync(join(EXAMPLES, 'gang', 'pool-local.json'), 'utf8')))).status).toBeLessThan(300);
+    const spec = parse(readFileSync(join(EXAMPLES, 'gang', 'count-scripts.yaml'), 'utf8')) as { rendezvous: { port: number } };
+    const sub = await api.post('/v1/jobs', { ...spec, rendezvous: { ...spec.rendezvous, port: await freePort() } });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(201);
+    await finished(sub.body.id);
+    const { results } = (await api.get(`/v1/jobs/${sub.body.id}/results`)).body as { results: { index: number; result: { lines: number; gang?: { lines: number } } }[] };
+    const corpus = readFileSync(join(EXAMPLES, 'train-tiny', 'corpus-ja.txt'), 'utf8');
+    const corpusLines = corpus.split('\n').length - (corpus.endsWith('\n') ? 1 : 0);
+    expect(results.map((r) => r.result.lines).reduce((a, b) => a + b, 0)).toBe(corpusLines);
+    expect(results[0]!.result.gang?.lines).toBe(corpusLines);
   });
 
   it('refuses a gang its pool cannot hold whole: more nodes than VMs, or more than one slot per VM', async () => {
