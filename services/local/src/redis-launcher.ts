@@ -43,7 +43,9 @@ export async function launchRedis(dataDir: string, logger: Logger): Promise<Laun
   const child: ChildProcess = spawn(
     bin,
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group: a Ctrl-C in the terminal signals the whole foreground group, and Redis
+    // must outlive the control plane's drain (workers flush their outcomes into it); stop() ends it last.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   await new Promise<void>((resolve, reject) => {
     let out = '';

@@ -50,6 +50,10 @@ export class LocalProvider implements FleetProvider {
         ...req.spec.worker.extraEnv,
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Its own process group, like a VM: a Ctrl-C on `npm start` reaches the control plane, which stops
+      // its workers in order (drain, hand back) before Redis; a worker whose parent is gone exits anyway
+      // (the IPC channel closes).
+      detached: true,
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
