@@ -143,7 +143,7 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect(results[0]!.result.gang?.lines).toBe(corpusLines);
   });
 
-  it('refuses a gang its pool cannot hold whole: more nodes than VMs, or more than one slot per VM', async () => {
+  it('refuses a gang its pool cannot hold whole (more nodes than VMs, more than one slot per VM), and a gang with a canary', async () => {
     const spec = (pool: string, nodes: number) => ({ kind: 'training', name: 'too-big', model: { name: 'm' }, target: { steps: 1 }, pool, nodes, run: { builtin: 'noop' } });
     const tooMany = await api.post('/v1/jobs', spec('gang', 3));
     expect(tooMany.status).toBe(400);
@@ -152,5 +152,9 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     const shared = await api.post('/v1/jobs', spec('shared', 2));
     expect(shared.status).toBe(400);
     expect(shared.body.error.issues[0].message).toMatch(/slotsPerVm 1/);
+    // A canary would feed some ranks alone: they could never meet.
+    const canary = await api.post('/v1/jobs', { ...spec('gang', 2), canary: { tasks: 1 } });
+    expect(canary.status).toBe(400);
+    expect(canary.body.error.issues).toEqual([{ path: ['canary'], message: 'not with nodes > 1' }]);
   });
 });

@@ -95,3 +95,28 @@ describe('Feeder and gangs', () => {
     expect(Math.max(...others.map((id) => (byJob.get(id)?.to ?? 0) - (byJob.get(id)?.from ?? 0)))).toBeLessThan(8);
   });
 });
+
+describe('Feeder and two gangs that do not fit together', () => {
+  it('feeds the second gang only once the first is done: a pool of 4 VMs never splits between two gangs of 4', async () => {
+    const prefix = testPrefix('feeder-gangs');
+    prefixes.push(prefix);
+    const keys = new Keys(prefix);
+    const jobs = new JobStore(redis, { prefix });
+    const pools = new PoolStore(redis, { prefix });
+    await pools.put('gpu', poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 4, slotsPerVm: 1 }));
+    const pool = (await pools.get('gpu'))!;
+    const gang = (name: string) => jobSpecSchema.parse({ kind: 'training', name, model: { name: 'm' }, target: { steps: 1 }, pool: 'gpu', nodes: 4, run: { builtin: 'noop' } });
+    const a = (await jobs.create({ spec: gang('a'), user: 'ann' })).job.id;
+    const b = (await jobs.create({ spec: gang('b'), user: 'bob' })).job.id;
+    const sink = new RecordingSink();
+    const feeder = new Feeder({ redis, prefix, jobs, logger, sink });
+    await feeder.feed(pool);
+    await feeder.feed(pool);
+    expect(sink.added.map((r) => [r.from, r.to])).toEqual([[0, 4]]);
+    const first = sink.added[0]!.jobId;
+    // The first gang's four ranks finish; then the other gang fits.
+    await redis.hset(keys.job(first), { succeeded: 4, state: 'succeeded' });
+    await feeder.feed(pool);
+    expect(sink.added.map((r) => r.jobId).sort()).toEqual([a, b].sort());
+  });
+});

@@ -101,6 +101,7 @@ export class Feeder {
     const candidates = await this.candidates(ids, pool);
     const plan = allocate(candidates, room);
     let added = 0;
+    let gangRanks: number | undefined;
     for (const [job, share] of plan) {
       const meta = await this.meta(job.id);
       if (!meta) continue;
@@ -110,6 +111,11 @@ export class Feeder {
         // VMs. Whole even past its share of the window (a gang is at most 64 tasks), never past its budget.
         if (job.total < job.all) continue;
         n = job.all - job.fed;
+        // And only when it fits beside the gangs already in flight: two gangs that need more VMs than
+        // the pool has between them would split its VMs and wait on each other until both gave up.
+        gangRanks ??= await this.gangRanksInFlight(ids);
+        if (gangRanks + n > pool.max) continue;
+        gangRanks += n;
       }
       await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.kind, policy: meta.policy });
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
@@ -255,6 +261,20 @@ export class Feeder {
     }
     await this.opts.redis.multi().hset(this.keys.job(id), 'depsMet', '1').hdel(this.keys.job(id), 'waitingOn').exec();
     return true;
+  }
+
+  /** Ranks of the pool's gangs that are fed and not finished: each holds, or waits for, a VM. */
+  private async gangRanksInFlight(ids: string[]): Promise<number> {
+    const pipe = this.opts.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.keys.job(id), 'fed', 'succeeded', 'failed');
+    const res = (await pipe.exec()) ?? [];
+    let ranks = 0;
+    for (let n = 0; n < ids.length; n++) {
+      const [fed, succeeded, failed] = ((res[n]?.[1] as (string | null)[] | undefined) ?? []).map(Number);
+      if (!fed || !(await this.meta(ids[n]!))?.gang) continue;
+      ranks += Math.max(0, fed - (succeeded || 0) - (failed || 0));
+    }
+    return ranks;
   }
 
   private async meta(id: string): Promise<{ kind: JobSpec['kind']; policy: EffectivePolicy; gang: boolean } | undefined> {

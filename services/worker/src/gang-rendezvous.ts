@@ -39,12 +39,16 @@ export async function awaitGang(o: GangWaitInput): Promise<GangWait> {
     if (view.members.length === o.size) return { outcome: 'formed', hosts: view.members.map((m) => m.addr) };
     const gone = view.finished.find((r) => r !== o.rank && !view.members.some((m) => m.rank === r));
     if (gone !== undefined) {
-      await o.gangs.leave(o.jobId, o.rank, o.holder);
+      await o.gangs.leave(o.jobId, o.rank, o.holder, o.size);
       return { outcome: 'incomplete', rank: gone };
     }
     if (o.signal.aborted || o.clock.now() >= until) {
-      await o.gangs.leave(o.jobId, o.rank, o.holder);
-      return { outcome: o.signal.aborted ? 'stopped' : 'timeout' };
+      // The last rank may have joined since the view above: then leaving would strand the others.
+      if ((await o.gangs.leave(o.jobId, o.rank, o.holder, o.size)) !== 'formed') return { outcome: o.signal.aborted ? 'stopped' : 'timeout' };
+      if (!o.signal.aborted) continue; // formed just in time: the next view says so
+      // Formed, but this run is being stopped: the others must not run without it.
+      await o.gangs.breakGeneration(o.jobId, o.gen);
+      return { outcome: 'stopped' };
     }
     await o.clock.sleep(Math.min(o.pollMs ?? 250, Math.max(1, until - o.clock.now())), o.signal);
   }

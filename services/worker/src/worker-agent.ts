@@ -155,9 +155,42 @@ export class WorkerAgent {
     if (!m.jobId) return;
     if (m.type === 'stop') {
       this.jobs.markStopped(m.jobId);
-      for (const t of this.running.values()) if (t.jobId === m.jobId) t.abort.abort('cancel' satisfies StopReason);
+      for (const t of this.running.values()) if (t.jobId === m.jobId) this.stopTask(t, 'cancel');
     } else if (m.type === 'gang-stop') {
-      for (const t of this.running.values()) if (t.jobId === m.jobId && t.gang?.formed && t.gang.gen === m.gen) t.abort.abort('gang' satisfies StopReason);
+      for (const t of this.running.values()) if (t.jobId === m.jobId && t.gang?.formed && t.gang.gen === m.gen) this.stopTask(t, 'gang');
+    }
+  }
+
+  /**
+   * Stops a running task. A gang rank that met its gang ends its generation at once: its peers are
+   * stopped and handed back now, not after this trainer's grace, by when they may have failed on their
+   * own for want of it (and been charged an attempt that was not theirs).
+   */
+  private stopTask(t: RunningTask, reason: StopReason): void {
+    if (t.abort.signal.aborted) return;
+    t.abort.abort(reason);
+    if (t.gang?.formed && reason !== 'gang') void this.endGeneration(t);
+  }
+
+  /** Ends the generation `t` ran in; false if it had ended already (or the job with it). */
+  private async endGeneration(t: RunningTask): Promise<boolean> {
+    try {
+      return await this.gangs.breakGeneration(t.jobId, t.gang!.gen);
+    } catch (err) {
+      this.log.warn({ err, jobId: t.jobId, rank: t.index }, 'gang generation not ended');
+      return false;
+    }
+  }
+
+  /**
+   * Running gang ranks whose generation has ended: the gang-stop message travels on pub/sub, which a
+   * reconnecting subscriber misses, so each heartbeat also looks.
+   */
+  private async checkGangs(): Promise<void> {
+    for (const t of this.running.values()) {
+      if (!t.gang?.formed || t.abort.signal.aborted) continue;
+      const gen = await this.gangs.generation(t.jobId);
+      if (gen !== undefined && gen !== t.gang.gen) this.stopTask(t, 'gang');
     }
   }
 
@@ -196,7 +229,11 @@ export class WorkerAgent {
     const gang = gangOf(info.spec);
     if (gang) {
       const joined = await this.gangs.join(jobId, { rank: index, worker: this.opts.id, addr: this.addr, holder: token ?? '' });
-      if (!joined.joined) {
+      if (joined.outcome === 'ended') {
+        this.stats.skipped++;
+        return 'skipped';
+      }
+      if (joined.outcome === 'busy') {
         // One rank of a gang per VM: another VM takes this one.
         await job.moveToDelayed(this.opts.clock.now() + GANG_BUSY_RECHECK_MS, token);
         throw new DelayedError();
@@ -257,7 +294,7 @@ export class WorkerAgent {
         throw new TaskFailure('GANG_INCOMPLETE', `rank ${met.rank} of this gang already finished for good: the gang cannot meet again`, '');
       case 'broken':
       case 'timeout':
-        task.abort.abort('gang' satisfies StopReason);
+        this.stopTask(task, 'gang');
         throw new TaskFailure('TASK_CANCELLED', `the gang did not meet (${met.outcome})`, '');
       case 'stopped':
         throw new TaskFailure('TASK_CANCELLED', 'stopped at the gang rendezvous', '');
@@ -265,15 +302,15 @@ export class WorkerAgent {
   }
 
   private async onTaskError(err: unknown, job: Job<TaskData>, token: string | undefined, task: RunningTask, info: CachedJob, base: Omit<TaskEvent, 't' | 'at'>): Promise<string> {
-    const reason = task.abort.signal.reason as StopReason | undefined;
+    let reason = task.abort.signal.reason as StopReason | undefined;
     const now = this.opts.clock.now();
     const d = now - task.startedAt;
     // A gang rank that ran and ends any way but success ends its generation: the other ranks are
     // stopped and handed back, and the whole gang runs again together. (One that never got past the
-    // rendezvous has left it already: the others may still meet with its next run.)
-    if (task.gang?.formed) {
-      await this.gangs.breakGeneration(task.jobId, task.gang.gen).catch((e: unknown) => this.log.warn({ err: e, jobId: task.jobId }, 'gang generation not ended'));
-    }
+    // rendezvous has left it already: the others may still meet with its next run.) If another rank
+    // ended it first, this rank's own end (a trainer that lost its peer) is the gang's doing: handed
+    // back, no attempt used.
+    if (task.gang?.formed && !(await this.endGeneration(task)) && reason === undefined) reason = 'gang';
     if (reason === 'cancel') {
       await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       return 'cancelled';
@@ -356,6 +393,7 @@ export class WorkerAgent {
           ...(this.idleSince !== undefined ? { idleSince: this.idleSince } : {}),
           state: this.state === 'draining' ? 'draining' : 'running',
         });
+        await this.checkGangs();
       } catch (err) {
         this.log.warn({ err }, 'heartbeat failed');
       }
@@ -384,9 +422,13 @@ export class WorkerAgent {
     this.log.info({ running: this.running.size, handBackNow }, 'worker draining');
     const steps: [string, () => Promise<unknown>][] = [
       ['pause', async () => this.worker?.pause(true)],
+      // A gang rank still waiting for its peers would start a trainer on a VM that is going away.
+      ['leave rendezvous', async () => {
+        for (const t of this.running.values()) if (t.gang && !t.gang.formed) this.stopTask(t, 'handback');
+      }],
       ['drain', () => this.waitForIdle(handBackNow ? 0 : this.opts.drainMs)],
       ['hand back', async () => {
-        for (const t of this.running.values()) t.abort.abort('handback' satisfies StopReason);
+        for (const t of this.running.values()) this.stopTask(t, 'handback');
         await this.waitForIdle(15_000);
       }],
       ['close queue worker', async () => this.worker?.close()],

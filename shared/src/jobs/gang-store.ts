@@ -43,13 +43,22 @@ export class GangStore {
     this.clock = opts.clock ?? wallClock;
   }
 
-  /** Joins the generation now forming; `joined: false` when this worker already holds another of its ranks. */
-  async join(jobId: string, m: Pick<GangMember, 'rank' | 'worker' | 'addr' | 'holder'>): Promise<{ joined: boolean; gen: number }> {
+  /**
+   * Joins the generation now forming: `joined`, `busy` (this worker already holds another of its
+   * ranks) or `ended` (the job has ended: nothing to join).
+   */
+  async join(jobId: string, m: Pick<GangMember, 'rank' | 'worker' | 'addr' | 'holder'>): Promise<{ outcome: 'joined' | 'busy' | 'ended'; gen: number }> {
     const [ok, gen] = (await this.scripts.joinGang(
-      [this.keys.jobGang(jobId)],
+      [this.keys.jobGang(jobId), this.keys.job(jobId)],
       [m.rank, m.worker, m.addr, m.holder, this.clock.now(), this.keys.controlChannel(), jobId],
     )) as [number, number];
-    return { joined: ok === 1, gen };
+    return { outcome: ok === 1 ? 'joined' : ok === 0 ? 'busy' : 'ended', gen };
+  }
+
+  /** The generation now forming or running (what a running rank checks it still belongs to). */
+  async generation(jobId: string): Promise<number | undefined> {
+    const gen = await this.redis.hget(this.keys.jobGang(jobId), 'gen');
+    return gen === null ? undefined : Number(gen);
   }
 
   /** The current generation, its ranks so far, and which of the gang's `size` ranks are final. */
@@ -76,8 +85,12 @@ export class GangStore {
     return (await this.scripts.breakGang([this.keys.jobGang(jobId)], [gen, this.keys.controlChannel(), jobId])) === 1;
   }
 
-  /** Takes back a rank's join, if that run still holds it. */
-  async leave(jobId: string, rank: number, holder: string): Promise<boolean> {
-    return (await this.scripts.leaveGang([this.keys.jobGang(jobId)], [rank, holder])) === 1;
+  /**
+   * Takes back a rank's join: `left`; `moved-on` (that run no longer holds it); or `formed` (every rank
+   * had joined meanwhile, so nothing was taken back).
+   */
+  async leave(jobId: string, rank: number, holder: string, size: number): Promise<'left' | 'moved-on' | 'formed'> {
+    const r = (await this.scripts.leaveGang([this.keys.jobGang(jobId)], [rank, holder, size])) as number;
+    return r === 1 ? 'left' : r === 2 ? 'formed' : 'moved-on';
   }
 }

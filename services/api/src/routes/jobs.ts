@@ -210,6 +210,8 @@ export async function assertPoolsFit(pools: PoolStore, spec: JobSpec, path: (str
   }
   // A gang that its pool cannot hold whole would wait forever: each rank needs a VM of its own.
   const gang = gangOf(spec);
+  // A canary feeds the first N tasks alone; a gang's ranks only ever run all together.
+  if (gang && spec.canary) throw new KumoError('INVALID_INPUT', 'a gang (nodes > 1) cannot have a canary: its ranks run all together or not at all', { issues: [{ path: [...path, 'canary'], message: 'not with nodes > 1' }] });
   const pool = gang ? await pools.get(spec.pool) : undefined;
   if (!gang || !pool) return;
   const why = pool.max < gang.size ? `its pool '${spec.pool}' has at most ${pool.max} VMs` : pool.slotsPerVm !== 1 ? `its pool '${spec.pool}' runs ${pool.slotsPerVm} tasks per VM, and each rank needs a VM of its own (slotsPerVm 1)` : undefined;

@@ -6,6 +6,8 @@
   KEYS[1] the job's gang hash   ARGV[1] the generation to end   ARGV[2] control channel   ARGV[3] job id
   Returns 1 ended; 0 that generation had already ended.
 ]]
+-- No hash: the job ended and took its gang with it (or none ever formed); nothing to end, nor to recreate.
+if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
 local gen = tonumber(redis.call("HGET", KEYS[1], "gen") or "0")
 if gen ~= tonumber(ARGV[1]) then return 0 end
 for _, f in ipairs(redis.call("HKEYS", KEYS[1])) do

@@ -3,13 +3,16 @@
   field in the hash belongs to the current generation: a new generation starts with none.
 
   KEYS[1] the job's gang hash: gen -> the current generation; r<rank> -> JSON {worker, addr, holder, at}
+  KEYS[2] the job's hash: a job that ended (or is gone) has no gang to join, and its gang key stays deleted
   ARGV[1] rank   ARGV[2] worker id   ARGV[3] the worker's address   ARGV[4] holder: the queue lock token
   of this run of the task (a new run of the same rank has another)   ARGV[5] now ms
   ARGV[6] control channel   ARGV[7] job id
 
   Returns {1, gen} joined; {0, gen} not joined: this worker already holds another rank of the
-  generation (a VM runs one rank of a gang, never two).
+  generation (a VM runs one rank of a gang, never two); {-1, 0} the job has ended.
 ]]
+local state = redis.call("HGET", KEYS[2], "state")
+if not state or state == "succeeded" or state == "failed" or state == "cancelled" then return {-1, 0} end
 local gen = tonumber(redis.call("HGET", KEYS[1], "gen") or "0")
 local mine = "r" .. ARGV[1]
 
