@@ -32,8 +32,9 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kumo-gang-'));
 
   beforeAll(async () => {
-    // A 3 s task lock: a worker that vanishes loses its rank within seconds, not half a minute.
-    ({ api, stop } = await startTestControlPlane('gang', { workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: join(dir, 'artifacts'), KUMO_TASK_LOCK_MS: '3000' } }));
+    // A 3 s task lock: a worker that vanishes loses its rank within seconds, not half a minute; a
+    // worker told to stop drains for 1 s before it hands its tasks back.
+    ({ api, stop } = await startTestControlPlane('gang', { workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: join(dir, 'artifacts'), KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '1000' } }));
     const pool = await api.put('/v1/pools/gang', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 2, slotsPerVm: 1, idleTimeoutSeconds: 60 });
     expect(pool.status, JSON.stringify(pool.body)).toBeLessThan(300);
   });
@@ -128,6 +129,23 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect(rank0.map((r) => r.attempt)).toEqual([1, 1]);
     expect(rank0[1]!.resume).toMatch(/ckpt-10\.json$/);
     expect(runs.filter((r) => r.rank === 1)[1]!.ppid).not.toBe(lost.ppid);
+  });
+
+  it('when a rank’s VM is preempted (its worker stops), the survivor is handed back even though its trainer fails for want of the peer: no attempt used', async () => {
+    const job = await submit('gang-preempt', { HOLD_S: '60', WATCH_PEERS: '1' });
+    const first = await waitFor(async () => {
+      const runs = existsSync(join(dir, 'gang-preempt.jsonl')) ? ledger('gang-preempt') : [];
+      return runs.length === 2 && (await api.get(`/v1/jobs/${job.id}`)).body.checkpoint?.step === 10 ? runs : undefined;
+    }, { timeoutMs: 30_000, what: 'both ranks to meet and rank 0 to checkpoint' });
+    process.kill(first.find((r) => r.rank === 1)!.ppid, 'SIGTERM');
+    const done = await finished(job.id);
+    expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
+    const runs = ledger('gang-preempt');
+    expect(runs.filter((r) => r.rank === 0).map((r) => r.attempt)).toEqual([1, 1]);
+    expect(runs.filter((r) => r.rank === 1).map((r) => r.attempt)).toEqual([1, 1]);
+    expect(done.handBacks).toBeGreaterThanOrEqual(2);
+    const { tasks } = (await api.get(`/v1/jobs/${job.id}/tasks?state=erroring`)).body as { tasks: unknown[] };
+    expect(tasks).toEqual([]);
   });
 
   it('examples/gang: the script counter as a gang of 2 on the example pool; the gathered totals are the whole corpus’s', async () => {

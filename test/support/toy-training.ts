@@ -35,10 +35,13 @@ print('::kumo::result ' + json.dumps({'step': step, 'benchmark': benchmark, 'sco
  * reports the peers it met. Each run appends {rank, attempt, resume, hosts, size} to the file in $LEDGER.
  * With FAIL_RANK=r, rank r exits 3 on its first attempt, after its peer answered it; with HOLD_S=s,
  * every rank of a fresh start (no checkpoint to resume from) trains on for s seconds after meeting (long
- * enough to be stopped, or to lose its VM). The ledger also has each run's pid and its worker's (ppid).
+ * enough to be stopped, or to lose its VM). With WATCH_PEERS=1, rank 0 ignores SIGTERM while it holds
+ * and exits 5 as soon as a peer's connection closes, as a real collective would; the other ranks, on
+ * SIGTERM, close their connection at once and exit 2 s later. The ledger also has each run's pid and
+ * its worker's (ppid).
  */
 export const GANG_TRAINER = `
-import json, os, pathlib, socket, sys, time
+import json, os, pathlib, select, signal, socket, sys, time
 e = os.environ
 rank, size, attempt = int(e['KUMO_GANG_RANK']), int(e['KUMO_GANG_SIZE']), int(e['KUMO_TASK_ATTEMPT'])
 addr, port = e['MASTER_ADDR'], int(e['MASTER_PORT'])
@@ -52,8 +55,18 @@ if rank == 0:
     d = pathlib.Path(e['KUMO_CHECKPOINT_DIR']); d.mkdir(parents=True, exist_ok=True)
     p = d / 'ckpt-10.json'; p.write_text('{"step": 10}')
     print('::kumo::checkpoint ' + json.dumps({'step': 10, 'uri': str(p)}), flush=True)
-    for c in conns: c.sendall(b'ok'); c.close()
-    time.sleep(hold)
+    for c in conns: c.sendall(b'ok')
+    if e.get('WATCH_PEERS'):
+        # As NCCL does: a peer that goes away fails this rank too (and SIGTERM does not stop it first).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        end = time.time() + hold
+        while time.time() < end:
+            for c in select.select(conns, [], [], 0.1)[0]:
+                if not c.recv(1):
+                    print('lost a peer', flush=True); sys.exit(5)
+    else:
+        time.sleep(hold)
+    for c in conns: c.close()
     print('::kumo::result ' + json.dumps({'rank': 0, 'peers': peers}), flush=True)
 else:
     for _ in range(300):
@@ -62,9 +75,16 @@ else:
         except OSError:
             time.sleep(0.1)
     s.sendall(str(rank).encode())
-    s.settimeout(30); s.recv(2); s.close()
+    s.settimeout(30); s.recv(2)
+    if e.get('WATCH_PEERS'):
+        # On SIGTERM, a real trainer drops out of the collective at once and spends its grace on a
+        # checkpoint: the peers see it go well before it exits.
+        def on_term(*_):
+            s.close(); time.sleep(2); sys.exit(143)
+        signal.signal(signal.SIGTERM, on_term)
     if e.get('FAIL_RANK') == str(rank) and attempt == 1:
         print('rank failing on purpose', flush=True); sys.exit(3)
     time.sleep(hold)
+    s.close()
     print('::kumo::result ' + json.dumps({'rank': rank}), flush=True)
 `;

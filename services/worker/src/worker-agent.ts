@@ -75,6 +75,8 @@ interface RunningTask {
   startedAt: number;
   /** A gang rank: the generation it joined, and whether all its ranks met (then it runs as part of it). */
   gang?: { gen: number; formed: boolean };
+  /** Why it is being stopped, once stopTask was called (the abort may follow a moment later). */
+  stopping?: StopReason;
 }
 
 /** Leases tasks of one pool from BullMQ, runs them, reports outcomes on the bus, heartbeats. */
@@ -167,9 +169,11 @@ export class WorkerAgent {
    * own for want of it (and been charged an attempt that was not theirs).
    */
   private stopTask(t: RunningTask, reason: StopReason): void {
-    if (t.abort.signal.aborted) return;
-    t.abort.abort(reason);
-    if (t.gang?.formed && reason !== 'gang') void this.endGeneration(t);
+    if (t.stopping) return;
+    t.stopping = reason;
+    // Ended first, signalled after: a peer that sees this trainer go must find its generation over.
+    if (t.gang?.formed && reason !== 'gang') void this.endGeneration(t).finally(() => t.abort.abort(reason));
+    else t.abort.abort(reason);
   }
 
   /** Ends the generation `t` ran in; false if it had ended already (or the job with it). */
@@ -188,7 +192,7 @@ export class WorkerAgent {
    */
   private async checkGangs(): Promise<void> {
     for (const t of this.running.values()) {
-      if (!t.gang?.formed || t.abort.signal.aborted) continue;
+      if (!t.gang?.formed || t.stopping) continue;
       const gen = await this.gangs.generation(t.jobId);
       if (gen !== undefined && gen !== t.gang.gen) this.stopTask(t, 'gang');
     }
