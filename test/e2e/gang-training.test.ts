@@ -74,6 +74,23 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as LedgerRun);
 
+  /** Once the job has succeeded with both ranks: the record, and each rank's runs in order. */
+  const succeeded = async (name: string, id: string) => {
+    const done = await finished(id);
+    expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
+    const runs = ledger(name);
+    return { done, runsOf: (rank: number) => runs.filter((r) => r.rank === rank) };
+  };
+  /** Waits until both ranks met and rank 0 recorded its checkpoint (the gang is training); their first runs. */
+  const training = (name: string, id: string): Promise<LedgerRun[]> =>
+    waitFor(
+      async () => {
+        const runs = existsSync(join(dir, `${name}.jsonl`)) ? ledger(name) : [];
+        return runs.length === 2 && (await api.get(`/v1/jobs/${id}`)).body.checkpoint?.step === 10 ? runs : undefined;
+      },
+      { timeoutMs: 30_000, what: 'both ranks to meet and rank 0 to checkpoint' },
+    );
+
   it('both ranks start together on two VMs, with the gang’s variables, and meet; the job counts 2 nodes', async () => {
     const job = await submit('gang-ok', {});
     expect(job.progress).toMatchObject({ total: 2, unit: 'nodes' });
@@ -94,13 +111,11 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
 
   it('when one rank fails, the other is stopped and handed back, and the whole gang runs again, from the checkpoint', async () => {
     const job = await submit('gang-retry', { FAIL_RANK: '1', HOLD_S: '3' });
-    const done = await finished(job.id);
-    expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
-    const runs = ledger('gang-retry');
+    const { done, runsOf } = await succeeded('gang-retry', job.id);
     // Rank 1 failed once (its second attempt succeeded); rank 0 was stopped mid-run, used no attempt,
     // and met rank 1 again in the next generation, resuming from the checkpoint it wrote in the first.
-    expect(runs.filter((r) => r.rank === 1).map((r) => r.attempt)).toEqual([1, 2]);
-    const rank0 = runs.filter((r) => r.rank === 0);
+    expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 2]);
+    const rank0 = runsOf(0);
     expect(rank0.map((r) => r.attempt)).toEqual([1, 1]);
     expect(rank0[0]!.resume).toBe('');
     expect(rank0[1]!.resume).toMatch(/ckpt-10\.json$/);
@@ -111,38 +126,26 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
 
   it('when a rank’s VM is lost (its worker killed), its task comes back, and the whole gang runs again together', async () => {
     const job = await submit('gang-lost', { HOLD_S: '60' });
-    // Both ranks met and rank 0 recorded its checkpoint: the gang is training.
-    const first = await waitFor(async () => {
-      const runs = existsSync(join(dir, 'gang-lost.jsonl')) ? ledger('gang-lost') : [];
-      return runs.length === 2 && (await api.get(`/v1/jobs/${job.id}`)).body.checkpoint?.step === 10 ? runs : undefined;
-    }, { timeoutMs: 30_000, what: 'both ranks to meet and rank 0 to checkpoint' });
+    const first = await training('gang-lost', job.id);
     // The VM of rank 1 goes away at once: its worker and the trainer with it, without a word to anyone.
     const lost = first.find((r) => r.rank === 1)!;
     process.kill(lost.ppid, 'SIGKILL');
     process.kill(-lost.pid, 'SIGKILL');
-    const done = await finished(job.id);
-    expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
-    const runs = ledger('gang-lost');
+    const { runsOf } = await succeeded('gang-lost', job.id);
     // Both ranks ran again, with no attempt used (a lost VM is not the task's failure), from the checkpoint.
-    expect(runs.filter((r) => r.rank === 1).map((r) => r.attempt)).toEqual([1, 1]);
-    const rank0 = runs.filter((r) => r.rank === 0);
-    expect(rank0.map((r) => r.attempt)).toEqual([1, 1]);
-    expect(rank0[1]!.resume).toMatch(/ckpt-10\.json$/);
-    expect(runs.filter((r) => r.rank === 1)[1]!.ppid).not.toBe(lost.ppid);
+    expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 1]);
+    expect(runsOf(0).map((r) => r.attempt)).toEqual([1, 1]);
+    expect(runsOf(0)[1]!.resume).toMatch(/ckpt-10\.json$/);
+    expect(runsOf(1)[1]!.ppid).not.toBe(lost.ppid);
   });
 
   it('when a rank’s VM is preempted (its worker stops), the survivor is handed back even though its trainer fails for want of the peer: no attempt used', async () => {
     const job = await submit('gang-preempt', { HOLD_S: '60', WATCH_PEERS: '1' });
-    const first = await waitFor(async () => {
-      const runs = existsSync(join(dir, 'gang-preempt.jsonl')) ? ledger('gang-preempt') : [];
-      return runs.length === 2 && (await api.get(`/v1/jobs/${job.id}`)).body.checkpoint?.step === 10 ? runs : undefined;
-    }, { timeoutMs: 30_000, what: 'both ranks to meet and rank 0 to checkpoint' });
+    const first = await training('gang-preempt', job.id);
     process.kill(first.find((r) => r.rank === 1)!.ppid, 'SIGTERM');
-    const done = await finished(job.id);
-    expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
-    const runs = ledger('gang-preempt');
-    expect(runs.filter((r) => r.rank === 0).map((r) => r.attempt)).toEqual([1, 1]);
-    expect(runs.filter((r) => r.rank === 1).map((r) => r.attempt)).toEqual([1, 1]);
+    const { done, runsOf } = await succeeded('gang-preempt', job.id);
+    expect(runsOf(0).map((r) => r.attempt)).toEqual([1, 1]);
+    expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 1]);
     expect(done.handBacks).toBeGreaterThanOrEqual(2);
     const { tasks } = (await api.get(`/v1/jobs/${job.id}/tasks?state=erroring`)).body as { tasks: unknown[] };
     expect(tasks).toEqual([]);
