@@ -164,7 +164,7 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect(results[0]!.result.gang?.lines).toBe(corpusLines);
   });
 
-  it('refuses a gang its pool cannot hold whole (more nodes than VMs, more than one slot per VM), and a gang with a canary', async () => {
+  it('refuses a gang its pool cannot hold whole (more nodes than VMs, more than one slot per VM), a gang with a canary, and a rehearsal of a gang', async () => {
     const spec = (pool: string, nodes: number) => ({ kind: 'training', name: 'too-big', model: { name: 'm' }, target: { steps: 1 }, pool, nodes, run: { builtin: 'noop' } });
     const tooMany = await api.post('/v1/jobs', spec('gang', 3));
     expect(tooMany.status).toBe(400);
@@ -177,5 +177,9 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     const canary = await api.post('/v1/jobs', { ...spec('gang', 2), canary: { tasks: 1 } });
     expect(canary.status).toBe(400);
     expect(canary.body.error.issues).toEqual([{ path: ['canary'], message: 'not with nodes > 1' }]);
+    // Nor is a gang rehearsed by `kumo simulate`, whose workers would run its ranks as independent tasks.
+    const sim = await api.post('/v1/simulations', { job: spec('gang', 2), pool: { machineType: 'a2-highgpu-1g', zones: ['us-central1-a'], max: 2 } });
+    expect(sim.status).toBe(400);
+    expect(sim.body.error.issues).toMatchObject([{ path: ['job', 'nodes'] }]);
   });
 });

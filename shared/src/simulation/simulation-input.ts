@@ -38,6 +38,11 @@ export const simulationInputSchema = z.strictObject({
   if (s.job.kind === 'extraction' && s.job.source.listing !== undefined && s.job.source.batches === undefined) {
     ctx.addIssue({ code: 'custom', path: ['job', 'source', 'batches'], message: 'a simulation does not read source.listing: give source.batches, its number of lines' });
   }
+  // The simulated workers run ranks as independent tasks: a gang's all-or-nothing restarts would be
+  // missing from the report, so its numbers would flatter it. Said plainly rather than rehearsed wrong.
+  if (s.job.kind === 'training' && (s.job.nodes ?? 1) > 1) {
+    ctx.addIssue({ code: 'custom', path: ['job', 'nodes'], message: 'a simulation does not model gangs yet (nodes > 1): rehearse one rank (nodes 1)' });
+  }
 });
 export type SimulationInput = z.infer<typeof simulationInputSchema>;
 export type SimulationInputRaw = z.input<typeof simulationInputSchema>;
