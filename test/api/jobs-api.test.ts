@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { errorSchema, jobRecordSchema } from '../../services/api/src/routes/schemas';
 import { auth, MINIMAL_SPEC, testApi } from '../support/api';
 
 describe('jobs API', () => {
@@ -19,6 +20,13 @@ describe('jobs API', () => {
     const get = await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}`, headers: auth() });
     expect(get.statusCode).toBe(200);
     expect(get.json().id).toBe(job.id);
+    // GET /v1/jobs/:id is serialized without a zod check per response (routes/schemas.ts): its answer
+    // must be exactly the documented record, no field missing, none extra.
+    expect(jobRecordSchema.strict().parse(get.json())).toEqual(get.json());
+    // Job 404s keep the error shape.
+    const missing = await app.inject({ method: 'GET', url: '/v1/jobs/job_nope', headers: auth() });
+    expect(missing.statusCode).toBe(404);
+    expect(errorSchema.strict().parse(missing.json()).error.code).toBe('JOB_NOT_FOUND');
   });
 
   it('accepts YAML with Content-Type: application/yaml', async () => {

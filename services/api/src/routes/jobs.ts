@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { gangOf, jobSpecSchema, KumoError, type JobRecord, type JobSpec, type JobState, type JobStore, type PoolStore } from '@kumo/shared';
 import { hasListing } from '../listings/listing-resolver';
 import { READERS, SUBMITTERS } from '../plugins/auth';
-import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery } from './schemas';
+import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery, plainJsonSerializer } from './schemas';
 
 const evaluationsSchema = z.object({
   evaluations: z.array(
@@ -90,6 +90,7 @@ export function jobRoutes(app: FastifyInstance): void {
   r.get('/v1/jobs/:id', {
     config: { roles: READERS },
     schema: { summary: 'A job with its state and progress', params: jobIdParams, response: { 200: jobRecordSchema, 404: errorSchema } },
+    serializerCompiler: plainJsonSerializer,
     handler: async (req) => {
       const job = await jobs.getShared(req.params.id);
       if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);

@@ -78,3 +78,10 @@ export const tokenCreatedSchema = z.object({
   pool: z.string().nullable(),
   expiresAt: z.string().nullable(),
 });
+
+/**
+ * The serializer of a hot read route whose answer JobStore builds to its schema (the types and the API
+ * tests hold it there): plain JSON, without the zod check of every response, which cost a tenth of
+ * GET /v1/jobs/:id's CPU in the bench. The schema still documents the route (OpenAPI).
+ */
+export const plainJsonSerializer = (): ((data: unknown) => string) => (data) => JSON.stringify(data);
