@@ -164,6 +164,22 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect(results[0]!.result.gang?.lines).toBe(corpusLines);
   });
 
+  it('a rank waiting for its gang when the job is paused goes back with no attempt used, and the gang meets once resumed', async () => {
+    // One of the pool's two VMs is busy with another job, so the gang's first rank waits on the other.
+    const blocker = await api.post('/v1/jobs', { kind: 'cleaning', name: 'blocker', input: { count: 1, prefix: 'shard-' }, pool: 'gang', run: { builtin: 'sleep', ms: 120_000 } });
+    expect(blocker.status).toBe(201);
+    await waitFor(async () => ((await api.get(`/v1/jobs/${blocker.body.id}`)).body.progress.running === 1 ? true : undefined), { timeoutMs: 30_000, what: 'the blocker to run' });
+    const job = await submit('gang-paused', {});
+    await waitFor(async () => ((await api.get(`/v1/jobs/${job.id}`)).body.progress.running === 1 ? true : undefined), { timeoutMs: 30_000, what: 'a rank to wait for its gang' });
+    expect((await api.post(`/v1/jobs/${job.id}/pause`, {})).status).toBe(200);
+    await waitFor(async () => ((await api.get(`/v1/jobs/${job.id}`)).body.progress.running === 0 ? true : undefined), { timeoutMs: 15_000, what: 'the waiting rank to go back' });
+    expect((await api.post(`/v1/jobs/${job.id}/resume`, {})).status).toBe(200);
+    expect((await api.post(`/v1/jobs/${blocker.body.id}/cancel`, {})).status).toBe(200);
+    const { runsOf } = await succeeded('gang-paused', job.id);
+    // No trainer ran before the gang met: one run per rank, first attempts.
+    expect([...runsOf(0), ...runsOf(1)].map((r) => r.attempt)).toEqual([1, 1]);
+  });
+
   it('refuses a gang its pool cannot hold whole (more nodes than VMs, more than one slot per VM), a gang with a canary, and a rehearsal of a gang', async () => {
     const spec = (pool: string, nodes: number) => ({ kind: 'training', name: 'too-big', model: { name: 'm' }, target: { steps: 1 }, pool, nodes, run: { builtin: 'noop' } });
     const tooMany = await api.post('/v1/jobs', spec('gang', 3));

@@ -17,7 +17,7 @@ describe('a gang rendezvous (GangStore and awaitGang) on real Redis', () => {
 
   // Each test's job, running (a gang of an ended job has nothing to join).
   beforeAll(async () => {
-    for (const id of ['j1', 'j2', 'j3', 'j4', 'j5', 'j6', 'j7', 'j8']) await redis.hset(keys.job(id), 'state', 'running');
+    for (const id of ['j1', 'j2', 'j3', 'j4', 'j5', 'j6', 'j7', 'j8', 'j9']) await redis.hset(keys.job(id), 'state', 'running');
   });
   const wait = (jobId: string, rank: number, gen: number, holder: string, extra: Partial<GangWaitInput> = {}) =>
     awaitGang({ gangs, jobId, rank, size: 3, gen, holder, timeoutMs: 5000, pollMs: 20, clock: wallClock, signal: new AbortController().signal, ...extra });
@@ -91,6 +91,18 @@ describe('a gang rendezvous (GangStore and awaitGang) on real Redis', () => {
     expect((await gangs.view('j8', 3)).members).toHaveLength(3);
     // A wait whose time is up when it first looks, on a gang that has formed: it runs.
     expect(await wait('j8', 0, 0, 'h0', { timeoutMs: 0 })).toEqual({ outcome: 'formed', hosts: ['a0', 'a1', 'a2'] });
+  });
+
+  it('a rank waiting when its job is paused stops waiting and leaves; a gang that formed meanwhile runs on', async () => {
+    await gangs.join('j9', { rank: 0, worker: 'vm-0', addr: 'a0', holder: 'h0' });
+    let paused = false;
+    const waiting = wait('j9', 0, 0, 'h0', { held: async () => paused });
+    paused = true;
+    expect(await waiting).toEqual({ outcome: 'held' });
+    expect((await gangs.view('j9', 3)).members).toEqual([]);
+    // All three in, then the pause: the gang is in flight, and in-flight work finishes through a pause.
+    for (const rank of [0, 1, 2]) await gangs.join('j9', { rank, worker: `vm-${rank}`, addr: `a${rank}`, holder: `g${rank}` });
+    expect(await wait('j9', 0, 0, 'g0', { held: async () => true })).toEqual({ outcome: 'formed', hosts: ['a0', 'a1', 'a2'] });
   });
 
   it('once the job has ended, nothing joins its gang and nothing brings its deleted gang key back', async () => {

@@ -11,7 +11,9 @@ export type GangWait =
   /** A rank already finished for good, so this gang can never meet again. */
   | { outcome: 'incomplete'; rank: number }
   /** This run was stopped while it waited (cancel, hand-back, shutdown). */
-  | { outcome: 'stopped' };
+  | { outcome: 'stopped' }
+  /** The job was paused while this rank waited: it goes back with the job's other held tasks. */
+  | { outcome: 'held' };
 
 export interface GangWaitInput {
   gangs: GangStore;
@@ -24,12 +26,15 @@ export interface GangWaitInput {
   timeoutMs: number;
   clock: Clock;
   signal: AbortSignal;
+  /** Whether the job is held now (paused): a rank that has not met its gang stops waiting then. */
+  held?: () => Promise<boolean>;
   pollMs?: number;
 }
 
 /**
- * Waits until every rank of the gang has joined generation `gen`. A rank that gives up (timeout, stop)
- * leaves the generation first, so that its next run joins it again rather than looking like a lost one.
+ * Waits until every rank of the gang has joined generation `gen`. A rank that gives up (timeout, stop,
+ * a pause) leaves the generation first, so that its next run joins it again rather than looking like a
+ * lost one.
  */
 export async function awaitGang(o: GangWaitInput): Promise<GangWait> {
   const until = o.clock.now() + o.timeoutMs;
@@ -41,6 +46,10 @@ export async function awaitGang(o: GangWaitInput): Promise<GangWait> {
     if (gone !== undefined) {
       await o.gangs.leave(o.jobId, o.rank, o.holder, o.size);
       return { outcome: 'incomplete', rank: gone };
+    }
+    if (o.held && (await o.held())) {
+      if ((await o.gangs.leave(o.jobId, o.rank, o.holder, o.size)) !== 'formed') return { outcome: 'held' };
+      continue; // formed just now: a gang in flight runs on through a pause, as any task in flight does
     }
     if (o.signal.aborted || o.clock.now() >= until) {
       // The last rank may have joined since the view above: then leaving would strand the others.

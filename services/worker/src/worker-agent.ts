@@ -60,8 +60,11 @@ export interface WorkerAgentOptions {
   logger: Logger;
 }
 
-/** Why a running task was stopped: cancelled, handed back (preemption, drain), or its gang's generation ended. */
-type StopReason = 'cancel' | 'handback' | 'gang';
+/**
+ * Why a running task was stopped: cancelled, handed back (preemption, drain), its gang's generation
+ * ended, or its job was paused while it waited for its gang.
+ */
+type StopReason = 'cancel' | 'handback' | 'gang' | 'paused';
 
 /** How often a task of a paused job comes back to see whether the job was resumed. */
 const PAUSED_RECHECK_MS = 3000;
@@ -288,7 +291,8 @@ export class WorkerAgent {
    */
   private async meetGang(task: RunningTask, gang: Gang, holder: string): Promise<GangPlacement> {
     const joined = task.gang!;
-    const met = await awaitGang({ gangs: this.gangs, jobId: task.jobId, rank: task.index, size: gang.size, gen: joined.gen, holder, timeoutMs: gang.timeoutMs, clock: this.opts.clock, signal: task.abort.signal });
+    const held = async (): Promise<boolean> => (await this.jobs.get(task.jobId))?.state === 'paused';
+    const met = await awaitGang({ gangs: this.gangs, jobId: task.jobId, rank: task.index, size: gang.size, gen: joined.gen, holder, timeoutMs: gang.timeoutMs, clock: this.opts.clock, signal: task.abort.signal, held });
     this.log.info({ jobId: task.jobId, rank: task.index, gen: joined.gen, outcome: met.outcome }, 'gang rendezvous');
     switch (met.outcome) {
       case 'formed':
@@ -302,6 +306,9 @@ export class WorkerAgent {
         throw new TaskFailure('TASK_CANCELLED', `the gang did not meet (${met.outcome})`, '');
       case 'stopped':
         throw new TaskFailure('TASK_CANCELLED', 'stopped at the gang rendezvous', '');
+      case 'held':
+        this.stopTask(task, 'paused');
+        throw new TaskFailure('TASK_CANCELLED', 'the job was paused at the gang rendezvous', '');
     }
   }
 
@@ -318,6 +325,13 @@ export class WorkerAgent {
     if (reason === 'cancel') {
       await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
       return 'cancelled';
+    }
+    if (reason === 'paused') {
+      // Like any task of a paused job: back to the queue for a while, no attempt and no infrastructure
+      // loss used; it runs (and meets its gang) once the job is resumed.
+      await this.reporter.addAndWait({ ...base, t: 'rel', at: now, d });
+      await job.moveToDelayed(now + PAUSED_RECHECK_MS, token);
+      throw new DelayedError();
     }
     // A task that dies while the worker is stopping was stopped with it (systemd or a preemption can
     // signal the task's process group directly): that is the infrastructure's doing, not the task's.
