@@ -30,14 +30,20 @@ export function jobRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { jobs, listings, pools } = app.kumo;
 
+  /** The one answer for a job id that names no job. */
+  const notFound = (id: string): KumoError => new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+  /** For routes that read one part of a job (its failures, results, evaluations): the job must exist. */
+  const assertJob = async (id: string): Promise<void> => {
+    if (!(await jobs.pool(id))) throw notFound(id);
+  };
+
   /** The job, if the caller may change it: admins any, submitters their own. */
   const ownJob = async (id: string, p: { role: string; name: string }): Promise<JobRecord> => {
     const job = await jobs.get(id);
-    if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+    if (!job) throw notFound(id);
     if (p.role !== 'admin' && job.user !== p.name) throw new KumoError('FORBIDDEN', 'submitters change only their own jobs');
     return job;
   };
-
 
   r.post('/v1/jobs', {
     config: { roles: SUBMITTERS },
@@ -93,7 +99,7 @@ export function jobRoutes(app: FastifyInstance): void {
     serializerCompiler: plainJsonSerializer,
     handler: async (req) => {
       const job = await jobs.getShared(req.params.id);
-      if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
+      if (!job) throw notFound(req.params.id);
       return job;
     },
   });
@@ -150,7 +156,7 @@ export function jobRoutes(app: FastifyInstance): void {
       querystring: z.strictObject({ state: z.enum(['failed', 'erroring']).default('failed'), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
     },
     handler: async (req) => {
-      if (!(await jobs.pool(req.params.id))) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
+      await assertJob(req.params.id);
       const tasks = await jobs.failures(req.params.id, { finalOnly: req.query.state === 'failed', limit: req.query.limit });
       return { tasks };
     },
@@ -164,7 +170,7 @@ export function jobRoutes(app: FastifyInstance): void {
       querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(1000), afterIndex: z.coerce.number().int().min(-1).optional() }),
     },
     handler: async (req) => {
-      if (!(await jobs.pool(req.params.id))) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
+      await assertJob(req.params.id);
       const results = await jobs.results(req.params.id, { limit: req.query.limit, ...(req.query.afterIndex !== undefined ? { afterIndex: req.query.afterIndex } : {}) });
       return { results, nextAfterIndex: results.length === req.query.limit ? results[results.length - 1]!.index : null };
     },
@@ -178,7 +184,7 @@ export function jobRoutes(app: FastifyInstance): void {
       response: { 200: evaluationsSchema, 404: errorSchema },
     },
     handler: async (req) => {
-      if (!(await jobs.pool(req.params.id))) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
+      await assertJob(req.params.id);
       const recorded = await jobs.evaluations(req.params.id);
       const records = await jobs.getMany(recorded.map((e) => e.jobId));
       const evaluations = await Promise.all(
