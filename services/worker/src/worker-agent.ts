@@ -90,6 +90,8 @@ export class WorkerAgent {
   private readonly subscriber: Redis;
   private readonly store: JobStore;
   private readonly gangs: GangStore;
+  /** This VM's address for its gang peers: the configured one, else its first external IPv4 address. */
+  private readonly addr: string;
   private readonly jobs: JobCache;
   private readonly registry: WorkerRegistry;
   private readonly reporter: ProgressReporter;
@@ -114,6 +116,7 @@ export class WorkerAgent {
     this.subscriber = createRedis(opts.redisUrl, 'subscriber', `worker-${opts.id}`, { logger: this.log });
     this.store = new JobStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
     this.gangs = new GangStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
+    this.addr = opts.addr ?? defaultAddress();
     this.jobs = new JobCache(this.store, opts.clock);
     this.registry = new WorkerRegistry(this.commands, { prefix: opts.prefix, clock: opts.clock, ttlMs: Math.max(15_000, opts.heartbeatMs * 3) });
     this.reporter = new ProgressReporter({ bus: opts.bus, workerId: opts.id, logger: this.log, clock: opts.clock });
@@ -393,11 +396,6 @@ export class WorkerAgent {
       resumeFrom: typeof last?.uri === 'string' ? last.uri : '',
       ...(gang ? { gang } : {}),
     });
-  }
-
-  /** This VM's address for its peers: the configured one, else its first external IPv4 address. */
-  private get addr(): string {
-    return this.opts.addr ?? defaultAddress();
   }
 
   private async heartbeat(): Promise<void> {
