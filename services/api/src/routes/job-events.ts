@@ -22,12 +22,22 @@ export function jobEventRoutes(app: FastifyInstance, opts: { ssePerToken: number
     config: { roles: READERS },
     schema: { summary: 'Live progress as text/event-stream', params: jobIdParams },
     handler: async (req, reply) => {
+      const res = reply.raw;
+      // Listened for before the first await: a client that leaves while the job is read must not leave
+      // a watcher behind (its token's slot would stay taken until the API restarts). `close` fires once,
+      // so a peer gone by the time the stream would start is seen through `res.destroyed` below.
+      let cleanup = (): void => undefined;
+      const onClose = (): void => cleanup();
+      res.once('close', onClose);
       const job = await jobs.get(req.params.id);
       if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${req.params.id}'`);
+      if (res.destroyed) {
+        reply.hijack();
+        return;
+      }
       let lastState = job.state;
       let lastProgress = '';
       let ended = false;
-      const res = reply.raw;
       const send = (j: JobRecord): void => {
         if (ended) return;
         const progress = JSON.stringify(j.progress);
@@ -66,11 +76,10 @@ export function jobEventRoutes(app: FastifyInstance, opts: { ssePerToken: number
       const socket = req.raw.socket as { setTimeout?: (ms: number) => unknown } | undefined;
       if (typeof socket?.setTimeout === 'function') socket.setTimeout(0);
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-      const cleanup = (): void => {
+      cleanup = (): void => {
         clearInterval(keepalive);
         unwatch();
       };
-      req.raw.on('close', cleanup);
       res.write(`event: state\ndata: ${JSON.stringify({ state: job.state, reason: job.reason ?? null })}\n\n`);
       lastProgress = JSON.stringify(job.progress);
       res.write(`event: progress\ndata: ${lastProgress}\n\n`);
