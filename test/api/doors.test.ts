@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseWorkerEnv } from '../../services/worker/src/env';
 import { auth, MINIMAL_SPEC, testApi } from '../support/api';
 import { waitFor } from '../support/wait';
 
@@ -50,6 +52,38 @@ describe('event streams whose client leaves at once', () => {
       expect(res.status).toBe(200);
     } finally {
       abort.abort();
+    }
+  });
+});
+
+describe('simulation ids', () => {
+  it('GET /v1/simulations/meta (or any of the queue\'s own keys) is a 404, not the queue\'s metadata', async () => {
+    const { app, cleanup } = await testApi(inject('redisUrl'));
+    try {
+      const input = JSON.parse(readFileSync('examples/simulate-cc-main-2023-50.json', 'utf8')) as unknown;
+      const sub = await app.inject({ method: 'POST', url: '/v1/simulations', headers: auth(), payload: input });
+      expect(sub.statusCode).toBe(202);
+      expect((await app.inject({ method: 'GET', url: `/v1/simulations/${sub.json().id}`, headers: auth() })).statusCode).toBe(200);
+      for (const id of ['meta', 'events', 'id', 'wait', 'sim_nope']) {
+        const res = await app.inject({ method: 'GET', url: `/v1/simulations/${id}`, headers: auth() });
+        expect(res.statusCode, id).toBe(404);
+        expect(res.json().error.code, id).toBe('NOT_FOUND');
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('KUMO_CONTROL_URL', () => {
+  const env = (url: string) => parseWorkerEnv({ KUMO_WORKER_TOKEN: 'w'.repeat(32), KUMO_CONTROL_URL: url });
+
+  it('is https://, or plain http:// only to loopback', () => {
+    for (const ok of ['https://kumo.example.com', 'https://10.0.0.2:8443', 'http://127.0.0.1:8080', 'http://127.3.4.5', 'http://localhost:8080', 'http://[::1]:8080']) {
+      expect(env(ok).KUMO_CONTROL_URL, ok).toBe(ok);
+    }
+    for (const bad of ['http://10.0.0.2:8080', 'http://kumo.example.com', 'http://localhost.evil.example', 'http://128.0.0.1', 'http://[::2]', 'ftp://127.0.0.1']) {
+      expect(() => env(bad), bad).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('KUMO_CONTROL_URL') }));
     }
   });
 });

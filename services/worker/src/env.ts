@@ -57,5 +57,16 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv 
   if (r.data.KUMO_WORKER_TOKEN && !r.data.KUMO_CONTROL_URL) {
     throw new KumoError('CONFIG_INVALID', 'worker configuration: KUMO_WORKER_TOKEN needs KUMO_CONTROL_URL (the API to talk to)');
   }
+  if (r.data.KUMO_CONTROL_URL && !controlUrlSafe(new URL(r.data.KUMO_CONTROL_URL))) {
+    throw new KumoError('CONFIG_INVALID', `worker configuration: KUMO_CONTROL_URL must be https:// (the worker token travels with every request); http:// only to a loopback address (127.0.0.0/8, ::1, localhost), not '${r.data.KUMO_CONTROL_URL}'`);
+  }
   return r.data;
+}
+
+/** https:// anywhere; plain http:// only where nothing crosses a network (the worker on the API's machine). */
+function controlUrlSafe(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  if (url.protocol !== 'http:') return false;
+  const host = url.hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }

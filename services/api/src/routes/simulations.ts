@@ -7,6 +7,12 @@ import { errorSchema } from './schemas';
 
 const KEEP_S = 7 * 86_400;
 
+/**
+ * What newId('sim') makes. Anything else names no simulation: BullMQ keeps its own keys beside its
+ * jobs' (`meta`, `events`, `id`...), so reading any id as a job would answer with the queue's metadata.
+ */
+const SIMULATION_ID = /^sim_[0-9a-hjkmnp-tv-z]{18}$/;
+
 const simulationViewSchema = z.object({
   id: z.string(),
   state: z.enum(['queued', 'running', 'done', 'failed']),
@@ -42,7 +48,7 @@ export function simulationRoutes(app: FastifyInstance): void {
     config: { roles: READERS },
     schema: { summary: 'A simulation: state, and the report once done', params: z.object({ id: z.string().min(1).max(64) }), response: { 200: simulationViewSchema, 404: errorSchema } },
     handler: async (req) => {
-      const job = await queue.getJob(req.params.id);
+      const job = SIMULATION_ID.test(req.params.id) ? await queue.getJob(req.params.id) : undefined;
       if (!job) throw new KumoError('NOT_FOUND', `no simulation with id '${req.params.id}'`);
       const s = await job.getState();
       const state: SimulationState = s === 'completed' ? 'done' : s === 'failed' ? 'failed' : s === 'active' ? 'running' : 'queued';
