@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   TASK_SPAWN_FAILED: { status: 500, retryable: false },
   TASK_INVALID: { status: 500, retryable: false },
   TASK_CANCELLED: { status: 500, retryable: false },
+  // The worker cannot isolate a command task (not root, no namespaces) and the admin did not opt in.
+  TASK_ISOLATION_UNAVAILABLE: { status: 500, retryable: false },
+  // A local folder the spec named that kumo will not hand to a task (a symlink, someone else's).
+  TASK_PATH_REFUSED: { status: 500, retryable: false },
   INFRA_LOST: { status: 500, retryable: true },
   INFRA_BUDGET_EXHAUSTED: { status: 500, retryable: false },
   // A gang rank whose gang cannot meet again: another rank already finished for good.

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { isKumoError, KumoError, type Clock, type RunSpec, type TaskError } from '@kumo/shared';
 import { LogTail } from './log-tail';
+import { defaultTaskSandbox } from './sandbox/default-sandbox';
+import type { SandboxedTask, TaskSandbox } from './sandbox/task-sandbox';
 
 /**
  * Lines a command task may print on stdout to talk to kumo (documented in the README):
@@ -24,6 +27,10 @@ export interface TaskRunInput {
   killGraceMs?: number;
   onProgress?: (data: Record<string, unknown>) => void;
   onCheckpoint?: (data: Record<string, unknown>) => void;
+  /** Where command tasks run (their own uid, namespaces and scratch); the worker's configured one by default. */
+  sandbox?: TaskSandbox;
+  /** What relative local paths in the spec mean (the worker's working directory). */
+  baseDir?: string;
 }
 
 export interface TaskRunOutput {
@@ -34,7 +41,7 @@ export interface TaskRunOutput {
 /** A task failure, with the log tail that goes with it. */
 export class TaskFailure extends KumoError {
   constructor(
-    code: 'TASK_EXIT_NONZERO' | 'TASK_TIMEOUT' | 'TASK_SPAWN_FAILED' | 'TASK_INVALID' | 'TASK_CANCELLED' | 'GANG_INCOMPLETE',
+    code: 'TASK_EXIT_NONZERO' | 'TASK_TIMEOUT' | 'TASK_SPAWN_FAILED' | 'TASK_INVALID' | 'TASK_CANCELLED' | 'GANG_INCOMPLETE' | 'TASK_ISOLATION_UNAVAILABLE' | 'TASK_PATH_REFUSED',
     message: string,
     readonly logTail: string,
   ) {
@@ -52,8 +59,23 @@ export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
     if (timedOut) throw new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, '');
     return { logTail: '' };
   }
-  const argv = 'image' in run ? containerArgv(run.image, run.command ?? [], input.env) : run.command;
-  return runCommand(argv, 'cwd' in run ? run.cwd : undefined, input);
+  if ('image' in run) {
+    // The agent runs docker for the task: the task's own identity never gets the docker socket.
+    return runCommand({ argv: containerArgv(run.image, run.command ?? [], input.env), env: input.env, cwd: input.baseDir ?? process.cwd() }, input);
+  }
+  const sandbox = input.sandbox ?? defaultTaskSandbox();
+  let place: SandboxedTask;
+  try {
+    place = await sandbox.open({ jobId: input.env.KUMO_JOB_ID ?? 'unknown', argv: run.command, env: input.env, cwd: run.cwd, baseDir: input.baseDir ?? process.cwd() });
+  } catch (err) {
+    if (isKumoError(err) && (err.code === 'TASK_ISOLATION_UNAVAILABLE' || err.code === 'TASK_PATH_REFUSED')) throw new TaskFailure(err.code, err.message, '');
+    throw err;
+  }
+  try {
+    return await runCommand(place, input);
+  } finally {
+    await place.close();
+  }
 }
 
 /**
@@ -65,12 +87,13 @@ export function containerArgv(image: string, command: string[], env: Record<stri
   return ['docker', 'run', '--rm', '--gpus', 'all', ...(env.KUMO_GANG_SIZE ? ['--network', 'host'] : []), ...Object.keys(env).flatMap((k) => ['-e', k]), image, ...command];
 }
 
-function runCommand(argv: string[], cwd: string | undefined, input: TaskRunInput): Promise<TaskRunOutput> {
+function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: TaskRunInput): Promise<TaskRunOutput> {
+  const { argv } = place;
   const tail = new LogTail();
   let result: Record<string, unknown> | undefined;
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout or cancel also stops whatever the task started.
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env: input.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: place.cwd, env: place.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stopping: 'timeout' | 'abort' | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const stop = (why: 'timeout' | 'abort'): void => {
@@ -133,9 +156,16 @@ function runCommand(argv: string[], cwd: string | undefined, input: TaskRunInput
       if (stopping === 'timeout') return reject(new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, log));
       if (stopping === 'abort') return reject(new TaskFailure('TASK_CANCELLED', 'task stopped', log));
       if (code === 0) return resolve({ ...(result ? { result } : {}), logTail: log });
-      reject(new TaskFailure('TASK_EXIT_NONZERO', signal ? `task killed by ${signal}` : `task exited with code ${code}`, log));
+      reject(new TaskFailure('TASK_EXIT_NONZERO', exitMessage(code, signal), log));
     });
   });
+}
+
+/** A task in its namespace ends through the init shell, which reports a signal as 128 + its number. */
+function exitMessage(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `task killed by ${signal}`;
+  const byShell = code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
+  return byShell ? `task killed by ${byShell}` : `task exited with code ${code}`;
 }
 
 /** Any failure of a task run as the TaskError kumo records: its code and retryability, never parsed from text. */
