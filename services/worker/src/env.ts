@@ -1,6 +1,7 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { KumoError } from '@kumo/shared';
+import { DEFAULT_SANDBOX_SETTINGS, type TaskSandboxSettings } from './sandbox/task-sandbox';
 
 const schema = z.object({
   REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
@@ -35,6 +36,16 @@ const schema = z.object({
   /** A worker token (role worker, scoped to KUMO_POOL): the worker then talks only HTTPS to KUMO_CONTROL_URL. */
   KUMO_WORKER_TOKEN: z.string().min(16).optional(),
   KUMO_CONTROL_URL: z.url().optional(),
+  /** Command tasks: the uid range they run as (a job's uid is base + hash(job id) mod span) and their group. */
+  KUMO_TASK_UID_BASE: z.coerce.number().int().min(1000).max(4_000_000_000).default(DEFAULT_SANDBOX_SETTINGS.uidBase),
+  KUMO_TASK_UID_SPAN: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SANDBOX_SETTINGS.uidSpan),
+  KUMO_TASK_GID: z.coerce.number().int().min(1000).max(4_000_000_000).default(DEFAULT_SANDBOX_SETTINGS.gid),
+  /** Where per-task scratch folders are made (removed after each task). */
+  KUMO_TASK_SCRATCH_DIR: z.string().min(1).default(DEFAULT_SANDBOX_SETTINGS.scratchRoot),
+  /** Colon-separated folders under which kumo may create a job's local output/checkpoint folder for its tasks. */
+  KUMO_TASK_DATA_DIRS: z.string().default(''),
+  /** `1`: where the host cannot isolate tasks (not root, no namespaces), run them as the worker (unsafe). */
+  KUMO_UNISOLATED_TASKS: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.string().default('info'),
 });
 
@@ -46,6 +57,22 @@ export const GCE_METADATA_URL = 'http://metadata.google.internal';
 /** Where to watch for preemption, or undefined when this worker is not on a VM that can be preempted. */
 export function metadataUrlOf(env: Pick<WorkerEnv, 'KUMO_ON_GCE' | 'KUMO_METADATA_URL'>): string | undefined {
   return env.KUMO_METADATA_URL ?? (env.KUMO_ON_GCE === '1' ? GCE_METADATA_URL : undefined);
+}
+
+/**
+ * Where this worker's command tasks run. Besides the folders the admin lists, a job's local folders
+ * may be made under the worker's artifacts folder and its parent (`.kumo/` under `npm start`: the
+ * secrets there are files the agent owns, which kumo never hands over) and the system's temp folder.
+ */
+export function sandboxSettingsOf(env: WorkerEnv, tempDir: string): TaskSandboxSettings {
+  return {
+    uidBase: env.KUMO_TASK_UID_BASE,
+    uidSpan: env.KUMO_TASK_UID_SPAN,
+    gid: env.KUMO_TASK_GID,
+    scratchRoot: env.KUMO_TASK_SCRATCH_DIR,
+    dataRoots: [env.KUMO_ARTIFACTS_DIR, dirname(env.KUMO_ARTIFACTS_DIR), tempDir, ...env.KUMO_TASK_DATA_DIRS.split(':').filter(Boolean)],
+    allowUnisolated: env.KUMO_UNISOLATED_TASKS === '1',
+  };
 }
 
 /** Parsed once at start-up: bad configuration stops the worker with a clear message. */

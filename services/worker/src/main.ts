@@ -1,5 +1,8 @@
 import { createArtifactStore, createBus, createLogger, wallClock } from '@kumo/shared';
-import { metadataUrlOf, parseWorkerEnv } from './env';
+import { tmpdir } from 'node:os';
+import { metadataUrlOf, parseWorkerEnv, sandboxSettingsOf } from './env';
+import { useTaskSandbox } from './sandbox/default-sandbox';
+import { TaskSandbox } from './sandbox/task-sandbox';
 import { PreemptionWatcher } from './preemption-watcher';
 import { HttpWorkerAgent } from './http-worker-agent';
 import { WorkerAgent } from './worker-agent';
@@ -20,6 +23,10 @@ async function main(): Promise<void> {
   if (process.send) process.on('disconnect', () => onParentGone());
   const env = parseWorkerEnv();
   const logger = createLogger({ name: 'kumo-worker', level: env.LOG_LEVEL });
+  const sandbox = new TaskSandbox(sandboxSettingsOf(env, tmpdir()));
+  useTaskSandbox(sandbox);
+  const notIsolated = sandbox.describe();
+  if (notIsolated) logger.warn({ mode: sandbox.mode }, notIsolated);
   const metadataUrl = metadataUrlOf(env);
   const watcher = metadataUrl
     ? new PreemptionWatcher({
