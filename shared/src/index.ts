@@ -22,6 +22,7 @@ export * from './store/redis';
 export * from './jobs/job-state';
 export * from './jobs/progress';
 export * from './jobs/job-store';
+export * from './jobs/checkpoint-check';
 export * from './jobs/gang-store';
 export * from './pools/pool-store';
 export * from './fleet/fleet-store';

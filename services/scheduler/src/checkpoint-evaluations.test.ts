@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, JobStore, jobSpecSchema, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, type TaskEvent } from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../../../test/support/prefix';
-import { CheckpointEvaluations } from './checkpoint-evaluations';
+import { CheckpointEvaluations, DEFAULT_MAX_EVALUATIONS_PER_JOB } from './checkpoint-evaluations';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 const prefix = testPrefix('ckpt-unit');
@@ -40,10 +40,10 @@ describe('CheckpointEvaluations', () => {
   it('starts one evaluation per checkpoint step, however often the event is delivered', async () => {
     const ce = new CheckpointEvaluations({ jobs, logger });
     const id = await training({ benchmarks: ['b'], run: { builtin: 'noop' } });
-    await ce.onApplied(id, 'yuki', [ckpt(100)]);
-    await ce.onApplied(id, 'yuki', [ckpt(100), ckpt(200)]);
+    await ce.onCheckpoints(id, 'yuki', [ckpt(100)]);
+    await ce.onCheckpoints(id, 'yuki', [ckpt(100), ckpt(200)]);
     // Another scheduler (its own instance, no shared memory) seeing the same events.
-    await new CheckpointEvaluations({ jobs, logger }).onApplied(id, 'yuki', [ckpt(200)]);
+    await new CheckpointEvaluations({ jobs, logger }).onCheckpoints(id, 'yuki', [ckpt(200)]);
     expect(await evaluationsOf(id)).toEqual(['100', '200']);
     expect(ce.created).toBe(2);
     expect((await jobs.evaluations(id)).map((e) => e.step)).toEqual([100, 200]);
@@ -52,22 +52,48 @@ describe('CheckpointEvaluations', () => {
   it('keeps the first URI of a step reported again from elsewhere, and starts nothing for a job without evaluate', async () => {
     const ce = new CheckpointEvaluations({ jobs, logger });
     const id = await training({ benchmarks: ['b'], run: { builtin: 'noop' } });
-    await ce.onApplied(id, 'yuki', [ckpt(300, 'gs://b/first')]);
-    await ce.onApplied(id, 'yuki', [ckpt(300, 'gs://b/second')]);
+    await ce.onCheckpoints(id, 'yuki', [ckpt(300, 'gs://b/first')]);
+    await ce.onCheckpoints(id, 'yuki', [ckpt(300, 'gs://b/second')]);
     expect(await evaluationsOf(id)).toEqual(['300']);
     // A pool that does not exist cannot be retried into existence: nothing started, nothing thrown.
     const elsewhere = await training({ benchmarks: ['b'], run: { builtin: 'noop' }, pool: 'gone' });
-    await ce.onApplied(elsewhere, 'yuki', [ckpt(100)]);
+    await ce.onCheckpoints(elsewhere, 'yuki', [ckpt(100)]);
     expect(await evaluationsOf(elsewhere)).toEqual([]);
     const plain = await training();
-    await ce.onApplied(plain, 'yuki', [ckpt(100)]);
+    await ce.onCheckpoints(plain, 'yuki', [ckpt(100)]);
     expect(await evaluationsOf(plain)).toEqual([]);
+  });
+
+  it('starts at most maxPerJob evaluations per training job, however many checkpoints it reports, and says so', async () => {
+    expect(DEFAULT_MAX_EVALUATIONS_PER_JOB).toBe(100);
+    const lines: string[] = [];
+    const log = createLogger({ name: 'cap', level: 'warn', destination: { write: (l: string) => void lines.push(l) } });
+    const ce = new CheckpointEvaluations({ jobs, logger: log, maxPerJob: 3 });
+    const id = await training({ benchmarks: ['b'], run: { builtin: 'noop' } });
+    await ce.onCheckpoints(id, 'yuki', [ckpt(100), ckpt(200), ckpt(300), ckpt(400), ckpt(500)]);
+    // Redelivered, and seen by a second scheduler: the steps that had a slot keep it, no more start.
+    await ce.onCheckpoints(id, 'yuki', [ckpt(300), ckpt(600)]);
+    await new CheckpointEvaluations({ jobs, logger, maxPerJob: 3 }).onCheckpoints(id, 'yuki', [ckpt(100), ckpt(700)]);
+    expect(await evaluationsOf(id)).toEqual(['100', '200', '300']);
+    expect(ce.created).toBe(3);
+    expect(ce.refusedForCap).toBe(3);
+    // Said once per training job, with its id and the cap in fields.
+    const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.trainingJobId === id);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, step: 400, maxEvaluations: 3 });
+  });
+
+  it('starts nothing for a step past the target', async () => {
+    const ce = new CheckpointEvaluations({ jobs, logger });
+    const id = await training({ benchmarks: ['b'], run: { builtin: 'noop' } });
+    await ce.onCheckpoints(id, 'yuki', [ckpt(1001), ckpt(5_000_000)]);
+    expect(await evaluationsOf(id)).toEqual([]);
   });
 
   it('skips steps off the everySteps grid, but not the target step', async () => {
     const ce = new CheckpointEvaluations({ jobs, logger });
     const id = await training({ benchmarks: ['b'], run: { builtin: 'noop' }, everySteps: 300 });
-    await ce.onApplied(id, 'yuki', [ckpt(100), ckpt(300), ckpt(500), ckpt(600), ckpt(1000)]);
+    await ce.onCheckpoints(id, 'yuki', [ckpt(100), ckpt(300), ckpt(500), ckpt(600), ckpt(1000)]);
     expect(await evaluationsOf(id)).toEqual(['1000', '300', '600']);
   });
 });

@@ -3,23 +3,38 @@ import { isKumoError, jobSpecSchema, type JobStore, type Logger, type TaskEvent,
 /** Labels an evaluation job started by a checkpoint carries, to find it from its training job. */
 export const TRAINING_JOB_LABEL = 'training-job';
 export const CHECKPOINT_STEP_LABEL = 'checkpoint-step';
+/**
+ * The most evaluation jobs one training job starts: its checkpoints are reported by its own tasks
+ * (any submitter's code), and each one that fits the grid would otherwise become a job.
+ */
+export const DEFAULT_MAX_EVALUATIONS_PER_JOB = 100;
 
 /**
  * Evaluation started by a new checkpoint: a training job with `evaluate` gets one evaluation job per
  * checkpoint it records (a multiple of `everySteps`, or the target step), of that checkpoint x the
  * benchmarks. The job is created with an idempotency key of the training job and the step, so a
- * checkpoint event delivered twice, or seen by two schedulers, never makes a second one.
+ * checkpoint event delivered twice, or seen by two schedulers, never makes a second one. At most
+ * `maxPerJob` are started per training job; past that, a warning says so and nothing more starts.
  */
 export class CheckpointEvaluations {
   /** Training specs with `evaluate`, by job id; null: the job has none (or is another kind). */
   private readonly specs = new Map<string, TrainingSpec | null>();
-  /** Evaluation jobs created, for tests and logs. */
+  /** Training jobs that reached the cap, so it is said once per job, not once per checkpoint. */
+  private readonly capped = new Set<string>();
+  private readonly maxPerJob: number;
+  /** Evaluation jobs created, and checkpoints not evaluated for the cap, for tests and logs. */
   created = 0;
+  refusedForCap = 0;
 
-  constructor(private readonly opts: { jobs: JobStore; logger: Logger }) {}
+  constructor(private readonly opts: { jobs: JobStore; logger: Logger; maxPerJob?: number }) {
+    this.maxPerJob = opts.maxPerJob ?? DEFAULT_MAX_EVALUATIONS_PER_JOB;
+  }
 
-  /** Called with a job's events once they are applied; throws (so the message is redelivered) when a create fails. */
-  async onApplied(jobId: string, user: string, events: TaskEvent[]): Promise<void> {
+  /**
+   * Called with a job's new checkpoints, checked by the ingester, before they are recorded; throws
+   * (so the message is redelivered) when a create fails.
+   */
+  async onCheckpoints(jobId: string, user: string, events: TaskEvent[]): Promise<void> {
     const checkpoints = events.filter((e) => e.t === 'c');
     if (checkpoints.length === 0) return;
     const spec = await this.trainingSpec(jobId);
@@ -29,7 +44,16 @@ export class CheckpointEvaluations {
       const uri = e.data?.uri;
       if (typeof step !== 'number' || !Number.isInteger(step) || typeof uri !== 'string' || uri === '') continue;
       const every = spec.evaluate.everySteps;
-      if (every && step % every !== 0 && step < spec.target.steps) continue;
+      if (step > spec.target.steps || (every && step % every !== 0 && step < spec.target.steps)) continue;
+      if (!(await this.opts.jobs.reserveEvaluation(jobId, step, this.maxPerJob))) {
+        this.refusedForCap++;
+        if (!this.capped.has(jobId)) {
+          if (this.capped.size > 10_000) this.capped.clear();
+          this.capped.add(jobId);
+          this.opts.logger.warn({ trainingJobId: jobId, step, maxEvaluations: this.maxPerJob }, 'evaluation of a checkpoint not started: the training job has started its most evaluation jobs');
+        }
+        continue;
+      }
       await this.start(jobId, user, spec, step, uri);
     }
   }

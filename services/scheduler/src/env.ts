@@ -9,6 +9,8 @@ const schema = z.object({
   KUMO_FEED_INTERVAL_MS: z.coerce.number().int().min(10).default(100),
   KUMO_SCALE_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
   KUMO_LEADER_TTL_MS: z.coerce.number().int().min(1000).default(5000),
+  /** The most evaluation jobs one training job's checkpoints start. */
+  KUMO_MAX_EVALUATIONS_PER_JOB: z.coerce.number().int().min(0).default(100),
   /** What workers on new VMs connect to (Memorystore's address on GCP). */
   KUMO_WORKER_REDIS_URL: z.string().optional(),
   KUMO_CONTROL_URL: z.string().optional(),

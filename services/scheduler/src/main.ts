@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     feedIntervalMs: env.KUMO_FEED_INTERVAL_MS,
     scaleIntervalMs: env.KUMO_SCALE_INTERVAL_MS,
     leaderTtlMs: env.KUMO_LEADER_TTL_MS,
+    maxEvaluationsPerJob: env.KUMO_MAX_EVALUATIONS_PER_JOB,
     workerSettings: workerSettingsOf(env),
   });
   await scheduler.start();

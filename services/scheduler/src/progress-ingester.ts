@@ -1,4 +1,5 @@
 import { poolHourlyPrice, type Bus, type BusMessage, type Clock, type JobStore, type Logger, type PoolStore, type Subscription, type TaskEvent } from '@kumo/shared';
+import { CheckpointGate } from './checkpoint-gate';
 
 const PRICE_TTL_MS = 10_000;
 
@@ -11,8 +12,10 @@ export class ProgressIngester {
   private sub: Subscription | undefined;
   private readonly owners = new Map<string, { pool: string; user: string }>();
   private readonly prices = new Map<string, { usdPerSlotMs: number; at: number }>();
-  /** Events applied, for tests and metrics. */
+  /** Events handled (applied, or dropped by the checks), for tests and metrics. */
   applied = 0;
+  /** What a worker reports as a checkpoint is checked here, the one place every report lands. */
+  readonly checkpoints: CheckpointGate;
 
   constructor(
     private readonly opts: {
@@ -22,10 +25,15 @@ export class ProgressIngester {
       clock: Clock;
       logger: Logger;
       concurrency?: number;
-      /** After a job's events are applied (checkpoint evaluations); a throw means the message is redelivered. */
-      onApplied?: (jobId: string, user: string, events: TaskEvent[]) => Promise<void>;
+      /**
+       * A job's new checkpoints, checked, before they are recorded (checkpoint evaluations); a throw
+       * means the message is redelivered, and the same checkpoints come again.
+       */
+      onCheckpoints?: (jobId: string, user: string, checkpoints: TaskEvent[]) => Promise<void>;
     },
-  ) {}
+  ) {
+    this.checkpoints = new CheckpointGate({ jobs: opts.jobs, logger: opts.logger });
+  }
 
   async start(): Promise<void> {
     this.sub = await this.opts.bus.subscribe('progress', 'ingester', (m) => this.handle(m), { concurrency: this.opts.concurrency ?? 8 });
@@ -45,9 +53,10 @@ export class ProgressIngester {
           this.opts.logger.warn({ jobId, events: events.length }, 'events for an unknown job dropped');
           return;
         }
-        await this.opts.jobs.applyEvents(jobId, owner.pool, events, await this.usdPerSlotMs(owner.pool), owner.user);
+        const checked = await this.checkpoints.check(jobId, events);
+        if (checked.checkpoints.length > 0) await this.opts.onCheckpoints?.(jobId, owner.user, checked.checkpoints);
+        if (checked.events.length > 0) await this.opts.jobs.applyEvents(jobId, owner.pool, checked.events, await this.usdPerSlotMs(owner.pool), owner.user);
         this.applied += events.length;
-        await this.opts.onApplied?.(jobId, owner.user, events);
       }),
     );
   }

@@ -24,6 +24,8 @@ export interface SchedulerOptions {
   maxWindow?: number;
   /** After a stockout in every zone, wait this long before asking for VMs again (default 60 s). */
   stockoutBackoffMs?: number;
+  /** The most evaluation jobs one training job's checkpoints start (default 100). */
+  maxEvaluationsPerJob?: number;
 }
 
 /** The scheduler's life: idle -> running -> stopping -> stopped. */
@@ -78,14 +80,18 @@ export class Scheduler {
       logger: this.log,
       ...(opts.workerSettings ? { workerSettings: opts.workerSettings } : {}),
     });
-    this.checkpointEvaluations = new CheckpointEvaluations({ jobs: this.jobs, logger: this.componentLog('checkpoint-evaluations') });
+    this.checkpointEvaluations = new CheckpointEvaluations({
+      jobs: this.jobs,
+      logger: this.componentLog('checkpoint-evaluations'),
+      ...(opts.maxEvaluationsPerJob !== undefined ? { maxPerJob: opts.maxEvaluationsPerJob } : {}),
+    });
     this.ingester = new ProgressIngester({
       bus: opts.bus,
       jobs: this.jobs,
       pools: this.pools,
       clock,
       logger: this.componentLog('ingester'),
-      onApplied: (jobId, user, events) => this.checkpointEvaluations.onApplied(jobId, user, events),
+      onCheckpoints: (jobId, user, checkpoints) => this.checkpointEvaluations.onCheckpoints(jobId, user, checkpoints),
     });
     this.fleetEvents = new FleetEventsHandler({
       bus: opts.bus,

@@ -409,6 +409,14 @@ export class JobStore {
     return out.sort((a, b) => a.index - b.index).slice(0, limit);
   }
 
+  /**
+   * Gives the training job's checkpoint `step` one of its `cap` evaluation slots: true when it has one
+   * (now, or from an earlier call), false when all are taken. Atomic, so racing schedulers never start more.
+   */
+  async reserveEvaluation(trainingId: string, step: number, cap: number): Promise<boolean> {
+    return ((await this.scripts.reserveEvaluation([this.keys.jobEvaluationSlots(trainingId)], [step, cap])) as number) === 1;
+  }
+
   /** Records that `evaluationId` evaluates the training job's checkpoint at `step` (idempotent). */
   async addEvaluation(trainingId: string, step: number, evaluationId: string): Promise<void> {
     await this.redis.zadd(this.keys.jobEvaluations(trainingId), step, evaluationId);

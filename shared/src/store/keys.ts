@@ -30,6 +30,8 @@ export class Keys {
   jobGang = (id: string): string => `${this.prefix}:job:${id}:gang`;
   /** Sorted set: a training job's evaluation jobs (member: job id), scored by the checkpoint step each evaluates. */
   jobEvaluations = (id: string): string => `${this.prefix}:job:${id}:evaluations`;
+  /** Set: a training job's checkpoint steps that were given an evaluation slot (at most the cap of them). */
+  jobEvaluationSlots = (id: string): string => `${this.prefix}:job:${id}:evaluation-slots`;
   /** Sorted set of all job ids (score 0, lexical order = creation order). */
   jobsIndex = (): string => `${this.prefix}:jobs`;
   idempotency = (scope: string, key: string): string => `${this.prefix}:idem:${scope}:${key}`;

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Scripts named `verbNoun-<number of keys>.lua`; loaded once and run with EVALSHA by ioredis. */
-const SCRIPTS = ['createJob-5', 'advanceFeed-1', 'endJob-4', 'holdJob-1', 'applyTaskEvents-10', 'moveVm-2', 'feedTasks-7', 'joinGang-2', 'breakGang-1', 'leaveGang-1'] as const;
+const SCRIPTS = ['createJob-5', 'advanceFeed-1', 'endJob-4', 'holdJob-1', 'applyTaskEvents-10', 'moveVm-2', 'feedTasks-7', 'joinGang-2', 'breakGang-1', 'leaveGang-1', 'reserveEvaluation-1'] as const;
 type ScriptName = (typeof SCRIPTS)[number] extends `${infer N}-${number}` ? N : never;
 
 export type ScriptRunner = Record<ScriptName, (keys: string[], args: (string | number)[]) => Promise<unknown>>;
