@@ -128,6 +128,8 @@ export class LeaseBroker {
   }
 
   async lease(who: Principal, workerId: string, pool: string, max: number): Promise<LeasedTask[]> {
+    // Here, not only in the route: whoever calls, a worker token takes its own pool's tasks only.
+    if (who.role === 'worker' && who.pool !== pool) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${pool}'`);
     const w = this.worker(pool);
     const out: LeasedTask[] = [];
     const events: TaskEvent[] = [];
@@ -141,6 +143,12 @@ export class LeaseBroker {
       const state = await this.opts.jobs.state(jobId);
       const meta = await this.spec(jobId);
       if (!meta || !state || isTerminal(state) || (attempt > 1 && (await this.opts.jobs.isTaskDone(jobId, index)))) {
+        await job.moveToCompleted('skipped', token, false);
+        continue;
+      }
+      // An entry naming another pool's job (the feeder never writes one): not this token's to run.
+      if (meta.spec.pool !== pool) {
+        this.opts.logger.warn({ jobId, index, pool, jobPool: meta.spec.pool }, 'a task of another pool in this queue, dropped');
         await job.moveToCompleted('skipped', token, false);
         continue;
       }
@@ -195,6 +203,7 @@ export class LeaseBroker {
     if (!raw) throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, { details: { reason: 'LEASE_LOST' } });
     const rec = JSON.parse(raw) as LeaseRecord;
     if (rec.tokenId !== who.tokenId) throw new KumoError('FORBIDDEN', 'that lease belongs to another worker');
+    if (who.role === 'worker' && rec.pool !== who.pool) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${rec.pool}'`);
     // The queue's lock is the truth: once it expired (and the task went back, perhaps to another
     // worker) this lease is over, whatever its record says.
     const lock = await this.opts.redis.get(`${this.keys.queuePrefix()}:${queueName(rec.pool)}:${rec.bullId}:lock`);
