@@ -1,8 +1,9 @@
-import { createArtifactStore, createBus, createLogger, wallClock } from '@kumo/shared';
+import { createArtifactStore, createBus, createLogger, KumoError, wallClock } from '@kumo/shared';
 import { tmpdir } from 'node:os';
 import { metadataUrlOf, parseWorkerEnv, sandboxSettingsOf } from './env';
 import { useTaskSandbox } from './sandbox/default-sandbox';
 import { TaskSandbox } from './sandbox/task-sandbox';
+import { metadataEndpoint, NetworkGuard, redisEndpoint, type GuardedEndpoint } from './sandbox/network-guard';
 import { PreemptionWatcher } from './preemption-watcher';
 import { HttpWorkerAgent } from './http-worker-agent';
 import { WorkerAgent } from './worker-agent';
@@ -28,6 +29,18 @@ async function main(): Promise<void> {
   const notIsolated = sandbox.describe();
   if (notIsolated) logger.warn({ mode: sandbox.mode }, notIsolated);
   const metadataUrl = metadataUrlOf(env);
+  // Isolated tasks cannot reach the metadata server (the VM's tokens) or Redis (the control plane's
+  // state). On a VM that is a hard requirement; elsewhere Redis's password is the line of defence.
+  const guarded: GuardedEndpoint[] = [...(metadataUrl ? [metadataEndpoint(metadataUrl)] : []), ...(env.KUMO_WORKER_TOKEN ? [] : [redisEndpoint(env.REDIS_URL)])];
+  let guard: NetworkGuard | undefined;
+  if (sandbox.mode === 'isolated' && guarded.length && NetworkGuard.available()) {
+    guard = new NetworkGuard({ workerName: env.KUMO_WORKER_NAME, uidFirst: env.KUMO_TASK_UID_BASE, uidLast: env.KUMO_TASK_UID_BASE + env.KUMO_TASK_UID_SPAN - 1, logger });
+    await guard.install(guarded);
+  } else if (sandbox.mode === 'isolated' && env.KUMO_ON_GCE === '1') {
+    throw new KumoError('CONFIG_INVALID', 'on Compute Engine the worker needs iptables, to keep tasks away from the metadata server');
+  } else if (guarded.length) {
+    logger.warn('iptables is not available: tasks can connect to Redis (they still need its password) and to the metadata server');
+  }
   const watcher = metadataUrl
     ? new PreemptionWatcher({
         metadataUrl,
@@ -99,6 +112,7 @@ async function main(): Promise<void> {
     await started.catch(() => undefined);
     await agent.stop({ handBackNow });
     await bus?.close();
+    guard?.remove();
     process.exit(0);
   }
   process.on('SIGTERM', () => {

@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { KumoError, type Logger } from '@kumo/shared';
+
+/** A place tasks must not reach: the metadata server (the VM's tokens) or one of the control plane's stores. */
+export interface GuardedEndpoint {
+  what: 'metadata' | 'redis';
+  host: string;
+  /** Undefined: every port of the host (the metadata server's address is only ever the metadata server). */
+  port?: number;
+}
+
+/**
+ * Rejects, in the host's firewall, connections from the task uid range to the endpoints above. Tasks
+ * keep every other network (their data's buckets and mirrors); only what would hand them the VM's
+ * credentials or the control plane's state is out of reach. Rules carry the worker's name, so a worker
+ * that was killed leaves nothing a restarted one does not clear first.
+ */
+export class NetworkGuard {
+  private installed: string[][] = [];
+
+  constructor(private readonly opts: { workerName: string; uidFirst: number; uidLast: number; logger: Logger; iptables?: string }) {}
+
+  static available(iptables = 'iptables'): boolean {
+    return spawnSync(iptables, ['-w', '-L', 'OUTPUT', '-n'], { stdio: 'ignore' }).status === 0;
+  }
+
+  async install(endpoints: GuardedEndpoint[]): Promise<void> {
+    this.clearStale();
+    for (const e of endpoints) {
+      const addresses = isIP(e.host) ? [e.host] : (await lookup(e.host, { all: true, family: 4 })).map((a) => a.address);
+      for (const address of addresses) {
+        const rule = [
+          'OUTPUT', '-d', address, ...(e.port ? ['-p', 'tcp', '--dport', String(e.port)] : []),
+          '-m', 'owner', '--uid-owner', `${this.opts.uidFirst}-${this.opts.uidLast}`,
+          '-m', 'comment', '--comment', this.comment(),
+          '-j', 'REJECT', ...(e.port ? ['--reject-with', 'tcp-reset'] : []),
+        ];
+        this.run(['-w', '-I', ...rule]);
+        this.installed.push(rule);
+        this.opts.logger.info({ what: e.what, address, port: e.port }, 'tasks cannot reach this endpoint');
+      }
+    }
+  }
+
+  remove(): void {
+    for (const rule of this.installed) spawnSync(this.opts.iptables ?? 'iptables', ['-w', '-D', ...rule], { stdio: 'ignore' });
+    this.installed = [];
+  }
+
+  private comment(): string {
+    return `kumo-task-guard:${this.opts.workerName}`.slice(0, 255);
+  }
+
+  /** Rules a killed worker of the same name left: `iptables -S` prints them as they were added. */
+  private clearStale(): void {
+    const listed = spawnSync(this.opts.iptables ?? 'iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' }).stdout ?? '';
+    for (const line of listed.split('\n')) {
+      if (!line.includes(`"${this.comment()}"`) && !line.includes(` ${this.comment()} `)) continue;
+      const args = line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) ?? [];
+      spawnSync(this.opts.iptables ?? 'iptables', ['-w', ...args], { stdio: 'ignore' });
+    }
+  }
+
+  private run(args: string[]): void {
+    const r = spawnSync(this.opts.iptables ?? 'iptables', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new KumoError('CONFIG_INVALID', `iptables ${args.join(' ')} failed: ${(r.stderr ?? '').trim() || r.error?.message}`);
+  }
+}
+
+/** host:port of a redis:// URL (its password never leaves this function). */
+export function redisEndpoint(redisUrl: string): GuardedEndpoint {
+  const u = new URL(redisUrl);
+  return { what: 'redis', host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) };
+}
+
+/** The metadata server of a URL (http://metadata.google.internal on GCE; a fake one in tests). */
+export function metadataEndpoint(metadataUrl: string): GuardedEndpoint {
+  const u = new URL(metadataUrl);
+  return { what: 'metadata', host: u.hostname, ...(u.port ? { port: Number(u.port) } : {}) };
+}
