@@ -2,7 +2,9 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { DEFAULT_LIMITS, limitsFromEnv, parseApiEnv } from '@kumo/api';
 import { parseWorkerEnv } from '../../services/worker/src/env';
+import { addressKey } from '../../services/api/src/plugins/auth-failures';
 import { auth, MINIMAL_SPEC, testApi } from '../support/api';
 import { waitFor } from '../support/wait';
 
@@ -60,7 +62,7 @@ describe('simulation ids', () => {
   it('GET /v1/simulations/meta (or any of the queue\'s own keys) is a 404, not the queue\'s metadata', async () => {
     const { app, cleanup } = await testApi(inject('redisUrl'));
     try {
-      const input = JSON.parse(readFileSync('examples/simulate-cc-main-2023-50.json', 'utf8')) as unknown;
+      const input = JSON.parse(readFileSync('examples/simulate-cc-main-2023-50.json', 'utf8')) as Record<string, unknown>;
       const sub = await app.inject({ method: 'POST', url: '/v1/simulations', headers: auth(), payload: input });
       expect(sub.statusCode).toBe(202);
       expect((await app.inject({ method: 'GET', url: `/v1/simulations/${sub.json().id}`, headers: auth() })).statusCode).toBe(200);
@@ -85,5 +87,46 @@ describe('KUMO_CONTROL_URL', () => {
     for (const bad of ['http://10.0.0.2:8080', 'http://kumo.example.com', 'http://localhost.evil.example', 'http://128.0.0.1', 'http://[::2]', 'ftp://127.0.0.1']) {
       expect(() => env(bad), bad).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('KUMO_CONTROL_URL') }));
     }
+  });
+});
+
+describe('wrong tokens, per client address', () => {
+  let app: FastifyInstance;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ app, cleanup } = await testApi(inject('redisUrl')));
+  });
+  afterAll(() => cleanup());
+
+  const get = (token: string, remoteAddress: string) => app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(token), remoteAddress });
+
+  it('are answered 429 RATE_LIMITED with Retry-After past the limit, from that address only', async () => {
+    const viewer = await mint(app, 'viewer', 'doors-viewer');
+    const codes: number[] = [];
+    let limited: Awaited<ReturnType<typeof get>> | undefined;
+    for (let i = 0; i < 300; i++) {
+      const res = await get(`kumo_guess-${i}-${'x'.repeat(20)}`, '203.0.113.7');
+      codes.push(res.statusCode);
+      if (res.statusCode === 429) limited ??= res;
+    }
+    expect(codes.filter((c) => c === 401)).toHaveLength(DEFAULT_LIMITS.authFailuresPerMinute);
+    expect(codes.filter((c) => c === 429)).toHaveLength(300 - DEFAULT_LIMITS.authFailuresPerMinute);
+    expect(limited!.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
+    expect(Number(limited!.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(limited!.headers['retry-after'])).toBeLessThanOrEqual(60);
+    // Nothing from that address is looked at now, the right token included: no guess is ever judged.
+    expect((await get(viewer.token, '203.0.113.7')).statusCode).toBe(429);
+    // Other addresses are untouched: a valid token works, a wrong one is a plain 401.
+    expect((await get(viewer.token, '198.51.100.9')).statusCode).toBe(200);
+    expect((await get('kumo_wrong-but-elsewhere-0000000', '198.51.100.10')).statusCode).toBe(401);
+  });
+
+  it('count an IPv6 client per /64, and read their limit from KUMO_AUTH_FAILURES_PER_MINUTE', () => {
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee'));
+    expect(addressKey('2001:db8:1:2::1')).not.toBe(addressKey('2001:db8:1:3::1'));
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(limitsFromEnv(parseApiEnv({ KUMO_AUTH_FAILURES_PER_MINUTE: '20' }))).toMatchObject({ authFailuresPerMinute: 20 });
+    expect(limitsFromEnv(parseApiEnv({}))).not.toHaveProperty('authFailuresPerMinute');
+    expect(() => parseApiEnv({ KUMO_AUTH_FAILURES_PER_MINUTE: '-1' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });

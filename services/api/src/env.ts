@@ -10,6 +10,8 @@ export const limitsEnvShape = {
   /** Requests per minute per token; 0 turns rate limiting off. */
   KUMO_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   KUMO_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
+  /** Requests with a wrong token one client address may send per minute before it must wait; 0 turns it off. */
+  KUMO_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   /** Event streams one token may hold open. */
   KUMO_SSE_PER_TOKEN: z.coerce.number().int().min(1).optional(),
   /** Comma-separated origins allowed by CORS (`https://a.example,https://b.example`); unset: CORS off. */
@@ -38,6 +40,7 @@ export function limitsFromEnv(env: z.infer<typeof limitsEnvSchema>): Partial<Api
     ...(env.KUMO_RATE_LIMIT_PER_MINUTE !== undefined ? { ratePerMinute: env.KUMO_RATE_LIMIT_PER_MINUTE } : {}),
     ...(env.KUMO_RATE_LIMIT_BURST !== undefined ? { rateBurst: env.KUMO_RATE_LIMIT_BURST } : {}),
     ...(env.KUMO_SSE_PER_TOKEN !== undefined ? { ssePerToken: env.KUMO_SSE_PER_TOKEN } : {}),
+    ...(env.KUMO_AUTH_FAILURES_PER_MINUTE !== undefined ? { authFailuresPerMinute: env.KUMO_AUTH_FAILURES_PER_MINUTE } : {}),
     corsOrigins: env.KUMO_CORS_ORIGINS,
   };
 }

@@ -8,6 +8,12 @@ export interface ApiLimits {
   ratePerMinute: number;
   /** Requests a token may make at once before the rate applies. Default 200. */
   rateBurst: number;
+  /**
+   * Requests with a wrong token one client address (an IPv6 /64) may send per minute; past it, that
+   * address gets 429 for the rest of the minute, valid tokens too (nothing it sends is looked up).
+   * 0 turns it off. Default 100: a script with a stale token stops soon, a person never meets it.
+   */
+  authFailuresPerMinute: number;
   /** Event streams (`GET /v1/jobs/:id/events`) one token may hold open. Default 100. */
   ssePerToken: number;
   /** Event streams open on this API in all. Default 10,000. */
@@ -23,6 +29,7 @@ export interface ApiLimits {
 export const DEFAULT_LIMITS: ApiLimits = {
   ratePerMinute: 3000,
   rateBurst: 200,
+  authFailuresPerMinute: 100,
   ssePerToken: 100,
   sseTotal: 10_000,
   corsOrigins: [],

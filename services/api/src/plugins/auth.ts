@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KumoError, type Principal, type Role, type TokenStore } from '@kumo/shared';
+import type { AuthFailureLimiter } from './auth-failures';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,6 +10,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** A token's principal, for routes that take the token from elsewhere than the header (routes/admin-queues.ts). */
     resolvePrincipal(token: string): Promise<Principal | undefined>;
+    /** Wrong tokens per client address (plugins/rate-limit.ts installs it with the limits). */
+    authFailures?: AuthFailureLimiter;
   }
   interface FastifyContextConfig {
     /** Roles allowed on the route; absent = open (health probes, docs, the dashboard's static files). */
@@ -41,14 +44,19 @@ export function installAuth(app: FastifyInstance, opts: { adminToken: string; to
 
   app.decorateRequest('principal', undefined as unknown as Principal);
   app.decorate('resolvePrincipal', resolve);
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const roles = req.routeOptions.config.roles;
     if (!roles) return;
+    // An address that sent too many wrong tokens waits before anything it sends is looked at.
+    app.authFailures?.assertMayTry(req.ip, reply);
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!m) throw new KumoError('UNAUTHENTICATED', 'missing bearer token: send Authorization: Bearer <token>');
     const principal = await resolve(m[1]!);
-    if (!principal) throw new KumoError('UNAUTHENTICATED', 'unknown, revoked or expired token');
+    if (!principal) {
+      app.authFailures?.record(req.ip);
+      throw new KumoError('UNAUTHENTICATED', 'unknown, revoked or expired token');
+    }
     if (!roles.includes(principal.role)) throw new KumoError('FORBIDDEN', `role '${principal.role}' may not ${req.method} ${req.routeOptions.url}`);
     req.principal = principal;
   });
