@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { isKumoError, KumoError, type Clock, type RunSpec, type TaskError } from '@kumo/shared';
+import { IMAGE_REFERENCE, isKumoError, KumoError, type Clock, type RunSpec, type TaskError } from '@kumo/shared';
 import { LogTail } from './log-tail';
 import { defaultTaskSandbox } from './sandbox/default-sandbox';
-import type { SandboxedTask, TaskSandbox } from './sandbox/task-sandbox';
+import { SYSTEM_PATH, systemTool, type SandboxedTask, type TaskSandbox } from './sandbox/task-sandbox';
 
 /**
  * Lines a command task may print on stdout to talk to kumo (documented in the README):
@@ -59,10 +61,7 @@ export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
     if (timedOut) throw new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, '');
     return { logTail: '' };
   }
-  if ('image' in run) {
-    // The agent runs docker for the task: the task's own identity never gets the docker socket.
-    return runCommand({ argv: containerArgv(run.image, run.command ?? [], input.env), env: input.env, cwd: input.baseDir ?? process.cwd() }, input);
-  }
+  if ('image' in run) return runImage(run.image, run.command ?? [], input);
   const sandbox = input.sandbox ?? defaultTaskSandbox();
   let place: SandboxedTask;
   try {
@@ -79,12 +78,32 @@ export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
 }
 
 /**
- * `docker run` for an image task: every GPU, the task's environment passed by name (values stay out of
- * the process list). A gang rank shares the VM's network, so that its peers reach MASTER_ADDR:MASTER_PORT
- * and NCCL sees the real interfaces, not a bridge.
+ * An image task: the agent runs docker for it (the task's identity never gets the docker socket). The
+ * docker CLI runs as root, so it gets none of the task's environment (a spec's LD_PRELOAD, PATH or
+ * DOCKER_HOST would be the CLI's): the task's variables reach the container through an env file only
+ * root can read, removed after.
  */
-export function containerArgv(image: string, command: string[], env: Record<string, string>): string[] {
-  return ['docker', 'run', '--rm', '--gpus', 'all', ...(env.KUMO_GANG_SIZE ? ['--network', 'host'] : []), ...Object.keys(env).flatMap((k) => ['-e', k]), image, ...command];
+async function runImage(image: string, command: string[], input: TaskRunInput): Promise<TaskRunOutput> {
+  if (!IMAGE_REFERENCE.test(image)) throw new TaskFailure('TASK_INVALID', `'${image}' is not an image reference`, '');
+  const bad = Object.entries(input.env).find(([, v]) => /[\r\n]/.test(v));
+  if (bad) throw new TaskFailure('TASK_INVALID', `the environment variable ${bad[0]} holds a line break, which an image task cannot be given`, '');
+  const dir = await mkdtemp(join(tmpdir(), 'kumo-image-'));
+  try {
+    const envFile = join(dir, 'env');
+    await writeFile(envFile, Object.entries(input.env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+    const docker = systemTool('docker') ?? 'docker';
+    return await runCommand({ argv: containerArgv(docker, image, command, envFile, Boolean(input.env.KUMO_GANG_SIZE)), env: { PATH: SYSTEM_PATH }, cwd: dir }, input);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `docker run` for an image task: every GPU, the task's environment from a file. A gang rank shares the
+ * VM's network, so that its peers reach MASTER_ADDR:MASTER_PORT and NCCL sees the real interfaces.
+ */
+export function containerArgv(docker: string, image: string, command: string[], envFile: string, hostNetwork: boolean): string[] {
+  return [docker, 'run', '--rm', '--gpus', 'all', '--security-opt', 'no-new-privileges', ...(hostNetwork ? ['--network', 'host'] : []), '--env-file', envFile, image, ...command];
 }
 
 function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: TaskRunInput): Promise<TaskRunOutput> {

@@ -30,6 +30,17 @@ export const labelsSchema = z
   .record(z.string().min(1).max(63), z.string().max(63))
   .refine((l) => Object.keys(l).length <= LIMITS.labelsMax, `at most ${LIMITS.labelsMax} labels`);
 
+/**
+ * A container image reference as Docker's reference grammar defines it ([registry[:port]/]path[:tag][@digest]).
+ * Checked, not only measured: the image is an argument of `docker run`, and one that began with '-'
+ * would be read as an option of it.
+ */
+const DOMAIN = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?';
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+export const IMAGE_REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+
 /** How a task runs. Builtins run in the worker's process (tests, benchmarks); the rest are real work. */
 export const runSchema = z.union([
   z.strictObject({ builtin: z.literal('noop') }),
@@ -39,7 +50,7 @@ export const runSchema = z.union([
     cwd: z.string().max(4096).optional(),
   }),
   z.strictObject({
-    image: z.string().min(1).max(512),
+    image: z.string().min(1).max(512).regex(IMAGE_REFERENCE, 'an image reference such as ghcr.io/team/train:1.2 or repo@sha256:<digest>'),
     command: z.array(z.string().max(LIMITS.commandArgMax)).max(LIMITS.commandArgsMax).optional(),
   }),
 ]);

@@ -63,16 +63,26 @@ export function jobUid(jobId: string, s: Pick<TaskSandboxSettings, 'uidBase' | '
   return s.uidBase + (h % s.uidSpan);
 }
 
-function hasTool(name: string): boolean {
-  return spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0;
+/**
+ * Where the agent looks for the programs it runs as root: never the task's PATH (a spec's `env` may
+ * set it, and an earlier task may have left a program called `unshare` in /tmp).
+ */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** A program's absolute path on the system PATH, or undefined. */
+export function systemTool(name: string): string | undefined {
+  const r = spawnSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8', env: { PATH: SYSTEM_PATH } });
+  const path = r.stdout?.trim();
+  return r.status === 0 && path?.startsWith('/') ? path : undefined;
 }
 
 export class TaskSandbox {
   readonly mode: IsolationMode;
+  private readonly tools = { unshare: systemTool('unshare') ?? 'unshare', setpriv: systemTool('setpriv') ?? 'setpriv' };
 
   constructor(
     readonly settings: TaskSandboxSettings,
-    probe: { isRoot: boolean; hasTools: boolean } = { isRoot: process.getuid?.() === 0, hasTools: hasTool('unshare') && hasTool('setpriv') },
+    probe: { isRoot: boolean; hasTools: boolean } = { isRoot: process.getuid?.() === 0, hasTools: Boolean(systemTool('unshare') && systemTool('setpriv')) },
   ) {
     if (probe.isRoot && probe.hasTools) this.mode = 'isolated';
     else this.mode = settings.allowUnisolated ? 'unisolated' : 'unavailable';
@@ -110,9 +120,9 @@ export class TaskSandbox {
       if (dir && isAbsolute(dir)) grantDirectory(this.settings.dataRoots, dir, uid, gid);
     }
     const argv = [
-      'unshare', '--pid', '--fork', '--mount-proc', '--',
-      'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--',
-      'sh', '-c', NAMESPACE_INIT, 'kumo-task', ...t.argv,
+      this.tools.unshare, '--pid', '--fork', '--mount-proc', '--',
+      this.tools.setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--',
+      '/bin/sh', '-c', NAMESPACE_INIT, 'kumo-task', ...t.argv,
     ];
     return {
       argv,
