@@ -1,4 +1,5 @@
 import { KumoError } from '@kumo/shared';
+import { pinnedHttpsFetch, type ListingFetch } from './pinned-fetch';
 import { assertPublicHost, type HostLookup } from './public-host';
 
 const MAX_REDIRECTS = 5;
@@ -6,21 +7,22 @@ const MAX_REDIRECTS = 5;
 /**
  * Opens an https:// listing: its body, as it arrives. Redirects are followed by hand, at most 5, each
  * to https:// only (fetch would follow one to plain http) and, unless `lookupHost` is null (private
- * hosts allowed), each to a public host. `signal` bounds the whole read, body included.
+ * hosts allowed), each to a public host, connected to at the very address that was checked. `signal`
+ * bounds the whole read, body included.
  */
 export async function openHttpsListing(
   uri: string,
   url: URL,
   signal: AbortSignal,
-  fetchImpl: typeof fetch = fetch,
+  fetchImpl: ListingFetch = pinnedHttpsFetch(),
   lookupHost: HostLookup | null,
 ): Promise<AsyncIterable<Uint8Array>> {
   let at = url;
   for (let hops = 0; ; hops++) {
-    if (lookupHost) await assertPublicHost(uri, at, lookupHost);
+    const address = lookupHost ? await assertPublicHost(uri, at, lookupHost) : undefined;
     let res: Response;
     try {
-      res = await fetchImpl(at, { redirect: 'manual', signal, headers: { accept: '*/*' } });
+      res = await fetchImpl(at, { redirect: 'manual', signal, headers: { accept: '*/*' } }, address);
     } catch (err) {
       throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': ${signal.aborted ? 'no answer in time' : 'the server could not be reached'}`, { retryable: true, cause: err });
     }

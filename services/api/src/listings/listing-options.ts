@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { LIMITS } from '@kumo/shared';
+import type { ListingFetch } from './pinned-fetch';
 import type { HostLookup } from './public-host';
 
 /** How the API reads `source.listing` at submit (services/api/src/listings). */
@@ -20,8 +21,8 @@ export interface ListingOptions {
   maxBytes: number;
   /** Listings read at once by this API; one more is refused (429) rather than queued. Default 4. */
   maxConcurrent: number;
-  /** The fetch https:// listings go through (tests replace it). Default: the global fetch. */
-  fetch?: typeof fetch;
+  /** How https:// listings are fetched (tests replace it). Default: node:https, pinned to the checked address. */
+  fetch?: ListingFetch;
   /**
    * KUMO_LISTING_ALLOW_PRIVATE_HOSTS=1: https:// listings may come from internal addresses (a mirror on
    * the team's network). Default false: only public hosts (listings/public-host.ts).
