@@ -11,6 +11,7 @@ import {
   PoolStore,
   runCleanupSteps,
   TokenStore,
+  tokenSigningKey,
   wallClock,
   WorkerRegistry,
   type Bus,
@@ -47,6 +48,11 @@ export interface ApiOptions {
   redisUrl: string;
   prefix?: string;
   adminToken: string;
+  /**
+   * Signs token records (>= 32 bytes); only the API holds it, never workers or the scheduler. Unset:
+   * derived from adminToken, so a new admin token refuses every minted token until re-minted.
+   */
+  tokenSigningKey?: string;
   logger: Logger;
   clock?: Clock;
   /** Default 1 MiB (the contract's limit). */
@@ -63,6 +69,8 @@ export interface ApiOptions {
 
 /** Builds the API: external plugins, then ours, then routes. `server.ts` listens; tests use inject. */
 export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
+  // First, before any connection opens: a key too short is a configuration error, not a half-built app.
+  const signingKey = tokenSigningKey({ explicitKey: opts.tokenSigningKey, adminToken: opts.adminToken });
   const clock = opts.clock ?? wallClock;
   const prefix = opts.prefix ?? 'kumo';
   const limits = limitsOf(opts.limits);
@@ -98,7 +106,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     clock,
     jobs,
     pools: new PoolStore(redis, { prefix, clock }),
-    tokens: new TokenStore(redis, { prefix, clock }),
+    tokens: new TokenStore(redis, { prefix, clock, signingKey, logger: opts.logger.child({ component: 'tokens' }) }),
     fleet: new FleetStore(redis, { prefix, clock }),
     workers: new WorkerRegistry(redis, { prefix, clock }),
     hub,

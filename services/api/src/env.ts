@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KumoError } from '@kumo/shared';
+import { KumoError, tokenSigningEnvShape } from '@kumo/shared';
 import type { ApiLimits } from './limits';
 
 /**
@@ -54,6 +54,7 @@ const schema = z.object({
   KUMO_ADMIN_TOKEN: z.string().min(16, 'KUMO_ADMIN_TOKEN must be at least 16 characters').optional(),
   KUMO_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   LOG_LEVEL: z.string().default('info'),
+  ...tokenSigningEnvShape,
   ...limitsEnvShape,
   ...listingEnvShape,
 });

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const probe = createRedis(env.REDIS_URL, 'command', 'api-probe');
   await assertRedisSafe(probe);
   await probe.quit();
-  const app = await buildApp({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, logger, bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env), listings: listingOptionsFromEnv(env) });
+  const app = await buildApp({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, ...(env.KUMO_TOKEN_SIGNING_KEY ? { tokenSigningKey: env.KUMO_TOKEN_SIGNING_KEY } : {}), logger, bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env), listings: listingOptionsFromEnv(env) });
   await app.listen({ host: env.HOST, port: env.PORT });
   const stop = async (): Promise<void> => {
     setTimeout(() => process.exit(1), 15_000).unref();

@@ -23,6 +23,8 @@ export interface ControlPlaneOptions {
   host: string;
   port: number;
   adminToken: string;
+  /** Signs token records; given to the API only (never in workerEnv). Unset: derived from adminToken. */
+  tokenSigningKey?: string;
   /** Unset: start kumo's own redis-server under dataDir. */
   redisUrl?: string;
   prefix: string;
@@ -111,7 +113,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     scaleIntervalMs: opts.scaleIntervalMs ?? 1000,
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
   });
-  const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });
+  const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });
   await provisioner.start();
   await scheduler.start();
   await app.listen({ host: opts.host, port: opts.port });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limitsEnvShape, listingEnvShape } from '@kumo/api';
-import { KumoError } from '@kumo/shared';
+import { KumoError, tokenSigningEnvShape } from '@kumo/shared';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -16,6 +16,7 @@ const schema = z.object({
   KUMO_LOCAL_SLOTS: z.coerce.number().int().min(1).max(1024).optional(),
   KUMO_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.string().default('info'),
+  ...tokenSigningEnvShape,
   ...limitsEnvShape,
   // Also GOOGLE_CLOUD_PROJECT, which the cloud seams below need too.
   ...listingEnvShape,

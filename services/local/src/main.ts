@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     host: env.HOST,
     port: env.PORT,
     adminToken: token,
+    ...(env.KUMO_TOKEN_SIGNING_KEY ? { tokenSigningKey: env.KUMO_TOKEN_SIGNING_KEY } : {}),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     prefix: env.KUMO_PREFIX,
     logger,

@@ -102,7 +102,7 @@ export class LocalProvider implements FleetProvider {
  * What only the control plane may hold. A local worker stands in for a VM, which never gets them: it
  * talks to Redis and the bus, not the admin API, and a task it runs must not find them in /proc.
  */
-const CONTROL_PLANE_SECRETS = ['KUMO_ADMIN_TOKEN'];
+const CONTROL_PLANE_SECRETS = ['KUMO_ADMIN_TOKEN', 'KUMO_TOKEN_SIGNING_KEY'];
 
 function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
