@@ -57,7 +57,7 @@ describe('listing fetches go to the address that was checked', () => {
     let server: Server;
     let port: number;
     let ca: Buffer;
-    const requests: { host: string | undefined; sni: string | false }[] = [];
+    const requests: { host: string | undefined; sni: string | false | null }[] = [];
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'kumo-pinned-'));
       // A certificate for a name no resolver here knows: the fetch can only have reached the server by the address it was given.

@@ -1,6 +1,6 @@
-import type { LookupAddress, LookupOneOptions } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
 import { request, type RequestOptions } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 
 /**
@@ -53,9 +53,9 @@ export function pinnedHttpsFetch(tls: { ca?: string | Buffer } = {}): ListingFet
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** A `lookup` that answers every question with `address`: the socket connects there and nowhere else. */
-function pinnedLookup(address: string): (hostname: string, options: LookupOneOptions & { all?: boolean }, callback: LookupCallback) => void {
+function pinnedLookup(address: string): LookupFunction {
   const family = isIP(address);
-  return (_hostname, options, callback) => {
+  return (_hostname: string, options: LookupOptions, callback: LookupCallback) => {
     // Node asks for every address when it races families (autoSelectFamily, the default on Node 20).
     if (options.all) callback(null, [{ address, family }]);
     else callback(null, address, family);
