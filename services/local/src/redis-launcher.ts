@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, KumoError, type Logger } from '@kumo/shared';
+import { freePort, generateSecret, KumoError, type Logger } from '@kumo/shared';
 
 export interface LaunchedRedis {
   url: string;
@@ -18,6 +18,19 @@ function alive(pid: number): boolean {
   }
 }
 
+/** kumo's own Redis's password: made once, kept in `<dataDir>/redis-password` (mode 600) for redis-cli -a. */
+function redisPassword(dataDir: string): string {
+  const file = join(dataDir, 'redis-password');
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    const saved = readFileSync(file, 'utf8').trim();
+    if (/^[A-Za-z0-9_-]{16,}$/.test(saved)) return saved;
+  }
+  const password = generateSecret();
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
 /**
  * The local default: kumo's own redis-server, data under `<dataDir>/redis` with AOF on (fsync every
  * second: a crash loses at most about a second of acknowledged writes), eviction off. A server left
@@ -29,7 +42,12 @@ export async function launchRedis(dataDir: string, logger: Logger): Promise<Laun
     throw new KumoError('REDIS_BINARY_MISSING', 'redis-server was not found on PATH: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL');
   }
   const dir = join(dataDir, 'redis');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // The data folder holds secrets as root-only files; tasks may pass through it to a folder kumo made
+  // for them (0711), but not list it. Redis's own folder (its AOF is every record) is closed to them.
+  chmodSync(dataDir, 0o711);
+  chmodSync(dir, 0o700);
+  const password = redisPassword(dataDir);
   const pidFile = join(dataDir, 'redis.pid');
   if (existsSync(pidFile)) {
     const old = Number(readFileSync(pidFile, 'utf8'));
@@ -40,9 +58,18 @@ export async function launchRedis(dataDir: string, logger: Logger): Promise<Laun
     }
   }
   const port = await freePort();
+  // The password goes in a root-only config file, never on the command line (every process can read
+  // every other's command line).
+  const conf = join(dir, 'redis.conf');
+  writeFileSync(
+    conf,
+    [`port ${port}`, 'bind 127.0.0.1', `dir "${dir}"`, 'appendonly yes', 'appendfsync everysec', 'save ""', 'maxmemory-policy noeviction', 'daemonize no', `requirepass ${password}`, ''].join('\n'),
+    { mode: 0o600 },
+  );
+  chmodSync(conf, 0o600);
   const child: ChildProcess = spawn(
     bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
+    [conf],
     // Its own process group: a Ctrl-C in the terminal signals the whole foreground group, and Redis
     // must outlive the control plane's drain (workers flush their outcomes into it); stop() ends it last.
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
@@ -61,7 +88,7 @@ export async function launchRedis(dataDir: string, logger: Logger): Promise<Laun
   writeFileSync(pidFile, String(child.pid));
   logger.info({ port, dir, pid: child.pid }, 'redis-server started (AOF on)');
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://:${password}@127.0.0.1:${port}`,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
