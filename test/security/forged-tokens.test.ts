@@ -216,3 +216,20 @@ describe('the signing key', () => {
     await expect(api(prefix, { tokenSigningKey: 'too-short' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });
+
+describe('the key stays with the API', () => {
+  it('the logger censors the key wherever a careless field puts it', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const log = createLogger({ name: 'redact-key', level: 'info', destination });
+    log.info({ env: { KUMO_TOKEN_SIGNING_KEY: KEY_A } }, 'a');
+    log.info({ opts: { tokenSigningKey: KEY_A, signingKey: KEY_B } }, 'b');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).not.toMatch(/signing-key-[ab]-/);
+  });
+});

@@ -22,8 +22,11 @@ declare module 'fastify' {
 const CACHE_MS = 2000;
 
 /**
- * Bearer tokens: the admin token from the environment (compared in constant time), or a minted token
- * looked up by its hash. Lookups are cached for 2 s: a revoked token stops working within that.
+ * Bearer tokens: the admin token from the configuration (compared in constant time; never read from
+ * Redis), or a minted token looked up by its hash, whose record must carry this API's MAC (TokenStore):
+ * a record that a Redis writer made, edited or copied is refused like an unknown token. Lookups, refusals
+ * included, are cached for 2 s: a revoked token stops working within that, and a forged record is logged
+ * at most once per 2 s per token.
  */
 export function installAuth(app: FastifyInstance, opts: { adminToken: string; tokens: TokenStore }): void {
   const cache = new Map<string, { p: Principal | undefined; at: number }>();
