@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { gangOf, jobSpecSchema, KumoError, type JobRecord, type JobSpec, type JobState, type JobStore, type PoolStore } from '@kumo/shared';
 import { hasListing } from '../listings/listing-resolver';
+import { LIST_EXAMINE_MAX, listPage, RESULTS_EXAMINE_MAX, resultsPage } from './job-pages';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery, plainJsonSerializer } from './schemas';
 
@@ -28,7 +29,7 @@ const EXAMPLE = {
 
 export function jobRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { jobs, listings, pools } = app.kumo;
+  const { jobs, listings, pools, redis, keys } = app.kumo;
 
   /** The one answer for a job id that names no job. */
   const notFound = (id: string): KumoError => new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
@@ -78,10 +79,14 @@ export function jobRoutes(app: FastifyInstance): void {
 
   r.get('/v1/jobs', {
     config: { roles: READERS },
-    schema: { summary: 'List jobs, newest first, with cursor paging', querystring: listJobsQuery },
+    schema: {
+      summary: 'List jobs, newest first, with cursor paging',
+      description: `A filtered page looks at ${LIST_EXAMINE_MAX} jobs at most: it may hold fewer than limit jobs (even none) and still have a nextCursor; follow nextCursor until it is null.`,
+      querystring: listJobsQuery,
+    },
     handler: async (req) => {
       const q = req.query;
-      const page = await jobs.list({
+      const page = await listPage(redis, keys, jobs, {
         limit: q.limit,
         ...(q.cursor ? { cursor: q.cursor } : {}),
         ...(q.state ? { state: q.state as never } : {}),
@@ -166,13 +171,13 @@ export function jobRoutes(app: FastifyInstance): void {
     config: { roles: READERS },
     schema: {
       summary: 'The task ledger: what each task reported with ::kumo::result lines (counts, outputs, scores), by index; page with afterIndex',
+      description: `Pass nextAfterIndex back as afterIndex until it is null. A page looks up ${RESULTS_EXAMINE_MAX} task indices at most, so in a sparse ledger it may hold fewer than limit results (even none) and still have a nextAfterIndex.`,
       params: jobIdParams,
       querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(1000), afterIndex: z.coerce.number().int().min(-1).optional() }),
     },
     handler: async (req) => {
       await assertJob(req.params.id);
-      const results = await jobs.results(req.params.id, { limit: req.query.limit, ...(req.query.afterIndex !== undefined ? { afterIndex: req.query.afterIndex } : {}) });
-      return { results, nextAfterIndex: results.length === req.query.limit ? results[results.length - 1]!.index : null };
+      return resultsPage(redis, keys, req.params.id, { limit: req.query.limit, ...(req.query.afterIndex !== undefined ? { afterIndex: req.query.afterIndex } : {}) });
     },
   });
   r.get('/v1/jobs/:id/evaluations', {
