@@ -28,8 +28,8 @@ export const logger: Logger = createLogger({ name: 'bench', level: process.env.B
  * turned off: the bench drives the API from one token, far past what one client is allowed, to
  * measure the API's capacity, not its limiter.
  */
-export function apiOptions(redisUrl: string, prefix: string): ApiOptions {
-  return { redisUrl, prefix, adminToken: ADMIN_TOKEN, logger, limits: { ratePerMinute: 0, ssePerToken: 100_000, sseTotal: 100_000 } };
+export function apiOptions(redisUrl: string, prefix: string, bus: Bus): ApiOptions {
+  return { redisUrl, prefix, adminToken: ADMIN_TOKEN, logger, bus, limits: { ratePerMinute: 0, ssePerToken: 100_000, sseTotal: 100_000 } };
 }
 
 export function benchPrefix(name: string): string {
@@ -94,7 +94,9 @@ export class Kumo {
     );
     if (opts.scheduler !== false) await k.startScheduler();
     if (opts.api !== false) {
-      k.app = await buildApp(apiOptions(opts.redisUrl, opts.prefix));
+      // The scheduler's bus, as `npm start` shares one: what HTTPS workers report reaches its ingester.
+      k.bus ??= await k.newBus();
+      k.app = await buildApp(apiOptions(opts.redisUrl, opts.prefix, k.bus));
       await k.app.ready();
     }
     for (let n = 0; n < agents; n++) {

@@ -7,13 +7,15 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '@kumo/api';
-import { apiOptions } from './kumo';
+import { createBus } from '@kumo/shared';
+import { apiOptions, logger } from './kumo';
 
 async function main(): Promise<void> {
   const mode = process.env.BENCH_MODE;
   let app: FastifyInstance;
   if (mode === 'kumo') {
-    app = await buildApp(apiOptions(process.env.BENCH_REDIS_URL!, process.env.BENCH_PREFIX!));
+    const bus = await createBus({ kind: 'redis', redisUrl: process.env.BENCH_REDIS_URL!, prefix: process.env.BENCH_PREFIX!, logger });
+    app = await buildApp(apiOptions(process.env.BENCH_REDIS_URL!, process.env.BENCH_PREFIX!, bus));
   } else if (mode === 'bare') {
     const body = JSON.parse(readFileSync(process.env.BENCH_BODY_FILE!, 'utf8')) as Record<string, unknown>;
     app = Fastify();

@@ -40,13 +40,15 @@ export const REDACT_PATHS = [
 
 /**
  * One root logger per process; components take `logger.child({component})`. Token values never go in
- * fields: redact catches the usual places they could leak through.
+ * fields: redact catches the usual places they could leak through. `level` comes from the service's
+ * parsed LOG_LEVEL; a fallback logger made without one (a bus or client built without a logger) logs at
+ * info.
  */
 export function createLogger(opts: { name: string; level?: string; destination?: pino.DestinationStream }): Logger {
   return pino(
     {
       name: opts.name,
-      level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: opts.level ?? 'info',
       redact: {
         paths: REDACT_PATHS,
         censor: '[redacted]',

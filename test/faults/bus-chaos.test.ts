@@ -88,6 +88,8 @@ describe('the bus redelivers, duplicates and reorders progress: counts stay exac
       prefix,
       logger: createLogger({ name: 'chaos', level: 'warn' }),
       localPool: { max: 0 },
+      cloud: { bus: 'redis', provider: 'local' },
+      inheritedEnv: process.env,
     });
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix, logger: createLogger({ name: 'chaos-bus', level: 'warn' }) });
   });

@@ -39,7 +39,7 @@ describe('a worker whose clock is an hour off, and jumps: counts exact, rate and
 
   beforeAll(async () => {
     const logger = createLogger({ name: 'clock', level: 'warn' });
-    cp = await startControlPlane({ dataDir: mkdtempSync(join(tmpdir(), 'kumo-clock-')), host: '127.0.0.1', port: 0, adminToken: TOKEN, redisUrl: inject('redisUrl'), prefix, logger, localPool: { max: 0 } });
+    cp = await startControlPlane({ dataDir: mkdtempSync(join(tmpdir(), 'kumo-clock-')), host: '127.0.0.1', port: 0, adminToken: TOKEN, redisUrl: inject('redisUrl'), prefix, logger, localPool: { max: 0 }, cloud: { bus: 'redis', provider: 'local' }, inheritedEnv: process.env });
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix, logger });
     for (const [id, c] of [['skewed', clock], ['good', wallClock]] as const) {
       const agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix, bus, pool: 'local', id: `${prefix}-${id}`, slots: 4, lockMs: 3000, drainMs: 500, heartbeatMs: 1000, clock: c, logger });

@@ -193,7 +193,8 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
       leaderTtlMs: 3000,
       workerSettings: workerSettings(),
     });
-    app = await buildApp({ redisUrl, prefix, adminToken: TOKEN, logger });
+    // On the control plane's bus, as the API's main makes it from KUMO_BUS: HTTPS workers' reports reach the ingester.
+    app = await buildApp({ redisUrl, prefix, adminToken: TOKEN, logger, bus: openBus(prefix, PROJECT) });
     await provisioner.start();
     await scheduler.start();
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -57,6 +57,8 @@ export async function startLiveControlPlane(redisUrl: string, name: string): Pro
     scaleIntervalMs: 300,
     stockoutBackoffMs: 300,
     wrapProvider: (local) => new FirstCreateStockout(local),
+    cloud: { bus: 'redis', provider: 'local' },
+    inheritedEnv: process.env,
   });
   const scrape = async (token = TOKEN): Promise<{ status: number; contentType: string; text: string }> => {
     const res = await fetch(`${cp.url}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });

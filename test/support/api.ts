@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type ApiLimits } from '@kumo/api';
-import { createLogger, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema } from '@kumo/shared';
+import { createBus, createLogger, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema } from '@kumo/shared';
 import { testPrefix } from './prefix';
 
 export const ADMIN = 'test-admin-token-0123456789';
@@ -11,7 +11,10 @@ export async function testApi(redisUrl: string, opts: { limits?: Partial<ApiLimi
   const prefix = testPrefix('api');
   const redis = new Redis(redisUrl);
   await new PoolStore(redis, { prefix }).put('local', poolSettingsSchema.parse(LOCAL_POOL_DEFAULTS));
-  const app = await buildApp({ redisUrl, prefix, adminToken: ADMIN, logger: createLogger({ name: 'test', level: 'silent' }), ...(opts.limits ? { limits: opts.limits } : {}) });
+  const logger = createLogger({ name: 'test', level: 'silent' });
+  // The bus `npm start` would give it: Redis Streams under the same prefix.
+  const bus = await createBus({ kind: 'redis', redisUrl, prefix, logger });
+  const app = await buildApp({ redisUrl, prefix, adminToken: ADMIN, logger, bus, ...(opts.limits ? { limits: opts.limits } : {}) });
   await app.ready();
   return {
     app,
@@ -19,6 +22,7 @@ export async function testApi(redisUrl: string, opts: { limits?: Partial<ApiLimi
     redis,
     cleanup: async () => {
       await app.close();
+      await bus.close();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
       await redis.quit();

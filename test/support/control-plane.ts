@@ -34,6 +34,9 @@ export async function startTestControlPlane(name: string, opts: Partial<ControlP
     redisUrl: inject('redisUrl'),
     prefix,
     logger: createLogger({ name, level: process.env.LOG_LEVEL ?? 'warn' }),
+    cloud: { bus: 'redis', provider: 'local' },
+    // The test run's own environment, as `npm start` passes its own: workers start from it.
+    inheritedEnv: process.env,
     ...opts,
     dataDir: opts.dataDir ?? mkdtempSync(join(tmpdir(), `kumo-${name}-`)),
     workerEnv: { LOG_LEVEL: 'warn', ...opts.workerEnv },

@@ -3,7 +3,6 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import {
-  createBus,
   createRedis,
   FleetStore,
   JobStore,
@@ -57,8 +56,12 @@ export interface ApiOptions {
   clock?: Clock;
   /** Default 1 MiB (the contract's limit). */
   bodyLimit?: number;
-  /** Where the API publishes what HTTPS workers report; default: a Redis Streams bus on redisUrl. */
-  bus?: Bus;
+  /**
+   * Where the API publishes what HTTPS workers report: the bus the scheduler's ingester reads
+   * (KUMO_BUS). Required, and the caller's to close: a bus of the API's own choosing would carry
+   * contributors' progress where nothing listens, and their jobs would never move.
+   */
+  bus: Bus;
   /** How long an HTTPS worker's lease lives without a heartbeat. Default 60 s. */
   leaseSeconds?: number;
   /** Rate limits, stream caps, CORS origins, timeouts; each unset one takes its default (limits.ts). */
@@ -113,16 +116,13 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     listings: new ListingResolver(listingOptionsOf(opts.listings)),
   };
   app.decorate('kumo', ctx);
-  const ownBus = opts.bus === undefined;
-  const bus = opts.bus ?? (await createBus({ kind: 'redis', redisUrl: opts.redisUrl, prefix, logger: opts.logger }));
-  const broker = new LeaseBroker({ redis, queues, redisUrl: opts.redisUrl, prefix, jobs, bus, clock, logger: opts.logger.child({ component: 'leases' }), ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) });
+  const broker = new LeaseBroker({ redis, queues, redisUrl: opts.redisUrl, prefix, jobs, bus: opts.bus, clock, logger: opts.logger.child({ component: 'leases' }), ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) });
   // One hook, in this order: Fastify runs several onClose hooks last-registered first, which closed
   // Redis before the broker's last dispatch-latency flush.
   app.addHook('onClose', () =>
     runCleanupSteps(
       [
         ['lease broker', () => broker.close()],
-        ['bus', () => (ownBus ? bus.close() : undefined)],
         ['queues', () => queues.close()],
         // BullMQ leaves a connection it was given open: it is ours to close.
         ['queue connection', () => queueRedis.quit().catch(() => queueRedis.disconnect())],

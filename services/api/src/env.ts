@@ -53,6 +53,10 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   KUMO_ADMIN_TOKEN: z.string().min(16, 'KUMO_ADMIN_TOKEN must be at least 16 characters').optional(),
   KUMO_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** The bus the rest of the control plane uses: what HTTPS workers report goes where the scheduler reads. */
+  KUMO_BUS: z.enum(['redis', 'pubsub']).default('redis'),
+  /** How long an HTTPS worker's lease lives without a heartbeat; unset, the broker's default (60 s). */
+  KUMO_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).optional(),
   LOG_LEVEL: z.string().default('info'),
   ...tokenSigningEnvShape,
   ...limitsEnvShape,
@@ -63,5 +67,6 @@ export type ApiEnv = z.infer<typeof schema>;
 export function parseApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   const r = schema.safeParse(env);
   if (!r.success) throw new KumoError('CONFIG_INVALID', `api configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (r.data.KUMO_BUS === 'pubsub' && !r.data.GOOGLE_CLOUD_PROJECT) throw new KumoError('CONFIG_INVALID', 'api configuration: KUMO_BUS=pubsub needs GOOGLE_CLOUD_PROJECT');
   return r.data;
 }

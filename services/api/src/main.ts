@@ -1,4 +1,4 @@
-import { assertRedisSafe, createLogger, createRedis, KumoError } from '@kumo/shared';
+import { assertRedisSafe, createBus, createLogger, createRedis, KumoError } from '@kumo/shared';
 import { buildApp } from './app';
 import { limitsFromEnv, parseApiEnv } from './env';
 import { listingOptionsFromEnv } from './listings/listing-options';
@@ -11,11 +11,14 @@ async function main(): Promise<void> {
   const probe = createRedis(env.REDIS_URL, 'command', 'api-probe');
   await assertRedisSafe(probe);
   await probe.quit();
-  const app = await buildApp({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, ...(env.KUMO_TOKEN_SIGNING_KEY ? { tokenSigningKey: env.KUMO_TOKEN_SIGNING_KEY } : {}), logger, bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env), listings: listingOptionsFromEnv(env) });
+  // The bus the scheduler and provisioner were started with (KUMO_BUS): HTTPS workers' reports go there.
+  const bus = await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
+  const app = await buildApp({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, ...(env.KUMO_TOKEN_SIGNING_KEY ? { tokenSigningKey: env.KUMO_TOKEN_SIGNING_KEY } : {}), logger, bus, ...(env.KUMO_LEASE_SECONDS ? { leaseSeconds: env.KUMO_LEASE_SECONDS } : {}), bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env), listings: listingOptionsFromEnv(env) });
   await app.listen({ host: env.HOST, port: env.PORT });
   const stop = async (): Promise<void> => {
     setTimeout(() => process.exit(1), 15_000).unref();
     await app.close();
+    await bus.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

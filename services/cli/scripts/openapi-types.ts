@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { buildApp } from '@kumo/api';
-import { createLogger } from '@kumo/shared';
+import { createBus, createLogger } from '@kumo/shared';
 
 /*
  * openapi-typescript builds its output with the TypeScript 5 compiler API (ts.factory), which the root's
@@ -27,12 +27,10 @@ const HEADER = `/**
  */
 export async function fetchOpenApiDocument(redisUrl: string): Promise<OpenAPI3> {
   const adminToken = randomBytes(24).toString('hex');
-  const app = await buildApp({
-    redisUrl,
-    prefix: `gen-api-${randomBytes(4).toString('hex')}`,
-    adminToken,
-    logger: createLogger({ name: 'gen-api', level: 'silent' }),
-  });
+  const prefix = `gen-api-${randomBytes(4).toString('hex')}`;
+  const logger = createLogger({ name: 'gen-api', level: 'silent' });
+  const bus = await createBus({ kind: 'redis', redisUrl, prefix, logger });
+  const app = await buildApp({ redisUrl, prefix, adminToken, logger, bus });
   try {
     await app.ready();
     const res = await app.inject({ method: 'GET', url: '/openapi.json', headers: { authorization: `Bearer ${adminToken}` } });
@@ -40,6 +38,7 @@ export async function fetchOpenApiDocument(redisUrl: string): Promise<OpenAPI3> 
     return res.json<OpenAPI3>();
   } finally {
     await app.close();
+    await bus.close();
   }
 }
 

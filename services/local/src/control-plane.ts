@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type ApiLimits, type ListingOptions } from '@kumo/api';
-import { createProvider, LocalProvider, localWorkerArgv, parseProvisionerEnv, Provisioner } from '@kumo/provisioner';
+import { createProvider, LocalProvider, localWorkerArgv, Provisioner, type ProvisionerEnv } from '@kumo/provisioner';
 import { Scheduler } from '@kumo/scheduler';
 import {
   runCleanupSteps,
@@ -46,11 +46,17 @@ export interface ControlPlaneOptions {
   /** Where the API may read `source.listing` from (roots, GCS endpoint); default the working directory only. */
   listings?: Partial<ListingOptions>;
   /**
-   * The cloud side, for a control plane on GCP (infra/ runs `npm start` so): the Pub/Sub bus and the
-   * Compute Engine fleet, configured from the environment as the provisioner reads it. Default: the
-   * Redis Streams bus and local worker processes.
+   * The bus and the fleet, from main's configuration (KUMO_BUS, KUMO_PROVIDER): on a laptop the Redis
+   * Streams bus and local worker processes; on GCP (infra/ runs `npm start` so) the Pub/Sub bus and the
+   * Compute Engine fleet, whose settings main reads as the provisioner does (`compute`). Never
+   * defaulted here: a composer that picked its own bus would split the control plane in two.
    */
-  cloud?: { bus: 'redis' | 'pubsub'; provider: 'local' | 'gce'; projectId?: string };
+  cloud: { bus: 'redis' | 'pubsub'; projectId?: string } & ({ provider: 'local' } | { provider: 'gce'; compute: ProvisionerEnv });
+  /**
+   * The environment main was started with: local workers start from it (PATH, HOME, PUBSUB_EMULATOR_HOST,
+   * ...), less the control plane's secrets, as a VM's agent starts from its machine's.
+   */
+  inheritedEnv: NodeJS.ProcessEnv;
 }
 
 export interface ControlPlane {
@@ -83,17 +89,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await probe.quit();
   }
 
-  const busKind = opts.cloud?.bus ?? 'redis';
-  const bus: Bus = await createBus({ kind: busKind, redisUrl, prefix: opts.prefix, logger: log, ...(opts.cloud?.projectId ? { projectId: opts.cloud.projectId } : {}) });
-  const local =
-    opts.cloud?.provider === 'gce'
-      ? undefined
-      : new LocalProvider({
-          workerArgv: localWorkerArgv(),
-          env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: busKind, ...opts.workerEnv },
-          logger: log.child({ component: 'local-fleet' }),
-        });
-  const provider: FleetProvider = local ?? createProvider(parseProvisionerEnv({ ...process.env, REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_PROVIDER: 'gce' }), log, {});
+  const cloud = opts.cloud;
+  const bus: Bus = await createBus({ kind: cloud.bus, redisUrl, prefix: opts.prefix, logger: log, ...(cloud.projectId ? { projectId: cloud.projectId } : {}) });
+  let local: LocalProvider | undefined;
+  let provider: FleetProvider;
+  if (cloud.provider === 'gce') provider = createProvider({ ...cloud.compute, KUMO_PROVIDER: 'gce' }, log, {}, opts.inheritedEnv);
+  else {
+    provider = local = new LocalProvider({
+      workerArgv: localWorkerArgv(),
+      env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: cloud.bus, ...opts.workerEnv },
+      inheritedEnv: opts.inheritedEnv,
+      logger: log.child({ component: 'local-fleet' }),
+    });
+  }
   const provisioner = new Provisioner({
     redisUrl,
     prefix: opts.prefix,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { limitsFromEnv, listingOptionsFromEnv } from '@kumo/api';
+import { parseProvisionerEnv } from '@kumo/provisioner';
 import { createLogger, isKumoError } from '@kumo/shared';
 import { resolveAdminToken } from './admin-token';
 import { defaultDataDir, startControlPlane } from './control-plane';
@@ -23,7 +24,13 @@ async function main(): Promise<void> {
     logger,
     apiLimits: limitsFromEnv(env),
     listings: listingOptionsFromEnv(env),
-    cloud: { bus: env.KUMO_BUS, provider: env.KUMO_PROVIDER, ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}) },
+    cloud: {
+      bus: env.KUMO_BUS,
+      ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
+      // Compute Engine's settings are the provisioner's own variables (KUMO_COMPUTE_ENDPOINT, KUMO_NETWORK, ...).
+      ...(env.KUMO_PROVIDER === 'gce' ? { provider: 'gce' as const, compute: parseProvisionerEnv({ ...process.env, KUMO_PROVIDER: 'gce' }) } : { provider: 'local' as const }),
+    },
+    inheritedEnv: process.env,
     localPool: {
       ...(env.KUMO_LOCAL_WORKERS !== undefined ? { max: env.KUMO_LOCAL_WORKERS } : {}),
       ...(env.KUMO_LOCAL_SLOTS !== undefined ? { slotsPerVm: env.KUMO_LOCAL_SLOTS } : {}),

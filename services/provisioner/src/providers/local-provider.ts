@@ -12,6 +12,12 @@ export interface LocalProviderOptions {
   workerArgv: string[];
   /** Environment for every worker (REDIS_URL, KUMO_PREFIX, ...); the VM's own settings are added. */
   env: Record<string, string>;
+  /**
+   * The environment the control plane's process was started with, from its main: each worker starts
+   * from it (PATH, HOME, PUBSUB_EMULATOR_HOST, ...) less the control plane's secrets, as a VM's agent
+   * starts from its machine's.
+   */
+  inheritedEnv: NodeJS.ProcessEnv;
   cwd?: string;
   logger: Logger;
   clock?: Clock;
@@ -40,7 +46,7 @@ export class LocalProvider implements FleetProvider {
     const child = spawn(cmd!, args, {
       cwd: this.opts.cwd,
       env: {
-        ...withoutSecrets(process.env),
+        ...withoutSecrets(this.opts.inheritedEnv),
         ...this.opts.env,
         KUMO_POOL: req.spec.pool,
         KUMO_WORKER_NAME: req.name,
