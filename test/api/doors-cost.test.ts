@@ -83,8 +83,8 @@ describe('what a page costs', () => {
     const got: number[] = [];
     let after: number | null = -1;
     for (let pages = 0; after !== null && pages < 100; pages++) {
-      const page = (await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results?limit=500&afterIndex=${after}`, headers: auth() })).json();
-      got.push(...page.results.map((r: { index: number }) => r.index));
+      const page: { results: { index: number }[]; nextAfterIndex: number | null } = (await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results?limit=500&afterIndex=${after}`, headers: auth() })).json();
+      got.push(...page.results.map((r) => r.index));
       after = page.nextAfterIndex;
     }
     expect(got).toEqual(want);
