@@ -70,7 +70,10 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
   const preempted = new Set<string>();
   /** What the scheduler's main.ts tells new VMs' workers, from its environment on Google Cloud. */
   const workerSettings = (): ReturnType<typeof workerSettingsOf> =>
-    workerSettingsOf(parseSchedulerEnv({ KUMO_BUS: 'pubsub', KUMO_PREFIX: prefix, GOOGLE_CLOUD_PROJECT: PROJECT, KUMO_WORKER_REDIS_URL: redisUrl }));
+    workerSettingsOf(parseSchedulerEnv({ KUMO_BUS: 'pubsub', KUMO_PREFIX: prefix, GOOGLE_CLOUD_PROJECT: PROJECT }));
+  /** Secret Manager as the VMs' startup script reads it (worker-startup.test.ts runs that part itself). */
+  const secrets: Record<string, string> = { [`projects/${PROJECT}/secrets/kumo-redis-url`]: redisUrl };
+  const workerSecrets = { redisUrl: 'kumo-redis-url' };
 
   const openBus = (topicPrefix: string, projectId: string): PubSubBus => {
     const bus = new PubSubBus({ projectId, topicPrefix, apiEndpoint: pubsub.host, emulatorMode: true, logger, retryBackoffMs: BUS_BACKOFF });
@@ -89,7 +92,7 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     const env = parseWorkerEnv({
       KUMO_POOL: md['kumo-pool'],
       KUMO_SLOTS: md['kumo-slots'],
-      REDIS_URL: md['kumo-redis-url'],
+      REDIS_URL: secrets[md['kumo-redis-url-secret'] ?? ''],
       KUMO_WORKER_NAME: name,
       KUMO_METADATA_URL: metadata.urlFor(name),
       KUMO_PREEMPTION_POLL_MS: '100',
@@ -172,7 +175,7 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
       void vm.shutdown('deleted', false);
     });
 
-    gce = provider(compute);
+    gce = provider(compute, { workerSecrets });
     const controlBus = openBus(prefix, PROJECT);
     provisioner = new Provisioner({ redisUrl, prefix, bus: controlBus, provider: gce, clock: wallClock, logger, reconcileIntervalMs: 500, graceMs: 1000 });
     // Every pass of the provisioner's own reconcile loop is kept, so the test can read what it reported.
@@ -300,7 +303,9 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
       const md = metadataOf(body);
       expect(md['startup-script']).toBe(STARTUP_SCRIPT);
       expect(md['startup-script']).toContain('KUMO_ON_GCE=1');
-      expect(md).toMatchObject({ 'kumo-pool': POOL, 'kumo-slots': '4', 'kumo-redis-url': redisUrl });
+      expect(md).toMatchObject({ 'kumo-pool': POOL, 'kumo-slots': '4', 'kumo-redis-url-secret': `projects/${PROJECT}/secrets/kumo-redis-url` });
+      // The Redis URL itself is nowhere in the instance: the VM reads it from Secret Manager at boot.
+      expect(JSON.stringify(body)).not.toContain(redisUrl);
       // The VM boots as the insert's operation is DONE; the provisioner's fleet event follows on the bus.
       const running = await waitFor(async () => {
         const r = await scheduler.fleet.get(name);
@@ -450,7 +455,7 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
       { timeoutMs: 15_000, what: 'the pool to keep one VM' },
     );
     const from = reports.length;
-    const stray = provider(compute, { logger });
+    const stray = provider(compute, { logger, workerSecrets });
     const orphan = `kumo-${POOL}-orphan-${randomBytes(3).toString('hex')}`;
     try {
       await stray.create(request('us-central1-b', { name: orphan, spec: a100Spec({ pool: POOL, worker: workerSettings() }) }));

@@ -52,7 +52,6 @@ describe('create', () => {
     expect(md).toMatchObject({
       'kumo-pool': 'a100-spot',
       'kumo-control-url': 'http://10.0.0.2:8080',
-      'kumo-redis-url': 'redis://10.0.0.3:6379',
       'install-nvidia-driver': 'True',
     });
     // int64 travels as a string; the boot disk is a Deep Learning VM image.

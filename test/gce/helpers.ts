@@ -17,7 +17,7 @@ export function a100Spec(overrides: Partial<VmSpec> = {}): VmSpec {
     zones: ['us-central1-a', 'us-central1-b'],
     slots: 1,
     labels: { team: 'llm' },
-    worker: { controlUrl: 'http://10.0.0.2:8080', redisUrl: 'redis://10.0.0.3:6379' },
+    worker: { controlUrl: 'http://10.0.0.2:8080' },
     ...overrides,
   };
 }

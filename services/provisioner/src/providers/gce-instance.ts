@@ -1,5 +1,6 @@
 import type { protos } from '@google-cloud/compute';
 import { KumoError, type VmInfo, type VmSpec } from '@kumo/shared';
+import { secretMetadata, type WorkerSecretNames } from './gce-secrets';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 
@@ -52,11 +53,29 @@ export interface InstanceSettings {
   externalIp: boolean;
   labelKey: string;
   workerBundleUri?: string;
+  /** The project the secrets' short names belong to. */
+  projectId: string;
+  /** Secret Manager secrets the VM reads its Redis URL and worker token from. */
+  workerSecrets: WorkerSecretNames;
 }
+
+/** Variables the VM gets from Secret Manager only; never from metadata. */
+const SECRET_ENV = new Set(['REDIS_URL', 'KUMO_WORKER_TOKEN', 'KUMO_ADMIN_TOKEN']);
 
 /** The Compute Engine instance body for one worker VM. */
 export function buildInstance(name: string, zone: string, spec: VmSpec, s: InstanceSettings): Instance {
   checkMachineAndGpu(spec.machineType, spec.gpu);
+  // Every process on the VM can read the instance's metadata (tasks too, until the agent cuts them off),
+  // and so can anyone in the project with compute.instances.get: a secret there is a secret no more.
+  // Refused rather than dropped, so that a control plane still configured the old way fails loudly
+  // instead of starting VMs whose workers cannot connect.
+  if (spec.worker.redisUrl) {
+    throw new KumoError(
+      'CONFIG_INVALID',
+      'a Redis URL for worker VMs would be readable in their instance metadata: store it in Secret Manager and name the secret with KUMO_WORKER_REDIS_URL_SECRET (drop KUMO_WORKER_REDIS_URL)',
+      { details: { pool: spec.pool } },
+    );
+  }
   const metadata: Record<string, string> = {
     'startup-script': s.startupScript,
     'kumo-pool': spec.pool,
@@ -65,7 +84,7 @@ export function buildInstance(name: string, zone: string, spec: VmSpec, s: Insta
     'install-nvidia-driver': 'True',
   };
   if (spec.worker.controlUrl) metadata['kumo-control-url'] = spec.worker.controlUrl;
-  if (spec.worker.redisUrl) metadata['kumo-redis-url'] = spec.worker.redisUrl;
+  Object.assign(metadata, secretMetadata(s.workerSecrets, s.projectId, spec.pool));
   if (s.workerBundleUri) metadata['kumo-worker-bundle'] = s.workerBundleUri;
   const extraEnv = envLines(spec.worker.extraEnv ?? {});
   if (extraEnv) metadata['kumo-extra-env'] = extraEnv;
@@ -160,6 +179,11 @@ function envLines(env: Record<string, string>): string {
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\r\n\0]/.test(v)) {
       throw new KumoError('PROVIDER_REJECTED', `worker environment variable ${k} cannot go into the VM's env file`, { details: { key: k } });
+    }
+    if (SECRET_ENV.has(k)) {
+      throw new KumoError('CONFIG_INVALID', `worker environment variable ${k} is a secret: it reaches VMs through Secret Manager, not metadata`, {
+        details: { key: k },
+      });
     }
     lines.push(`${k}=${v}`);
   }

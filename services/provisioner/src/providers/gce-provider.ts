@@ -13,6 +13,7 @@ import {
   type FailureContext,
 } from './gce-errors';
 import { buildInstance, toVmInfo } from './gce-instance';
+import { checkSecretNames, type WorkerSecretNames } from './gce-secrets';
 
 type Operation = protos.google.cloud.compute.v1.IOperation;
 type ClientOptions = NonNullable<ConstructorParameters<typeof InstancesClient>[0]>;
@@ -50,6 +51,11 @@ export interface GceProviderOptions {
   workerBundleUri?: string;
   /** The label that marks kumo's instances (`<key>=worker`, `<key>-pool=<pool>`). Default 'kumo'. */
   labelKey?: string;
+  /**
+   * Secret Manager secrets the VMs read their Redis URL and worker token from at boot (gce-secrets.ts);
+   * their metadata names the secrets only. Default: none (a VM whose metadata names neither stops at boot).
+   */
+  workerSecrets?: WorkerSecretNames;
 }
 
 /** GCE's wait returns by itself within about two minutes; a call that takes longer is stuck. */
@@ -76,6 +82,7 @@ export class GceProvider implements FleetProvider {
   constructor(opts: GceProviderOptions) {
     if (!opts.projectId) throw new KumoError('CONFIG_INVALID', 'GceProvider needs a projectId');
     if (!opts.startupScript) throw new KumoError('CONFIG_INVALID', 'GceProvider needs a startup script');
+    checkSecretNames(opts.workerSecrets ?? {});
     this.opts = opts;
     this.projectId = opts.projectId;
     this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
@@ -100,6 +107,8 @@ export class GceProvider implements FleetProvider {
       externalIp: this.opts.externalIp ?? false,
       labelKey: this.labelKey,
       workerBundleUri: this.opts.workerBundleUri,
+      projectId: this.projectId,
+      workerSecrets: this.opts.workerSecrets ?? {},
     });
     const fields = { name: req.name, zone: req.zone, pool: req.spec.pool, requestId: req.requestId };
     this.log.info(fields, 'gce insert');
