@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '@kumo/api';
+import { LocalProvider } from '@kumo/provisioner';
 import { createBus, createLogger, generateSecret, hashToken, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema } from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../support/prefix';
 
@@ -156,6 +160,23 @@ describe('token records a Redis writer cannot forge', () => {
     expect(res.statusCode).toBe(401);
   });
 
+  it('revokes the token asked for even when the id index was edited to point elsewhere or emptied', async () => {
+    const stolen = await mint(app, { role: 'viewer', name: 'stolen' });
+    const bystander = await mint(app, { role: 'viewer', name: 'bystander' });
+    const hidden = await mint(app, { role: 'viewer', name: 'hidden' });
+    const jobsWith = async (t: string) => (await app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(t) })).statusCode;
+    // The thief points the stolen token's index entry at another token's record, and removes another's entry.
+    await redis.hset(`${prefix}:tokens`, stolen.id, hashToken(bystander.token));
+    await redis.hdel(`${prefix}:tokens`, hidden.id);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/tokens/${stolen.id}`, headers: auth(ADMIN) })).statusCode).toBe(204);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/tokens/${hidden.id}`, headers: auth(ADMIN) })).statusCode).toBe(204);
+    await new Promise((r) => setTimeout(r, 2100)); // past the auth cache's 2 s
+    expect(await jobsWith(stolen.token)).toBe(401);
+    expect(await jobsWith(hidden.token)).toBe(401);
+    expect(await jobsWith(bystander.token)).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/tokens/${stolen.id}`, headers: auth(ADMIN) })).statusCode).toBe(404);
+  });
+
   it('still admits minted tokens of every role, each as its role', async () => {
     const admin = await mint(app, { role: 'admin', name: 'a' });
     const submitter = await mint(app, { role: 'submitter', name: 's' });
@@ -231,5 +252,31 @@ describe('the key stays with the API', () => {
     log.info({ opts: { tokenSigningKey: KEY_A, signingKey: KEY_B } }, 'b');
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(line).not.toMatch(/signing-key-[ab]-/);
+  });
+
+  it('a local worker process does not inherit KUMO_TOKEN_SIGNING_KEY (nor the admin token)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kumo-worker-env-'));
+    const out = join(dir, 'env.json');
+    const fleet = new LocalProvider({
+      // Stands in for the worker: writes down the environment it was given, and exits.
+      workerArgv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))`, 'worker'],
+      env: { KUMO_PREFIX: 'unused' },
+      // As `npm start` runs with both set: the control plane's environment is what workers start from.
+      inheritedEnv: { ...process.env, KUMO_TOKEN_SIGNING_KEY: KEY_A, KUMO_ADMIN_TOKEN: ADMIN },
+      logger: createLogger({ name: 'worker-env', level: 'silent' }),
+      stopGraceMs: 1000,
+    });
+    try {
+      await fleet.create({ name: 'vm-env', zone: 'local', requestId: 'r', spec: { pool: 'local', machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], slots: 1, labels: {}, worker: {} } });
+      for (let i = 0; i < 100 && (await fleet.list()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const env = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
+      expect(env.KUMO_PREFIX).toBe('unused');
+      expect(env.PATH).toBe(process.env.PATH);
+      expect(env).not.toHaveProperty('KUMO_TOKEN_SIGNING_KEY');
+      expect(env).not.toHaveProperty('KUMO_ADMIN_TOKEN');
+    } finally {
+      await fleet.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -108,14 +108,48 @@ export class TokenStore {
     return { tokenId: t.tokenId, role: t.role, name: t.name, ...(t.pool ? { pool: t.pool } : {}) };
   }
 
+  /**
+   * Deletes the token's own record: the one signed for this id. The id → hash index is only a shortcut,
+   * and a Redis writer can edit it (pointed at another record, a revoke would delete that one and leave
+   * the stolen token working; removed, a revoke would answer 404), so an entry that does not lead to this
+   * id's record sends the search through every record.
+   */
   async revoke(id: string): Promise<void> {
     const hash = await this.redis.hget(this.keys.tokensIndex(), id);
-    if (!hash) throw new KumoError('TOKEN_NOT_FOUND', `no token with id '${id}'`);
-    await this.redis.multi().del(this.keys.token(hash)).hdel(this.keys.tokensIndex(), id).exec();
+    const raw = hash ? await this.redis.get(this.keys.token(hash)) : null;
+    let hashes = hash && raw && this.verified(hash, raw, { quiet: true })?.tokenId === id ? [hash] : [];
+    if (hashes.length === 0) {
+      hashes = await this.scanFor(id);
+      // A record that exists but is not this id's is the sign of an edited index (an expired one is just gone).
+      if (raw || (!hash && hashes.length > 0)) this.logger?.warn({ tokenId: id }, 'tokens index entry did not lead to the token; found its record by scanning');
+    }
+    if (!hash && hashes.length === 0) throw new KumoError('TOKEN_NOT_FOUND', `no token with id '${id}'`);
+    const m = this.redis.multi().hdel(this.keys.tokensIndex(), id);
+    for (const h of hashes) m.del(this.keys.token(h));
+    await m.exec();
   }
 
-  /** The record if it is well formed and its MAC holds for the secret that was presented; else undefined, logged. */
-  private verified(hash: string, raw: string): StoredToken | undefined {
+  /** Hashes of the records signed for `id`: at most one, since the MAC binds the hash. O(keys in Redis), for revocation only. */
+  private async scanFor(id: string): Promise<string[]> {
+    const base = this.keys.token('');
+    const pattern = `${base.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      const raws = keys.length ? await this.redis.mget(...keys) : [];
+      keys.forEach((k, i) => {
+        const h = k.slice(base.length);
+        const r = raws[i];
+        if (r && this.verified(h, r, { quiet: true })?.tokenId === id) found.push(h);
+      });
+    } while (cursor !== '0');
+    return found;
+  }
+
+  /** The record if it is well formed and its MAC holds for the secret's hash; else undefined, logged unless quiet. */
+  private verified(hash: string, raw: string, opts: { quiet?: boolean } = {}): StoredToken | undefined {
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -125,12 +159,12 @@ export class TokenStore {
     const parsed = storedTokenSchema.safeParse(json);
     if (!parsed.success) {
       const claimed = typeof json === 'object' && json !== null ? (json as { tokenId?: unknown }).tokenId : undefined;
-      this.refused(typeof claimed === 'string' ? claimed : undefined, json === undefined ? 'not JSON' : 'malformed or unsigned');
+      if (!opts.quiet) this.refused(typeof claimed === 'string' ? claimed : undefined, json === undefined ? 'not JSON' : 'malformed or unsigned');
       return undefined;
     }
     const t = parsed.data;
     if (!verifyRecord(this.signingKey, { prefix: this.prefix, hash, ...t }, t.mac)) {
-      this.refused(t.tokenId, 'MAC does not match');
+      if (!opts.quiet) this.refused(t.tokenId, 'MAC does not match');
       return undefined;
     }
     return t;
