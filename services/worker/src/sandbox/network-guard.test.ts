@@ -37,6 +37,13 @@ describe('NetworkGuard (iptables, as root)', () => {
       await guard.install([redisEndpoint(`redis://:pw@127.0.0.1:${guardedServer.port}`)]);
       expect(await taskConnects(guardedServer.port)).toBe('ConnectionRefusedError');
       expect(await taskConnects(openServer.port)).toBe('hello');
+      // A worker of the same name that was killed -9 and started again clears what the first one left.
+      const rules = () => spawnSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`guard-test-${process.pid}"`));
+      const restarted = new NetworkGuard({ workerName: `guard-test-${process.pid}`, uidFirst: 1_000_000, uidLast: 1_000_001, logger: createLogger({ name: 'test', level: 'silent' }) });
+      await restarted.install([redisEndpoint(`redis://127.0.0.1:${guardedServer.port}`)]);
+      expect(rules()).toHaveLength(1);
+      expect(rules()[0]).toContain('1000000-1000001');
+      restarted.remove();
       guard.remove();
       expect(spawnSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' }).stdout).not.toContain(`guard-test-${process.pid}`);
       expect(await taskConnects(guardedServer.port)).toBe('hello');

@@ -3,6 +3,9 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { KumoError, type Logger } from '@kumo/shared';
 
+/** Every guard rule's comment starts with this, then the worker's name. */
+export const GUARD_COMMENT_PREFIX = 'kumo-task-guard:';
+
 /** A place tasks must not reach: the metadata server (the VM's tokens) or one of the control plane's stores. */
 export interface GuardedEndpoint {
   what: 'metadata' | 'redis';
@@ -50,22 +53,31 @@ export class NetworkGuard {
   }
 
   private comment(): string {
-    return `kumo-task-guard:${this.opts.workerName}`.slice(0, 255);
+    return `${GUARD_COMMENT_PREFIX}${this.opts.workerName}`.slice(0, 255);
   }
 
-  /** Rules a killed worker of the same name left: `iptables -S` prints them as they were added. */
+  /** Rules a killed worker of the same name left. */
   private clearStale(): void {
-    const listed = spawnSync(this.opts.iptables ?? 'iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' }).stdout ?? '';
-    for (const line of listed.split('\n')) {
-      if (!line.includes(`"${this.comment()}"`) && !line.includes(` ${this.comment()} `)) continue;
-      const args = line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) ?? [];
-      spawnSync(this.opts.iptables ?? 'iptables', ['-w', ...args], { stdio: 'ignore' });
-    }
+    deleteGuardRules(this.comment(), this.opts.iptables);
   }
 
   private run(args: string[]): void {
     const r = spawnSync(this.opts.iptables ?? 'iptables', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new KumoError('CONFIG_INVALID', `iptables ${args.join(' ')} failed: ${(r.stderr ?? '').trim() || r.error?.message}`);
+  }
+}
+
+/**
+ * Deletes the OUTPUT rules whose comment starts with `commentPrefix` (`kumo-task-guard:` for every
+ * worker's): `iptables -S` prints each rule as it was added, so `-A` becomes `-D`.
+ */
+export function deleteGuardRules(commentPrefix: string, iptables = 'iptables'): void {
+  const listed = spawnSync(iptables, ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' });
+  if (listed.status !== 0) return;
+  for (const line of listed.stdout.split('\n')) {
+    const args = line.startsWith('-A OUTPUT') ? line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) : undefined;
+    const comment = args?.[args.indexOf('--comment') + 1];
+    if (args && comment?.startsWith(commentPrefix) && (commentPrefix.endsWith(':') || comment === commentPrefix)) spawnSync(iptables, ['-w', ...args], { stdio: 'ignore' });
   }
 }
 
