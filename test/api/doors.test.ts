@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { DEFAULT_LIMITS, limitsFromEnv, parseApiEnv } from '@kumo/api';
 import { parseWorkerEnv } from '../../services/worker/src/env';
 import { addressKey } from '../../services/api/src/plugins/auth-failures';
@@ -128,5 +128,65 @@ describe('wrong tokens, per client address', () => {
     expect(limitsFromEnv(parseApiEnv({ KUMO_AUTH_FAILURES_PER_MINUTE: '20' }))).toMatchObject({ authFailuresPerMinute: 20 });
     expect(limitsFromEnv(parseApiEnv({}))).not.toHaveProperty('authFailuresPerMinute');
     expect(() => parseApiEnv({ KUMO_AUTH_FAILURES_PER_MINUTE: '-1' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
+
+describe('quotas per user', () => {
+  let app: FastifyInstance;
+  let cleanup: () => Promise<void>;
+  // Relative to the working directory, the API's one listing root in tests.
+  const dir = `test-artifacts/doors-quota-${process.pid}`;
+  beforeAll(async () => {
+    ({ app, cleanup } = await testApi(inject('redisUrl'), { limits: { liveJobsPerUser: 3, listingBytesPerUser: 100 } }));
+    mkdirSync(dir, { recursive: true });
+    // 5 lines of 11 characters and a newline: 60 bytes.
+    writeFileSync(`${dir}/warc.paths`, ['a', 'b', 'c', 'd', 'e'].map((c) => `${c}/0.warc.gz`).join('\n') + '\n');
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await cleanup();
+  });
+
+  const submit = (token: string, payload: Record<string, unknown> = MINIMAL_SPEC, key?: string) =>
+    app.inject({ method: 'POST', url: '/v1/jobs', headers: { ...auth(token), ...(key ? { 'idempotency-key': key } : {}) }, payload });
+
+  it('on live jobs: one past the quota is 429 QUOTA_EXCEEDED; an ended job gives its room back; admins are exempt', async () => {
+    const sub = await mint(app, 'submitter', 'quota-sub');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await submit(sub.token, MINIMAL_SPEC, `quota-${i}`);
+      expect(res.statusCode).toBe(201);
+      ids.push(res.json().id as string);
+    }
+    const over = await submit(sub.token);
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toEqual({ error: { code: 'QUOTA_EXCEEDED', message: expect.stringContaining('live jobs') } });
+    // A pipeline is held to the same quota.
+    const pipeline = await app.inject({ method: 'POST', url: '/v1/pipelines', headers: auth(sub.token), payload: { name: 'p', stages: [{ name: 'a', job: MINIMAL_SPEC }] } });
+    expect(pipeline.statusCode).toBe(429);
+    expect(pipeline.json().error.code).toBe('QUOTA_EXCEEDED');
+    // A repeat of a keyed submit that made a job still gets its job.
+    const repeat = await submit(sub.token, MINIMAL_SPEC, 'quota-1');
+    expect(repeat.statusCode).toBe(200);
+    expect(repeat.json().id).toBe(ids[1]);
+    for (let i = 0; i < 5; i++) expect((await submit(auth().authorization!.slice(7))).statusCode).toBe(201);
+    expect((await app.inject({ method: 'POST', url: `/v1/jobs/${ids[0]}/cancel`, headers: auth(sub.token) })).statusCode).toBe(200);
+    expect((await submit(sub.token)).statusCode).toBe(201);
+    expect((await submit(sub.token)).statusCode).toBe(429);
+  });
+
+  it('on listing bytes held in Redis: a listing that would pass the quota is refused, a job without one is not', async () => {
+    const sub = await mint(app, 'submitter', 'quota-lister');
+    const listing = { ...MINIMAL_SPEC, source: { snapshot: 'S', listing: `${dir}/warc.paths` } };
+    expect((await submit(sub.token, listing)).statusCode).toBe(201);
+    const over = await submit(sub.token, listing);
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toEqual({ error: { code: 'QUOTA_EXCEEDED', message: expect.stringContaining('listings') } });
+    expect((await submit(sub.token)).statusCode).toBe(201);
+  });
+
+  it('reads its settings from KUMO_QUOTA_LIVE_JOBS and KUMO_QUOTA_LISTING_BYTES, with defaults', () => {
+    expect(limitsFromEnv(parseApiEnv({ KUMO_QUOTA_LIVE_JOBS: '50', KUMO_QUOTA_LISTING_BYTES: '0' }))).toMatchObject({ liveJobsPerUser: 50, listingBytesPerUser: 0 });
+    expect(DEFAULT_LIMITS).toMatchObject({ liveJobsPerUser: 1000, listingBytesPerUser: 256 * 1024 * 1024 });
   });
 });

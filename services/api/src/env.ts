@@ -12,6 +12,10 @@ export const limitsEnvShape = {
   KUMO_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
   /** Requests with a wrong token one client address may send per minute before it must wait; 0 turns it off. */
   KUMO_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).optional(),
+  /** Live (not yet ended) jobs one user may have at once; 0 turns the quota off. Admins are exempt. */
+  KUMO_QUOTA_LIVE_JOBS: z.coerce.number().int().min(0).optional(),
+  /** Bytes of listings one user's live jobs may hold in Redis; 0 turns the quota off. Admins are exempt. */
+  KUMO_QUOTA_LISTING_BYTES: z.coerce.number().int().min(0).optional(),
   /** Event streams one token may hold open. */
   KUMO_SSE_PER_TOKEN: z.coerce.number().int().min(1).optional(),
   /** Comma-separated origins allowed by CORS (`https://a.example,https://b.example`); unset: CORS off. */
@@ -41,6 +45,8 @@ export function limitsFromEnv(env: z.infer<typeof limitsEnvSchema>): Partial<Api
     ...(env.KUMO_RATE_LIMIT_BURST !== undefined ? { rateBurst: env.KUMO_RATE_LIMIT_BURST } : {}),
     ...(env.KUMO_SSE_PER_TOKEN !== undefined ? { ssePerToken: env.KUMO_SSE_PER_TOKEN } : {}),
     ...(env.KUMO_AUTH_FAILURES_PER_MINUTE !== undefined ? { authFailuresPerMinute: env.KUMO_AUTH_FAILURES_PER_MINUTE } : {}),
+    ...(env.KUMO_QUOTA_LIVE_JOBS !== undefined ? { liveJobsPerUser: env.KUMO_QUOTA_LIVE_JOBS } : {}),
+    ...(env.KUMO_QUOTA_LISTING_BYTES !== undefined ? { listingBytesPerUser: env.KUMO_QUOTA_LISTING_BYTES } : {}),
     corsOrigins: env.KUMO_CORS_ORIGINS,
   };
 }

@@ -14,6 +14,16 @@ export interface ApiLimits {
    * 0 turns it off. Default 100: a script with a stale token stops soon, a person never meets it.
    */
   authFailuresPerMinute: number;
+  /**
+   * Jobs one user may have live (not yet ended) at once; one more is refused with 429 QUOTA_EXCEEDED.
+   * Admins are exempt. 0 turns it off. Default 1000.
+   */
+  liveJobsPerUser: number;
+  /**
+   * Bytes of `source.listing` lines one user's live jobs may hold in Redis (where they stay until the
+   * job ends); past it, 429 QUOTA_EXCEEDED. Admins are exempt. 0 turns it off. Default 256 MiB.
+   */
+  listingBytesPerUser: number;
   /** Event streams (`GET /v1/jobs/:id/events`) one token may hold open. Default 100. */
   ssePerToken: number;
   /** Event streams open on this API in all. Default 10,000. */
@@ -30,6 +40,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   ratePerMinute: 3000,
   rateBurst: 200,
   authFailuresPerMinute: 100,
+  liveJobsPerUser: 1000,
+  listingBytesPerUser: 256 * 1024 * 1024,
   ssePerToken: 100,
   sseTotal: 10_000,
   corsOrigins: [],

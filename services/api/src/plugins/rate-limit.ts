@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { KumoError } from '@kumo/shared';
 import type { ApiLimits } from '../limits';
 import { AuthFailureLimiter } from './auth-failures';
+import { installQuotas } from './quotas';
 
 /** Probes come from the platform every few seconds and must never be told to wait. */
 const UNLIMITED = new Set(['/healthz', '/readyz']);
@@ -25,9 +26,14 @@ function keyGenerator(req: FastifyRequest): string {
  * principal is known by then, and a request refused by auth (401) never costs its token a slot.
  * In memory, per API process: two APIs behind a balancer allow a token up to twice the rate.
  */
-export async function installRateLimit(app: FastifyInstance, limits: Pick<ApiLimits, 'ratePerMinute' | 'rateBurst' | 'authFailuresPerMinute'>): Promise<void> {
-  // Wrong tokens are counted apart, per address (plugins/auth.ts asks before it looks a token up).
+export async function installRateLimit(
+  app: FastifyInstance,
+  limits: Pick<ApiLimits, 'ratePerMinute' | 'rateBurst' | 'authFailuresPerMinute' | 'liveJobsPerUser' | 'listingBytesPerUser'>,
+): Promise<void> {
+  // The other per-client limits come with it, from the same settings: wrong tokens per address
+  // (plugins/auth.ts asks before it looks a token up), and per-user quotas on what submissions store.
   app.decorate('authFailures', new AuthFailureLimiter({ perMinute: limits.authFailuresPerMinute }));
+  installQuotas(app, limits);
   if (limits.ratePerMinute <= 0) return;
   const windowMs = Math.max(1000, Math.round((limits.rateBurst / limits.ratePerMinute) * 60_000));
   await app.register(rateLimit, {

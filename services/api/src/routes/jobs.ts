@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { gangOf, jobSpecSchema, KumoError, type JobRecord, type JobSpec, type JobState, type JobStore, type PoolStore } from '@kumo/shared';
-import { hasListing } from '../listings/listing-resolver';
 import { LIST_EXAMINE_MAX, listPage, RESULTS_EXAMINE_MAX, resultsPage } from './job-pages';
 import { READERS, SUBMITTERS } from '../plugins/auth';
+import { listingBytes } from '../plugins/quotas';
 import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery, plainJsonSerializer } from './schemas';
 
 const evaluationsSchema = z.object({
@@ -50,10 +50,10 @@ export function jobRoutes(app: FastifyInstance): void {
     config: { roles: SUBMITTERS },
     schema: {
       summary: 'Submit a job (JSON, or YAML with Content-Type: application/yaml)',
-      description: `A job is a record and a range of tasks; submission is O(1) in the task count. Example: ${JSON.stringify(EXAMPLE)}. An extraction's source.listing (an https:// URL, gs:// object or allowed local file listing WARC paths, gzip or plain) is read here: the job gets source.batches = the lines used and source.listingSha256; a listing refused is a 400 LISTING_NOT_ALLOWED, LISTING_INVALID or LISTING_UNREADABLE.`,
+      description: `A job is a record and a range of tasks; submission is O(1) in the task count. Example: ${JSON.stringify(EXAMPLE)}. A user past their quota of live jobs or of listing bytes held (KUMO_QUOTA_LIVE_JOBS, KUMO_QUOTA_LISTING_BYTES; admins are exempt) gets 429 QUOTA_EXCEEDED. An extraction's source.listing (an https:// URL, gs:// object or allowed local file listing WARC paths, gzip or plain) is read here: the job gets source.batches = the lines used and source.listingSha256; a listing refused is a 400 LISTING_NOT_ALLOWED, LISTING_INVALID or LISTING_UNREADABLE.`,
       headers: z.object({ 'idempotency-key': z.string().min(1).max(256).optional() }),
       body: jobSpecSchema,
-      response: { 200: jobRecordSchema, 201: jobRecordSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 413: errorSchema },
+      response: { 200: jobRecordSchema, 201: jobRecordSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 413: errorSchema, 429: errorSchema },
     },
     handler: async (req, reply) => {
       await assertDependenciesExist(jobs, req.body.dependsOn);
@@ -61,17 +61,29 @@ export function jobRoutes(app: FastifyInstance): void {
       const user = req.principal.role === 'admin' && req.body.user ? req.body.user : req.principal.name;
       const spec = { ...req.body, user };
       const key = req.headers['idempotency-key'];
-      // A repeat of a keyed listing submit answers with its job before the listing is read again.
-      const prior = key && hasListing(spec) ? await jobs.findIdempotent(req.principal.tokenId, key, spec) : undefined;
+      // A repeat of a keyed submit answers with its job before its listing is read again, and before
+      // the quota is asked: the job it names is counted already.
+      const prior = key ? await jobs.findIdempotent(req.principal.tokenId, key, spec) : undefined;
       if (prior) return reply.status(200).send(prior);
-      const listed = await listings.resolve(spec);
-      const { job, created } = await jobs.create({
-        spec: listed?.spec ?? spec,
-        user,
-        ...(key ? { idempotencyKey: key, idempotencyScope: req.principal.tokenId } : {}),
-        // The key is bound to the spec as submitted, so that a repeat matches before its listing is read.
-        ...(listed ? { listing: listed.lines, fingerprintOf: spec } : {}),
-      });
+      // Room is taken before the listing is read (a user at the quota costs no read), then grown by it.
+      const room = await app.userQuota.reserve(req.principal, user, 1);
+      let made: string | undefined;
+      let job: JobRecord;
+      let created: boolean;
+      try {
+        const listed = await listings.resolve(spec);
+        await room?.take([listingBytes(listed?.lines)]);
+        ({ job, created } = await jobs.create({
+          spec: listed?.spec ?? spec,
+          user,
+          ...(key ? { idempotencyKey: key, idempotencyScope: req.principal.tokenId } : {}),
+          // The key is bound to the spec as submitted, so that a repeat matches before its listing is read.
+          ...(listed ? { listing: listed.lines, fingerprintOf: spec } : {}),
+        }));
+        made = job.id;
+      } finally {
+        await room?.settle([made]);
+      }
       req.log.info({ jobId: job.id, kind: job.kind, total: job.progress.total, created }, 'job submitted');
       return reply.status(created ? 201 : 200).send(job);
     },

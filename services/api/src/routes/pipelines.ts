@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { jobSpecSchema, KumoError, nameSchema, newId } from '@kumo/shared';
 import { READERS, SUBMITTERS } from '../plugins/auth';
+import { listingBytes } from '../plugins/quotas';
 import { errorSchema } from './schemas';
 import { assertPoolsFit } from './jobs';
 
@@ -96,15 +97,22 @@ export function pipelineRoutes(app: FastifyInstance): void {
         }
         await assertPoolsFit(pools, s.job, ['stages', i, 'job']);
       }
-      const listed = [];
-      for (const [i, s] of req.body.stages.entries()) listed.push(await listings.resolve(s.job, ['stages', i, 'job']));
-      for (const [i, s] of req.body.stages.entries()) {
-        const dependsOn = [...(s.job.dependsOn ?? []), ...s.after.map((a) => byName.get(a)!)];
-        const base = listed[i]?.spec ?? s.job;
-        const spec = { ...base, user, labels: { ...s.job.labels, pipeline: id, stage: s.name }, ...(dependsOn.length ? { dependsOn } : {}) };
-        const { job } = await jobs.create({ spec, user, ...(listed[i] ? { listing: listed[i].lines } : {}) });
-        byName.set(s.name, job.id);
-        stages.push({ name: s.name, after: s.after, jobId: job.id });
+      // Quotas: room for every stage's job before any listing is read, grown by the listings read.
+      const room = await app.userQuota.reserve(req.principal, user, req.body.stages.length);
+      try {
+        const listed = [];
+        for (const [i, s] of req.body.stages.entries()) listed.push(await listings.resolve(s.job, ['stages', i, 'job']));
+        await room?.take(listed.map((l) => listingBytes(l?.lines)));
+        for (const [i, s] of req.body.stages.entries()) {
+          const dependsOn = [...(s.job.dependsOn ?? []), ...s.after.map((a) => byName.get(a)!)];
+          const base = listed[i]?.spec ?? s.job;
+          const spec = { ...base, user, labels: { ...s.job.labels, pipeline: id, stage: s.name }, ...(dependsOn.length ? { dependsOn } : {}) };
+          const { job } = await jobs.create({ spec, user, ...(listed[i] ? { listing: listed[i].lines } : {}) });
+          byName.set(s.name, job.id);
+          stages.push({ name: s.name, after: s.after, jobId: job.id });
+        }
+      } finally {
+        await room?.settle(req.body.stages.map((_, i) => stages[i]?.jobId));
       }
       const rec: PipelineRecord = { id, name: req.body.name, user, createdAt: new Date(app.kumo.clock.now()).toISOString(), stages };
       await redis.set(keys.pipeline(id), JSON.stringify(rec));
