@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp } from '@kumo/api';
+import { buildApp, parseApiEnv } from '@kumo/api';
 import { LocalProvider } from '@kumo/provisioner';
 import { createBus, createLogger, generateSecret, hashToken, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema } from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../support/prefix';
@@ -233,8 +233,11 @@ describe('the signing key', () => {
     await rotated.app.close();
   });
 
-  it('a key shorter than 32 bytes is refused when the API is built', async () => {
+  it('a key shorter than 32 bytes is refused when the API is built, and in its configuration', async () => {
     await expect(api(prefix, { tokenSigningKey: 'too-short' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(() => parseApiEnv({ KUMO_TOKEN_SIGNING_KEY: 'too-short' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(parseApiEnv({ KUMO_TOKEN_SIGNING_KEY: KEY_A }).KUMO_TOKEN_SIGNING_KEY).toBe(KEY_A);
+    expect(parseApiEnv({}).KUMO_TOKEN_SIGNING_KEY).toBeUndefined();
   });
 });
 
