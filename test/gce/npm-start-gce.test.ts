@@ -27,6 +27,9 @@ describe('npm start with KUMO_PROVIDER=gce and KUMO_BUS=pubsub', () => {
       GOOGLE_CLOUD_PROJECT: 'kumo-test',
       PUBSUB_EMULATOR_HOST: pubsub.host,
       KUMO_COMPUTE_ENDPOINT: compute.endpoint,
+      // As infra/ sets them: the VMs read these secrets at boot; their metadata names them only.
+      KUMO_WORKER_REDIS_URL_SECRET: 'kumo-redis-url',
+      KUMO_WORKER_TOKEN_SECRET: 'kumo-worker-token-{pool}',
     });
   });
   afterAll(async () => {
@@ -46,6 +49,12 @@ describe('npm start with KUMO_PROVIDER=gce and KUMO_BUS=pubsub', () => {
     expect(insert.zone).toBe('us-central1-a');
     expect(insert.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(insert.body.scheduling?.provisioningModel).toBe('SPOT');
+    const md = Object.fromEntries((insert.body.metadata?.items ?? []).map((i: { key: string; value: string }) => [i.key, i.value]));
+    expect(md).toMatchObject({
+      'kumo-redis-url-secret': 'projects/kumo-test/secrets/kumo-redis-url',
+      'kumo-worker-token-secret': 'projects/kumo-test/secrets/kumo-worker-token-a100',
+    });
+    expect(JSON.stringify(insert.body)).not.toContain(redis.url);
     const pool = await waitFor(async () => {
       const p = (await api.get('/v1/pools/a100')).body;
       return p.vms.some((v: { state: string }) => v.state === 'running') ? p : undefined;

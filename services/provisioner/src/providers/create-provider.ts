@@ -21,6 +21,10 @@ export function createProvider(env: ProvisionerEnv, logger: Logger, workerEnv: R
         ...(env.KUMO_WORKER_BUNDLE_URI ? { workerBundleUri: env.KUMO_WORKER_BUNDLE_URI } : {}),
         ...(env.KUMO_NETWORK ? { network: env.KUMO_NETWORK } : {}),
         ...(env.KUMO_SUBNETWORK ? { subnetwork: env.KUMO_SUBNETWORK } : {}),
+        workerSecrets: {
+          ...(env.KUMO_WORKER_REDIS_URL_SECRET ? { redisUrl: env.KUMO_WORKER_REDIS_URL_SECRET } : {}),
+          ...(env.KUMO_WORKER_TOKEN_SECRET ? { workerToken: env.KUMO_WORKER_TOKEN_SECRET } : {}),
+        },
         startupScript: loadWorkerStartupScript(),
         logger: logger.child({ component: 'gce' }),
       });
