@@ -12,7 +12,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List jobs, newest first, with cursor paging */
+        /**
+         * List jobs, newest first, with cursor paging
+         * @description A filtered page looks at 2000 jobs at most: it may hold fewer than limit jobs (even none) and still have a nextCursor; follow nextCursor until it is null.
+         */
         get: {
             parameters: {
                 query?: {
@@ -41,7 +44,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a job (JSON, or YAML with Content-Type: application/yaml)
-         * @description A job is a record and a range of tasks; submission is O(1) in the task count. Example: {"kind":"extraction","name":"cc-main-2023-50-ja","source":{"snapshot":"CC-MAIN-2023-50","batches":90000},"pool":"local","run":{"builtin":"noop"}}. An extraction's source.listing (an https:// URL, gs:// object or allowed local file listing WARC paths, gzip or plain) is read here: the job gets source.batches = the lines used and source.listingSha256; a listing refused is a 400 LISTING_NOT_ALLOWED, LISTING_INVALID or LISTING_UNREADABLE.
+         * @description A job is a record and a range of tasks; submission is O(1) in the task count. Example: {"kind":"extraction","name":"cc-main-2023-50-ja","source":{"snapshot":"CC-MAIN-2023-50","batches":90000},"pool":"local","run":{"builtin":"noop"}}. A user past their quota of live jobs or of listing bytes held (KUMO_QUOTA_LIVE_JOBS, KUMO_QUOTA_LISTING_BYTES; admins are exempt) gets 429 QUOTA_EXCEEDED. An extraction's source.listing (an https:// URL, gs:// object or allowed local file listing WARC paths, gzip or plain) is read here: the job gets source.batches = the lines used and source.listingSha256; a listing refused is a 400 LISTING_NOT_ALLOWED, LISTING_INVALID or LISTING_UNREADABLE.
          */
         post: {
             parameters: {
@@ -515,6 +518,24 @@ export interface paths {
                 };
                 /** @description Default Response */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1154,7 +1175,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The task ledger: what each task reported with ::kumo::result lines (counts, outputs, scores), by index; page with afterIndex */
+        /**
+         * The task ledger: what each task reported with ::kumo::result lines (counts, outputs, scores), by index; page with afterIndex
+         * @description Pass nextAfterIndex back as afterIndex until it is null. A page looks up 20000 task indices at most, so in a sparse ledger it may hold fewer than limit results (even none) and still have a nextAfterIndex.
+         */
         get: {
             parameters: {
                 query?: {
