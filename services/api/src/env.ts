@@ -70,7 +70,7 @@ const schema = z.object({
 });
 export type ApiEnv = z.infer<typeof schema>;
 
-export function parseApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
+export function parseApiEnv(env: NodeJS.ProcessEnv): ApiEnv {
   const r = schema.safeParse(env);
   if (!r.success) throw new KumoError('CONFIG_INVALID', `api configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (r.data.KUMO_BUS === 'pubsub' && !r.data.GOOGLE_CLOUD_PROJECT) throw new KumoError('CONFIG_INVALID', 'api configuration: KUMO_BUS=pubsub needs GOOGLE_CLOUD_PROJECT');

@@ -5,7 +5,7 @@ import { listingOptionsFromEnv } from './listings/listing-options';
 
 /** The API alone (production: one or more behind a load balancer). SIGTERM: stop accepting, drain, close. */
 async function main(): Promise<void> {
-  const env = parseApiEnv();
+  const env = parseApiEnv(process.env);
   const logger = createLogger({ name: 'kumo-api', level: env.LOG_LEVEL });
   if (!env.KUMO_ADMIN_TOKEN) throw new KumoError('CONFIG_INVALID', 'KUMO_ADMIN_TOKEN is required when the API runs alone');
   const probe = createRedis(env.REDIS_URL, 'command', 'api-probe');

@@ -23,7 +23,7 @@ const schema = z.object({
 });
 export type LocalEnv = z.infer<typeof schema>;
 
-export function parseLocalEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
+export function parseLocalEnv(env: NodeJS.ProcessEnv): LocalEnv {
   const r = schema.safeParse(env);
   if (!r.success) throw new KumoError('CONFIG_INVALID', `configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if ((r.data.KUMO_BUS === 'pubsub' || r.data.KUMO_PROVIDER === 'gce') && !r.data.GOOGLE_CLOUD_PROJECT) {

@@ -8,7 +8,7 @@ import { parseLocalEnv } from './env';
 
 /** `npm start`: the whole control plane on this machine, with embedded defaults. */
 async function main(): Promise<void> {
-  const env = parseLocalEnv();
+  const env = parseLocalEnv(process.env);
   const dataDir = env.KUMO_DATA_DIR ?? defaultDataDir();
   const logger = createLogger({ name: 'kumo', level: env.LOG_LEVEL });
   const tokenFile = join(dataDir, 'admin-token');

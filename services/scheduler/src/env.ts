@@ -18,7 +18,7 @@ const schema = z.object({
 });
 export type SchedulerEnv = z.infer<typeof schema>;
 
-export function parseSchedulerEnv(env: NodeJS.ProcessEnv = process.env): SchedulerEnv {
+export function parseSchedulerEnv(env: NodeJS.ProcessEnv): SchedulerEnv {
   const r = schema.safeParse(env);
   if (!r.success) throw new KumoError('CONFIG_INVALID', `scheduler configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data;

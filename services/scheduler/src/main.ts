@@ -4,7 +4,7 @@ import { Scheduler } from './scheduler';
 
 /** The scheduler alone. Run two for failover: one leads, the other takes over within the lease ttl. */
 async function main(): Promise<void> {
-  const env = parseSchedulerEnv();
+  const env = parseSchedulerEnv(process.env);
   const logger = createLogger({ name: 'kumo-scheduler', level: env.LOG_LEVEL });
   const probe = createRedis(env.REDIS_URL, 'command', 'scheduler-probe');
   await assertRedisSafe(probe);

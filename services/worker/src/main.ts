@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     parentGone = true;
   };
   if (process.send) process.on('disconnect', () => onParentGone());
-  const env = parseWorkerEnv();
+  const env = parseWorkerEnv(process.env);
   const logger = createLogger({ name: 'kumo-worker', level: env.LOG_LEVEL });
   const sandbox = new TaskSandbox(sandboxSettingsOf(env, tmpdir()));
   useTaskSandbox(sandbox);
