@@ -80,13 +80,15 @@ describe('simulation ids', () => {
 describe('KUMO_CONTROL_URL', () => {
   const env = (url: string) => parseWorkerEnv({ KUMO_WORKER_TOKEN: 'w'.repeat(32), KUMO_CONTROL_URL: url });
 
-  it('is https://, or plain http:// only to loopback', () => {
+  it('is https://, or plain http:// only to loopback, for a worker with a token', () => {
     for (const ok of ['https://kumo.example.com', 'https://10.0.0.2:8443', 'http://127.0.0.1:8080', 'http://127.3.4.5', 'http://localhost:8080', 'http://[::1]:8080']) {
       expect(env(ok).KUMO_CONTROL_URL, ok).toBe(ok);
     }
     for (const bad of ['http://10.0.0.2:8080', 'http://kumo.example.com', 'http://localhost.evil.example', 'http://128.0.0.1', 'http://[::2]', 'ftp://127.0.0.1']) {
       expect(() => env(bad), bad).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('KUMO_CONTROL_URL') }));
     }
+    // A fleet worker (no token) talks to Redis, not to the URL it is told: nothing travels to it.
+    expect(parseWorkerEnv({ KUMO_CONTROL_URL: 'http://10.0.0.2:8080' }).KUMO_CONTROL_URL).toBe('http://10.0.0.2:8080');
   });
 });
 

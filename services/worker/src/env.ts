@@ -84,7 +84,9 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv 
   if (r.data.KUMO_WORKER_TOKEN && !r.data.KUMO_CONTROL_URL) {
     throw new KumoError('CONFIG_INVALID', 'worker configuration: KUMO_WORKER_TOKEN needs KUMO_CONTROL_URL (the API to talk to)');
   }
-  if (r.data.KUMO_CONTROL_URL && !controlUrlSafe(new URL(r.data.KUMO_CONTROL_URL))) {
+  // Only a worker with a token talks to the URL (fleet VMs are told it too, and use Redis): the rule
+  // holds where the token would travel.
+  if (r.data.KUMO_WORKER_TOKEN && r.data.KUMO_CONTROL_URL && !controlUrlSafe(new URL(r.data.KUMO_CONTROL_URL))) {
     throw new KumoError('CONFIG_INVALID', `worker configuration: KUMO_CONTROL_URL must be https:// (the worker token travels with every request); http:// only to a loopback address (127.0.0.0/8, ::1, localhost), not '${r.data.KUMO_CONTROL_URL}'`);
   }
   return r.data;
