@@ -40,3 +40,6 @@ export * from './shutdown';
 export * from './net/free-port';
 export * from './artifacts/create-artifact-store';
 export * from './queue/feed-tasks';
+export * from './tasks/task-lifecycle';
+export * from './tasks/queue-moves';
+export * from './tasks/job-spec-cache';

@@ -3,25 +3,31 @@ import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PoolQueues } from '../pool-queues';
 import {
-  gangOf,
+  admit,
   createRedis,
-  DispatchLatencyRecorder,
-  effectivePolicy,
-  isFinalFailure,
+  deliveryOf,
   isTerminal,
+  DispatchLatencyRecorder,
+  JobSpecCache,
   KumoError,
   Keys,
+  moveByHand,
   queueName,
+  queueWorkerTiming,
+  settle,
+  settleAdmission,
   taskEnvironment,
+  taskLockKey,
   listedInputRange,
   type Bus,
   type Clock,
-  type EffectivePolicy,
   type JobSpec,
   type JobStore,
   type Logger,
   type Principal,
+  type Settlement,
   type TaskData,
+  type TaskEnd,
   type TaskError,
   type TaskEvent,
 } from '@kumo/shared';
@@ -57,20 +63,21 @@ export type LeaseOutcome =
   | { outcome: 'failed'; error: TaskError; logTail?: string }
   | { outcome: 'released' };
 
-const PAUSED_RECHECK_MS = 3000;
-
 /**
  * Leases tasks to workers that speak only HTTPS (contributors' own machines): the API takes a task
  * from the pool's BullMQ queue with a lock token on the worker's behalf, the worker keeps the lock
  * alive with heartbeats, and reports the outcome. A worker that vanishes stops renewing, the lock
  * expires, and BullMQ's stall check puts the task back: no task is held by two workers at once. Each
- * lease is bound to the token that took it, so a worker reports only tasks it holds.
+ * lease is bound to the token that took it, so a worker reports only tasks it holds. Whether a task
+ * runs and what its end means is the task lifecycle's to decide (shared/src/tasks), as for the fleet's
+ * own workers: the broker carries it out.
  */
 export class LeaseBroker {
   private readonly keys: Keys;
   private readonly connection: Redis;
   private readonly workers = new Map<string, Worker<TaskData>>();
-  private readonly specs = new Map<string, { spec: JobSpec; policy: EffectivePolicy }>();
+  /** Specs read once; the state read afresh on every lease (stateTtlMs 0), as a worker re-checks it before it starts a task. */
+  private readonly jobs: JobSpecCache;
   /** Dispatch latency of HTTPS-leased tasks, into the same per-pool histogram the Redis-side workers feed. */
   private readonly latency = new Map<string, DispatchLatencyRecorder>();
   readonly leaseMs: number;
@@ -81,6 +88,7 @@ export class LeaseBroker {
     this.keys = new Keys(opts.prefix);
     this.leaseMs = (opts.leaseSeconds ?? 60) * 1000;
     this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker');
+    this.jobs = new JobSpecCache(opts.jobs, { clock: opts.clock, stateTtlMs: 0 });
   }
 
   private worker(pool: string): Worker<TaskData> {
@@ -90,8 +98,8 @@ export class LeaseBroker {
       w = new Worker<TaskData>(queueName(pool), null, {
         connection: this.connection,
         prefix: this.keys.queuePrefix(),
-        lockDuration: this.leaseMs,
-        stalledInterval: Math.max(1000, Math.floor(this.leaseMs / 2)),
+        // The lease is the lock; a worker lost holding it is a stall, counted as the agents count it.
+        ...queueWorkerTiming(this.leaseMs),
         autorun: false,
       });
       w.on('error', (err) => this.opts.logger.warn({ err, pool }, 'lease worker error'));
@@ -115,18 +123,6 @@ export class LeaseBroker {
     return this.opts.queues.forPool(pool) as Queue<TaskData>;
   }
 
-  private async spec(jobId: string): Promise<{ spec: JobSpec; policy: EffectivePolicy } | undefined> {
-    let s = this.specs.get(jobId);
-    if (!s) {
-      const rt = await this.opts.jobs.runtime(jobId);
-      if (!rt) return undefined;
-      s = { spec: rt.spec, policy: effectivePolicy(rt.spec) };
-      if (this.specs.size > 1000) this.specs.clear();
-      this.specs.set(jobId, s);
-    }
-    return s;
-  }
-
   async lease(who: Principal, workerId: string, pool: string, max: number): Promise<LeasedTask[]> {
     // Here, not only in the route: whoever calls, a worker token takes its own pool's tasks only.
     if (who.role === 'worker' && who.pool !== pool) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${pool}'`);
@@ -138,35 +134,25 @@ export class LeaseBroker {
       const job = await w.getNextJob(token, { block: false });
       if (!job) break;
       const { j: jobId, i: index } = job.data;
-      const attempt = job.attemptsMade + 1;
+      const delivery = deliveryOf(job);
+      const { attempt } = delivery;
       if (job.attemptsStarted <= 1 && job.processedOn) this.latencyOf(pool).observe((job.processedOn - job.timestamp) / 1000);
-      const state = await this.opts.jobs.state(jobId);
-      const meta = await this.spec(jobId);
-      if (!meta || !state || isTerminal(state) || (attempt > 1 && (await this.opts.jobs.isTaskDone(jobId, index)))) {
-        await job.moveToCompleted('skipped', token, false);
-        continue;
-      }
-      // An entry naming another pool's job (the feeder never writes one): not this token's to run.
-      if (meta.spec.pool !== pool) {
-        this.opts.logger.warn({ jobId, index, pool, jobPool: meta.spec.pool }, 'a task of another pool in this queue, dropped');
-        await job.moveToCompleted('skipped', token, false);
-        continue;
-      }
-      // A gang's ranks meet through Redis before they run: only the fleet's own workers take them.
-      if (state === 'paused' || gangOf(meta.spec)) {
-        await job.moveToDelayed(this.opts.clock.now() + PAUSED_RECHECK_MS, token);
-        continue;
-      }
+      const meta = await this.jobs.get(jobId);
       const now = this.opts.clock.now();
+      const base = { j: jobId, i: index, a: attempt, w: workerId, at: now };
+      const admission = admit({ job: meta, delivery, taskDone: await this.opts.jobs.isTaskDone(jobId, index), runsGangs: false, pool });
+      if (admission.verdict !== 'run') {
+        if (admission.verdict === 'skip' && admission.why === 'other-pool') this.opts.logger.warn({ jobId, index, pool, jobPool: meta?.spec.pool }, 'a task of another pool in this queue, dropped');
+        await this.settleHere(job, token, base, settleAdmission(admission, now));
+        continue;
+      }
       let env: Record<string, string>;
       try {
-        env = await this.envOf(jobId, meta.spec, index, attempt, workerId);
+        env = await this.envOf(jobId, meta!.spec, index, attempt, workerId);
       } catch (err) {
         // A task that cannot be described (a listing job without its lines) fails for good, alone.
         if (!(err instanceof KumoError) || err.retryable) throw err;
-        events.push({ t: 'f', j: jobId, i: index, a: attempt, w: workerId, at: now, err: { code: err.code, message: err.message, retryable: false } });
-        job.discard();
-        await job.moveToFailed(new Error(`${err.code}: ${err.message}`), token, false);
+        await this.settleHere(job, token, base, settleAdmission({ verdict: 'fail', error: { code: err.code, message: err.message, retryable: false } }, now));
         continue;
       }
       const rec: LeaseRecord = { bullId: job.id!, jobId, index, attempt, pool, workerId, tokenId: who.tokenId, startedAt: now };
@@ -176,17 +162,23 @@ export class LeaseBroker {
         jobId,
         index,
         attempt,
-        kind: meta.spec.kind,
-        run: meta.spec.run,
+        kind: meta!.spec.kind,
+        run: meta!.spec.run,
         env,
-        timeoutMs: meta.policy.timeoutMs,
-        stopGraceMs: meta.policy.stopGraceMs,
+        timeoutMs: meta!.policy.timeoutMs,
+        stopGraceMs: meta!.policy.stopGraceMs,
         leaseSeconds: this.leaseMs / 1000,
       });
-      events.push({ t: 's', j: jobId, i: index, a: attempt, w: workerId, at: now });
+      events.push({ ...base, t: 's' });
     }
     if (events.length) await this.opts.bus.publish('progress', { workerId, events });
     return out;
+  }
+
+  /** A task not admitted: its event (a failure) on the bus first, then its queue move. */
+  private async settleHere(job: Job<TaskData>, token: string, base: Omit<TaskEvent, 't'>, s: Settlement): Promise<void> {
+    if (s.event) await this.opts.bus.publish('progress', { workerId: base.w, events: [{ ...base, ...s.event }] });
+    await moveByHand(job, token, s.move);
   }
 
   /** The task's environment (the shared contract); a listing job's inputs are read from its stored listing. */
@@ -206,7 +198,7 @@ export class LeaseBroker {
     if (who.role === 'worker' && rec.pool !== who.pool) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${rec.pool}'`);
     // The queue's lock is the truth: once it expired (and the task went back, perhaps to another
     // worker) this lease is over, whatever its record says.
-    const lock = await this.opts.redis.get(`${this.keys.queuePrefix()}:${queueName(rec.pool)}:${rec.bullId}:lock`);
+    const lock = await this.opts.redis.get(taskLockKey(this.keys, queueName(rec.pool), rec.bullId));
     if (lock !== leaseId) {
       await this.opts.redis.del(this.keys.lease(leaseId));
       throw new KumoError('CONFLICT', `lease '${leaseId}' expired; the task went back to the queue`, { details: { reason: 'LEASE_LOST' } });
@@ -243,26 +235,16 @@ export class LeaseBroker {
   async complete(who: Principal, leaseId: string, o: LeaseOutcome & { durationMs?: number }): Promise<{ final: boolean }> {
     const rec = await this.held(who, leaseId);
     const job = await this.bullJob(rec);
-    const meta = await this.spec(rec.jobId);
+    const meta = await this.jobs.get(rec.jobId);
     const now = this.opts.clock.now();
-    const base = { j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, at: now, d: o.durationMs ?? now - rec.startedAt };
-    let final = true;
-    if (o.outcome === 'succeeded') {
-      await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ ...base, t: 'ok', ...(o.result ? { result: o.result } : {}) }] });
-      await this.move(leaseId, () => job.moveToCompleted('ok', leaseId, false));
-    } else if (o.outcome === 'released') {
-      final = false;
-      await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ ...base, t: 'rel' }] });
-      await this.move(leaseId, () => job.moveToDelayed(now, leaseId));
-    } else {
-      final = isFinalFailure(o.error.retryable, rec.attempt, meta?.policy ?? { maxAttempts: 1 });
-      await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ ...base, t: final ? 'f' : 'r', err: o.error, log: (o.logTail ?? '').slice(-8192) }] });
-      // A final failure must not be retried by the queue: discard, then fail.
-      if (final) job.discard();
-      await this.move(leaseId, () => job.moveToFailed(new Error(`${o.error.code}: ${o.error.message}`), leaseId, false));
-    }
+    // A released task is handed back as a draining agent hands its tasks back: no attempt, one infrastructure loss.
+    const end: TaskEnd =
+      o.outcome === 'succeeded' ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) } : o.outcome === 'released' ? { end: 'stopped', why: 'handback' } : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
+    const s = settle(end, rec.attempt, meta?.policy ?? { maxAttempts: 1 }, now);
+    if (s.event) await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, at: now, d: o.durationMs ?? now - rec.startedAt, ...s.event }] });
+    await this.move(leaseId, () => moveByHand(job, leaseId, s.move));
     await this.opts.redis.del(this.keys.lease(leaseId));
-    return { final };
+    return { final: s.move.move === 'complete' || s.move.move === 'fail' };
   }
 
   /** A queue move that failed because the lock went meanwhile is a lost lease, not a server error. */
