@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import {
+  gangOf,
+  listedInputRange,
+  taskEnvironment,
+  taskLogKey,
+  type ArtifactStore,
+  type CachedJob,
+  type Clock,
+  type GangPlacement,
+  type JobStore,
+  type Logger,
+  type StopReason,
+  type TaskEnd,
+  type TaskEvent,
+} from '@kumo/shared';
+import type { GangMembership } from './gang-member';
+import type { ProgressReporter } from './progress-reporter';
+import type { RunningTask, RunningTasks } from './running-tasks';
+import { runTask, TaskFailure, toTaskError } from './task-runner';
+
+export interface TaskAttemptOptions {
+  store: JobStore;
+  reporter: ProgressReporter;
+  gangs: GangMembership;
+  running: RunningTasks;
+  workerId: string;
+  /** Local folder for what tasks write through kumo's contracts (training checkpoints). */
+  artifactsDir?: string;
+  /** Where each command task's log is kept, per attempt. */
+  artifacts?: ArtifactStore;
+  /** Whether the worker is going away: a task that dies then was stopped with it. */
+  draining: () => boolean;
+  clock: Clock;
+  log: Logger;
+}
+
+type Base = Pick<TaskEvent, 'j' | 'i' | 'a' | 'w'>;
+
+/** Runs one admitted delivery of a task on this worker, to its end: how it ended, as the lifecycle names ends. */
+export class TaskAttempt {
+  constructor(private readonly o: TaskAttemptOptions) {}
+
+  async run(task: RunningTask, info: CachedJob, attempt: number): Promise<TaskEnd> {
+    const base: Base = { j: task.jobId, i: task.index, a: attempt, w: this.o.workerId };
+    try {
+      const gang = gangOf(info.spec);
+      const placement = gang ? await this.o.gangs.meet(task, gang, this.o.running) : undefined;
+      let lastProgressAt = 0;
+      const out = await runTask({
+        run: info.spec.run,
+        // Builtins run in this process and read no environment: skip building one.
+        env: 'builtin' in info.spec.run ? {} : await this.taskEnv(info, task.index, attempt, placement),
+        timeoutMs: info.policy.timeoutMs,
+        killGraceMs: info.policy.stopGraceMs,
+        signal: task.abort.signal,
+        clock: this.o.clock,
+        onCheckpoint: (data) => this.o.reporter.add({ ...base, t: 'c', at: this.o.clock.now(), data }),
+        onProgress: (data) => {
+          // At most one a second per task: a trainer may print every step.
+          const now = this.o.clock.now();
+          if (now - lastProgressAt < 1000) return;
+          lastProgressAt = now;
+          this.o.reporter.add({ ...base, t: 'p', at: now, data });
+        },
+      });
+      const logUri = await this.keepLog(info, base, out.logTail);
+      const result = out.result || logUri ? { ...out.result, ...(logUri ? { log: logUri } : {}) } : undefined;
+      return { end: 'succeeded', ...(result ? { result } : {}) };
+    } catch (err) {
+      return this.endOf(err, task, info, base);
+    }
+  }
+
+  /** What a task that threw ended as: stopped (by whom), or failed on its own. */
+  private async endOf(err: unknown, task: RunningTask, info: CachedJob, base: Base): Promise<TaskEnd> {
+    let why = task.abort.signal.reason as StopReason | undefined;
+    // A gang rank that ran and ends any way but success ends its generation: the other ranks are
+    // stopped and handed back, and the whole gang runs again together. (One that never got past the
+    // rendezvous has left it already: the others may still meet with its next run.) If another rank
+    // ended it first, this rank's own end (a trainer that lost its peer) is the gang's doing: handed
+    // back, no attempt used.
+    if (task.gang?.formed && !(await this.o.gangs.endGeneration(task)) && why === undefined) why = 'gang';
+    if (why !== undefined) return { end: 'stopped', why };
+    // A task that dies while the worker is stopping was stopped with it (systemd or a preemption can
+    // signal the task's process group directly): that is the infrastructure's doing, not the task's.
+    if (this.o.draining()) return { end: 'stopped', why: 'handback' };
+    const error = toTaskError(err);
+    const log = err instanceof TaskFailure ? err.logTail : '';
+    await this.keepLog(info, base, log);
+    this.o.log.info({ jobId: base.j, index: base.i, attempt: base.a, code: error.code }, 'task failed');
+    return { end: 'failed', error, log };
+  }
+
+  /**
+   * Keeps a command task's log in the artifact store, per attempt. A store that fails must not fail the
+   * task: the log is a convenience, the outcome is what counts.
+   */
+  private async keepLog(info: CachedJob, base: Base, log: string): Promise<string | undefined> {
+    const store = this.o.artifacts;
+    if (!store || 'builtin' in info.spec.run || log === '') return undefined;
+    const key = taskLogKey(base.j, base.i, base.a);
+    try {
+      await store.put(key, log, { contentType: 'text/plain; charset=utf-8' });
+      return store.uri(key);
+    } catch (err) {
+      this.o.log.warn({ err, jobId: base.j, index: base.i }, 'task log not kept');
+      return undefined;
+    }
+  }
+
+  /** The task's environment (the shared contract), with this machine's checkpoint folder for training. */
+  private async taskEnv(info: CachedJob, index: number, attempt: number, gang?: GangPlacement): Promise<Record<string, string>> {
+    const training = info.spec.kind === 'training';
+    const last = training ? await this.o.store.checkpoint(info.id) : undefined;
+    // A listing job's inputs are its lines of the listing stored with the job, not in the spec.
+    const range = listedInputRange(info.spec, index);
+    const inputs = range ? await this.o.store.listedInputs(info.id, range.from, range.to) : undefined;
+    return taskEnvironment({
+      ...(inputs ? { inputs } : {}),
+      jobId: info.id,
+      spec: info.spec,
+      index,
+      attempt,
+      workerId: this.o.workerId,
+      checkpointDir: join(this.o.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', info.id, 'checkpoints'),
+      resumeFrom: typeof last?.uri === 'string' ? last.uri : '',
+      ...(gang ? { gang } : {}),
+    });
+  }
+}
