@@ -10,8 +10,9 @@ export interface ApiLimits {
   rateBurst: number;
   /**
    * Requests with a wrong token one client address (an IPv6 /64) may send per minute; past it, that
-   * address gets 429 for the rest of the minute, valid tokens too (nothing it sends is looked up).
-   * 0 turns it off. Default 100: a script with a stale token stops soon, a person never meets it.
+   * address gets 429 for the rest of the minute for any token not used successfully in the last 10
+   * minutes (none is looked up). 0 turns it off. Default 100: a script with a stale token stops soon, a
+   * person never meets it.
    */
   authFailuresPerMinute: number;
   /**

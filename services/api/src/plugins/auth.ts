@@ -50,16 +50,19 @@ export function installAuth(app: FastifyInstance, opts: { adminToken: string; to
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const roles = req.routeOptions.config.roles;
     if (!roles) return;
-    // An address that sent too many wrong tokens waits before anything it sends is looked at.
-    app.authFailures?.assertMayTry(req.ip, reply);
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!m) throw new KumoError('UNAUTHENTICATED', 'missing bearer token: send Authorization: Bearer <token>');
+    // An address that sent too many wrong tokens has no new token looked up until its minute is over.
+    // (The admin token never waits: it is checked in memory, with no lookup to spare.)
+    const digest = app.authFailures ? createHash('sha256').update(m[1]!).digest() : undefined;
+    if (digest && !timingSafeEqual(digest, adminHash)) app.authFailures?.assertMayTry(req.ip, digest.toString('hex'), reply);
     const principal = await resolve(m[1]!);
     if (!principal) {
       app.authFailures?.record(req.ip);
       throw new KumoError('UNAUTHENTICATED', 'unknown, revoked or expired token');
     }
+    if (digest) app.authFailures?.vouch(digest.toString('hex'));
     if (!roles.includes(principal.role)) throw new KumoError('FORBIDDEN', `role '${principal.role}' may not ${req.method} ${req.routeOptions.url}`);
     req.principal = principal;
   });

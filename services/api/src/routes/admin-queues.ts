@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -50,13 +51,15 @@ async function authenticate(app: FastifyInstance, req: FastifyRequest, reply: Fa
   const token = header ?? fromQuery ?? cookie(req.headers.cookie, ADMIN_COOKIE);
   if (!token) return deny(reply, 'UNAUTHENTICATED', `send Authorization: Bearer <admin token>, or open ${ADMIN_QUEUES_PATH}?token=<admin token> once`);
   // The board takes tokens too: a wrong one counts against its address as on every other route.
-  const wait = app.authFailures?.retryAfterS(req.ip) ?? 0;
+  const digest = createHash('sha256').update(token).digest('hex');
+  const wait = app.authFailures?.waitFor(req.ip, digest) ?? 0;
   if (wait > 0) return reply.status(ERROR_CODES.RATE_LIMITED.status).header('retry-after', String(wait)).send({ error: { code: 'RATE_LIMITED', message: `too many requests with wrong tokens from this address; retry in ${wait} s` } });
   const principal = await app.resolvePrincipal(token);
   if (!principal) {
     app.authFailures?.record(req.ip);
     return deny(reply, 'UNAUTHENTICATED', 'unknown, revoked or expired token');
   }
+  app.authFailures?.vouch(digest);
   if (principal.role !== 'admin') return deny(reply, 'FORBIDDEN', `role '${principal.role}' may not see the queue board`);
   req.principal = principal;
   if (fromQuery === null || header) return undefined;
