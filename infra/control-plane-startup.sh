@@ -4,24 +4,60 @@
 #
 # Installs Node 20 if missing, unpacks the kumo release named by the `kumo-bundle` metadata (a gs://
 # tarball of the repository with production node_modules), writes /etc/kumo/control-plane.env from the
-# `kumo-env` metadata (KEY=VALUE lines: KUMO_PROVIDER=gce, KUMO_BUS=pubsub, REDIS_URL, ...), and runs
-# `npm start` as a systemd service. SIGTERM lets the services drain; systemd kills after 30 s.
+# `kumo-env` metadata (KEY=VALUE lines: KUMO_PROVIDER=gce, KUMO_BUS=pubsub, ...) and REDIS_URL, read
+# from the Secret Manager secret that the `kumo-redis-url-secret` metadata names (metadata holds no
+# secret: anyone with compute.instances.get reads it), and runs `npm start` as a systemd service.
+# SIGTERM lets the services drain; systemd kills after 30 s.
 set -euo pipefail
 
-readonly METADATA=http://metadata.google.internal/computeMetadata/v1/instance/attributes
+readonly METADATA_ROOT=http://metadata.google.internal/computeMetadata/v1
+readonly METADATA="${METADATA_ROOT}/instance/attributes"
+readonly SECRET_MANAGER=https://secretmanager.googleapis.com/v1
 readonly KUMO_HOME=/opt/kumo
 readonly ENV_FILE=/etc/kumo/control-plane.env
 readonly UNIT_FILE=/etc/systemd/system/kumo-control-plane.service
 readonly NODE_MAJOR=20
 
+# To stderr: secret_value prints its value on stdout.
 log() {
-  echo "kumo-control-plane-startup: $*"
+  echo "kumo-control-plane-startup: $*" >&2
   logger -t kumo-control-plane-startup -- "$*" || true
 }
 
 # attribute NAME: a metadata value, verbatim (multi-line values stay multi-line), empty when absent.
 attribute() {
   curl -fsS --retry 5 --retry-connrefused --max-time 10 -H 'Metadata-Flavor: Google' "${METADATA}/$1" 2>/dev/null || true
+}
+
+# json_string KEY...: the string at that path of the JSON on stdin. Values travel through pipes, never
+# as command-line arguments (readable by every user in /proc).
+json_string() {
+  node -e '
+    let text = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (d) => (text += d));
+    process.stdin.on("end", () => {
+      let v = JSON.parse(text);
+      for (const k of process.argv.slice(1)) v = v === null || typeof v !== "object" ? undefined : v[k];
+      if (typeof v === "string") process.stdout.write(v);
+    });' "$@"
+}
+
+# secret_value RESOURCE: a Secret Manager secret's latest version (projects/P/secrets/S), read with the
+# VM's service-account token, which reaches curl as config on stdin. Retried while the role propagates.
+secret_value() {
+  local token body value
+  token="$(curl -fsS --retry 5 --retry-connrefused --max-time 10 -H 'Metadata-Flavor: Google' \
+    "${METADATA_ROOT}/instance/service-accounts/default/token" | json_string access_token)"
+  body="$(printf 'header = "Authorization: Bearer %s"\n' "${token}" |
+    curl -fsS --config - --retry 10 --retry-all-errors --retry-max-time 300 --max-time 20 \
+      "${SECRET_MANAGER}/$1/versions/latest:access")"
+  value="$(printf '%s' "${body}" | json_string payload data | base64 -d)"
+  if [[ -z "${value}" || ! "${value}" =~ ^[^[:space:]\"\'\\$]+$ ]]; then
+    log "$1: the value is empty or holds whitespace, quotes, a backslash or \$"
+    return 1
+  fi
+  printf '%s' "${value}"
 }
 
 install_node() {
@@ -79,10 +115,21 @@ fetch_release() {
 }
 
 write_env() {
+  local secret redis_url
+  secret="$(attribute kumo-redis-url-secret | tr -d '\r\n')"
+  if [[ -z "${secret}" ]]; then
+    log "no kumo-redis-url-secret metadata: nowhere to read REDIS_URL from"
+    exit 1
+  fi
+  redis_url="$(secret_value "${secret}")"
   install -d -m 0750 /etc/kumo
   (
     umask 077
-    attribute kumo-env | grep -E '^[A-Za-z_][A-Za-z0-9_]*=' >"${ENV_FILE}.new" || true
+    {
+      # A REDIS_URL in the metadata would be a secret there: dropped.
+      attribute kumo-env | grep -E '^[A-Za-z_][A-Za-z0-9_]*=' | grep -v '^REDIS_URL=' || true
+      printf 'REDIS_URL=%s\n' "${redis_url}"
+    } >"${ENV_FILE}.new"
   )
   mv "${ENV_FILE}.new" "${ENV_FILE}"
   if ! id kumo >/dev/null 2>&1; then

@@ -13,23 +13,26 @@ resource "google_compute_address" "control_plane_internal" {
 
 locals {
   # Written to /etc/kumo/control-plane.env by control-plane-startup.sh; one KEY=VALUE a line. Names as
-  # the services' env.ts files read them.
-  control_plane_env = join("\n", [
+  # the services' env.ts files read them. No secret: REDIS_URL comes from Secret Manager (the
+  # kumo-redis-url-secret metadata); metadata is readable by anyone with compute.instances.get.
+  control_plane_env = join("\n", compact([
     "NODE_ENV=production",
     "PORT=${var.api_port}",
     "HOST=0.0.0.0",
     "GOOGLE_CLOUD_PROJECT=${var.project_id}",
     "KUMO_PROVIDER=gce",
     "KUMO_BUS=pubsub",
-    "REDIS_URL=${local.redis_url}",
     "KUMO_ARTIFACTS_BUCKET=${google_storage_bucket.artifacts.name}",
     "KUMO_WORKER_SERVICE_ACCOUNT=${google_service_account.worker.email}",
     "KUMO_NETWORK=${google_compute_network.kumo.id}",
     "KUMO_SUBNETWORK=${google_compute_subnetwork.kumo.id}",
     "KUMO_WORKER_BUNDLE_URI=${var.kumo_bundle_uri}",
-    "KUMO_CONTROL_URL=${local.control_api_url}",
+    "KUMO_CONTROL_URL=${local.worker_control_url}",
     "KUMO_ZONES=${join(",", var.zones)}",
-  ])
+    # Names, not values: the provisioner puts them in each worker VM's metadata (secrets.tf).
+    local.workers_use_redis ? "KUMO_WORKER_REDIS_URL_SECRET=${google_secret_manager_secret.redis_url.id}" : "",
+    length(local.token_pools) > 0 ? "KUMO_WORKER_TOKEN_SECRET=${local.worker_token_secret_pattern}" : "",
+  ]))
 }
 
 resource "google_compute_instance" "control_plane" {
@@ -63,11 +66,12 @@ resource "google_compute_instance" "control_plane" {
   }
 
   metadata = {
-    "startup-script"  = file("${path.module}/control-plane-startup.sh")
-    "kumo-bundle"     = var.kumo_bundle_uri
-    "kumo-env"        = local.control_plane_env
-    "enable-oslogin"  = "TRUE"
-    "enable-osconfig" = "TRUE"
+    "startup-script"        = file("${path.module}/control-plane-startup.sh")
+    "kumo-bundle"           = var.kumo_bundle_uri
+    "kumo-env"              = local.control_plane_env
+    "kumo-redis-url-secret" = google_secret_manager_secret.redis_url.id
+    "enable-oslogin"        = "TRUE"
+    "enable-osconfig"       = "TRUE"
   }
 
   # The control plane keeps running through host maintenance (live migration); it holds no GPU.
@@ -82,5 +86,7 @@ resource "google_compute_instance" "control_plane" {
   depends_on = [
     google_project_iam_member.control_plane_compute,
     google_service_account_iam_member.control_plane_acts_as_worker,
+    google_secret_manager_secret_version.redis_url,
+    google_secret_manager_secret_iam_member.control_plane_redis_url,
   ]
 }

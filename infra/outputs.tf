@@ -58,3 +58,11 @@ output "control_plane_instance" {
   description = "Name and zone of the control-plane VM."
   value       = { name = google_compute_instance.control_plane.name, zone = google_compute_instance.control_plane.zone }
 }
+
+output "secrets" {
+  description = "Secret Manager secrets the VMs read at boot (their metadata names them): the Redis URL, and the worker-token secret of each pool when worker_transport = https (add their versions after minting the tokens; README.md)."
+  value = {
+    redis_url     = google_secret_manager_secret.redis_url.id
+    worker_tokens = { for pool, s in google_secret_manager_secret.worker_token : pool => s.id }
+  }
+}

@@ -134,3 +134,26 @@ variable "pubsub_max_delivery_attempts" {
   type        = number
   default     = 10
 }
+
+variable "worker_transport" {
+  description = "What worker VMs talk to: redis (they read the Redis URL from Secret Manager; gangs need this) or https (they read only their pool's worker token and talk to the API; no worker VM can read the Redis secret). See secrets.tf and README.md."
+  type        = string
+  default     = "redis"
+
+  validation {
+    condition     = contains(["redis", "https"], var.worker_transport)
+    error_message = "worker_transport is redis or https."
+  }
+}
+
+variable "worker_token_pools" {
+  description = "With worker_transport = https: the pools whose VMs read a worker token, one Secret Manager secret <name_prefix>-worker-token-<pool> each (its version is added after minting the token; README.md). Include worker_pool."
+  type        = list(string)
+  default     = ["a100-spot"]
+}
+
+variable "api_https_url" {
+  description = "With worker_transport = https: the API's https:// address as worker VMs reach it (a TLS proxy or load balancer in front of the control plane, which this configuration does not make). Workers send their token only over https:// (plain http:// to loopback alone)."
+  type        = string
+  default     = ""
+}

@@ -46,17 +46,25 @@ resource "google_compute_instance_template" "a100_spot" {
     scopes = ["cloud-platform"]
   }
 
+  # Names of secrets only (secrets.tf): the startup script reads their values from Secret Manager. An
+  # empty name means none (worker_transport).
   metadata = {
-    "startup-script"        = file("${path.module}/../services/provisioner/src/providers/worker-startup.sh")
-    "install-nvidia-driver" = "True"
-    "kumo-pool"             = var.worker_pool
-    "kumo-slots"            = "1"
-    "kumo-control-url"      = local.control_api_url
-    "kumo-redis-url"        = local.redis_url
-    "kumo-worker-bundle"    = var.kumo_bundle_uri
+    "startup-script"           = file("${path.module}/../services/provisioner/src/providers/worker-startup.sh")
+    "install-nvidia-driver"    = "True"
+    "kumo-pool"                = var.worker_pool
+    "kumo-slots"               = "1"
+    "kumo-control-url"         = local.worker_control_url
+    "kumo-redis-url-secret"    = local.workers_use_redis ? google_secret_manager_secret.redis_url.id : ""
+    "kumo-worker-token-secret" = try(google_secret_manager_secret.worker_token[var.worker_pool].id, "")
+    "kumo-worker-bundle"       = var.kumo_bundle_uri
   }
 
   lifecycle {
     create_before_destroy = true
+
+    precondition {
+      condition     = local.workers_use_redis || startswith(var.api_https_url, "https://")
+      error_message = "worker_transport = https needs api_https_url (https://...): workers send their token over TLS only."
+    }
   }
 }

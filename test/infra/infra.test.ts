@@ -118,6 +118,50 @@ describe('terraform', () => {
     expect(readFileSync(join(INFRA, 'control-plane-startup.sh'), 'utf8')).toContain('ExecStart=/usr/bin/npm start');
   });
 
+  it('keeps secrets in Secret Manager, readable by the identities that need them only, and names them in metadata', () => {
+    const redisSecret = one('google_secret_manager_secret', 'redis_url');
+    expect(redisSecret.secret_id).toBe('${local.prefix}-redis-url');
+    // Terraform knows the Memorystore AUTH string: it writes the version; worker tokens it never sees.
+    expect(one('google_secret_manager_secret_version', 'redis_url').secret_data).toBe('${local.redis_url}');
+    const tokenSecret = one('google_secret_manager_secret', 'worker_token');
+    expect(tokenSecret.for_each).toBe('${local.token_pools}');
+    expect(tokenSecret.secret_id).toBe('${local.prefix}-worker-token-${each.key}');
+    expect(resources.google_secret_manager_secret_version?.worker_token).toBeUndefined();
+
+    // secretAccessor on each secret, never on the project; the worker identity reads only worker secrets.
+    const grants = resources.google_secret_manager_secret_iam_member ?? {};
+    expect(Object.values(grants).map((g) => g.role)).toEqual(Object.values(grants).map(() => 'roles/secretmanager.secretAccessor'));
+    expect(grants.worker_redis_url).toMatchObject({ secret_id: '${google_secret_manager_secret.redis_url.id}', member: '${google_service_account.worker.member}' });
+    expect(grants.worker_redis_url!.count).toBe('${local.workers_use_redis ? 1 : 0}');
+    expect(grants.worker_token).toMatchObject({ secret_id: '${google_secret_manager_secret.worker_token[each.key].id}', member: '${google_service_account.worker.member}' });
+    expect(grants.control_plane_redis_url).toMatchObject({ secret_id: '${google_secret_manager_secret.redis_url.id}', member: '${google_service_account.control_plane.member}' });
+    expect(raw.match(/role\s*=\s*"roles\/secretmanager\.\w+"/g)).toHaveLength(Object.keys(grants).length);
+    expect(variables.worker_transport!.default).toBe('redis');
+
+    // The worker template and the control plane name secrets; no metadata value is one.
+    const tpl = one('google_compute_instance_template', 'a100_spot');
+    expect(tpl.metadata['kumo-redis-url']).toBeUndefined();
+    expect(tpl.metadata['kumo-redis-url-secret']).toBe('${local.workers_use_redis ? google_secret_manager_secret.redis_url.id : ""}');
+    expect(tpl.metadata['kumo-worker-token-secret']).toBe('${try(google_secret_manager_secret.worker_token[var.worker_pool].id, "")}');
+    const vm = one('google_compute_instance', 'control_plane');
+    expect(vm.metadata['kumo-redis-url-secret']).toBe('${google_secret_manager_secret.redis_url.id}');
+    expect(raw).not.toMatch(/"REDIS_URL=/);
+    expect(raw).toContain('"KUMO_WORKER_REDIS_URL_SECRET=${google_secret_manager_secret.redis_url.id}"');
+    expect(raw).toContain('KUMO_WORKER_TOKEN_SECRET=${local.worker_token_secret_pattern}');
+    // The AUTH string goes only into the secret's version and the sensitive output.
+    for (const file of readdirSync(INFRA).filter((f) => f.endsWith('.tf') && !['locals.tf', 'secrets.tf', 'outputs.tf'].includes(f))) {
+      expect(readFileSync(join(INFRA, file), 'utf8'), file).not.toMatch(/local\.redis_url|auth_string\}/);
+    }
+    expect(outputs.redis_url!.sensitive).toBe(true);
+    // Both startup scripts read the values from Secret Manager.
+    for (const script of [readFileSync(WORKER_STARTUP_SCRIPT_PATH, 'utf8'), readFileSync(join(INFRA, 'control-plane-startup.sh'), 'utf8')]) {
+      expect(script).toContain('secretmanager.googleapis.com/v1');
+      expect(script).toContain(':access"');
+      expect(script).toContain('/versions/latest');
+      expect(script).toContain('service-accounts/default/token');
+    }
+  });
+
   it('declares a firewall and a NAT for VMs without external addresses', () => {
     expect(Object.keys(resources.google_compute_firewall ?? {})).toEqual(expect.arrayContaining(['api_internal', 'iap_ssh']));
     expect(one('google_compute_router_nat', 'kumo').source_subnetwork_ip_ranges_to_nat).toBe('ALL_SUBNETWORKS_ALL_IP_RANGES');
