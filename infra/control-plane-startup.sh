@@ -37,7 +37,12 @@ json_string() {
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (d) => (text += d));
     process.stdin.on("end", () => {
-      let v = JSON.parse(text);
+      let v;
+      try {
+        v = JSON.parse(text);
+      } catch {
+        process.exit(1); // silently: the error would quote the text
+      }
       for (const k of process.argv.slice(1)) v = v === null || typeof v !== "object" ? undefined : v[k];
       if (typeof v === "string") process.stdout.write(v);
     });' "$@"

@@ -68,7 +68,12 @@ json_string() {
     process.stdin.setEncoding("utf8");
     process.stdin.on("data", (d) => (text += d));
     process.stdin.on("end", () => {
-      let v = JSON.parse(text);
+      let v;
+      try {
+        v = JSON.parse(text);
+      } catch {
+        process.exit(1); // silently: the error would quote the text
+      }
       for (const k of process.argv.slice(1)) v = v === null || typeof v !== "object" ? undefined : v[k];
       if (typeof v === "string") process.stdout.write(v);
     });' "$@"
@@ -103,7 +108,8 @@ secret_resource() {
 secret_value() {
   local resource token body value
   if ! resource="$(secret_resource "$1")"; then
-    log "metadata names a secret that is no Secret Manager secret: $1"
+    # Not echoed: a value put where its name belongs would land in the console log.
+    log "the metadata's secret name is no Secret Manager secret id or resource name"
     return 1
   fi
   if ! token="$(access_token)"; then
