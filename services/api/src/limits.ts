@@ -11,7 +11,7 @@ export interface ApiLimits {
   /**
    * Requests with a wrong token one client address (an IPv6 /64) may send per minute; past it, that
    * address gets 429 for the rest of the minute for any token not used successfully in the last 10
-   * minutes (none is looked up). 0 turns it off. Default 100: a script with a stale token stops soon, a
+   * minutes (none is looked up). 0 turns it off. Default 200: a script with a stale token stops soon, a
    * person never meets it.
    */
   authFailuresPerMinute: number;
@@ -40,7 +40,7 @@ export interface ApiLimits {
 export const DEFAULT_LIMITS: ApiLimits = {
   ratePerMinute: 3000,
   rateBurst: 200,
-  authFailuresPerMinute: 100,
+  authFailuresPerMinute: 200,
   liveJobsPerUser: 1000,
   listingBytesPerUser: 256 * 1024 * 1024,
   ssePerToken: 100,
