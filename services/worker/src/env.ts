@@ -64,14 +64,19 @@ export function metadataUrlOf(env: Pick<WorkerEnv, 'KUMO_ON_GCE' | 'KUMO_METADAT
  * may be made under the worker's artifacts folder and its parent (`.kumo/` under `npm start`: the
  * secrets there are files the agent owns, which kumo never hands over) and the system's temp folder.
  */
-export function sandboxSettingsOf(env: WorkerEnv, tempDir: string): TaskSandboxSettings {
+export function sandboxSettingsOf(env: WorkerEnv, host: { tempDir: string; homeDir: string; workDir: string }): TaskSandboxSettings {
+  const dataDir = dirname(env.KUMO_ARTIFACTS_DIR);
   return {
     uidBase: env.KUMO_TASK_UID_BASE,
     uidSpan: env.KUMO_TASK_UID_SPAN,
     gid: env.KUMO_TASK_GID,
     scratchRoot: env.KUMO_TASK_SCRATCH_DIR,
-    dataRoots: [env.KUMO_ARTIFACTS_DIR, dirname(env.KUMO_ARTIFACTS_DIR), tempDir, ...env.KUMO_TASK_DATA_DIRS.split(':').filter(Boolean)],
+    dataRoots: [env.KUMO_ARTIFACTS_DIR, dataDir, host.tempDir, ...env.KUMO_TASK_DATA_DIRS.split(':').filter(Boolean)],
     allowUnisolated: env.KUMO_UNISOLATED_TASKS === '1',
+    // Without root (bubblewrap): the worker's home and kumo's data folder are hidden; the checkout
+    // kumo runs from stays readable (examples, a spec's cwd), its data folder hidden again.
+    hiddenPaths: [host.homeDir, dataDir, '/etc/kumo'],
+    readOnlyPaths: [host.workDir],
   };
 }
 

@@ -1,5 +1,5 @@
 import { createArtifactStore, createBus, createLogger, KumoError, wallClock } from '@kumo/shared';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { metadataUrlOf, parseWorkerEnv, sandboxSettingsOf } from './env';
 import { useTaskSandbox } from './sandbox/default-sandbox';
 import { TaskSandbox } from './sandbox/task-sandbox';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   if (process.send) process.on('disconnect', () => onParentGone());
   const env = parseWorkerEnv(process.env);
   const logger = createLogger({ name: 'kumo-worker', level: env.LOG_LEVEL });
-  const sandbox = new TaskSandbox(sandboxSettingsOf(env, tmpdir()));
+  const sandbox = new TaskSandbox(sandboxSettingsOf(env, { tempDir: tmpdir(), homeDir: homedir(), workDir: process.cwd() }));
   useTaskSandbox(sandbox);
   const notIsolated = sandbox.describe();
   if (notIsolated) logger.warn({ mode: sandbox.mode }, notIsolated);

@@ -17,6 +17,7 @@ export function grantDirectory(roots: string[], dir: string, uid: number, gid: n
   const root = roots.map((r) => resolve(r)).find((r) => target !== r && !relative(r, target).startsWith('..') && !relative(r, target).startsWith(sep));
   if (!root) return false;
   const agentUid = process.getuid?.() ?? 0;
+  mkdirSync(root, { recursive: true }); // a data root is the worker's own (its artifacts folder, say)
   const parts = relative(root, target).split(sep);
   let path = root;
   for (let i = 0; i < parts.length; i++) {

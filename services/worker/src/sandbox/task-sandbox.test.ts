@@ -72,13 +72,49 @@ print('::kumo::result ' + json.dumps({"found": found, "env": sorted(os.environ)}
   });
 
   it('refuses command tasks where it cannot isolate, unless the admin opted in', async () => {
-    const none = new TaskSandbox(DEFAULT_SANDBOX_SETTINGS, { isRoot: false, hasTools: true });
+    const none = new TaskSandbox(DEFAULT_SANDBOX_SETTINGS, { isRoot: false, hasTools: true, hasBwrap: false });
     expect(none.mode).toBe('unavailable');
     await expect(run(['true'], {}, none)).rejects.toMatchObject({ code: 'TASK_ISOLATION_UNAVAILABLE', retryable: false });
-    const optedIn = new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, allowUnisolated: true }, { isRoot: false, hasTools: false });
+    const optedIn = new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, allowUnisolated: true }, { isRoot: false, hasTools: false, hasBwrap: false });
     expect(optedIn.mode).toBe('unisolated');
     expect(optedIn.describe()).toMatch(/KUMO_UNISOLATED_TASKS=1/);
     await expect(run(['true'], {}, optedIn)).resolves.toBeDefined();
+  });
+
+  it('without root, in a bubblewrap user namespace: the home, data folder and /etc/kumo hidden, the checkout read-only, its own processes only', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'kumo-home-'));
+    const checkout = join(home, 'kumo');
+    await mkdir(join(checkout, '.kumo'), { recursive: true });
+    await writeFile(join(home, 'gcloud-credentials'), 'home-secret');
+    await writeFile(join(checkout, '.kumo', 'admin-token'), 'data-secret');
+    await writeFile(join(checkout, 'README'), 'readable');
+    const out = join(checkout, '.kumo', 'artifacts', 'jobs', 'j', 'checkpoints');
+    const sandbox = new TaskSandbox(
+      { ...DEFAULT_SANDBOX_SETTINGS, hiddenPaths: [home, join(checkout, '.kumo')], readOnlyPaths: [checkout], dataRoots: [join(checkout, '.kumo', 'artifacts')] },
+      { isRoot: false, hasTools: true, hasBwrap: true },
+    );
+    expect(sandbox.strategy).toBe('userns');
+    const code = `
+import os, json
+def tryread(p):
+    try: return open(p).read()
+    except Exception as e: return type(e).__name__
+def trywrite(p):
+    try: open(p, 'w').write('x'); return 'WROTE'
+    except Exception as e: return type(e).__name__
+print('::kumo::result ' + json.dumps({
+  "home": tryread(${JSON.stringify(join(home, 'gcloud-credentials'))}),
+  "token": tryread(${JSON.stringify(join(checkout, '.kumo', 'admin-token'))}),
+  "readme": tryread(${JSON.stringify(join(checkout, 'README'))}),
+  "writeCheckout": trywrite(${JSON.stringify(join(checkout, 'x'))}),
+  "writeCheckpoint": trywrite(os.environ['KUMO_CHECKPOINT_DIR'] + '/step-1'),
+  "pids": len([p for p in os.listdir('/proc') if p.isdigit()]),
+}))`;
+    const r = (await run(['python3', '-c', code], { KUMO_CHECKPOINT_DIR: out }, sandbox)).result as Record<string, unknown>;
+    expect(r).toMatchObject({ home: 'FileNotFoundError', token: 'FileNotFoundError', readme: 'readable', writeCheckpoint: 'WROTE' });
+    expect(r.writeCheckout).not.toBe('WROTE');
+    expect(r.pids).toBeLessThanOrEqual(3);
+    expect(await readFile(join(out, 'step-1'), 'utf8')).toBe('x');
   });
 
   it('creates a local output folder for the job under a data root, and never follows a symlink there', async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -8,10 +8,13 @@ import { grantDirectory } from './grant-directory';
 
 /**
  * How this worker runs other people's command tasks:
- *   isolated    each task as an unprivileged uid of its job's own, in its own pid and mount namespace
- *               (it sees only its own processes), in a scratch directory of its own, removed after;
+ *   isolated    as root: each task as an unprivileged uid of its job's own, in its own pid and mount
+ *               namespace (it sees only its own processes), in a scratch directory of its own, removed
+ *               after. Not root, with bubblewrap: in a user namespace that sees the machine read-only,
+ *               with the worker's home, data folder and /etc/kumo hidden, and writes only to its
+ *               scratch and the folders kumo made for its job;
  *   unisolated  as the agent itself: only where the admin said so (KUMO_UNISOLATED_TASKS=1), unsafe;
- *   unavailable the host cannot isolate (not root, or no unshare/setpriv) and the admin did not opt in:
+ *   unavailable the host cannot isolate (not root and no bubblewrap) and the admin did not opt in:
  *               command tasks are refused with TASK_ISOLATION_UNAVAILABLE.
  */
 export type IsolationMode = 'isolated' | 'unisolated' | 'unavailable';
@@ -28,6 +31,10 @@ export interface TaskSandboxSettings {
   dataRoots: string[];
   /** KUMO_UNISOLATED_TASKS=1: run tasks as the agent where the host cannot isolate. */
   allowUnisolated: boolean;
+  /** Not root: folders a task must not see (the worker's home, kumo's data folder, /etc/kumo). */
+  hiddenPaths: string[];
+  /** Not root: folders under a hidden one that tasks still see, read-only (the checkout kumo runs from). */
+  readOnlyPaths: string[];
 }
 
 export const DEFAULT_SANDBOX_SETTINGS: TaskSandboxSettings = {
@@ -37,6 +44,8 @@ export const DEFAULT_SANDBOX_SETTINGS: TaskSandboxSettings = {
   scratchRoot: join(tmpdir(), 'kumo-tasks'),
   dataRoots: [],
   allowUnisolated: false,
+  hiddenPaths: ['/etc/kumo'],
+  readOnlyPaths: [],
 };
 
 /** One task's place to run: what to spawn, with which environment, where; close() removes its scratch. */
@@ -76,25 +85,39 @@ export function systemTool(name: string): string | undefined {
   return r.status === 0 && path?.startsWith('/') ? path : undefined;
 }
 
+/** What the host offers: root (a uid per job), or bubblewrap's user namespaces. */
+export interface HostProbe {
+  isRoot: boolean;
+  hasTools: boolean;
+  hasBwrap: boolean;
+}
+
+function probeHost(): HostProbe {
+  return { isRoot: process.getuid?.() === 0, hasTools: Boolean(systemTool('unshare') && systemTool('setpriv')), hasBwrap: Boolean(systemTool('bwrap')) };
+}
+
 export class TaskSandbox {
   readonly mode: IsolationMode;
-  private readonly tools = { unshare: systemTool('unshare') ?? 'unshare', setpriv: systemTool('setpriv') ?? 'setpriv' };
+  /** How an isolated task is launched: as a uid of its own (root), or in bubblewrap's user namespace. */
+  readonly strategy: 'uid' | 'userns' | undefined;
+  private readonly tools = { unshare: systemTool('unshare') ?? 'unshare', setpriv: systemTool('setpriv') ?? 'setpriv', bwrap: systemTool('bwrap') ?? 'bwrap' };
 
   constructor(
     readonly settings: TaskSandboxSettings,
-    probe: { isRoot: boolean; hasTools: boolean } = { isRoot: process.getuid?.() === 0, hasTools: Boolean(systemTool('unshare') && systemTool('setpriv')) },
+    probe: HostProbe = probeHost(),
   ) {
-    if (probe.isRoot && probe.hasTools) this.mode = 'isolated';
+    this.strategy = probe.isRoot && probe.hasTools ? 'uid' : probe.hasBwrap ? 'userns' : undefined;
+    if (this.strategy) this.mode = 'isolated';
     else this.mode = settings.allowUnisolated ? 'unisolated' : 'unavailable';
   }
 
   /** One line for the operator at start, when tasks are not isolated. */
   describe(): string | undefined {
     if (this.mode === 'isolated') return undefined;
-    const why = 'this host cannot isolate tasks (the worker is not root, or unshare/setpriv are missing)';
+    const why = 'this host cannot isolate tasks (the worker is not root, and bubblewrap (bwrap) is not installed)';
     return this.mode === 'unisolated'
       ? `${why}: KUMO_UNISOLATED_TASKS=1, so command tasks run as the worker itself and can read its secrets (unsafe)`
-      : `${why}: command tasks will be refused; run the worker as root, or set KUMO_UNISOLATED_TASKS=1 (unsafe)`;
+      : `${why}: command tasks will be refused; install bubblewrap, run the worker as root, or set KUMO_UNISOLATED_TASKS=1 (unsafe)`;
   }
 
   /**
@@ -110,20 +133,27 @@ export class TaskSandbox {
     const cwd = t.cwd ? resolve(t.baseDir, t.cwd) : undefined;
     if (this.mode === 'unisolated') return { argv: t.argv, env, cwd: cwd ?? t.baseDir, close: async () => {} };
 
-    const uid = jobUid(t.jobId, this.settings);
-    const gid = this.settings.gid;
+    const userns = this.strategy === 'userns';
+    // In a user namespace the task is the worker's own uid outside it: what hides things is the mount
+    // namespace, not file modes.
+    const uid = userns ? (process.getuid?.() ?? 0) : jobUid(t.jobId, this.settings);
+    const gid = userns ? (process.getgid?.() ?? 0) : this.settings.gid;
     mkdirSync(this.settings.scratchRoot, { recursive: true, mode: 0o711 });
     chmodSync(this.settings.scratchRoot, 0o711);
     const scratch = await mkdtemp(join(this.settings.scratchRoot, 't-'));
-    chownSync(scratch, uid, gid);
+    if (!userns) chownSync(scratch, uid, gid);
+    const granted: string[] = [];
     for (const dir of [env.KUMO_OUTPUT_PREFIX, env.KUMO_CHECKPOINT_DIR]) {
-      if (dir && isAbsolute(dir)) grantDirectory(this.settings.dataRoots, dir, uid, gid);
+      if (dir && isAbsolute(dir) && grantDirectory(this.settings.dataRoots, dir, uid, gid)) granted.push(resolve(dir));
     }
-    const argv = [
-      this.tools.unshare, '--pid', '--fork', '--mount-proc', '--',
-      this.tools.setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--',
-      '/bin/sh', '-c', NAMESPACE_INIT, 'kumo-task', ...t.argv,
-    ];
+    const init = ['/bin/sh', '-c', NAMESPACE_INIT, 'kumo-task', ...t.argv];
+    const argv = userns
+      ? [this.tools.bwrap, ...bwrapArgs({ hidden: this.settings.hiddenPaths, readOnly: this.settings.readOnlyPaths, writable: [scratch, ...granted], cwd: cwd ?? scratch }), '--', ...init]
+      : [
+          this.tools.unshare, '--pid', '--fork', '--mount-proc', '--',
+          this.tools.setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--',
+          ...init,
+        ];
     return {
       argv,
       env: { ...env, HOME: scratch, TMPDIR: scratch, USER: 'kumo-task', KUMO_SCRATCH_DIR: scratch },
@@ -132,6 +162,26 @@ export class TaskSandbox {
       close: () => rm(scratch, { recursive: true, force: true }),
     };
   }
+}
+
+/**
+ * bubblewrap's view of the machine for a task: everything read-only, the hidden folders replaced by
+ * empty ones (then the read-only and writable folders under them put back), its own /proc, /dev, /tmp,
+ * and its own pid, IPC and UTS namespaces. The network stays (its data comes from there).
+ */
+export function bwrapArgs(v: { hidden: string[]; readOnly: string[]; writable: string[]; cwd: string }): string[] {
+  const exists = (p: string): boolean => existsSync(p);
+  return [
+    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    '--ro-bind', '/', '/',
+    '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp',
+    ...v.hidden.filter(exists).flatMap((p) => ['--tmpfs', p]),
+    ...v.readOnly.filter(exists).flatMap((p) => ['--ro-bind', p, p]),
+    // A hidden folder under a read-only one (kumo's data folder in the checkout) is hidden again.
+    ...v.hidden.filter((h) => exists(h) && v.readOnly.some((r) => h.startsWith(`${r}/`))).flatMap((p) => ['--tmpfs', p]),
+    ...v.writable.flatMap((p) => ['--bind', p, p]),
+    '--chdir', v.cwd,
+  ];
 }
 
 /**
