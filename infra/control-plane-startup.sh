@@ -10,9 +10,10 @@
 # SIGTERM lets the services drain; systemd kills after 30 s.
 set -euo pipefail
 
-readonly METADATA_ROOT=http://metadata.google.internal/computeMetadata/v1
+# Overridable for tests only (sourced, the script defines its functions and runs nothing).
+readonly METADATA_ROOT="${KUMO_STARTUP_METADATA_ROOT:-http://metadata.google.internal/computeMetadata/v1}"
 readonly METADATA="${METADATA_ROOT}/instance/attributes"
-readonly SECRET_MANAGER=https://secretmanager.googleapis.com/v1
+readonly SECRET_MANAGER="${KUMO_STARTUP_SECRET_MANAGER:-https://secretmanager.googleapis.com/v1}"
 readonly KUMO_HOME=/opt/kumo
 readonly ENV_FILE=/etc/kumo/control-plane.env
 readonly UNIT_FILE=/etc/systemd/system/kumo-control-plane.service
@@ -182,4 +183,6 @@ main() {
   log "kumo-control-plane.service started"
 }
 
-main "$@"
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi

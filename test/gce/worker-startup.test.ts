@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_STARTUP_SCRIPT_PATH } from '../../services/provisioner/src/providers/startup-script';
 import { startBootServer, type BootServer } from './boot-server';
@@ -13,11 +13,13 @@ import { startBootServer, type BootServer } from './boot-server';
  * /proc/<pid>/cmdline and in the journal.
  */
 const PROJECT = 'kumo-test';
-const REDIS_URL = 'redis://:mem0rystore-auth-8f2c@10.0.0.3:6379';
+const PASSWORD = 'mem0rystore-auth-8f2c';
+const REDIS_URL = `redis://:${PASSWORD}@10.0.0.3:6379`;
 const WORKER_TOKEN = 'kwt_a100-spot_Zx9Q2hY7rT0pL4sN8mK3';
 const REDIS_SECRET = `projects/${PROJECT}/secrets/kumo-redis-url`;
 const TOKEN_SECRET = `projects/${PROJECT}/secrets/kumo-worker-token-a100-spot`;
 const SCRIPT = readFileSync(WORKER_STARTUP_SCRIPT_PATH, 'utf8');
+const CONTROL_PLANE_SCRIPT = join(dirname(WORKER_STARTUP_SCRIPT_PATH), '../../../../infra/control-plane-startup.sh');
 
 let work: string;
 let shims: string;
@@ -37,12 +39,12 @@ function shim(name: string, body: string): void {
 }
 
 /** Sources the script in bash and runs `call` (e.g. `write_env`), with PATH = shims + `path`. */
-function run(call: string, env: Record<string, string> = {}, path = process.env.PATH ?? ''): Promise<Run> {
+function run(call: string, env: Record<string, string> = {}, path = process.env.PATH ?? '', script = WORKER_STARTUP_SCRIPT_PATH): Promise<Run> {
   for (const f of ['curl-argv', 'logger']) rmSync(join(work, f), { force: true });
   return new Promise((resolve) => {
     execFile(
       '/bin/bash',
-      ['--norc', '--noprofile', '-c', `source "$1"; ${call}`, 'bash', WORKER_STARTUP_SCRIPT_PATH],
+      ['--norc', '--noprofile', '-c', `source "$1"; ${call}`, 'bash', script],
       {
         env: {
           PATH: `${shims}:${path}`,
@@ -192,5 +194,15 @@ describe('worker-startup.sh', () => {
     expect(SCRIPT).not.toMatch(/usermod[^\n]*docker|adduser[^\n]*docker|gpasswd -a/);
     expect(SCRIPT).toContain('gpasswd -d kumo docker');
     expect(SCRIPT).not.toMatch(/attribute kumo-(redis-url|worker-token)\)"?$/m);
+  });
+
+  it("the control plane's startup script reads REDIS_URL from Secret Manager the same way, token off the command line", async () => {
+    await withBoot({}, { [REDIS_SECRET]: REDIS_URL });
+    const r = await run(`secret_value ${REDIS_SECRET}`, {}, process.env.PATH ?? '', CONTROL_PLANE_SCRIPT);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toBe(REDIS_URL);
+    expect(boot.accesses).toEqual([{ resource: `${REDIS_SECRET}/versions/latest`, authorized: true }]);
+    expect(r.argv + r.logged).not.toContain(boot.accessToken);
+    expect(r.argv + r.logged).not.toContain(PASSWORD);
   });
 });
