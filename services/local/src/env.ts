@@ -14,6 +14,8 @@ const schema = z.object({
   /** The `local` pool's size when first created: worker processes and tasks each runs at once. */
   KUMO_LOCAL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   KUMO_LOCAL_SLOTS: z.coerce.number().int().min(1).max(1024).optional(),
+  /** `1`: where this host cannot isolate tasks (not root, no bubblewrap), run them unisolated (unsafe; the workers read it too). */
+  KUMO_UNISOLATED_TASKS: z.enum(['0', '1']).default('0'),
   KUMO_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.string().default('info'),
   ...tokenSigningEnvShape,

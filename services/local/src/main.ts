@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { limitsFromEnv, listingOptionsFromEnv } from '@kumo/api';
 import { parseProvisionerEnv } from '@kumo/provisioner';
+import { DEFAULT_SANDBOX_SETTINGS, TaskSandbox } from '@kumo/worker';
 import { createLogger, isKumoError } from '@kumo/shared';
 import { resolveAdminToken } from './admin-token';
 import { defaultDataDir, startControlPlane } from './control-plane';
@@ -37,6 +38,9 @@ async function main(): Promise<void> {
     },
   });
   logger.info({ url: cp.url, redis: env.REDIS_URL ? 'external' : 'own' }, 'kumo is up');
+  // The local workers run other people's code: say it once, up front, when they cannot isolate it.
+  const notIsolated = new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, allowUnisolated: env.KUMO_UNISOLATED_TASKS === '1' }).describe();
+  if (notIsolated) process.stderr.write(`warning: ${notIsolated}\n`);
   process.stderr.write(`\nkumo is up at ${cp.url}  (API docs: ${cp.url}/docs)\n`);
   if (generated) process.stderr.write(`admin token (shown once; saved in ${tokenFile}):\n  ${token}\n\n`);
   else process.stderr.write(`admin token: ${env.KUMO_ADMIN_TOKEN ? 'from KUMO_ADMIN_TOKEN' : `in ${tokenFile}`}\n\n`);
