@@ -78,7 +78,8 @@ export class UserQuota {
       settle: async (jobIds) => {
         const tx = this.redis.multi().zrem(key, ...members);
         jobIds.forEach((id, i) => {
-          if (id) tx.zadd(key, bytes[i] ?? 0, id);
+          // With no cap on live jobs, only jobs holding listing bytes need counting.
+          if (id && (this.limits.liveJobsPerUser > 0 || (bytes[i] ?? 0) > 0)) tx.zadd(key, bytes[i] ?? 0, id);
         });
         await tx.exec();
       },
