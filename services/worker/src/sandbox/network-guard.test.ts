@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger, wallClock } from '@kumo/shared';
 import { runTask } from '../task-runner';
-import { NetworkGuard, redisEndpoint } from './network-guard';
+import { metadataEndpoint, NetworkGuard, redisEndpoint } from './network-guard';
 import { DEFAULT_SANDBOX_SETTINGS } from './task-sandbox';
 
 function listen(): Promise<{ server: Server; port: number }> {
@@ -51,6 +51,25 @@ describe('NetworkGuard (iptables, as root)', () => {
       guard.remove();
       guardedServer.server.close();
       openServer.server.close();
+    }
+  });
+});
+
+describe("NetworkGuard and docker's bridge", () => {
+  it("also rejects containers' forwarded traffic to the metadata server (DOCKER-USER), and takes it back", async () => {
+    const made = spawnSync('iptables', ['-w', '-N', 'DOCKER-USER']).status === 0;
+    const name = `guard-docker-${process.pid}`;
+    const rules = () => spawnSync('iptables', ['-w', '-S', 'DOCKER-USER'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`${name}"`));
+    const guard = new NetworkGuard({ workerName: name, uidFirst: 1_000_000, uidLast: 1_000_001, logger: createLogger({ name: 'test', level: 'silent' }) });
+    try {
+      await guard.install([metadataEndpoint('http://169.254.169.254')]);
+      expect(rules()).toHaveLength(1);
+      expect(rules()[0]).toContain('-d 169.254.169.254/32');
+      guard.remove();
+      expect(rules()).toHaveLength(0);
+    } finally {
+      guard.remove();
+      if (made) spawnSync('iptables', ['-w', '-X', 'DOCKER-USER']);
     }
   });
 });

@@ -42,6 +42,13 @@ export class NetworkGuard {
         ];
         this.run(['-w', '-I', ...rule]);
         this.installed.push(rule);
+        // Image tasks' containers on docker's bridge reach the host's network through FORWARD, where
+        // docker leaves DOCKER-USER to the admin: they must not reach the metadata server either.
+        if (e.what === 'metadata' && chainExists('DOCKER-USER', this.opts.iptables)) {
+          const forwarded = ['DOCKER-USER', '-d', address, ...(e.port ? ['-p', 'tcp', '--dport', String(e.port)] : []), '-m', 'comment', '--comment', this.comment(), '-j', 'REJECT'];
+          this.run(['-w', '-I', ...forwarded]);
+          this.installed.push(forwarded);
+        }
         this.opts.logger.info({ what: e.what, address, port: e.port }, 'tasks cannot reach this endpoint');
       }
     }
@@ -72,13 +79,19 @@ export class NetworkGuard {
  * worker's): `iptables -S` prints each rule as it was added, so `-A` becomes `-D`.
  */
 export function deleteGuardRules(commentPrefix: string, iptables = 'iptables'): void {
-  const listed = spawnSync(iptables, ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' });
-  if (listed.status !== 0) return;
-  for (const line of listed.stdout.split('\n')) {
-    const args = line.startsWith('-A OUTPUT') ? line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) : undefined;
-    const comment = args?.[args.indexOf('--comment') + 1];
-    if (args && comment?.startsWith(commentPrefix) && (commentPrefix.endsWith(':') || comment === commentPrefix)) spawnSync(iptables, ['-w', ...args], { stdio: 'ignore' });
+  for (const chain of ['OUTPUT', 'DOCKER-USER']) {
+    const listed = spawnSync(iptables, ['-w', '-S', chain], { encoding: 'utf8' });
+    if (listed.status !== 0) continue;
+    for (const line of listed.stdout.split('\n')) {
+      const args = line.startsWith(`-A ${chain} `) ? line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) : undefined;
+      const comment = args?.[args.indexOf('--comment') + 1];
+      if (args && comment?.startsWith(commentPrefix) && (commentPrefix.endsWith(':') || comment === commentPrefix)) spawnSync(iptables, ['-w', ...args], { stdio: 'ignore' });
+    }
   }
+}
+
+function chainExists(chain: string, iptables = 'iptables'): boolean {
+  return spawnSync(iptables, ['-w', '-S', chain], { stdio: 'ignore' }).status === 0;
 }
 
 /** host:port of a redis:// URL (its password never leaves this function). */
