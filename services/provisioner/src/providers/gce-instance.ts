@@ -60,7 +60,7 @@ export interface InstanceSettings {
 }
 
 /** Variables the VM gets from Secret Manager only; never from metadata. */
-const SECRET_ENV = new Set(['REDIS_URL', 'KUMO_WORKER_TOKEN', 'KUMO_ADMIN_TOKEN']);
+const SECRET_ENV = new Set(['REDIS_URL', 'KUMO_WORKER_TOKEN', 'KUMO_ADMIN_TOKEN', 'KUMO_TOKEN_SIGNING_KEY']);
 
 /** The Compute Engine instance body for one worker VM. */
 export function buildInstance(name: string, zone: string, spec: VmSpec, s: InstanceSettings): Instance {

@@ -89,6 +89,9 @@ export class GceProvider implements FleetProvider {
     this.operationTimeoutMs = opts.operationTimeoutMs ?? 600_000;
     this.labelKey = opts.labelKey ?? 'kumo';
     this.log = (opts.logger ?? createLogger({ name: 'provisioner' })).child({ component: 'gce-provider' });
+    if (!opts.workerSecrets?.redisUrl && !opts.workerSecrets?.workerToken) {
+      this.log.warn('neither KUMO_WORKER_REDIS_URL_SECRET nor KUMO_WORKER_TOKEN_SECRET is set: worker VMs will have nothing to connect with and stop at boot');
+    }
     const clientOpts = clientOptions(opts);
     this.instances = new InstancesClient(clientOpts);
     this.operations = new ZoneOperationsClient(clientOpts);
