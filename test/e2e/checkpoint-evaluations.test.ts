@@ -1,9 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane } from '../support/control-plane';
 import { client } from '../support/http';
+import { taskReadableDir } from '../support/task-dirs';
 import { checkpointTrainer, stepScorer } from '../support/toy-training';
 import { waitFor } from '../support/wait';
 
@@ -26,7 +24,7 @@ describe('evaluation started by a new checkpoint', () => {
   beforeAll(async () => {
     ({ api, stop } = await startTestControlPlane('ckpteval', {
       localPool: { max: 2, slotsPerVm: 2, idleTimeoutSeconds: 5 },
-      workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: mkdtempSync(join(tmpdir(), 'kumo-ckpt-eval-')) },
+      workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: taskReadableDir('kumo-ckpt-eval-') },
     }));
   });
   afterAll(async () => {

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../services/local/src/control-plane';
 import { startTestControlPlane } from '../support/control-plane';
 import { addsUp, client } from '../support/http';
+import { taskReadableDir, taskWritableDir } from '../support/task-dirs';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'kinds-admin-token-0123456789';
@@ -45,7 +45,7 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
   beforeAll(async () => {
     ({ cp, api, prefix, stop } = await startTestControlPlane('kinds', {
       localPool: { max: 2, slotsPerVm: 4, idleTimeoutSeconds: 5 },
-      workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: mkdtempSync(join(tmpdir(), 'kumo-kinds-artifacts-')) },
+      workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: taskReadableDir('kumo-kinds-artifacts-') },
     }));
   });
   afterAll(async () => {
@@ -139,7 +139,8 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
   });
 
   it('a canary: only the first N tasks run until they pass; when they fail, the rest never start', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kumo-canary-'));
+    // The tasks (the job's uid, not root) append to the ledger.
+    const dir = taskWritableDir('kumo-canary-');
     const ran = join(dir, 'ran');
     const sub = await api.post('/v1/jobs', {
       kind: 'extraction',

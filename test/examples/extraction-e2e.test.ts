@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane } from '../support/control-plane';
 import { addsUp, type client } from '../support/http';
+import { taskReadableDir } from '../support/task-dirs';
 import { waitFor } from '../support/wait';
 import { EXAMPLES, japaneseShare, makeSampleWarcs, readJsonl, SAMPLE_JAPANESE, type SampleWarcs } from './task-process';
 
@@ -14,7 +14,8 @@ describe('the extraction example through kumo, end to end', () => {
   let sample: SampleWarcs;
 
   beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'kumo-examples-e2e-'));
+    // The tasks read the sample from here, and kumo makes their output folders in it for their uid.
+    tmp = taskReadableDir('kumo-examples-e2e-');
     sample = makeSampleWarcs(join(tmp, 'cc'));
     ({ api, stop } = await startTestControlPlane('examples-e2e', {
       // Under the test's folder, removed with it.
