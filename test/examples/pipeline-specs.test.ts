@@ -1,11 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobSpecSchema, taskCount, type JobSpec, type JobSpecInput } from '@kumo/shared';
-import { EXAMPLES, makeSampleWarcs, readJsonl, runCommand, SAMPLE_JAPANESE, workerEnv, type TaskRun } from './task-process';
+import { jobSpecSchema, taskCount, wallClock, type JobSpec, type JobSpecInput } from '@kumo/shared';
+import { runTask, TaskFailure } from '../../services/worker/src/task-runner';
+import { DEFAULT_SANDBOX_SETTINGS, TaskSandbox } from '../../services/worker/src/sandbox/task-sandbox';
+import { taskReadableDir } from '../support/task-dirs';
+import { EXAMPLES, makeSampleWarcs, readJsonl, SAMPLE_JAPANESE, workerEnv } from './task-process';
 
 const PIPELINE = join(EXAMPLES, 'pipeline');
 const load = (name: string): JobSpecInput => parse(readFileSync(join(PIPELINE, name), 'utf8'));
@@ -17,23 +19,46 @@ function commandOf(spec: JobSpec): string[] {
 
 describe('examples/pipeline: the four job specs (and extract-listing.yaml), as a worker runs them, one after another', () => {
   // A scratch folder stands in for the repository root a worker runs in: the specs' relative paths
-  // (.kumo/demo/...) land there, not in this checkout.
+  // (.kumo/demo/...) land there, not in this checkout. Each job's tasks run as a worker runs them:
+  // isolated, as the job's own uid, with the sandbox `npm start` gives its workers (a job's local
+  // folders made for it under .kumo/, the parent of the artifacts folder).
   let root: string;
+  let sandbox: TaskSandbox;
   beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), 'kumo-demo-'));
+    root = taskReadableDir('kumo-demo-');
     symlinkSync(EXAMPLES, join(root, 'examples'));
+    sandbox = new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, dataRoots: [join(root, '.kumo', 'artifacts'), join(root, '.kumo')] });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  /** Every task of the spec, in order, with the environment a worker gives it. */
-  async function runJob(file: string, env: Record<string, string> = {}): Promise<TaskRun[]> {
+  interface IsolatedRun {
+    result?: Record<string, any>;
+    checkpoints: { step: number; uri: string }[];
+    /** The task's log (stdout that is not a contract line, and stderr), as the worker keeps it. */
+    log: string[];
+  }
+
+  /** Every task of the spec, in order, as one job (one uid) of its own, in the worker's task runner. */
+  async function runJob(file: string, env: Record<string, string> = {}): Promise<IsolatedRun[]> {
     const input = load(file);
     const spec = jobSpecSchema.parse({ ...input, env: { ...input.env, ...env } });
-    const runs: TaskRun[] = [];
+    const runs: IsolatedRun[] = [];
     for (let i = 0; i < taskCount(spec); i++) {
-      const r = await runCommand(commandOf(spec), workerEnv(spec, i), { cwd: root });
-      expect(r.code, `${file} task ${i}: ${r.stderr}`).toBe(0);
-      runs.push(r);
+      const checkpoints: IsolatedRun['checkpoints'] = [];
+      const out = await runTask({
+        run: spec.run,
+        env: { ...workerEnv(spec, i), KUMO_JOB_ID: `job_demo_${file.replace(/\W/g, '_')}` },
+        timeoutMs: 30_000,
+        signal: new AbortController().signal,
+        clock: wallClock,
+        sandbox,
+        baseDir: root,
+        onCheckpoint: (c) => checkpoints.push(c as IsolatedRun['checkpoints'][number]),
+      }).catch((err: unknown) => {
+        throw err instanceof TaskFailure ? new Error(`${file} task ${i}: ${err.message}\n${err.logTail}`) : err;
+      });
+      const log = out.logTail.split('\n').filter((l) => l && !l.startsWith('::kumo::'));
+      runs.push({ ...(out.result ? { result: out.result } : {}), checkpoints, log });
     }
     return runs;
   }
@@ -43,7 +68,9 @@ describe('examples/pipeline: the four job specs (and extract-listing.yaml), as a
     expect(files).toEqual(['clean.yaml', 'eval.yaml', 'extract-listing.yaml', 'extract.yaml', 'train-with-eval.yaml', 'train.yaml']);
     for (const f of files) {
       const spec = jobSpecSchema.parse(load(f));
-      expect(spec.run).toMatchObject({ command: ['python3', expect.stringMatching(/^examples\/[a-z-]+\/[a-z_]+\.py$/)] });
+      // A task runs in a scratch folder of its own unless its spec names one: these name the worker's,
+      // where examples/ and the relative .kumo/demo/ paths they are given lie.
+      expect(spec.run).toMatchObject({ command: ['python3', expect.stringMatching(/^examples\/[a-z-]+\/[a-z_]+\.py$/)], cwd: '.' });
       const script = commandOf(spec)[1]!;
       expect(readdirSync(join(root, script, '..'))).toContain(script.split('/').pop());
     }
