@@ -2,16 +2,13 @@
 # kumo worker VM startup script: the `startup-script` metadata value of every worker VM (GceProvider)
 # and of the instance template (infra/). google-guest-agent runs it as root on every boot.
 #
-# What it does, in order: installs Node 20 if the image lacks it, and the tools the agent isolates tasks
-# with (iptables, unshare, setpriv); fetches and unpacks the kumo worker bundle named by the
-# `kumo-worker-bundle` metadata (a gs:// URI; the tarball holds the repository with production
-# node_modules); reads the Redis URL and the worker token from Secret Manager (the metadata holds only
-# the secrets' names: `kumo-redis-url-secret`, `kumo-worker-token-secret`); writes them with the rest of
-# the worker's settings to /etc/kumo/worker.env (root only); runs the worker as a systemd service.
-#
-# Secrets: the metadata server answers anyone on the VM, so nothing secret is in the metadata. The
-# agent runs as root and runs tasks as other uids that it cuts off from the metadata server and Redis
-# (iptables); /etc/kumo is 0700 root. No account a task could become is in the `docker` group.
+# In order: installs Node 20 if the image lacks it, and iptables, unshare and setpriv (the agent isolates
+# tasks with them); unpacks the worker bundle named by the `kumo-worker-bundle` metadata (a gs:// tarball
+# of the repository with production node_modules); reads the Redis URL and the worker token from Secret
+# Manager (metadata, which every process on the VM can read, names the secrets only); writes them and the
+# worker's other settings to /etc/kumo/worker.env (root's alone); runs the agent, as root, under systemd.
+# The agent runs tasks as other uids that it cuts off from the metadata server and Redis; no account a
+# task could become is in the `docker` group.
 #
 # Preemption: a spot VM gets about 30 s between the preemption notice and the hard power-off. The
 # platform's ACPI soft-off makes systemd stop kumo-worker.service, which sends SIGTERM to the worker
@@ -21,8 +18,7 @@
 # KUMO_ON_GCE=1 also makes the worker watch the metadata server's `instance/preempted` flag, and on
 # SIGTERM ask it: preempted, it hands its tasks back at once instead of draining first.
 #
-# Run, it does all of the above (main); sourced, it only defines its functions, so that a test can call
-# one of them with the KUMO_STARTUP_* variables pointing at local stand-ins. On a VM none of those is set.
+# Sourced, it only defines its functions: a test calls one with KUMO_STARTUP_* pointing at stand-ins.
 set -euo pipefail
 
 readonly METADATA_ROOT="${KUMO_STARTUP_METADATA_ROOT:-http://metadata.google.internal/computeMetadata/v1}"
