@@ -11,8 +11,11 @@ const schema = z.object({
   KUMO_LEADER_TTL_MS: z.coerce.number().int().min(1000).default(5000),
   /** The most evaluation jobs one training job's checkpoints start. */
   KUMO_MAX_EVALUATIONS_PER_JOB: z.coerce.number().int().min(0).default(100),
-  /** What workers on new VMs connect to (Memorystore's address on GCP). */
-  KUMO_WORKER_REDIS_URL: z.string().optional(),
+  /**
+   * Refused: a Redis URL handed to VMs would sit in their instance metadata, where anything on the VM
+   * reads it. The provisioner names a Secret Manager secret instead (KUMO_WORKER_REDIS_URL_SECRET).
+   */
+  KUMO_WORKER_REDIS_URL: z.undefined({ error: 'no longer given to VMs (it would be in their instance metadata): store the URL in Secret Manager and name the secret with KUMO_WORKER_REDIS_URL_SECRET on the provisioner' }).optional(),
   KUMO_CONTROL_URL: z.string().optional(),
   LOG_LEVEL: z.string().default('info'),
 });
@@ -24,10 +27,9 @@ export function parseSchedulerEnv(env: NodeJS.ProcessEnv): SchedulerEnv {
   return r.data;
 }
 
-/** What new VMs' workers are told: where Redis and the API are, and the bus (and prefix) to report on. */
+/** What new VMs' workers are told: where the API is, and the bus (and prefix) to report on (Redis comes from Secret Manager). */
 export function workerSettingsOf(env: SchedulerEnv): VmSpec['worker'] {
   return {
-    ...(env.KUMO_WORKER_REDIS_URL ? { redisUrl: env.KUMO_WORKER_REDIS_URL } : {}),
     ...(env.KUMO_CONTROL_URL ? { controlUrl: env.KUMO_CONTROL_URL } : {}),
     // Left to its own defaults (redis, 'kumo'), a VM's worker would publish progress where no ingester
     // of this control plane listens, and its counts would never move.
