@@ -193,10 +193,17 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     // Evaluation jobs start and finish on their own time, after the training job too: poll while any is open.
     const readEvaluations = async (): Promise<void> => {
       if (!evaluates || stopped) return;
-      const evaluations = await api.evaluations(job.id);
-      replace(evaluationsBox, evaluations.length ? evaluationsTable(evaluations) : h('p', { class: 'empty' }, 'No checkpoint evaluated yet.'));
-      const open = !isTerminal(job.state) || evaluations.some((e) => !isTerminal(e.state as JobState));
-      if (open && !stopped) timers.push(setTimeout(() => void readEvaluations().catch((err: unknown) => handleError(err, evaluationsBox)), EVALUATIONS_POLL_MS));
+      let open = true;
+      try {
+        const evaluations = await api.evaluations(job.id);
+        replace(evaluationsBox, evaluations.length ? evaluationsTable(evaluations) : h('p', { class: 'empty' }, 'No checkpoint evaluated yet.'));
+        open = !isTerminal(job.state) || evaluations.some((e) => !isTerminal(e.state as JobState));
+      } catch (err) {
+        // Shown in place of the table until the next read replaces it: one failed read (a busy API, a
+        // dropped connection) used to end the polling, and the table stayed an error for good.
+        handleError(err, evaluationsBox);
+      }
+      if (open && !stopped) timers.push(setTimeout(() => void readEvaluations(), EVALUATIONS_POLL_MS));
     };
     const read = (what: 'failed' | 'results'): void => {
       lastRead = { ...lastRead, [what]: Date.now() };
@@ -244,7 +251,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     onProgress(job.progress);
     read('failed');
     read('results');
-    readEvaluations().catch((err: unknown) => handleError(err, evaluationsBox));
+    void readEvaluations();
     if (isTerminal(job.state)) return () => {};
     return followJob(job.id, {
       onProgress,
