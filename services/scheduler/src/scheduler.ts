@@ -9,6 +9,7 @@ import { LeaderLease } from './leader-lease';
 import { CheckpointEvaluations } from './checkpoint-evaluations';
 import { ProgressIngester } from './progress-ingester';
 import { SimulationRunner } from './simulation/simulation-runner';
+import { TaskReconciler } from './task-reconciler';
 
 export interface SchedulerOptions {
   redisUrl: string;
@@ -26,6 +27,11 @@ export interface SchedulerOptions {
   stockoutBackoffMs?: number;
   /** The most evaluation jobs one training job's checkpoints start (default 100). */
   maxEvaluationsPerJob?: number;
+  /**
+   * The longest task lock a worker takes (agents' KUMO_TASK_LOCK_MS, 30 s by default; HTTPS leases, 60 s):
+   * a task lost from its queue is found within twice this. Default 60 s.
+   */
+  taskLockMs?: number;
 }
 
 /** The scheduler's life: idle -> running -> stopping -> stopped. */
@@ -47,6 +53,7 @@ export class Scheduler {
   readonly autoscaler: Autoscaler;
   readonly ingester: ProgressIngester;
   readonly checkpointEvaluations: CheckpointEvaluations;
+  readonly reconciler: TaskReconciler;
   private readonly fleetEvents: FleetEventsHandler;
   private readonly lease: LeaderLease;
   private readonly simulations: SimulationRunner;
@@ -100,6 +107,7 @@ export class Scheduler {
       logger: this.componentLog('fleet-events'),
       ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
     });
+    this.reconciler = new TaskReconciler({ redis: this.redis, prefix, jobs: this.jobs, bus: opts.bus, clock, logger: this.componentLog('reconciler'), lockMs: opts.taskLockMs ?? 60_000 });
     this.simulations = new SimulationRunner({ redisUrl: opts.redisUrl, prefix, logger: this.log });
     this.lease = new LeaderLease(this.redis, new Keys(prefix).leader('scheduler'), this.id, opts.leaderTtlMs ?? 5000);
   }
@@ -135,6 +143,10 @@ export class Scheduler {
         // Workers drained the queue before this tick: they are idle now, so come back at once.
         return again ? 5 : undefined;
       }),
+      this.every(Math.floor((this.opts.taskLockMs ?? 60_000) / 2), 'reconcile', async () => {
+        if (!this.lease.isLeader) return;
+        for (const pool of await this.pools.list()) await this.reconciler.reconcile(pool.name);
+      }),
       this.every(this.opts.scaleIntervalMs ?? 2000, 'scale', async () => {
         if (!this.lease.isLeader) return;
         for (const pool of await this.pools.list()) await this.autoscaler.scalePool(pool);
@@ -168,6 +180,7 @@ export class Scheduler {
         ['simulations', () => this.simulations.stop()],
         ['lease', () => this.lease.release()],
         ['feeder', () => this.feeder.close()],
+        ['reconciler', () => this.reconciler.close()],
         ['redis', () => this.redis.quit()],
       ];
       await runCleanupSteps(steps, (step, err) => this.log.warn({ err, step }, 'scheduler shutdown step failed'));

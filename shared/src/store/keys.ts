@@ -28,6 +28,11 @@ export class Keys {
    * forming or running) and `r<rank>` -> the rank's run in it. Deleted when the job ends.
    */
   jobGang = (id: string): string => `${this.prefix}:job:${id}:gang`;
+  /**
+   * Hash task index -> times the task was found lost from its pool's queue (no entry, no lock) and fed
+   * again by the scheduler's reconciler: infrastructure losses no queue entry remembers. Expires.
+   */
+  jobLost = (id: string): string => `${this.prefix}:job:${id}:lost`;
   /** Sorted set: a training job's evaluation jobs (member: job id), scored by the checkpoint step each evaluates. */
   jobEvaluations = (id: string): string => `${this.prefix}:job:${id}:evaluations`;
   /** Set: a training job's checkpoint steps that were given an evaluation slot (at most the cap of them). */
