@@ -79,13 +79,15 @@ export function reportLedgerFault(name: string, job: JobLike, runs: number[], to
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export type ServiceName = 'api' | 'scheduler' | 'provisioner';
+export type ServiceName = 'api' | 'scheduler' | 'provisioner' | 'worker';
 
 /** What each service logs once it is ready (at LOG_LEVEL=info). */
 const READY: Record<ServiceName, string> = {
   api: '"msg":"Server listening',
   scheduler: '"msg":"scheduler started"',
   provisioner: '"msg":"provisioner started"',
+  // Either kind: the fleet's ('worker started') or a contributor's over HTTPS ('https worker started').
+  worker: 'worker started"',
 };
 
 export interface ServiceProcess {
@@ -100,7 +102,8 @@ export interface ServiceProcess {
 
 /**
  * One service alone, as production runs it (`npx tsx services/<name>/src/main.ts`), configured by
- * environment (each service's env.ts). Resolves once it says it is ready.
+ * environment (each service's env.ts). Resolves once it says it is ready. A `worker` started so is a
+ * machine of its own (a contributor's laptop): no control plane is its parent.
  */
 export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
