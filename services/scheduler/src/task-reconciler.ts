@@ -86,9 +86,15 @@ export class TaskReconciler {
   private async lostTasks(pool: string, jobId: string): Promise<number[]> {
     const fed = Number((await this.o.redis.hget(this.keys.job(jobId), 'fed')) ?? 0);
     if (fed === 0) return [];
-    const done = await this.o.redis.getrangeBuffer(this.keys.jobDone(jobId), 0, Math.ceil(fed / 8) - 1);
+    // From the first task not final on: a job's tasks mostly end in order, so what is read stays near
+    // the window in flight, not the millions of tasks before it.
+    const doneKey = this.keys.jobDone(jobId);
+    const first = Math.max(0, await this.o.redis.bitpos(doneKey, 0));
+    if (first >= fed) return [];
+    const fromByte = first >> 3;
+    const done = await this.o.redis.getrangeBuffer(doneKey, fromByte, Math.ceil(fed / 8) - 1);
     const open: number[] = [];
-    for (let i = 0; i < fed; i++) if (((done[i >> 3] ?? 0) & (0x80 >> (i & 7))) === 0) open.push(i);
+    for (let i = first; i < fed; i++) if (((done[(i >> 3) - fromByte] ?? 0) & (0x80 >> (i & 7))) === 0) open.push(i);
     const queue = this.queue(pool);
     const lost: number[] = [];
     for (let n = 0; n < open.length; n += CHUNK) {
