@@ -1,11 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freePort } from '@kumo/shared';
+import type { ControlPlane } from '../../services/local/src/control-plane';
 import { startTestControlPlane } from '../support/control-plane';
 import type { client } from '../support/http';
+import { taskWritableDir } from '../support/task-dirs';
+import { signalTask } from '../support/task-processes';
 import { GANG_TRAINER } from '../support/toy-training';
 import { EXAMPLES } from '../examples/task-process';
 import { waitFor } from '../support/wait';
@@ -18,8 +20,8 @@ interface LedgerRun {
   size: number;
   nnodes: number;
   node_rank: number;
-  pid: number;
-  ppid: number;
+  /** The worker (local VM) that ran it. */
+  worker: string;
 }
 
 /**
@@ -28,13 +30,15 @@ interface LedgerRun {
  */
 describe('a gang training job (nodes: 2), on local worker processes', () => {
   let api: ReturnType<typeof client>;
+  let cp: ControlPlane;
   let stop: () => Promise<void>;
-  const dir = mkdtempSync(join(tmpdir(), 'kumo-gang-'));
+  // The ranks (their job's uid, not root) append to a ledger here; the workers' artifacts are below it.
+  const dir = taskWritableDir('kumo-gang-');
 
   beforeAll(async () => {
     // A 3 s task lock: a worker that vanishes loses its rank within seconds, not half a minute; a
     // worker told to stop drains for 1 s before it hands its tasks back.
-    ({ api, stop } = await startTestControlPlane('gang', { workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: join(dir, 'artifacts'), KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '1000' } }));
+    ({ api, cp, stop } = await startTestControlPlane('gang', { workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: join(dir, 'artifacts'), KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '1000' } }));
     const pool = await api.put('/v1/pools/gang', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 2, slotsPerVm: 1, idleTimeoutSeconds: 60 });
     expect(pool.status, JSON.stringify(pool.body)).toBeLessThan(300);
   });
@@ -80,6 +84,12 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
     const runs = ledger(name);
     return { done, runsOf: (rank: number) => runs.filter((r) => r.rank === rank) };
+  };
+  /** The pid of a local worker ("VM") by its name. */
+  const workerPid = (worker: string): number => {
+    const pid = cp.local?.pids()[worker];
+    if (!pid) throw new Error(`no local worker ${worker}`);
+    return pid;
   };
   /** Waits until both ranks met and rank 0 recorded its checkpoint (the gang is training); their first runs. */
   const training = (name: string, id: string): Promise<LedgerRun[]> =>
@@ -129,20 +139,20 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     const first = await training('gang-lost', job.id);
     // The VM of rank 1 goes away at once: its worker and the trainer with it, without a word to anyone.
     const lost = first.find((r) => r.rank === 1)!;
-    process.kill(lost.ppid, 'SIGKILL');
-    process.kill(-lost.pid, 'SIGKILL');
+    process.kill(workerPid(lost.worker), 'SIGKILL');
+    expect(signalTask({ KUMO_JOB_ID: job.id, KUMO_GANG_RANK: '1' }, 'SIGKILL')).toBeGreaterThan(0);
     const { runsOf } = await succeeded('gang-lost', job.id);
     // Both ranks ran again, with no attempt used (a lost VM is not the task's failure), from the checkpoint.
     expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 1]);
     expect(runsOf(0).map((r) => r.attempt)).toEqual([1, 1]);
     expect(runsOf(0)[1]!.resume).toMatch(/ckpt-10\.json$/);
-    expect(runsOf(1)[1]!.ppid).not.toBe(lost.ppid);
+    expect(runsOf(1)[1]!.worker).not.toBe(lost.worker);
   });
 
   it('when a rank’s VM is preempted (its worker stops), the survivor is handed back even though its trainer fails for want of the peer: no attempt used', async () => {
     const job = await submit('gang-preempt', { HOLD_S: '60', WATCH_PEERS: '1' });
     const first = await training('gang-preempt', job.id);
-    process.kill(first.find((r) => r.rank === 1)!.ppid, 'SIGTERM');
+    process.kill(workerPid(first.find((r) => r.rank === 1)!.worker), 'SIGTERM');
     const { done, runsOf } = await succeeded('gang-preempt', job.id);
     expect(runsOf(0).map((r) => r.attempt)).toEqual([1, 1]);
     expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 1]);

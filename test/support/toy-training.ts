@@ -37,8 +37,9 @@ print('::kumo::result ' + json.dumps({'step': step, 'benchmark': benchmark, 'sco
  * every rank of a fresh start (no checkpoint to resume from) trains on for s seconds after meeting (long
  * enough to be stopped, or to lose its VM). With WATCH_PEERS=1, rank 0 ignores SIGTERM while it holds
  * and exits 5 as soon as a peer's connection closes, as a real collective would; the other ranks, on
- * SIGTERM, close their connection at once and exit 2 s later. The ledger also has each run's pid and
- * its worker's (ppid).
+ * SIGTERM, close their connection at once and exit 2 s later. The ledger also has each run's worker
+ * (KUMO_WORKER_ID: a local worker's pid is the control plane's `local.pids()[worker]`), not pids: an
+ * isolated task sees only its own pid namespace's (see test/support/task-processes.ts).
  */
 export const GANG_TRAINER = `
 import json, os, pathlib, select, signal, socket, sys, time
@@ -46,7 +47,7 @@ e = os.environ
 rank, size, attempt = int(e['KUMO_GANG_RANK']), int(e['KUMO_GANG_SIZE']), int(e['KUMO_TASK_ATTEMPT'])
 addr, port = e['MASTER_ADDR'], int(e['MASTER_PORT'])
 with open(e['LEDGER'], 'a') as f:
-    f.write(json.dumps({'rank': rank, 'attempt': attempt, 'resume': e.get('KUMO_RESUME_FROM', ''), 'hosts': json.loads(e['KUMO_GANG_HOSTS']), 'size': size, 'nnodes': int(e['NNODES']), 'node_rank': int(e['NODE_RANK']), 'pid': os.getpid(), 'ppid': os.getppid()}) + '\\n')
+    f.write(json.dumps({'rank': rank, 'attempt': attempt, 'resume': e.get('KUMO_RESUME_FROM', ''), 'hosts': json.loads(e['KUMO_GANG_HOSTS']), 'size': size, 'nnodes': int(e['NNODES']), 'node_rank': int(e['NODE_RANK']), 'worker': e['KUMO_WORKER_ID']}) + '\\n')
 hold = float(e.get('HOLD_S', '0')) if not e.get('KUMO_RESUME_FROM') else 0
 if rank == 0:
     srv = socket.create_server((addr, port)); srv.settimeout(30)
