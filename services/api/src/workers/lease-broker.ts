@@ -237,9 +237,11 @@ export class LeaseBroker {
     const job = await this.bullJob(rec);
     const meta = await this.jobs.get(rec.jobId);
     const now = this.opts.clock.now();
-    // A released task is handed back as a draining agent hands its tasks back: no attempt, one infrastructure loss.
+    // A released task is handed back as a draining agent hands its tasks back (no attempt, one
+    // infrastructure loss), or, its job ended (the heartbeat said stop), stopped as a cancelled one is.
+    const released: TaskEnd = { end: 'stopped', why: !meta || isTerminal(meta.state) ? 'cancel' : 'handback' };
     const end: TaskEnd =
-      o.outcome === 'succeeded' ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) } : o.outcome === 'released' ? { end: 'stopped', why: 'handback' } : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
+      o.outcome === 'succeeded' ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) } : o.outcome === 'released' ? released : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
     const s = settle(end, rec.attempt, meta?.policy ?? { maxAttempts: 1 }, now);
     if (s.event) await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, at: now, d: o.durationMs ?? now - rec.startedAt, ...s.event }] });
     await this.move(leaseId, () => moveByHand(job, leaseId, s.move));
