@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,6 +9,7 @@ import { readLedger, reportLedgerFault, spawnService, submitLedgerJob, waitForEn
 import { client } from '../support/http';
 import { deleteKeys, testPrefix } from '../support/prefix';
 import { freePort } from '../support/redis-server';
+import { taskWritableDir } from '../support/task-dirs';
 import { waitFor } from '../support/wait';
 
 /** Usually about a minute; the ceiling is for a loaded two-core machine, where each process start takes seconds. */
@@ -61,9 +61,8 @@ function ledgerRuns(ledger: string): { index: number; worker: string }[] {
  */
 describe('the Google Cloud shape: services apart on Pub/Sub, Redis-side and HTTPS workers on one pool', () => {
   const prefix = testPrefix('gcp');
-  const dir = mkdtempSync(join(tmpdir(), 'kumo-gcp-shape-'));
   // Tasks run as an unprivileged identity of their own: they must be able to write their ledger here.
-  chmodSync(dir, 0o777);
+  const dir = taskWritableDir('kumo-gcp-shape-');
   const ledger = join(dir, 'ledger');
   const gate = join(dir, 'gate');
   let fake: FakePubSub;
