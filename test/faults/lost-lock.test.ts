@@ -64,11 +64,14 @@ describe('a Redis-side worker whose task lock is lost', () => {
     await waitFor(async () => lines(ledger).length === 1 || undefined, { timeoutMs: 30_000, what: 'the first copy to start' });
     // The freeze: the lock goes, the renewal fails, and the stall check hands the task out again.
     await redis.del(`${new Keys(tcp.prefix).queuePrefix()}:${queueName('local')}:${taskQueueId(id, 0)}:lock`);
-    await waitFor(async () => lines(ledger).filter((l) => l.endsWith('start')).length === 2 || undefined, { timeoutMs: 30_000, what: 'a second copy to start' });
+    await waitFor(async () => lines(ledger).filter((l) => l.endsWith('start')).length >= 2 || undefined, { timeoutMs: 30_000, what: 'a second copy to start' });
     await tcp.api.post(`/v1/jobs/${id}/cancel`, {});
     await waitFor(async () => ((await jobs.state(id)) === 'cancelled' && agent.busy === 0) || undefined, { timeoutMs: 30_000, what: 'the job cancelled and the worker idle' });
-    // Never two copies at once, and none left running once the job ended and the worker is idle.
-    expect(lines(ledger)).toEqual(['0 start', '0 stop', '0 start', '0 stop']);
+    // Never two copies at once (each start followed by its stop before the next start), and none left
+    // running once the job ended and the worker is idle.
+    const runs = lines(ledger);
+    expect(runs.length, runs.join(', ')).toBeGreaterThanOrEqual(4);
+    expect(runs, runs.join(', ')).toEqual(runs.map((_, n) => (n % 2 === 0 ? '0 start' : '0 stop')));
     // The stopped copy handed its place back: nothing of the cancelled job counts as running.
     const job = await waitFor(async () => {
       const j = (await tcp.api.get(`/v1/jobs/${id}`)).body;
