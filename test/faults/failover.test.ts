@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -7,6 +6,7 @@ import { LOCAL_POOL_DEFAULTS } from '@kumo/shared';
 import { readLedger, reportLedgerFault, spawnService, submitLedgerJob, waitForEnd, type ServiceProcess } from '../support/faults';
 import { client } from '../support/http';
 import { testPrefix } from '../support/prefix';
+import { taskWritableDir } from '../support/task-dirs';
 import { freePort } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -27,7 +27,8 @@ const pidOf = (holder: string): number => Number(/-(\d+)-[0-9a-f]+$/.exec(holder
 describe('two APIs and two schedulers on one Redis', () => {
   const prefix = testPrefix('failover');
   const redisUrl = inject('redisUrl');
-  const dir = mkdtempSync(join(tmpdir(), 'kumo-failover-'));
+  // The ledger job's tasks (its uid, not root) append to the ledger here.
+  const dir = taskWritableDir('kumo-failover-');
   const common = { REDIS_URL: redisUrl, KUMO_PREFIX: prefix };
   const procs: ServiceProcess[] = [];
   let a: ReturnType<typeof client>;
