@@ -31,7 +31,8 @@ describe('a Redis-side worker whose task lock is lost', () => {
   beforeAll(async () => {
     tcp = await startTestControlPlane('lost-lock', { logger, localPool: { max: 0 } });
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix: tcp.prefix, logger });
-    agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'local', id: 'frozen', slots: 2, lockMs: 1000, drainMs: 200, heartbeatMs: 500, clock: wallClock, logger });
+    // A lock of 3 s: the stall check comes round in seconds, yet a loaded machine renews in time.
+    agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'local', id: 'frozen', slots: 2, lockMs: 3000, drainMs: 200, heartbeatMs: 500, clock: wallClock, logger });
     await agent.start();
     redis = new Redis(inject('redisUrl'));
     jobs = new JobStore(redis, { prefix: tcp.prefix });
@@ -86,7 +87,8 @@ describe('a Redis-side worker whose task lock is lost', () => {
     const { id, ledger } = await submit('done', 2, 'later');
     // Task 0 is counted done (a copy of it that ran elsewhere reported) before any worker took it.
     await jobs.applyEvents(id, 'later', [{ t: 'ok', j: id, i: 0, a: 1, w: 'elsewhere', at: Date.now() }]);
-    const later = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'later', id: 'later', slots: 2, lockMs: 1000, drainMs: 200, heartbeatMs: 500, clock: wallClock, logger });
+    // A long lock: nothing here may be lost, or the task would rightly run again.
+    const later = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'later', id: 'later', slots: 2, lockMs: 30_000, drainMs: 200, heartbeatMs: 500, clock: wallClock, logger });
     await later.start();
     onTestFinished(() => later.stop({ handBackNow: true }));
     await waitFor(async () => lines(ledger).includes('1 start') || undefined, { timeoutMs: 30_000, what: 'task 1 to start' });

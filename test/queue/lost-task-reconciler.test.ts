@@ -8,7 +8,8 @@ import { deleteKeys, testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
 
 const logger = createLogger({ name: 'reconciler', level: process.env.LOG_LEVEL ?? 'error' });
-const LOCK_MS = 1000;
+/** Short, so a lost task is found in seconds; not so short that a loaded machine loses a lock it holds. */
+const LOCK_MS = 3000;
 
 /**
  * A task the queue lost (its BullMQ entry deleted: by hand, by a Redis failover that lost a write, by
