@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -24,6 +24,8 @@ const LOCK_MS = 3000;
 describe('a frozen worker (SIGSTOP past the task lock, then SIGCONT) does not double-count', () => {
   const prefix = testPrefix('sigstop');
   const dir = mkdtempSync(join(tmpdir(), 'kumo-sigstop-'));
+  // The tasks (their job's uid, not root) append to the ledger.
+  chmodSync(dir, 0o777);
   const ledger = join(dir, 'ledger');
   let cp: Awaited<ReturnType<typeof spawnControlPlane>>;
   let port: number;
