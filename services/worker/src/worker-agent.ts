@@ -199,7 +199,7 @@ export class WorkerAgent {
   private async conclude(job: Job<TaskData>, token: string | undefined, base: Pick<TaskEvent, 'j' | 'i' | 'a' | 'w' | 'd'>, s: Settlement): Promise<string> {
     if (s.event) await this.reporter.addAndWait({ ...base, ...s.event, at: this.opts.clock.now() });
     const m = s.move;
-    if (m.move === 'complete') this.stats[m.value === 'ok' ? 'succeeded' : 'skipped']++;
+    if (m.move === 'complete' && m.value !== 'cancelled') this.stats[m.value === 'ok' ? 'succeeded' : 'skipped']++;
     else if (m.move === 'fail') this.stats.failed++;
     else if (m.move === 'retry') this.stats.retried++;
     else if (m.move === 'delay' && m.handBack) this.stats.handedBack++;
