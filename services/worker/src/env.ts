@@ -73,9 +73,10 @@ export function sandboxSettingsOf(env: WorkerEnv, host: { tempDir: string; homeD
     scratchRoot: env.KUMO_TASK_SCRATCH_DIR,
     dataRoots: [env.KUMO_ARTIFACTS_DIR, dataDir, host.tempDir, ...env.KUMO_TASK_DATA_DIRS.split(':').filter(Boolean)],
     allowUnisolated: env.KUMO_UNISOLATED_TASKS === '1',
-    // Without root (bubblewrap): the worker's home and kumo's data folder are hidden; the checkout
-    // kumo runs from stays readable (examples, a spec's cwd), its data folder hidden again.
-    hiddenPaths: [host.homeDir, dataDir, '/etc/kumo'],
+    // Without root (bubblewrap): the worker's home is hidden, the checkout kumo runs from stays readable
+    // (examples, a spec's cwd), and of kumo's data folder only what anyone may read (not its secrets).
+    hiddenPaths: [host.homeDir, '/etc/kumo'],
+    privateDataDirs: [dataDir],
     readOnlyPaths: [host.workDir],
   };
 }

@@ -81,16 +81,21 @@ print('::kumo::result ' + json.dumps({"found": found, "env": sorted(os.environ)}
     await expect(run(['true'], {}, optedIn)).resolves.toBeDefined();
   });
 
-  it('without root, in a bubblewrap user namespace: the home, data folder and /etc/kumo hidden, the checkout read-only, its own processes only', async () => {
+  it('without root, in a bubblewrap user namespace: the home and the data folder secrets hidden, its demo data, /tmp and the checkout read-only, its own processes only', async () => {
     const home = await mkdtemp(join(tmpdir(), 'kumo-home-'));
     const checkout = join(home, 'kumo');
     await mkdir(join(checkout, '.kumo'), { recursive: true });
     await writeFile(join(home, 'gcloud-credentials'), 'home-secret');
-    await writeFile(join(checkout, '.kumo', 'admin-token'), 'data-secret');
+    await writeFile(join(checkout, '.kumo', 'admin-token'), 'data-secret', { mode: 0o600 });
+    await mkdir(join(checkout, '.kumo', 'redis'), { mode: 0o700 });
+    await writeFile(join(checkout, '.kumo', 'redis', 'appendonly.aof'), 'every-record', { mode: 0o644 });
+    await mkdir(join(checkout, '.kumo', 'demo'));
+    await writeFile(join(checkout, '.kumo', 'demo', 'input.txt'), 'demo-data');
+    await writeFile(join(tmpdir(), `kumo-sandbox-input-${process.pid}`), 'tmp-input');
     await writeFile(join(checkout, 'README'), 'readable');
     const out = join(checkout, '.kumo', 'artifacts', 'jobs', 'j', 'checkpoints');
     const sandbox = new TaskSandbox(
-      { ...DEFAULT_SANDBOX_SETTINGS, hiddenPaths: [home, join(checkout, '.kumo')], readOnlyPaths: [checkout], dataRoots: [join(checkout, '.kumo', 'artifacts')] },
+      { ...DEFAULT_SANDBOX_SETTINGS, hiddenPaths: [home], privateDataDirs: [join(checkout, '.kumo')], readOnlyPaths: [checkout], dataRoots: [join(checkout, '.kumo', 'artifacts')] },
       { isRoot: false, hasTools: true, hasBwrap: true },
     );
     expect(sandbox.strategy).toBe('userns');
@@ -106,12 +111,16 @@ print('::kumo::result ' + json.dumps({
   "home": tryread(${JSON.stringify(join(home, 'gcloud-credentials'))}),
   "token": tryread(${JSON.stringify(join(checkout, '.kumo', 'admin-token'))}),
   "readme": tryread(${JSON.stringify(join(checkout, 'README'))}),
+  "aof": tryread(${JSON.stringify(join(checkout, '.kumo', 'redis', 'appendonly.aof'))}),
+  "demo": tryread(${JSON.stringify(join(checkout, '.kumo', 'demo', 'input.txt'))}),
+  "tmpInput": tryread(${JSON.stringify(join(tmpdir(), `kumo-sandbox-input-${process.pid}`))}),
   "writeCheckout": trywrite(${JSON.stringify(join(checkout, 'x'))}),
   "writeCheckpoint": trywrite(os.environ['KUMO_CHECKPOINT_DIR'] + '/step-1'),
   "pids": len([p for p in os.listdir('/proc') if p.isdigit()]),
 }))`;
     const r = (await run(['python3', '-c', code], { KUMO_CHECKPOINT_DIR: out }, sandbox)).result as Record<string, unknown>;
-    expect(r).toMatchObject({ home: 'FileNotFoundError', token: 'FileNotFoundError', readme: 'readable', writeCheckpoint: 'WROTE' });
+    expect(r.token).not.toBe('data-secret');
+    expect(r).toMatchObject({ home: 'FileNotFoundError', aof: 'FileNotFoundError', readme: 'readable', demo: 'demo-data', tmpInput: 'tmp-input', writeCheckpoint: 'WROTE' });
     expect(r.writeCheckout).not.toBe('WROTE');
     expect(r.pids).toBeLessThanOrEqual(3);
     expect(await readFile(join(out, 'step-1'), 'utf8')).toBe('x');

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -31,8 +31,14 @@ export interface TaskSandboxSettings {
   dataRoots: string[];
   /** KUMO_UNISOLATED_TASKS=1: run tasks as the agent where the host cannot isolate. */
   allowUnisolated: boolean;
-  /** Not root: folders a task must not see (the worker's home, kumo's data folder, /etc/kumo). */
+  /** Not root: folders a task must not see (the worker's home, /etc/kumo). */
   hiddenPaths: string[];
+  /**
+   * Not root: folders whose entries a task sees only where anyone may read them (kumo's data folder:
+   * its demo data and artifacts, not its admin token, Redis password or Redis folder), as file modes
+   * would decide for a task of another uid.
+   */
+  privateDataDirs: string[];
   /** Not root: folders under a hidden one that tasks still see, read-only (the checkout kumo runs from). */
   readOnlyPaths: string[];
 }
@@ -45,6 +51,7 @@ export const DEFAULT_SANDBOX_SETTINGS: TaskSandboxSettings = {
   dataRoots: [],
   allowUnisolated: false,
   hiddenPaths: ['/etc/kumo'],
+  privateDataDirs: [],
   readOnlyPaths: [],
 };
 
@@ -148,7 +155,7 @@ export class TaskSandbox {
     }
     const init = ['/bin/sh', '-c', NAMESPACE_INIT, 'kumo-task', ...t.argv];
     const argv = userns
-      ? [this.tools.bwrap, ...bwrapArgs({ hidden: this.settings.hiddenPaths, readOnly: this.settings.readOnlyPaths, writable: [scratch, ...granted], cwd: cwd ?? scratch }), '--', ...init]
+      ? [this.tools.bwrap, ...bwrapArgs({ hidden: [...this.settings.hiddenPaths, this.settings.scratchRoot], privateDataDirs: this.settings.privateDataDirs, readOnly: this.settings.readOnlyPaths, writable: [scratch, ...granted], cwd: cwd ?? scratch }), '--', ...init]
       : [
           this.tools.unshare, '--pid', '--fork', '--mount-proc', '--',
           this.tools.setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--',
@@ -165,23 +172,39 @@ export class TaskSandbox {
 }
 
 /**
- * bubblewrap's view of the machine for a task: everything read-only, the hidden folders replaced by
- * empty ones (then the read-only and writable folders under them put back), its own /proc, /dev, /tmp,
- * and its own pid, IPC and UTS namespaces. The network stays (its data comes from there).
+ * bubblewrap's view of the machine for a task: everything read-only (the system's /tmp included: inputs
+ * may live there), the hidden folders replaced by empty ones (other tasks' scratch among them), the
+ * read-only folders under them put back, the entries of kumo's data folder that are not world-readable
+ * hidden, then its scratch and its job's folders writable; its own /proc and /dev, pid, IPC and UTS
+ * namespaces. The network stays (its data comes from there).
  */
-export function bwrapArgs(v: { hidden: string[]; readOnly: string[]; writable: string[]; cwd: string }): string[] {
-  const exists = (p: string): boolean => existsSync(p);
+export function bwrapArgs(v: { hidden: string[]; privateDataDirs: string[]; readOnly: string[]; writable: string[]; cwd: string }): string[] {
   return [
     '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     '--ro-bind', '/', '/',
-    '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp',
-    ...v.hidden.filter(exists).flatMap((p) => ['--tmpfs', p]),
-    ...v.readOnly.filter(exists).flatMap((p) => ['--ro-bind', p, p]),
-    // A hidden folder under a read-only one (kumo's data folder in the checkout) is hidden again.
-    ...v.hidden.filter((h) => exists(h) && v.readOnly.some((r) => h.startsWith(`${r}/`))).flatMap((p) => ['--tmpfs', p]),
+    '--dev', '/dev', '--proc', '/proc',
+    ...v.hidden.filter((p) => existsSync(p)).flatMap((p) => ['--tmpfs', p]),
+    ...v.readOnly.filter((p) => existsSync(p)).flatMap((p) => ['--ro-bind', p, p]),
+    ...v.privateDataDirs.flatMap(privateEntries),
     ...v.writable.flatMap((p) => ['--bind', p, p]),
     '--chdir', v.cwd,
   ];
+}
+
+/** The entries of a folder that only their owner may read, covered: a folder by an empty one, a file by /dev/null. */
+function privateEntries(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const path = join(dir, name);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st || (st.mode & 0o004) !== 0) return [];
+    return st.isDirectory() ? ['--tmpfs', path] : ['--ro-bind', '/dev/null', path];
+  });
 }
 
 /**
