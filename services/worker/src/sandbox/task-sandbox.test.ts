@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile, chmod, symlink, mkdir, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile, chmod, chown, symlink, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,20 @@ print('::kumo::result ' + json.dumps({
     expect(r.writeCheckout).not.toBe('WROTE');
     expect(r.pids).toBeLessThanOrEqual(3);
     expect(await readFile(join(out, 'step-1'), 'utf8')).toBe('x');
+  });
+
+  it("refuses a scratch root that is not the worker's own (a task could have made it first in /tmp)", async () => {
+    const base = await mkdtemp(join(tmpdir(), 'kumo-scratch-'));
+    await chmod(base, 0o755);
+    const planted = join(base, 'planted');
+    await mkdir(planted);
+    await chown(planted, 200_001, 200_000);
+    const link = join(base, 'link');
+    await symlink('/etc', link);
+    for (const scratchRoot of [planted, link]) {
+      await expect(run(['true'], {}, new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, scratchRoot }))).rejects.toMatchObject({ code: 'TASK_PATH_REFUSED' });
+    }
+    expect((await stat('/etc')).uid).toBe(0);
   });
 
   it('creates a local output folder for the job under a data root, and never follows a symlink there', async () => {

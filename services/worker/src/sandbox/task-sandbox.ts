@@ -145,8 +145,7 @@ export class TaskSandbox {
     // namespace, not file modes.
     const uid = userns ? (process.getuid?.() ?? 0) : jobUid(t.jobId, this.settings);
     const gid = userns ? (process.getgid?.() ?? 0) : this.settings.gid;
-    mkdirSync(this.settings.scratchRoot, { recursive: true, mode: 0o711 });
-    chmodSync(this.settings.scratchRoot, 0o711);
+    ownedFolder(this.settings.scratchRoot);
     const scratch = await mkdtemp(join(this.settings.scratchRoot, 't-'));
     if (!userns) chownSync(scratch, uid, gid);
     const granted: string[] = [];
@@ -169,6 +168,20 @@ export class TaskSandbox {
       close: () => rm(scratch, { recursive: true, force: true }),
     };
   }
+}
+
+/**
+ * The scratch root, made 0711 and checked to be the worker's own real folder: it sits in a world-writable
+ * /tmp, where a task could have made it first (or a symlink by its name), and the worker chowns what it
+ * makes inside it.
+ */
+function ownedFolder(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o711 });
+  const st = lstatSync(path);
+  if (st.isSymbolicLink() || !st.isDirectory() || st.uid !== (process.getuid?.() ?? 0)) {
+    throw new KumoError('TASK_PATH_REFUSED', `the task scratch folder '${path}' is not this worker's own folder`);
+  }
+  chmodSync(path, 0o711);
 }
 
 /**
