@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { RedisMonitor } from '../test/support/redis-monitor';
 import type { BenchContext } from './lib/context';
 import { benchPrefix, Kumo, noopSpec, sleep } from './lib/kumo';
 import { rawEnqueue, rawProcess } from './lib/raw-bullmq';
@@ -46,10 +47,9 @@ const normalize = (name: string, prefix: string): string =>
 
 async function monitorRun(ctx: BenchContext, prefix: string, names: Map<string, string>, work: () => Promise<void>): Promise<Tally> {
   const admin = new Redis(ctx.redisUrl);
-  const mon = await new Redis(ctx.redisUrl).monitor();
-  const addrName = new Map<string, string>();
   const lines: [string, string[]][] = [];
-  mon.on('monitor', (_t: string, args: string[], source: string) => lines.push([source, args]));
+  const mon = await RedisMonitor.start(ctx.redisUrl, (args, source) => lines.push([source, args]));
+  const addrName = new Map<string, string>();
   let listing = true;
   const lister = (async () => {
     while (listing) {
@@ -68,7 +68,7 @@ async function monitorRun(ctx: BenchContext, prefix: string, names: Map<string, 
   } finally {
     listing = false;
     await lister;
-    mon.disconnect();
+    mon.stop();
     await admin.quit();
   }
   const t: Tally = { client: new Map(), lua: new Map(), perConnection: new Map() };

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { RedisMonitor } from '../support/redis-monitor';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Keys } from '@kumo/shared';
@@ -10,12 +11,11 @@ import { LIST_EXAMINE_MAX } from '../../services/api/src/routes/job-pages';
  * sends on keys under `prefix`, with its arguments.
  */
 async function commandsOf(redisUrl: string, prefix: string, fn: () => Promise<unknown>): Promise<string[][]> {
-  const monitor = await new Redis(redisUrl).monitor();
   const seen: string[][] = [];
   const fence = `${prefix}:fence:${Math.random()}`;
   let fenced: () => void = () => undefined;
   const done = new Promise<void>((r) => (fenced = r));
-  monitor.on('monitor', (_time: string, args: string[]) => {
+  const monitor = await RedisMonitor.start(redisUrl, (args) => {
     if (args.includes(fence)) fenced();
     else if (args.some((a) => a.startsWith(`${prefix}:`))) seen.push(args);
   });
@@ -27,7 +27,7 @@ async function commandsOf(redisUrl: string, prefix: string, fn: () => Promise<un
     await done;
   } finally {
     probe.disconnect();
-    monitor.disconnect();
+    monitor.stop();
   }
   return seen;
 }
