@@ -1,5 +1,5 @@
 /**
- * Shutdown, the same way everywhere (STYLE.md 5): every step runs even when one fails, in order (stop
+ * Shutdown, the same way everywhere: every step runs even when one fails, in order (stop
  * taking work, drain, close connections); failures are reported, never thrown past the rest.
  */
 export async function runCleanupSteps(

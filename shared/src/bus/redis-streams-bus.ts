@@ -53,7 +53,7 @@ const DEAD_LETTER_MAX_LEN = 10_000;
  * so each group sees every message and its subscribers share them. Messages are stored as fields
  * `id`, `at`, `data` (JSON).
  *
- * Connections per role (STYLE.md 7): one command connection for publishes, acks and lease renewals,
+ * Connections per role: one command connection for publishes, acks and lease renewals,
  * and one blocking connection per subscription, so a blocked XREADGROUP never delays a publish or ack.
  *
  * A new group starts at the beginning of the retained stream (`0`), not at `$`: a publisher that starts

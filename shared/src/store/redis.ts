@@ -9,7 +9,7 @@ let fallbackLog: Logger | undefined;
 const ERROR_LOG_EVERY_MS = 10_000;
 
 /**
- * Connections per role (STYLE.md 7): commands for the API and stores; `blocking` for BullMQ workers
+ * Connections per role: commands for the API and stores; `blocking` for BullMQ workers
  * and stream readers, which must not fail requests while Redis restarts; `subscriber` for PUBLISH
  * channels. Each role gets its own connection, so a blocking read never queues behind API traffic.
  */
