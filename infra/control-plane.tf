@@ -1,6 +1,6 @@
 # The control plane: one small VM running `npm start` (api, scheduler, provisioner together) with the
 # cloud seams switched on: KUMO_PROVIDER=gce, KUMO_BUS=pubsub, Memorystore as REDIS_URL. Its state lives
-# in Redis and Pub/Sub, so the VM itself is disposable (DESIGN.md: the control plane can die at any
+# in Redis and Pub/Sub, so the VM itself is disposable (the control plane can die at any
 # moment). Cloud Run would not do: the scheduler and provisioner are long-running consumers, not
 # request handlers.
 
