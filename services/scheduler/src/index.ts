@@ -1,3 +1,3 @@
 export { Scheduler, type SchedulerOptions, type SchedulerState } from './scheduler';
 export { parseSchedulerEnv, workerSettingsOf, type SchedulerEnv } from './env';
-export { allocate } from './feeder';
+export { allocate } from './fair-share';
