@@ -2,40 +2,13 @@ import type { Redis } from 'ioredis';
 import { wallClock } from '../clock';
 import type { Logger } from '../logger';
 import type { BusHandler, BusMessage, Subscription, Topic, TopicData } from './bus';
+import { quit, replyCode } from '../store/redis';
+import { AckBatcher } from './ack-batcher';
+import type { RedisStreamSubscriptionConfig } from './redis-stream-subscription-config';
+import { releaseUnhandled, removeConsumerIfIdle, renewLeases } from './stream-pending';
 import { runCleanupSteps } from './subscribe-options';
 
-/** Runs claimIdle-1.lua: `(key, group, consumer, minIdleMs, cursor, count)`. */
-export type ClaimIdleScript = (...args: (string | number)[]) => Promise<unknown>;
-
-export interface RedisStreamSubscriptionConfig<T extends Topic> {
-  topic: T;
-  /** The topic's stream. */
-  key: string;
-  /** Where messages go after `maxDeliveryAttempts`, or when they cannot be parsed. */
-  deadKey: string;
-  group: string;
-  /** Unique per subscription: the owner of this subscription's pending entries. */
-  consumer: string;
-  handler: BusHandler<T>;
-  concurrency: number;
-  ackDeadlineMs: number;
-  /** Entries fetched per XREADGROUP / XAUTOCLAIM; also the read-ahead held beyond `concurrency`. */
-  readBatch: number;
-  blockMs: number;
-  maxDeliveryAttempts: number;
-  deadLetterMaxLen: number;
-  /** Shared and never blocked: acks, lease renewals, dead letters, group bookkeeping. */
-  commands: Redis;
-  /** This subscription's own connection: XREADGROUP BLOCK and XAUTOCLAIM, one command at a time. */
-  blocking: Redis;
-  claimIdle: ClaimIdleScript;
-  /** Drops from the stream what every group has acked (trimAcked-1.lua). */
-  trimAcked: () => Promise<number>;
-  /** Re-creates the consumer group (after a Redis without persistence restarted and forgot it). */
-  ensureGroup: () => Promise<void>;
-  logger: Logger;
-  onClosed: () => void;
-}
+export type { ClaimIdleScript, RedisStreamSubscriptionConfig } from './redis-stream-subscription-config';
 
 type State = 'running' | 'closing' | 'closed';
 
@@ -48,16 +21,7 @@ type StreamEntry = [id: string, fields: string[]];
 type ReadGroupReply = [key: string, entries: StreamEntry[]][] | null;
 type ClaimReply = [cursor: string, entries: StreamEntry[], counts: number[], deleted: string[]];
 
-/**
- * Entries handed back at close() without being handled get this idle time, so the next XAUTOCLAIM of
- * any consumer takes them at once instead of after a full ack deadline. Redis resets an idle time
- * longer than its own clock's epoch to 0, so this is "very long", not "infinite".
- */
-const RELEASED_IDLE_MS = 10 * 365 * 24 * 3600 * 1000;
-const TRIM_EVERY_MS = 1000;
 
-/** XCLAIM / XACK argument lists are chunked so one command never carries an unbounded id list. */
-const IDS_PER_COMMAND = 1000;
 const MAX_READ_BACKOFF_MS = 5000;
 
 /**
@@ -79,9 +43,7 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Entry ids buffered or in a handler, plus acked ones until their XACK returns: the leases we renew. */
   private readonly held = new Set<string>();
-  private acks: string[] = [];
-  private ackScheduled = false;
-  private readonly pendingAcks = new Set<Promise<void>>();
+  private readonly acks: AckBatcher;
   private roomWaiter: (() => void) | undefined;
   private renewing = false;
   private readonly stopReading = new AbortController();
@@ -92,6 +54,8 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
 
   constructor(private readonly cfg: RedisStreamSubscriptionConfig<T>) {
     this.log = cfg.logger.child({ topic: cfg.topic, group: cfg.group, consumer: cfg.consumer });
+    // Acked entries leave `held`: their leases need no renewal once Redis has the ack (or refused it).
+    this.acks = new AckBatcher({ commands: cfg.commands, key: cfg.key, group: cfg.group, trimAcked: cfg.trimAcked, log: this.log, onSettled: (ids) => ids.forEach((id) => this.held.delete(id)) });
     // Renew three times per deadline, so one late timer tick never lets a lease lapse.
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(cfg.ackDeadlineMs / 3)));
     this.leaseTimer.unref();
@@ -112,7 +76,7 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
         ['stop reading', () => this.stopReadLoop()],
         ['hand back read-ahead', () => this.releaseBuffered()],
         ['drain handlers', () => Promise.allSettled([...this.inFlight.values()])],
-        ['flush acks', () => this.flushAcks()],
+        ['flush acks', () => this.acks.flush()],
         ['stop leases', () => clearInterval(this.leaseTimer)],
         ['remove consumer', () => this.removeConsumerIfIdle()],
         ['quit connection', () => quit(this.cfg.blocking)],
@@ -281,7 +245,7 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
     const run = (async () => {
       try {
         await this.cfg.handler(d.msg);
-        this.queueAck(d.entryId);
+        this.acks.add(d.entryId);
       } catch (err) {
         // Left pending and no longer renewed: XAUTOCLAIM hands it out again after the ack deadline.
         this.held.delete(d.entryId);
@@ -294,63 +258,11 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
     this.inFlight.set(d.entryId, run);
   }
 
-  /** Acks of one event-loop turn go out as one XACK. */
-  private queueAck(entryId: string): void {
-    this.acks.push(entryId);
-    if (this.acks.length >= IDS_PER_COMMAND) {
-      void this.flushAcks();
-    } else if (!this.ackScheduled) {
-      this.ackScheduled = true;
-      setImmediate(() => {
-        this.ackScheduled = false;
-        void this.flushAcks();
-      });
-    }
-  }
-
-  private async flushAcks(): Promise<void> {
-    const ids = this.acks;
-    this.acks = [];
-    if (ids.length > 0) {
-      const done = this.cfg.commands
-        .xack(this.cfg.key, this.cfg.group, ...ids)
-        .then(
-          () => undefined,
-          // Still pending: redelivered after the deadline, and the handler is idempotent by id.
-          (err: unknown) => this.log.warn({ err, count: ids.length }, 'bus ack failed; messages will be redelivered'),
-        )
-        .finally(() => {
-          for (const id of ids) this.held.delete(id);
-          this.pendingAcks.delete(done);
-        });
-      this.pendingAcks.add(done);
-      this.maybeTrim();
-    }
-    await Promise.all([...this.pendingAcks]);
-  }
-
-  /** At most once a second, after acks: the stream keeps what is in flight, not every message sent. */
-  private maybeTrim(): void {
-    const now = Date.now();
-    if (now - this.lastTrim < TRIM_EVERY_MS) return;
-    this.lastTrim = now;
-    this.cfg.trimAcked().catch((err: unknown) => this.log.warn({ err }, 'bus stream trim failed'));
-  }
-  private lastTrim = 0;
-
-  /**
-   * Resets the idle time of every entry held here. XCLAIM with min-idle 0 would also take back an entry
-   * another consumer claimed after our lease lapsed (event loop frozen past the deadline); both then
-   * handle it, which at-least-once delivery and idempotent handlers allow.
-   */
   private async renewLeases(): Promise<void> {
     if (this.renewing || this.held.size === 0) return;
     this.renewing = true;
     try {
-      const { key, group, consumer } = this.cfg;
-      for (const ids of chunks([...this.held], IDS_PER_COMMAND)) {
-        await this.cfg.commands.xclaim(key, group, consumer, 0, ...ids, 'JUSTID');
-      }
+      await renewLeases(this.cfg.commands, this.cfg, [...this.held]);
     } catch (err) {
       this.log.warn({ err, held: this.held.size }, 'bus lease renewal failed');
     } finally {
@@ -358,57 +270,14 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
     }
   }
 
-  /**
-   * Read-ahead entries that never reached a handler are made idle at once, with their delivery count
-   * put back, so another consumer takes them now and their next delivery counts as this one did.
-   */
+  /** Read-ahead entries that never reached a handler go back to the group at once (see releaseUnhandled). */
   private async releaseBuffered(): Promise<void> {
     const released = this.buffer.splice(0);
-    const byAttempt = new Map<number, string[]>();
-    for (const d of released) {
-      const ids = byAttempt.get(d.msg.deliveryAttempt) ?? [];
-      ids.push(d.entryId);
-      byAttempt.set(d.msg.deliveryAttempt, ids);
-    }
-    const { key, group, consumer } = this.cfg;
-    for (const [attempt, all] of byAttempt) {
-      for (const ids of chunks(all, IDS_PER_COMMAND)) {
-        await this.cfg.commands.xclaim(key, group, consumer, 0, ...ids, 'IDLE', RELEASED_IDLE_MS, 'RETRYCOUNT', attempt - 1, 'JUSTID');
-      }
-    }
+    await releaseUnhandled(this.cfg.commands, this.cfg, released.map((d) => ({ entryId: d.entryId, deliveryAttempt: d.msg.deliveryAttempt })));
     for (const d of released) this.held.delete(d.entryId);
   }
 
-  /**
-   * A consumer is deleted only when it owns no pending entry: DELCONSUMER would drop its entries from
-   * the pending list, and nobody could ever claim them again. One that still owns entries stays listed
-   * until a later pass (they are claimed by others after the deadline).
-   */
-  private async removeConsumerIfIdle(): Promise<void> {
-    const { key, group, consumer } = this.cfg;
-    const pending = (await this.cfg.commands.xpending(key, group, '-', '+', 1, consumer)) as unknown[];
-    if (pending.length === 0) await this.cfg.commands.xgroup('DELCONSUMER', key, group, consumer);
+  private removeConsumerIfIdle(): Promise<void> {
+    return removeConsumerIfIdle(this.cfg.commands, this.cfg);
   }
-}
-
-/** Redis error replies start with their code (`BUSYGROUP ...`, `NOGROUP ...`): the protocol's error code. */
-export function replyCode(err: unknown): string | undefined {
-  if (!(err instanceof Error)) return undefined;
-  const match = /^([A-Z]+) /.exec(err.message);
-  return match?.[1];
-}
-
-export async function quit(redis: Redis): Promise<void> {
-  if (redis.status === 'end') return;
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  }
-}
-
-function chunks<V>(items: V[], size: number): V[][] {
-  const out: V[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

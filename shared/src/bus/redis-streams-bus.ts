@@ -8,7 +8,8 @@ import { newMessageId } from '../ids';
 import { createLogger, type Logger } from '../logger';
 import { createRedis, logConnectionErrors, type RedisRole } from '../store/redis';
 import type { Bus, BusHandler, SubscribeOptions, Subscription, Topic, TopicData } from './bus';
-import { RedisStreamSubscription, quit, replyCode, type ClaimIdleScript } from './redis-stream-subscription';
+import { quit, replyCode } from '../store/redis';
+import { RedisStreamSubscription, type ClaimIdleScript } from './redis-stream-subscription';
 import {
   DEFAULT_MAX_DELIVERY_ATTEMPTS,
   assertGroup,

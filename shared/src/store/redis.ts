@@ -59,3 +59,19 @@ export async function assertRedisSafe(redis: Redis): Promise<{ appendonly: boole
   const aof = (await redis.config('GET', 'appendonly')) as string[];
   return { appendonly: aof[1] === 'yes' };
 }
+
+/** Redis error replies start with their code (`BUSYGROUP ...`, `NOGROUP ...`): the protocol's error code. */
+export function replyCode(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const match = /^([A-Z]+) /.exec(err.message);
+  return match?.[1];
+}
+
+export async function quit(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}
