@@ -91,7 +91,7 @@ describe('a task lost from its queue', () => {
     const job = await ended(id);
     expect(job.state).toBe('failed');
     expect(job.progress).toMatchObject({ total: 4, succeeded: 3, failed: 1, running: 0, queued: 0 });
-    const [failure] = await jobs.failures(id);
+    const [failure] = await jobs.ledger.failures(id);
     expect(failure).toMatchObject({ index: 2, final: true, error: { code: 'INFRA_BUDGET_EXHAUSTED' } });
   });
 });

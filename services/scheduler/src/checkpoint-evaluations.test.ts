@@ -46,7 +46,7 @@ describe('CheckpointEvaluations', () => {
     await new CheckpointEvaluations({ jobs, logger }).onCheckpoints(id, 'yuki', [ckpt(200)]);
     expect(await evaluationsOf(id)).toEqual(['100', '200']);
     expect(ce.created).toBe(2);
-    expect((await jobs.evaluations(id)).map((e) => e.step)).toEqual([100, 200]);
+    expect((await jobs.evaluations.list(id)).map((e) => e.step)).toEqual([100, 200]);
   });
 
   it('keeps the first URI of a step reported again from elsewhere, and starts nothing for a job without evaluate', async () => {

@@ -45,7 +45,7 @@ export class CheckpointEvaluations {
       if (typeof step !== 'number' || !Number.isInteger(step) || typeof uri !== 'string' || uri === '') continue;
       const every = spec.evaluate.everySteps;
       if (step > spec.target.steps || (every && step % every !== 0 && step < spec.target.steps)) continue;
-      if (!(await this.opts.jobs.reserveEvaluation(jobId, step, this.maxPerJob))) {
+      if (!(await this.opts.jobs.evaluations.reserve(jobId, step, this.maxPerJob))) {
         this.refusedForCap++;
         if (!this.capped.has(jobId)) {
           if (this.capped.size > 10_000) this.capped.clear();
@@ -81,7 +81,7 @@ export class CheckpointEvaluations {
     try {
       const { job, created } = await this.opts.jobs.create({ spec, user, idempotencyKey: `${trainingId}:step-${step}`, idempotencyScope: 'checkpoint-evaluations' });
       // Also when not created (a redelivery): the record may be what the first delivery did not get to.
-      await this.opts.jobs.addEvaluation(trainingId, step, job.id);
+      await this.opts.jobs.evaluations.add(trainingId, step, job.id);
       if (created) {
         this.created++;
         this.opts.logger.info({ jobId: job.id, trainingJobId: trainingId, step }, 'evaluation of a new checkpoint started');

@@ -48,7 +48,7 @@ async function kenInTwoPools(): Promise<{ jobs: JobStore; b: Pool; jobB: string;
   await redis.hset(keys.job(jobA), { state: 'running', fed: 100, succeeded: 10, costUsd: 0.1 });
   await redis.hset(keys.job(jobB), { state: 'running', fed: 10, succeeded: 10, costUsd: 0.1 });
   await redis.hset(keys.user('ken'), { costUsd: 0.2 });
-  await jobs.setUserBudget('ken', 1);
+  await jobs.budgets.set('ken', 1);
   return { jobs, b: (await pools.get('b'))!, jobB, prefix };
 }
 

@@ -52,7 +52,7 @@ describe('ProgressIngester and checkpoints', () => {
     await ingester.start();
     const c = (step: number): TaskEvent => ({ t: 'c', j: id, i: 0, a: 1, w: 'w', at: 0, data: { step, uri: `gs://b/run/step-${step}` } });
     await bus.publish('progress', { workerId: 'w', events: [{ t: 's', j: id, i: 0, a: 1, w: 'w', at: 0 }, c(100), c(200)] });
-    expect((await jobs.evaluations(id)).map((e) => e.step)).toEqual([100, 200]);
+    expect((await jobs.evaluations.list(id)).map((e) => e.step)).toEqual([100, 200]);
     expect(await jobs.checkpoint(id)).toMatchObject({ step: 200 });
     expect((await jobs.get(id))?.progress.running).toBe(1);
     await ingester.stop();

@@ -67,7 +67,7 @@ describe('JobStore', () => {
     expect(j.state).toBe('failed');
     expect(j.reason).toBe('TOO_MANY_FAILED_TASKS');
     expect(j.progress).toMatchObject({ failed: 1, queued: 4, running: 0 });
-    const failures = await store.failures(job.id);
+    const failures = await store.ledger.failures(job.id);
     expect(failures).toEqual([expect.objectContaining({ index: 2, attempt: 3, final: true, logTail: 'boom\n' })]);
     expect(failures[0]!.error.code).toBe('TASK_EXIT_NONZERO');
   });
@@ -82,7 +82,7 @@ describe('JobStore', () => {
     await store.applyEvents(job.id, 'local', [ev('s', job.id, 1, 3, 'w2'), { ...ev('r', job.id, 1, 3, 'w2'), err }]);
     j = (await store.get(job.id))!;
     expect(j.progress).toMatchObject({ failed: 1, running: 0, queued: 3 });
-    const [f] = await store.failures(job.id);
+    const [f] = await store.ledger.failures(job.id);
     expect(f).toMatchObject({ index: 1, attempt: 3, final: true, quarantined: true, workers: ['w1', 'w2'] });
     expect(await store.isTaskDone(job.id, 1)).toBe(true);
     // A later attempt's success does not count: the task is final.

@@ -1,99 +1,19 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { effectivePolicy, jobSpecSchema, taskCount, unitOf, type JobKind, type JobSpec } from '../catalog/index';
+import { effectivePolicy, jobSpecSchema, taskCount, unitOf } from '../catalog/index';
 import { wallClock, type Clock } from '../clock';
 import { KumoError } from '../errors';
 import { newJobId } from '../ids';
 import type { TaskEvent } from '../progress/task-event';
 import { Keys } from '../store/keys';
+import { fingerprintOf, IDEMPOTENCY_TTL_S, previousJobId } from './job-idempotency';
 import { readListing, writeListing } from './job-listing';
 import { bindScripts, type ScriptRunner } from '../store/scripts';
 import { statesMovingTo, type JobState } from './job-state';
-import { computeProgress, RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields, type Progress } from './progress';
-
-export interface JobRecord {
-  id: string;
-  kind: JobKind;
-  name: string;
-  pool: string;
-  user: string;
-  state: JobState;
-  priority: number;
-  /** Why the job is in its state, when that needs saying (`TOO_MANY_FAILED_TASKS`, `cancelled by alice`). */
-  reason?: string;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  spec: JobSpec;
-  progress: Progress;
-  /** The same as progress.costUsd and progress.forecastCostUsd, at the top for lists and scripts. */
-  costUsd: number;
-  forecastCostUsd: number | null;
-  budget: { maxCostUsd: number } | null;
-  /** Attempts handed back to the queue without using an attempt (preemption, drain, cancel). */
-  handBacks: number;
-  /** The furthest checkpoint a task recorded (training): step, tokens, uri. */
-  checkpoint: Record<string, unknown> | null;
-  /** The latest `::kumo::progress` a running task printed (training: step, tokens). */
-  liveProgress: Record<string, unknown> | null;
-  /** Jobs it waits for; set while they have not all succeeded. */
-  dependsOn?: string[];
-  waitingOn?: string;
-}
-
-/** What the feeder and the worker need of a job, without computing progress. */
-export interface JobRuntime {
-  id: string;
-  pool: string;
-  state: JobState;
-  priority: number;
-  user: string;
-  total: number;
-  fed: number;
-  spec: JobSpec;
-}
-
-export interface TaskFailure {
-  index: number;
-  attempt: number;
-  final: boolean;
-  /** Failed on this many different workers: the input is at fault, so it is not retried. */
-  quarantined?: boolean;
-  /** The workers it failed on. */
-  workers?: string[];
-  worker: string;
-  at: string;
-  error: { code: string; message: string; retryable: boolean };
-  logTail: string;
-}
-
-export interface ListJobsQuery {
-  state?: JobState;
-  kind?: JobKind;
-  pool?: string;
-  user?: string;
-  limit: number;
-  /** The last id of the previous page. */
-  cursor?: string;
-}
-
-export interface CreateJobInput {
-  spec: JobSpec;
-  user: string;
-  idempotencyKey?: string;
-  idempotencyScope?: string;
-  /** A listing job's lines (source.listing), in order; `spec.source.batches` is their count. */
-  listing?: readonly string[];
-  /** What the idempotency key is bound to; default the spec. */
-  fingerprintOf?: unknown;
-}
-
-const IDEMPOTENCY_TTL_S = 24 * 3600;
-
-/** What an idempotency key remembers of its request: a hash of its JSON. */
-function fingerprintOf(source: unknown): string {
-  return createHash('sha256').update(JSON.stringify(source)).digest('hex').slice(0, 32);
-}
+import { EvaluationLinks } from './evaluation-links';
+import { jobRecordOf, type CreateJobInput, type JobRecord, type JobRuntime, type ListJobsQuery } from './job-record';
+import { ledgerEntryOf, TaskLedger } from './task-ledger';
+import { UserBudgets } from './user-budgets';
+import { RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields } from './progress';
 
 /** Jobs in Redis: create, read, list, cancel, and the exact, idempotent application of task events. */
 export class JobStore {
@@ -102,6 +22,13 @@ export class JobStore {
   private readonly clock: Clock;
   private readonly inFlight = new Map<string, Promise<JobRecord | undefined>>();
 
+  /** What tasks reported: results and failures, by task index. */
+  readonly ledger: TaskLedger;
+  /** Which evaluation jobs a training job's checkpoints started. */
+  readonly evaluations: EvaluationLinks;
+  /** Users' spend and budgets. */
+  readonly budgets: UserBudgets;
+
   constructor(
     private readonly redis: Redis,
     opts: { prefix?: string; clock?: Clock } = {},
@@ -109,6 +36,9 @@ export class JobStore {
     this.keys = new Keys(opts.prefix);
     this.scripts = bindScripts(redis);
     this.clock = opts.clock ?? wallClock;
+    this.ledger = new TaskLedger(redis, this.keys);
+    this.evaluations = new EvaluationLinks(redis, this.keys, this.scripts);
+    this.budgets = new UserBudgets(redis, this.keys);
   }
 
   /**
@@ -188,13 +118,8 @@ export class JobStore {
    * a repeat without redoing expensive work (reading a listing) that create() would then discard.
    */
   async findIdempotent(scope: string, key: string, fingerprintSource: unknown): Promise<JobRecord | undefined> {
-    const prev = await this.redis.get(this.keys.idempotency(scope, key));
-    if (!prev) return undefined;
-    const [prevId, prevFingerprint] = prev.split('|') as [string, string];
-    if (prevFingerprint !== fingerprintOf(fingerprintSource)) {
-      throw new KumoError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key was already used for another request (job ${prevId})`);
-    }
-    return this.get(prevId);
+    const prevId = await previousJobId(this.redis, this.keys.idempotency(scope, key), fingerprintSource);
+    return prevId === undefined ? undefined : this.get(prevId);
   }
 
   /** Lines [from, to) of a listing job's stored listing: the inputs of its tasks. */
@@ -221,7 +146,7 @@ export class JobStore {
     // Two plain commands, not a pipeline: on an auto-pipelining connection they go out in one write.
     const [h, b] = await Promise.all([this.redis.hgetall(this.keys.job(id)), this.redis.hmget(this.keys.jobRate(id), ...rateBucketFields(now))]);
     if (!h.id) return undefined;
-    return toRecord(h, b.map((v) => Number(v ?? 0)), now);
+    return jobRecordOf(h, b.map((v) => Number(v ?? 0)), now);
   }
 
   /** One pipelined round trip for any number of jobs. */
@@ -239,7 +164,7 @@ export class JobStore {
       const h = out[2 * n]?.[1] as Record<string, string> | undefined;
       const b = (out[2 * n + 1]?.[1] as (string | null)[] | undefined) ?? [];
       if (!h || !h.id) return undefined;
-      return toRecord(h, b.map((v) => Number(v ?? 0)), now);
+      return jobRecordOf(h, b.map((v) => Number(v ?? 0)), now);
     });
   }
 
@@ -345,7 +270,7 @@ export class JobStore {
     user = '',
   ): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
     const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel(), usdPerSlotMs];
-    args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), eventPayload(e)])));
+    args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), ledgerEntryOf(e)])));
     const k = this.keys;
     const res = (await this.scripts.applyTaskEvents(
       [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool), k.user(user), k.jobListing(jobId), k.jobGang(jobId)],
@@ -355,79 +280,9 @@ export class JobStore {
     return { state: res[0], succeeded: res[1], failed: res[2], running: res[3] };
   }
 
-  /** A user's spend across their jobs, and their budget if one is set. */
-  async userBudget(user: string): Promise<{ name: string; costUsd: number; maxCostUsd: number | null }> {
-    const [cost, max] = await this.redis.hmget(this.keys.user(user), 'costUsd', 'maxCostUsd');
-    return { name: user, costUsd: Math.round(Number(cost ?? 0) * 10_000) / 10_000, maxCostUsd: max === null ? null : Number(max) };
-  }
-
-  /** Sets (or with null, removes) a user's budget; the feeder holds and resumes their jobs by it. */
-  async setUserBudget(user: string, maxCostUsd: number | null): Promise<void> {
-    if (maxCostUsd === null) await this.redis.hdel(this.keys.user(user), 'maxCostUsd');
-    else await this.redis.hset(this.keys.user(user), 'maxCostUsd', maxCostUsd);
-  }
-
   async owner(jobId: string): Promise<{ pool: string; user: string } | undefined> {
     const [pool, user] = await this.redis.hmget(this.keys.job(jobId), 'pool', 'user');
     return pool === null || pool === undefined ? undefined : { pool, user: user ?? '' };
-  }
-
-  async pool(jobId: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys.job(jobId), 'pool')) ?? undefined;
-  }
-
-  async failures(jobId: string, opts: { finalOnly?: boolean; limit?: number } = {}): Promise<TaskFailure[]> {
-    const limit = opts.limit ?? 100;
-    const out: TaskFailure[] = [];
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.redis.hscan(this.keys.jobFailures(jobId), cursor, 'COUNT', 200);
-      cursor = next;
-      for (let n = 0; n + 1 < flat.length; n += 2) {
-        const f = JSON.parse(flat[n + 1]!) as Omit<TaskFailure, 'index'>;
-        if (opts.finalOnly && !f.final) continue;
-        out.push({ index: Number(flat[n]), ...f });
-      }
-    } while (cursor !== '0' && out.length < limit);
-    return out.sort((a, b) => a.index - b.index).slice(0, limit);
-  }
-
-  /** The task ledger (what tasks reported), by task index, from `afterIndex` on. */
-  async results(jobId: string, opts: { limit?: number; afterIndex?: number } = {}): Promise<{ index: number; result: Record<string, unknown> }[]> {
-    const limit = opts.limit ?? 1000;
-    const after = opts.afterIndex ?? -1;
-    const out: { index: number; result: Record<string, unknown> }[] = [];
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.redis.hscan(this.keys.jobResults(jobId), cursor, 'COUNT', 1000);
-      cursor = next;
-      for (let n = 0; n + 1 < flat.length; n += 2) {
-        const index = Number(flat[n]);
-        if (index > after) out.push({ index, result: JSON.parse(flat[n + 1]!) });
-      }
-    } while (cursor !== '0');
-    return out.sort((a, b) => a.index - b.index).slice(0, limit);
-  }
-
-  /**
-   * Gives the training job's checkpoint `step` one of its `cap` evaluation slots: true when it has one
-   * (now, or from an earlier call), false when all are taken. Atomic, so racing schedulers never start more.
-   */
-  async reserveEvaluation(trainingId: string, step: number, cap: number): Promise<boolean> {
-    return ((await this.scripts.reserveEvaluation([this.keys.jobEvaluationSlots(trainingId)], [step, cap])) as number) === 1;
-  }
-
-  /** Records that `evaluationId` evaluates the training job's checkpoint at `step` (idempotent). */
-  async addEvaluation(trainingId: string, step: number, evaluationId: string): Promise<void> {
-    await this.redis.zadd(this.keys.jobEvaluations(trainingId), step, evaluationId);
-  }
-
-  /** A training job's evaluation jobs, by checkpoint step. */
-  async evaluations(trainingId: string): Promise<{ step: number; jobId: string }[]> {
-    const flat = await this.redis.zrange(this.keys.jobEvaluations(trainingId), 0, -1, 'WITHSCORES');
-    const out: { step: number; jobId: string }[] = [];
-    for (let n = 0; n + 1 < flat.length; n += 2) out.push({ jobId: flat[n]!, step: Number(flat[n + 1]) });
-    return out;
   }
 
   /** Jobs of a pool with tasks left to feed or finish. */
@@ -441,62 +296,4 @@ export class JobStore {
   }
 }
 
-function eventPayload(e: TaskEvent): string {
-  if (e.t === 'f' || e.t === 'r') {
-    const f: Omit<TaskFailure, 'index'> = {
-      attempt: e.a,
-      final: e.t === 'f',
-      worker: e.w,
-      at: new Date(e.at).toISOString(),
-      error: e.err ?? { code: 'INTERNAL', message: 'no error reported', retryable: false },
-      logTail: e.log ?? '',
-    };
-    return JSON.stringify(f);
-  }
-  if (e.t === 'ok' && e.result) return JSON.stringify({ ...e.result, worker: e.w, at: new Date(e.at).toISOString() });
-  if ((e.t === 'c' || e.t === 'p') && e.data) return JSON.stringify({ ...e.data, index: e.i, at: new Date(e.at).toISOString() });
-  return '';
-}
-
-function toRecord(h: Record<string, string>, buckets: number[], now: number): JobRecord {
-  const num = (k: string): number | undefined => (h[k] === undefined || h[k] === '' ? undefined : Number(h[k]));
-  const startedAt = num('startedAt');
-  const finishedAt = num('finishedAt');
-  const maxCostUsd = num('maxCostUsd');
-  const progress = computeProgress({
-    total: Number(h.total ?? 0),
-    succeeded: Number(h.succeeded ?? 0),
-    failed: Number(h.failed ?? 0),
-    running: Number(h.running ?? 0),
-    unit: h.unit ?? 'tasks',
-    now,
-    ...(startedAt !== undefined ? { startedAt } : {}),
-    ...(finishedAt !== undefined ? { finishedAt } : {}),
-    buckets,
-    costUsd: Number(h.costUsd ?? 0),
-  });
-  const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
-  return {
-    id: h.id!,
-    kind: h.kind as JobKind,
-    name: h.name ?? '',
-    pool: h.pool ?? '',
-    user: h.user ?? '',
-    state: h.state as JobState,
-    priority: Number(h.priority ?? 50),
-    ...(h.reason ? { reason: h.reason } : {}),
-    createdAt: new Date(Number(h.createdAt)).toISOString(),
-    ...(startedAt !== undefined ? { startedAt: iso(startedAt) } : {}),
-    ...(finishedAt !== undefined ? { finishedAt: iso(finishedAt) } : {}),
-    spec: JSON.parse(h.spec ?? '{}') as JobSpec,
-    progress,
-    costUsd: progress.costUsd,
-    forecastCostUsd: progress.forecastCostUsd,
-    budget: maxCostUsd === undefined ? null : { maxCostUsd },
-    handBacks: Number(h.released ?? 0),
-    checkpoint: h.checkpoint ? (JSON.parse(h.checkpoint) as Record<string, unknown>) : null,
-    liveProgress: h.liveProgress ? (JSON.parse(h.liveProgress) as Record<string, unknown>) : null,
-    ...(h.deps ? { dependsOn: JSON.parse(h.deps) as string[] } : {}),
-    ...(h.waitingOn ? { waitingOn: h.waitingOn } : {}),
-  };
-}
+export type { CreateJobInput, JobRecord, JobRuntime, ListJobsQuery, TaskFailure } from './job-record';

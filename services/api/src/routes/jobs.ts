@@ -35,7 +35,7 @@ export function jobRoutes(app: FastifyInstance): void {
   const notFound = (id: string): KumoError => new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
   /** For routes that read one part of a job (its failures, results, evaluations): the job must exist. */
   const assertJob = async (id: string): Promise<void> => {
-    if (!(await jobs.pool(id))) throw notFound(id);
+    if (!(await jobs.owner(id))) throw notFound(id);
   };
 
   /** The job, if the caller may change it: admins any, submitters their own. */
@@ -174,7 +174,7 @@ export function jobRoutes(app: FastifyInstance): void {
     },
     handler: async (req) => {
       await assertJob(req.params.id);
-      const tasks = await jobs.failures(req.params.id, { finalOnly: req.query.state === 'failed', limit: req.query.limit });
+      const tasks = await jobs.ledger.failures(req.params.id, { finalOnly: req.query.state === 'failed', limit: req.query.limit });
       return { tasks };
     },
   });
@@ -202,14 +202,14 @@ export function jobRoutes(app: FastifyInstance): void {
     },
     handler: async (req) => {
       await assertJob(req.params.id);
-      const recorded = await jobs.evaluations(req.params.id);
+      const recorded = await jobs.evaluations.list(req.params.id);
       const records = await jobs.getMany(recorded.map((e) => e.jobId));
       const evaluations = await Promise.all(
         recorded.map(async ({ step, jobId }, n) => {
           const job = records[n];
           const spec = job?.spec.kind === 'evaluation' ? job.spec : undefined;
           const scores: Record<string, number | null> = Object.fromEntries((spec?.benchmarks ?? []).map((b) => [b, null]));
-          for (const { index, result } of spec ? await jobs.results(jobId, { limit: spec.benchmarks.length }) : []) {
+          for (const { index, result } of spec ? await jobs.ledger.results(jobId, { limit: spec.benchmarks.length }) : []) {
             const benchmark = spec!.benchmarks[index];
             if (benchmark !== undefined && typeof result.score === 'number') scores[benchmark] = result.score;
           }

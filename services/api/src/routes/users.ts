@@ -18,7 +18,7 @@ export function userRoutes(app: FastifyInstance): void {
   r.get('/v1/users/:name/budget', {
     config: { roles: READERS },
     schema: { summary: 'A user’s spend across their jobs, and their budget', params: userParams, response: { 200: userBudgetSchema } },
-    handler: async (req) => jobs.userBudget(req.params.name),
+    handler: async (req) => jobs.budgets.get(req.params.name),
   });
 
   r.put('/v1/users/:name/budget', {
@@ -30,9 +30,9 @@ export function userRoutes(app: FastifyInstance): void {
       response: { 200: userBudgetSchema, 400: errorSchema },
     },
     handler: async (req) => {
-      await jobs.setUserBudget(req.params.name, req.body.maxCostUsd);
+      await jobs.budgets.set(req.params.name, req.body.maxCostUsd);
       req.log.info({ user: req.params.name, maxCostUsd: req.body.maxCostUsd }, 'user budget set');
-      return jobs.userBudget(req.params.name);
+      return jobs.budgets.get(req.params.name);
     },
   });
 }
