@@ -85,11 +85,16 @@ export function jobUid(jobId: string, s: Pick<TaskSandboxSettings, 'uidBase' | '
  */
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** A program's absolute path on the system PATH, or undefined. */
+const toolPaths = new Map<string, string | undefined>();
+
+/** A program's absolute path on the system PATH, or undefined; looked up once a process (a shell each time is not free). */
 export function systemTool(name: string): string | undefined {
-  const r = spawnSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8', env: { PATH: SYSTEM_PATH } });
-  const path = r.stdout?.trim();
-  return r.status === 0 && path?.startsWith('/') ? path : undefined;
+  if (!toolPaths.has(name)) {
+    const r = spawnSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8', env: { PATH: SYSTEM_PATH } });
+    const path = r.stdout?.trim();
+    toolPaths.set(name, r.status === 0 && path?.startsWith('/') ? path : undefined);
+  }
+  return toolPaths.get(name);
 }
 
 /** What the host offers: root (a uid per job), or bubblewrap's user namespaces. */
@@ -145,6 +150,7 @@ export class TaskSandbox {
     // namespace, not file modes.
     const uid = userns ? (process.getuid?.() ?? 0) : jobUid(t.jobId, this.settings);
     const gid = userns ? (process.getgid?.() ?? 0) : this.settings.gid;
+    // Every time (three system calls): a /tmp cleaner may have removed it since, and a task made it anew.
     ownedFolder(this.settings.scratchRoot);
     const scratch = await mkdtemp(join(this.settings.scratchRoot, 't-'));
     if (!userns) chownSync(scratch, uid, gid);
