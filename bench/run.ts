@@ -3,7 +3,7 @@
  * Writes bench/results/<time>.{md,json} (and latest.*) and prints the table.
  *
  *   npm run bench                         everything (a few minutes)
- *   npm run bench -- --only e2e,submit    a subset (ids: submit e2e commands memory ingest get sse heartbeats simulate isolation)
+ *   npm run bench -- --only e2e,submit    a subset (ids: submit e2e commands https memory ingest get sse heartbeats simulate isolation)
  *   npm run bench -- --quick              smaller sizes, for a quick look
  *   npm run bench -- --only monitor       diagnostic: MONITOR a small run of each, commands per task by source
  *   npm run bench -- --only explain       diagnostic: e2e with the feeder timed, and with one knob changed at a time
@@ -29,7 +29,7 @@ import { submit } from './submit';
 
 const MEASUREMENTS: { id: string; rows: number[]; run: Measurement; byDefault: boolean }[] = [
   { id: 'submit', rows: [1], run: submit, byDefault: true },
-  { id: 'e2e', rows: [2, 3], run: e2e, byDefault: true },
+  { id: 'e2e', rows: [2, 3, 11], run: e2e, byDefault: true },
   { id: 'memory', rows: [4], run: memory, byDefault: true },
   { id: 'ingest', rows: [5], run: ingest, byDefault: true },
   { id: 'get', rows: [6], run: getRequests, byDefault: true },
@@ -40,8 +40,8 @@ const MEASUREMENTS: { id: string; rows: number[]; run: Measurement; byDefault: b
   { id: 'monitor', rows: [], run: monitor, byDefault: false },
   { id: 'explain', rows: [], run: explain, byDefault: false },
 ];
-/** `--only commands` is row 3, measured during e2e. */
-const ALIASES: Record<string, string> = { commands: 'e2e', sim: 'simulate', submit1m: 'submit' };
+/** `--only commands` is row 3 and `--only https` row 11, both measured during e2e. */
+const ALIASES: Record<string, string> = { commands: 'e2e', https: 'e2e', sim: 'simulate', submit1m: 'submit' };
 
 function parseArgs(argv: string[]): { only: string[] | undefined; quick: boolean } {
   let only: string[] | undefined;

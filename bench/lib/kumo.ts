@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { buildApp, type ApiOptions } from '@kumo/api';
 import { Scheduler, type SchedulerOptions } from '@kumo/scheduler';
 import { WorkerAgent } from '@kumo/worker';
+import { taskHost } from '../../test/support/task-host';
 import { startChild, type Child } from './child';
 import {
   createBus,
@@ -111,6 +112,7 @@ export class Kumo {
         lockMs: 30_000,
         drainMs: 2_000,
         heartbeatMs: 5_000,
+        ...taskHost(),
         clock: wallClock,
         logger,
       });
@@ -159,6 +161,20 @@ export class Kumo {
     const ms = performance.now() - t0;
     if (res.statusCode !== 201) throw new Error(`submit answered ${res.statusCode}: ${res.body}`);
     return { id: (res.json() as { id: string }).id, ms };
+  }
+
+  /** The API on a loopback socket (for clients that speak HTTP, not inject); returns its base URL. */
+  async listen(): Promise<string> {
+    if (!this.app) throw new Error('no API in this harness');
+    return this.app.listen({ host: '127.0.0.1', port: 0 });
+  }
+
+  /** A worker token for `pool`, minted through the API as an admin mints one (POST /v1/tokens). */
+  async workerToken(name: string, pool = BENCH_POOL): Promise<string> {
+    if (!this.app) throw new Error('no API in this harness');
+    const res = await this.app.inject({ method: 'POST', url: '/v1/tokens', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, payload: JSON.stringify({ role: 'worker', name, pool }) });
+    if (res.statusCode !== 201) throw new Error(`token answered ${res.statusCode}: ${res.body}`);
+    return (res.json() as { token: string }).token;
   }
 
   /** Polls the job's state (one HGET per poll, counted in `polls`) until it is one of `states`. */

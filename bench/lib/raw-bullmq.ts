@@ -14,6 +14,18 @@ export function rawConnection(redisUrl: string): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null, connectionName: 'raw-bullmq' });
 }
 
+/** The same job, data and options kumo's feeder gives a task, for jobs `from`..`to`-1. */
+function rawJobs(from: number, to: number): { name: string; data: TaskData; opts: ReturnType<typeof taskJobOptions> }[] {
+  const jobs = [];
+  for (let i = from; i < to; i++) jobs.push({ name: 'extraction', data: { j: 'raw', i }, opts: taskJobOptions('raw', i, policy) });
+  return jobs;
+}
+
+/** addBulk of jobs 0..count-1 in chunks of `chunk`, one chunk after another. */
+async function addAll(queue: Queue<TaskData>, count: number, chunk: number): Promise<void> {
+  for (let from = 0; from < count; from += chunk) await queue.addBulk(rawJobs(from, Math.min(count, from + chunk)));
+}
+
 /** Adds `count` jobs with addBulk in chunks of `chunk`; returns the milliseconds it took. */
 export async function rawEnqueue(redisUrl: string, prefix: string, count: number, chunk = 1000): Promise<number> {
   const conn = rawConnection(redisUrl);
@@ -21,11 +33,7 @@ export async function rawEnqueue(redisUrl: string, prefix: string, count: number
   try {
     await queue.waitUntilReady();
     const t0 = performance.now();
-    for (let from = 0; from < count; from += chunk) {
-      const jobs = [];
-      for (let i = from; i < Math.min(count, from + chunk); i++) jobs.push({ name: 'extraction', data: { j: 'raw', i }, opts: taskJobOptions('raw', i, policy) });
-      await queue.addBulk(jobs);
-    }
+    await addAll(queue, count, chunk);
     return performance.now() - t0;
   } finally {
     await queue.close();
@@ -33,8 +41,12 @@ export async function rawEnqueue(redisUrl: string, prefix: string, count: number
   }
 }
 
-/** One Worker, `concurrency` slots, a no-op processor, run until `count` jobs completed; returns ms. */
-export async function rawProcess(redisUrl: string, prefix: string, count: number, concurrency: number, timeoutMs: number): Promise<number> {
+/**
+ * One Worker, `concurrency` slots, a no-op processor, run until `count` jobs completed; returns ms,
+ * timed from the worker's run() (and `during`'s start: adds made inside the timed run) to the last
+ * `completed`.
+ */
+export async function rawProcess(redisUrl: string, prefix: string, count: number, concurrency: number, timeoutMs: number, during?: () => Promise<void>): Promise<number> {
   let completed = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -47,10 +59,11 @@ export async function rawProcess(redisUrl: string, prefix: string, count: number
   await worker.waitUntilReady();
   const t0 = performance.now();
   void worker.run();
+  const adding = during?.();
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      finished,
+      Promise.all([finished, adding]),
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`raw BullMQ: ${completed} of ${count} after ${timeoutMs} ms`)), timeoutMs))),
     ]);
     return performance.now() - t0;
@@ -61,36 +74,43 @@ export async function rawProcess(redisUrl: string, prefix: string, count: number
   }
 }
 
+/** A producer's queue on its own connection, for adds made while a Worker runs; closed after `use`. */
+async function withProducer<T>(redisUrl: string, prefix: string, use: (queue: Queue<TaskData>) => Promise<T>): Promise<T> {
+  const conn = rawConnection(redisUrl);
+  const queue = new Queue<TaskData>(RAW_QUEUE, { connection: conn, prefix });
+  try {
+    await queue.waitUntilReady();
+    return await use(queue);
+  } finally {
+    await queue.close();
+    await conn.quit();
+  }
+}
+
+/**
+ * Raw BullMQ as a user lives it: a Worker (`concurrency` slots) already waiting, then a producer in the
+ * same process adds all `count` jobs with addBulk (chunks of `chunk`) as fast as Redis takes them.
+ * Timed from the first add to the last `completed`; returns ms. Row 2's baseline.
+ */
+export async function rawAddedProcess(redisUrl: string, prefix: string, count: number, concurrency: number, timeoutMs: number, chunk = 1000): Promise<number> {
+  return withProducer(redisUrl, prefix, (queue) => rawProcess(redisUrl, prefix, count, concurrency, timeoutMs, () => addAll(queue, count, chunk)));
+}
+
 /**
  * Raw BullMQ with its adds inside the timed run, as kumo's feeder adds inside its own: one Worker
  * (`concurrency` slots) and, in the same process, a producer keeping the queue topped up to `window`
  * jobs with addBulk (checked every 10 ms). Context for row 2, not its baseline: returns ms.
  */
 export async function rawFedProcess(redisUrl: string, prefix: string, count: number, concurrency: number, window: number, timeoutMs: number): Promise<number> {
-  const producerConn = rawConnection(redisUrl);
-  const queue = new Queue<TaskData>(RAW_QUEUE, { connection: producerConn, prefix });
-  await queue.waitUntilReady();
-  let fed = 0;
-  let stop = false;
-  const producer = (async () => {
-    while (!stop && fed < count) {
-      const room = window - (await queue.getWaitingCount());
-      if (room >= window / 4) {
+  return withProducer(redisUrl, prefix, (queue) =>
+    rawProcess(redisUrl, prefix, count, concurrency, timeoutMs, async () => {
+      for (let fed = 0; fed < count; await new Promise((r) => setTimeout(r, 10))) {
+        const room = window - (await queue.getWaitingCount());
+        if (room < window / 4) continue;
         const n = Math.min(room, count - fed);
-        const jobs = [];
-        for (let i = fed; i < fed + n; i++) jobs.push({ name: 'extraction', data: { j: 'raw', i }, opts: taskJobOptions('raw', i, policy) });
-        await queue.addBulk(jobs);
+        await queue.addBulk(rawJobs(fed, fed + n));
         fed += n;
       }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })();
-  try {
-    return await rawProcess(redisUrl, prefix, count, concurrency, timeoutMs);
-  } finally {
-    stop = true;
-    await producer;
-    await queue.close();
-    await producerConn.quit();
-  }
+    }),
+  );
 }
