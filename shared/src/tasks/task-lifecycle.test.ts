@@ -50,6 +50,11 @@ describe('the task lifecycle', () => {
   it('a task not admitted is completed as skipped, delayed with no loss, or failed with its event', () => {
     expect(settleAdmission({ verdict: 'skip', why: 'task-done' }, 0)).toEqual({ move: { move: 'complete', value: 'skipped' } });
     expect(settleAdmission({ verdict: 'wait', why: 'paused', retryInMs: 3000 }, 10)).toEqual({ move: { move: 'delay', at: 3010, handBack: false } });
+    // A task lost before (its lost copy's `s` may still count it as running) frees that place while it waits.
+    const lost = admit({ job: view('paused'), delivery: { attempt: 1, infraLosses: 1 }, taskDone: false, runsGangs: true, pool: 'p' });
+    expect(lost).toMatchObject({ verdict: 'wait', release: true });
+    expect(settleAdmission(lost as Exclude<typeof lost, { verdict: 'run' }>, 10)).toEqual({ event: { t: 'rel' }, move: { move: 'delay', at: 3010, handBack: false } });
+    expect(admit({ job: view('paused'), delivery: fresh, taskDone: false, runsGangs: true, pool: 'p' })).toMatchObject({ release: false });
     const error = { code: 'INFRA_BUDGET_EXHAUSTED', message: 'm', retryable: false };
     expect(settleAdmission({ verdict: 'fail', error }, 0)).toEqual({ event: { t: 'f', err: error }, move: { move: 'fail', error } });
   });

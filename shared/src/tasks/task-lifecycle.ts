@@ -53,7 +53,18 @@ export function deliveryOf(job: { attemptsMade: number; stalledCounter: number; 
 export type Admission =
   | { verdict: 'run' }
   /** Not now: back to the queue for `retryInMs`, no attempt and no infrastructure loss used. */
-  | { verdict: 'wait'; why: 'paused' | 'gang-not-here'; retryInMs: number }
+  | {
+      verdict: 'wait';
+      why: 'paused' | 'gang-not-here';
+      retryInMs: number;
+      /**
+       * Whether the wait reports a hand-back (`rel`). A task lost by its worker (a stall, a lost lock)
+       * is still counted as running by that copy's `s`, and the lost copy reports nothing (it cannot
+       * know whether another delivery is counted already). While its job is paused this delivery only
+       * waits, so it frees that place itself; with no running entry the `rel` changes nothing.
+       */
+      release?: boolean;
+    }
   /** Never: its job is gone or ended, or the task is final already (a copy of it was counted). */
   | { verdict: 'skip'; why: 'job-gone' | 'job-ended' | 'task-done' | 'other-pool' }
   /** Never, and the task fails for good. */
@@ -77,7 +88,7 @@ export function admit(i: AdmitInput): Admission {
   // An entry naming another pool's job (the feeder never writes one): not this pool's workers' to run.
   if (i.job.spec.pool !== i.pool) return { verdict: 'skip', why: 'other-pool' };
   if (i.taskDone) return { verdict: 'skip', why: 'task-done' };
-  if (i.job.state === 'paused') return { verdict: 'wait', why: 'paused', retryInMs: PAUSED_RECHECK_MS };
+  if (i.job.state === 'paused') return { verdict: 'wait', why: 'paused', retryInMs: PAUSED_RECHECK_MS, release: i.delivery.infraLosses > 0 };
   if (!i.runsGangs && gangOf(i.job.spec)) return { verdict: 'wait', why: 'gang-not-here', retryInMs: PAUSED_RECHECK_MS };
   const budget = i.job.policy.maxInfraRetries;
   if (i.delivery.infraLosses > budget) {
@@ -127,7 +138,7 @@ export function settleAdmission(a: Exclude<Admission, { verdict: 'run' }>, now: 
     case 'skip':
       return { move: { move: 'complete', value: 'skipped' } };
     case 'wait':
-      return { move: { move: 'delay', at: now + a.retryInMs, handBack: false } };
+      return { ...(a.release ? { event: { t: 'rel' as const } } : {}), move: { move: 'delay', at: now + a.retryInMs, handBack: false } };
     case 'fail':
       return { event: { t: 'f', err: a.error }, move: { move: 'fail', error: a.error } };
   }
