@@ -1,13 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys';
-import type { ScriptRunner } from '../store/scripts';
+import { storeScripts } from '../store/scripts';
 
 /** Which evaluation jobs a training job's checkpoints started, and the cap on how many may be. */
 export class EvaluationLinks {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly scripts: ScriptRunner,
   ) {}
 
   /**
@@ -15,7 +14,7 @@ export class EvaluationLinks {
    * (now, or from an earlier call), false when all are taken. Atomic, so racing schedulers never start more.
    */
   async reserve(trainingId: string, step: number, cap: number): Promise<boolean> {
-    return ((await this.scripts.reserveEvaluation([this.keys.jobEvaluationSlots(trainingId)], [step, cap])) as number) === 1;
+    return storeScripts.reserveEvaluation.run(this.redis, { slots: this.keys.jobEvaluationSlots(trainingId) }, [step, cap]);
   }
 
   /** Records that `evaluationId` evaluates the training job's checkpoint at `step` (idempotent). */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { wallClock, type Clock } from '../clock';
 import { Keys } from '../store/keys';
-import { bindScripts, type ScriptRunner } from '../store/scripts';
+import { storeScripts } from '../store/scripts';
 
 /** One rank's run in a gang's current generation. */
 export interface GangMember {
@@ -31,7 +31,6 @@ export interface GangView {
  */
 export class GangStore {
   private readonly keys: Keys;
-  private readonly scripts: ScriptRunner;
   private readonly clock: Clock;
 
   constructor(
@@ -39,7 +38,6 @@ export class GangStore {
     opts: { prefix?: string; clock?: Clock } = {},
   ) {
     this.keys = new Keys(opts.prefix);
-    this.scripts = bindScripts(redis);
     this.clock = opts.clock ?? wallClock;
   }
 
@@ -48,10 +46,11 @@ export class GangStore {
    * ranks) or `ended` (the job has ended: nothing to join).
    */
   async join(jobId: string, m: Pick<GangMember, 'rank' | 'worker' | 'addr' | 'holder'>): Promise<{ outcome: 'joined' | 'busy' | 'ended'; gen: number }> {
-    const [ok, gen] = (await this.scripts.joinGang(
-      [this.keys.jobGang(jobId), this.keys.job(jobId)],
+    const [ok, gen] = await storeScripts.joinGang.run(
+      this.redis,
+      { gang: this.keys.jobGang(jobId), job: this.keys.job(jobId) },
       [m.rank, m.worker, m.addr, m.holder, this.clock.now(), this.keys.controlChannel(), jobId],
-    )) as [number, number];
+    );
     return { outcome: ok === 1 ? 'joined' : ok === 0 ? 'busy' : 'ended', gen };
   }
 
@@ -82,7 +81,7 @@ export class GangStore {
 
   /** Ends generation `gen` (a no-op if it has ended already) and tells its ranks to stop. */
   async breakGeneration(jobId: string, gen: number): Promise<boolean> {
-    return (await this.scripts.breakGang([this.keys.jobGang(jobId)], [gen, this.keys.controlChannel(), jobId])) === 1;
+    return storeScripts.breakGang.run(this.redis, { gang: this.keys.jobGang(jobId) }, [gen, this.keys.controlChannel(), jobId]);
   }
 
   /**
@@ -90,7 +89,7 @@ export class GangStore {
    * had joined meanwhile, so nothing was taken back).
    */
   async leave(jobId: string, rank: number, holder: string, size: number): Promise<'left' | 'moved-on' | 'formed'> {
-    const r = (await this.scripts.leaveGang([this.keys.jobGang(jobId)], [rank, holder, size])) as number;
+    const r = await storeScripts.leaveGang.run(this.redis, { gang: this.keys.jobGang(jobId) }, [rank, holder, size]);
     return r === 1 ? 'left' : r === 2 ? 'formed' : 'moved-on';
   }
 }

@@ -1,6 +1,8 @@
-import type { JobKind, JobSpec } from '../catalog/index';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { jobSpecSchema, type JobKind, type JobSpec } from '../catalog/index';
+import type { Keys } from '../store/keys';
 import type { JobState } from './job-state';
-import { computeProgress, type Progress } from './progress';
+import { computeProgress, type Progress, type ProgressInputs } from './progress';
 
 export interface JobRecord {
   id: string;
@@ -79,24 +81,168 @@ export interface CreateJobInput {
   fingerprintOf?: unknown;
 }
 
-/** The job hash (and its rate buckets) read as the JobRecord the API answers with. */
-export function jobRecordOf(h: Record<string, string>, buckets: number[], now: number): JobRecord {
-  const num = (k: string): number | undefined => (h[k] === undefined || h[k] === '' ? undefined : Number(h[k]));
-  const startedAt = num('startedAt');
-  const finishedAt = num('finishedAt');
-  const maxCostUsd = num('maxCostUsd');
-  const progress = computeProgress({
+/**
+ * The job hash (`Keys.job`): every field kumo keeps there. Written by the store only (createJob and the
+ * job scripts, store/lua, and JobStore's methods); read through the views below, so no other file
+ * names a field of it.
+ */
+export const JOB_HASH_FIELDS = [
+  'id', 'kind', 'name', 'pool', 'user', 'state', 'priority', 'spec', 'total', 'unit', 'createdAt',
+  'fed', 'succeeded', 'failed', 'running', 'maxFailed', 'quarantineAfter', 'costUsd', 'taskMs', 'released',
+  'maxCostUsd', 'deps', 'depsMet', 'waitingOn', 'canary', 'reason', 'startedAt', 'finishedAt', 'checkpoint', 'liveProgress',
+] as const;
+export type JobHashField = (typeof JOB_HASH_FIELDS)[number];
+/** The hash as HGETALL gives it: a field that was never set is absent. */
+export type JobHash = Partial<Record<JobHashField, string>>;
+
+/**
+ * A typed view of part of the job hash: the fields to HMGET and how to read them. `state` is always
+ * among them: every job hash has it, so a reply without it means there is no such job.
+ */
+export interface JobHashView<T> {
+  readonly fields: readonly JobHashField[];
+  /** An HMGET of `fields` (alone or from a pipeline); undefined when the job has no hash. */
+  parse(values: readonly (string | null | undefined)[] | null | undefined): T | undefined;
+  /** One job's view, one round trip. */
+  read(redis: Redis, keys: Keys, id: string): Promise<T | undefined>;
+  /** Adds the HMGET of one job to a pipeline; parse its reply. */
+  queue(pipe: ChainableCommander, keys: Keys, id: string): void;
+  /** Many jobs' views, one pipelined round trip; undefined for a job with no hash. */
+  readMany(redis: Redis, keys: Keys, ids: readonly string[]): Promise<(T | undefined)[]>;
+}
+
+function jobHashView<const F extends readonly JobHashField[], T>(picked: F, read: (h: Pick<JobHash, F[number]> & { state: JobState }) => T): JobHashView<T> {
+  const fields: readonly JobHashField[] = picked.includes('state') ? picked : ['state', ...picked];
+  const view: JobHashView<T> = {
+    fields,
+    parse(values) {
+      if (!values) return undefined;
+      const h: JobHash = {};
+      fields.forEach((f, i) => {
+        const v = values[i];
+        if (v !== null && v !== undefined) h[f] = v;
+      });
+      return h.state === undefined ? undefined : read(h as Pick<JobHash, F[number]> & { state: JobState });
+    },
+    read: async (redis, keys, id) => view.parse(await redis.hmget(keys.job(id), ...fields)),
+    queue: (pipe, keys, id) => void pipe.hmget(keys.job(id), ...fields),
+    async readMany(redis, keys, ids) {
+      if (ids.length === 0) return [];
+      const pipe = redis.pipeline();
+      for (const id of ids) view.queue(pipe, keys, id);
+      const res = (await pipe.exec()) ?? [];
+      return ids.map((_, n) => (res[n]?.[0] ? undefined : view.parse(res[n]?.[1] as (string | null)[] | undefined)));
+    },
+  };
+  return view;
+}
+
+const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
+
+/** The counts progress is computed from (the rate buckets live apart, in `Keys.jobRate`). */
+export type ProgressCounts = Omit<ProgressInputs, 'now' | 'buckets'>;
+
+function progressCountsOf(h: JobHash): ProgressCounts {
+  const startedAt = num(h.startedAt);
+  const finishedAt = num(h.finishedAt);
+  return {
     total: Number(h.total ?? 0),
     succeeded: Number(h.succeeded ?? 0),
     failed: Number(h.failed ?? 0),
     running: Number(h.running ?? 0),
     unit: h.unit ?? 'tasks',
-    now,
     ...(startedAt !== undefined ? { startedAt } : {}),
     ...(finishedAt !== undefined ? { finishedAt } : {}),
-    buckets,
     costUsd: Number(h.costUsd ?? 0),
-  });
+  };
+}
+
+/** A job's task counts and spend: what sizing, feeding, folding and finding lost tasks weigh. */
+export interface TaskCounts {
+  total: number;
+  fed: number;
+  succeeded: number;
+  failed: number;
+  running: number;
+  costUsd: number;
+}
+
+function taskCountsOf(h: JobHash): TaskCounts {
+  const n = (v: string | undefined): number => Number(v ?? 0);
+  return { total: n(h.total), fed: n(h.fed), succeeded: n(h.succeeded), failed: n(h.failed), running: n(h.running), costUsd: n(h.costUsd) };
+}
+
+/** The counts of a job and where it runs (never its spec). */
+export interface JobCounts extends TaskCounts {
+  state: JobState;
+  pool: string;
+  finishedAt: number | undefined;
+}
+
+/** What the feeder and the autoscaler weigh: the counts, the gates (dependencies, canary, budget), fair share. */
+export interface JobFeed extends TaskCounts {
+  state: JobState;
+  user: string;
+  priority: number;
+  maxCostUsd: number | undefined;
+  /** Tasks that must all succeed before the rest are fed; 0 for none. */
+  canary: number;
+  /** Jobs it waits for, until they have all succeeded (`depsMet`). */
+  deps: string[] | undefined;
+  depsMet: boolean;
+}
+
+/** The typed views of the job hash: every read of it outside JobStore.get goes through one of these. */
+export const jobViews = {
+  state: jobHashView(['state'], (h) => h.state),
+  owner: jobHashView(['pool', 'user'], (h) => ({ pool: h.pool ?? '', user: h.user ?? '' })),
+  checkpoint: jobHashView(['checkpoint'], (h) => (h.checkpoint ? (JSON.parse(h.checkpoint) as { step: number; uri?: string }) : undefined)),
+  /** What GET /v1/jobs filters on. */
+  listed: jobHashView(['state', 'kind', 'pool', 'user'], (h) => ({ state: h.state, kind: h.kind ?? '', pool: h.pool ?? '', user: h.user ?? '' })),
+  runtime: jobHashView(['state', 'pool', 'priority', 'user', 'total', 'fed', 'spec'], (h) => ({
+    state: h.state,
+    pool: h.pool ?? '',
+    priority: Number(h.priority),
+    user: h.user ?? '',
+    total: Number(h.total),
+    fed: Number(h.fed),
+    spec: jobSpecSchema.parse(JSON.parse(h.spec ?? '{}')),
+  })),
+  counts: jobHashView(['state', 'pool', 'total', 'fed', 'succeeded', 'failed', 'running', 'costUsd', 'finishedAt'], (h): JobCounts => ({
+    ...taskCountsOf(h),
+    state: h.state,
+    pool: h.pool ?? '',
+    finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
+  })),
+  feed: jobHashView(
+    ['state', 'fed', 'total', 'priority', 'user', 'succeeded', 'failed', 'running', 'costUsd', 'maxCostUsd', 'canary', 'deps', 'depsMet'],
+    (h): JobFeed => ({
+      ...taskCountsOf(h),
+      state: h.state,
+      user: h.user ?? '',
+      priority: Number(h.priority),
+      maxCostUsd: h.maxCostUsd === undefined ? undefined : Number(h.maxCostUsd),
+      canary: Number(h.canary ?? 0),
+      deps: h.deps ? (JSON.parse(h.deps) as string[]) : undefined,
+      depsMet: h.depsMet === '1',
+    }),
+  ),
+  /** The small fields of a job and its progress counts, never its spec (which may be near 1 MiB). */
+  summary: jobHashView(['name', 'kind', 'user', 'pool', 'state', 'total', 'succeeded', 'failed', 'running', 'unit', 'startedAt', 'finishedAt', 'costUsd'], (h) => ({
+    name: h.name ?? '',
+    kind: h.kind ?? '',
+    user: h.user ?? '',
+    pool: h.pool ?? '',
+    state: h.state,
+    counts: progressCountsOf(h),
+  })),
+};
+
+/** The whole job hash (HGETALL) and its rate buckets, read as the JobRecord the API answers with. */
+export function jobRecordOf(h: JobHash, buckets: number[], now: number): JobRecord {
+  const counts = progressCountsOf(h);
+  const progress = computeProgress({ ...counts, now, buckets });
+  const maxCostUsd = num(h.maxCostUsd);
   const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
   return {
     id: h.id!,
@@ -108,8 +254,8 @@ export function jobRecordOf(h: Record<string, string>, buckets: number[], now: n
     priority: Number(h.priority ?? 50),
     ...(h.reason ? { reason: h.reason } : {}),
     createdAt: new Date(Number(h.createdAt)).toISOString(),
-    ...(startedAt !== undefined ? { startedAt: iso(startedAt) } : {}),
-    ...(finishedAt !== undefined ? { finishedAt: iso(finishedAt) } : {}),
+    ...(counts.startedAt !== undefined ? { startedAt: iso(counts.startedAt) } : {}),
+    ...(counts.finishedAt !== undefined ? { finishedAt: iso(counts.finishedAt) } : {}),
     spec: JSON.parse(h.spec ?? '{}') as JobSpec,
     progress,
     costUsd: progress.costUsd,

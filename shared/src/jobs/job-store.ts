@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { effectivePolicy, jobSpecSchema, taskCount, unitOf } from '../catalog/index';
+import { effectivePolicy, taskCount, unitOf } from '../catalog/index';
 import { wallClock, type Clock } from '../clock';
 import { KumoError } from '../errors';
 import { newJobId } from '../ids';
@@ -7,10 +7,11 @@ import type { TaskEvent } from '../progress/task-event';
 import { Keys } from '../store/keys';
 import { fingerprintOf, IDEMPOTENCY_TTL_S, previousJobId } from './job-idempotency';
 import { readListing, writeListing } from './job-listing';
-import { bindScripts, type ScriptRunner } from '../store/scripts';
+import { storeScripts } from '../store/scripts';
 import { statesMovingTo, type JobState } from './job-state';
 import { EvaluationLinks } from './evaluation-links';
-import { jobRecordOf, type CreateJobInput, type JobRecord, type JobRuntime, type ListJobsQuery } from './job-record';
+import { jobRecordOf, jobViews, type CreateJobInput, type JobRecord, type JobRuntime, type ListJobsQuery } from './job-record';
+import { JobDependencies } from './job-dependencies';
 import { ledgerEntryOf, TaskLedger } from './task-ledger';
 import { UserBudgets } from './user-budgets';
 import { RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields } from './progress';
@@ -18,7 +19,6 @@ import { RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields } from './progress';
 /** Jobs in Redis: create, read, list, cancel, and the exact, idempotent application of task events. */
 export class JobStore {
   readonly keys: Keys;
-  private readonly scripts: ScriptRunner;
   private readonly clock: Clock;
   private readonly inFlight = new Map<string, Promise<JobRecord | undefined>>();
 
@@ -28,17 +28,19 @@ export class JobStore {
   readonly evaluations: EvaluationLinks;
   /** Users' spend and budgets. */
   readonly budgets: UserBudgets;
+  /** What the feeder records of a job's dependencies. */
+  readonly dependencies: JobDependencies;
 
   constructor(
     private readonly redis: Redis,
     opts: { prefix?: string; clock?: Clock } = {},
   ) {
     this.keys = new Keys(opts.prefix);
-    this.scripts = bindScripts(redis);
     this.clock = opts.clock ?? wallClock;
     this.ledger = new TaskLedger(redis, this.keys);
-    this.evaluations = new EvaluationLinks(redis, this.keys, this.scripts);
+    this.evaluations = new EvaluationLinks(redis, this.keys);
     this.budgets = new UserBudgets(redis, this.keys);
+    this.dependencies = new JobDependencies(redis, this.keys);
   }
 
   /**
@@ -89,10 +91,11 @@ export class JobStore {
     let res: [number, string?];
     try {
       if (listingKey) await writeListing(this.redis, listingKey, input.listing!);
-      res = (await this.scripts.createJob(
-        [this.keys.job(id), this.keys.jobsIndex(), this.keys.poolActive(spec.pool), idemKey, this.keys.pool(spec.pool)],
+      res = await storeScripts.createJob.run(
+        this.redis,
+        { job: this.keys.job(id), jobsIndex: this.keys.jobsIndex(), poolActive: this.keys.poolActive(spec.pool), idempotency: idemKey, pool: this.keys.pool(spec.pool) },
         [id, IDEMPOTENCY_TTL_S, fingerprint, ...Object.entries(fields).flat()],
-      )) as [number, string?];
+      );
     } catch (err) {
       if (listingKey) await this.redis.del(listingKey).catch(() => undefined);
       throw err;
@@ -169,18 +172,8 @@ export class JobStore {
   }
 
   async runtime(id: string): Promise<JobRuntime | undefined> {
-    const v = await this.redis.hmget(this.keys.job(id), 'state', 'pool', 'priority', 'user', 'total', 'fed', 'spec');
-    if (v[0] === null) return undefined;
-    return {
-      id,
-      state: v[0] as JobState,
-      pool: v[1] ?? '',
-      priority: Number(v[2]),
-      user: v[3] ?? '',
-      total: Number(v[4]),
-      fed: Number(v[5]),
-      spec: jobSpecSchema.parse(JSON.parse(v[6] ?? '{}')),
-    };
+    const rt = await jobViews.runtime.read(this.redis, this.keys, id);
+    return rt && { id, ...rt };
   }
 
   /** Whether task `index` is final already (a repeat attempt of it need not run). */
@@ -190,13 +183,12 @@ export class JobStore {
 
   /** The furthest checkpoint recorded for the job, if any (what a resumed trainer starts from). */
   async checkpoint(id: string): Promise<{ step: number; uri?: string } | undefined> {
-    const raw = await this.redis.hget(this.keys.job(id), 'checkpoint');
-    return raw ? (JSON.parse(raw) as { step: number; uri?: string }) : undefined;
+    return (await jobViews.checkpoint.read(this.redis, this.keys, id)) ?? undefined;
   }
 
   /** Just the state: what a worker re-checks before it starts a task. */
-  async state(id: string): Promise<JobState | undefined> {
-    return ((await this.redis.hget(this.keys.job(id), 'state')) as JobState | null) ?? undefined;
+  state(id: string): Promise<JobState | undefined> {
+    return jobViews.state.read(this.redis, this.keys, id);
   }
 
   async list(q: ListJobsQuery): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
@@ -235,12 +227,14 @@ export class JobStore {
 
   /** Ends a live job from outside its tasks (cancel; a failed dependency). */
   async end(id: string, state: 'cancelled' | 'failed', reason: string): Promise<JobRecord> {
-    const pool = await this.redis.hget(this.keys.job(id), 'pool');
-    if (pool === null) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
-    const res = (await this.scripts.endJob(
-      [this.keys.job(id), this.keys.poolActive(pool), this.keys.jobListing(id), this.keys.jobGang(id)],
-      [id, this.clock.now(), this.keys.controlChannel(), this.keys.jobChangedChannel(), reason, state],
-    )) as number;
+    const owner = await this.owner(id);
+    if (owner === undefined) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+    const k = this.keys;
+    const res = await storeScripts.endJob.run(
+      this.redis,
+      { job: k.job(id), poolActive: k.poolActive(owner.pool), listing: k.jobListing(id), gang: k.jobGang(id) },
+      [id, this.clock.now(), k.controlChannel(), k.jobChangedChannel(), reason, state],
+    );
     const job = await this.get(id);
     if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
     if (res === 0) throw new KumoError('JOB_ALREADY_FINISHED', `job '${id}' already ended ${job.state}`);
@@ -254,10 +248,11 @@ export class JobStore {
    */
   async hold(jobId: string, to: JobState | null, opts: { from?: readonly JobState[]; reason?: string; maxCostUsd?: number } = {}): Promise<JobState | undefined> {
     const from = opts.from ?? (to ? statesMovingTo(to) : []);
-    const res = (await this.scripts.holdJob(
-      [this.keys.job(jobId)],
+    const res = await storeScripts.holdJob.run(
+      this.redis,
+      { job: this.keys.job(jobId) },
       [jobId, from.join(','), to ?? '', this.keys.jobChangedChannel(), opts.reason ?? '', opts.maxCostUsd === undefined ? '' : opts.maxCostUsd],
-    )) as string;
+    );
     return res === '' ? undefined : (res as JobState);
   }
 
@@ -272,17 +267,20 @@ export class JobStore {
     const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel(), usdPerSlotMs];
     args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), ledgerEntryOf(e)])));
     const k = this.keys;
-    const res = (await this.scripts.applyTaskEvents(
-      [k.job(jobId), k.jobDone(jobId), k.jobRunning(jobId), k.jobRate(jobId), k.jobFailures(jobId), k.jobResults(jobId), k.poolActive(pool), k.user(user), k.jobListing(jobId), k.jobGang(jobId)],
+    const res = await storeScripts.applyTaskEvents.run(
+      this.redis,
+      {
+        job: k.job(jobId), done: k.jobDone(jobId), running: k.jobRunning(jobId), rate: k.jobRate(jobId), failures: k.jobFailures(jobId),
+        results: k.jobResults(jobId), poolActive: k.poolActive(pool), user: k.user(user), listing: k.jobListing(jobId), gang: k.jobGang(jobId),
+      },
       args,
-    )) as [JobState, number, number, number] | [];
+    );
     if (res.length === 0) return undefined;
-    return { state: res[0], succeeded: res[1], failed: res[2], running: res[3] };
+    return { state: res[0] as JobState, succeeded: res[1], failed: res[2], running: res[3] };
   }
 
-  async owner(jobId: string): Promise<{ pool: string; user: string } | undefined> {
-    const [pool, user] = await this.redis.hmget(this.keys.job(jobId), 'pool', 'user');
-    return pool === null || pool === undefined ? undefined : { pool, user: user ?? '' };
+  owner(jobId: string): Promise<{ pool: string; user: string } | undefined> {
+    return jobViews.owner.read(this.redis, this.keys, jobId);
   }
 
   /** Jobs of a pool with tasks left to feed or finish. */
@@ -292,8 +290,9 @@ export class JobStore {
 
   /** After the feeder added tasks [from, to) to the queue. */
   async advanceFeed(jobId: string, from: number, to: number): Promise<boolean> {
-    return ((await this.scripts.advanceFeed([this.keys.job(jobId)], [from, to])) as number) === 1;
+    return storeScripts.advanceFeed.run(this.redis, { job: this.keys.job(jobId) }, [from, to]);
   }
 }
 
-export type { CreateJobInput, JobRecord, JobRuntime, ListJobsQuery, TaskFailure } from './job-record';
+export type { CreateJobInput, JobCounts, JobFeed, JobHashView, TaskCounts, JobRecord, JobRuntime, ListJobsQuery, TaskFailure } from './job-record';
+export { jobViews } from './job-record';

@@ -75,3 +75,6 @@ export async function quit(redis: Redis): Promise<void> {
     redis.disconnect();
   }
 }
+
+// The Lua loader, for the services' own scripts (metrics, quotas, the leader lease).
+export { defineScript, reply, type LuaArg, type LuaScript } from './lua-script';

@@ -1,35 +1,37 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { defineScript, reply, type LuaArg } from './lua-script';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const lua = (file: string): URL => new URL(`./lua/${file}`, import.meta.url);
 
-/** Scripts named `verbNoun-<number of keys>.lua`; loaded once and run with EVALSHA by ioredis. */
-const SCRIPTS = ['createJob-5', 'advanceFeed-1', 'endJob-4', 'holdJob-1', 'applyTaskEvents-10', 'moveVm-2', 'feedTasks-7', 'joinGang-2', 'breakGang-1', 'leaveGang-1', 'reserveEvaluation-1'] as const;
-type ScriptName = (typeof SCRIPTS)[number] extends `${infer N}-${number}` ? N : never;
+/** The store's Lua scripts (store/lua/), each with its keys by name; see lua-script.ts for the rules. */
+export const storeScripts = {
+  createJob: defineScript(lua('createJob-5.lua'), ['job', 'jobsIndex', 'poolActive', 'idempotency', 'pool'], reply.array<[number, string?]>),
+  advanceFeed: defineScript(lua('advanceFeed-1.lua'), ['job'], reply.done),
+  endJob: defineScript(lua('endJob-4.lua'), ['job', 'poolActive', 'listing', 'gang'], reply.integer),
+  holdJob: defineScript(lua('holdJob-1.lua'), ['job'], reply.string),
+  applyTaskEvents: defineScript(
+    lua('applyTaskEvents-10.lua'),
+    ['job', 'done', 'running', 'rate', 'failures', 'results', 'poolActive', 'user', 'listing', 'gang'],
+    reply.array<[string, number, number, number] | []>,
+  ),
+  moveVm: defineScript(lua('moveVm-2.lua'), ['vm', 'poolVms'], reply.array<[number, string?]>),
+  feedTasks: defineScript(lua('feedTasks-7.lua'), ['wait', 'paused', 'meta', 'active', 'events', 'marker', 'id'], reply.integer),
+  joinGang: defineScript(lua('joinGang-2.lua'), ['gang', 'job'], reply.array<[number, number]>),
+  breakGang: defineScript(lua('breakGang-1.lua'), ['gang'], reply.done),
+  leaveGang: defineScript(lua('leaveGang-1.lua'), ['gang'], reply.integer),
+  reserveEvaluation: defineScript(lua('reserveEvaluation-1.lua'), ['slots'], reply.done),
+};
 
-export type ScriptRunner = Record<ScriptName, (keys: string[], args: (string | number)[]) => Promise<unknown>>;
+/** The scripts still called with positional keys (fleet/fleet-store.ts, queue/feed-tasks.ts). */
+type PositionalName = 'moveVm' | 'feedTasks';
+export type ScriptRunner = Record<PositionalName, (keys: string[], args: LuaArg[]) => Promise<unknown>>;
 
-const sources = new Map<string, { lua: string; keys: number }>();
-for (const file of SCRIPTS) {
-  const [name, keys] = file.split('-') as [string, string];
-  sources.set(name, { lua: readFileSync(join(here, 'lua', `${file}.lua`), 'utf8'), keys: Number(keys) });
-}
-
-const bound = new WeakMap<Redis, ScriptRunner>();
-
-/** Binds the Lua scripts to a connection (once per connection); each call is one atomic round trip. */
+/**
+ * The positional form of `moveVm` and `feedTasks`, over the same definitions: KEYS in the order the
+ * script's header lists them. New callers use `storeScripts.<name>.run` with named keys.
+ */
 export function bindScripts(redis: Redis): ScriptRunner {
-  const known = bound.get(redis);
-  if (known) return known;
-  const runner: Partial<ScriptRunner> = {};
-  for (const [name, { lua, keys }] of sources) {
-    const command = `kumo_${name}`;
-    if (!(command in redis)) redis.defineCommand(command, { lua, numberOfKeys: keys });
-    const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[command]!.bind(redis);
-    runner[name as ScriptName] = (k, a) => fn(...k, ...a);
-  }
-  bound.set(redis, runner as ScriptRunner);
-  return runner as ScriptRunner;
+  const positional = <K extends string>(s: { keys: readonly K[]; run: (r: Redis, k: Record<K, string>, a: LuaArg[]) => Promise<unknown> }) =>
+    (keys: string[], args: LuaArg[]): Promise<unknown> => s.run(redis, Object.fromEntries(s.keys.map((k, i) => [k, keys[i]!])) as Record<K, string>, args);
+  return { moveVm: positional(storeScripts.moveVm), feedTasks: positional(storeScripts.feedTasks) };
 }

@@ -23,6 +23,8 @@
 
   Returns {state, succeeded, failed, running} or {} when the job does not exist (deleted: drop).
 ]]
+--@include blocks/releaseEndedJob.lua
+
 local job = KEYS[1]
 local vals = redis.call("HMGET", job, "state", "total", "succeeded", "failed", "running", "maxFailed", "quarantineAfter")
 local state = vals[1]
@@ -182,9 +184,7 @@ if live then
     if final == "failed" then
       fields[#fields + 1] = "reason"; fields[#fields + 1] = "TOO_MANY_FAILED_TASKS"
     end
-    redis.call("SREM", KEYS[7], ARGV[1])
-    redis.call("UNLINK", KEYS[9], KEYS[10])
-    redis.call("PUBLISH", ARGV[5], cjson.encode({type = "stop", jobId = ARGV[1]}))
+    releaseEndedJob(KEYS[7], KEYS[9], KEYS[10], ARGV[1], ARGV[5])
     changed = true
   end
 end

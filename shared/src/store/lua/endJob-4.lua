@@ -7,12 +7,12 @@
   ARGV[6] the final state: "cancelled" or "failed"
   Returns 1 ended; 0 already finished (state unchanged); -1 no such job.
 ]]
+--@include blocks/releaseEndedJob.lua
+
 local st = redis.call("HGET", KEYS[1], "state")
 if not st then return -1 end
 if st == "succeeded" or st == "failed" or st == "cancelled" then return 0 end
 redis.call("HSET", KEYS[1], "state", ARGV[6], "finishedAt", ARGV[2], "reason", ARGV[5])
-redis.call("SREM", KEYS[2], ARGV[1])
-redis.call("UNLINK", KEYS[3], KEYS[4])
-redis.call("PUBLISH", ARGV[3], cjson.encode({type = "stop", jobId = ARGV[1]}))
+releaseEndedJob(KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[3])
 redis.call("PUBLISH", ARGV[4], ARGV[1])
 return 1
