@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Keys } from '@kumo/shared';
 import { auth, MINIMAL_SPEC, testApi } from '../support/api';
-import { LIST_EXAMINE_MAX } from '../../services/api/src/routes/job-pages';
+import { LIST_EXAMINE_MAX } from '@kumo/api';
 
 /**
  * What a request costs, counted as Redis sees it (MONITOR), never timed: every command the request

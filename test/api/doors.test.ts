@@ -2,9 +2,8 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { DEFAULT_LIMITS, limitsFromEnv, parseApiEnv } from '@kumo/api';
-import { parseWorkerEnv } from '../../services/worker/src/env';
-import { addressKey } from '../../services/api/src/plugins/auth-failures';
+import { addressKey, DEFAULT_LIMITS, limitsFromEnv, parseApiEnv } from '@kumo/api';
+import { parseWorkerEnv } from '@kumo/worker';
 import { auth, MINIMAL_SPEC, testApi } from '../support/api';
 import { waitFor } from '../support/wait';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { errorSchema, jobRecordSchema } from '../../services/api/src/routes/schemas';
+import { errorSchema, jobRecordSchema } from '@kumo/api';
 import { auth, MINIMAL_SPEC, testApi } from '../support/api';
 
 describe('jobs API', () => {

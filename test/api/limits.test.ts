@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_LIMITS, limitsFromEnv, parseApiEnv } from '@kumo/api';
-import { parseLocalEnv } from '../../services/local/src/env';
+import { parseLocalEnv } from '@kumo/local';
 import { auth, MINIMAL_SPEC, testApi } from '../support/api';
 import { waitFor } from '../support/wait';
 

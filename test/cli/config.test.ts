@@ -2,8 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_URL, resolveConfig } from '../../services/cli/src/config';
-import { EXIT } from '../../services/cli/src/exit-codes';
+import { DEFAULT_URL, EXIT, resolveConfig } from '@kumo/cli';
 
 describe('resolveConfig', () => {
   let root: string;

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiError } from '../../services/cli/src/api/api-error';
-import { splitGlobalArgs } from '../../services/cli/src/cli';
-import { EXIT } from '../../services/cli/src/exit-codes';
+import { apiError, EXIT, splitGlobalArgs } from '@kumo/cli';
 
 describe('apiError: API answers to exit codes', () => {
   it('an invalid spec is a usage error that keeps the issues', () => {

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Progress } from '../../services/cli/src/api/types';
-import { formatEta } from '../../services/cli/src/format/numbers';
-import { finalCounts, progressLine } from '../../services/cli/src/format/progress';
-import { renderTable } from '../../services/cli/src/format/table';
+import { finalCounts, formatEta, type Progress, progressLine, renderTable } from '@kumo/cli';
 
 // Local-time constructors, so the expectations hold in any TZ the tests run in.
 const NOW = new Date(2024, 2, 26, 9, 30); // a Tuesday

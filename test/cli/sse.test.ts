@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readSse, type SseEvent } from '../../services/cli/src/api/sse';
+import { readSse, type SseEvent } from '@kumo/cli';
 
 function streamOf(chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();

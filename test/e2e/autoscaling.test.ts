@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../services/local/src/control-plane';
+import type { ControlPlane } from '@kumo/local';
 import { startTestControlPlane } from '../support/control-plane';
 import { KumoError, type CreateVmRequest, type FleetProvider, type VmInfo } from '@kumo/shared';
 import { addsUp, client } from '../support/http';

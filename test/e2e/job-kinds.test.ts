@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../services/local/src/control-plane';
+import type { ControlPlane } from '@kumo/local';
 import { startTestControlPlane } from '../support/control-plane';
 import { addsUp, client } from '../support/http';
 import { taskReadableDir, taskWritableDir } from '../support/task-dirs';

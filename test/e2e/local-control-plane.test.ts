@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../services/local/src/control-plane';
+import type { ControlPlane } from '@kumo/local';
 import { startTestControlPlane } from '../support/control-plane';
 import { addsUp, client } from '../support/http';
 import { waitFor } from '../support/wait';

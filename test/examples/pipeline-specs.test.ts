@@ -4,8 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobSpecSchema, taskCount, wallClock, type JobSpec, type JobSpecInput } from '@kumo/shared';
-import { runTask, TaskFailure } from '../../services/worker/src/task-runner';
-import { DEFAULT_SANDBOX_SETTINGS, TaskSandbox } from '../../services/worker/src/sandbox/task-sandbox';
+import { DEFAULT_SANDBOX_SETTINGS, runTask, TaskFailure, TaskSandbox } from '@kumo/worker';
 import { taskReadableDir } from '../support/task-dirs';
 import { EXAMPLES, makeSampleWarcs, readJsonl, SAMPLE_JAPANESE, workerEnv } from './task-process';
 

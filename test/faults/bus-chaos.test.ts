@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
+import { type ControlPlane, startControlPlane } from '@kumo/local';
 import { createBus, createLogger, type Bus, type TaskEvent } from '@kumo/shared';
 import { reportFault, sleep, waitForEnd, type JobLike } from '../support/faults';
 import { client } from '../support/http';

@@ -1,10 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, KumoError } from '@kumo/shared';
-import { GceProvider } from '../../services/provisioner/src/providers/gce-provider';
+import { describeCallFailure, GceProvider, insertCallError, loadWorkerStartupScript, operationError, WORKER_STARTUP_SCRIPT_PATH } from '@kumo/provisioner';
 import { describe, expect, it } from 'vitest';
-import { describeCallFailure, insertCallError, operationError } from '../../services/provisioner/src/providers/gce-errors';
-import { loadWorkerStartupScript, WORKER_STARTUP_SCRIPT_PATH } from '../../services/provisioner/src/providers/startup-script';
 import { PROJECT, rejectionOf, request, STARTUP_SCRIPT } from './helpers';
 
 const ctx = { name: 'kumo-x', zone: 'us-central1-a' };

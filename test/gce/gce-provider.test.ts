@@ -1,6 +1,6 @@
 import { KumoError } from '@kumo/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GceProvider } from '../../services/provisioner/src/providers/gce-provider';
+import { GceProvider } from '@kumo/provisioner';
 import { startFakeCompute, type FakeCompute } from '../fakes/compute-server';
 import { a100Spec, metadataOf, provider, rejectionOf, request, STARTUP_SCRIPT } from './helpers';
 

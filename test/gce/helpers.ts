@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, type CreateVmRequest, type VmSpec } from '@kumo/shared';
-import { GceProvider, type GceProviderOptions } from '../../services/provisioner/src/providers/gce-provider';
-import { loadWorkerStartupScript } from '../../services/provisioner/src/providers/startup-script';
+import { GceProvider, type GceProviderOptions, loadWorkerStartupScript } from '@kumo/provisioner';
 import type { FakeCompute } from '../fakes/compute-server';
 
 export const PROJECT = 'kumo-test';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WorkerRegistry } from '@kumo/shared';
-import { localWorkerArgv } from '../../services/provisioner/src/providers/local-worker-argv';
+import { localWorkerArgv } from '@kumo/provisioner';
 import { testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
 import { startFakeMetadata, type FakeMetadata } from './metadata-server';

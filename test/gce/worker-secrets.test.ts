@@ -1,6 +1,6 @@
 import { KumoError } from '@kumo/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GceProvider } from '../../services/provisioner/src/providers/gce-provider';
+import type { GceProvider } from '@kumo/provisioner';
 import { startFakeCompute, type FakeCompute } from '../fakes/compute-server';
 import { a100Spec, metadataOf, PROJECT, provider, rejectionOf, request } from './helpers';
 

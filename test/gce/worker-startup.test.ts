@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WORKER_STARTUP_SCRIPT_PATH } from '../../services/provisioner/src/providers/startup-script';
+import { WORKER_STARTUP_SCRIPT_PATH } from '@kumo/provisioner';
 import { startBootServer, type BootServer } from './boot-server';
 
 /**

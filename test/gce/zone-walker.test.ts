@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { KumoError } from '@kumo/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GceProvider } from '../../services/provisioner/src/providers/gce-provider';
+import { GceProvider } from '@kumo/provisioner';
 import { createInZones, zoneRequestId } from '@kumo/shared';
 import { startFakeCompute, type FakeCompute } from '../fakes/compute-server';
 import { a100Spec, provider, rejectionOf } from './helpers';

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WORKER_STARTUP_SCRIPT_PATH } from '../../services/provisioner/src/providers/startup-script';
+import { WORKER_STARTUP_SCRIPT_PATH } from '@kumo/provisioner';
 
 const INFRA = join(import.meta.dirname, '../../infra');
 

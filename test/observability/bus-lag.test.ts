@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { BusMetrics } from '../../services/api/src/metrics/bus-metrics';
+import { BusMetrics } from '@kumo/api';
 import { Keys } from '@kumo/shared';
 import { redisForSuite, testPrefix } from '../support/prefix';
 import { one, parseProm } from './prom-text';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { JobFold } from '../../services/api/src/metrics/job-fold';
+import { JobFold } from '@kumo/api';
 import { jobSpecSchema, JobStore, Keys, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, type Clock } from '@kumo/shared';
 import { redisForSuite, testPrefix } from '../support/prefix';
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
+import { type ControlPlane, startControlPlane } from '@kumo/local';
 import { createLogger, KumoError, type CreateVmRequest, type FleetProvider, type VmInfo } from '@kumo/shared';
 import { client } from '../support/http';
 import { testPrefix } from '../support/prefix';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { FleetEventsHandler } from '../../services/scheduler/src/fleet-events';
+import { FleetEventsHandler } from '@kumo/scheduler';
 import {
   createLogger,
   DispatchLatencyRecorder,

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, InMemoryBus, JobStore, Keys, wallClock, type Principal } from '@kumo/shared';
-import { PoolQueues } from '../../services/api/src/pool-queues';
-import { LeaseBroker } from '../../services/api/src/workers/lease-broker';
+import { LeaseBroker, PoolQueues } from '@kumo/api';
 import { deleteKeys, testPrefix } from '../support/prefix';
 
 /**

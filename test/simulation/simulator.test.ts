@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { runSimulation } from '../../services/scheduler/src/simulation/simulator';
+import { runSimulation } from '@kumo/scheduler';
 import { createLogger, type SimulationInputRaw, type SimulationReport } from '@kumo/shared';
 
 const logger = createLogger({ name: 'sim-test', level: 'warn' });

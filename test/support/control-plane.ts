@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../services/local/src/control-plane';
+import { type ControlPlane, type ControlPlaneOptions, startControlPlane } from '@kumo/local';
 import { createLogger } from '@kumo/shared';
 import { client } from './http';
 import { testPrefix, deleteKeys } from './prefix';

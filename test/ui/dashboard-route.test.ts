@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installErrorHandler } from '../../services/api/src/plugins/error-handler';
-import { dashboardRoutes } from '../../services/api/src/routes/dashboard';
+import { dashboardRoutes, installErrorHandler } from '@kumo/api';
 
 /** The static route alone, over a folder of our own: no Redis, no build. */
 async function appOver(dir: string): Promise<FastifyInstance> {

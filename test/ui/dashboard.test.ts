@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb } from '../../dashboards/web/build';
-import type { ControlPlane } from '../../services/local/src/control-plane';
+import type { ControlPlane } from '@kumo/local';
 import { startTestControlPlane } from '../support/control-plane';
 import type { client } from '../support/http';
 import { checkpointTrainer, stepScorer } from '../support/toy-training';

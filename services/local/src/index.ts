@@ -1,0 +1,2 @@
+export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane';
+export { parseLocalEnv } from './env';
