@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
   logger: Logger;
   /** Overrides for the `local` pool, applied only when the pool is first created. */
   localPool?: { max?: number; slotsPerVm?: number; idleTimeoutSeconds?: number; min?: number };
+  /** How long a local worker's task lock lives without renewal (its KUMO_TASK_LOCK_MS); default the worker's own, 30 s. */
+  taskLockMs?: number;
   /** Extra environment for worker processes (tests shorten lock times with it). */
   workerEnv?: Record<string, string>;
   scaleIntervalMs?: number;
@@ -97,7 +99,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   else {
     provider = local = new LocalProvider({
       workerArgv: localWorkerArgv(),
-      env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: cloud.bus, ...opts.workerEnv },
+      env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: cloud.bus, ...(opts.taskLockMs ? { KUMO_TASK_LOCK_MS: String(opts.taskLockMs) } : {}), ...opts.workerEnv },
       inheritedEnv: opts.inheritedEnv,
       logger: log.child({ component: 'local-fleet' }),
     });
@@ -119,6 +121,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     clock: wallClock,
     logger: log,
     scaleIntervalMs: opts.scaleIntervalMs ?? 1000,
+    // The longest lock any worker here takes: the local workers' own, or an HTTPS worker's lease.
+    ...(opts.taskLockMs ? { taskLockMs: Math.max(opts.taskLockMs, (opts.leaseSeconds ?? 60) * 1000) } : {}),
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
   });
   const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });

@@ -16,6 +16,12 @@ const schema = z.object({
   KUMO_LOCAL_SLOTS: z.coerce.number().int().min(1).max(1024).optional(),
   /** `1`: where this host cannot isolate tasks (not root, no bubblewrap), run them unisolated (unsafe; the workers read it too). */
   KUMO_UNISOLATED_TASKS: z.enum(['0', '1']).default('0'),
+  /**
+   * How long a local worker's task lock (BullMQ's) lives without renewal: a worker silent this long loses
+   * its tasks back to the queue. Given to the workers as theirs, and to the scheduler, whose lost-task
+   * check must wait at least this long.
+   */
+  KUMO_TASK_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   KUMO_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.string().default('info'),
   ...tokenSigningEnvShape,

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     prefix: env.KUMO_PREFIX,
     logger,
+    taskLockMs: env.KUMO_TASK_LOCK_MS,
     apiLimits: limitsFromEnv(env),
     listings: listingOptionsFromEnv(env),
     cloud: {
