@@ -9,6 +9,7 @@ import { createLogger, wallClock } from '@kumo/shared';
 import { client } from '../support/http';
 import { taskWritableDir } from '../support/task-dirs';
 import { waitFor } from '../support/wait';
+import { taskHost } from '../support/task-host';
 
 const TOKEN = 'https-admin-token-0123456789';
 const logger = createLogger({ name: 'https', level: 'warn' });
@@ -50,7 +51,7 @@ describe("contributors' workers over HTTPS, next to the fleet's own", () => {
     const dir = taskWritableDir('kumo-ledger-');
     const ledger = join(dir, 'ledger');
     for (const name of ['laptop-a', 'laptop-b']) {
-      const agent = new HttpWorkerAgent({ controlUrl: cp.url, token: await workerToken(name), pool: 'local', id: name, slots: 4, drainMs: 1000, clock: wallClock, logger, idlePollMs: 200 });
+      const agent = new HttpWorkerAgent({ controlUrl: cp.url, token: await workerToken(name), pool: 'local', id: name, slots: 4, drainMs: 1000, ...taskHost(), clock: wallClock, logger, idlePollMs: 200 });
       agents.push(agent);
       await agent.start();
     }

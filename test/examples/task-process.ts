@@ -24,7 +24,7 @@ export function workerEnv(spec: JobSpecInput, index = 0, extra: { attempt?: numb
     workerId: 'worker-test',
     ...(extra.checkpointDir !== undefined ? { checkpointDir: extra.checkpointDir } : {}),
     ...(extra.resumeFrom !== undefined ? { resumeFrom: extra.resumeFrom } : {}),
-  });
+  }, process.env);
 }
 
 export interface TaskRun {

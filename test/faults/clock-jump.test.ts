@@ -9,6 +9,7 @@ import { reportFault, waitForEnd, type JobLike } from '../support/faults';
 import { addsUp, client } from '../support/http';
 import { testPrefix, deleteKeys } from '../support/prefix';
 import { waitFor } from '../support/wait';
+import { taskHost } from '../support/task-host';
 
 const TOKEN = 'clock-admin-token-0123456789';
 const TOTAL = 300;
@@ -42,7 +43,7 @@ describe('a worker whose clock is an hour off, and jumps: counts exact, rate and
     cp = await startControlPlane({ dataDir: mkdtempSync(join(tmpdir(), 'kumo-clock-')), host: '127.0.0.1', port: 0, adminToken: TOKEN, redisUrl: inject('redisUrl'), prefix, logger, localPool: { max: 0 }, cloud: { bus: 'redis', provider: 'local' }, inheritedEnv: process.env });
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix, logger });
     for (const [id, c] of [['skewed', clock], ['good', wallClock]] as const) {
-      const agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix, bus, pool: 'local', id: `${prefix}-${id}`, slots: 4, lockMs: 3000, drainMs: 500, heartbeatMs: 1000, clock: c, logger });
+      const agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix, bus, pool: 'local', id: `${prefix}-${id}`, slots: 4, lockMs: 3000, drainMs: 500, heartbeatMs: 1000, ...taskHost(), clock: c, logger });
       await agent.start();
       agents.push(agent);
     }

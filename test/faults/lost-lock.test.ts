@@ -8,6 +8,7 @@ import { createBus, createLogger, JobStore, Keys, queueName, taskQueueId, wallCl
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane';
 import { waitForEnd } from '../support/faults';
 import { waitFor } from '../support/wait';
+import { taskHost } from '../support/task-host';
 
 const logger = createLogger({ name: 'lost-lock', level: process.env.LOG_LEVEL ?? 'warn' });
 
@@ -32,7 +33,7 @@ describe('a Redis-side worker whose task lock is lost', () => {
     tcp = await startTestControlPlane('lost-lock', { logger, localPool: { max: 0 } });
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix: tcp.prefix, logger });
     // A lock of 3 s: the stall check comes round in seconds, yet a loaded machine renews in time.
-    agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'local', id: 'frozen', slots: 2, lockMs: 3000, drainMs: 200, heartbeatMs: 500, clock: wallClock, logger });
+    agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'local', id: 'frozen', slots: 2, lockMs: 3000, drainMs: 200, heartbeatMs: 500, ...taskHost(), clock: wallClock, logger });
     await agent.start();
     redis = new Redis(inject('redisUrl'));
     jobs = new JobStore(redis, { prefix: tcp.prefix });
@@ -88,7 +89,7 @@ describe('a Redis-side worker whose task lock is lost', () => {
     // Task 0 is counted done (a copy of it that ran elsewhere reported) before any worker took it.
     await jobs.applyEvents(id, 'later', [{ t: 'ok', j: id, i: 0, a: 1, w: 'elsewhere', at: Date.now() }]);
     // A long lock: nothing here may be lost, or the task would rightly run again.
-    const later = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'later', id: 'later', slots: 2, lockMs: 30_000, drainMs: 200, heartbeatMs: 500, clock: wallClock, logger });
+    const later = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'later', id: 'later', slots: 2, lockMs: 30_000, drainMs: 200, heartbeatMs: 500, ...taskHost(), clock: wallClock, logger });
     await later.start();
     onTestFinished(() => later.stop({ handBackNow: true }));
     await waitFor(async () => lines(ledger).includes('1 start') || undefined, { timeoutMs: 30_000, what: 'task 1 to start' });

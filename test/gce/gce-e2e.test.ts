@@ -15,6 +15,7 @@ import { startFakePubSub, type FakePubSub } from '../fakes/pubsub-server';
 import { addsUp, client } from '../support/http';
 import { testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
+import { taskHost } from '../support/task-host';
 import { a100Spec, metadataOf, PROJECT, provider, request, STARTUP_SCRIPT } from './helpers';
 import { startFakeMetadata, type FakeMetadata } from './metadata-server';
 
@@ -118,6 +119,7 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
       lockMs: env.KUMO_TASK_LOCK_MS,
       drainMs: env.KUMO_DRAIN_MS,
       heartbeatMs: env.KUMO_HEARTBEAT_MS,
+      ...taskHost(),
       clock: wallClock,
       logger,
     });

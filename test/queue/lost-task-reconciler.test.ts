@@ -6,6 +6,7 @@ import { WorkerAgent } from '@kumo/worker';
 import { createBus, createLogger, JobStore, jobSpecSchema, Keys, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, queueName, taskQueueId, wallClock, type Bus, type TaskData } from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
+import { taskHost } from '../support/task-host';
 
 const logger = createLogger({ name: 'reconciler', level: process.env.LOG_LEVEL ?? 'error' });
 /** Short, so a lost task is found in seconds; not so short that a loaded machine loses a lock it holds. */
@@ -53,7 +54,7 @@ describe('a task lost from its queue', () => {
   };
   /** A worker for this test only: none may take a task before the test has lost one. */
   const startWorker = async (): Promise<void> => {
-    const a = (agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix, bus, pool: 'local', id: testPrefix('w'), slots: 2, lockMs: LOCK_MS, drainMs: 200, heartbeatMs: 500, clock: wallClock, logger }));
+    const a = (agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix, bus, pool: 'local', id: testPrefix('w'), slots: 2, lockMs: LOCK_MS, drainMs: 200, heartbeatMs: 500, ...taskHost(), clock: wallClock, logger }));
     onTestFinished(() => a.stop({ handBackNow: true }));
     await a.start();
   };

@@ -82,7 +82,7 @@ export function sandboxSettingsOf(env: WorkerEnv, host: { tempDir: string; homeD
 }
 
 /** Parsed once at start-up: bad configuration stops the worker with a clear message. */
-export function parseWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
+export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const r = schema.safeParse(env);
   if (!r.success) {
     throw new KumoError('CONFIG_INVALID', `worker configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

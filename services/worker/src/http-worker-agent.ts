@@ -1,5 +1,6 @@
-import { machineEnvironment, type Clock, type Logger, type RunSpec } from '@kumo/shared';
+import type { Clock, Logger, RunSpec } from '@kumo/shared';
 import { join } from 'node:path';
+import type { TaskSandbox } from './sandbox/task-sandbox';
 import { runTask, TaskFailure, toTaskError } from './task-runner';
 
 /** The HTTPS worker's life, moved only by start and stop: idle -> running -> draining -> stopped. */
@@ -14,6 +15,9 @@ export interface HttpWorkerOptions {
   id: string;
   slots: number;
   drainMs: number;
+  /** Where command tasks run, and the machine's variables they may see (see WorkerAgentOptions). */
+  sandbox: TaskSandbox;
+  machineEnv: Record<string, string>;
   /** Where training checkpoints go on this machine. */
   artifactsDir?: string;
   clock: Clock;
@@ -118,7 +122,7 @@ export class HttpWorkerAgent {
     const abort = new AbortController();
     const startedAt = this.opts.clock.now();
     this.running.set(task.leaseId, { task, abort, startedAt });
-    const env: Record<string, string> = { ...machineEnvironment(), ...task.env };
+    const env: Record<string, string> = { ...this.opts.machineEnv, ...task.env };
     if (task.kind === 'training' && !env.KUMO_CHECKPOINT_DIR) env.KUMO_CHECKPOINT_DIR = join(this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', task.jobId, 'checkpoints');
     const report = (body: Record<string, unknown>): void => void this.call('/v1/workers/progress', { leaseId: task.leaseId, ...body }).catch(() => undefined);
     let lastProgress = 0;
@@ -130,6 +134,7 @@ export class HttpWorkerAgent {
         killGraceMs: task.stopGraceMs,
         signal: abort.signal,
         clock: this.opts.clock,
+        sandbox: this.opts.sandbox,
         onCheckpoint: (checkpoint) => report({ checkpoint }),
         onProgress: (progress) => {
           const now = this.opts.clock.now();

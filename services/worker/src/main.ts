@@ -1,7 +1,6 @@
-import { createArtifactStore, createBus, createLogger, KumoError, wallClock } from '@kumo/shared';
+import { createArtifactStore, createBus, createLogger, KumoError, machineEnvironment, wallClock } from '@kumo/shared';
 import { homedir, tmpdir } from 'node:os';
 import { metadataUrlOf, parseWorkerEnv, sandboxSettingsOf } from './env';
-import { useTaskSandbox } from './sandbox/default-sandbox';
 import { TaskSandbox } from './sandbox/task-sandbox';
 import { metadataEndpoint, NetworkGuard, redisEndpoint, type GuardedEndpoint } from './sandbox/network-guard';
 import { PreemptionWatcher } from './preemption-watcher';
@@ -25,7 +24,8 @@ async function main(): Promise<void> {
   const env = parseWorkerEnv(process.env);
   const logger = createLogger({ name: 'kumo-worker', level: env.LOG_LEVEL });
   const sandbox = new TaskSandbox(sandboxSettingsOf(env, { tempDir: tmpdir(), homeDir: homedir(), workDir: process.cwd() }));
-  useTaskSandbox(sandbox);
+  // The machine's own variables a task may see: read here, the one place that reads process.env.
+  const taskHost = { sandbox, machineEnv: machineEnvironment(process.env) };
   const notIsolated = sandbox.describe();
   if (notIsolated) logger.warn({ mode: sandbox.mode }, notIsolated);
   const metadataUrl = metadataUrlOf(env);
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
         lockMs: env.KUMO_TASK_LOCK_MS,
         drainMs: env.KUMO_DRAIN_MS,
         heartbeatMs: env.KUMO_HEARTBEAT_MS,
+        ...taskHost,
         ...(env.KUMO_WORKER_ADDR ? { addr: env.KUMO_WORKER_ADDR } : {}),
         artifactsDir: env.KUMO_ARTIFACTS_DIR,
         artifacts: createArtifactStore({
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
         id: env.KUMO_WORKER_NAME,
         slots: env.KUMO_SLOTS,
         drainMs: env.KUMO_DRAIN_MS,
+        ...taskHost,
         artifactsDir: env.KUMO_ARTIFACTS_DIR,
         clock: wallClock,
         logger,

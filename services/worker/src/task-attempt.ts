@@ -17,6 +17,7 @@ import {
 import type { GangMembership } from './gang-member';
 import type { ProgressReporter } from './progress-reporter';
 import type { RunningTask, RunningTasks } from './running-tasks';
+import type { TaskSandbox } from './sandbox/task-sandbox';
 import { runTask, TaskFailure, toTaskError } from './task-runner';
 
 export interface TaskAttemptOptions {
@@ -29,6 +30,9 @@ export interface TaskAttemptOptions {
   artifactsDir?: string;
   /** Where each command task's log is kept, per attempt. */
   artifacts?: ArtifactStore;
+  /** Where command tasks run, and the machine's variables they may see (see WorkerAgentOptions). */
+  sandbox: TaskSandbox;
+  machineEnv: Record<string, string>;
   /** Whether the worker is going away: a task that dies then was stopped with it. */
   draining: () => boolean;
   clock: Clock;
@@ -55,6 +59,7 @@ export class TaskAttempt {
         killGraceMs: info.policy.stopGraceMs,
         signal: task.abort.signal,
         clock: this.o.clock,
+        sandbox: this.o.sandbox,
         onCheckpoint: (data) => this.o.reporter.add({ ...base, t: 'c', at: this.o.clock.now(), data }),
         onProgress: (data) => {
           // At most one a second per task: a trainer may print every step.
@@ -126,6 +131,6 @@ export class TaskAttempt {
       checkpointDir: join(this.o.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', info.id, 'checkpoints'),
       resumeFrom: typeof last?.uri === 'string' ? last.uri : '',
       ...(gang ? { gang } : {}),
-    });
+    }, this.o.machineEnv);
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IMAGE_REFERENCE, runSchema, wallClock } from '@kumo/shared';
+import { taskHost } from '../../../test/support/task-host';
 import { containerArgv, runTask } from './task-runner';
 
 describe('containerArgv (an image task)', () => {
@@ -25,7 +26,7 @@ describe('image references', () => {
     expect(runSchema.safeParse({ image: ref }).success).toBe(false);
     // A worker checks again (a record written around the API must not smuggle options into docker run).
     await expect(
-      runTask({ run: { image: ref } as never, env: {}, timeoutMs: 1000, signal: new AbortController().signal, clock: wallClock }),
+      runTask({ run: { image: ref } as never, env: {}, timeoutMs: 1000, signal: new AbortController().signal, clock: wallClock, sandbox: taskHost().sandbox }),
     ).rejects.toMatchObject({ code: 'TASK_INVALID' });
   });
 });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { IMAGE_REFERENCE, isKumoError, KumoError, type Clock, type RunSpec, type TaskError } from '@kumo/shared';
 import { LogTail } from './log-tail';
-import { defaultTaskSandbox } from './sandbox/default-sandbox';
 import { SYSTEM_PATH, systemTool, type SandboxedTask, type TaskSandbox } from './sandbox/task-sandbox';
 
 /**
@@ -29,8 +28,8 @@ export interface TaskRunInput {
   killGraceMs?: number;
   onProgress?: (data: Record<string, unknown>) => void;
   onCheckpoint?: (data: Record<string, unknown>) => void;
-  /** Where command tasks run (their own uid, namespaces and scratch); the worker's configured one by default. */
-  sandbox?: TaskSandbox;
+  /** Where command tasks run (their own uid, namespaces and scratch): the one the worker's `main` built from its environment. */
+  sandbox: TaskSandbox;
   /** What relative local paths in the spec mean (the worker's working directory). */
   baseDir?: string;
 }
@@ -62,10 +61,9 @@ export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
     return { logTail: '' };
   }
   if ('image' in run) return runImage(run.image, run.command ?? [], input);
-  const sandbox = input.sandbox ?? defaultTaskSandbox();
   let place: SandboxedTask;
   try {
-    place = await sandbox.open({ jobId: input.env.KUMO_JOB_ID ?? 'unknown', argv: run.command, env: input.env, cwd: run.cwd, baseDir: input.baseDir ?? process.cwd() });
+    place = await input.sandbox.open({ jobId: input.env.KUMO_JOB_ID ?? 'unknown', argv: run.command, env: input.env, cwd: run.cwd, baseDir: input.baseDir ?? process.cwd() });
   } catch (err) {
     if (isKumoError(err) && (err.code === 'TASK_ISOLATION_UNAVAILABLE' || err.code === 'TASK_PATH_REFUSED')) throw new TaskFailure(err.code, err.message, '');
     throw err;

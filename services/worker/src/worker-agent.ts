@@ -89,6 +89,8 @@ export class WorkerAgent {
       gangs: this.gangs,
       running: this.running,
       workerId: opts.id,
+      sandbox: opts.sandbox,
+      machineEnv: opts.machineEnv,
       ...(opts.artifactsDir ? { artifactsDir: opts.artifactsDir } : {}),
       ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
       draining: () => this.state === 'draining',

@@ -1,4 +1,5 @@
 import type { ArtifactStore, Bus, Clock, Logger } from '@kumo/shared';
+import type { TaskSandbox } from './sandbox/task-sandbox';
 
 /** How a Redis-side worker agent is set up (its env.ts and main.ts fill it from the environment). */
 export interface WorkerAgentOptions {
@@ -17,6 +18,10 @@ export interface WorkerAgentOptions {
   artifactsDir?: string;
   /** Where each command task's log (its last 8 KiB) is kept, per attempt. None: logs live only as failure tails. */
   artifacts?: ArtifactStore;
+  /** Where command tasks run: one per process (its uid range and scratch folder are the host's), built by `main` from its environment. */
+  sandbox: TaskSandbox;
+  /** The machine's variables a task may see (`machineEnvironment` of the environment `main` was started with). */
+  machineEnv: Record<string, string>;
   /** Where other VMs reach this one: a gang's rank 0 gives it to its peers as MASTER_ADDR. */
   addr?: string;
   clock: Clock;

@@ -43,17 +43,22 @@ function gangEnvironment(g: GangPlacement): Record<string, string> {
 const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'USER'];
 
 /**
- * The documented task contract (README, "What a command task sees"): the spec's env, the kind's own
- * variables, and kumo's KUMO_* ones. One function, so every kind of worker gives tasks the same.
+ * The machine's own variables a task may see (PATH, HOME, ...), nothing else of the worker's. The
+ * caller names the environment (a service's `main` passes its own): nothing below `main` reads
+ * `process.env`.
  */
-/** The machine's own variables a task may see (PATH, HOME, ...), nothing else of the worker's. */
-export function machineEnvironment(machineEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function machineEnvironment(machineEnv: NodeJS.ProcessEnv): Record<string, string> {
   const pass: Record<string, string> = {};
   for (const k of PASSED_THROUGH) if (machineEnv[k]) pass[k] = machineEnv[k]!;
   return pass;
 }
 
-export function taskEnvironment(t: TaskEnvInput, machineEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * The documented task contract (README, "What a command task sees"): the machine's variables a task may
+ * see, the spec's env, the kind's own variables, and kumo's KUMO_* ones. One function, so every kind of
+ * worker gives tasks the same.
+ */
+export function taskEnvironment(t: TaskEnvInput, machineEnv: NodeJS.ProcessEnv): Record<string, string> {
   const { inputs, env } = taskInputs(t.spec, t.index, t.inputs);
   const pass = machineEnvironment(machineEnv);
   const outputPrefix = 'output' in t.spec && t.spec.output ? `${t.spec.output.prefix.replace(/\/$/, '')}/task-${t.index}` : '';

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger, wallClock } from '@kumo/shared';
+import { taskHost } from '../../../../test/support/task-host';
 import { runTask } from '../task-runner';
 import { metadataEndpoint, NetworkGuard, redisEndpoint } from './network-guard';
 import { DEFAULT_SANDBOX_SETTINGS } from './task-sandbox';
@@ -19,7 +20,7 @@ function listen(): Promise<{ server: Server; port: number }> {
 /** What a task sees when it connects to 127.0.0.1:port: 'hello' or the error's name. */
 async function taskConnects(port: number): Promise<string> {
   const code = `import socket\ntry:\n  s=socket.create_connection(('127.0.0.1', ${port}), timeout=5); print('::kumo::result {"got": "%s"}' % s.recv(5).decode())\nexcept Exception as e:\n  print('::kumo::result {"got": "%s"}' % type(e).__name__)`;
-  const out = await runTask({ run: { command: ['python3', '-c', code] }, env: { PATH: process.env.PATH ?? '', KUMO_JOB_ID: `job-net-${port}` }, timeoutMs: 20_000, signal: new AbortController().signal, clock: wallClock });
+  const out = await runTask({ run: { command: ['python3', '-c', code] }, env: { PATH: process.env.PATH ?? '', KUMO_JOB_ID: `job-net-${port}` }, timeoutMs: 20_000, signal: new AbortController().signal, clock: wallClock, sandbox: taskHost().sandbox });
   return String((out.result as { got: string }).got);
 }
 

@@ -4,17 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { wallClock } from '@kumo/shared';
+import { taskHost } from '../../../../test/support/task-host';
 import { runTask } from '../task-runner';
 import { DEFAULT_SANDBOX_SETTINGS, jobUid, TaskSandbox } from './task-sandbox';
 
-const run = (command: string[], env: Record<string, string> = {}, sandbox?: TaskSandbox) =>
+const run = (command: string[], env: Record<string, string> = {}, sandbox: TaskSandbox = taskHost().sandbox) =>
   runTask({
     run: { command },
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUMO_JOB_ID: 'job-sandbox-test', ...env },
     timeoutMs: 20_000,
     signal: new AbortController().signal,
     clock: wallClock,
-    ...(sandbox ? { sandbox } : {}),
+    sandbox,
   });
 
 describe('TaskSandbox (the worker runs as root: the isolated path)', () => {
@@ -61,6 +62,7 @@ print('::kumo::result ' + json.dumps({"found": found, "env": sorted(os.environ)}
       timeoutMs: 30_000,
       signal: ac.signal,
       clock: wallClock,
+      sandbox: taskHost().sandbox,
     });
     await new Promise((r) => setTimeout(r, 1500));
     ac.abort();
