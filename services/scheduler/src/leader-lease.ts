@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
+import { defineScript, reply } from '@kumo/shared';
 
-const RENEW = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
+const renewLease = defineScript(new URL('./lua/renewLease-1.lua', import.meta.url), ['lease'], reply.done);
+const releaseLease = defineScript(new URL('./lua/releaseLease-1.lua', import.meta.url), ['lease'], reply.done);
 
 /**
  * One scheduler leads (feeds and scales) through a lease in Redis; the others wait and take over within
@@ -25,7 +26,7 @@ export class LeaderLease {
   /** Acquire or renew; returns whether this process leads now. */
   async tick(): Promise<boolean> {
     if (this.held) {
-      this.held = (await this.redis.eval(RENEW, 1, this.key, this.holder, this.ttlMs)) === 1;
+      this.held = await renewLease.run(this.redis, { lease: this.key }, [this.holder, this.ttlMs]);
       if (this.held) return true;
     }
     this.held = (await this.redis.set(this.key, this.holder, 'PX', this.ttlMs, 'NX')) === 'OK';
@@ -33,7 +34,7 @@ export class LeaderLease {
   }
 
   async release(): Promise<void> {
-    if (this.held) await this.redis.eval(RELEASE, 1, this.key, this.holder);
+    if (this.held) await releaseLease.run(this.redis, { lease: this.key }, [this.holder]);
     this.held = false;
   }
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import { wallClock, type Clock } from '../clock';
 import { KumoError } from '../errors';
 import { newMessageId } from '../ids';
 import { createLogger, type Logger } from '../logger';
+import { defineScript, reply } from '../store/lua-script';
 import { createRedis, logConnectionErrors, type RedisRole } from '../store/redis';
 import type { Bus, BusHandler, SubscribeOptions, Subscription, Topic, TopicData } from './bus';
 import { quit, replyCode } from '../store/redis';
@@ -42,10 +42,11 @@ export interface RedisStreamsBusOptions {
   maxDeliveryAttempts?: number;
 }
 
-const CLAIM_IDLE_LUA = readFileSync(new URL('./lua/claimIdle-1.lua', import.meta.url), 'utf8');
-const CLAIM_IDLE_COMMAND = 'kumo_busClaimIdle';
-const TRIM_ACKED_LUA = readFileSync(new URL('./lua/trimAcked-1.lua', import.meta.url), 'utf8');
-const TRIM_ACKED_COMMAND = 'kumo_busTrimAcked';
+/** The bus's scripts (bus/lua/), through the one loader (store/lua-script.ts). */
+const busScripts = {
+  claimIdle: defineScript(new URL('./lua/claimIdle-1.lua', import.meta.url), ['stream'], reply.array),
+  trimAcked: defineScript(new URL('./lua/trimAcked-1.lua', import.meta.url), ['stream'], reply.integer),
+};
 /** Dead-letter streams are for people to look at; a cap keeps a poison flood from filling memory. */
 const DEAD_LETTER_MAX_LEN = 10_000;
 
@@ -89,12 +90,8 @@ export class RedisStreamsBus implements Bus {
       throw new KumoError('CONFIG_INVALID', 'RedisStreamsBus: maxLenApprox, readBatch, blockMs and maxDeliveryAttempts must be >= 1');
     }
     this.commands = this.connect('command', 'bus');
-    this.commands.defineCommand(CLAIM_IDLE_COMMAND, { lua: CLAIM_IDLE_LUA, numberOfKeys: 1 });
-    const script = (this.commands as unknown as Record<string, ClaimIdleScript>)[CLAIM_IDLE_COMMAND]!;
-    this.claimIdle = script.bind(this.commands);
-    this.commands.defineCommand(TRIM_ACKED_COMMAND, { lua: TRIM_ACKED_LUA, numberOfKeys: 1 });
-    const trim = (this.commands as unknown as Record<string, (key: string) => Promise<number>>)[TRIM_ACKED_COMMAND]!;
-    this.trimAcked = trim.bind(this.commands);
+    this.claimIdle = (key, ...args) => busScripts.claimIdle.run(this.commands, { stream: String(key) }, args);
+    this.trimAcked = (key) => busScripts.trimAcked.run(this.commands, { stream: key }, []);
   }
   private readonly trimAcked: (key: string) => Promise<number>;
 

@@ -1,21 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { TERMINAL_JOB_STATES, type Clock, type JobState, type Keys } from '@kumo/shared';
+import { defineScript, jobViews, reply, TERMINAL_JOB_STATES, type Clock, type JobCounts, type Keys } from '@kumo/shared';
 
-const FOLD_LUA = readFileSync(new URL('./lua/foldJobs-1.lua', import.meta.url), 'utf8');
-const FOLD_COMMAND = 'kumo_foldJobs';
+const foldJobs = defineScript(new URL('./lua/foldJobs-1.lua', import.meta.url), ['fold'], reply.done);
 
-/** One job as the scan reads it: a few fields, never the spec or progress buckets. */
-export interface ScannedJob {
+/** One job as the scan reads it: its counts (jobViews.counts), never the spec or progress buckets. */
+export interface ScannedJob extends JobCounts {
   id: string;
-  pool: string;
-  state: JobState;
-  total: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  costUsd: number;
-  finishedAt: number | undefined;
 }
 
 /**
@@ -50,8 +40,6 @@ export interface JobFoldOptions {
   page?: number;
 }
 
-const FIELDS = ['state', 'pool', 'total', 'running', 'succeeded', 'failed', 'costUsd', 'finishedAt'] as const;
-
 /**
  * Job totals for /metrics without reading every job every scrape, and without touching the Lua scripts
  * that move job states. Job ids sort by creation time and a job that ended never changes again, so the
@@ -71,7 +59,6 @@ export class JobFold {
     this.graceMs = opts.graceMs ?? 15 * 60_000;
     this.maxScan = opts.maxScan ?? 100_000;
     this.page = opts.page ?? 1000;
-    if (!(FOLD_COMMAND in opts.redis)) opts.redis.defineCommand(FOLD_COMMAND, { lua: FOLD_LUA, numberOfKeys: 1 });
   }
 
   async read(): Promise<JobsView> {
@@ -109,25 +96,9 @@ export class JobFold {
     for (;;) {
       const ids = await redis.zrangebylex(keys.jobsIndex(), min, '+', 'LIMIT', 0, Math.min(this.page, this.maxScan - jobs.length));
       if (ids.length === 0) return { jobs, truncated: false };
-      const pipe = redis.pipeline();
-      for (const id of ids) pipe.hmget(keys.job(id), ...FIELDS);
-      const res = (await pipe.exec()) ?? [];
-      ids.forEach((id, n) => {
-        const v = res[n]?.[1] as (string | null)[] | undefined;
-        // A job in the index without a record (removed by hand): nothing to count, but it may fold.
-        if (!v || v[0] === null) return void jobs.push(emptyJob(id));
-        jobs.push({
-          id,
-          state: v[0] as JobState,
-          pool: v[1] ?? '',
-          total: Number(v[2] ?? 0),
-          running: Number(v[3] ?? 0),
-          succeeded: Number(v[4] ?? 0),
-          failed: Number(v[5] ?? 0),
-          costUsd: Number(v[6] ?? 0),
-          finishedAt: v[7] ? Number(v[7]) : undefined,
-        });
-      });
+      const counts = await jobViews.counts.readMany(redis, keys, ids);
+      // A job in the index without a record (removed by hand): nothing to count, but it may fold.
+      ids.forEach((id, n) => jobs.push(counts[n] ? { id, ...counts[n] } : emptyJob(id)));
       min = `(${ids[ids.length - 1]}`;
       if (jobs.length >= this.maxScan) {
         const more = await redis.zrangebylex(keys.jobsIndex(), min, '+', 'LIMIT', 0, 1);
@@ -140,13 +111,12 @@ export class JobFold {
   private async fold(through: string, to: string, delta: Tally): Promise<boolean> {
     const args: (string | number)[] = [through, to];
     for (const [f, v] of delta) if (v !== 0) args.push(f, v);
-    const fn = (this.opts.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<number>>)[FOLD_COMMAND]!;
-    return (await fn.call(this.opts.redis, this.opts.keys.metricsJobFold(), ...args)) === 1;
+    return foldJobs.run(this.opts.redis, { fold: this.opts.keys.metricsJobFold() }, args);
   }
 }
 
 function emptyJob(id: string): ScannedJob {
-  return { id, pool: '', state: 'cancelled', total: 0, running: 0, succeeded: 0, failed: 0, costUsd: 0, finishedAt: undefined };
+  return { id, pool: '', state: 'cancelled', total: 0, fed: 0, running: 0, succeeded: 0, failed: 0, costUsd: 0, finishedAt: undefined };
 }
 
 function bump(t: Tally, field: string, by: number): void {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { isTerminal, KumoError, type JobState, type Keys, type Principal } from '@kumo/shared';
+import { defineScript, isTerminal, jobViews, KumoError, reply, type Keys, type Principal } from '@kumo/shared';
 import type { ApiLimits } from '../limits';
 
 declare module 'fastify' {
@@ -14,31 +14,8 @@ declare module 'fastify' {
 /** A reservation nobody settled (the API died between reserving and creating) is dropped after this. */
 const RESERVATION_TTL_MS = 10 * 60_000;
 
-/**
- * Checks and takes room atomically. KEYS[1]: the user's live-jobs sorted set (member: a job id or a
- * reservation, score: the listing bytes it holds in Redis). ARGV: maxJobs, maxBytes (0: no cap), n,
- * then n pairs member, bytes. A member already there counts once; its bytes are replaced.
- * Returns {0} when taken, {1, live jobs} over the job cap, {2, bytes held} over the byte cap.
- */
-const RESERVE = `
-local maxJobs, maxBytes, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local fresh, delta = 0, 0
-for i = 1, n do
-  local old = redis.call('ZSCORE', KEYS[1], ARGV[2 + 2 * i])
-  local bytes = tonumber(ARGV[3 + 2 * i])
-  if old then delta = delta + bytes - tonumber(old) else fresh = fresh + 1; delta = delta + bytes end
-end
-local count = redis.call('ZCARD', KEYS[1])
-if maxJobs > 0 and fresh > 0 and count + fresh > maxJobs then return {1, count} end
-if maxBytes > 0 and delta > 0 then
-  local held = 0
-  local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-  for i = 2, #all, 2 do held = held + tonumber(all[i]) end
-  if held + delta > maxBytes then return {2, held} end
-end
-for i = 1, n do redis.call('ZADD', KEYS[1], ARGV[3 + 2 * i], ARGV[2 + 2 * i]) end
-return {0}
-`;
+/** Checks a user's quotas and takes room in them, in one step (its header says how). */
+const reserveQuota = defineScript(new URL('./lua/reserveQuota-1.lua', import.meta.url), ['quota'], reply.array<[number, number?]>);
 
 /** Room taken for jobs about to be made: grow it once their listings are read, then settle it. */
 export interface Reservation {
@@ -87,7 +64,8 @@ export class UserQuota {
   }
 
   private async take(key: string, user: string, members: string[], bytes: number[]): Promise<void> {
-    const run = async (): Promise<number[]> => (await this.redis.eval(RESERVE, 1, key, this.limits.liveJobsPerUser, this.limits.listingBytesPerUser, members.length, ...members.flatMap((m, i) => [m, bytes[i] ?? 0]))) as number[];
+    const run = (): Promise<[number, number?]> =>
+      reserveQuota.run(this.redis, { quota: key }, [this.limits.liveJobsPerUser, this.limits.listingBytesPerUser, members.length, ...members.flatMap((m, i) => [m, bytes[i] ?? 0])]);
     let res = await run();
     if (res[0] !== 0) {
       await this.dropEnded(key);
@@ -107,14 +85,12 @@ export class UserQuota {
   private async dropEnded(key: string): Promise<void> {
     const members = await this.redis.zrange(key, 0, -1);
     const jobs = members.filter((m) => !m.startsWith('r:'));
-    const pipe = this.redis.pipeline();
-    for (const id of jobs) pipe.hget(this.keys.job(id), 'state');
-    const states = jobs.length ? ((await pipe.exec()) ?? []) : [];
+    const states = await jobViews.state.readMany(this.redis, this.keys, jobs);
     const now = Date.now();
     const gone = [
       ...jobs.filter((_, i) => {
-        const s = states[i]?.[1] as JobState | null | undefined;
-        return !states[i]?.[0] && (s === null || s === undefined || isTerminal(s));
+        const s = states[i];
+        return s === undefined || isTerminal(s);
       }),
       ...members.filter((m) => m.startsWith('r:') && now - Number(m.split(':')[1]) > RESERVATION_TTL_MS),
     ];

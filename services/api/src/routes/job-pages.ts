@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { JobRecord, JobStore, Keys, ListJobsQuery } from '@kumo/shared';
+import { jobViews, type JobRecord, type JobStore, type Keys, type ListJobsQuery } from '@kumo/shared';
 
 /** Jobs a filtered `GET /v1/jobs` page looks at, at most; past it the page ends early, with a cursor. */
 export const LIST_EXAMINE_MAX = 2000;
@@ -19,8 +19,8 @@ type Result = { index: number; result: Record<string, unknown> };
 export async function resultsPage(redis: Redis, keys: Keys, jobId: string, q: { limit: number; afterIndex?: number }): Promise<{ results: Result[]; nextAfterIndex: number | null }> {
   const key = keys.jobResults(jobId);
   const after = q.afterIndex ?? -1;
-  const [totalRaw, size] = await Promise.all([redis.hget(keys.job(jobId), 'total'), redis.hlen(key)]);
-  const total = Number(totalRaw);
+  const [counts, size] = await Promise.all([jobViews.counts.read(redis, keys, jobId), redis.hlen(key)]);
+  const total = counts?.total ?? 0;
   if (size === 0) return { results: [], nextAfterIndex: null };
   if (size <= SMALL_LEDGER || !Number.isInteger(total) || total <= 0) return smallLedgerPage(redis, key, after, q.limit);
   const results: Result[] = [];
@@ -61,7 +61,7 @@ async function smallLedgerPage(redis: Redis, key: string, after: number, limit: 
 
 /**
  * A page of `GET /v1/jobs`, newest first. Unfiltered it is the store's one read. Filtered, each job
- * looked at costs one HMGET of the four fields filtered on (whole records are read for matches only),
+ * looked at costs one HMGET of the fields filtered on (jobViews.listed; whole records for matches only),
  * and at most LIST_EXAMINE_MAX are looked at: a filter that matches little ends its page early with a
  * cursor (the last job looked at) rather than reading every job ever made.
  */
@@ -75,15 +75,13 @@ export async function listPage(redis: Redis, keys: Keys, jobs: JobStore, q: List
   while (matches.length < q.limit && examined < LIST_EXAMINE_MAX) {
     const chunk = Math.min(LIST_EXAMINE_MAX - examined, Math.max(100, q.limit * 4));
     const ids = await redis.zrevrangebylex(keys.jobsIndex(), max, '-', 'LIMIT', 0, chunk);
-    const pipe = redis.pipeline();
-    for (const id of ids) pipe.hmget(keys.job(id), 'state', 'kind', 'pool', 'user');
-    const out = ids.length ? ((await pipe.exec()) ?? []) : [];
+    const listed = await jobViews.listed.readMany(redis, keys, ids);
     for (let n = 0; n < ids.length && matches.length < q.limit; n++) {
       examined++;
       lastSeen = ids[n]!;
-      const [state, kind, pool, user] = (out[n]?.[1] as (string | null)[] | undefined) ?? [];
-      if (state === null || state === undefined) continue;
-      if ((q.state && state !== q.state) || (q.kind && kind !== q.kind) || (q.pool && pool !== q.pool) || (q.user && user !== q.user)) continue;
+      const job = listed[n];
+      if (job === undefined) continue;
+      if ((q.state && job.state !== q.state) || (q.kind && job.kind !== q.kind) || (q.pool && job.pool !== q.pool) || (q.user && job.user !== q.user)) continue;
       matches.push(ids[n]!);
     }
     if (lastSeen) max = `(${lastSeen}`;
