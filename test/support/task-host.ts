@@ -1,5 +1,5 @@
 import { machineEnvironment } from '@kumo/shared';
-import { DEFAULT_SANDBOX_SETTINGS, TaskSandbox } from '../../services/worker/src/sandbox/task-sandbox';
+import { DEFAULT_SANDBOX_SETTINGS, TaskSandbox } from '@kumo/worker';
 
 let sandbox: TaskSandbox | undefined;
 
