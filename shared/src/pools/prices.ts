@@ -1,50 +1,68 @@
-/**
- * Default A100 VM prices in USD per hour, by machine type and region: Compute Engine list prices
- * (VM + attached GPUs) as published for us-central1, europe-west4 and asia-northeast1, read on
- * 2024-03-28. Spot prices move as often as daily: treat these as estimates, and set
- * `prices` on a pool to your own (e.g. from your billing export). `local` workers cost nothing.
- */
-export const PRICE_TABLE_DATE = '2024-03-28';
+import { CPU_FAMILY_PRICES, MACHINE_PRICES, MEMORY_PER_VCPU, REGION_FACTORS, type MachinePrice } from './price-table';
 
-interface Price {
-  onDemand: number;
-  spot: number;
-}
-
-const US: Record<string, Price> = {
-  'a2-highgpu-1g': { onDemand: 3.67, spot: 1.1 },
-  'a2-highgpu-2g': { onDemand: 7.35, spot: 2.2 },
-  'a2-highgpu-4g': { onDemand: 14.69, spot: 4.41 },
-  'a2-highgpu-8g': { onDemand: 29.39, spot: 8.82 },
-  'a2-megagpu-16g': { onDemand: 55.74, spot: 16.72 },
-  'a2-ultragpu-1g': { onDemand: 5.07, spot: 1.57 },
-  'a2-ultragpu-2g': { onDemand: 10.14, spot: 3.14 },
-  'a2-ultragpu-4g': { onDemand: 20.28, spot: 6.28 },
-  'a2-ultragpu-8g': { onDemand: 40.55, spot: 12.56 },
-};
-
-/** Regional multipliers over us-central1 list prices. */
-const REGION_FACTOR: Record<string, number> = {
-  'us-central1': 1,
-  'us-east1': 1,
-  'us-west1': 1,
-  'us-west4': 1.05,
-  'europe-west4': 1.1,
-  'asia-northeast1': 1.29,
-  'asia-southeast1': 1.22,
-};
+export { PRICE_TABLE_DATE, PRICE_TABLE_SOURCE } from './price-table';
 
 export interface PriceOverride {
   spotPerHourUsd?: number;
   onDemandPerHourUsd?: number;
 }
 
-/** USD per hour for one VM of the pool, in the zone's region; 0 for `local`. */
-export function vmHourlyPrice(machineType: string, region: string, spot: boolean, override?: PriceOverride): number {
+/**
+ * A region missing from the table is priced at the dearest listed region's factor: an estimate that
+ * errs towards spending less, never a free VM.
+ */
+const UNLISTED_REGION_FACTOR = Math.max(...Object.values(REGION_FACTORS));
+
+/** vCPUs and memory of a predefined CPU machine type (`n2-standard-8`), or undefined. */
+export function machineShape(machineType: string): { family: string; vcpus: number; memoryGb: number } | undefined {
+  const m = /^([a-z0-9]+)-([a-z]+)-(\d+)$/.exec(machineType);
+  if (!m) return undefined;
+  const [, family, shape, count] = m as unknown as [string, string, string, string];
+  const perVcpu = MEMORY_PER_VCPU[family]?.[shape];
+  if (perVcpu === undefined || !CPU_FAMILY_PRICES[family]) return undefined;
+  const vcpus = Number(count);
+  return { family, vcpus, memoryGb: vcpus * perVcpu };
+}
+
+/** The us-central1 list price of a machine type, or undefined when the table has none. */
+function basePrice(machineType: string): MachinePrice | undefined {
+  const whole = MACHINE_PRICES[machineType];
+  if (whole) return whole;
+  const shape = machineShape(machineType);
+  if (!shape) return undefined;
+  const c = CPU_FAMILY_PRICES[shape.family]!;
+  return {
+    onDemand: shape.vcpus * c.vcpu.onDemand + shape.memoryGb * c.memoryGb.onDemand,
+    spot: shape.vcpus * c.vcpu.spot + shape.memoryGb * c.memoryGb.spot,
+  };
+}
+
+/** Whether the default table prices this machine type (`local` workers cost nothing and need none). */
+export function hasListPrice(machineType: string): boolean {
+  return machineType === 'local' || basePrice(machineType) !== undefined;
+}
+
+/**
+ * USD per hour of one VM in the region: the pool's own `prices` when set, else the dated table.
+ * Undefined when neither knows the machine type (the pool schema refuses such a pool, so a VM is
+ * never billed at $0 by mistake); 0 for `local`.
+ */
+export function listHourlyPrice(
+  machineType: string,
+  region: string,
+  spot: boolean,
+  override?: PriceOverride,
+): number | undefined {
   if (spot && override?.spotPerHourUsd !== undefined) return override.spotPerHourUsd;
   if (!spot && override?.onDemandPerHourUsd !== undefined) return override.onDemandPerHourUsd;
-  const base = US[machineType];
-  if (!base) return 0;
-  const factor = REGION_FACTOR[region] ?? 1.1;
+  if (machineType === 'local') return 0;
+  const base = basePrice(machineType);
+  if (!base) return undefined;
+  const factor = REGION_FACTORS[region] ?? UNLISTED_REGION_FACTOR;
   return Math.round((spot ? base.spot : base.onDemand) * factor * 1000) / 1000;
+}
+
+/** As listHourlyPrice, for a pool the schema accepted (so a price exists); 0 only for `local`. */
+export function vmHourlyPrice(machineType: string, region: string, spot: boolean, override?: PriceOverride): number {
+  return listHourlyPrice(machineType, region, spot, override) ?? 0;
 }
