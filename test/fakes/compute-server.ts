@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * A local server speaking the subset of the Compute Engine REST v1 API (JSON) that GceProvider uses through
  * @google-cloud/compute in REST ("fallback") mode: instances insert / get / delete / list, aggregated
- * instances, and zone operations get / wait. Shapes follow the v1 discovery document: operations are
+ * instances, zone operations get / wait, and resource policies insert / get with region operations (compact
+ * placement; an instance naming a policy that does not exist in its region is refused). Shapes follow the v1 discovery document: operations are
  * `compute#operation` with `status` PENDING|RUNNING|DONE and `error.errors[].code`; int64 and uint64
  * travel as strings; HTTP errors are `{error: {code, message, errors: [{domain, reason, message}]}}`.
  *
@@ -31,7 +32,7 @@ export interface FakeRequest {
 
 export interface FailOptions {
   /** Which call the failure hits. Default 'any' (the next request of any kind). */
-  route?: 'insert' | 'delete' | 'get' | 'list' | 'wait' | 'any';
+  route?: 'insert' | 'delete' | 'get' | 'list' | 'wait' | 'policy' | 'any';
   /** `errors[0].reason` in the body. Default: a reason that fits the status. */
   reason?: string;
   /** An ErrorInfo detail to add (`details[]`), as newer Compute errors carry. */
@@ -59,12 +60,16 @@ export interface FakeCompute {
   requests: FakeRequest[];
   /** Requests that matched no route. */
   unknownRoutes: string[];
+  /** Resource policies that exist now (`regions/<region>/resourcePolicies/<name>` -> the resource). */
+  resourcePolicies: Map<string, Record<string, any>>;
   /** Instances that exist now, as the API would return them. */
   instances(): Record<string, any>[];
   instance(name: string, zone?: string): Record<string, any> | undefined;
   /** Every insert in this zone ends with ZONE_RESOURCE_POOL_EXHAUSTED (code may be a variant). */
   stockout(zone: string, code?: string): void;
   restock(zone: string): void;
+  /** The zone takes `n` more instances, then answers every insert with ZONE_RESOURCE_POOL_EXHAUSTED. */
+  capacity(zone: string, n: number): void;
   /** Every insert in this region ends with QUOTA_EXCEEDED for `metric`. */
   quota(region: string, metric: string): void;
   clearQuota(region: string): void;
@@ -107,9 +112,11 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
   const waitHoldMs = options.waitHoldMs ?? 200;
   const pageSize = options.pageSize ?? 500;
   const instances = new Map<string, Record<string, any>>(); // `${project}/${zone}/${name}`
+  const resourcePolicies = new Map<string, Record<string, any>>(); // `regions/${region}/resourcePolicies/${name}`
   const operations = new Map<string, Operation>(); // `${project}/${zone}/${opName}`
   const byRequestId = new Map<string, string>(); // `${project}/${requestId}` -> operation key
   const stockouts = new Map<string, string>();
+  const capacityLeft = new Map<string, number>();
   const quotas = new Map<string, string>();
   const failures: PendingFailure[] = [];
   const stalls: Array<{ ms: number; route: FailOptions['route'] }> = [];
@@ -172,6 +179,58 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     return op;
   }
 
+  /** A region operation (resource policies), done at once; kept where `wait` finds it. */
+  function newRegionOperation(project: string, region: string, target: string, error?: object): Operation {
+    const name = `operation-${Date.now()}-${newId().slice(-8)}`;
+    const json: Record<string, any> = {
+      kind: 'compute#operation',
+      id: newId(),
+      name,
+      region: `${API}/projects/${project}/regions/${region}`,
+      operationType: 'insert',
+      targetLink: `${API}/projects/${project}/regions/${region}/resourcePolicies/${target}`,
+      status: 'DONE',
+      progress: 100,
+      insertTime: now(),
+      startTime: now(),
+      endTime: now(),
+      selfLink: `${API}/projects/${project}/regions/${region}/operations/${name}`,
+      ...error,
+    };
+    const op: Operation = { json, doneAt: Date.now() };
+    operations.set(`${project}/${region}/${name}`, op);
+    return op;
+  }
+
+  function insertPolicy(project: string, region: string, query: Record<string, string>, body: Record<string, any>, res: http.ServerResponse): void {
+    if (query.requestId) {
+      const seen = byRequestId.get(`${project}/${query.requestId}`);
+      const op = seen ? operations.get(seen) : undefined;
+      if (op) return sendJson(res, 200, op.json);
+    }
+    const name = body.name;
+    const g = body.groupPlacementPolicy;
+    if (typeof name !== 'string' || !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) || (g && g.collocation !== 'COLLOCATED' && g.collocation !== undefined)) {
+      return sendError(res, 400, 'invalid', 'Invalid value for field resource.name or resource.groupPlacementPolicy');
+    }
+    const key = `regions/${region}/resourcePolicies/${name}`;
+    if (resourcePolicies.has(key)) return sendError(res, 409, 'alreadyExists', `The resource 'projects/${project}/${key}' already exists`);
+    resourcePolicies.set(key, { ...body, kind: 'compute#resourcePolicy', id: newId(), region: `${API}/projects/${project}/regions/${region}`, status: 'READY', selfLink: `${API}/projects/${project}/${key}` });
+    const op = newRegionOperation(project, region, name);
+    if (query.requestId) byRequestId.set(`${project}/${query.requestId}`, `${project}/${region}/${op.json.name}`);
+    sendJson(res, 200, op.json);
+  }
+
+  /** The policies an instance names that do not exist in its zone's region (the real API refuses such an insert). */
+  function missingPolicies(zone: string, body: Record<string, any>): string[] {
+    const region = zone.slice(0, zone.lastIndexOf('-'));
+    const names: string[] = Array.isArray(body.resourcePolicies) ? body.resourcePolicies : [];
+    return names.filter((url) => {
+      const m = /regions\/([^/]+)\/resourcePolicies\/([^/]+)$/.exec(url);
+      return !m || m[1] !== region || !resourcePolicies.has(`regions/${region}/resourcePolicies/${m[2]}`);
+    });
+  }
+
   function takeFailure(route: FailOptions['route']): PendingFailure | undefined {
     const i = failures.findIndex((f) => (f.opts.route ?? 'any') === 'any' || f.opts.route === route);
     if (i < 0) return undefined;
@@ -218,13 +277,15 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     if (typeof name !== 'string' || !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) || typeof body.machineType !== 'string') {
       return sendError(res, 400, 'invalid', 'Invalid value for field resource.name or resource.machineType');
     }
+    const missing = missingPolicies(zone, body);
+    if (missing.length > 0) return sendError(res, 400, 'invalid', `Invalid value for field 'resource.resourcePolicies': '${missing[0]}'. The resource policy does not exist in the instance's region.`);
     const key = `${project}/${zone}/${name}`;
     if (instances.has(key)) {
       return sendError(res, 409, 'alreadyExists', `The resource 'projects/${project}/zones/${zone}/instances/${name}' already exists`);
     }
     const region = zone.slice(0, zone.lastIndexOf('-'));
     let op: Operation;
-    const stockoutCode = stockouts.get(zone);
+    const stockoutCode = stockouts.get(zone) ?? (capacityLeft.get(zone) === 0 ? 'ZONE_RESOURCE_POOL_EXHAUSTED' : undefined);
     const quotaMetric = quotas.get(region);
     if (stockoutCode) {
       op = newOperation(project, zone, 'insert', name, undefined, {
@@ -267,6 +328,8 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
         selfLink: `${API}/projects/${project}/zones/${zone}/instances/${name}`,
       };
       instances.set(key, inst);
+      const left = capacityLeft.get(zone);
+      if (left !== undefined) capacityLeft.set(zone, left - 1);
       op = newOperation(project, zone, 'insert', name, () => {
         if (inst.status !== 'PROVISIONING') return;
         inst.status = 'RUNNING';
@@ -373,6 +436,9 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     else if (method === 'GET' && (mm = rest.match(/^zones\/([^/]+)\/instances$/))) route = 'list';
     else if (method === 'GET' && (mm = rest.match(/^aggregated\/instances$/))) route = 'list';
     else if ((method === 'GET' || method === 'POST') && (mm = rest.match(/^zones\/([^/]+)\/operations\/([^/]+?)(\/wait)?$/))) route = 'wait';
+    else if ((method === 'GET' || method === 'POST') && (mm = rest.match(/^regions\/([^/]+)\/operations\/([^/]+?)(\/wait)?$/))) route = 'wait';
+    else if (method === 'POST' && (mm = rest.match(/^regions\/([^/]+)\/resourcePolicies$/))) route = 'policy';
+    else if (method === 'GET' && (mm = rest.match(/^regions\/([^/]+)\/resourcePolicies\/([^/]+)$/))) route = 'policy';
     else mm = null;
 
     if (!m || !route || !mm) {
@@ -417,6 +483,12 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
 
     const zone = mm[1]!;
     switch (route) {
+      case 'policy': {
+        if (mm[2] === undefined) return insertPolicy(project, zone, query, JSON.parse(raw || '{}'), res);
+        const policy = resourcePolicies.get(`regions/${zone}/resourcePolicies/${mm[2]}`);
+        if (!policy) return sendError(res, 404, 'notFound', `The resource 'projects/${project}/regions/${zone}/resourcePolicies/${mm[2]}' was not found`);
+        return sendJson(res, 200, policy);
+      }
       case 'get': {
         const inst = instances.get(`${project}/${zone}/${mm[2]}`);
         if (!inst) return sendError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${mm[2]}' was not found`);
@@ -458,10 +530,15 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     inserts,
     requests,
     unknownRoutes,
+    resourcePolicies,
     instances: () => [...instances.values()],
     instance: findInstance,
     stockout: (zone, code = 'ZONE_RESOURCE_POOL_EXHAUSTED') => void stockouts.set(zone, code),
-    restock: (zone) => void stockouts.delete(zone),
+    restock: (zone) => {
+      stockouts.delete(zone);
+      capacityLeft.delete(zone);
+    },
+    capacity: (zone, n) => void capacityLeft.set(zone, n),
     quota: (region, metric) => void quotas.set(region, metric),
     clearQuota: (region) => void quotas.delete(region),
     failNext: (status, opts = {}) => void failures.push({ status, opts, left: opts.times ?? 1 }),

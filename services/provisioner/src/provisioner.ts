@@ -1,18 +1,24 @@
 import type { Redis } from 'ioredis';
 import {
   runCleanupSteps,
+  createGangInZones,
   createInZones,
   createRedis,
   FleetStore,
   isKumoError,
+  type KumoError,
   PoolStore,
-  regionOf,
+  StockoutMemory,
+  runningEvent,
+  failedEvents,
   type Bus,
   type BusMessage,
   type Clock,
   type FleetEvent,
   type FleetProvider,
   type Logger,
+  type ProvisionCommand,
+  type VmSpec,
   type Subscription,
 } from '@kumo/shared';
 
@@ -24,7 +30,7 @@ export interface ProvisionerOptions {
   clock: Clock;
   logger: Logger;
   reconcileIntervalMs?: number;
-  /** A zone that answered "no capacity" is tried last for this long. */
+  /** A zone (a region, when all its zones did) that answered "no capacity" is tried last for this long. */
   stockoutMemoryMs?: number;
   /** A VM record younger than this is not judged missing (the create may be in flight). */
   graceMs?: number;
@@ -47,7 +53,7 @@ export class Provisioner {
   private readonly fleet: FleetStore;
   private readonly pools: PoolStore;
   private sub: Subscription | undefined;
-  private readonly stockouts = new Map<string, number>();
+  private readonly stockouts: StockoutMemory;
   private readonly stopSignal = new AbortController();
   private loop: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -57,6 +63,7 @@ export class Provisioner {
     this.redis = createRedis(opts.redisUrl, 'command', 'provisioner', { logger: this.log });
     this.fleet = new FleetStore(this.redis, { prefix: opts.prefix, clock: opts.clock });
     this.pools = new PoolStore(this.redis, { prefix: opts.prefix, clock: opts.clock });
+    this.stockouts = new StockoutMemory(opts.stockoutMemoryMs ?? 10 * 60_000);
   }
 
   async start(): Promise<void> {
@@ -74,36 +81,49 @@ export class Provisioner {
       await this.emit({ type: 'vm', name: cmd.name, pool: cmd.pool, state: 'deleted', reason: cmd.reason, at: this.opts.clock.now() });
       return;
     }
-    const record = await this.fleet.get(cmd.name);
-    if (record && record.state !== 'requested' && record.state !== 'provisioning') {
-      // A redelivered create for a VM that is already up, or was given up on: nothing to do.
-      return;
-    }
-    const zones = this.orderZones(cmd.spec.zones);
+    if (cmd.type === 'create-gang') return this.createGang(cmd);
+    // A redelivered create for a VM that is already up, or was given up on: nothing to do.
+    if (!(await this.stillWanted(cmd.name))) return;
+    const zones = this.stockouts.order(cmd.spec.zones, this.opts.clock.now());
     try {
       const placed = await createInZones(this.opts.provider, { name: cmd.name, spec: cmd.spec, requestId: cmd.requestId }, zones, { logger: this.log, clock: this.opts.clock });
-      for (const s of placed.skipped) if (s.code === 'ZONE_RESOURCE_POOL_EXHAUSTED') this.stockouts.set(s.zone, this.opts.clock.now());
-      await this.emit({ type: 'vm', name: cmd.name, pool: cmd.pool, state: 'running', zone: placed.zone, at: this.opts.clock.now() });
+      this.stockouts.record(placed.skipped, this.opts.clock.now());
+      await this.emitRunning(cmd.name, cmd.pool, placed.zone, cmd.spec);
     } catch (err) {
       if (!isKumoError(err)) throw err; // unknown: leave unacked, the bus redelivers
-      if (err.code === 'ZONE_RESOURCE_POOL_EXHAUSTED') for (const z of zones) this.stockouts.set(z, this.opts.clock.now());
-      const reason =
-        err.code === 'ZONE_RESOURCE_POOL_EXHAUSTED'
-          ? `waiting for capacity in ${[...new Set(zones.map(regionOf))].join(', ')}`
-          : err.code === 'QUOTA_EXCEEDED'
-            ? `quota ${String(err.details?.metric ?? 'GPUS')} exhausted`
-            : err.message;
-      this.log.warn({ vm: cmd.name, pool: cmd.pool, code: err.code }, 'vm create failed');
-      await this.emit({ type: 'vm', name: cmd.name, pool: cmd.pool, state: 'failed', reason, error: { code: err.code, message: err.message }, at: this.opts.clock.now() });
+      await this.emitFailed([cmd.name], cmd.pool, zones, err);
     }
   }
 
-  /** The pool's zone order, with zones that recently ran out moved to the back. */
-  private orderZones(zones: string[]): string[] {
-    const memory = this.opts.stockoutMemoryMs ?? 10 * 60_000;
-    const now = this.opts.clock.now();
-    const fresh = (z: string): boolean => now - (this.stockouts.get(z) ?? -Infinity) < memory;
-    return [...zones.filter((z) => !fresh(z)), ...zones.filter(fresh)];
+  /** A gang's VMs: one zone for all of them (the gang walker's pick), or a failed event for each. */
+  private async createGang(cmd: Extract<ProvisionCommand, { type: 'create-gang' }>): Promise<void> {
+    const names = cmd.members.map((m) => m.name);
+    const wanted = await Promise.all(names.map((n) => this.stillWanted(n)));
+    if (!wanted.some(Boolean)) return;
+    const zones = this.stockouts.order(cmd.zones ?? cmd.spec.zones, this.opts.clock.now());
+    try {
+      const placed = await createGangInZones(this.opts.provider, { id: cmd.gang, members: cmd.members, spec: cmd.spec }, zones, { logger: this.log, clock: this.opts.clock });
+      this.stockouts.record(placed.skipped, this.opts.clock.now());
+      for (const vm of placed.vms) await this.emitRunning(vm.name, cmd.pool, placed.zone, cmd.spec);
+    } catch (err) {
+      if (!isKumoError(err)) throw err;
+      await this.emitFailed(names, cmd.pool, zones, err);
+    }
+  }
+
+  private async stillWanted(name: string): Promise<boolean> {
+    const record = await this.fleet.get(name);
+    return !record || record.state === 'requested' || record.state === 'provisioning';
+  }
+
+  private async emitRunning(name: string, pool: string, zone: string, spec: VmSpec): Promise<void> {
+    await this.emit(runningEvent(name, pool, zone, spec, this.opts.clock.now()));
+  }
+
+  private async emitFailed(names: string[], pool: string, zones: string[], err: KumoError): Promise<void> {
+    if (err.code === 'ZONE_RESOURCE_POOL_EXHAUSTED') this.stockouts.recordAll(zones, this.opts.clock.now());
+    this.log.warn({ vms: names, pool, code: err.code }, 'vm create failed');
+    for (const e of failedEvents(names, pool, zones, err, this.opts.clock.now())) await this.emit(e);
   }
 
   private async emit(e: FleetEvent): Promise<void> {

@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
+  gangNeeds,
   Keys,
+  planGangs,
   poolHourlyPrice,
   regionOf,
   type Bus,
@@ -14,6 +16,8 @@ import {
   type VmSpec,
   type WorkerHeartbeat,
   type WorkerRegistry,
+  vmSpecOf,
+  type GangRequest,
 } from '@kumo/shared';
 
 export interface AutoscalerOptions {
@@ -100,7 +104,10 @@ export class Autoscaler {
       }
     }
     const live = vms.filter((v) => v.state === 'requested' || v.state === 'provisioning' || v.state === 'running');
-    const wanted = Math.ceil(demand / pool.slotsPerVm);
+    // A gang's ranks want a VM each, placed together (gang-plan.ts); the rest share slots.
+    const gangs = planGangs(await gangNeeds(this.opts.redis, this.opts.prefix, pool.name), live);
+    const singleWanted = Math.ceil(Math.max(0, demand - gangs.ranks) / pool.slotsPerVm);
+    const wanted = singleWanted + gangs.vms;
     let desired = Math.min(pool.max, Math.max(pool.min, wanted));
     if (wanted > pool.max) reasons.push(`demand of ${demand} tasks wants ${wanted} VMs; capped at max ${pool.max}`);
 
@@ -128,9 +135,22 @@ export class Autoscaler {
 
     const mayCreate = !block || spot !== block.spot;
     if (desired > live.length && mayCreate) {
-      const n = Math.min(pool.scaleUpBatch, desired - live.length);
+      // A gang is one request, all of it or none, whatever the batch size. One the pool cannot hold
+      // whole beside its other VMs gets VMs one by one, as any demand (its ranks may then span zones).
+      let unplacedGangVms = 0;
+      for (const g of gangs.requests) {
+        if (live.length + created.length + g.count > desired) {
+          unplacedGangVms += g.count;
+          continue;
+        }
+        created.push(...(await this.requestGang(pool, spot, price, g)));
+        reasons.push(`asking for gang ${g.gang}'s ${g.count} VM(s) together, in one zone`);
+      }
+      const singles = live.filter((v) => !v.gang).length;
+      const singlesWanted = singleWanted + unplacedGangVms - singles;
+      const n = Math.max(0, Math.min(pool.scaleUpBatch, desired - live.length - created.length, singlesWanted));
       for (let k = 0; k < n; k++) created.push(await this.requestVm(pool, spot, price));
-      reasons.push(`scaling up by ${n} to ${live.length + n} of ${desired} wanted`);
+      if (n > 0) reasons.push(`scaling up by ${n} to ${live.length + created.length} of ${desired} wanted`);
     } else if (desired < live.length) {
       const idle = this.idleVms(live, byId, pool, now);
       const n = Math.min(pool.scaleDownBatch, live.length - desired, idle.length);
@@ -174,18 +194,22 @@ export class Autoscaler {
     const name = `kumo-${pool.name}-${(this.opts.randomHex ?? defaultRandomHex)(4)}`.slice(0, 63);
     const requestId = (this.opts.uuid ?? randomUUID)();
     await this.opts.fleet.move(name, pool.name, 'requested', { requestId, spot: spot ? 1 : 0, priceUsdPerHour });
-    const spec: VmSpec = {
-      pool: pool.name,
-      machineType: pool.machineType,
-      gpu: pool.gpu,
-      spot,
-      zones: pool.zones,
-      slots: pool.slotsPerVm,
-      labels: pool.labels,
-      ...(pool.image ? { image: pool.image } : {}),
-      worker: this.opts.workerSettings ?? {},
-    };
+    const spec = vmSpecOf(pool, spot, this.opts.workerSettings ?? {});
     await this.opts.bus.publish('provision', { type: 'create', pool: pool.name, name, requestId, spec });
     return name;
+  }
+
+  /** One provision command for a gang's missing VMs, so the provisioner places them in one zone. */
+  private async requestGang(pool: Pool, spot: boolean, priceUsdPerHour: number, g: GangRequest): Promise<string[]> {
+    const members = [];
+    for (let k = 0; k < g.count; k++) {
+      const name = `kumo-${pool.name}-${(this.opts.randomHex ?? defaultRandomHex)(4)}`.slice(0, 63);
+      const requestId = (this.opts.uuid ?? randomUUID)();
+      await this.opts.fleet.move(name, pool.name, 'requested', { requestId, spot: spot ? 1 : 0, priceUsdPerHour, gang: g.gang });
+      members.push({ name, requestId });
+    }
+    const spec = vmSpecOf(pool, spot, this.opts.workerSettings ?? {});
+    await this.opts.bus.publish('provision', { type: 'create-gang', pool: pool.name, gang: g.gang, members, spec, ...(g.zones ? { zones: g.zones } : {}) });
+    return members.map((m) => m.name);
   }
 }

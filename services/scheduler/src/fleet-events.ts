@@ -31,7 +31,8 @@ export class FleetEventsHandler {
       zone: e.zone,
       reason: e.reason ?? e.error?.message,
       errorCode: e.error?.code,
-      ...(e.state === 'running' ? { runningAt: e.at } : {}),
+      // Billed at the price of the region it landed in (the request recorded the pool's dearest).
+      ...(e.state === 'running' ? { runningAt: e.at, priceUsdPerHour: e.priceUsdPerHour } : {}),
     });
     this.opts.logger.info({ vm: e.name, pool: e.pool, state: e.state, from: res.from, moved: res.moved, reason: e.reason }, 'fleet event');
     if (!res.moved) return;

@@ -17,6 +17,8 @@ export interface VmRecord {
   priceUsdPerHour?: number;
   /** When it came up (billing starts). */
   runningAt?: number;
+  /** The gang (training job id) it was placed for, with the rest of that gang's VMs in one zone. */
+  gang?: string;
   createdAt: number;
   stateAt: number;
 }
@@ -139,6 +141,7 @@ function toVm(name: string, h: Record<string, string>): VmRecord {
     ...(h.spot ? { spot: h.spot === '1' } : {}),
     ...(h.priceUsdPerHour ? { priceUsdPerHour: Number(h.priceUsdPerHour) } : {}),
     ...(h.runningAt ? { runningAt: Number(h.runningAt) } : {}),
+    ...(h.gang ? { gang: h.gang } : {}),
     createdAt: Number(h.createdAt ?? 0),
     stateAt: Number(h.stateAt ?? 0),
   };

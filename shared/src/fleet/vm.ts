@@ -32,6 +32,18 @@ export interface VmSpec {
   image?: string;
   /** Worker settings baked into the VM (startup script metadata). */
   worker: { controlUrl?: string; redisUrl?: string; extraEnv?: Record<string, string> };
+  /** The subnetwork of each region (pool `subnetworks`); the provider's own one where absent. */
+  subnetworks?: Record<string, string>;
+  /** `compact`: a gang's VMs get one compact placement resource policy (see gang-walker.ts). */
+  placement?: 'compact';
+  /** Resource policy URLs the instance carries (the gang walker sets the placement policy here). */
+  resourcePolicies?: string[];
+  /** A specific reservation to consume (pool `reservation`). */
+  reservation?: string;
+  /** Dynamic Workload Scheduler flex-start, with the VM's longest life. */
+  flexStart?: { maxRunDurationSeconds: number };
+  /** The pool's own prices, so each VM is priced in the region it lands in. */
+  prices?: { spotPerHourUsd?: number; onDemandPerHourUsd?: number };
 }
 
 /** What a provider reports about one instance it holds. */

@@ -46,9 +46,6 @@ export async function createInZones(
   opts: ZoneWalkOptions = {},
 ): Promise<ZoneWalkResult> {
   if (zones.length === 0) throw new KumoError('INVALID_INPUT', 'a pool needs at least one zone');
-  const clock = opts.clock ?? wallClock;
-  const retries = opts.unavailableRetries ?? 2;
-  const baseDelay = opts.retryDelayMs ?? 1000;
   const skipped: ZoneSkip[] = [];
   const quotaSpent = new Set<string>();
 
@@ -59,38 +56,59 @@ export async function createInZones(
       continue;
     }
     const zoneReq: CreateVmRequest = { ...req, zone, requestId: zoneRequestId(req.requestId, zone) };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const vm = await provider.create(zoneReq);
-        opts.logger?.info({ name: req.name, zone, skipped: skipped.length }, 'zone walk placed vm');
-        return { vm, zone, skipped };
-      } catch (err) {
-        if (!isKumoError(err)) throw err;
-        if (err.code === 'ZONE_RESOURCE_POOL_EXHAUSTED') {
-          opts.logger?.info({ name: req.name, zone }, 'zone walk: no capacity, next zone');
-          skipped.push({ zone, code: err.code });
-          break;
-        }
-        if (err.code === 'QUOTA_EXCEEDED') {
-          opts.logger?.warn({ name: req.name, zone, region, details: err.details }, 'zone walk: quota spent for region');
-          quotaSpent.add(region);
-          skipped.push({ zone, code: err.code });
-          break;
-        }
-        if (err.code === 'PROVIDER_UNAVAILABLE' && err.retryable && attempt < retries) {
-          opts.logger?.warn({ name: req.name, zone, attempt }, 'zone walk: provider unavailable, same zone again');
-          await clock.sleep(baseDelay * 2 ** attempt);
-          continue;
-        }
-        throw err;
+    const tried = await tryZone(provider, zoneReq, opts);
+    if ('vm' in tried) {
+      opts.logger?.info({ name: req.name, zone, skipped: skipped.length }, 'zone walk placed vm');
+      return { vm: tried.vm, zone, skipped };
+    }
+    if (tried.skip === 'QUOTA_EXCEEDED') quotaSpent.add(region);
+    skipped.push({ zone, code: tried.skip });
+  }
+  throw walkExhausted(req.name, skipped);
+}
+
+/**
+ * One create in one zone: the VM, or why the walk may go on (a capacity error in this zone, or the
+ * region's quota spent). A retryable PROVIDER_UNAVAILABLE is tried again in place; any other error is
+ * thrown, since after an unknown outcome moving on could make a second VM.
+ */
+export async function tryZone(
+  provider: FleetProvider,
+  zoneReq: CreateVmRequest,
+  opts: ZoneWalkOptions = {},
+): Promise<{ vm: VmInfo } | { skip: 'ZONE_RESOURCE_POOL_EXHAUSTED' | 'QUOTA_EXCEEDED' }> {
+  const clock = opts.clock ?? wallClock;
+  const retries = opts.unavailableRetries ?? 2;
+  const baseDelay = opts.retryDelayMs ?? 1000;
+  const { name, zone } = zoneReq;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { vm: await provider.create(zoneReq) };
+    } catch (err) {
+      if (!isKumoError(err)) throw err;
+      if (err.code === 'ZONE_RESOURCE_POOL_EXHAUSTED') {
+        opts.logger?.info({ name, zone }, 'zone walk: no capacity, next zone');
+        return { skip: err.code };
       }
+      if (err.code === 'QUOTA_EXCEEDED') {
+        opts.logger?.warn({ name, zone, region: regionOf(zone), details: err.details }, 'zone walk: quota spent for region');
+        return { skip: err.code };
+      }
+      if (err.code === 'PROVIDER_UNAVAILABLE' && err.retryable && attempt < retries) {
+        opts.logger?.warn({ name, zone, attempt }, 'zone walk: provider unavailable, same zone again');
+        await clock.sleep(baseDelay * 2 ** attempt);
+        continue;
+      }
+      throw err;
     }
   }
+}
 
-  // Every zone was passed over. Capacity comes back by itself; quota does not until someone raises it.
+/** Every zone was passed over. Capacity comes back by itself; quota does not until someone raises it. */
+export function walkExhausted(name: string, skipped: ZoneSkip[]): KumoError {
   const allQuota = skipped.every((s) => s.code === 'QUOTA_EXCEEDED');
-  throw new KumoError(allQuota ? 'QUOTA_EXCEEDED' : 'ZONE_RESOURCE_POOL_EXHAUSTED', `no zone could take ${req.name}`, {
-    details: { name: req.name, skipped },
+  return new KumoError(allQuota ? 'QUOTA_EXCEEDED' : 'ZONE_RESOURCE_POOL_EXHAUSTED', `no zone could take ${name}`, {
+    details: { name, skipped },
   });
 }
 

@@ -1,5 +1,5 @@
 import type { protos } from '@google-cloud/compute';
-import { KumoError, type VmInfo, type VmSpec } from '@kumo/shared';
+import { KumoError, regionOf, type VmInfo, type VmSpec } from '@kumo/shared';
 import { secretMetadata, type WorkerSecretNames } from './gce-secrets';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
@@ -12,10 +12,10 @@ export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platf
 export const WORKER_TAG = 'kumo-worker';
 
 /**
- * A2 machine types come with a fixed set of A100s: the accelerator in the request must be exactly that
- * one, or the insert fails late (after minutes in a queue) instead of at once.
+ * A2, A3 and G2 machine types come with a fixed set of GPUs: the accelerator in the request must be
+ * exactly that one, or the insert fails late (after minutes in a queue) instead of at once.
  */
-const A2_GPUS: Record<string, { type: string; count: number }> = {
+const FIXED_GPUS: Record<string, { type: string; count: number }> = {
   'a2-highgpu-1g': { type: 'nvidia-tesla-a100', count: 1 },
   'a2-highgpu-2g': { type: 'nvidia-tesla-a100', count: 2 },
   'a2-highgpu-4g': { type: 'nvidia-tesla-a100', count: 4 },
@@ -25,6 +25,19 @@ const A2_GPUS: Record<string, { type: string; count: number }> = {
   'a2-ultragpu-2g': { type: 'nvidia-a100-80gb', count: 2 },
   'a2-ultragpu-4g': { type: 'nvidia-a100-80gb', count: 4 },
   'a2-ultragpu-8g': { type: 'nvidia-a100-80gb', count: 8 },
+  'a3-highgpu-1g': { type: 'nvidia-h100-80gb', count: 1 },
+  'a3-highgpu-2g': { type: 'nvidia-h100-80gb', count: 2 },
+  'a3-highgpu-4g': { type: 'nvidia-h100-80gb', count: 4 },
+  'a3-highgpu-8g': { type: 'nvidia-h100-80gb', count: 8 },
+  'a3-megagpu-8g': { type: 'nvidia-h100-mega-80gb', count: 8 },
+  'g2-standard-4': { type: 'nvidia-l4', count: 1 },
+  'g2-standard-8': { type: 'nvidia-l4', count: 1 },
+  'g2-standard-12': { type: 'nvidia-l4', count: 1 },
+  'g2-standard-16': { type: 'nvidia-l4', count: 1 },
+  'g2-standard-24': { type: 'nvidia-l4', count: 2 },
+  'g2-standard-32': { type: 'nvidia-l4', count: 1 },
+  'g2-standard-48': { type: 'nvidia-l4', count: 4 },
+  'g2-standard-96': { type: 'nvidia-l4', count: 8 },
 };
 const A100_TYPES = new Set(['nvidia-tesla-a100', 'nvidia-a100-80gb']);
 
@@ -36,12 +49,12 @@ export function checkMachineAndGpu(machineType: string, gpu: { type: string; cou
     });
   };
   if (!/^[a-z][a-z0-9-]*$/.test(machineType) || machineType === 'local') reject('not a Compute Engine machine type');
-  const fixed = A2_GPUS[machineType];
+  const fixed = FIXED_GPUS[machineType];
   if (fixed) {
     if (gpu.type !== fixed.type || gpu.count !== fixed.count) reject(`this machine type carries ${fixed.count} x ${fixed.type}`);
     return;
   }
-  if (machineType.startsWith('a2-')) reject('unknown A2 machine type');
+  if (/^(a2|a3|g2)-/.test(machineType)) reject('unknown GPU machine type');
   if (A100_TYPES.has(gpu.type) && gpu.count > 0) reject('A100s come only with A2 machine types');
 }
 
@@ -89,11 +102,8 @@ export function buildInstance(name: string, zone: string, spec: VmSpec, s: Insta
   const extraEnv = envLines(spec.worker.extraEnv ?? {});
   if (extraEnv) metadata['kumo-extra-env'] = extraEnv;
 
-  const scheduling: protos.google.cloud.compute.v1.IScheduling = spec.spot
-    ? // Spot: deleted (not stopped) when reclaimed, so a preempted VM costs nothing and its name frees up.
-      { provisioningModel: 'SPOT', instanceTerminationAction: 'DELETE', onHostMaintenance: 'TERMINATE', automaticRestart: false }
-    : // GPU VMs cannot live-migrate: they stop for maintenance and come back by themselves.
-      { provisioningModel: 'STANDARD', onHostMaintenance: 'TERMINATE', automaticRestart: true };
+  const scheduling = schedulingOf(spec);
+  const subnetwork = spec.subnetworks?.[regionOf(zone)] ?? s.subnetwork;
 
   return {
     name,
@@ -120,14 +130,52 @@ export function buildInstance(name: string, zone: string, spec: VmSpec, s: Insta
     networkInterfaces: [
       {
         ...(s.network ? { network: s.network } : {}),
-        ...(s.subnetwork ? { subnetwork: s.subnetwork } : {}),
+        ...(subnetwork ? { subnetwork } : {}),
         // Without an external address the worker reaches the internet through Cloud NAT (infra/).
         accessConfigs: s.externalIp ? [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT' }] : [],
       },
     ],
     serviceAccounts: [{ email: s.serviceAccountEmail ?? 'default', scopes: [CLOUD_PLATFORM_SCOPE] }],
     metadata: { items: Object.entries(metadata).map(([key, value]) => ({ key, value })) },
+    ...(spec.resourcePolicies?.length ? { resourcePolicies: spec.resourcePolicies } : {}),
+    ...reservationOf(spec),
   };
+}
+
+type Scheduling = protos.google.cloud.compute.v1.IScheduling;
+
+/** How the VM is provisioned: spot, flex-start (Dynamic Workload Scheduler) or standard. */
+function schedulingOf(spec: VmSpec): Scheduling {
+  if (spec.flexStart) {
+    // Flex-start: Compute Engine waits for capacity, then runs the VM at most maxRunDuration and
+    // deletes it (int64 seconds travel as a string).
+    return {
+      provisioningModel: 'FLEX_START',
+      maxRunDuration: { seconds: String(spec.flexStart.maxRunDurationSeconds) },
+      instanceTerminationAction: 'DELETE',
+      onHostMaintenance: 'TERMINATE',
+      automaticRestart: false,
+    };
+  }
+  return spec.spot
+    ? // Spot: deleted (not stopped) when reclaimed, so a preempted VM costs nothing and its name frees up.
+      { provisioningModel: 'SPOT', instanceTerminationAction: 'DELETE', onHostMaintenance: 'TERMINATE', automaticRestart: false }
+    : // GPU VMs cannot live-migrate: they stop for maintenance and come back by themselves.
+      { provisioningModel: 'STANDARD', onHostMaintenance: 'TERMINATE', automaticRestart: true };
+}
+
+/** A specific reservation's affinity; flex-start VMs consume none (Compute Engine requires it said). */
+function reservationOf(spec: VmSpec): Pick<Instance, 'reservationAffinity'> {
+  if (spec.reservation) {
+    return {
+      reservationAffinity: {
+        consumeReservationType: 'SPECIFIC_RESERVATION',
+        key: 'compute.googleapis.com/reservation-name',
+        values: [spec.reservation],
+      },
+    };
+  }
+  return spec.flexStart ? { reservationAffinity: { consumeReservationType: 'NO_RESERVATION' } } : {};
 }
 
 /**

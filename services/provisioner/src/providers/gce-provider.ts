@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InstancesClient, ZoneOperationsClient, type protos } from '@google-cloud/compute';
-import { KumoError, createLogger, type CreateVmRequest, type FleetProvider, type Logger, type VmInfo } from '@kumo/shared';
+import { KumoError, createLogger, type CreateVmRequest, type FleetProvider, type Logger, type PlacementPolicyRequest, type VmInfo } from '@kumo/shared';
 import { withTimeout } from './call-timeout-error';
 import { EndpointAuthClient } from './endpoint-auth-client';
 import {
@@ -13,6 +13,7 @@ import {
   type FailureContext,
 } from './gce-errors';
 import { buildInstance, toVmInfo } from './gce-instance';
+import { GcePlacementPolicies } from './gce-placement';
 import type { ClientOptions, GceProviderOptions } from './gce-provider-options';
 import { checkSecretNames } from './gce-secrets';
 
@@ -31,6 +32,7 @@ export class GceProvider implements FleetProvider {
   readonly kind = 'gce' as const;
   private readonly instances: InstancesClient;
   private readonly operations: ZoneOperationsClient;
+  private readonly placement: GcePlacementPolicies;
   private readonly projectId: string;
   private readonly callTimeoutMs: number;
   private readonly operationTimeoutMs: number;
@@ -55,6 +57,11 @@ export class GceProvider implements FleetProvider {
     const clientOpts = clientOptions(opts);
     this.instances = new InstancesClient(clientOpts);
     this.operations = new ZoneOperationsClient(clientOpts);
+    this.placement = new GcePlacementPolicies(clientOpts, { projectId: this.projectId, callTimeoutMs: this.callTimeoutMs, log: this.log });
+  }
+
+  ensurePlacementPolicy(req: PlacementPolicyRequest): Promise<string> {
+    return this.placement.ensure(req);
   }
 
   async create(req: CreateVmRequest): Promise<VmInfo> {
@@ -156,7 +163,7 @@ export class GceProvider implements FleetProvider {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const results = await Promise.allSettled([this.instances.close(), this.operations.close()]);
+      const results = await Promise.allSettled([this.instances.close(), this.operations.close(), this.placement.close()]);
       for (const r of results) if (r.status === 'rejected') this.log.warn({ err: r.reason }, 'gce client close failed');
     })();
     return this.closing;
