@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { jobSpecSchema, taskEnvironment, type JobSpecInput } from '@kumo/shared';
-import { CHECKPOINT_PREFIX, PROGRESS_PREFIX, RESULT_PREFIX } from '../../services/worker/src/task-runner';
+import { CHECKPOINT_PREFIX, PROGRESS_PREFIX, RESULT_PREFIX } from '@kumo/worker';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const EXAMPLES = join(REPO, 'examples');

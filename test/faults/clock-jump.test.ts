@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../services/local/src/control-plane';
+import { type ControlPlane, startControlPlane } from '@kumo/local';
 import { WorkerAgent } from '@kumo/worker';
 import { createBus, createLogger, wallClock, type Bus, type Clock } from '@kumo/shared';
 import { reportFault, waitForEnd, type JobLike } from '../support/faults';
