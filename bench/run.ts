@@ -3,7 +3,7 @@
  * Writes bench/results/<time>.{md,json} (and latest.*) and prints the table.
  *
  *   npm run bench                         everything (a few minutes)
- *   npm run bench -- --only e2e,submit    a subset (ids: submit e2e commands https memory ingest get sse heartbeats simulate isolation)
+ *   npm run bench -- --only e2e,submit    a subset (ids: submit e2e commands https memory ingest get sse heartbeats simulate isolation https-heartbeats)
  *   npm run bench -- --quick              smaller sizes, for a quick look
  *   npm run bench -- --only monitor       diagnostic: MONITOR a small run of each, commands per task by source
  *   npm run bench -- --only explain       diagnostic: e2e with the feeder timed, and with one knob changed at a time
@@ -17,6 +17,7 @@ import { e2e } from './e2e';
 import { explain } from './explain';
 import { getRequests } from './get';
 import { heartbeats } from './heartbeats';
+import { httpsHeartbeats } from './https-heartbeats';
 import { ingest } from './ingest';
 import { isolation } from './isolation';
 import type { BenchContext, Measurement } from './lib/context';
@@ -37,6 +38,7 @@ const MEASUREMENTS: { id: string; rows: number[]; run: Measurement; byDefault: b
   { id: 'heartbeats', rows: [8], run: heartbeats, byDefault: true },
   { id: 'simulate', rows: [9], run: simulate, byDefault: true },
   { id: 'isolation', rows: [10], run: isolation, byDefault: true },
+  { id: 'https-heartbeats', rows: [12], run: httpsHeartbeats, byDefault: true },
   { id: 'monitor', rows: [], run: monitor, byDefault: false },
   { id: 'explain', rows: [], run: explain, byDefault: false },
 ];
