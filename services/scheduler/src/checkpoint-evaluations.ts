@@ -1,4 +1,4 @@
-import { isKumoError, jobSpecSchema, type JobStore, type Logger, type TaskEvent, type TrainingSpec } from '@kumo/shared';
+import { isKumoError, JobSpecCache, jobSpecSchema, wallClock, type JobStore, type Logger, type TaskEvent, type TrainingSpec } from '@kumo/shared';
 
 /** Labels an evaluation job started by a checkpoint carries, to find it from its training job. */
 export const TRAINING_JOB_LABEL = 'training-job';
@@ -17,8 +17,7 @@ export const DEFAULT_MAX_EVALUATIONS_PER_JOB = 100;
  * `maxPerJob` are started per training job; past that, a warning says so and nothing more starts.
  */
 export class CheckpointEvaluations {
-  /** Training specs with `evaluate`, by job id; null: the job has none (or is another kind). */
-  private readonly specs = new Map<string, TrainingSpec | null>();
+  private readonly specs: JobSpecCache;
   /** Training jobs that reached the cap, so it is said once per job, not once per checkpoint. */
   private readonly capped = new Set<string>();
   private readonly maxPerJob: number;
@@ -26,8 +25,10 @@ export class CheckpointEvaluations {
   created = 0;
   refusedForCap = 0;
 
-  constructor(private readonly opts: { jobs: JobStore; logger: Logger; maxPerJob?: number }) {
+  /** `specs`: the scheduler's one cache of job specs; alone (tests), its own. */
+  constructor(private readonly opts: { jobs: JobStore; logger: Logger; maxPerJob?: number; specs?: JobSpecCache }) {
     this.maxPerJob = opts.maxPerJob ?? DEFAULT_MAX_EVALUATIONS_PER_JOB;
+    this.specs = opts.specs ?? new JobSpecCache(opts.jobs, { clock: wallClock });
   }
 
   /**
@@ -101,12 +102,9 @@ export class CheckpointEvaluations {
     }
   }
 
+  /** The job's spec if it is a training job with `evaluate`; null otherwise (or no such job). */
   private async trainingSpec(jobId: string): Promise<TrainingSpec | null> {
-    if (this.specs.has(jobId)) return this.specs.get(jobId)!;
-    const rt = await this.opts.jobs.runtime(jobId);
-    const spec = rt?.spec.kind === 'training' && rt.spec.evaluate ? rt.spec : null;
-    if (this.specs.size > 10_000) this.specs.clear();
-    this.specs.set(jobId, spec);
-    return spec;
+    const spec = (await this.specs.fixed(jobId))?.spec;
+    return spec?.kind === 'training' && spec.evaluate ? spec : null;
   }
 }

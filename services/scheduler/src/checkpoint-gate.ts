@@ -1,4 +1,4 @@
-import { checkCheckpoint, type JobSpec, type JobStore, type Logger, type TaskEvent } from '@kumo/shared';
+import { checkCheckpoint, type JobSpecCache, type JobStore, type Logger, type TaskEvent } from '@kumo/shared';
 
 /**
  * The checkpoints workers report, checked where every report lands (the ingester), so Redis-side
@@ -7,12 +7,11 @@ import { checkCheckpoint, type JobSpec, type JobStore, type Logger, type TaskEve
  * dropped with a warning; one behind the record (a stale attempt, a redelivery) is simply ignored.
  */
 export class CheckpointGate {
-  /** Specs of jobs that reported checkpoints (a spec's target and checkpoint never change). */
-  private readonly specs = new Map<string, JobSpec>();
   /** Checkpoints refused for breaking a rule, for tests and metrics. */
   refused = 0;
 
-  constructor(private readonly opts: { jobs: JobStore; logger: Logger }) {}
+  /** `specs`: the scheduler's one cache of job specs (a spec's target and checkpoint never change). */
+  constructor(private readonly opts: { jobs: JobStore; specs: JobSpecCache; logger: Logger }) {}
 
   /**
    * One job's events, less the checkpoints that must not be recorded; `checkpoints` are the ones kept,
@@ -21,7 +20,7 @@ export class CheckpointGate {
    */
   async check(jobId: string, events: TaskEvent[]): Promise<{ events: TaskEvent[]; checkpoints: TaskEvent[] }> {
     if (!events.some((e) => e.t === 'c')) return { events, checkpoints: [] };
-    const spec = await this.spec(jobId);
+    const spec = (await this.opts.specs.fixed(jobId))?.spec;
     // A deleted job: its events change nothing (the script answers so), nothing to start from them.
     if (!spec) return { events: events.filter((e) => e.t !== 'c'), checkpoints: [] };
     let floor = (await this.opts.jobs.checkpoint(jobId))?.step ?? -1;
@@ -49,16 +48,5 @@ export class CheckpointGate {
       checkpoints.push(e);
     }
     return { events: kept, checkpoints };
-  }
-
-  private async spec(jobId: string): Promise<JobSpec | undefined> {
-    let spec = this.specs.get(jobId);
-    if (!spec) {
-      spec = (await this.opts.jobs.runtime(jobId))?.spec;
-      if (!spec) return undefined;
-      if (this.specs.size > 10_000) this.specs.clear();
-      this.specs.set(jobId, spec);
-    }
-    return spec;
   }
 }

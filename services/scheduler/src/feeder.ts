@@ -1,16 +1,9 @@
 import type { Redis } from 'ioredis';
-import { effectivePolicy, gangOf, Keys, type EffectivePolicy, type JobSpec, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
+import { gangOf, JobSpecCache, jobViews, Keys, wallClock, type JobFeed, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
 import { allocate, budgetRoom, type FeedCandidate } from './fair-share';
 import { BullTaskSink, type TaskSink } from './task-sink';
 
-/** What the feeder reads of each active job, in one pipelined round trip. */
-const FEED_FIELDS = ['state', 'fed', 'total', 'priority', 'user', 'succeeded', 'failed', 'costUsd', 'maxCostUsd', 'canary', 'deps', 'depsMet'] as const;
-type FeedRecord = Record<(typeof FEED_FIELDS)[number], string | undefined>;
-
-/** An HMGET of FEED_FIELDS as a record. */
-function feedRecord(values: (string | null | undefined)[]): FeedRecord {
-  return Object.fromEntries(FEED_FIELDS.map((k, i) => [k, values[i] ?? undefined])) as FeedRecord;
-}
+const feedable = (state: JobState): boolean => state === 'queued' || state === 'running' || state === 'budget_exhausted';
 
 /**
  * Keeps each pool's queue topped up with a window of tasks, never a whole job: Redis holds what is in
@@ -19,7 +12,7 @@ function feedRecord(values: (string | null | undefined)[]): FeedRecord {
  */
 export class Feeder {
   private readonly sink: TaskSink;
-  private readonly specs = new Map<string, { kind: JobSpec['kind']; policy: EffectivePolicy; gang: boolean }>();
+  private readonly specs: JobSpecCache;
   private readonly keys: Keys;
   /** Tasks fed, for tests and metrics. */
   fed = 0;
@@ -35,10 +28,13 @@ export class Feeder {
       sink?: TaskSink;
       /** Every pool's name: a user's budget counts their jobs in all pools, not only the one being fed. */
       poolNames?: () => Promise<string[]>;
+      /** The scheduler's one cache of job specs; a feeder alone (tests, the simulator) makes its own. */
+      specs?: JobSpecCache;
     },
   ) {
     this.keys = new Keys(opts.prefix);
     this.sink = opts.sink ?? new BullTaskSink(opts.redis, opts.prefix);
+    this.specs = opts.specs ?? new JobSpecCache(opts.jobs, { clock: wallClock });
   }
 
   /**
@@ -69,10 +65,10 @@ export class Feeder {
     let added = 0;
     let gangRanks: number | undefined;
     for (const [job, share] of plan) {
-      const meta = await this.meta(job.id);
+      const meta = await this.specs.fixed(job.id);
       if (!meta) continue;
       let n = share;
-      if (meta.gang) {
+      if (gangOf(meta.spec) !== undefined) {
         // A gang is fed whole or not at all: its ranks wait for each other, so a part alone only holds
         // VMs. Whole even past its share of the window (a gang is at most 64 tasks), never past its budget.
         if (job.total < job.all) continue;
@@ -83,7 +79,7 @@ export class Feeder {
         if (gangRanks + n > pool.max) continue;
         gangRanks += n;
       }
-      await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.kind, policy: meta.policy });
+      await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.spec.kind, policy: meta.policy });
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
     }
     this.fed += added;
@@ -96,36 +92,27 @@ export class Feeder {
    * all succeeded), the budget (only what it can still pay for).
    */
   private async candidates(ids: string[], pool: Pool): Promise<FeedCandidate[]> {
-    const pipe = this.opts.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.keys.job(id), ...FEED_FIELDS);
-    const res = (await pipe.exec()) ?? [];
-    const jobs: { id: string; f: FeedRecord }[] = [];
-    for (let n = 0; n < ids.length; n++) {
-      const v = res[n]?.[1] as (string | null)[] | undefined;
-      if (v) jobs.push({ id: ids[n]!, f: feedRecord(v) });
-    }
+    const read = await jobViews.feed.readMany(this.opts.redis, this.keys, ids);
+    const jobs: { id: string; f: JobFeed }[] = [];
+    ids.forEach((id, n) => read[n] && jobs.push({ id, f: read[n] }));
     const users = await this.userBudgets(jobs.map((j) => j.f), pool.name);
     const firstWave = pool.max * pool.slotsPerVm;
     const out: FeedCandidate[] = [];
     for (const { id, f } of jobs) {
-      const state = f.state as JobState | undefined;
-      if (state !== 'queued' && state !== 'running' && state !== 'budget_exhausted') continue;
-      const fed = Number(f.fed);
-      let limit = Number(f.total);
-      const succeeded = Number(f.succeeded);
-      const done = succeeded + Number(f.failed);
-      const costUsd = Number(f.costUsd ?? 0);
-      if (f.deps && f.depsMet !== '1' && !(await this.dependenciesMet(id, JSON.parse(f.deps) as string[]))) continue;
-      const canary = Number(f.canary ?? 0);
+      const { state, fed, succeeded, costUsd, canary } = f;
+      if (!feedable(state)) continue;
+      let limit = f.total;
+      const done = succeeded + f.failed;
+      if (f.deps && !f.depsMet && !(await this.dependenciesMet(id, f.deps))) continue;
       if (canary > 0 && succeeded < canary) limit = Math.min(limit, canary);
       // Budgets: the job's own, and its user's across all their jobs. Each gives a room; the job is held
       // when either is spent, and resumes only when both have room again.
       const gates: { room: number; exhausted: boolean; why: string }[] = [];
       if (f.maxCostUsd !== undefined) {
-        const max = Number(f.maxCostUsd);
+        const max = f.maxCostUsd;
         gates.push({ ...budgetRoom({ state, fed, done, costUsd, maxCostUsd: max }, firstWave), why: `budget of $${max} reached ($${costUsd.toFixed(2)} spent)` });
       }
-      const u = users.get(f.user ?? '');
+      const u = users.get(f.user);
       if (u) {
         const inFlight = Math.max(0, fed - done);
         const perTask = done > 0 ? costUsd / done : 0;
@@ -147,7 +134,7 @@ export class Feeder {
         if (room === 0 || state === 'budget_exhausted') continue;
         limit = Math.min(limit, fed + room);
       } else if (state === 'budget_exhausted') continue;
-      if (fed < limit) out.push({ id, fed, total: limit, all: Number(f.total), priority: Number(f.priority), user: f.user ?? '' });
+      if (fed < limit) out.push({ id, fed, total: limit, all: f.total, priority: f.priority, user: f.user });
     }
     return out;
   }
@@ -158,10 +145,10 @@ export class Feeder {
    * many such jobs they have (what is left is shared evenly between them).
    */
   private async userBudgets(
-    jobs: FeedRecord[],
+    jobs: JobFeed[],
     pool: string,
   ): Promise<Map<string, { max: number; spent: number; available: number; jobs: number }>> {
-    const names = [...new Set(jobs.map((f) => f.user ?? ''))];
+    const names = [...new Set(jobs.map((f) => f.user))];
     const pipe = this.opts.redis.pipeline();
     for (const n of names) pipe.hmget(this.keys.user(n), 'maxCostUsd', 'costUsd');
     const res = (await pipe.exec()) ?? [];
@@ -177,10 +164,10 @@ export class Feeder {
       let inFlightCost = 0;
       let count = 0;
       for (const f of all) {
-        if ((f.user ?? '') !== n) continue;
+        if (f.user !== n) continue;
         count++;
-        const done = Number(f.succeeded) + Number(f.failed);
-        if (done > 0) inFlightCost += Math.max(0, Number(f.fed) - done) * (Number(f.costUsd ?? 0) / done);
+        const done = f.succeeded + f.failed;
+        if (done > 0) inFlightCost += Math.max(0, f.fed - done) * (f.costUsd / done);
       }
       out.set(n, { max: b.max, spent: b.spent, available: b.max - b.spent - inFlightCost, jobs: Math.max(1, count) });
     }
@@ -188,20 +175,12 @@ export class Feeder {
   }
 
   /** The active jobs of these users in every pool but `pool` (only fetched when a user has a budget). */
-  private async jobsInOtherPools(pool: string, users: Map<string, unknown>): Promise<FeedRecord[]> {
+  private async jobsInOtherPools(pool: string, users: Map<string, unknown>): Promise<JobFeed[]> {
     const others = (await this.opts.poolNames?.())?.filter((p) => p !== pool) ?? [];
     if (others.length === 0) return [];
     const ids = (await Promise.all(others.map((p) => this.opts.jobs.activeJobIds(p)))).flat();
-    if (ids.length === 0) return [];
-    const pipe = this.opts.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.keys.job(id), ...FEED_FIELDS);
-    const out: FeedRecord[] = [];
-    for (const [, v] of (await pipe.exec()) ?? []) {
-      if (!Array.isArray(v)) continue;
-      const f = feedRecord(v as (string | null)[]);
-      if (users.has(f.user ?? '') && (f.state === 'queued' || f.state === 'running' || f.state === 'budget_exhausted')) out.push(f);
-    }
-    return out;
+    const read = await jobViews.feed.readMany(this.opts.redis, this.keys, ids);
+    return read.filter((f): f is JobFeed => f !== undefined && users.has(f.user) && feedable(f.state));
   }
 
   /**
@@ -210,49 +189,35 @@ export class Feeder {
    * dependents on their next check.
    */
   private async dependenciesMet(id: string, deps: string[]): Promise<boolean> {
-    const pipe = this.opts.redis.pipeline();
-    for (const d of deps) pipe.hget(this.keys.job(d), 'state');
-    const states = ((await pipe.exec()) ?? []).map((r) => r[1] as JobState | null);
-    const broken = deps.findIndex((_, i) => states[i] === null || states[i] === 'failed' || states[i] === 'cancelled');
+    const states = await jobViews.state.readMany(this.opts.redis, this.keys, deps);
+    const broken = deps.findIndex((_, i) => states[i] === undefined || states[i] === 'failed' || states[i] === 'cancelled');
     if (broken >= 0) {
-      const why = states[broken] === null ? 'does not exist' : `ended ${states[broken]}`;
+      const why = states[broken] === undefined ? 'does not exist' : `ended ${states[broken]}`;
       await this.opts.jobs.end(id, 'failed', `DEPENDENCY_FAILED: job ${deps[broken]} ${why}`).catch(() => undefined);
       this.opts.logger.info({ jobId: id, dependency: deps[broken] }, 'job failed: a dependency failed');
       return false;
     }
     const waiting = deps.find((_, i) => states[i] !== 'succeeded');
     if (waiting) {
-      await this.opts.redis.hset(this.keys.job(id), 'waitingOn', waiting);
+      await this.opts.jobs.dependencies.waitingOn(id, waiting);
       return false;
     }
-    await this.opts.redis.multi().hset(this.keys.job(id), 'depsMet', '1').hdel(this.keys.job(id), 'waitingOn').exec();
+    await this.opts.jobs.dependencies.met(id);
     return true;
   }
 
   /** Ranks of the pool's gangs that are fed and not finished: each holds, or waits for, a VM. */
   private async gangRanksInFlight(ids: string[]): Promise<number> {
-    const pipe = this.opts.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.keys.job(id), 'fed', 'succeeded', 'failed');
-    const res = (await pipe.exec()) ?? [];
+    const counts = await jobViews.counts.readMany(this.opts.redis, this.keys, ids);
     let ranks = 0;
     for (let n = 0; n < ids.length; n++) {
-      const [fed, succeeded, failed] = ((res[n]?.[1] as (string | null)[] | undefined) ?? []).map(Number);
-      if (!fed || !(await this.meta(ids[n]!))?.gang) continue;
-      ranks += Math.max(0, fed - (succeeded || 0) - (failed || 0));
+      const c = counts[n];
+      if (!c?.fed) continue;
+      const spec = (await this.specs.fixed(ids[n]!))?.spec;
+      if (!spec || gangOf(spec) === undefined) continue;
+      ranks += Math.max(0, c.fed - c.succeeded - c.failed);
     }
     return ranks;
-  }
-
-  private async meta(id: string): Promise<{ kind: JobSpec['kind']; policy: EffectivePolicy; gang: boolean } | undefined> {
-    let m = this.specs.get(id);
-    if (!m) {
-      const rt = await this.opts.jobs.runtime(id);
-      if (!rt) return undefined;
-      m = { kind: rt.spec.kind, policy: effectivePolicy(rt.spec), gang: gangOf(rt.spec) !== undefined };
-      if (this.specs.size > 10_000) this.specs.clear();
-      this.specs.set(id, m);
-    }
-    return m;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { poolHourlyPrice, type Bus, type BusMessage, type Clock, type JobStore, type Logger, type PoolStore, type Subscription, type TaskEvent } from '@kumo/shared';
+import { JobSpecCache, poolHourlyPrice, type Bus, type BusMessage, type Clock, type JobStore, type Logger, type PoolStore, type Subscription, type TaskEvent } from '@kumo/shared';
 import { CheckpointGate } from './checkpoint-gate';
 
 const PRICE_TTL_MS = 10_000;
@@ -10,7 +10,8 @@ const PRICE_TTL_MS = 10_000;
  */
 export class ProgressIngester {
   private sub: Subscription | undefined;
-  private readonly owners = new Map<string, { pool: string; user: string }>();
+  /** Each job's pool and user (neither ever changes), from the scheduler's one cache of job specs. */
+  private readonly specs: JobSpecCache;
   private readonly prices = new Map<string, { usdPerSlotMs: number; at: number }>();
   /** Events handled (applied, or dropped by the checks), for tests and metrics. */
   applied = 0;
@@ -30,9 +31,12 @@ export class ProgressIngester {
        * means the message is redelivered, and the same checkpoints come again.
        */
       onCheckpoints?: (jobId: string, user: string, checkpoints: TaskEvent[]) => Promise<void>;
+      /** The scheduler's one cache of job specs; an ingester alone (tests) makes its own. */
+      specs?: JobSpecCache;
     },
   ) {
-    this.checkpoints = new CheckpointGate({ jobs: opts.jobs, logger: opts.logger });
+    this.specs = opts.specs ?? new JobSpecCache(opts.jobs, { clock: opts.clock });
+    this.checkpoints = new CheckpointGate({ jobs: opts.jobs, specs: this.specs, logger: opts.logger });
   }
 
   async start(): Promise<void> {
@@ -48,7 +52,7 @@ export class ProgressIngester {
     }
     await Promise.all(
       [...byJob].map(async ([jobId, events]) => {
-        const owner = await this.ownerOf(jobId);
+        const owner = await this.specs.fixed(jobId);
         if (owner === undefined) {
           this.opts.logger.warn({ jobId, events: events.length }, 'events for an unknown job dropped');
           return;
@@ -59,19 +63,6 @@ export class ProgressIngester {
         this.applied += events.length;
       }),
     );
-  }
-
-  /** The job's pool and user (neither ever changes), cached. */
-  private async ownerOf(jobId: string): Promise<{ pool: string; user: string } | undefined> {
-    let owner = this.owners.get(jobId);
-    if (owner === undefined) {
-      const rt = await this.opts.jobs.owner(jobId);
-      if (rt === undefined) return undefined;
-      owner = rt;
-      if (this.owners.size > 10_000) this.owners.clear();
-      this.owners.set(jobId, owner);
-    }
-    return owner;
   }
 
   /** A task's cost: its share of the VM (one slot) for as long as it ran. */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { runCleanupSteps, createRedis, FleetStore, JobStore, Keys, PoolStore, WorkerRegistry, type Bus, type Clock, type Logger, type VmSpec } from '@kumo/shared';
+import { runCleanupSteps, createRedis, FleetStore, JobSpecCache, JobStore, Keys, PoolStore, WorkerRegistry, type Bus, type Clock, type Logger, type VmSpec } from '@kumo/shared';
 import { Autoscaler } from './autoscaler';
 import { Feeder } from './feeder';
 import { FleetEventsHandler } from './fleet-events';
@@ -34,6 +34,9 @@ export interface SchedulerOptions {
   taskLockMs?: number;
 }
 
+/** Jobs the scheduler's spec cache keeps: more than the live jobs of every pool, so a pass over them all never evicts. */
+const SPEC_CACHE_JOBS = 10_000;
+
 /** The scheduler's life: idle -> running -> stopping -> stopped. */
 export type SchedulerState = 'idle' | 'running' | 'stopping' | 'stopped';
 
@@ -47,6 +50,8 @@ export class Scheduler {
   private readonly log: Logger;
   private readonly redis: Redis;
   readonly jobs: JobStore;
+  /** What every part reads of a job's spec, read once per job (specs never change). */
+  readonly specs: JobSpecCache;
   readonly pools: PoolStore;
   readonly fleet: FleetStore;
   readonly feeder: Feeder;
@@ -68,10 +73,15 @@ export class Scheduler {
     this.jobs = new JobStore(this.redis, { prefix, clock });
     this.pools = new PoolStore(this.redis, { prefix, clock });
     this.fleet = new FleetStore(this.redis, { prefix, clock });
+    // One cache of job specs for every part (feeder, reconciler, ingester, checkpoint checks), bounded
+    // by one rule (least recently used past SPEC_CACHE_JOBS). Its state is read on every get(): the
+    // reconciler acts on it; the others ask only for what never changes (fixed()).
+    this.specs = new JobSpecCache(this.jobs, { clock, stateTtlMs: 0, maxJobs: SPEC_CACHE_JOBS });
     this.feeder = new Feeder({
       redis: this.redis,
       prefix,
       jobs: this.jobs,
+      specs: this.specs,
       logger: this.log,
       poolNames: async () => (await this.pools.list()).map((p) => p.name),
       ...(opts.maxWindow ? { maxWindow: opts.maxWindow } : {}),
@@ -89,12 +99,14 @@ export class Scheduler {
     });
     this.checkpointEvaluations = new CheckpointEvaluations({
       jobs: this.jobs,
+      specs: this.specs,
       logger: this.componentLog('checkpoint-evaluations'),
       ...(opts.maxEvaluationsPerJob !== undefined ? { maxPerJob: opts.maxEvaluationsPerJob } : {}),
     });
     this.ingester = new ProgressIngester({
       bus: opts.bus,
       jobs: this.jobs,
+      specs: this.specs,
       pools: this.pools,
       clock,
       logger: this.componentLog('ingester'),
@@ -107,7 +119,16 @@ export class Scheduler {
       logger: this.componentLog('fleet-events'),
       ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
     });
-    this.reconciler = new TaskReconciler({ redis: this.redis, prefix, jobs: this.jobs, bus: opts.bus, clock, logger: this.componentLog('reconciler'), lockMs: opts.taskLockMs ?? 60_000 });
+    this.reconciler = new TaskReconciler({
+      redis: this.redis,
+      prefix,
+      jobs: this.jobs,
+      specs: this.specs,
+      bus: opts.bus,
+      clock,
+      logger: this.componentLog('reconciler'),
+      lockMs: opts.taskLockMs ?? 60_000,
+    });
     this.simulations = new SimulationRunner({ redisUrl: opts.redisUrl, prefix, logger: this.log });
     this.lease = new LeaderLease(this.redis, new Keys(prefix).leader('scheduler'), this.id, opts.leaderTtlMs ?? 5000);
   }

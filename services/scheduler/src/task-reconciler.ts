@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   isTerminal,
   JobSpecCache,
+  jobViews,
   Keys,
   queueName,
   taskJobOptions,
@@ -30,6 +31,8 @@ export interface TaskReconcilerOptions {
    * reported by then, and a queue move in flight has landed.
    */
   lockMs: number;
+  /** The scheduler's one cache of job specs (its state read on every get); alone (tests), its own. */
+  specs?: JobSpecCache;
 }
 
 /** How long the reconciler remembers a task's losses after the last one. */
@@ -55,7 +58,7 @@ export class TaskReconciler {
 
   constructor(private readonly o: TaskReconcilerOptions) {
     this.keys = new Keys(o.prefix);
-    this.specs = new JobSpecCache(o.jobs, { clock: o.clock, stateTtlMs: 0 });
+    this.specs = o.specs ?? new JobSpecCache(o.jobs, { clock: o.clock, stateTtlMs: 0 });
   }
 
   /** One pass over a pool's live jobs; returns how many tasks it gave back or failed. */
@@ -84,7 +87,7 @@ export class TaskReconciler {
 
   /** The job's tasks that are fed and not final, yet have neither a queue entry nor a lock. */
   private async lostTasks(pool: string, jobId: string): Promise<number[]> {
-    const fed = Number((await this.o.redis.hget(this.keys.job(jobId), 'fed')) ?? 0);
+    const fed = (await jobViews.counts.read(this.o.redis, this.keys, jobId))?.fed ?? 0;
     if (fed === 0) return [];
     // From the first task not final on: a job's tasks mostly end in order, so what is read stays near
     // the window in flight, not the millions of tasks before it.
