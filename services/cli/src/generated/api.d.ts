@@ -1439,6 +1439,15 @@ export interface paths {
                         /** @default true */
                         spot?: boolean;
                         zones: string[];
+                        subnetworks?: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        placement?: "compact";
+                        reservation?: string;
+                        /** @enum {string} */
+                        provisioning?: "flex-start";
+                        maxRunDurationSeconds?: number;
                         /** @default 0 */
                         min?: number;
                         max: number;
@@ -2083,6 +2092,15 @@ export interface paths {
                             /** @default true */
                             spot?: boolean;
                             zones: string[];
+                            subnetworks?: {
+                                [key: string]: string;
+                            };
+                            /** @enum {string} */
+                            placement?: "compact";
+                            reservation?: string;
+                            /** @enum {string} */
+                            provisioning?: "flex-start";
+                            maxRunDurationSeconds?: number;
                             /** @default 0 */
                             min?: number;
                             max: number;
