@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   gangNeeds,
+  jobViews,
   Keys,
   planGangs,
   poolHourlyPrice,
@@ -67,21 +68,16 @@ export class Autoscaler {
   /** Unfinished tasks of the pool's live jobs. */
   async demand(pool: string): Promise<number> {
     const ids = await this.opts.redis.smembers(this.keys.poolActive(pool));
-    if (ids.length === 0) return 0;
-    const pipe = this.opts.redis.pipeline();
-    for (const id of ids) pipe.hmget(this.keys.job(id), 'state', 'total', 'succeeded', 'failed', 'running', 'deps', 'depsMet', 'fed');
-    const res = (await pipe.exec()) ?? [];
     let demand = 0;
-    for (const r of res) {
-      const v = r[1] as (string | null)[] | undefined;
-      if (!v) continue;
-      const unfinished = Number(v[1]) - Number(v[2]) - Number(v[3]);
+    for (const j of await jobViews.feed.readMany(this.opts.redis, this.keys, ids)) {
+      if (!j) continue;
+      const done = j.succeeded + j.failed;
       // A paused job needs VMs only for what it has running (its queued tasks wait, delayed). A job at
       // its budget still runs what was fed before the stop (the budget counted it): all of it. A job
       // waiting for its dependencies needs none yet.
-      if (v[0] === 'paused') demand += Number(v[4]);
-      else if (v[0] === 'budget_exhausted') demand += Math.max(0, Number(v[7]) - Number(v[2]) - Number(v[3]));
-      else if ((v[0] === 'queued' || v[0] === 'running') && !(v[5] && v[6] !== '1')) demand += unfinished;
+      if (j.state === 'paused') demand += j.running;
+      else if (j.state === 'budget_exhausted') demand += Math.max(0, j.fed - done);
+      else if ((j.state === 'queued' || j.state === 'running') && !(j.deps && !j.depsMet)) demand += j.total - done;
     }
     return demand;
   }
