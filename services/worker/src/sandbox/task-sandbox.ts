@@ -162,8 +162,13 @@ export class TaskSandbox {
     const argv = userns
       ? [this.tools.bwrap, ...bwrapArgs({ hidden: [...this.settings.hiddenPaths, this.settings.scratchRoot], privateDataDirs: this.settings.privateDataDirs, readOnly: this.settings.readOnlyPaths, writable: [scratch, ...granted], cwd: cwd ?? scratch }), '--', ...init]
       : [
-          this.tools.unshare, '--pid', '--fork', '--mount-proc', '--',
-          this.tools.setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--',
+          // Tied to the worker: if it dies (kill -9, the OOM killer) its tasks die with it, not run on
+          // beside the copy the task's redelivery starts. The worker's death kills unshare (the first
+          // setpriv sets its parent-death signal, then execs it); unshare's kills the namespace's init (the
+          // second setpriv sets it again after the uid change, which clears it); the kernel ends the rest.
+          this.tools.setpriv, '--pdeathsig', 'KILL', '--',
+          this.tools.unshare, '--pid', '--fork', '--kill-child', '--mount-proc', '--',
+          this.tools.setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--pdeathsig', 'KILL', '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--',
           ...init,
         ];
     return {
@@ -200,6 +205,8 @@ function ownedFolder(path: string): void {
 export function bwrapArgs(v: { hidden: string[]; privateDataDirs: string[]; readOnly: string[]; writable: string[]; cwd: string }): string[] {
   return [
     '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    // The task dies with the worker (kill -9, the OOM killer), not runs on beside its redelivered copy.
+    '--die-with-parent',
     '--ro-bind', '/', '/',
     '--dev', '/dev', '--proc', '/proc',
     ...v.hidden.filter((p) => existsSync(p)).flatMap((p) => ['--tmpfs', p]),
