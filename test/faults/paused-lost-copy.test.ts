@@ -7,6 +7,7 @@ import { WorkerAgent } from '@kumo/worker';
 import { createBus, createLogger, Keys, queueName, taskQueueId, wallClock, type Bus } from '@kumo/shared';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane';
 import { waitForEnd } from '../support/faults';
+import { taskHost } from '../support/task-host';
 import { waitFor } from '../support/wait';
 
 const logger = createLogger({ name: 'paused-lost-copy', level: process.env.LOG_LEVEL ?? 'warn' });
@@ -31,7 +32,7 @@ describe('a task lost while its job is paused', () => {
     tcp = await startTestControlPlane('paused-lost', { logger, localPool: { max: 0 } });
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix: tcp.prefix, logger });
     // A lock of 3 s: the stall check comes round in seconds, yet a loaded machine renews in time.
-    agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'local', id: 'thawed', slots: 2, lockMs: 3000, drainMs: 200, heartbeatMs: 500, clock: wallClock, logger });
+    agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'local', id: 'thawed', slots: 2, lockMs: 3000, drainMs: 200, heartbeatMs: 500, ...taskHost(), clock: wallClock, logger });
     await agent.start();
     redis = new Redis(inject('redisUrl'));
   });
