@@ -22,8 +22,15 @@ export const simulationInputSchema = z.strictObject({
   preemptionsPerVmHour: z.number().min(0).max(100).default(0.05),
   /** Probability that one attempt of a task fails by itself (retried up to the job's maxAttempts). */
   taskFailureRate: z.number().min(0).max(1).default(0),
-  /** Windows in which a zone has no capacity, in seconds from the start. */
-  stockouts: z.array(z.strictObject({ zone: z.string().min(1), fromSeconds: z.number().min(0), toSeconds: z.number().min(0) })).max(1000).default([]),
+  /** Windows in which a zone, or every zone of a region, has no capacity, in seconds from the start. */
+  stockouts: z
+    .array(
+      z
+        .strictObject({ zone: z.string().min(1).optional(), region: z.string().min(1).optional(), fromSeconds: z.number().min(0), toSeconds: z.number().min(0) })
+        .refine((s) => (s.zone === undefined) !== (s.region === undefined), { message: 'give a zone or a region, one of them' }),
+    )
+    .max(1000)
+    .default([]),
   seed: z.int().min(0).max(2 ** 31).default(1),
   /** Time is stepped in units of this many seconds (task ends are rounded up to it). */
   resolutionSeconds: z.number().min(1).max(3600).default(10),

@@ -1,4 +1,4 @@
-import { KumoError, type Clock, type CreateVmRequest, type FleetProvider, type VmInfo } from '@kumo/shared';
+import { KumoError, regionOf, type Clock, type CreateVmRequest, type FleetProvider, type VmInfo } from '@kumo/shared';
 import type { Rng } from './rng';
 
 export interface SimTaskRun {
@@ -34,8 +34,8 @@ export interface SimProviderOptions {
   rng: Rng;
   bootMs: number;
   preemptionsPerVmHour: number;
-  /** [zone, from, to] in absolute virtual ms. */
-  stockouts: { zone: string; from: number; to: number }[];
+  /** A zone's or a whole region's stockout, from and to in absolute virtual ms. */
+  stockouts: { zone?: string; region?: string; from: number; to: number }[];
 }
 
 /**
@@ -53,7 +53,8 @@ export class SimProvider implements FleetProvider {
     const now = this.opts.clock.now();
     const existing = this.vms.get(req.name);
     if (existing) return this.info(existing);
-    if (this.opts.stockouts.some((s) => s.zone === req.zone && now >= s.from && now < s.to)) {
+    const region = regionOf(req.zone);
+    if (this.opts.stockouts.some((s) => (s.zone === req.zone || s.region === region) && now >= s.from && now < s.to)) {
       throw new KumoError('ZONE_RESOURCE_POOL_EXHAUSTED', `no capacity in ${req.zone}`, { details: { zone: req.zone } });
     }
     const readyAt = now + this.opts.bootMs;

@@ -87,7 +87,7 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       rng,
       bootMs: input.bootSeconds * 1000,
       preemptionsPerVmHour: input.preemptionsPerVmHour,
-      stockouts: input.stockouts.map((s) => ({ zone: s.zone, from: t0 + s.fromSeconds * 1000, to: t0 + s.toSeconds * 1000 })),
+      stockouts: input.stockouts.map((s) => ({ zone: s.zone, region: s.region, from: t0 + s.fromSeconds * 1000, to: t0 + s.toSeconds * 1000 })),
     });
     const provisioner = new SimProvisioner({ bus, provider, clock, logger: log });
     await provisioner.start();
