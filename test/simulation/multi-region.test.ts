@@ -53,5 +53,8 @@ describe('kumo simulate: a region-wide stockout', () => {
     expect(one.costUsd / one.vmHours).toBeCloseTo(central, 2);
     expect(two.costUsd / two.vmHours).toBeGreaterThan(central * 1.05);
     expect(two.costUsd / two.vmHours).toBeLessThanOrEqual(tokyo + 0.001);
+    // The ideal is task time at the cheapest region's price: below what either run paid.
+    expect(two.idealCostUsd).toBe(one.idealCostUsd);
+    expect(two.idealCostUsd).toBeLessThan(one.costUsd);
   }, 120_000);
 });

@@ -94,9 +94,11 @@ export { poolNameSchema };
 /**
  * USD per hour of one of the pool's VMs where it is dearest among the pool's regions: what a budget
  * plans with before it knows where a VM lands (each VM is billed at its own region's price).
+ * `cheapest`: where it is cheapest (a best case, as a simulation's ideal cost).
  */
-export function poolHourlyPrice(pool: PoolSettings, spot: boolean = pool.spot): number {
-  return Math.max(0, ...[...new Set(pool.zones.map(regionOf))].map((region) => vmHourlyPrice(pool.machineType, region, spot, pool.prices)));
+export function poolHourlyPrice(pool: PoolSettings, spot: boolean = pool.spot, where: 'dearest' | 'cheapest' = 'dearest'): number {
+  const prices = [...new Set(pool.zones.map(regionOf))].map((region) => vmHourlyPrice(pool.machineType, region, spot, pool.prices));
+  return where === 'dearest' ? Math.max(0, ...prices) : Math.min(...prices);
 }
 
 /** The pool `npm start` creates when it does not exist: worker processes on this machine. */

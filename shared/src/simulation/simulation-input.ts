@@ -70,9 +70,9 @@ export interface SimulationReport {
   /** Every VM of the pool's max boots at once and works without a gap: boot + total work / (max x slots). */
   idealMakespanSeconds: number;
   costUsd: number;
-  /** Paying only for the time tasks run: total work x the price of one slot. */
+  /** Paying only for the time tasks run: total work x the price of one slot, in the pool's cheapest region. */
   idealCostUsd: number;
-  /** What the job's tasks were charged (task time x slot price); costUsd also pays boot and idle time. */
+  /** What the job's tasks were charged (task time x slot price, at the pool's dearest region, as budgets count it); costUsd also pays boot and idle time. */
   jobCostUsd: number;
   vmHours: number;
   /** Paid VM time without a task: boot, waiting for work, idle before scale-down. */

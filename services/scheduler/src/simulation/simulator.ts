@@ -242,7 +242,8 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       makespanSeconds: Math.round((end - t0) / 1000),
       idealMakespanSeconds: Math.round(input.bootSeconds + (total * meanMs) / (pool.max * pool.slotsPerVm) / 1000),
       costUsd: round2(spend.costUsd),
-      idealCostUsd: round2(total * meanMs * usdPerSlotMs),
+      // Task time only, at the pool's cheapest region's price.
+      idealCostUsd: round2((total * meanMs * poolHourlyPrice(pool, pool.spot, 'cheapest')) / pool.slotsPerVm / HOUR),
       jobCostUsd: round2(final.costUsd),
       vmHours: round2(spend.vmHours),
       idleVmHours: round2(Math.max(0, spend.vmHours - busyMs / HOUR)),
