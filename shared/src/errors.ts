@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { status: 401, retryable: false },
   FORBIDDEN: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
+  // A task's log was asked for, and the task never ran (no attempt started).
+  TASK_NOT_RUN: { status: 404, retryable: false },
   JOB_NOT_FOUND: { status: 404, retryable: false },
   POOL_NOT_FOUND: { status: 404, retryable: false },
   TOKEN_NOT_FOUND: { status: 404, retryable: false },

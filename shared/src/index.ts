@@ -44,6 +44,8 @@ export * from './metrics/provision-errors';
 export * from './shutdown';
 export * from './net/free-port';
 export * from './artifacts/create-artifact-store';
+export * from './artifacts/task-log';
+export * from './artifacts/task-log-writer';
 export * from './queue/feed-tasks';
 export * from './tasks/task-lifecycle';
 export * from './tasks/queue-moves';

@@ -119,7 +119,7 @@ describe('the kumo CLI against a running control plane', () => {
     expect(again.stderr).toContain('JOB_ALREADY_FINISHED');
   });
 
-  it('a failing task (submitted twice with one idempotency key): watch exits 1, logs shows the error and log tail, for the job and for the task', async () => {
+  it("a failing task (submitted twice with one idempotency key): watch exits 1, logs shows the job's errors and log tails, and the task's whole log", async () => {
     const file = join(dir, 'fails.json');
     writeFileSync(
       file,
@@ -141,15 +141,22 @@ describe('the kumo CLI against a running control plane', () => {
     expect(watch.code, watch.stderr).toBe(1);
     expect(watch.stdout).toContain(`${id} failed: 0 succeeded, 1 failed, 0 not run of 1 batches`);
 
-    const [all, one, missing] = await Promise.all([kumo(['logs', id]), kumo(['logs', id, '0']), kumo(['logs', id, '7'])]);
+    const [all, one, followed, record, missing] = await Promise.all([kumo(['logs', id]), kumo(['logs', id, '0']), kumo(['logs', id, '0', '--follow']), kumo(['logs', id, '0', '--json']), kumo(['logs', id, '7'])]);
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/^task 0: TASK_EXIT_NONZERO: task exited with code 3 \(attempt 1, final/);
     expect(all.stdout).toContain('  | cannot parse WARC');
     expect(all.stdout).toContain('  | reading ["CC-MAIN-2023-50/batch-0"]');
-    expect(one.code).toBe(0);
-    expect(one.stdout).toBe(all.stdout);
+    // One task: everything it printed, stdout and stderr (the order between the two is the worker's reading).
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout.split('\n').sort()).toEqual(['', 'cannot parse WARC', 'reading ["CC-MAIN-2023-50/batch-0"]']);
+    // Followed after the task ended: the same, and it ends.
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toBe(one.stdout);
+    // --json keeps the task's failure record, as before.
+    expect(record.code).toBe(0);
+    expect(JSON.parse(record.stdout).tasks).toMatchObject([{ index: 0, attempt: 1, final: true, error: { code: 'TASK_EXIT_NONZERO' } }]);
     expect(missing.code).toBe(4);
-    expect(missing.stderr).toContain(`task 7 of ${id} has no failed attempt on record`);
+    expect(missing.stderr).toContain('kumo: TASK_NOT_RUN: task 7');
   });
 
   it('exit 3 for a spec the API refuses (its issues printed with their paths) and for bad arguments', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,9 +67,12 @@ describe('the local control plane, end to end', () => {
     expect(tasks[0]).toMatchObject({ index: 0, attempt: 2, final: true, error: { code: 'TASK_EXIT_NONZERO', message: 'task exited with code 3' } });
     expect(tasks[0].logTail).toContain('cannot parse WARC');
     expect(tasks[0].logTail).toContain('["CC-MAIN-2023-50/batch-0"] attempt 2');
-    // Each attempt's log is kept in the artifact store (a local folder here; a GCS bucket on GCP).
+    // Each attempt's log is kept in the artifact store (a local folder here; a GCS bucket on GCP), and served whole.
     for (const attempt of [1, 2]) {
-      expect(readFileSync(join(artifacts, 'jobs', sub.body.id, 'tasks', '0', `attempt-${attempt}.log`), 'utf8')).toContain(`attempt ${attempt}`);
+      expect(readdirSync(join(artifacts, 'jobs', sub.body.id, 'tasks', '0', `attempt-${attempt}`)).length).toBeGreaterThan(0);
+      const log = await fetch(`${cp.url}/v1/jobs/${sub.body.id}/tasks/0/log?attempt=${attempt}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(log.status).toBe(200);
+      expect(await log.text()).toContain(`attempt ${attempt}`);
     }
   });
 

@@ -13,6 +13,7 @@ import {
   tokenSigningKey,
   wallClock,
   WorkerRegistry,
+  type ArtifactStore,
   type Bus,
   type Clock,
   type Logger,
@@ -37,6 +38,7 @@ import { jobRoutes } from './routes/jobs';
 import { metricsRoutes } from './routes/metrics';
 import { pipelineRoutes } from './routes/pipelines';
 import { workerRoutes } from './routes/workers';
+import { taskLogRoutes } from './routes/task-logs';
 import { LeaseBroker } from './workers/lease-broker';
 import { poolRoutes } from './routes/pools';
 import { simulationRoutes } from './routes/simulations';
@@ -62,6 +64,8 @@ export interface ApiOptions {
    * contributors' progress where nothing listens, and their jobs would never move.
    */
   bus: Bus;
+  /** Where task logs are kept (the workers' artifact store, and where HTTPS workers' logs are written). Unset: no logs are served. */
+  taskLogs?: ArtifactStore;
   /** How long an HTTPS worker's lease lives without a heartbeat. Default 60 s. */
   leaseSeconds?: number;
   /** Rate limits, stream caps, CORS origins, timeouts; each unset one takes its default (limits.ts). */
@@ -162,6 +166,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   simulationRoutes(app);
   pipelineRoutes(app);
   workerRoutes(app, broker);
+  taskLogRoutes(app, { store: opts.taskLogs, broker });
   metricsRoutes(app);
   adminQueuesRoutes(app);
   dashboardRoutes(app);

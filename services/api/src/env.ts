@@ -63,6 +63,12 @@ const schema = z.object({
   KUMO_BUS: z.enum(['redis', 'pubsub']).default('redis'),
   /** How long an HTTPS worker's lease lives without a heartbeat; unset, the broker's default (60 s). */
   KUMO_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).optional(),
+  /**
+   * Where task logs are kept, as the workers keep them: a GCS bucket (KUMO_STORAGE_ENDPOINT replaces its
+   * endpoint), else the workers' local artifacts folder (one machine). HTTPS workers' logs are written there too.
+   */
+  KUMO_ARTIFACTS_BUCKET: z.string().min(3).optional(),
+  KUMO_ARTIFACTS_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.string().default('info'),
   ...tokenSigningEnvShape,
   ...limitsEnvShape,

@@ -1,4 +1,5 @@
-import { assertRedisSafe, createBus, createLogger, createRedis, KumoError } from '@kumo/shared';
+import { join } from 'node:path';
+import { assertRedisSafe, createArtifactStore, createBus, createLogger, createRedis, KumoError } from '@kumo/shared';
 import { buildApp } from './app';
 import { limitsFromEnv, parseApiEnv } from './env';
 import { listingOptionsFromEnv } from './listings/listing-options';
@@ -13,7 +14,13 @@ async function main(): Promise<void> {
   await probe.quit();
   // The bus the scheduler and provisioner were started with (KUMO_BUS): HTTPS workers' reports go there.
   const bus = await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
-  const app = await buildApp({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, ...(env.KUMO_TOKEN_SIGNING_KEY ? { tokenSigningKey: env.KUMO_TOKEN_SIGNING_KEY } : {}), logger, bus, ...(env.KUMO_LEASE_SECONDS ? { leaseSeconds: env.KUMO_LEASE_SECONDS } : {}), bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env), listings: listingOptionsFromEnv(env) });
+  const taskLogs = createArtifactStore({
+    localDir: env.KUMO_ARTIFACTS_DIR ?? join(process.cwd(), '.kumo', 'artifacts'),
+    ...(env.KUMO_ARTIFACTS_BUCKET ? { bucket: env.KUMO_ARTIFACTS_BUCKET } : {}),
+    ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
+    ...(env.KUMO_STORAGE_ENDPOINT ? { endpoint: env.KUMO_STORAGE_ENDPOINT } : {}),
+  });
+  const app = await buildApp({ taskLogs, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, ...(env.KUMO_TOKEN_SIGNING_KEY ? { tokenSigningKey: env.KUMO_TOKEN_SIGNING_KEY } : {}), logger, bus, ...(env.KUMO_LEASE_SECONDS ? { leaseSeconds: env.KUMO_LEASE_SECONDS } : {}), bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env), listings: listingOptionsFromEnv(env) });
   await app.listen({ host: env.HOST, port: env.PORT });
   const stop = async (): Promise<void> => {
     setTimeout(() => process.exit(1), 15_000).unref();

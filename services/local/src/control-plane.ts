@@ -6,6 +6,7 @@ import { Scheduler } from '@kumo/scheduler';
 import {
   runCleanupSteps,
   assertRedisSafe,
+  createArtifactStore,
   createBus,
   createRedis,
   LOCAL_POOL_DEFAULTS,
@@ -92,6 +93,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
 
   const cloud = opts.cloud;
+  // The local workers' artifacts folder (KUMO_ARTIFACTS_DIR; their own default: .kumo/artifacts in the
+  // working directory they share with this process) is where the API reads their task logs and writes
+  // HTTPS workers' ones: one folder, one machine. Not under dataDir: a task must pass through the folders
+  // above its checkpoint folder, and a data folder may be private.
+  const artifactsDir = opts.workerEnv?.KUMO_ARTIFACTS_DIR ?? join(process.cwd(), '.kumo', 'artifacts');
   const bus: Bus = await createBus({ kind: cloud.bus, redisUrl, prefix: opts.prefix, logger: log, ...(cloud.projectId ? { projectId: cloud.projectId } : {}) });
   let local: LocalProvider | undefined;
   let provider: FleetProvider;
@@ -99,7 +105,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   else {
     provider = local = new LocalProvider({
       workerArgv: localWorkerArgv(),
-      env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: cloud.bus, ...(opts.taskLockMs ? { KUMO_TASK_LOCK_MS: String(opts.taskLockMs) } : {}), ...opts.workerEnv },
+      env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: cloud.bus, KUMO_ARTIFACTS_DIR: artifactsDir, ...(opts.taskLockMs ? { KUMO_TASK_LOCK_MS: String(opts.taskLockMs) } : {}), ...opts.workerEnv },
       inheritedEnv: opts.inheritedEnv,
       logger: log.child({ component: 'local-fleet' }),
     });
@@ -125,7 +131,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.taskLockMs ? { taskLockMs: Math.max(opts.taskLockMs, (opts.leaseSeconds ?? 60) * 1000) } : {}),
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
   });
-  const app = await buildApp({ redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });
+  const app = await buildApp({ taskLogs: createArtifactStore({ localDir: artifactsDir }), redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });
   await provisioner.start();
   await scheduler.start();
   await app.listen({ host: opts.host, port: opts.port });

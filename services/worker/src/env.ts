@@ -33,6 +33,8 @@ const schema = z.object({
   /** Task logs go to this GCS bucket (else under KUMO_ARTIFACTS_DIR); KUMO_STORAGE_ENDPOINT replaces GCS's endpoint. */
   KUMO_ARTIFACTS_BUCKET: z.string().min(3).optional(),
   KUMO_STORAGE_ENDPOINT: z.url().optional(),
+  /** The most bytes of one task attempt's log kept (its tail, with a marker where the head was cut). */
+  KUMO_TASK_LOG_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(16 * 1024 * 1024),
   /** A worker token (role worker, scoped to KUMO_POOL): the worker then talks only HTTPS to KUMO_CONTROL_URL. */
   KUMO_WORKER_TOKEN: z.string().min(16).optional(),
   KUMO_CONTROL_URL: z.url().optional(),

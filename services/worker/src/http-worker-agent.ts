@@ -1,5 +1,6 @@
-import type { Clock, Logger, RunSpec } from '@kumo/shared';
+import { TaskLogWriter, type Clock, type Logger, type RunSpec } from '@kumo/shared';
 import { join } from 'node:path';
+import { HTTP_LOG_SEGMENT_BYTES, httpLogSink } from './http-log-sink';
 import type { TaskSandbox } from './sandbox/task-sandbox';
 import { runTask, TaskFailure, toTaskError } from './task-runner';
 
@@ -22,6 +23,8 @@ export interface HttpWorkerOptions {
   artifactsDir?: string;
   clock: Clock;
   logger: Logger;
+  /** The most bytes of one attempt's log kept (the tail); the log goes through the API. Default 16 MiB. */
+  logMaxBytes?: number;
   /** Wait between lease calls that found nothing. Default 1 s. */
   idlePollMs?: number;
 }
@@ -126,6 +129,15 @@ export class HttpWorkerAgent {
     if (task.kind === 'training' && !env.KUMO_CHECKPOINT_DIR) env.KUMO_CHECKPOINT_DIR = join(this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', task.jobId, 'checkpoints');
     const report = (body: Record<string, unknown>): void => void this.call('/v1/workers/progress', { leaseId: task.leaseId, ...body }).catch(() => undefined);
     let lastProgress = 0;
+    const log =
+      'builtin' in task.run
+        ? undefined
+        : new TaskLogWriter({
+            sink: httpLogSink({ controlUrl: this.opts.controlUrl, token: this.opts.token, leaseId: task.leaseId }),
+            segmentBytes: HTTP_LOG_SEGMENT_BYTES,
+            ...(this.opts.logMaxBytes ? { maxBytes: this.opts.logMaxBytes } : {}),
+            onError: (err) => this.log.warn({ err, jobId: task.jobId, index: task.index, attempt: task.attempt }, 'task log not kept'),
+          });
     try {
       const out = await runTask({
         run: task.run,
@@ -142,7 +154,8 @@ export class HttpWorkerAgent {
           lastProgress = now;
           report({ progress });
         },
-      });
+        ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
+      }).finally(() => log?.close());
       await this.complete(task, { outcome: 'succeeded', durationMs: this.opts.clock.now() - startedAt, ...(out.result ? { result: out.result } : {}) });
       this.stats.succeeded++;
     } catch (err) {

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'kumo-worker', level: env.LOG_LEVEL });
   const sandbox = new TaskSandbox(sandboxSettingsOf(env, { tempDir: tmpdir(), homeDir: homedir(), workDir: process.cwd() }));
   // The machine's own variables a task may see: read here, the one place that reads process.env.
-  const taskHost = { sandbox, machineEnv: machineEnvironment(process.env) };
+  const taskHost = { sandbox, machineEnv: machineEnvironment(process.env), logMaxBytes: env.KUMO_TASK_LOG_MAX_BYTES };
   const notIsolated = sandbox.describe();
   if (notIsolated) logger.warn({ mode: sandbox.mode }, notIsolated);
   const metadataUrl = metadataUrlOf(env);

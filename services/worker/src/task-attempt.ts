@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import {
+  attemptLogPrefix,
   gangOf,
   listedInputRange,
+  storeLogSink,
   taskEnvironment,
-  taskLogKey,
+  TaskLogWriter,
   type ArtifactStore,
   type CachedJob,
   type Clock,
@@ -28,8 +30,10 @@ export interface TaskAttemptOptions {
   workerId: string;
   /** Local folder for what tasks write through kumo's contracts (training checkpoints). */
   artifactsDir?: string;
-  /** Where each command task's log is kept, per attempt. */
+  /** Where each command task's whole log is kept, per attempt (see shared/src/artifacts/task-log.ts). */
   artifacts?: ArtifactStore;
+  /** The most bytes of one attempt's log kept (the tail). Default 16 MiB. */
+  logMaxBytes?: number;
   /** Where command tasks run, and the machine's variables they may see (see WorkerAgentOptions). */
   sandbox: TaskSandbox;
   machineEnv: Record<string, string>;
@@ -51,6 +55,7 @@ export class TaskAttempt {
       const gang = gangOf(info.spec);
       const placement = gang ? await this.o.gangs.meet(task, gang, this.o.running) : undefined;
       let lastProgressAt = 0;
+      const log = this.openLog(info, base);
       const out = await runTask({
         run: info.spec.run,
         // Builtins run in this process and read no environment: skip building one.
@@ -68,17 +73,18 @@ export class TaskAttempt {
           lastProgressAt = now;
           this.o.reporter.add({ ...base, t: 'p', at: now, data });
         },
-      });
-      const logUri = await this.keepLog(info, base, out.logTail);
+        ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
+      }).finally(() => log?.close());
+      const logUri = log && log.bytes > 0 ? this.o.artifacts?.uri(attemptLogPrefix(base.j, base.i, base.a)) : undefined;
       const result = out.result || logUri ? { ...out.result, ...(logUri ? { log: logUri } : {}) } : undefined;
       return { end: 'succeeded', ...(result ? { result } : {}) };
     } catch (err) {
-      return this.endOf(err, task, info, base);
+      return this.endOf(err, task, base);
     }
   }
 
   /** What a task that threw ended as: stopped (by whom), or failed on its own. */
-  private async endOf(err: unknown, task: RunningTask, info: CachedJob, base: Base): Promise<TaskEnd> {
+  private async endOf(err: unknown, task: RunningTask, base: Base): Promise<TaskEnd> {
     let why = task.abort.signal.reason as StopReason | undefined;
     // A gang rank that ran and ends any way but success ends its generation: the other ranks are
     // stopped and handed back, and the whole gang runs again together. (One that never got past the
@@ -92,26 +98,22 @@ export class TaskAttempt {
     if (this.o.draining()) return { end: 'stopped', why: 'handback' };
     const error = toTaskError(err);
     const log = err instanceof TaskFailure ? err.logTail : '';
-    await this.keepLog(info, base, log);
     this.o.log.info({ jobId: base.j, index: base.i, attempt: base.a, code: error.code }, 'task failed');
     return { end: 'failed', error, log };
   }
 
   /**
-   * Keeps a command task's log in the artifact store, per attempt. A store that fails must not fail the
-   * task: the log is a convenience, the outcome is what counts.
+   * A command task's whole log, written to the artifact store while it runs. A store that fails must
+   * not fail the task: the log is a convenience, the outcome is what counts.
    */
-  private async keepLog(info: CachedJob, base: Base, log: string): Promise<string | undefined> {
+  private openLog(info: CachedJob, base: Base): TaskLogWriter | undefined {
     const store = this.o.artifacts;
-    if (!store || 'builtin' in info.spec.run || log === '') return undefined;
-    const key = taskLogKey(base.j, base.i, base.a);
-    try {
-      await store.put(key, log, { contentType: 'text/plain; charset=utf-8' });
-      return store.uri(key);
-    } catch (err) {
-      this.o.log.warn({ err, jobId: base.j, index: base.i }, 'task log not kept');
-      return undefined;
-    }
+    if (!store || 'builtin' in info.spec.run) return undefined;
+    return new TaskLogWriter({
+      sink: storeLogSink(store, base.j, base.i, base.a),
+      ...(this.o.logMaxBytes ? { maxBytes: this.o.logMaxBytes } : {}),
+      onError: (err) => this.o.log.warn({ err, jobId: base.j, index: base.i, attempt: base.a }, 'task log not kept'),
+    });
   }
 
   /** The task's environment (the shared contract), with this machine's checkpoint folder for training. */

@@ -28,6 +28,8 @@ export interface TaskRunInput {
   killGraceMs?: number;
   onProgress?: (data: Record<string, unknown>) => void;
   onCheckpoint?: (data: Record<string, unknown>) => void;
+  /** Every byte the task prints, stdout and stderr, as they arrive (its whole log; see TaskLogWriter). */
+  onOutput?: (chunk: Buffer) => void;
   /** Where command tasks run (their own uid, namespaces and scratch): the one the worker's `main` built from its environment. */
   sandbox: TaskSandbox;
   /** What relative local paths in the spec mean (the worker's working directory). */
@@ -141,6 +143,10 @@ function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: T
       tail.push(`${line}  <- not a JSON object, ignored\n`);
       return undefined;
     };
+    if (input.onOutput) {
+      child.stdout.on('data', input.onOutput);
+      child.stderr.on('data', input.onOutput);
+    }
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith(RESULT_PREFIX)) {
         const r = jsonAfter(line, RESULT_PREFIX);

@@ -93,6 +93,7 @@ export class WorkerAgent {
       machineEnv: opts.machineEnv,
       ...(opts.artifactsDir ? { artifactsDir: opts.artifactsDir } : {}),
       ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
+      ...(opts.logMaxBytes ? { logMaxBytes: opts.logMaxBytes } : {}),
       draining: () => this.state === 'draining',
       clock: opts.clock,
       log: this.log,

@@ -16,8 +16,10 @@ export interface WorkerAgentOptions {
   heartbeatMs: number;
   /** Local folder for what tasks write through kumo's contracts (training checkpoints). Default .kumo/artifacts. */
   artifactsDir?: string;
-  /** Where each command task's log (its last 8 KiB) is kept, per attempt. None: logs live only as failure tails. */
+  /** Where each command task's whole log is kept, per attempt. None: logs live only as failure tails. */
   artifacts?: ArtifactStore;
+  /** The most bytes of one attempt's log kept (the tail, with a marker where it was cut). Default 16 MiB. */
+  logMaxBytes?: number;
   /** Where command tasks run: one per process (its uid range and scratch folder are the host's), built by `main` from its environment. */
   sandbox: TaskSandbox;
   /** The machine's variables a task may see (`machineEnvironment` of the environment `main` was started with). */

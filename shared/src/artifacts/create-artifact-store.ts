@@ -13,7 +13,3 @@ export function createArtifactStore(opts: { bucket?: string; projectId?: string;
   return new GcsArtifactStore({ bucket: opts.bucket, projectId: opts.projectId, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
 }
 
-/** Where one attempt's log goes: `jobs/<job>/tasks/<index>/attempt-<n>.log`. */
-export function taskLogKey(jobId: string, index: number, attempt: number): string {
-  return `jobs/${jobId}/tasks/${index}/attempt-${attempt}.log`;
-}

@@ -190,6 +190,12 @@ export class LeaseBroker {
   }
 
   /** The lease, if `who` holds it; LEASE_LOST (409) once it expired or went to another worker. */
+  /** The task a held lease is for, to its holder only: where an HTTPS worker's task log goes. */
+  async leasedTask(who: Principal, leaseId: string): Promise<{ jobId: string; index: number; attempt: number }> {
+    const { jobId, index, attempt } = await this.held(who, leaseId);
+    return { jobId, index, attempt };
+  }
+
   private async held(who: Principal, leaseId: string): Promise<LeaseRecord> {
     const raw = await this.opts.redis.get(this.keys.lease(leaseId));
     if (!raw) throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, { details: { reason: 'LEASE_LOST' } });

@@ -2992,6 +2992,147 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/tasks/{index}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A task's log (text/plain): everything its latest attempt printed, stdout and stderr in the order read; ?attempt=N for another; ?follow=true streams it until the task ends
+         * @description Any task that ran, succeeded ones too. A log is capped per attempt (16 MiB by default): past it the head is dropped and a `[kumo: N bytes of this log were cut here ...]` line marks the cut. 404 TASK_NOT_RUN for a task (or attempt) that never ran; with follow, a task not started yet is waited for while its job lives.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    attempt?: number;
+                    follow?: "0" | "1" | "true" | "false";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    index: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers/leases/{leaseId}/log/{offset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** An HTTPS worker writes one segment of a leased task's log (application/octet-stream) */
+        put: {
+            parameters: {
+                query?: {
+                    last?: "0" | "1" | "true" | "false";
+                };
+                header?: never;
+                path: {
+                    leaseId: string;
+                    offset: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** An HTTPS worker drops the oldest segment of a leased task's log (its cap: the tail kept) */
+        delete: {
+            parameters: {
+                query?: {
+                    last?: "0" | "1" | "true" | "false";
+                };
+                header?: never;
+                path: {
+                    leaseId: string;
+                    offset: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers/leases/{leaseId}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** An HTTPS worker clears what an earlier run of the same attempt left, before its first segment */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    leaseId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -1,0 +1,115 @@
+import type { ArtifactStore } from './artifact-store';
+import { logSegments, logSegmentKey, TASK_LOG_MAX_BYTES } from './task-log';
+
+/** Where a writer's segments go: the artifact store (Redis-side workers), or the API (HTTPS workers). */
+export interface TaskLogSink {
+  /** Removes what an earlier run of the same attempt left (a hand-back reruns it under its number). */
+  clear(): Promise<void>;
+  put(offset: number, body: Buffer, last: boolean): Promise<void>;
+  remove(offset: number, last: boolean): Promise<void>;
+}
+
+export interface TaskLogWriterOptions {
+  sink: TaskLogSink;
+  /** The most bytes kept; past it the oldest segments are dropped (the tail kept). Default 16 MiB. */
+  maxBytes?: number;
+  /** A segment is written once this much is buffered... Default 1 MiB, at most maxBytes / 8. */
+  segmentBytes?: number;
+  /** ...or this long after its first byte, so that a follower sees a slow task's output soon. Default 1 s. */
+  flushMs?: number;
+  /** A write that failed: the log is a convenience, the task's outcome is what counts. */
+  onError: (err: unknown) => void;
+}
+
+/**
+ * One attempt's log, written while the task runs: output is buffered up to a segment and written to
+ * the sink in order (one write at a time), never held whole. Nothing is written for a task that prints
+ * nothing. The life: open -> closed (close() writes the last segment, marked as the end).
+ */
+export class TaskLogWriter {
+  private readonly maxBytes: number;
+  private readonly segmentBytes: number;
+  private readonly flushMs: number;
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  /** Bytes handed to the sink so far: the next segment's offset. */
+  private written = 0;
+  /** Segments in the sink, oldest first, for the cap. */
+  private readonly kept: { offset: number; bytes: number }[] = [];
+  private keptBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private state: 'open' | 'closed' = 'open';
+
+  constructor(private readonly o: TaskLogWriterOptions) {
+    this.maxBytes = o.maxBytes ?? TASK_LOG_MAX_BYTES;
+    this.segmentBytes = Math.max(1, Math.min(o.segmentBytes ?? 1024 * 1024, Math.floor(this.maxBytes / 8)));
+    this.flushMs = o.flushMs ?? 1000;
+  }
+
+  /** Bytes the task printed so far. */
+  get bytes(): number {
+    return this.written + this.bufferedBytes;
+  }
+
+  write(chunk: Buffer): void {
+    if (this.state !== 'open' || chunk.length === 0) return;
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    while (this.bufferedBytes >= this.segmentBytes) this.enqueue(this.take(this.segmentBytes), false);
+    if (this.bufferedBytes > 0) this.timer ??= setTimeout(() => this.enqueue(this.take(this.bufferedBytes), false), this.flushMs);
+  }
+
+  /** Writes what is left as the last segment (only if the task printed anything) and waits for every write. */
+  async close(): Promise<void> {
+    if (this.state === 'open') {
+      this.state = 'closed';
+      if (this.bytes > 0) this.enqueue(this.take(this.bufferedBytes), true);
+    }
+    await this.chain;
+  }
+
+  private take(n: number): Buffer {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const all = Buffer.concat(this.buffered);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.buffered = rest.length ? [rest] : [];
+    this.bufferedBytes = rest.length;
+    return out;
+  }
+
+  private enqueue(body: Buffer, last: boolean): void {
+    const offset = this.written;
+    const first = offset === 0;
+    this.written += body.length;
+    this.chain = this.chain.then(async () => {
+      try {
+        if (first) await this.o.sink.clear();
+        await this.o.sink.put(offset, body, last);
+        this.kept.push({ offset, bytes: body.length });
+        this.keptBytes += body.length;
+        // The tail kept: drop the oldest segments while the rest is over the cap (never the last one).
+        while (this.keptBytes > this.maxBytes && this.kept.length > 1) {
+          const old = this.kept.shift()!;
+          this.keptBytes -= old.bytes;
+          await this.o.sink.remove(old.offset, false);
+        }
+      } catch (err) {
+        this.o.onError(err);
+      }
+    });
+  }
+}
+
+/** A sink into an artifact store: a Redis-side worker's own, or the API's for an HTTPS worker. */
+export function storeLogSink(store: ArtifactStore, jobId: string, index: number, attempt: number): TaskLogSink {
+  return {
+    clear: async () => {
+      for (const s of await logSegments(store, jobId, index, attempt)) await store.delete(s.key);
+    },
+    put: (offset, body, last) => store.put(logSegmentKey(jobId, index, attempt, offset, last), body, { contentType: 'text/plain; charset=utf-8' }),
+    remove: (offset, last) => store.delete(logSegmentKey(jobId, index, attempt, offset, last)),
+  };
+}
