@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys';
+import type { JobHash, JobHashField } from './job-record';
 
 /**
  * What the feeder records on a job about the jobs it depends on: the one it is waiting for now (shown
@@ -13,10 +14,11 @@ export class JobDependencies {
   ) {}
 
   async waitingOn(jobId: string, dependency: string): Promise<void> {
-    await this.redis.hset(this.keys.job(jobId), 'waitingOn', dependency);
+    await this.redis.hset(this.keys.job(jobId), { waitingOn: dependency } satisfies JobHash);
   }
 
   async met(jobId: string): Promise<void> {
-    await this.redis.multi().hset(this.keys.job(jobId), 'depsMet', '1').hdel(this.keys.job(jobId), 'waitingOn').exec();
+    const waitingOn: JobHashField = 'waitingOn';
+    await this.redis.multi().hset(this.keys.job(jobId), { depsMet: '1' } satisfies JobHash).hdel(this.keys.job(jobId), waitingOn).exec();
   }
 }

@@ -10,7 +10,7 @@ import { readListing, writeListing } from './job-listing';
 import { storeScripts } from '../store/scripts';
 import { statesMovingTo, type JobState } from './job-state';
 import { EvaluationLinks } from './evaluation-links';
-import { jobRecordOf, jobViews, type CreateJobInput, type JobRecord, type JobRuntime, type ListJobsQuery } from './job-record';
+import { jobRecordOf, jobViews, type CreateJobInput, type JobHashField, type JobRecord, type JobRuntime, type ListJobsQuery } from './job-record';
 import { JobDependencies } from './job-dependencies';
 import { ledgerEntryOf, TaskLedger } from './task-ledger';
 import { UserBudgets } from './user-budgets';
@@ -60,7 +60,7 @@ export class JobStore {
     const policy = effectivePolicy(spec);
     const specJson = JSON.stringify(spec);
     const fingerprint = fingerprintOf(input.fingerprintOf ?? spec);
-    const fields: Record<string, string | number> = {
+    const fields: Partial<Record<JobHashField, string | number>> = {
       id,
       kind: spec.kind,
       name: spec.name,
