@@ -178,6 +178,10 @@ describe('the web dashboard, in headless Chromium', () => {
     await page.locator('.tasks .log summary').first().click();
     expect(await tail.isVisible()).toBe(true);
     expect(await tail.textContent()).toContain('boom');
+    // The row's "log" button shows the task's whole log below.
+    await task.locator('.show-log').click();
+    await eventually(() => page.locator('pre.task-log').textContent()).toBe('boom\n');
+    await eventually(() => page.locator('.task-log-status').textContent()).toBe('task 0, attempt 1: ended');
     // The name is shown as text: markup in data never becomes elements, let alone runs.
     expect(await page.locator('.job-title h1').textContent()).toBe(name);
     expect(await page.locator('.job-title h1 img').count()).toBe(0);
@@ -186,6 +190,33 @@ describe('the web dashboard, in headless Chromium', () => {
     expect(await page.locator('[data-action=cancel]').isVisible()).toBe(false);
     await page.evaluate(() => window.scrollTo(0, 0)); // else the sticky header lands mid-page in a full-page shot
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-job-failed.png'), fullPage: true });
+  });
+
+  it("a running task's log is followed live on its job's page, to the task's end", async () => {
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'ticking',
+      source: { snapshot: 'CC-MAIN-2023-50', batches: 1 },
+      pool: 'local',
+      run: { command: ['sh', '-c', 'for i in $(seq 1 20); do echo "tick $i"; sleep 0.3; done; echo finished >&2'] },
+    });
+    expect(sub.status).toBe(201);
+    const id = sub.body.id as string;
+    const page = await signedInPage();
+    await page.goto(`${cp.url}/#/jobs/${id}`);
+    // Task 0 is the default choice; the log is asked for before the task has printed anything.
+    await page.locator('[data-action=show-log]').click();
+    const log = page.locator('pre.task-log');
+    await eventually(() => log.textContent(), 30_000).toContain('tick 1\n');
+    // The first lines are on the page while the task still runs (it prints for 6 s)...
+    expect((await api.get(`/v1/jobs/${id}`)).body.state).toBe('running');
+    expect(await page.locator('.task-log-status').textContent()).toBe('task 0, attempt 1: following…');
+    // ...and the rest arrive without asking again, until the task ends.
+    await eventually(() => page.locator('.task-log-status').textContent(), 30_000).toBe('task 0, attempt 1: ended');
+    const lines = (await log.textContent())!.split('\n');
+    expect(lines.filter((l) => l.startsWith('tick '))).toEqual(Array.from({ length: 20 }, (_, i) => `tick ${i + 1}`));
+    expect(lines).toContain('finished');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-task-log.png'), fullPage: true });
   });
 
   it('an evaluation job’s page shows its results, one row per checkpoint and benchmark', async () => {

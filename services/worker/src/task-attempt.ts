@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import {
-  attemptLogPrefix,
   gangOf,
   listedInputRange,
   storeLogSink,
@@ -75,9 +74,8 @@ export class TaskAttempt {
         },
         ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
       }).finally(() => log?.close());
-      const logUri = log && log.bytes > 0 ? this.o.artifacts?.uri(attemptLogPrefix(base.j, base.i, base.a)) : undefined;
-      const result = out.result || logUri ? { ...out.result, ...(logUri ? { log: logUri } : {}) } : undefined;
-      return { end: 'succeeded', ...(result ? { result } : {}) };
+      // The log is the API's to serve (GET /v1/jobs/:id/tasks/:index/log), not part of what the task reported.
+      return { end: 'succeeded', ...(out.result ? { result: out.result } : {}) };
     } catch (err) {
       return this.endOf(err, task, base);
     }

@@ -15,15 +15,20 @@ export function table(cls: string, head: string[], rows: HTMLTableRowElement[]):
 
 const td = (cls: string, ...c: Child[]): HTMLTableCellElement => h('td', { class: cls }, ...c);
 
-/** Failed tasks with their error and, one click away, the tail of their log. */
-export function failedTasksTable(tasks: TaskFailure[]): HTMLElement {
+/** A task row's index: with `onLog`, a button that opens the task's whole log (followed while it runs) below. */
+function taskIndex(index: number, onLog: ((index: number) => void) | undefined): Child {
+  return onLog ? h('button', { type: 'button', class: 'link-button show-log', title: "show this task's log", 'data-index': index, onclick: () => onLog(index) }, fmtInt(index)) : fmtInt(index);
+}
+
+/** Failed tasks with their error and, one click away, the tail of their log (and its whole log, with `onLog`). */
+export function failedTasksTable(tasks: TaskFailure[], onLog?: (index: number) => void): HTMLElement {
   const rows: HTMLTableRowElement[] = [];
   for (const t of tasks) {
     rows.push(
       h(
         'tr',
         { class: 'task-row', 'data-index': t.index },
-        td('num', fmtInt(t.index)),
+        td('num', taskIndex(t.index, onLog)),
         td('num', t.attempt, t.final ? '' : ' (retrying)'),
         td('code', h('code', { class: 'error-code' }, t.error.code)),
         td('error-message', t.error.message),
@@ -70,7 +75,7 @@ function cell(v: unknown): string {
 }
 
 /** What tasks reported with `::kumo::result`, one row per task, one column per key seen. */
-export function resultsTable(job: Job, results: TaskResult[]): HTMLElement {
+export function resultsTable(job: Job, results: TaskResult[], onLog?: (index: number) => void): HTMLElement {
   // The store folds `worker` and `at` into each task's result; they go last, after what the task said.
   const keys = [...new Set(results.flatMap((r) => Object.keys(r.result)))].filter((k) => !RESULT_META.includes(k)).sort();
   const meta = RESULT_META.filter((k) => results.some((r) => k in r.result));
@@ -81,7 +86,7 @@ export function resultsTable(job: Job, results: TaskResult[]): HTMLElement {
     return h(
       'tr',
       { 'data-index': r.index },
-      td('num', fmtInt(r.index)),
+      td('num', taskIndex(r.index, onLog)),
       ...(pair ? [td('mono', pair[0]), td('', pair[1])] : []),
       ...keys.map((k) => td(typeof r.result[k] === 'number' ? 'num' : '', cell(r.result[k]))),
       ...meta.map((k) => (k === 'at' ? td('when muted', fmtTime(String(r.result.at ?? ''))) : td('mono muted', cell(r.result[k])))),

@@ -3,6 +3,7 @@ import { lineChart, type Point } from '../components/line-chart';
 import { progressBar } from '../components/progress-bar';
 import { stateBadge, updateBadge } from '../components/state-badge';
 import { evaluationsTable, failedTasksTable, resultsTable } from '../components/tables';
+import { taskLogView } from '../components/task-log';
 import { h, replace, setText } from '../dom';
 import { fmtDuration, fmtEta, fmtInt, fmtRate, fmtTime, fmtUsd } from '../format';
 import { href } from '../router';
@@ -36,6 +37,7 @@ function stat(label: string, cls: string): { el: HTMLElement; value: HTMLElement
 export function jobView(root: HTMLElement, id: string): Unmount {
   let stopped = false;
   let stopStream: (() => void) | undefined;
+  let stopLog: (() => void) | undefined;
   const timers: ReturnType<typeof setTimeout>[] = [];
   const body = h('div', { class: 'notice' }, 'Loading…');
   root.replaceChildren(h('section', { class: 'page' }, h('nav', { class: 'crumbs' }, h('a', { href: href.jobs() }, '← Jobs')), body));
@@ -85,6 +87,13 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     const evaluates = job.kind === 'training' && typeof job.spec.evaluate === 'object' && job.spec.evaluate !== null;
     const evaluationsBox = h('div', {});
     const evaluationsSection = h('section', { class: 'card', hidden: !evaluates }, h('h2', {}, 'Checkpoint evaluations'), evaluationsBox);
+    // A task's whole log, followed while it runs; a task row's "log" button opens it here.
+    const taskLog = taskLogView(job.id);
+    stopLog = taskLog.stop;
+    const openLog = (index: number): void => {
+      taskLog.show(index);
+      taskLog.el.scrollIntoView({ block: 'nearest' });
+    };
 
     replace(
       body,
@@ -95,6 +104,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       h('section', { class: 'card' }, failedHead, failedBox),
       resultsSection,
       evaluationsSection,
+      taskLog.el,
       h('details', { class: 'card spec' }, h('summary', {}, 'Spec'), h('pre', {}, JSON.stringify(job.spec, null, 2))),
     );
     body.className = 'job-page';
@@ -183,12 +193,12 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     const readFailed = async (): Promise<void> => {
       const tasks = await api.failedTasks(job.id);
       setText(failedHead, tasks.length ? `Failed tasks (${fmtInt(tasks.length)})` : 'Failed tasks');
-      replace(failedBox, tasks.length ? failedTasksTable(tasks) : h('p', { class: 'empty' }, 'No task has failed.'));
+      replace(failedBox, tasks.length ? failedTasksTable(tasks, openLog) : h('p', { class: 'empty' }, 'No task has failed.'));
     };
     const readResults = async (): Promise<void> => {
       const results = await api.results(job.id);
       resultsSection.hidden = !(job.kind === 'evaluation' || results.length > 0);
-      replace(resultsBox, results.length ? resultsTable(job, results) : h('p', { class: 'empty' }, 'No results reported yet.'));
+      replace(resultsBox, results.length ? resultsTable(job, results, openLog) : h('p', { class: 'empty' }, 'No results reported yet.'));
     };
     // Evaluation jobs start and finish on their own time, after the training job too: poll while any is open.
     const readEvaluations = async (): Promise<void> => {
@@ -279,6 +289,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
   return () => {
     stopped = true;
     stopStream?.();
+    stopLog?.();
     timers.forEach(clearTimeout);
   };
 }
