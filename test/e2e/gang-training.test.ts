@@ -190,7 +190,7 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect([...runsOf(0), ...runsOf(1)].map((r) => r.attempt)).toEqual([1, 1]);
   });
 
-  it('refuses a gang its pool cannot hold whole (more nodes than VMs, more than one slot per VM), a gang with a canary, and a rehearsal of a gang', async () => {
+  it('refuses a gang its pool cannot hold whole (more nodes than VMs, more than one slot per VM), a gang with a canary, and a rehearsal of a gang on too small a pool', async () => {
     const spec = (pool: string, nodes: number) => ({ kind: 'training', name: 'too-big', model: { name: 'm' }, target: { steps: 1 }, pool, nodes, run: { builtin: 'noop' } });
     const tooMany = await api.post('/v1/jobs', spec('gang', 3));
     expect(tooMany.status).toBe(400);
@@ -203,8 +203,8 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     const canary = await api.post('/v1/jobs', { ...spec('gang', 2), canary: { tasks: 1 } });
     expect(canary.status).toBe(400);
     expect(canary.body.error.issues).toEqual([{ path: ['canary'], message: 'not with nodes > 1' }]);
-    // Nor is a gang rehearsed by `kumo simulate`, whose workers would run its ranks as independent tasks.
-    const sim = await api.post('/v1/simulations', { job: spec('gang', 2), pool: { machineType: 'a2-highgpu-1g', zones: ['us-central1-a'], max: 2 } });
+    // Nor is a gang rehearsed on a simulated pool that cannot hold it whole (gangs themselves are: test/simulation/gang.test.ts).
+    const sim = await api.post('/v1/simulations', { job: spec('gang', 2), pool: { machineType: 'a2-highgpu-1g', zones: ['us-central1-a'], max: 1 } });
     expect(sim.status).toBe(400);
     expect(sim.body.error.issues).toMatchObject([{ path: ['job', 'nodes'] }]);
   });

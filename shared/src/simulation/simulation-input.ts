@@ -45,10 +45,10 @@ export const simulationInputSchema = z.strictObject({
   if (s.job.kind === 'extraction' && s.job.source.listing !== undefined && s.job.source.batches === undefined) {
     ctx.addIssue({ code: 'custom', path: ['job', 'source', 'batches'], message: 'a simulation does not read source.listing: give source.batches, its number of lines' });
   }
-  // The simulated workers run ranks as independent tasks: a gang's all-or-nothing restarts would be
-  // missing from the report, so its numbers would flatter it. Said plainly rather than rehearsed wrong.
+  // A gang's ranks take a VM each (as on a real pool, where the job is refused otherwise).
   if (s.job.kind === 'training' && (s.job.nodes ?? 1) > 1) {
-    ctx.addIssue({ code: 'custom', path: ['job', 'nodes'], message: 'a simulation does not model gangs yet (nodes > 1): rehearse one rank (nodes 1)' });
+    if (s.pool.slotsPerVm !== 1) ctx.addIssue({ code: 'custom', path: ['pool', 'slotsPerVm'], message: 'a gang (nodes > 1) runs one rank per VM: slotsPerVm 1' });
+    if (s.pool.max < s.job.nodes!) ctx.addIssue({ code: 'custom', path: ['job', 'nodes'], message: `the pool has at most ${s.pool.max} VMs` });
   }
 });
 export type SimulationInput = z.infer<typeof simulationInputSchema>;
@@ -81,6 +81,8 @@ export interface SimulationReport {
   /** Attempts that ran again: hand-backs after preemption plus the task's own failures. */
   retries: number;
   vmsCreated: number;
+  /** VMs made in each zone (a region-wide stockout shows here as zones of the next region). */
+  vmsByZone: Record<string, number>;
   peakVms: number;
   series: SimulationPoint[];
   wallSeconds: number;

@@ -46,6 +46,8 @@ export class SimProvider implements FleetProvider {
   readonly kind = 'sim' as const;
   readonly vms = new Map<string, SimVm>();
   created = 0;
+  /** VMs made, by zone. */
+  readonly createdByZone: Record<string, number> = {};
 
   constructor(private readonly opts: SimProviderOptions) {}
 
@@ -75,6 +77,7 @@ export class SimProvider implements FleetProvider {
     };
     this.vms.set(req.name, vm);
     this.created++;
+    this.createdByZone[req.zone] = (this.createdByZone[req.zone] ?? 0) + 1;
     return this.info(vm);
   }
 

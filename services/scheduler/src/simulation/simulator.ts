@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import {
   createRedis,
   FleetStore,
+  gangOf,
   InMemoryBus,
   JobStore,
   PoolStore,
@@ -23,6 +24,8 @@ import type { FedTask } from '../task-sink';
 import { MinHeap } from './min-heap';
 import { Rng } from './rng';
 import { SimProvider, type SimTaskRun, type SimVm } from './sim-provider';
+import { deletePrefix } from './sim-keys';
+import { SimGang } from './sim-gang';
 import { SimProvisioner } from './sim-provisioner';
 import { SimTaskSink } from './sim-task-sink';
 
@@ -125,6 +128,24 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       busyMs += d;
       return d;
     };
+    /** Handed back, no attempt used: a preempted run, or a gang rank whose generation ended. */
+    const release = (r: Run, now: number): void => {
+      r.dead = true;
+      const d = endRun(r, now);
+      events.push({ t: 'rel', j: r.jobId, i: r.index, a: r.attempt, w: r.vm.name, at: now, d });
+      sink.pushFront(r.task);
+      retries++;
+    };
+    const schedule = (r: Run): void => {
+      let list = ends.get(r.endsAt);
+      if (!list) {
+        ends.set(r.endsAt, (list = []));
+        times.push(r.endsAt);
+      }
+      list.push(r);
+    };
+    const gangSpec = gangOf(input.job);
+    const gang = gangSpec ? new SimGang<Run>(gangSpec) : undefined;
 
     for (;;) {
       const now = clock.now();
@@ -136,11 +157,8 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
         preempted = true;
         preemptions++;
         for (const r of [...(vm.running as Run[])]) {
-          r.dead = true;
-          const d = endRun(r, now);
-          events.push({ t: 'rel', j: r.jobId, i: r.index, a: r.attempt, w: vm.name, at: now, d });
-          sink.pushFront(r.task);
-          retries++;
+          release(r, now);
+          for (const o of gang?.broken(r) ?? []) if (!o.dead) release(o, now);
         }
       }
       if (preempted) await provisioner.reconcile();
@@ -155,8 +173,12 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
           const base = { j: r.jobId, i: r.index, a: r.attempt, w: r.vm.name, at: now, d };
           if (!r.fails) {
             events.push({ ...base, t: 'ok' });
+            gang?.finished(r);
             finals++;
-          } else if (r.attempt < maxAttempts) {
+            continue;
+          }
+          for (const o of gang?.broken(r) ?? []) if (!o.dead) release(o, now);
+          if (r.attempt < maxAttempts) {
             events.push({ ...base, t: 'r', err: { code: 'TASK_EXIT_NONZERO', message: 'simulated failure', retryable: true } });
             attempts.set(`${r.jobId}.${r.index}`, r.attempt + 1);
             sink.pushBack(r.task);
@@ -179,15 +201,19 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
           if (!task) break;
           const key = `${task.jobId}.${task.index}`;
           const attempt = attempts.get(key) ?? 1;
-          const r: Run = { jobId: task.jobId, index: task.index, attempt, startedAt: now, endsAt: endOnGrid(now, now + duration()), fails: rng.next() < input.taskFailureRate, vm, task, dead: false };
+          const r: Run = { jobId: task.jobId, index: task.index, attempt, startedAt: now, endsAt: Infinity, fails: false, vm, task, dead: false };
           vm.running.push(r);
           running++;
-          let list = ends.get(r.endsAt);
-          if (!list) {
-            ends.set(r.endsAt, (list = []));
-            times.push(r.endsAt);
+          // A gang's ranks hold their VMs until the last one is taken, then run together, as long as
+          // each other; a failing trainer fails halfway, ending the generation for all.
+          const starting = gang ? gang.join(r) : [r];
+          const d = starting.length > 0 ? duration() : 0;
+          const fails = starting.length > 0 && rng.next() < input.taskFailureRate;
+          for (const g of starting) {
+            g.endsAt = endOnGrid(now, now + (fails && g === starting[0] && gang ? d / 2 : d));
+            g.fails = fails && g === starting[0];
+            schedule(g);
           }
-          list.push(r);
           events.push({ t: 's', j: r.jobId, i: r.index, a: attempt, w: vm.name, at: now });
         }
         const idle = vm.running.length === 0;
@@ -250,6 +276,7 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       preemptions,
       retries,
       vmsCreated: provider.created,
+      vmsByZone: { ...provider.createdByZone },
       peakVms,
       series,
       wallSeconds: Math.round((performance.now() - wallStart) / 100) / 10,
@@ -258,23 +285,11 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
     await feeder.close();
     return report;
   } finally {
-    const keys = await scanKeys(redis, `${prefix}:*`);
-    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    await deletePrefix(redis, prefix);
     await redis.quit();
   }
 }
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
-}
-
-async function scanKeys(redis: ReturnType<typeof createRedis>, pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    out.push(...keys);
-  } while (cursor !== '0');
-  return out;
 }
