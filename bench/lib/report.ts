@@ -6,7 +6,7 @@ export type Status = 'PASS' | 'FAIL' | 'WARN' | 'INFO' | 'ERROR';
 
 /** One line of the results table: kumo against its baseline on the same work, in one run. */
 export interface Row {
-  /** 1..9, the issue's numbering. */
+  /** The row's number, the issue's numbering. */
   n: number;
   /** The `--only` name that runs it. */
   id: string;
