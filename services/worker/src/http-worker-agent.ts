@@ -133,7 +133,7 @@ export class HttpWorkerAgent {
       'builtin' in task.run
         ? undefined
         : new TaskLogWriter({
-            sink: httpLogSink({ controlUrl: this.opts.controlUrl, token: this.opts.token, leaseId: task.leaseId }),
+            sink: httpLogSink({ controlUrl: this.opts.controlUrl, token: this.opts.token, leaseId: task.leaseId, sleep: (ms) => this.opts.clock.sleep(ms) }),
             segmentBytes: HTTP_LOG_SEGMENT_BYTES,
             ...(this.opts.logMaxBytes ? { maxBytes: this.opts.logMaxBytes } : {}),
             onError: (err) => this.log.warn({ err, jobId: task.jobId, index: task.index, attempt: task.attempt }, 'task log not kept'),
@@ -175,7 +175,10 @@ export class HttpWorkerAgent {
     }
   }
 
-  /** Reports an outcome, retrying through network trouble; a lost lease is final (the task went back). */
+  /**
+   * Reports an outcome, retrying through network trouble and the rate limit (429: the token's requests
+   * are shared with its log writes); any other refusal, a lost lease, is final (the task went back).
+   */
   private async complete(task: Leased, body: Record<string, unknown>): Promise<void> {
     for (let attempt = 0; attempt < 8; attempt++) {
       try {
@@ -183,7 +186,7 @@ export class HttpWorkerAgent {
         return;
       } catch (err) {
         const status = (err as { status?: number }).status;
-        if (status !== undefined && status >= 400 && status < 500) {
+        if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
           this.log.warn({ err, leaseId: task.leaseId }, 'outcome refused; the task went back to the queue');
           this.stats.lost++;
           return;

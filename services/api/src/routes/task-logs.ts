@@ -66,7 +66,10 @@ export function taskLogRoutes(app: FastifyInstance, o: { store: ArtifactStore | 
       handler: async (req, reply) => {
         const body = req.body;
         if (!Buffer.isBuffer(body)) throw new KumoError('INVALID_INPUT', 'a log segment is sent as application/octet-stream');
-        await (await sinkOf(req.principal, req.params.leaseId)).put(req.params.offset, body, req.query.last);
+        const sink = await sinkOf(req.principal, req.params.leaseId);
+        // The attempt's first segment: what an earlier run of it left (a hand-back keeps its number) goes first.
+        if (req.params.offset === 0) await sink.clear();
+        await sink.put(req.params.offset, body, req.query.last);
         return reply.status(204).send();
       },
     });
@@ -75,14 +78,6 @@ export function taskLogRoutes(app: FastifyInstance, o: { store: ArtifactStore | 
       schema: { summary: "An HTTPS worker drops the oldest segment of a leased task's log (its cap: the tail kept)", params: segmentParams, querystring: z.strictObject({ last: flag.default(false) }) },
       handler: async (req, reply) => {
         await (await sinkOf(req.principal, req.params.leaseId)).remove(req.params.offset, req.query.last);
-        return reply.status(204).send();
-      },
-    });
-    s.delete('/v1/workers/leases/:leaseId/log', {
-      config: { roles: WORKERS },
-      schema: { summary: 'An HTTPS worker clears what an earlier run of the same attempt left, before its first segment', params: z.strictObject({ leaseId: z.uuid() }) },
-      handler: async (req, reply) => {
-        await (await sinkOf(req.principal, req.params.leaseId)).clear();
         return reply.status(204).send();
       },
     });

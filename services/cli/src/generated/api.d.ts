@@ -3097,42 +3097,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/workers/leases/{leaseId}/log": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** An HTTPS worker clears what an earlier run of the same attempt left, before its first segment */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    leaseId: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
