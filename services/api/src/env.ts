@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KumoError, tokenSigningEnvShape } from '@kumo/shared';
+import { createArtifactStore, KumoError, tokenSigningEnvShape, type ArtifactStore } from '@kumo/shared';
 import type { ApiLimits } from './limits';
 
 /**
@@ -39,6 +39,28 @@ export const listingEnvShape = {
   GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
 };
 
+/**
+ * Where task logs are kept, as the workers keep them: a GCS bucket (KUMO_STORAGE_ENDPOINT replaces its
+ * endpoint), else the workers' local artifacts folder (one machine). HTTPS workers' logs are written there too.
+ */
+export const taskLogsEnvShape = {
+  KUMO_ARTIFACTS_BUCKET: z.string().min(3).optional(),
+  KUMO_ARTIFACTS_DIR: z.string().min(1).optional(),
+};
+
+/** The API's task log store from its environment; `localDir` unless the environment names a folder or a bucket. */
+export function taskLogStoreFromEnv(
+  env: { KUMO_ARTIFACTS_BUCKET?: string | undefined; KUMO_ARTIFACTS_DIR?: string | undefined; KUMO_STORAGE_ENDPOINT?: string | undefined; GOOGLE_CLOUD_PROJECT?: string | undefined },
+  localDir: string,
+): ArtifactStore {
+  return createArtifactStore({
+    localDir: env.KUMO_ARTIFACTS_DIR ?? localDir,
+    ...(env.KUMO_ARTIFACTS_BUCKET ? { bucket: env.KUMO_ARTIFACTS_BUCKET } : {}),
+    ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
+    ...(env.KUMO_STORAGE_ENDPOINT ? { endpoint: env.KUMO_STORAGE_ENDPOINT } : {}),
+  });
+}
+
 export function limitsFromEnv(env: z.infer<typeof limitsEnvSchema>): Partial<ApiLimits> {
   return {
     ...(env.KUMO_RATE_LIMIT_PER_MINUTE !== undefined ? { ratePerMinute: env.KUMO_RATE_LIMIT_PER_MINUTE } : {}),
@@ -63,12 +85,7 @@ const schema = z.object({
   KUMO_BUS: z.enum(['redis', 'pubsub']).default('redis'),
   /** How long an HTTPS worker's lease lives without a heartbeat; unset, the broker's default (60 s). */
   KUMO_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).optional(),
-  /**
-   * Where task logs are kept, as the workers keep them: a GCS bucket (KUMO_STORAGE_ENDPOINT replaces its
-   * endpoint), else the workers' local artifacts folder (one machine). HTTPS workers' logs are written there too.
-   */
-  KUMO_ARTIFACTS_BUCKET: z.string().min(3).optional(),
-  KUMO_ARTIFACTS_DIR: z.string().min(1).optional(),
+  ...taskLogsEnvShape,
   LOG_LEVEL: z.string().default('info'),
   ...tokenSigningEnvShape,
   ...limitsEnvShape,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { assertRedisSafe, createArtifactStore, createBus, createLogger, createRedis, KumoError } from '@kumo/shared';
+import { assertRedisSafe, createBus, createLogger, createRedis, KumoError } from '@kumo/shared';
 import { buildApp } from './app';
-import { limitsFromEnv, parseApiEnv } from './env';
+import { limitsFromEnv, parseApiEnv, taskLogStoreFromEnv } from './env';
 import { listingOptionsFromEnv } from './listings/listing-options';
 
 /** The API alone (production: one or more behind a load balancer). SIGTERM: stop accepting, drain, close. */
@@ -14,12 +14,7 @@ async function main(): Promise<void> {
   await probe.quit();
   // The bus the scheduler and provisioner were started with (KUMO_BUS): HTTPS workers' reports go there.
   const bus = await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
-  const taskLogs = createArtifactStore({
-    localDir: env.KUMO_ARTIFACTS_DIR ?? join(process.cwd(), '.kumo', 'artifacts'),
-    ...(env.KUMO_ARTIFACTS_BUCKET ? { bucket: env.KUMO_ARTIFACTS_BUCKET } : {}),
-    ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
-    ...(env.KUMO_STORAGE_ENDPOINT ? { endpoint: env.KUMO_STORAGE_ENDPOINT } : {}),
-  });
+  const taskLogs = taskLogStoreFromEnv(env, join(process.cwd(), '.kumo', 'artifacts'));
   const app = await buildApp({ taskLogs, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, adminToken: env.KUMO_ADMIN_TOKEN, ...(env.KUMO_TOKEN_SIGNING_KEY ? { tokenSigningKey: env.KUMO_TOKEN_SIGNING_KEY } : {}), logger, bus, ...(env.KUMO_LEASE_SECONDS ? { leaseSeconds: env.KUMO_LEASE_SECONDS } : {}), bodyLimit: env.KUMO_BODY_LIMIT_BYTES, limits: limitsFromEnv(env), listings: listingOptionsFromEnv(env) });
   await app.listen({ host: env.HOST, port: env.PORT });
   const stop = async (): Promise<void> => {

@@ -13,6 +13,7 @@ import {
   PoolStore,
   poolSettingsSchema,
   wallClock,
+  type ArtifactStore,
   type Bus,
   type FleetProvider,
   type Logger,
@@ -32,6 +33,10 @@ export interface ControlPlaneOptions {
   logger: Logger;
   /** Overrides for the `local` pool, applied only when the pool is first created. */
   localPool?: { max?: number; slotsPerVm?: number; idleTimeoutSeconds?: number; min?: number };
+  /** The local workers' artifacts folder (their KUMO_ARTIFACTS_DIR): checkpoints and task logs. Default `.kumo/artifacts` in the working directory. */
+  artifactsDir?: string;
+  /** Where the API reads task logs (and writes HTTPS workers' ones): default the local workers' folder; a bucket on GCP. */
+  taskLogs?: ArtifactStore;
   /** How long a local worker's task lock lives without renewal (its KUMO_TASK_LOCK_MS); default the worker's own, 30 s. */
   taskLockMs?: number;
   /** Extra environment for worker processes (tests shorten lock times with it). */
@@ -97,7 +102,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   // working directory they share with this process) is where the API reads their task logs and writes
   // HTTPS workers' ones: one folder, one machine. Not under dataDir: a task must pass through the folders
   // above its checkpoint folder, and a data folder may be private.
-  const artifactsDir = opts.workerEnv?.KUMO_ARTIFACTS_DIR ?? join(process.cwd(), '.kumo', 'artifacts');
+  const artifactsDir = opts.artifactsDir ?? opts.workerEnv?.KUMO_ARTIFACTS_DIR ?? join(process.cwd(), '.kumo', 'artifacts');
   const bus: Bus = await createBus({ kind: cloud.bus, redisUrl, prefix: opts.prefix, logger: log, ...(cloud.projectId ? { projectId: cloud.projectId } : {}) });
   let local: LocalProvider | undefined;
   let provider: FleetProvider;
@@ -131,7 +136,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.taskLockMs ? { taskLockMs: Math.max(opts.taskLockMs, (opts.leaseSeconds ?? 60) * 1000) } : {}),
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
   });
-  const app = await buildApp({ taskLogs: createArtifactStore({ localDir: artifactsDir }), redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });
+  const app = await buildApp({ taskLogs: opts.taskLogs ?? createArtifactStore({ localDir: artifactsDir }), redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });
   await provisioner.start();
   await scheduler.start();
   await app.listen({ host: opts.host, port: opts.port });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limitsEnvShape, listingEnvShape } from '@kumo/api';
+import { limitsEnvShape, listingEnvShape, taskLogsEnvShape } from '@kumo/api';
 import { KumoError, tokenSigningEnvShape } from '@kumo/shared';
 
 const schema = z.object({
@@ -28,6 +28,8 @@ const schema = z.object({
   ...limitsEnvShape,
   // Also GOOGLE_CLOUD_PROJECT, which the cloud seams below need too.
   ...listingEnvShape,
+  // Where task logs are kept: KUMO_ARTIFACTS_DIR (the local workers' folder too), or KUMO_ARTIFACTS_BUCKET on GCP.
+  ...taskLogsEnvShape,
 });
 export type LocalEnv = z.infer<typeof schema>;
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { limitsFromEnv, listingOptionsFromEnv } from '@kumo/api';
+import { limitsFromEnv, listingOptionsFromEnv, taskLogStoreFromEnv } from '@kumo/api';
 import { parseProvisionerEnv } from '@kumo/provisioner';
 import { DEFAULT_SANDBOX_SETTINGS, TaskSandbox } from '@kumo/worker';
 import { createLogger, isKumoError } from '@kumo/shared';
@@ -24,6 +24,8 @@ async function main(): Promise<void> {
     prefix: env.KUMO_PREFIX,
     logger,
     taskLockMs: env.KUMO_TASK_LOCK_MS,
+    ...(env.KUMO_ARTIFACTS_DIR ? { artifactsDir: env.KUMO_ARTIFACTS_DIR } : {}),
+    taskLogs: taskLogStoreFromEnv(env, join(process.cwd(), '.kumo', 'artifacts')),
     apiLimits: limitsFromEnv(env),
     listings: listingOptionsFromEnv(env),
     cloud: {
