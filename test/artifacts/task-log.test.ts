@@ -2,7 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cutMarker, deleteJobLogs, GcsArtifactStore, LocalArtifactStore, loggedAttempts, logSegments, readSegments, storeLogSink, TaskLogWriter, type ArtifactStore } from '@kumo/shared';
+import {
+  cutMarker,
+  deleteJobLogs,
+  GcsArtifactStore,
+  LocalArtifactStore,
+  loggedAttempts,
+  logSegments,
+  readSegments,
+  storeLogSink,
+  TaskLogWriter,
+  type ArtifactStore,
+} from '@kumo/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGcs, type FakeGcs } from '../fakes/gcs-server';
 
@@ -19,12 +30,22 @@ afterAll(async () => {
 
 const stores: Array<[string, () => ArtifactStore]> = [
   ['local', () => new LocalArtifactStore({ root: localRoot })],
-  ['gcs', () => new GcsArtifactStore({ bucket: 'kumo-artifacts', projectId: 'kumo-test', endpoint: fakeGcs.endpoint, maxRetryDelayMs: 50 })],
+  [
+    'gcs',
+    () =>
+      new GcsArtifactStore({
+        bucket: 'kumo-artifacts',
+        projectId: 'kumo-test',
+        endpoint: fakeGcs.endpoint,
+        maxRetryDelayMs: 50,
+      }),
+  ],
 ];
 
 async function readAll(store: ArtifactStore, jobId: string, index: number, attempt: number): Promise<string> {
   const parts: Buffer[] = [];
-  for await (const b of readSegments(store, await logSegments(store, jobId, index, attempt), { reached: 0 })) parts.push(b);
+  for await (const b of readSegments(store, await logSegments(store, jobId, index, attempt), { reached: 0 }))
+    parts.push(b);
   return Buffer.concat(parts).toString();
 }
 
@@ -33,7 +54,12 @@ describe.each(stores)('task logs in the %s artifact store', (_name, make) => {
     const store = make();
     const jobId = `job_${randomBytes(6).toString('hex')}`;
     const errors: unknown[] = [];
-    const w = new TaskLogWriter({ sink: storeLogSink(store, jobId, 0, 1), segmentBytes: 1000, maxBytes: 1 << 20, onError: (e) => errors.push(e) });
+    const w = new TaskLogWriter({
+      sink: storeLogSink(store, jobId, 0, 1),
+      segmentBytes: 1000,
+      maxBytes: 1 << 20,
+      onError: (e) => errors.push(e),
+    });
     const text = Array.from({ length: 300 }, (_, i) => `line ${i}\n`).join('');
     for (let i = 0; i < text.length; i += 77) w.write(Buffer.from(text.slice(i, i + 77)));
     await w.close();
@@ -52,7 +78,13 @@ describe.each(stores)('task logs in the %s artifact store', (_name, make) => {
   it('past its cap drops the oldest segments (the tail kept) and the reader marks the cut; deleting the job deletes its logs', async () => {
     const store = make();
     const jobId = `job_${randomBytes(6).toString('hex')}`;
-    const w = new TaskLogWriter({ sink: storeLogSink(store, jobId, 2, 3), maxBytes: 64 * 1024, onError: (e) => { throw e; } });
+    const w = new TaskLogWriter({
+      sink: storeLogSink(store, jobId, 2, 3),
+      maxBytes: 64 * 1024,
+      onError: (e) => {
+        throw e;
+      },
+    });
     const body = Buffer.alloc(300_000, 'a');
     body.write('THE END\n', body.length - 8);
     w.write(body);
@@ -67,7 +99,12 @@ describe.each(stores)('task logs in the %s artifact store', (_name, make) => {
     expect(tail.endsWith('THE END\n')).toBe(true);
 
     const other = `job_${randomBytes(6).toString('hex')}`;
-    const kept = new TaskLogWriter({ sink: storeLogSink(store, other, 0, 1), onError: (e) => { throw e; } });
+    const kept = new TaskLogWriter({
+      sink: storeLogSink(store, other, 0, 1),
+      onError: (e) => {
+        throw e;
+      },
+    });
     kept.write(Buffer.from('another job\n'));
     await kept.close();
     expect(await deleteJobLogs(store, jobId)).toBeGreaterThan(0);
@@ -78,10 +115,22 @@ describe.each(stores)('task logs in the %s artifact store', (_name, make) => {
   it('a rerun of the same attempt (a hand-back keeps its number) replaces what the first run left', async () => {
     const store = make();
     const jobId = `job_${randomBytes(6).toString('hex')}`;
-    const first = new TaskLogWriter({ sink: storeLogSink(store, jobId, 0, 1), segmentBytes: 10, maxBytes: 1 << 20, onError: (e) => { throw e; } });
+    const first = new TaskLogWriter({
+      sink: storeLogSink(store, jobId, 0, 1),
+      segmentBytes: 10,
+      maxBytes: 1 << 20,
+      onError: (e) => {
+        throw e;
+      },
+    });
     first.write(Buffer.from('a long first run, handed back\n'));
     await first.close();
-    const again = new TaskLogWriter({ sink: storeLogSink(store, jobId, 0, 1), onError: (e) => { throw e; } });
+    const again = new TaskLogWriter({
+      sink: storeLogSink(store, jobId, 0, 1),
+      onError: (e) => {
+        throw e;
+      },
+    });
     again.write(Buffer.from('second\n'));
     await again.close();
     expect(await readAll(store, jobId, 0, 1)).toBe('second\n');

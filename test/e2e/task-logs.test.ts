@@ -24,9 +24,14 @@ for i in range(50):
         sys.stderr.flush()
     time.sleep(0.2)
 `;
-const expectedStdout = Array.from({ length: 50 }, (_, i) => Array.from({ length: 104 }, (_, j) => `${String(i).padStart(3, '0')}-${String(j).padStart(4, '0')} ${'x'.repeat(1000)}`)).flat();
+const expectedStdout = Array.from({ length: 50 }, (_, i) =>
+  Array.from(
+    { length: 104 },
+    (_, j) => `${String(i).padStart(3, '0')}-${String(j).padStart(4, '0')} ${'x'.repeat(1000)}`,
+  ),
+).flat();
 
-describe("task logs: kept whole in the artifact store, served and followed by the API", () => {
+describe('task logs: kept whole in the artifact store, served and followed by the API', () => {
   let cp: ControlPlane;
   let api: ReturnType<typeof client>;
   let token: string;
@@ -46,17 +51,27 @@ describe("task logs: kept whole in the artifact store, served and followed by th
     await stop();
   });
 
-  const logOf = (id: string, index: number, query = ''): Promise<Response> => fetch(`${cp.url}/v1/jobs/${id}/tasks/${index}/log${query}`, { headers: { authorization: `Bearer ${token}` } });
+  const logOf = (id: string, index: number, query = ''): Promise<Response> =>
+    fetch(`${cp.url}/v1/jobs/${id}/tasks/${index}/log${query}`, { headers: { authorization: `Bearer ${token}` } });
   const submit = async (name: string, command: string[], extra: Record<string, unknown> = {}): Promise<string> => {
-    const sub = await api.post('/v1/jobs', { kind: 'extraction', name, source: { snapshot: 'S', batches: 1 }, run: { command }, ...extra });
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name,
+      source: { snapshot: 'S', batches: 1 },
+      run: { command },
+      ...extra,
+    });
     expect(sub.status).toBe(201);
     return sub.body.id as string;
   };
   const ended = (id: string) =>
-    waitFor(async () => {
-      const j = (await api.get(`/v1/jobs/${id}`)).body;
-      return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
-    }, { timeoutMs: 50_000, what: `job ${id} to end` });
+    waitFor(
+      async () => {
+        const j = (await api.get(`/v1/jobs/${id}`)).body;
+        return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
+      },
+      { timeoutMs: 50_000, what: `job ${id} to end` },
+    );
 
   it('a task printing 5 MiB over 10 s is followed live (its first bytes while it runs), then read whole', async () => {
     const id = await submit('five-mib', ['python3', '-c', FIVE_MIB_OVER_10_S]);
@@ -70,7 +85,8 @@ describe("task logs: kept whole in the artifact store, served and followed by th
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      if (value.length && stateAtFirstBytes === undefined) stateAtFirstBytes = (await api.get(`/v1/jobs/${id}`)).body.state as string;
+      if (value.length && stateAtFirstBytes === undefined)
+        stateAtFirstBytes = (await api.get(`/v1/jobs/${id}`)).body.state as string;
       chunks.push(value);
     }
     expect(stateAtFirstBytes).toBe('running');
@@ -85,7 +101,13 @@ describe("task logs: kept whole in the artifact store, served and followed by th
     expect(text.length).toBe(5_252_000 + 'stderr 0\n'.length + 4 * 'stderr 10\n'.length);
     const lines = text.split('\n').filter(Boolean);
     expect(lines.filter((l) => !l.startsWith('stderr ')).join('\n')).toBe(expectedStdout.join('\n'));
-    expect(lines.filter((l) => l.startsWith('stderr '))).toEqual(['stderr 0', 'stderr 10', 'stderr 20', 'stderr 30', 'stderr 40']);
+    expect(lines.filter((l) => l.startsWith('stderr '))).toEqual([
+      'stderr 0',
+      'stderr 10',
+      'stderr 20',
+      'stderr 30',
+      'stderr 40',
+    ]);
     // The follower got exactly what is kept.
     expect(followed).toBe(text);
   });
@@ -106,10 +128,18 @@ describe("task logs: kept whole in the artifact store, served and followed by th
 
   it('a task that never ran, or an attempt that never ran: 404 TASK_NOT_RUN', async () => {
     // A canary that fails: the second task is never fed.
-    const id = await submit('canary-fails', ['sh', '-c', 'echo failing; exit 3'], { source: { snapshot: 'S', batches: 2 }, canary: { tasks: 1 }, retry: { maxAttempts: 1 } });
+    const id = await submit('canary-fails', ['sh', '-c', 'echo failing; exit 3'], {
+      source: { snapshot: 'S', batches: 2 },
+      canary: { tasks: 1 },
+      retry: { maxAttempts: 1 },
+    });
     expect((await ended(id)).state).toBe('failed');
     expect(await (await logOf(id, 0)).text()).toBe('failing\n');
-    for (const [index, query] of [[1, ''], [1, '?follow=true'], [0, '?attempt=2']] as const) {
+    for (const [index, query] of [
+      [1, ''],
+      [1, '?follow=true'],
+      [0, '?attempt=2'],
+    ] as const) {
       const res = await logOf(id, index, query);
       expect(res.status, `${index}${query}`).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('TASK_NOT_RUN');
@@ -118,13 +148,36 @@ describe("task logs: kept whole in the artifact store, served and followed by th
   });
 
   it("an HTTPS worker's log goes through the API, capped: the tail kept, a marker where the head was cut", async () => {
-    await api.put('/v1/pools/contrib', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 0 });
+    await api.put('/v1/pools/contrib', {
+      machineType: 'local',
+      gpu: { type: 'none', count: 0 },
+      spot: false,
+      zones: ['local'],
+      min: 0,
+      max: 0,
+    });
     const t = await api.post('/v1/tokens', { role: 'worker', name: 'laptop', pool: 'contrib' });
     expect(t.status).toBe(201);
-    contrib = new HttpWorkerAgent({ controlUrl: cp.url, token: t.body.token as string, pool: 'contrib', id: 'laptop', slots: 1, drainMs: 1000, ...taskHost(), logMaxBytes: 64 * 1024, clock: wallClock, logger, idlePollMs: 200 });
+    contrib = new HttpWorkerAgent({
+      controlUrl: cp.url,
+      token: t.body.token as string,
+      pool: 'contrib',
+      id: 'laptop',
+      slots: 1,
+      drainMs: 1000,
+      ...taskHost(),
+      logMaxBytes: 64 * 1024,
+      clock: wallClock,
+      logger,
+      idlePollMs: 200,
+    });
     await contrib.start();
     // 3,000 lines of 100 bytes: 300,000 bytes, far past the 64 KiB cap.
-    const id = await submit('capped', ['python3', '-c', "import sys\nfor i in range(3000): sys.stdout.write('%05d %s\\n' % (i, 'y' * 93))"], { pool: 'contrib' });
+    const id = await submit(
+      'capped',
+      ['python3', '-c', "import sys\nfor i in range(3000): sys.stdout.write('%05d %s\\n' % (i, 'y' * 93))"],
+      { pool: 'contrib' },
+    );
     expect((await ended(id)).state).toBe('succeeded');
     const text = await (await logOf(id, 0)).text();
     const marker = /^\[kumo: (\d+) bytes of this log were cut here; a task's log keeps only its tail\]\n/.exec(text);

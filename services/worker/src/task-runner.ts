@@ -12,7 +12,7 @@ import { SYSTEM_PATH, systemTool, type SandboxedTask, type TaskSandbox } from '.
  *   ::kumo::result {"docsIn": 1200, "docsOut": 310}    merged into the task's result (its ledger entry)
  *   ::kumo::progress {"step": 1200, "tokens": 4.9e9}   progress inside a long task (kept as the latest)
  *   ::kumo::checkpoint {"step": 1200, "uri": "..."}     a checkpoint was written (a retry resumes from it)
- * Everything else is the task's log; its tail is kept for failures.
+ * Everything it prints is its log (onOutput: kept whole, see TaskLogWriter); the tail of the rest is kept for failures.
  */
 export const RESULT_PREFIX = '::kumo::result ';
 export const PROGRESS_PREFIX = '::kumo::progress ';

@@ -11,12 +11,25 @@ const SHOWN_MAX_CHARS = 2 * 1024 * 1024;
  * One stream at a time: a new choice, or leaving the page (`stop`), ends the one before.
  */
 export function taskLogView(jobId: string): { el: HTMLElement; show(index: number): void; stop(): void } {
-  const input = h('input', { type: 'number', min: 0, step: 1, value: 0, class: 'task-log-index', 'aria-label': 'task index' });
+  const input = h('input', {
+    type: 'number',
+    min: 0,
+    step: 1,
+    value: 0,
+    class: 'task-log-index',
+    'aria-label': 'task index',
+  });
   const button = h('button', { type: 'button', class: 'btn', 'data-action': 'show-log' }, 'Show log');
   const status = h('span', { class: 'task-log-status muted', role: 'status' });
   const pre = h('pre', { class: 'log-tail task-log' });
   const box = h('div', {});
-  const el = h('section', { class: 'card', id: 'task-log' }, h('h2', {}, 'Task log'), h('div', { class: 'task-log-bar' }, input, button, status), box);
+  const el = h(
+    'section',
+    { class: 'card', id: 'task-log' },
+    h('h2', {}, 'Task log'),
+    h('div', { class: 'task-log-bar' }, input, button, status),
+    box,
+  );
   let current: AbortController | undefined;
 
   const stop = (): void => {
@@ -32,15 +45,23 @@ export function taskLogView(jobId: string): { el: HTMLElement; show(index: numbe
     replace(box, pre);
     setText(status, `task ${index}: reading…`);
     void (async () => {
-      const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}/tasks/${index}/log?follow=true`, { headers: authHeaders(), signal: ac.signal });
+      const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}/tasks/${index}/log?follow=true`, {
+        headers: authHeaders(),
+        signal: ac.signal,
+      });
       if (!res.ok) {
-        const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+        const body = (await res.json().catch(() => undefined)) as
+          { error?: { code?: string; message?: string } } | undefined;
         if (body?.error?.code === 'TASK_NOT_RUN') {
           setText(status, `task ${index} has not run`);
           replace(box);
           return;
         }
-        throw new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText);
+        throw new ApiError(
+          res.status,
+          body?.error?.code ?? `HTTP_${res.status}`,
+          body?.error?.message ?? res.statusText,
+        );
       }
       const attempt = res.headers.get('x-kumo-attempt') ?? '?';
       setText(status, `task ${index}, attempt ${attempt}: following…`);
