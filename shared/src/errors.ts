@@ -17,6 +17,12 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, retryable: false },
   JOB_ALREADY_FINISHED: { status: 409, retryable: false },
   IDEMPOTENCY_KEY_REUSED: { status: 409, retryable: false },
+  // POST /v1/jobs/:id/rerun of a job still live (queued, running, paused, ...).
+  JOB_NOT_ENDED: { status: 409, retryable: false },
+  // POST /v1/jobs/:id/rerun: none of the job's tasks is of the kind asked for (failed, unfinished).
+  NOTHING_TO_RERUN: { status: 400, retryable: false },
+  // A rerun of a listing job whose stored lines are no longer kept (LISTING_KEPT_DAYS after its end).
+  LISTING_EXPIRED: { status: 409, retryable: false },
   BODY_TOO_LARGE: { status: 413, retryable: false },
   RATE_LIMITED: { status: 429, retryable: true },
   NOT_READY: { status: 503, retryable: true },

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { GcsArtifactStore, jobSpecSchema, Keys } from '@kumo/shared';
+import { GcsArtifactStore, jobSpecSchema, Keys, LISTING_KEPT_DAYS } from '@kumo/shared';
 import { startFakeGcs, type FakeGcs } from '../fakes/gcs-server';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane';
 import { addsUp, client } from '../support/http';
@@ -24,6 +24,8 @@ describe('extraction jobs from a listing (source.listing), through the real API,
   let gcs: FakeGcs;
   let redis: Redis;
   let keys: Keys;
+  /** Whole days a job's listing has left to live (its expiry, rounded up). */
+  const keptDays = async (jobId: string): Promise<number> => Math.ceil((await redis.ttl(keys.jobListing(jobId))) / 86_400);
   let tmp: string;
   let root: string;
   const five = [1, 2, 3, 4, 5].map(warc);
@@ -91,9 +93,9 @@ describe('extraction jobs from a listing (source.listing), through the real API,
     expect(sub.body.progress).toMatchObject({ total: 5, unit: 'batches' });
     expect(await redis.lrange(keys.jobListing(sub.body.id), 0, -1)).toEqual(five);
     expect(await seenByTask(sub.body.id)).toEqual(five.map((p) => [p]));
-    // Only running tasks read the list: it goes with the job's end (in the same script that ends it),
-    // and the job still says what it ran.
-    expect(await redis.exists(keys.jobListing(sub.body.id))).toBe(0);
+    // Kept, with an expiry set in the same script that ends the job, for a rerun of its tasks (which
+    // copies it); the job still says what it ran.
+    expect(await keptDays(sub.body.id)).toBe(LISTING_KEPT_DAYS);
     expect((await t.api.get(`/v1/jobs/${sub.body.id}`)).body.spec.source).toEqual({ snapshot: 'CC-MAIN-2023-50', listing, batches: 5, listingSha256: sha256(five) });
   });
 
@@ -195,10 +197,10 @@ describe('extraction jobs from a listing (source.listing), through the real API,
     expect(job.spec.source).toMatchObject({ batches: 5, listingSha256: sha256(five) });
     expect(await redis.lrange(keys.jobListing(job.id), 0, -1)).toEqual(five);
 
-    // A cancelled job's list goes with it too.
+    // A cancelled job's list is kept for a rerun too, expiring; a live job's does not expire.
     expect((await t.api.post(`/v1/jobs/${first.id}/cancel`, {})).status).toBe(200);
-    expect(await redis.exists(keys.jobListing(first.id))).toBe(0);
-    expect(await redis.exists(keys.jobListing(job.id))).toBe(1);
+    expect(await keptDays(first.id)).toBe(LISTING_KEPT_DAYS);
+    expect(await redis.ttl(keys.jobListing(job.id))).toBe(-1);
   });
 
   it('examples/cc-main-2023-50-listing.yaml is a valid spec: the snapshot\u2019s https listing, its first 1,000 lines', () => {

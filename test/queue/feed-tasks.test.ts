@@ -5,7 +5,7 @@ import { addTaskRange, effectivePolicy, jobSpecSchema, taskJobOptions, type Effe
 import { deleteKeys, testPrefix } from '../support/prefix';
 
 /**
- * The feed script writes BullMQ's own layout by hand (shared/src/store/lua/feedTasks-7.lua). These
+ * The feed script writes BullMQ's own layout by hand (shared/src/store/lua/feedTasks-8.lua). These
  * tests hold it to what BullMQ's addBulk writes for the same tasks, field by field, so a BullMQ upgrade
  * that changes its layout fails here, not in production.
  */
@@ -13,6 +13,8 @@ const redisUrl = inject('redisUrl');
 const QUEUE = 'tasks-conformance';
 const base = effectivePolicy(jobSpecSchema.parse({ kind: 'extraction', name: 'x', source: { snapshot: 'S', batches: 1 }, pool: 'local', run: { builtin: 'noop' } }));
 const policy: EffectivePolicy = { ...base, maxAttempts: 3, backoffMs: 10 };
+/** A done bitmap never written: no task is final. */
+const NOTHING_DONE = 'feed-tasks-test:no-job:done';
 
 let redis: Redis;
 const prefixes: string[] = [];
@@ -56,24 +58,34 @@ async function snapshot(q: Queue<TaskData>, jobId: string, count: number): Promi
   };
 }
 
-describe('feeding tasks in Redis (feedTasks-7.lua)', () => {
+describe('feeding tasks in Redis (feedTasks-8.lua)', () => {
   it('writes what BullMQ addBulk writes: job hashes, wait list order, marker, meta, id counter, events', async () => {
     const viaBullmq = queueAt(testPrefix('conf-bull'));
     const viaScript = queueAt(testPrefix('conf-kumo'));
     // 1,200 tasks: more than one script call (500 a call), and a second range after the first.
     await addWithBullmq(viaBullmq, 'job1', 0, 700);
     await addWithBullmq(viaBullmq, 'job1', 700, 1200);
-    expect(await addTaskRange(redis, viaScript, { jobId: 'job1', from: 0, to: 700, name: 'extraction', policy, timestamp: Date.now() })).toBe(700);
-    expect(await addTaskRange(redis, viaScript, { jobId: 'job1', from: 700, to: 1200, name: 'extraction', policy, timestamp: Date.now() })).toBe(500);
+    expect(await addTaskRange(redis, viaScript, { jobId: 'job1', from: 0, to: 700, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE })).toBe(700);
+    expect(await addTaskRange(redis, viaScript, { jobId: 'job1', from: 700, to: 1200, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE })).toBe(500);
     const expected = await snapshot(viaBullmq, 'job1', 1200);
     expect((expected.wait as string[]).length).toBe(1200);
     expect(await snapshot(viaScript, 'job1', 1200)).toEqual(expected);
   });
 
+  it('adds no task already final in the job\'s done bitmap (skipped, or left out of a rerun)', async () => {
+    const prefix = testPrefix('conf-done');
+    const q = queueAt(prefix);
+    const done = `${prefix}:kumo-job:done`;
+    for (const i of [0, 1, 2, 7]) await redis.setbit(done, i, 1);
+    expect(await addTaskRange(redis, q, { jobId: 'job9', from: 0, to: 10, name: 'extraction', policy, timestamp: Date.now(), done })).toBe(6);
+    expect((await redis.lrange(q.keys.wait!, 0, -1)).sort()).toEqual(['job9.3', 'job9.4', 'job9.5', 'job9.6', 'job9.8', 'job9.9']);
+    expect(await redis.get(q.keys.id!)).toBe('6');
+  });
+
   it('adds nothing for tasks still in the queue, as BullMQ leaves a duplicate id alone', async () => {
     const q = queueAt(testPrefix('conf-dup'));
-    await addTaskRange(redis, q, { jobId: 'job2', from: 0, to: 10, name: 'extraction', policy, timestamp: Date.now() });
-    expect(await addTaskRange(redis, q, { jobId: 'job2', from: 5, to: 15, name: 'extraction', policy, timestamp: Date.now() })).toBe(5);
+    await addTaskRange(redis, q, { jobId: 'job2', from: 0, to: 10, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE });
+    expect(await addTaskRange(redis, q, { jobId: 'job2', from: 5, to: 15, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE })).toBe(5);
     expect(await q.getWaitingCount()).toBe(15);
   });
 
@@ -83,7 +95,7 @@ describe('feeding tasks in Redis (feedTasks-7.lua)', () => {
     await viaBullmq.pause();
     await viaScript.pause();
     await addWithBullmq(viaBullmq, 'job3', 0, 20);
-    await addTaskRange(redis, viaScript, { jobId: 'job3', from: 0, to: 20, name: 'extraction', policy, timestamp: Date.now() });
+    await addTaskRange(redis, viaScript, { jobId: 'job3', from: 0, to: 20, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE });
     const expected = await snapshot(viaBullmq, 'job3', 20);
     expect((expected.paused as string[]).length).toBe(20);
     expect(await snapshot(viaScript, 'job3', 20)).toEqual(expected);
@@ -92,7 +104,7 @@ describe('feeding tasks in Redis (feedTasks-7.lua)', () => {
   it('makes tasks a real BullMQ Worker runs in order, retrying with the attempts and backoff of the policy', async () => {
     const prefix = testPrefix('conf-run');
     const q = queueAt(prefix);
-    await addTaskRange(redis, q, { jobId: 'job4', from: 0, to: 600, name: 'extraction', policy, timestamp: Date.now() });
+    await addTaskRange(redis, q, { jobId: 'job4', from: 0, to: 600, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE });
     const seen: { i: number; attempt: number; name: string; attempts: number | undefined }[] = [];
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));

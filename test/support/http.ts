@@ -24,9 +24,11 @@ export interface ProgressLike {
   running: number;
   succeeded: number;
   failed: number;
+  /** Tasks a skip left out; absent in answers from before skips. */
+  skipped?: number;
 }
 
 /** The contract's invariant, checked at every poll. */
 export function addsUp(p: ProgressLike): boolean {
-  return p.queued + p.running + p.succeeded + p.failed === p.total && p.queued >= 0 && p.running >= 0;
+  return p.queued + p.running + p.succeeded + p.failed + (p.skipped ?? 0) === p.total && p.queued >= 0 && p.running >= 0;
 }

@@ -52,7 +52,7 @@ export class BullTaskSink implements TaskSink {
   }
 
   add(pool: string, r: FedRange): Promise<number> {
-    return addTaskRange(this.redis, this.queue(pool), { jobId: r.jobId, from: r.from, to: r.to, name: r.kind, policy: r.policy, timestamp: Date.now() });
+    return addTaskRange(this.redis, this.queue(pool), { jobId: r.jobId, from: r.from, to: r.to, name: r.kind, policy: r.policy, timestamp: Date.now(), done: this.keys.jobDone(r.jobId) });
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,9 @@ export const LIMITS = {
   listingLineMax: 1024,
   listingBytesMax: 64 * 1024 * 1024,
   labelsMax: 32,
+  /** skip.ranges and skip.succeededIn. */
+  skipRangesMax: 10_000,
+  skipJobsMax: 100,
 } as const;
 
 export const poolNameSchema = z
@@ -75,6 +78,23 @@ export const failurePolicySchema = z.strictObject({
   maxFailedTasks: z.int().min(0).max(LIMITS.batchesMax).default(0),
 });
 
+/**
+ * Where a job starts from what is done: half-open task index ranges [from, to), and the tasks that
+ * succeeded in earlier jobs. Whether a range lies within the job's tasks is checked at submit (the task
+ * count depends on the kind), so is whether the jobs exist.
+ */
+export const skipSchema = z
+  .strictObject({
+    ranges: z.array(z.tuple([z.int().min(0).max(LIMITS.batchesMax), z.int().min(0).max(LIMITS.batchesMax)])).max(LIMITS.skipRangesMax).optional(),
+    succeededIn: z.array(z.string().regex(/^job_[0-9a-z]{18}$/, 'a job id')).min(1).max(LIMITS.skipJobsMax).optional(),
+  })
+  .superRefine((s, ctx) => {
+    s.ranges?.forEach(([from, to], i) => {
+      if (to <= from) ctx.addIssue({ code: 'custom', path: ['ranges', i], message: `a range [from, to) needs from < to (got [${from}, ${to}])` });
+    });
+  });
+export type SkipSpec = z.infer<typeof skipSchema>;
+
 /** Fields every job kind shares. */
 export const commonFields = {
   name: nameSchema,
@@ -93,4 +113,6 @@ export const commonFields = {
   canary: z.strictObject({ tasks: z.int().min(1).max(100_000) }).optional(),
   /** Money the job may spend; feeding pauses (state budget_exhausted) before the next task would cross it. */
   budget: z.strictObject({ maxCostUsd: z.number().min(0).max(10_000_000) }).optional(),
+  /** Tasks never run, counted in progress.skipped: done already (see skipSchema). */
+  skip: skipSchema.optional(),
 };

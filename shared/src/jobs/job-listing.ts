@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import { KumoError } from '../errors';
 
+/** Days a listing job's lines are kept after it ended: a rerun of its tasks reads them. */
+export const LISTING_KEPT_DAYS = 30;
+
 /** Lines per RPUSH: big enough to be few commands, small enough that none blocks Redis for long. */
 const CHUNK = 10_000;
 
@@ -20,6 +23,14 @@ export async function writeListing(redis: Redis, key: string, lines: readonly st
     await redis.del(key).catch(() => undefined);
     throw new KumoError('INTERNAL', `the listing was not stored (${length} of ${lines.length} lines)`, { cause: failed?.[0] ?? undefined });
   }
+}
+
+/** A rerun's copy of its job's stored lines (COPY, in Redis); LISTING_EXPIRED when they are gone. */
+export async function copyListing(redis: Redis, from: string, to: string): Promise<void> {
+  if ((await redis.copy(from, to, 'REPLACE')) !== 1) {
+    throw new KumoError('LISTING_EXPIRED', `the job's listing lines are kept ${LISTING_KEPT_DAYS} days after it ended, and are gone`);
+  }
+  await redis.persist(to);
 }
 
 /** Lines [from, to) of a stored listing; TASK_INVALID if the list does not hold them all (it never should). */

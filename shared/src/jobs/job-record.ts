@@ -3,6 +3,7 @@ import { jobSpecSchema, type JobKind, type JobSpec } from '../catalog/index';
 import type { Keys } from '../store/keys';
 import type { JobState } from './job-state';
 import { computeProgress, type Progress, type ProgressInputs } from './progress';
+import type { RerunOf } from './task-presets';
 
 export interface JobRecord {
   id: string;
@@ -29,6 +30,8 @@ export interface JobRecord {
   checkpoint: Record<string, unknown> | null;
   /** The latest `::kumo::progress` a running task printed (training: step, tokens). */
   liveProgress: Record<string, unknown> | null;
+  /** The job whose tasks this one reruns (POST /v1/jobs/:id/rerun). */
+  rerunOf?: string;
   /** Jobs it waits for; set while they have not all succeeded. */
   dependsOn?: string[];
   waitingOn?: string;
@@ -79,6 +82,8 @@ export interface CreateJobInput {
   listing?: readonly string[];
   /** What the idempotency key is bound to; default the spec. */
   fingerprintOf?: unknown;
+  /** A rerun: the ended job whose tasks it runs (`spec` is that job's, patched), and which of them. */
+  rerun?: RerunOf;
 }
 
 /**
@@ -90,6 +95,7 @@ export const JOB_HASH_FIELDS = [
   'id', 'kind', 'name', 'pool', 'user', 'state', 'priority', 'spec', 'total', 'unit', 'createdAt',
   'fed', 'succeeded', 'failed', 'running', 'maxFailed', 'quarantineAfter', 'costUsd', 'taskMs', 'released',
   'maxCostUsd', 'deps', 'depsMet', 'waitingOn', 'canary', 'reason', 'startedAt', 'finishedAt', 'checkpoint', 'liveProgress',
+  'skipped', 'excluded', 'rerunOf',
 ] as const;
 export type JobHashField = (typeof JOB_HASH_FIELDS)[number];
 /** The hash as HGETALL gives it: a field that was never set is absent. */
@@ -142,12 +148,20 @@ const num = (v: string | undefined): number | undefined => (v === undefined || v
 /** The counts progress is computed from (the rate buckets live apart, in `Keys.jobRate`). */
 export type ProgressCounts = Omit<ProgressInputs, 'now' | 'buckets'>;
 
+/**
+ * The hash counts the tasks preset done at creation (`skipped`) among `succeeded`, and `total` spans every
+ * task index; a rerun's left-out tasks (`excluded`, part of `skipped`) are not its tasks at all. Progress
+ * shows the job's own tasks: total less the left-out, succeeded less the preset, the skipped apart.
+ */
 function progressCountsOf(h: JobHash): ProgressCounts {
   const startedAt = num(h.startedAt);
   const finishedAt = num(h.finishedAt);
+  const preset = Number(h.skipped ?? 0);
+  const excluded = Number(h.excluded ?? 0);
   return {
-    total: Number(h.total ?? 0),
-    succeeded: Number(h.succeeded ?? 0),
+    total: Number(h.total ?? 0) - excluded,
+    succeeded: Number(h.succeeded ?? 0) - preset,
+    skipped: preset - excluded,
     failed: Number(h.failed ?? 0),
     running: Number(h.running ?? 0),
     unit: h.unit ?? 'tasks',
@@ -264,6 +278,7 @@ export function jobRecordOf(h: JobHash, buckets: number[], now: number): JobReco
     handBacks: Number(h.released ?? 0),
     checkpoint: h.checkpoint ? (JSON.parse(h.checkpoint) as Record<string, unknown>) : null,
     liveProgress: h.liveProgress ? (JSON.parse(h.liveProgress) as Record<string, unknown>) : null,
+    ...(h.rerunOf ? { rerunOf: h.rerunOf } : {}),
     ...(h.deps ? { dependsOn: JSON.parse(h.deps) as string[] } : {}),
     ...(h.waitingOn ? { waitingOn: h.waitingOn } : {}),
   };

@@ -6,7 +6,8 @@ import { newJobId } from '../ids';
 import type { TaskEvent } from '../progress/task-event';
 import { Keys } from '../store/keys';
 import { fingerprintOf, IDEMPOTENCY_TTL_S, previousJobId } from './job-idempotency';
-import { readListing, writeListing } from './job-listing';
+import { copyListing, readListing, writeListing } from './job-listing';
+import { presetForJob, writePreset } from './task-presets';
 import { storeScripts } from '../store/scripts';
 import { statesMovingTo, type JobState } from './job-state';
 import { EvaluationLinks } from './evaluation-links';
@@ -15,6 +16,7 @@ import { JobDependencies } from './job-dependencies';
 import { ledgerEntryOf, TaskLedger } from './task-ledger';
 import { UserBudgets } from './user-budgets';
 import { RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields } from './progress';
+import { CONTRIBUTOR_DAYS_KEPT, contributorDay } from './contributors';
 
 /** Jobs in Redis: create, read, list, cancel, and the exact, idempotent application of task events. */
 export class JobStore {
@@ -60,6 +62,8 @@ export class JobStore {
     const policy = effectivePolicy(spec);
     const specJson = JSON.stringify(spec);
     const fingerprint = fingerprintOf(input.fingerprintOf ?? spec);
+    const total = taskCount(spec);
+    const { preset, fields: presetFields } = await presetForJob(this.redis, this.keys, spec, total, input.rerun);
     const fields: Partial<Record<JobHashField, string | number>> = {
       id,
       kind: spec.kind,
@@ -69,7 +73,7 @@ export class JobStore {
       state: 'queued',
       priority: spec.priority,
       spec: specJson,
-      total: taskCount(spec),
+      total,
       unit: unitOf(spec),
       createdAt: now,
       fed: 0,
@@ -82,26 +86,31 @@ export class JobStore {
       ...(spec.budget ? { maxCostUsd: spec.budget.maxCostUsd } : {}),
       ...(spec.dependsOn?.length ? { deps: JSON.stringify(spec.dependsOn) } : {}),
       ...(spec.canary ? { canary: spec.canary.tasks } : {}),
+      ...presetFields,
     };
     const idemKey = input.idempotencyKey ? this.keys.idempotency(input.idempotencyScope ?? user, input.idempotencyKey) : '';
     // Written under the new id even when the key may name a job already (the API asks findIdempotent
     // first, so only a concurrent repeat gets here): skipping it on a key about to expire could make a
     // job without its lines. A list that gets no job is deleted below.
-    const listingKey = input.listing ? this.keys.jobListing(id) : undefined;
+    const rerunsListing = input.rerun && spec.kind === 'extraction' && spec.source.listing !== undefined;
+    const listingKey = input.listing || rerunsListing ? this.keys.jobListing(id) : undefined;
+    const made = [listingKey ?? [], preset ? this.keys.jobDone(id) : []].flat();
     let res: [number, string?];
     try {
-      if (listingKey) await writeListing(this.redis, listingKey, input.listing!);
+      if (preset) await writePreset(this.redis, this.keys, id, preset);
+      if (rerunsListing) await copyListing(this.redis, this.keys.jobListing(input.rerun!.jobId), listingKey!);
+      else if (listingKey) await writeListing(this.redis, listingKey, input.listing!);
       res = await storeScripts.createJob.run(
         this.redis,
         { job: this.keys.job(id), jobsIndex: this.keys.jobsIndex(), poolActive: this.keys.poolActive(spec.pool), idempotency: idemKey, pool: this.keys.pool(spec.pool) },
         [id, IDEMPOTENCY_TTL_S, fingerprint, ...Object.entries(fields).flat()],
       );
     } catch (err) {
-      if (listingKey) await this.redis.del(listingKey).catch(() => undefined);
+      if (made.length) await this.redis.del(...made).catch(() => undefined);
       throw err;
     }
-    // No job of this id (a refusal, or a concurrent request with the same key won): no listing either.
-    if (listingKey && res[0] !== 1) await this.redis.del(listingKey);
+    // No job of this id (a refusal, or a concurrent request with the same key won): no listing, no preset either.
+    if (res[0] !== 1 && made.length) await this.redis.del(...made);
     if (res[0] === -2) {
       throw new KumoError('INVALID_INPUT', `pool '${spec.pool}' does not exist; create it with PUT /v1/pools/${spec.pool}`, {
         issues: [{ path: ['pool'], message: `no pool named '${spec.pool}'` }],
@@ -265,13 +274,15 @@ export class JobStore {
     user = '',
   ): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
     const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel(), usdPerSlotMs];
-    args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), ledgerEntryOf(e)])));
+    args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), ledgerEntryOf(e), e.o ?? ''])));
+    args.push(pool, CONTRIBUTOR_DAYS_KEPT * 86_400);
     const k = this.keys;
     const res = await storeScripts.applyTaskEvents.run(
       this.redis,
       {
         job: k.job(jobId), done: k.jobDone(jobId), running: k.jobRunning(jobId), rate: k.jobRate(jobId), failures: k.jobFailures(jobId),
         results: k.jobResults(jobId), poolActive: k.poolActive(pool), user: k.user(user), listing: k.jobListing(jobId), gang: k.jobGang(jobId),
+        failedBits: k.jobFailedBits(jobId), contributors: k.jobContributors(jobId), contributorsOfDay: k.contributorsOfDay(pool, contributorDay(this.clock.now())),
       },
       args,
     );
@@ -290,9 +301,12 @@ export class JobStore {
 
   /** After the feeder added tasks [from, to) to the queue. */
   async advanceFeed(jobId: string, from: number, to: number): Promise<boolean> {
-    return storeScripts.advanceFeed.run(this.redis, { job: this.keys.job(jobId) }, [from, to]);
+    return storeScripts.advanceFeed.run(this.redis, { job: this.keys.job(jobId), done: this.keys.jobDone(jobId) }, [from, to]);
   }
 }
 
 export type { CreateJobInput, JobCounts, JobFeed, JobHashView, TaskCounts, JobRecord, JobRuntime, ListJobsQuery, TaskFailure } from './job-record';
 export { jobViews } from './job-record';
+export { ContributorStore, CONTRIBUTOR_DAYS_KEPT, type Contributor } from './contributors';
+export type { RerunOf, RerunTasks } from './task-presets';
+export { LISTING_KEPT_DAYS } from './job-listing';

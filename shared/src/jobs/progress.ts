@@ -1,12 +1,14 @@
-/** How far a job has come. Task counts always add up: queued + running + succeeded + failed = total. */
+/** How far a job has come. Task counts always add up: queued + running + succeeded + failed + skipped = total. */
 export interface Progress {
   total: number;
   queued: number;
   running: number;
   succeeded: number;
   failed: number;
+  /** Tasks the spec's `skip` left out: done before the job started, never run. */
+  skipped: number;
   unit: string;
-  /** (succeeded + failed) / total, 0..100, one decimal. */
+  /** (succeeded + failed + skipped) / total, 0..100, one decimal. */
   percent: number;
   /** Tasks finished per minute over the last minute (over the whole run once the job has ended). */
   ratePerMinute: number;
@@ -28,6 +30,8 @@ export interface ProgressInputs {
   succeeded: number;
   failed: number;
   running: number;
+  /** Done before the job started (its spec's skip); 0 when absent. */
+  skipped?: number;
   unit: string;
   now: number;
   startedAt?: number;
@@ -39,8 +43,9 @@ export interface ProgressInputs {
 
 export function computeProgress(p: ProgressInputs): Progress {
   const done = p.succeeded + p.failed;
-  const queued = Math.max(0, p.total - done - p.running);
-  const percent = p.total > 0 ? Math.floor((done / p.total) * 1000) / 10 : 0;
+  const skipped = p.skipped ?? 0;
+  const queued = Math.max(0, p.total - done - p.running - skipped);
+  const percent = p.total > 0 ? Math.floor(((done + skipped) / p.total) * 1000) / 10 : 0;
   let ratePerMinute = 0;
   if (p.finishedAt !== undefined && p.startedAt !== undefined) {
     const seconds = Math.max(1, (p.finishedAt - p.startedAt) / 1000);
@@ -51,7 +56,7 @@ export function computeProgress(p: ProgressInputs): Progress {
     const seconds = Math.max(1, (p.now - Math.max(windowStart, p.startedAt)) / 1000);
     ratePerMinute = (inWindow / seconds) * 60;
   }
-  const remaining = p.total - done;
+  const remaining = p.total - done - skipped;
   let etaSeconds: number | null = null;
   if (p.finishedAt !== undefined) etaSeconds = remaining === 0 ? 0 : null;
   else if (remaining === 0) etaSeconds = 0;
@@ -62,13 +67,14 @@ export function computeProgress(p: ProgressInputs): Progress {
     running: p.running,
     succeeded: p.succeeded,
     failed: p.failed,
+    skipped,
     unit: p.unit,
     percent,
     ratePerMinute: Math.round(ratePerMinute * 10) / 10,
     etaSeconds,
     estimatedCompletionAt: etaSeconds === null || p.finishedAt !== undefined ? null : new Date(p.now + etaSeconds * 1000).toISOString(),
     costUsd: roundUsd(p.costUsd ?? 0),
-    forecastCostUsd: done > 0 ? roundUsd(((p.costUsd ?? 0) / done) * p.total) : null,
+    forecastCostUsd: done > 0 ? roundUsd(((p.costUsd ?? 0) / done) * (p.total - skipped)) : null,
   };
 }
 

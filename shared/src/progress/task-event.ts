@@ -27,6 +27,11 @@ export interface TaskEvent {
   a: number;
   /** Worker id. */
   w: string;
+  /**
+   * Whose worker it is, for the contributors table: the token name of an HTTPS worker, set by the API
+   * from the worker's token (never by the worker). Absent for kumo's own workers: their pool owns them.
+   */
+  o?: string;
   /** When it happened, worker clock, ms. */
   at: number;
   /** How long the attempt ran, ms (on the ends of an attempt: ok, f, r, rel); what its cost is reckoned from. */

@@ -14,17 +14,18 @@ const CHUNK = 500;
 
 /**
  * Adds tasks [from, to) of a kumo job to a pool's BullMQ queue, as BullMQ's addBulk would, in Redis
- * (store/lua/feedTasks-7.lua): one call per 500 tasks instead of a client-side Job object and script call
- * per task. Returns how many were new.
+ * (store/lua/feedTasks-8.lua): one call per 500 tasks instead of a client-side Job object and script call
+ * per task. Tasks already final in the job's `done` bitmap (a skip, or left out of a rerun) are not
+ * added. Returns how many were new.
  */
 export async function addTaskRange(
   redis: Redis,
   queue: QueueKeyNames,
-  r: { jobId: string; from: number; to: number; name: string; policy: EffectivePolicy; timestamp: number },
+  r: { jobId: string; from: number; to: number; name: string; policy: EffectivePolicy; timestamp: number; done: string },
 ): Promise<number> {
   const feedTasks = bindScripts(redis).feedTasks;
   const k = queue.keys;
-  const keys = [k.wait, k.paused, k.meta, k.active, k.events, k.marker, k.id].map((key) => {
+  const keys = [k.wait, k.paused, k.meta, k.active, k.events, k.marker, k.id, r.done].map((key) => {
     if (!key) throw new Error('BullMQ queue keys incomplete');
     return key;
   });

@@ -13,14 +13,21 @@ export class Keys {
   jobRunning = (id: string): string => `${this.prefix}:job:${id}:running`;
   /** Hash bucket number -> tasks finished in it; the sliding window behind ratePerMinute. */
   jobRate = (id: string): string => `${this.prefix}:job:${id}:rate`;
+  /** Bitmap: bit i set once task i failed for good (a subset of the done bitmap); what a rerun of failed tasks runs. */
+  jobFailedBits = (id: string): string => `${this.prefix}:job:${id}:failed`;
+  /** Hash "<succeeded|failed|ms>\n<worker>\n<owner>" -> count: who did the job's tasks (jobs/contributors.ts). */
+  jobContributors = (id: string): string => `${this.prefix}:job:${id}:contributors`;
+  /** The same per pool and UTC day (yyyymmdd), across jobs; expires after CONTRIBUTOR_DAYS_KEPT days. */
+  contributorsOfDay = (pool: string, day: string): string => `${this.prefix}:pool:${pool}:contributors:${day}`;
   /** Hash task index -> JSON of its last error (final or not) with its log tail. */
   jobFailures = (id: string): string => `${this.prefix}:job:${id}:failures`;
   /** Hash task index -> JSON of what the task reported (`::kumo::result`), its ledger entry. */
   jobResults = (id: string): string => `${this.prefix}:job:${id}:results`;
   /**
    * List: a listing job's WARC paths (source.listing), the lines its tasks read by index. Written whole
-   * before the job's hash exists; deleted when the job ends (succeeded, failed, cancelled), since only
-   * its running tasks read it: a finished job keeps `source.listing` and `listingSha256` instead.
+   * before the job's hash exists; kept LISTING_KEPT_DAYS after the job ends (succeeded, failed,
+   * cancelled), for a rerun of its tasks (which copies it), then gone: the job keeps `source.listing`
+   * and `listingSha256`.
    */
   jobListing = (id: string): string => `${this.prefix}:job:${id}:listing`;
   /**

@@ -55,6 +55,8 @@ interface LeaseRecord {
   pool: string;
   workerId: string;
   tokenId: string;
+  /** The worker token's name: who the contributors table credits (events' `o`). */
+  owner?: string;
   startedAt: number;
 }
 
@@ -139,7 +141,7 @@ export class LeaseBroker {
       if (job.attemptsStarted <= 1 && job.processedOn) this.latencyOf(pool).observe((job.processedOn - job.timestamp) / 1000);
       const meta = await this.jobs.get(jobId);
       const now = this.opts.clock.now();
-      const base = { j: jobId, i: index, a: attempt, w: workerId, at: now };
+      const base = { j: jobId, i: index, a: attempt, w: workerId, o: who.name, at: now };
       const admission = admit({ job: meta, delivery, taskDone: await this.opts.jobs.isTaskDone(jobId, index), runsGangs: false, pool });
       if (admission.verdict !== 'run') {
         if (admission.verdict === 'skip' && admission.why === 'other-pool') this.opts.logger.warn({ jobId, index, pool, jobPool: meta?.spec.pool }, 'a task of another pool in this queue, dropped');
@@ -155,7 +157,7 @@ export class LeaseBroker {
         await this.settleHere(job, token, base, settleAdmission({ verdict: 'fail', error: { code: err.code, message: err.message, retryable: false } }, now));
         continue;
       }
-      const rec: LeaseRecord = { bullId: job.id!, jobId, index, attempt, pool, workerId, tokenId: who.tokenId, startedAt: now };
+      const rec: LeaseRecord = { bullId: job.id!, jobId, index, attempt, pool, workerId, tokenId: who.tokenId, owner: who.name, startedAt: now };
       await this.opts.redis.set(this.keys.lease(token), JSON.stringify(rec), 'PX', this.leaseMs * 2);
       out.push({
         leaseId: token,
@@ -249,7 +251,7 @@ export class LeaseBroker {
     const end: TaskEnd =
       o.outcome === 'succeeded' ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) } : o.outcome === 'released' ? released : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
     const s = settle(end, rec.attempt, meta?.policy ?? { maxAttempts: 1 }, now);
-    if (s.event) await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, at: now, d: o.durationMs ?? now - rec.startedAt, ...s.event }] });
+    if (s.event) await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, ...(rec.owner ? { o: rec.owner } : {}), at: now, d: o.durationMs ?? now - rec.startedAt, ...s.event }] });
     await this.move(leaseId, () => moveByHand(job, leaseId, s.move));
     await this.opts.redis.del(this.keys.lease(leaseId));
     return { final: s.move.move === 'complete' || s.move.move === 'fail' };

@@ -6,7 +6,11 @@
   test/queue/feed-tasks.test.ts (a task added here and one added by Queue.addBulk must be
   the same hash, list entry and events); bullmq is pinned to an exact version for that reason.
 
+  A task whose bit is set in the kumo job's done bitmap is not added: it is final already (a skip, or a
+  task a rerun leaves out), and no worker need see it.
+
   KEYS[1] wait  KEYS[2] paused  KEYS[3] meta  KEYS[4] active  KEYS[5] events  KEYS[6] marker  KEYS[7] id
+  KEYS[8] the kumo job's done bitmap
   ARGV[1] key prefix of the queue's jobs ("<prefix>:<queue>:")
   ARGV[2] kumo job id
   ARGV[3] from   ARGV[4] to (exclusive)
@@ -37,12 +41,13 @@ end
 
 local jobJson = cjson.encode(kumoJob)
 local added = 0
--- BullMQ counts every add in the queue's id counter, custom ids included.
-rcall("INCRBY", KEYS[7], to - from)
+local offered = 0
 for i = from, to - 1 do
   local id = kumoJob .. "." .. i
   local key = prefix .. id
-  if rcall("EXISTS", key) == 0 then
+  local final = rcall("GETBIT", KEYS[8], i) == 1
+  if not final then offered = offered + 1 end
+  if not final and rcall("EXISTS", key) == 0 then
     local idJson = cjson.encode(id)
     rcall("HMSET", key, "name", name, "data", '{"j":' .. jobJson .. ',"i":' .. i .. '}',
       "opts", optsHead .. ',"jobId":' .. idJson .. '}', "timestamp", timestamp, "delay", 0, "priority", 0)
@@ -52,5 +57,7 @@ for i = from, to - 1 do
     added = added + 1
   end
 end
+-- BullMQ counts every add in the queue's id counter, custom ids included.
+if offered > 0 then rcall("INCRBY", KEYS[7], offered) end
 if added > 0 and not pausedOrMaxed then rcall("ZADD", KEYS[6], 0, "0") end
 return added

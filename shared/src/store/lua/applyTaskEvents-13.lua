@@ -5,6 +5,8 @@
   "started" or "retry" of an older attempt cannot move the running count.
   Invariant kept: running = number of fields in the running hash, all of them not final, so
   queued = total - running - succeeded - failed is never negative and the counts add up.
+  The hash's succeeded includes the tasks preset done when the job was made (`skipped`: skip, or the
+  tasks a rerun leaves out): they are final from the start, so the job ends when the rest are.
   Hand-backs (rel: preempted, drained, stopped) are counted apart, as infrastructure losses.
   A retry (r) of a task that has now failed on quarantineAfter different workers is final instead.
   c records a checkpoint (the furthest step wins); p keeps the latest in-task progress.
@@ -16,10 +18,16 @@
   KEYS[5] failures hash   KEYS[6] results hash   KEYS[7] pool active set   KEYS[8] the job's user's hash
   KEYS[9] the job's listing (source.listing)   KEYS[10] the job's gang rendezvous: only running tasks
   use either, so both go when the job ends
+  KEYS[11] failed bitmap (bit i set once task i failed for good: what a rerun of failed tasks runs)
+  KEYS[12] the job's contributors hash   KEYS[13] the pool's contributors of the day (jobs/contributors.ts):
+  "<succeeded|failed|ms>\n<worker>\n<owner>" -> count, credited where the job's own counts move, so
+  their sums equal the job's counts exactly, redeliveries or not
   ARGV[1] job id   ARGV[2] now ms   ARGV[3] rate bucket ms   ARGV[4] rate buckets kept
   ARGV[5] control channel   ARGV[6] job-changed channel   ARGV[7] USD per slot-millisecond
   ARGV[8]  the events, as a JSON array of [type (s|ok|f|r|rel|c|p), index, attempt, worker, duration ms,
-           payload ("" or JSON: the error of f/r, the result of ok, the checkpoint of c, the progress of p)]
+           payload ("" or JSON: the error of f/r, the result of ok, the checkpoint of c, the progress of p),
+           owner (the HTTPS worker's token name; "" for kumo's own workers, whose owner is the pool)]
+  ARGV[9] the job's pool   ARGV[10] seconds the day's contributors hash is kept
 
   Returns {state, succeeded, failed, running} or {} when the job does not exist (deleted: drop).
 ]]
@@ -64,7 +72,17 @@ local function failedOn(idx, worker, payload)
   return rec, #workers
 end
 
-local function finalFailure(idx, att, dur, rec)
+-- Who did the work: counted in the job's and the day's contributors hashes beside the job's own counts.
+local credited = false
+local function credit(worker, owner, what, n)
+  if n == 0 then return end
+  local field = what .. "\n" .. worker .. "\n" .. owner
+  redis.call("HINCRBY", KEYS[12], field, n)
+  redis.call("HINCRBY", KEYS[13], field, n)
+  credited = true
+end
+
+local function finalFailure(idx, att, dur, rec, worker, owner)
   if redis.call("SETBIT", KEYS[2], idx, 1) == 0 then
     run = run - redis.call("HDEL", KEYS[3], idx)
     finished = finished + 1
@@ -72,6 +90,9 @@ local function finalFailure(idx, att, dur, rec)
     fail = fail + 1
     changed = true
     redis.call("HSET", KEYS[5], idx, cjson.encode(rec))
+    redis.call("SETBIT", KEYS[11], idx, 1)
+    credit(worker, owner, "failed", 1)
+    credit(worker, owner, "ms", dur)
   end
 end
 
@@ -80,6 +101,8 @@ local events = cjson.decode(ARGV[8])
 for k = 1, #events do
   local ev = events[k]
   local t, idx, att, worker, dur, payload = ev[1], tonumber(ev[2]), tonumber(ev[3]), ev[4], tonumber(ev[5]), ev[6]
+  local owner = ev[7]
+  if owner == nil or owner == "" then owner = ARGV[9] end
   if idx >= 0 and idx < total then
     if t == "s" then
       if live and redis.call("GETBIT", KEYS[2], idx) == 0 then
@@ -98,13 +121,17 @@ for k = 1, #events do
         finished = finished + 1
         taskMs = taskMs + dur
         changed = true
+        credit(worker, owner, "ms", dur)
         if t == "ok" then
           succ = succ + 1
+          credit(worker, owner, "succeeded", 1)
           -- A success after a failed attempt clears that attempt's error.
           if att > 1 then redis.call("HDEL", KEYS[5], idx) end
           if payload ~= "" then redis.call("HSET", KEYS[6], idx, payload) end
         else
           fail = fail + 1
+          redis.call("SETBIT", KEYS[11], idx, 1)
+          credit(worker, owner, "failed", 1)
           if payload ~= "" then
             local rec = failedOn(idx, worker, payload)
             redis.call("HSET", KEYS[5], idx, cjson.encode(rec))
@@ -116,7 +143,7 @@ for k = 1, #events do
       local rec = failedOn(idx, worker, payload)
       rec.final = true
       rec.quarantined = true
-      finalFailure(idx, att, dur, rec)
+      finalFailure(idx, att, dur, rec, worker, owner)
     elseif t == "c" then
       -- A checkpoint the task wrote: kept if it is further along than the one recorded.
       local ok, new = pcall(cjson.decode, payload)
@@ -143,6 +170,7 @@ for k = 1, #events do
         redis.call("HDEL", KEYS[3], idx)
         run = run - 1
         taskMs = taskMs + dur
+        credit(worker, owner, "ms", dur)
         changed = true
         if t == "rel" then released = released + 1 end
       end
@@ -153,6 +181,7 @@ for k = 1, #events do
   end
 end
 
+if credited then redis.call("EXPIRE", KEYS[13], tonumber(ARGV[10])) end
 local fields = {"succeeded", succ, "failed", fail, "running", run}
 if released > 0 then redis.call("HINCRBY", job, "released", released) end
 if taskMs > 0 then
