@@ -35,6 +35,8 @@ import { healthRoutes } from './routes/health';
 import { adminQueuesRoutes } from './routes/admin-queues';
 import { jobEventRoutes } from './routes/job-events';
 import { jobRoutes } from './routes/jobs';
+import { jobRerunRoutes } from './routes/job-reruns';
+import { contributorRoutes } from './routes/contributors';
 import { metricsRoutes } from './routes/metrics';
 import { pipelineRoutes } from './routes/pipelines';
 import { workerRoutes } from './routes/workers';
@@ -159,6 +161,8 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
 
   healthRoutes(app);
   jobRoutes(app);
+  jobRerunRoutes(app);
+  contributorRoutes(app);
   jobEventRoutes(app, limits);
   poolRoutes(app);
   tokenRoutes(app);

@@ -26,6 +26,8 @@ export const progressSchema = z.object({
   running: z.number(),
   succeeded: z.number(),
   failed: z.number(),
+  /** Tasks the spec's skip left out (done before the job started): queued + running + succeeded + failed + skipped = total. */
+  skipped: z.number(),
   unit: z.string(),
   percent: z.number(),
   ratePerMinute: z.number(),
@@ -55,6 +57,8 @@ export const jobRecordSchema = z.object({
   handBacks: z.number(),
   checkpoint: z.record(z.string(), z.unknown()).nullable(),
   liveProgress: z.record(z.string(), z.unknown()).nullable(),
+  /** The job whose tasks this one reruns (POST /v1/jobs/:id/rerun). */
+  rerunOf: z.string().optional(),
   dependsOn: z.array(z.string()).optional(),
   waitingOn: z.string().optional(),
 });
