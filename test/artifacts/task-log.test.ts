@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   cutMarker,
   deleteJobLogs,
+  dropPastCap,
   GcsArtifactStore,
   LocalArtifactStore,
   loggedAttempts,
@@ -134,5 +135,23 @@ describe.each(stores)('task logs in the %s artifact store', (_name, make) => {
     again.write(Buffer.from('second\n'));
     await again.close();
     expect(await readAll(store, jobId, 0, 1)).toBe('second\n');
+  });
+
+  it("holds the cap from the store's side too, whatever a writer does (an HTTPS worker is not trusted to drop its own)", async () => {
+    const store = make();
+    const jobId = `job_${randomBytes(6).toString('hex')}`;
+    const w = new TaskLogWriter({
+      sink: storeLogSink(store, jobId, 0, 1),
+      segmentBytes: 1000,
+      maxBytes: 1 << 20,
+      onError: (e) => {
+        throw e;
+      },
+    });
+    w.write(Buffer.alloc(10_000, 'b'));
+    await w.close();
+    expect(await dropPastCap(store, jobId, 0, 1, 10_000, 4000)).toBe(6);
+    const text = await readAll(store, jobId, 0, 1);
+    expect(text).toBe(cutMarker(6000) + 'b'.repeat(4000));
   });
 });

@@ -86,6 +86,21 @@ export async function* readSegments(store: ArtifactStore, segments: LogSegment[]
   }
 }
 
+/**
+ * Keeps an attempt's log under `maxBytes` from the store's side, where the writer is not trusted (an
+ * HTTPS worker on someone's own machine): drops the oldest segments while the rest, up to `end` (where
+ * the segment just written ends), is over the cap. Returns how many were dropped.
+ */
+export async function dropPastCap(store: ArtifactStore, jobId: string, index: number, attempt: number, end: number, maxBytes: number): Promise<number> {
+  const segments = await logSegments(store, jobId, index, attempt);
+  let dropped = 0;
+  while (segments.length > 1 && end - segments[0]!.offset > maxBytes) {
+    await store.delete(segments.shift()!.key);
+    dropped++;
+  }
+  return dropped;
+}
+
 /** Deletes every task log of a job (when the job is deleted). */
 export async function deleteJobLogs(store: ArtifactStore, jobId: string): Promise<number> {
   const keys = await store.list(jobLogsPrefix(jobId));

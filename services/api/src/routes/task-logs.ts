@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { KumoError, storeLogSink, type ArtifactStore, type Principal, type Role } from '@kumo/shared';
+import { dropPastCap, KumoError, storeLogSink, TASK_LOG_MAX_BYTES, type ArtifactStore, type Principal, type Role } from '@kumo/shared';
 import { READERS } from '../plugins/auth';
 import { TaskLogReader, taskNotRun } from '../task-logs/task-log-reader';
 import type { LeaseBroker } from '../workers/lease-broker';
@@ -55,10 +55,10 @@ export function taskLogRoutes(app: FastifyInstance, o: { store: ArtifactStore | 
   app.register(async (scope) => {
     scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     const s = scope.withTypeProvider<ZodTypeProvider>();
-    const sinkOf = async (who: Principal, leaseId: string) => {
+    const leased = async (who: Principal, leaseId: string) => {
       if (!o.store) throw new KumoError('CONFLICT', 'this API keeps no task logs');
       const t = await o.broker.leasedTask(who, leaseId);
-      return storeLogSink(o.store, t.jobId, t.index, t.attempt);
+      return { ...t, store: o.store, sink: storeLogSink(o.store, t.jobId, t.index, t.attempt) };
     };
     s.put('/v1/workers/leases/:leaseId/log/:offset', {
       config: { roles: WORKERS },
@@ -66,10 +66,12 @@ export function taskLogRoutes(app: FastifyInstance, o: { store: ArtifactStore | 
       handler: async (req, reply) => {
         const body = req.body;
         if (!Buffer.isBuffer(body)) throw new KumoError('INVALID_INPUT', 'a log segment is sent as application/octet-stream');
-        const sink = await sinkOf(req.principal, req.params.leaseId);
+        const { sink, store, jobId, index, attempt } = await leased(req.principal, req.params.leaseId);
         // The attempt's first segment: what an earlier run of it left (a hand-back keeps its number) goes first.
         if (req.params.offset === 0) await sink.clear();
         await sink.put(req.params.offset, body, req.query.last);
+        // The worker keeps its own cap (KUMO_TASK_LOG_MAX_BYTES); this one holds whatever a worker does.
+        await dropPastCap(store, jobId, index, attempt, req.params.offset + body.length, TASK_LOG_MAX_BYTES);
         return reply.status(204).send();
       },
     });
@@ -77,7 +79,7 @@ export function taskLogRoutes(app: FastifyInstance, o: { store: ArtifactStore | 
       config: { roles: WORKERS },
       schema: { summary: "An HTTPS worker drops the oldest segment of a leased task's log (its cap: the tail kept)", params: segmentParams, querystring: z.strictObject({ last: flag.default(false) }) },
       handler: async (req, reply) => {
-        await (await sinkOf(req.principal, req.params.leaseId)).remove(req.params.offset, req.query.last);
+        await (await leased(req.principal, req.params.leaseId)).sink.remove(req.params.offset, req.query.last);
         return reply.status(204).send();
       },
     });
