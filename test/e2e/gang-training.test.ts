@@ -7,7 +7,7 @@ import type { ControlPlane } from '@kumo/local';
 import { startTestControlPlane } from '../support/control-plane';
 import type { client } from '../support/http';
 import { taskWritableDir } from '../support/task-dirs';
-import { signalTask } from '../support/task-processes';
+import { taskPids } from '../support/task-processes';
 import { GANG_TRAINER } from '../support/toy-training';
 import { EXAMPLES } from '../examples/task-process';
 import { waitFor } from '../support/wait';
@@ -137,10 +137,13 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
   it('when a rank’s VM is lost (its worker killed), its task comes back, and the whole gang runs again together', async () => {
     const job = await submit('gang-lost', { HOLD_S: '60' });
     const first = await training('gang-lost', job.id);
-    // The VM of rank 1 goes away at once: its worker and the trainer with it, without a word to anyone.
+    // The VM of rank 1 goes away at once, without a word to anyone: its worker killed, and the trainer
+    // dies with it (a task never outlives its worker), as it would with the VM.
     const lost = first.find((r) => r.rank === 1)!;
+    const rank1 = { KUMO_JOB_ID: job.id, KUMO_GANG_RANK: '1', KUMO_WORKER_ID: lost.worker };
+    expect(taskPids(rank1).length).toBeGreaterThan(0);
     process.kill(workerPid(lost.worker), 'SIGKILL');
-    expect(signalTask({ KUMO_JOB_ID: job.id, KUMO_GANG_RANK: '1' }, 'SIGKILL')).toBeGreaterThan(0);
+    await waitFor(async () => taskPids(rank1).length === 0 || undefined, { timeoutMs: 10_000, what: "rank 1's trainer to die with its worker" });
     const { runsOf } = await succeeded('gang-lost', job.id);
     // Both ranks ran again, with no attempt used (a lost VM is not the task's failure), from the checkpoint.
     expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 1]);

@@ -24,16 +24,3 @@ export function taskPids(vars: Record<string, string> & { KUMO_JOB_ID: string })
   }
   return pids;
 }
-
-/** Sends `signal` to each process of the task; returns how many there were. */
-export function signalTask(vars: Record<string, string> & { KUMO_JOB_ID: string }, signal: NodeJS.Signals): number {
-  const pids = taskPids(vars);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Already gone (its namespace's init died first).
-    }
-  }
-  return pids.length;
-}

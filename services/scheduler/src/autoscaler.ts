@@ -143,7 +143,8 @@ export class Autoscaler {
         reasons.push(`asking for gang ${g.gang}'s ${g.count} VM(s) together, in one zone`);
       }
       const singles = live.filter((v) => !v.gang).length;
-      const singlesWanted = singleWanted + unplacedGangVms - singles;
+      // Singles cover the demand beyond gangs, and the pool's `min` where demand is below it.
+      const singlesWanted = Math.max(singleWanted + unplacedGangVms, desired - gangs.vms) - singles;
       const n = Math.max(0, Math.min(pool.scaleUpBatch, desired - live.length - created.length, singlesWanted));
       for (let k = 0; k < n; k++) created.push(await this.requestVm(pool, spot, price));
       if (n > 0) reasons.push(`scaling up by ${n} to ${live.length + created.length} of ${desired} wanted`);
