@@ -2,14 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createGangInZones, createInZones, regionOf, StockoutMemory, vmHourlyPrice } from '@kumo/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompute, type FakeCompute } from '../fakes/compute-server';
+import { CENTRAL, SUBNETS, TOKYO } from './regions';
 import { a100Spec, PROJECT, provider } from './helpers';
-
-const CENTRAL = ['us-central1-a', 'us-central1-b', 'us-central1-c'];
-const TOKYO = ['asia-northeast1-a', 'asia-northeast1-c'];
-const SUBNETS = {
-  'us-central1': 'regions/us-central1/subnetworks/kumo-workers',
-  'asia-northeast1': 'regions/asia-northeast1/subnetworks/kumo-workers',
-};
 
 let fake: FakeCompute;
 let gce: ReturnType<typeof provider>;

@@ -4,14 +4,8 @@ import { createLogger, InMemoryBus, listHourlyPrice, wallClock, type FleetEvent 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeCompute, type FakeCompute } from '../fakes/compute-server';
 import { deleteKeys, testPrefix } from '../support/prefix';
+import { CENTRAL, SUBNETS, TOKYO } from './regions';
 import { a100Spec, provider } from './helpers';
-
-const CENTRAL = ['us-central1-a', 'us-central1-b'];
-const TOKYO = ['asia-northeast1-a', 'asia-northeast1-b'];
-const SUBNETS = {
-  'us-central1': 'regions/us-central1/subnetworks/kumo',
-  'asia-northeast1': 'regions/asia-northeast1/subnetworks/kumo',
-};
 
 let fake: FakeCompute;
 let gce: ReturnType<typeof provider>;
