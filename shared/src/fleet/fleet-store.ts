@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { wallClock, type Clock } from '../clock';
 import { Keys } from '../store/keys';
-import { bindScripts, type ScriptRunner } from '../store/scripts';
+import { storeScripts } from '../store/scripts';
 import { countProvisionError } from '../metrics/provision-errors';
 import { LIVE_VM_STATES, VM_TRANSITIONS, type VmState } from './vm';
 
@@ -35,7 +35,6 @@ export interface CapacityBlock {
 /** The one place a VM record's state moves (through the moveVm script and VM_TRANSITIONS). */
 export class FleetStore {
   private readonly keys: Keys;
-  private readonly scripts: ScriptRunner;
   private readonly clock: Clock;
 
   constructor(
@@ -43,7 +42,6 @@ export class FleetStore {
     opts: { prefix?: string; clock?: Clock } = {},
   ) {
     this.keys = new Keys(opts.prefix);
-    this.scripts = bindScripts(redis);
     this.clock = opts.clock ?? wallClock;
   }
 
@@ -52,10 +50,11 @@ export class FleetStore {
     const from = (Object.keys(VM_TRANSITIONS) as VmState[]).filter((s) => VM_TRANSITIONS[s].includes(to));
     const fields: (string | number)[] = ['pool', pool];
     for (const [k, v] of Object.entries(extra)) if (v !== undefined) fields.push(k, v);
-    const res = (await this.scripts.moveVm(
-      [this.keys.vm(name), this.keys.poolVms(pool)],
+    const res = await storeScripts.moveVm.run(
+      this.redis,
+      { vm: this.keys.vm(name), poolVms: this.keys.poolVms(pool) },
       [name, to, from.join(','), this.clock.now(), LIVE_VM_STATES.includes(to) ? '0' : '1', ...fields],
-    )) as [number, string?];
+    );
     if (res[0] === -1) return { moved: false };
     return { moved: res[0] === 1, ...(res[1] ? { from: res[1] as VmState } : {}) };
   }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { EffectivePolicy } from '../catalog/index';
-import { bindScripts } from '../store/scripts';
+import { storeScripts } from '../store/scripts';
 import { taskJobOptions } from './task-queue';
 
 /** The BullMQ keys of one queue the feed script touches (a Queue's `keys` and `toKey('')`). */
@@ -23,18 +23,18 @@ export async function addTaskRange(
   queue: QueueKeyNames,
   r: { jobId: string; from: number; to: number; name: string; policy: EffectivePolicy; timestamp: number; done: string },
 ): Promise<number> {
-  const feedTasks = bindScripts(redis).feedTasks;
   const k = queue.keys;
-  const keys = [k.wait, k.paused, k.meta, k.active, k.events, k.marker, k.id, r.done].map((key) => {
+  const need = (key: string | undefined): string => {
     if (!key) throw new Error('BullMQ queue keys incomplete');
     return key;
-  });
+  };
+  const keys = { wait: need(k.wait), paused: need(k.paused), meta: need(k.meta), active: need(k.active), events: need(k.events), marker: need(k.marker), id: need(k.id), done: r.done };
   // Every task's options are the same but for its queue id, which the script adds.
   const { jobId: _perTask, ...opts } = taskJobOptions(r.jobId, r.from, r.policy);
   const optsHead = JSON.stringify(opts).slice(0, -1);
-  const calls: Promise<unknown>[] = [];
+  const calls: Promise<number>[] = [];
   for (let from = r.from; from < r.to; from += CHUNK) {
-    calls.push(feedTasks(keys, [queue.toKey(''), r.jobId, from, Math.min(r.to, from + CHUNK), r.name, r.timestamp, optsHead]));
+    calls.push(storeScripts.feedTasks.run(redis, keys, [queue.toKey(''), r.jobId, from, Math.min(r.to, from + CHUNK), r.name, r.timestamp, optsHead]));
   }
-  return (await Promise.all(calls)).reduce<number>((sum, n) => sum + Number(n), 0);
+  return (await Promise.all(calls)).reduce((sum, n) => sum + n, 0);
 }

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { defineScript, reply, type LuaArg } from './lua-script';
+import { defineScript, reply } from './lua-script';
 
 const lua = (file: string): URL => new URL(`./lua/${file}`, import.meta.url);
 
@@ -21,17 +20,3 @@ export const storeScripts = {
   leaveGang: defineScript(lua('leaveGang-1.lua'), ['gang'], reply.integer),
   reserveEvaluation: defineScript(lua('reserveEvaluation-1.lua'), ['slots'], reply.done),
 };
-
-/** The scripts still called with positional keys (fleet/fleet-store.ts, queue/feed-tasks.ts). */
-type PositionalName = 'moveVm' | 'feedTasks';
-export type ScriptRunner = Record<PositionalName, (keys: string[], args: LuaArg[]) => Promise<unknown>>;
-
-/**
- * The positional form of `moveVm` and `feedTasks`, over the same definitions: KEYS in the order the
- * script's header lists them. New callers use `storeScripts.<name>.run` with named keys.
- */
-export function bindScripts(redis: Redis): ScriptRunner {
-  const positional = <K extends string>(s: { keys: readonly K[]; run: (r: Redis, k: Record<K, string>, a: LuaArg[]) => Promise<unknown> }) =>
-    (keys: string[], args: LuaArg[]): Promise<unknown> => s.run(redis, Object.fromEntries(s.keys.map((k, i) => [k, keys[i]!])) as Record<K, string>, args);
-  return { moveVm: positional(storeScripts.moveVm), feedTasks: positional(storeScripts.feedTasks) };
-}
