@@ -50,3 +50,6 @@ export * from './queue/feed-tasks';
 export * from './tasks/task-lifecycle';
 export * from './tasks/queue-moves';
 export * from './tasks/job-spec-cache';
+export * from './jobs/user-budgets';
+export * from './spend/spend-month';
+export * from './spend/spend-report';

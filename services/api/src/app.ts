@@ -46,6 +46,7 @@ import { poolRoutes } from './routes/pools';
 import { simulationRoutes } from './routes/simulations';
 import { tokenRoutes } from './routes/tokens';
 import { userRoutes } from './routes/users';
+import { spendRoutes } from './routes/spend';
 
 export interface ApiOptions {
   redisUrl: string;
@@ -74,6 +75,8 @@ export interface ApiOptions {
   limits?: Partial<ApiLimits>;
   /** How `source.listing` is read at submit: roots, GCS endpoint, limits (listings/listing-options.ts). Default: the working directory as the only root. */
   listings?: Partial<ListingOptions>;
+  /** Whose midnight starts a month for monthly budgets and the spend report. Default Asia/Tokyo. */
+  budgetTimeZone?: string;
 }
 
 /** Builds the API: external plugins, then ours, then routes. `server.ts` listens; tests use inject. */
@@ -104,7 +107,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
 
   const redis = createRedis(opts.redisUrl, 'command', 'api', { autoPipelining: true, logger: opts.logger });
   const keys = new Keys(prefix);
-  const jobs = new JobStore(redis, { prefix, clock });
+  const jobs = new JobStore(redis, { prefix, clock, ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}) });
   const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api', { logger: opts.logger }), keys, jobs, logger: opts.logger.child({ component: 'job-events' }), maxWatchers: limits.sseTotal, maxWatchersPerOwner: limits.ssePerToken });
   const queueRedis = createRedis(opts.redisUrl, 'command', 'api-queues', { logger: opts.logger });
   const queues = new PoolQueues(queueRedis, keys);
@@ -167,6 +170,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   poolRoutes(app);
   tokenRoutes(app);
   userRoutes(app);
+  spendRoutes(app);
   simulationRoutes(app);
   pipelineRoutes(app);
   workerRoutes(app, broker);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createArtifactStore, KumoError, tokenSigningEnvShape, type ArtifactStore } from '@kumo/shared';
+import { budgetTimeZoneEnvShape, createArtifactStore, KumoError, tokenSigningEnvShape, type ArtifactStore } from '@kumo/shared';
 import type { ApiLimits } from './limits';
 
 /**
@@ -88,6 +88,7 @@ const schema = z.object({
   ...taskLogsEnvShape,
   LOG_LEVEL: z.string().default('info'),
   ...tokenSigningEnvShape,
+  ...budgetTimeZoneEnvShape,
   ...limitsEnvShape,
   ...listingEnvShape,
 });

@@ -49,6 +49,8 @@ export interface ControlPlaneOptions {
   stockoutBackoffMs?: number;
   /** How long an HTTPS worker's lease lives without a heartbeat (default 60 s). */
   leaseSeconds?: number;
+  /** Whose midnight starts a month for monthly budgets and the spend report (default Asia/Tokyo). */
+  budgetTimeZone?: string;
   /** The API's rate limits, stream caps, CORS and timeouts (defaults: services/api/src/limits.ts). */
   apiLimits?: Partial<ApiLimits>;
   /** Where the API may read `source.listing` from (roots, GCS endpoint); default the working directory only. */
@@ -135,8 +137,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     // The longest lock any worker here takes: the local workers' own, or an HTTPS worker's lease.
     ...(opts.taskLockMs ? { taskLockMs: Math.max(opts.taskLockMs, (opts.leaseSeconds ?? 60) * 1000) } : {}),
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
+    ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}),
   });
-  const app = await buildApp({ taskLogs: opts.taskLogs ?? createArtifactStore({ localDir: artifactsDir }), redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}) });
+  const app = await buildApp({ taskLogs: opts.taskLogs ?? createArtifactStore({ localDir: artifactsDir }), redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}), ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}) });
   await provisioner.start();
   await scheduler.start();
   await app.listen({ host: opts.host, port: opts.port });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limitsEnvShape, listingEnvShape, taskLogsEnvShape } from '@kumo/api';
-import { KumoError, tokenSigningEnvShape } from '@kumo/shared';
+import { budgetTimeZoneEnvShape, KumoError, tokenSigningEnvShape } from '@kumo/shared';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -25,6 +25,7 @@ const schema = z.object({
   KUMO_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(60_000),
   LOG_LEVEL: z.string().default('info'),
   ...tokenSigningEnvShape,
+  ...budgetTimeZoneEnvShape,
   ...limitsEnvShape,
   // Also GOOGLE_CLOUD_PROJECT, which the cloud seams below need too.
   ...listingEnvShape,

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     prefix: env.KUMO_PREFIX,
     logger,
     taskLockMs: env.KUMO_TASK_LOCK_MS,
+    budgetTimeZone: env.KUMO_BUDGET_TIME_ZONE,
     ...(env.KUMO_ARTIFACTS_DIR ? { artifactsDir: env.KUMO_ARTIFACTS_DIR } : {}),
     taskLogs: taskLogStoreFromEnv(env, join(process.cwd(), '.kumo', 'artifacts')),
     apiLimits: limitsFromEnv(env),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KumoError, type VmSpec } from '@kumo/shared';
+import { budgetTimeZoneEnvShape, KumoError, type VmSpec } from '@kumo/shared';
 
 const schema = z.object({
   REDIS_URL: z.string().min(1).default('redis://127.0.0.1:6379'),
@@ -18,6 +18,7 @@ const schema = z.object({
   KUMO_WORKER_REDIS_URL: z.undefined({ error: 'no longer given to VMs (it would be in their instance metadata): store the URL in Secret Manager and name the secret with KUMO_WORKER_REDIS_URL_SECRET on the provisioner' }).optional(),
   KUMO_CONTROL_URL: z.string().optional(),
   LOG_LEVEL: z.string().default('info'),
+  ...budgetTimeZoneEnvShape,
 });
 export type SchedulerEnv = z.infer<typeof schema>;
 

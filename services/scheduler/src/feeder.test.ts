@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger, JobStore, jobSpecSchema, Keys, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, type Pool } from '@kumo/shared';
+import { createLogger, JobStore, jobSpecSchema, Keys, LOCAL_POOL_DEFAULTS, monthOf, PoolStore, poolSettingsSchema, VirtualClock, type Pool, type TaskEvent } from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../../../test/support/prefix';
 import { Feeder } from './feeder';
 import type { FedRange, TaskSink } from './task-sink';
@@ -118,5 +118,88 @@ describe('Feeder and two gangs that do not fit together', () => {
     await redis.hset(keys.job(first), { succeeded: 4, state: 'succeeded' });
     await feeder.feed(pool);
     expect(sink.added.map((r) => r.jobId).sort()).toEqual([a, b].sort());
+  });
+});
+
+/** $0.10 a task: each runs 1 s at $0.0001 a slot-millisecond. */
+const USD_PER_SLOT_MS = 0.0001;
+const TASK_MS = 1000;
+
+/** Tasks [from, to) of a job start and succeed, as the ingester applies them (cost accrues). */
+async function finish(jobs: JobStore, jobId: string, user: string, from: number, to: number): Promise<void> {
+  const events: TaskEvent[] = [];
+  for (let i = from; i < to; i++) events.push({ t: 's', j: jobId, i, a: 1, w: 'w', at: 0 }, { t: 'ok', j: jobId, i, a: 1, w: 'w', at: 0, d: TASK_MS });
+  await jobs.applyEvents(jobId, 'm', events, USD_PER_SLOT_MS, user);
+}
+
+async function setup(start: number): Promise<{ clock: VirtualClock; jobs: JobStore; feeder: Feeder; sink: RecordingSink; pool: Pool }> {
+  const prefix = testPrefix('monthly');
+  prefixes.push(prefix);
+  const clock = new VirtualClock(start);
+  const jobs = new JobStore(redis, { prefix, clock });
+  const pools = new PoolStore(redis, { prefix });
+  await pools.put('m', poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 1, slotsPerVm: 10 }));
+  const sink = new RecordingSink();
+  return { clock, jobs, sink, feeder: new Feeder({ redis, prefix, jobs, logger, sink, poolNames: async () => ['m'] }), pool: (await pools.get('m'))! };
+}
+
+const extraction = (name: string) => jobSpecSchema.parse({ kind: 'extraction', name, source: { snapshot: 'S', batches: 1000 }, pool: 'm', run: { builtin: 'noop' } });
+
+describe('Monthly budgets on a virtual clock', () => {
+  it("holds a user's jobs at a monthly budget and lets them go on when the month starts in Asia/Tokyo, not in UTC", async () => {
+    // 2026-01-31 23:00 in Tokyo (14:00 UTC).
+    const { clock, jobs, feeder, sink, pool } = await setup(Date.UTC(2026, 0, 31, 14));
+    await jobs.budgets.set('aya', 1, 'month');
+    const id = (await jobs.create({ spec: extraction('aya-x'), user: 'aya' })).job.id;
+    await feeder.feed(pool);
+    // No cost known yet: a first wave the size of the pool's slots.
+    expect(sink.added).toEqual([expect.objectContaining({ jobId: id, from: 0, to: 10 })]);
+    await finish(jobs, id, 'aya', 0, 10);
+    expect(await jobs.budgets.get('aya')).toMatchObject({ period: 'month', month: '2026-01', monthCostUsd: 1, costUsd: 1, maxCostUsd: 1 });
+    await feeder.feed(pool);
+    expect(sink.added).toHaveLength(1);
+    expect(await jobs.get(id)).toMatchObject({ state: 'budget_exhausted', reason: expect.stringMatching(/budget of user aya \(\$1\) reached/) });
+
+    // 00:30 on February 1st in Tokyo; still January in UTC.
+    await clock.advanceTo(Date.UTC(2026, 0, 31, 15, 30));
+    expect(monthOf(clock.now(), 'UTC')).toBe('2026-01');
+    expect(await jobs.budgets.get('aya')).toMatchObject({ month: '2026-02', monthCostUsd: 0, costUsd: 1 });
+    await feeder.feed(pool);
+    expect((await jobs.get(id))?.state).toBe('running');
+    // Resumed on that tick, fed on the next: the new month's room at $0.10 a task, 10 more.
+    await feeder.feed(pool);
+    expect(sink.added.slice(1)).toEqual([expect.objectContaining({ jobId: id, from: 10, to: 20 })]);
+    await finish(jobs, id, 'aya', 10, 20);
+    expect((await jobs.budgets.get('aya')).monthCostUsd).toBe(1);
+  });
+
+  it('a budget with no period counts all the spend there was: the new month does not reset it', async () => {
+    const { clock, jobs, feeder, pool } = await setup(Date.UTC(2026, 0, 31, 14));
+    await jobs.budgets.set('ben', 1);
+    const id = (await jobs.create({ spec: extraction('ben-x'), user: 'ben' })).job.id;
+    await feeder.feed(pool);
+    await finish(jobs, id, 'ben', 0, 10);
+    await feeder.feed(pool);
+    await clock.advanceTo(Date.UTC(2026, 1, 3));
+    await feeder.feed(pool);
+    expect(await jobs.get(id)).toMatchObject({ state: 'budget_exhausted' });
+    expect(await jobs.budgets.get('ben')).toMatchObject({ period: 'all', monthCostUsd: 0, costUsd: 1 });
+  });
+
+  it("the team's monthly budget holds everyone's jobs, in every pool, and the next month frees them", async () => {
+    const { clock, jobs, feeder, pool } = await setup(Date.UTC(2026, 2, 31, 14));
+    await jobs.budgets.setTeam(1.5);
+    const a = (await jobs.create({ spec: extraction('a'), user: 'aya' })).job.id;
+    const b = (await jobs.create({ spec: extraction('b'), user: 'ben' })).job.id;
+    await feeder.feed(pool);
+    await finish(jobs, a, 'aya', 0, 5);
+    await finish(jobs, b, 'ben', 0, 5);
+    // $1 spent, and each job has 5 more tasks in flight ($0.50 each): nothing left of $1.50.
+    await feeder.feed(pool);
+    for (const id of [a, b]) expect(await jobs.get(id)).toMatchObject({ state: 'budget_exhausted', reason: expect.stringMatching(/team's monthly budget \(\$1\.5\) reached \(\$1\.00 spent\)/) });
+    expect(await jobs.budgets.team()).toEqual({ maxCostUsd: 1.5, month: '2026-03', monthCostUsd: 1 });
+    await clock.advanceTo(Date.UTC(2026, 2, 31, 15));
+    await feeder.feed(pool);
+    for (const id of [a, b]) expect((await jobs.get(id))?.state).toBe('running');
   });
 });

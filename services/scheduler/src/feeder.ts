@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { gangOf, JobSpecCache, jobViews, Keys, wallClock, type JobFeed, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
 import { allocate, budgetRoom, type FeedCandidate } from './fair-share';
+import { sharedBudget, sharedRoom, type JobSpend, type SharedBudget } from './spend-gates';
 import { BullTaskSink, type TaskSink } from './task-sink';
 
 const feedable = (state: JobState): boolean => state === 'queued' || state === 'running' || state === 'budget_exhausted';
@@ -95,7 +96,7 @@ export class Feeder {
     const read = await jobViews.feed.readMany(this.opts.redis, this.keys, ids);
     const jobs: { id: string; f: JobFeed }[] = [];
     ids.forEach((id, n) => read[n] && jobs.push({ id, f: read[n] }));
-    const users = await this.userBudgets(jobs.map((j) => j.f), pool.name);
+    const budgets = await this.userBudgets(jobs.map((j) => j.f), pool.name);
     const firstWave = pool.max * pool.slotsPerVm;
     const out: FeedCandidate[] = [];
     for (const { id, f } of jobs) {
@@ -112,15 +113,10 @@ export class Feeder {
         const max = f.maxCostUsd;
         gates.push({ ...budgetRoom({ state, fed, done, costUsd, maxCostUsd: max }, firstWave), why: `budget of $${max} reached ($${costUsd.toFixed(2)} spent)` });
       }
-      const u = users.get(f.user);
-      if (u) {
-        const inFlight = Math.max(0, fed - done);
-        const perTask = done > 0 ? costUsd / done : 0;
-        // What the user may still spend is shared evenly between their jobs here, so none starves another.
-        const share = u.available / u.jobs;
-        const room = share <= 0 ? 0 : perTask > 0 ? Math.max(0, Math.floor(share / perTask)) : done === 0 ? Math.max(0, firstWave - inFlight) : Number.MAX_SAFE_INTEGER;
-        gates.push({ room, exhausted: u.available <= 0 || (perTask > 0 && room === 0), why: `budget of user ${f.user} ($${u.max}) reached ($${u.spent.toFixed(2)} spent)` });
-      }
+      const u = budgets.users.get(f.user);
+      if (u) gates.push({ ...sharedRoom(u, { fed, done, costUsd }, firstWave), why: `budget of user ${f.user} ($${u.max}) reached ($${u.spent.toFixed(2)} spent)` });
+      const team = budgets.team;
+      if (team) gates.push({ ...sharedRoom(team, { fed, done, costUsd }, firstWave), why: `the team's monthly budget ($${team.max}) reached ($${team.spent.toFixed(2)} spent)` });
       if (gates.length > 0) {
         const room = Math.min(...gates.map((g) => g.room));
         const spent = gates.find((g) => g.exhausted);
@@ -140,47 +136,28 @@ export class Feeder {
   }
 
   /**
-   * The users with a budget among these jobs: what they may still spend, net of what their tasks already
-   * fed will cost (at each job's cost per finished task), over their active jobs in every pool, and how
-   * many such jobs they have (what is left is shared evenly between them).
+   * The users with a budget among these jobs, and the team's budget if set: what each may still spend,
+   * net of what the tasks already fed will cost (at each job's cost per finished task), over the active
+   * jobs in every pool, and how many such jobs share it (what is left is shared evenly between them).
    */
-  private async userBudgets(
-    jobs: JobFeed[],
-    pool: string,
-  ): Promise<Map<string, { max: number; spent: number; available: number; jobs: number }>> {
-    const names = [...new Set(jobs.map((f) => f.user))];
-    const pipe = this.opts.redis.pipeline();
-    for (const n of names) pipe.hmget(this.keys.user(n), 'maxCostUsd', 'costUsd');
-    const res = (await pipe.exec()) ?? [];
-    const budgets = new Map<string, { max: number; spent: number }>();
-    names.forEach((n, i) => {
-      const v = res[i]?.[1] as (string | null)[] | undefined;
-      if (v && v[0] !== null && v[0] !== undefined) budgets.set(n, { max: Number(v[0]), spent: Number(v[1] ?? 0) });
-    });
-    const out = new Map<string, { max: number; spent: number; available: number; jobs: number }>();
-    if (budgets.size === 0) return out;
-    const all = [...jobs, ...(await this.jobsInOtherPools(pool, budgets))];
-    for (const [n, b] of budgets) {
-      let inFlightCost = 0;
-      let count = 0;
-      for (const f of all) {
-        if (f.user !== n) continue;
-        count++;
-        const done = f.succeeded + f.failed;
-        if (done > 0) inFlightCost += Math.max(0, f.fed - done) * (f.costUsd / done);
-      }
-      out.set(n, { max: b.max, spent: b.spent, available: b.max - b.spent - inFlightCost, jobs: Math.max(1, count) });
-    }
-    return out;
+  private async userBudgets(jobs: JobFeed[], pool: string): Promise<{ users: Map<string, SharedBudget>; team?: SharedBudget }> {
+    const limits = await this.opts.jobs.budgets.limits([...new Set(jobs.map((f) => f.user))]);
+    const users = new Map<string, SharedBudget>();
+    if (limits.users.size === 0 && !limits.team) return { users };
+    // The team's budget counts everyone's jobs; users' budgets only their own.
+    const all = [...jobs, ...(await this.jobsInOtherPools(pool, limits.team ? undefined : limits.users))];
+    const spend = (f: JobFeed): JobSpend => ({ fed: f.fed, done: f.succeeded + f.failed, costUsd: f.costUsd });
+    for (const [n, l] of limits.users) users.set(n, sharedBudget(l, all.filter((f) => f.user === n).map(spend)));
+    return limits.team ? { users, team: sharedBudget(limits.team, all.map(spend)) } : { users };
   }
 
-  /** The active jobs of these users in every pool but `pool` (only fetched when a user has a budget). */
-  private async jobsInOtherPools(pool: string, users: Map<string, unknown>): Promise<JobFeed[]> {
+  /** The active jobs in every pool but `pool` of these users (of all, without), fetched only for a budget. */
+  private async jobsInOtherPools(pool: string, users?: Map<string, unknown>): Promise<JobFeed[]> {
     const others = (await this.opts.poolNames?.())?.filter((p) => p !== pool) ?? [];
     if (others.length === 0) return [];
     const ids = (await Promise.all(others.map((p) => this.opts.jobs.activeJobIds(p)))).flat();
     const read = await jobViews.feed.readMany(this.opts.redis, this.keys, ids);
-    return read.filter((f): f is JobFeed => f !== undefined && users.has(f.user) && feedable(f.state));
+    return read.filter((f): f is JobFeed => f !== undefined && (!users || users.has(f.user)) && feedable(f.state));
   }
 
   /**

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     scaleIntervalMs: env.KUMO_SCALE_INTERVAL_MS,
     leaderTtlMs: env.KUMO_LEADER_TTL_MS,
     maxEvaluationsPerJob: env.KUMO_MAX_EVALUATIONS_PER_JOB,
+    budgetTimeZone: env.KUMO_BUDGET_TIME_ZONE,
     workerSettings: workerSettingsOf(env),
   });
   await scheduler.start();

@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   stockoutBackoffMs?: number;
   /** The most evaluation jobs one training job's checkpoints start (default 100). */
   maxEvaluationsPerJob?: number;
+  /** Whose midnight starts a month: the month a cost is added to (the API must agree). Default Asia/Tokyo. */
+  budgetTimeZone?: string;
   /**
    * The longest task lock a worker takes (agents' KUMO_TASK_LOCK_MS, 30 s by default; HTTPS leases, 60 s):
    * a task lost from its queue is found within twice this. Default 60 s.
@@ -70,7 +72,7 @@ export class Scheduler {
     this.log = this.componentLog('scheduler');
     this.redis = createRedis(opts.redisUrl, 'command', 'scheduler', { logger: this.log });
     const { prefix, clock } = opts;
-    this.jobs = new JobStore(this.redis, { prefix, clock });
+    this.jobs = new JobStore(this.redis, { prefix, clock, ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}) });
     this.pools = new PoolStore(this.redis, { prefix, clock });
     this.fleet = new FleetStore(this.redis, { prefix, clock });
     // One cache of job specs for every part (feeder, reconciler, ingester, checkpoint checks), bounded

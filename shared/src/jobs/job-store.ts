@@ -15,6 +15,7 @@ import { jobRecordOf, jobViews, type CreateJobInput, type JobHashField, type Job
 import { JobDependencies } from './job-dependencies';
 import { ledgerEntryOf, TaskLedger } from './task-ledger';
 import { UserBudgets } from './user-budgets';
+import { DEFAULT_BUDGET_TIME_ZONE, SPEND_MONTH_TTL_S } from '../spend/spend-month';
 import { RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields } from './progress';
 import { CONTRIBUTOR_DAYS_KEPT, contributorDay } from './contributors';
 
@@ -35,13 +36,13 @@ export class JobStore {
 
   constructor(
     private readonly redis: Redis,
-    opts: { prefix?: string; clock?: Clock } = {},
+    opts: { prefix?: string; clock?: Clock; budgetTimeZone?: string } = {},
   ) {
     this.keys = new Keys(opts.prefix);
     this.clock = opts.clock ?? wallClock;
     this.ledger = new TaskLedger(redis, this.keys);
     this.evaluations = new EvaluationLinks(redis, this.keys);
-    this.budgets = new UserBudgets(redis, this.keys);
+    this.budgets = new UserBudgets(redis, this.keys, this.clock, opts.budgetTimeZone ?? DEFAULT_BUDGET_TIME_ZONE);
     this.dependencies = new JobDependencies(redis, this.keys);
   }
 
@@ -275,7 +276,7 @@ export class JobStore {
   ): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
     const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel(), usdPerSlotMs];
     args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), ledgerEntryOf(e), e.o ?? ''])));
-    args.push(pool, CONTRIBUTOR_DAYS_KEPT * 86_400);
+    args.push(pool, CONTRIBUTOR_DAYS_KEPT * 86_400, user, SPEND_MONTH_TTL_S);
     const k = this.keys;
     const res = await storeScripts.applyTaskEvents.run(
       this.redis,
@@ -283,6 +284,7 @@ export class JobStore {
         job: k.job(jobId), done: k.jobDone(jobId), running: k.jobRunning(jobId), rate: k.jobRate(jobId), failures: k.jobFailures(jobId),
         results: k.jobResults(jobId), poolActive: k.poolActive(pool), user: k.user(user), listing: k.jobListing(jobId), gang: k.jobGang(jobId),
         failedBits: k.jobFailedBits(jobId), contributors: k.jobContributors(jobId), contributorsOfDay: k.contributorsOfDay(pool, contributorDay(this.clock.now())),
+        spendMonth: k.spendMonth(this.budgets.month()),
       },
       args,
     );

@@ -49,6 +49,13 @@ export class Keys {
   idempotency = (scope: string, key: string): string => `${this.prefix}:idem:${scope}:${key}`;
   /** Hash: a user's spend across their jobs (costUsd) and their budget (maxCostUsd). */
   user = (name: string): string => `${this.prefix}:user:${name}`;
+  /**
+   * Hash: one month's spend (the month of the budgets' time zone, `YYYY-MM`), field `user:<name>`,
+   * `pool:<name>`, `job:<id>` and `all` -> USD. Added to by every cost event; expires months later.
+   */
+  spendMonth = (month: string): string => `${this.prefix}:spend:${month}`;
+  /** Hash: the team's monthly budget over everyone (maxCostUsd). */
+  team = (): string => `${this.prefix}:team`;
   /** JSON: a pipeline's stages and the job each became. */
   pipeline = (id: string): string => `${this.prefix}:pipeline:${id}`;
 

@@ -9,8 +9,8 @@ export const storeScripts = {
   endJob: defineScript(lua('endJob-4.lua'), ['job', 'poolActive', 'listing', 'gang'], reply.integer),
   holdJob: defineScript(lua('holdJob-1.lua'), ['job'], reply.string),
   applyTaskEvents: defineScript(
-    lua('applyTaskEvents-13.lua'),
-    ['job', 'done', 'running', 'rate', 'failures', 'results', 'poolActive', 'user', 'listing', 'gang', 'failedBits', 'contributors', 'contributorsOfDay'],
+    lua('applyTaskEvents-14.lua'),
+    ['job', 'done', 'running', 'rate', 'failures', 'results', 'poolActive', 'user', 'listing', 'gang', 'failedBits', 'contributors', 'contributorsOfDay', 'spendMonth'],
     reply.array<[string, number, number, number] | []>,
   ),
   moveVm: defineScript(lua('moveVm-2.lua'), ['vm', 'poolVms'], reply.array<[number, string?]>),

@@ -22,12 +22,14 @@
   KEYS[12] the job's contributors hash   KEYS[13] the pool's contributors of the day (jobs/contributors.ts):
   "<succeeded|failed|ms>\n<worker>\n<owner>" -> count, credited where the job's own counts move, so
   their sums equal the job's counts exactly, redeliveries or not
+  KEYS[14] this month's spend (spend/spend-report.ts): by user, pool and job, and in all
   ARGV[1] job id   ARGV[2] now ms   ARGV[3] rate bucket ms   ARGV[4] rate buckets kept
   ARGV[5] control channel   ARGV[6] job-changed channel   ARGV[7] USD per slot-millisecond
   ARGV[8]  the events, as a JSON array of [type (s|ok|f|r|rel|c|p), index, attempt, worker, duration ms,
            payload ("" or JSON: the error of f/r, the result of ok, the checkpoint of c, the progress of p),
            owner (the HTTPS worker's token name; "" for kumo's own workers, whose owner is the pool)]
   ARGV[9] the job's pool   ARGV[10] seconds the day's contributors hash is kept
+  ARGV[11] the job's user   ARGV[12] seconds the month's spend is kept
 
   Returns {state, succeeded, failed, running} or {} when the job does not exist (deleted: drop).
 ]]
@@ -189,6 +191,13 @@ if taskMs > 0 then
   redis.call("HINCRBYFLOAT", job, "costUsd", taskMs * tonumber(ARGV[7]))
   -- The user's spend across all their jobs, for per-user budgets.
   redis.call("HINCRBYFLOAT", KEYS[8], "costUsd", taskMs * tonumber(ARGV[7]))
+  -- The month's bill, O(1) a batch: monthly budgets and the spend report read it.
+  local cost = taskMs * tonumber(ARGV[7])
+  redis.call("HINCRBYFLOAT", KEYS[14], "user:" .. ARGV[11], cost)
+  redis.call("HINCRBYFLOAT", KEYS[14], "pool:" .. ARGV[9], cost)
+  redis.call("HINCRBYFLOAT", KEYS[14], "job:" .. ARGV[1], cost)
+  redis.call("HINCRBYFLOAT", KEYS[14], "all", cost)
+  redis.call("EXPIRE", KEYS[14], ARGV[12])
 end
 if finished > 0 then
   local bucket = math.floor(tonumber(ARGV[2]) / tonumber(ARGV[3]))
