@@ -51,5 +51,6 @@ export * from './tasks/task-lifecycle';
 export * from './tasks/queue-moves';
 export * from './tasks/job-spec-cache';
 export * from './jobs/user-budgets';
+export * from './jobs/user-shares';
 export * from './spend/spend-month';
 export * from './spend/spend-report';

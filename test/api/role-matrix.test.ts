@@ -31,6 +31,8 @@ const MATRIX: { methods: string[]; path: RegExp; allowed: readonly Caller[]; why
   { methods: ['PUT'], path: /^\/v1\/pools\/:name$/, allowed: ADMIN, why: 'pools cost money' },
   { methods: ['POST'], path: /^\/v1\/tokens$/, allowed: ADMIN, why: 'mint' },
   { methods: ['DELETE'], path: /^\/v1\/tokens\/:id$/, allowed: ADMIN, why: 'revoke' },
+  { methods: ['GET'], path: /^\/v1\/users\/:name$/, allowed: READERS, why: 'read a user’s shares' },
+  { methods: ['PUT'], path: /^\/v1\/users\/:name$/, allowed: ADMIN, why: 'shares decide who gets the GPUs' },
   { methods: ['GET'], path: /^\/v1\/users\/:name\/budget$/, allowed: READERS, why: 'read a user’s spend' },
   { methods: ['PUT'], path: /^\/v1\/users\/:name\/budget$/, allowed: ADMIN, why: 'budgets are money' },
   { methods: ['GET'], path: /^\/v1\/spend(\.csv)?$/, allowed: READERS, why: 'read the month’s bill' },

@@ -37,12 +37,24 @@ export function budgetRoom(b: BudgetView, firstWave: number): { room: number; ex
   return { room, exhausted: room === 0 };
 }
 
+/** A user's part of a pool, as the fair share weighs it. */
+export interface UserShare {
+  /** Shares follow weights: a user of weight 2 gets twice the tasks of one of weight 1 (default 1). */
+  weight: number;
+  /** The most tasks the user may be given now (their slot cap, less what they have in flight); unlimited if unset. */
+  room?: number;
+}
+
 /**
- * Splits `room` tasks: highest priority first; within it, evenly across users, then across each
- * user's jobs, oldest first; what one cannot take goes to the others.
+ * Splits `room` tasks: highest priority first; within it, across users in proportion to their weights
+ * (evenly by default), each at most their own room, then evenly across each user's jobs, oldest first;
+ * what one cannot take goes to the others.
  */
-export function allocate(candidates: FeedCandidate[], room: number): Map<FeedCandidate, number> {
+export function allocate(candidates: FeedCandidate[], room: number, shares: ReadonlyMap<string, UserShare> = new Map()): Map<FeedCandidate, number> {
   const plan = new Map<FeedCandidate, number>();
+  const given = new Map<string, number>();
+  const weightOf = (user: string): number => shares.get(user)?.weight ?? 1;
+  const userLeft = (user: string): number => (shares.get(user)?.room ?? Number.MAX_SAFE_INTEGER) - (given.get(user) ?? 0);
   const byPriority = [...new Set(candidates.map((c) => c.priority))].sort((a, b) => b - a);
   for (const prio of byPriority) {
     if (room <= 0) break;
@@ -53,22 +65,24 @@ export function allocate(candidates: FeedCandidate[], room: number): Map<FeedCan
       if (!list) users.set(c.user, (list = []));
       list.push(c);
     }
-    // Round robin over users, and within a user over jobs, one chunk at a time.
+    // Round robin over users, each a chunk by weight, and within a user over jobs.
     const left = (c: FeedCandidate): number => c.total - c.fed - (plan.get(c) ?? 0);
     let progress = true;
     while (room > 0 && progress) {
       progress = false;
-      const active = [...users.values()].filter((jobs) => jobs.some((j) => left(j) > 0));
+      const active = [...users].filter(([user, jobs]) => userLeft(user) > 0 && jobs.some((j) => left(j) > 0));
       if (active.length === 0) break;
-      const perUser = Math.max(1, Math.floor(room / active.length));
-      for (const jobs of active) {
-        let share = Math.min(perUser, room);
+      const weights = active.reduce((sum, [user]) => sum + weightOf(user), 0);
+      const round = room;
+      for (const [user, jobs] of active) {
+        let share = Math.min(Math.max(1, Math.floor((round * weightOf(user)) / weights)), room, userLeft(user));
         const open = jobs.filter((j) => left(j) > 0);
         const perJob = Math.max(1, Math.floor(share / open.length));
         for (const j of open) {
           const n = Math.min(perJob, left(j), share, room);
           if (n <= 0) continue;
           plan.set(j, (plan.get(j) ?? 0) + n);
+          given.set(user, (given.get(user) ?? 0) + n);
           share -= n;
           room -= n;
           progress = true;

@@ -203,3 +203,26 @@ describe('Monthly budgets on a virtual clock', () => {
     for (const id of [a, b]) expect((await jobs.get(id))?.state).toBe('running');
   });
 });
+
+describe('Feeder and users’ shares', () => {
+  it("feeds users by weight, and a capped user only up to maxSlots less the tasks they have in flight in that pool", async () => {
+    const { jobs, feeder, sink, pool } = await setup(Date.UTC(2026, 5, 1));
+    const keys = new Keys(jobs.keys.prefix);
+    await jobs.shares.set('ann', { weight: 1, maxSlots: { m: 5, other: 100 } });
+    await jobs.shares.set('bob', { weight: 3, maxSlots: {} });
+    const ann = (await jobs.create({ spec: extraction('ann-x'), user: 'ann' })).job.id;
+    const bob = (await jobs.create({ spec: extraction('bob-x'), user: 'bob' })).job.id;
+    const cho = (await jobs.create({ spec: extraction('cho-x'), user: 'cho' })).job.id;
+    // ann has 3 fed, 1 finished: 2 in flight, so 3 more fit under her cap of 5.
+    await redis.hset(keys.job(ann), { state: 'running', fed: 3, succeeded: 1 });
+    await feeder.feed(pool);
+    const fedTo = (id: string) => sink.added.filter((r) => r.jobId === id).reduce((n, r) => n + r.to - r.from, 0);
+    expect(fedTo(ann)).toBe(3);
+    // The window (32 tasks a slot, 320): ann's 3, then bob and cho 3 to 1 of the rest.
+    expect(fedTo(bob) + fedTo(cho)).toBe(317);
+    expect(fedTo(bob)).toBeGreaterThanOrEqual(3 * fedTo(cho) - 3);
+    expect(fedTo(bob)).toBeLessThanOrEqual(3 * fedTo(cho) + 3);
+    await feeder.feed(pool);
+    expect(fedTo(ann)).toBe(3);
+  });
+});

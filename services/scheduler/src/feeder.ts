@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { gangOf, JobSpecCache, jobViews, Keys, wallClock, type JobFeed, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
-import { allocate, budgetRoom, type FeedCandidate } from './fair-share';
+import { allocate, budgetRoom, type FeedCandidate, type UserShare } from './fair-share';
 import { sharedBudget, sharedRoom, type JobSpend, type SharedBudget } from './spend-gates';
 import { BullTaskSink, type TaskSink } from './task-sink';
 
@@ -61,8 +61,8 @@ export class Feeder {
     if (room < Math.max(1, Math.floor(window / 4))) return { added: 0, starved };
     const ids = await this.opts.jobs.activeJobIds(pool.name);
     if (ids.length === 0) return { added: 0, starved };
-    const candidates = await this.candidates(ids, pool);
-    const plan = allocate(candidates, room);
+    const { candidates, shares } = await this.candidates(ids, pool);
+    const plan = allocate(candidates, room, shares);
     let added = 0;
     let gangRanks: number | undefined;
     for (const [job, share] of plan) {
@@ -92,7 +92,7 @@ export class Feeder {
    * order: dependencies (wait for them; fail if one failed), the canary (only the first N until they
    * all succeeded), the budget (only what it can still pay for).
    */
-  private async candidates(ids: string[], pool: Pool): Promise<FeedCandidate[]> {
+  private async candidates(ids: string[], pool: Pool): Promise<{ candidates: FeedCandidate[]; shares: Map<string, UserShare> }> {
     const read = await jobViews.feed.readMany(this.opts.redis, this.keys, ids);
     const jobs: { id: string; f: JobFeed }[] = [];
     ids.forEach((id, n) => read[n] && jobs.push({ id, f: read[n] }));
@@ -131,6 +131,19 @@ export class Feeder {
         limit = Math.min(limit, fed + room);
       } else if (state === 'budget_exhausted') continue;
       if (fed < limit) out.push({ id, fed, total: limit, all: f.total, priority: f.priority, user: f.user });
+    }
+    return { candidates: out, shares: await this.poolShares(jobs.map((j) => j.f), pool.name) };
+  }
+
+  /**
+   * Each user's weight, and their room under their slot cap in this pool: a task fed and not finished
+   * holds a slot or waits for one, so a user never has more than their cap running.
+   */
+  private async poolShares(jobs: JobFeed[], pool: string): Promise<Map<string, UserShare>> {
+    const out = new Map<string, UserShare>();
+    for (const [user, s] of await this.opts.jobs.shares.inPool([...new Set(jobs.map((f) => f.user))], pool)) {
+      if (s.maxSlots === undefined) out.set(user, { weight: s.weight });
+      else out.set(user, { weight: s.weight, room: Math.max(0, s.maxSlots - jobs.filter((f) => f.user === user).reduce((n, f) => n + Math.max(0, f.fed - f.succeeded - f.failed), 0)) });
     }
     return out;
   }

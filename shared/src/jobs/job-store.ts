@@ -15,6 +15,7 @@ import { jobRecordOf, jobViews, type CreateJobInput, type JobHashField, type Job
 import { JobDependencies } from './job-dependencies';
 import { ledgerEntryOf, TaskLedger } from './task-ledger';
 import { UserBudgets } from './user-budgets';
+import { UserShareStore } from './user-shares';
 import { DEFAULT_BUDGET_TIME_ZONE, SPEND_MONTH_TTL_S } from '../spend/spend-month';
 import { RATE_BUCKET_MS, RATE_BUCKETS, rateBucketFields } from './progress';
 import { CONTRIBUTOR_DAYS_KEPT, contributorDay } from './contributors';
@@ -31,6 +32,8 @@ export class JobStore {
   readonly evaluations: EvaluationLinks;
   /** Users' spend and budgets. */
   readonly budgets: UserBudgets;
+  /** Users' weights and slot caps (fair share). */
+  readonly shares: UserShareStore;
   /** What the feeder records of a job's dependencies. */
   readonly dependencies: JobDependencies;
 
@@ -43,6 +46,7 @@ export class JobStore {
     this.ledger = new TaskLedger(redis, this.keys);
     this.evaluations = new EvaluationLinks(redis, this.keys);
     this.budgets = new UserBudgets(redis, this.keys, this.clock, opts.budgetTimeZone ?? DEFAULT_BUDGET_TIME_ZONE);
+    this.shares = new UserShareStore(redis, this.keys);
     this.dependencies = new JobDependencies(redis, this.keys);
   }
 
