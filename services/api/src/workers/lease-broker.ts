@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PoolQueues } from '../pool-queues';
+import { leasedTaskEnv, oncePerKey, type LeasedTask, type LeaseOutcome } from './leased-task';
+import { jobOf, LeaseRecords, snapshotOf, type LeaseRecord } from './lease-records';
 import {
   admit,
   createRedis,
@@ -16,12 +18,9 @@ import {
   queueWorkerTiming,
   settle,
   settleAdmission,
-  taskEnvironment,
-  taskLockKey,
-  listedInputRange,
   type Bus,
+  type CachedJob,
   type Clock,
-  type JobSpec,
   type JobStore,
   type Logger,
   type Principal,
@@ -31,39 +30,6 @@ import {
   type TaskError,
   type TaskEvent,
 } from '@kumo/shared';
-
-/** What an HTTPS worker gets for one leased task: everything it needs to run it, nothing of Redis. */
-export interface LeasedTask {
-  leaseId: string;
-  jobId: string;
-  index: number;
-  attempt: number;
-  kind: JobSpec['kind'];
-  run: JobSpec['run'];
-  /** The task's environment (the documented contract), without the machine's own variables. */
-  env: Record<string, string>;
-  timeoutMs: number;
-  stopGraceMs: number;
-  leaseSeconds: number;
-}
-
-interface LeaseRecord {
-  bullId: string;
-  jobId: string;
-  index: number;
-  attempt: number;
-  pool: string;
-  workerId: string;
-  tokenId: string;
-  /** The worker token's name: who the contributors table credits (events' `o`). */
-  owner?: string;
-  startedAt: number;
-}
-
-export type LeaseOutcome =
-  | { outcome: 'succeeded'; result?: Record<string, unknown> }
-  | { outcome: 'failed'; error: TaskError; logTail?: string }
-  | { outcome: 'released' };
 
 /**
  * Leases tasks to workers that speak only HTTPS (contributors' own machines): the API takes a task
@@ -76,6 +42,7 @@ export type LeaseOutcome =
  */
 export class LeaseBroker {
   private readonly keys: Keys;
+  private readonly records: LeaseRecords;
   private readonly connection: Redis;
   private readonly workers = new Map<string, Worker<TaskData>>();
   /** Specs read once; the state read afresh on every lease (stateTtlMs 0), as a worker re-checks it before it starts a task. */
@@ -89,7 +56,10 @@ export class LeaseBroker {
   ) {
     this.keys = new Keys(opts.prefix);
     this.leaseMs = (opts.leaseSeconds ?? 60) * 1000;
-    this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker');
+    this.records = new LeaseRecords(opts.redis, this.keys, this.leaseMs);
+    // Auto-pipelined: a lease call's takes (moveToActive, one each) go out in one write. Nothing
+    // blocks on it: tasks are taken with block: false.
+    this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker', { autoPipelining: true, logger: opts.logger });
     this.jobs = new JobSpecCache(opts.jobs, { clock: opts.clock, stateTtlMs: 0 });
   }
 
@@ -131,64 +101,78 @@ export class LeaseBroker {
     const w = this.worker(pool);
     const out: LeasedTask[] = [];
     const events: TaskEvent[] = [];
-    for (let tries = 0; out.length < max && tries < max * 4; tries++) {
-      const token = randomUUID();
-      const job = await w.getNextJob(token, { block: false });
-      if (!job) break;
-      const { j: jobId, i: index } = job.data;
-      const delivery = deliveryOf(job);
-      const { attempt } = delivery;
-      if (job.attemptsStarted <= 1 && job.processedOn) this.latencyOf(pool).observe((job.processedOn - job.timestamp) / 1000);
-      const meta = await this.jobs.get(jobId);
-      const now = this.opts.clock.now();
-      const base = { j: jobId, i: index, a: attempt, w: workerId, o: who.name, at: now };
-      const admission = admit({ job: meta, delivery, taskDone: await this.opts.jobs.isTaskDone(jobId, index), runsGangs: false, pool });
-      if (admission.verdict !== 'run') {
-        if (admission.verdict === 'skip' && admission.why === 'other-pool') this.opts.logger.warn({ jobId, index, pool, jobPool: meta?.spec.pool }, 'a task of another pool in this queue, dropped');
-        await this.settleHere(job, token, base, settleAdmission(admission, now));
-        continue;
+    // Each job's state is read afresh once per call (as a worker re-checks it before it starts a
+    // task), not once per task: the call's tasks are admitted on the same reading.
+    const metaOf = oncePerKey((jobId) => this.jobs.get(jobId));
+    for (let tries = 0; out.length < max && tries < max * 4; ) {
+      const n = Math.min(max - out.length, max * 4 - tries);
+      tries += n;
+      // A call's tasks are taken and admitted together: their Redis commands share round trips
+      // instead of a dozen in a row per task. Each take is still one atomic moveToActive.
+      const taken = (await Promise.all(Array.from({ length: n }, () => this.take(w)))).filter((t) => t !== undefined);
+      const leased = await Promise.all(taken.map((t) => this.admitOne(who, workerId, pool, t.job, t.token, metaOf)));
+      for (const l of leased) {
+        if (!l) continue;
+        out.push(l.task);
+        events.push(l.event);
       }
-      let env: Record<string, string>;
-      try {
-        env = await this.envOf(jobId, meta!.spec, index, attempt, workerId);
-      } catch (err) {
-        // A task that cannot be described (a listing job without its lines) fails for good, alone.
-        if (!(err instanceof KumoError) || err.retryable) throw err;
-        await this.settleHere(job, token, base, settleAdmission({ verdict: 'fail', error: { code: err.code, message: err.message, retryable: false } }, now));
-        continue;
-      }
-      const rec: LeaseRecord = { bullId: job.id!, jobId, index, attempt, pool, workerId, tokenId: who.tokenId, owner: who.name, startedAt: now };
-      await this.opts.redis.set(this.keys.lease(token), JSON.stringify(rec), 'PX', this.leaseMs * 2);
-      out.push({
-        leaseId: token,
-        jobId,
-        index,
-        attempt,
-        kind: meta!.spec.kind,
-        run: meta!.spec.run,
-        env,
-        timeoutMs: meta!.policy.timeoutMs,
-        stopGraceMs: meta!.policy.stopGraceMs,
-        leaseSeconds: this.leaseMs / 1000,
-      });
-      events.push({ ...base, t: 's' });
+      if (taken.length < n) break; // the queue is empty
     }
     if (events.length) await this.opts.bus.publish('progress', { workerId, events });
     return out;
+  }
+
+  private async take(w: Worker<TaskData>): Promise<{ job: Job<TaskData>; token: string } | undefined> {
+    const token = randomUUID();
+    const job = await w.getNextJob(token, { block: false });
+    return job ? { job, token } : undefined;
+  }
+
+  /** One taken task: leased (its record written) if the lifecycle admits it, else settled here. */
+  private async admitOne(
+    who: Principal,
+    workerId: string,
+    pool: string,
+    job: Job<TaskData>,
+    token: string,
+    metaOf: (jobId: string) => Promise<CachedJob | undefined>,
+  ): Promise<{ task: LeasedTask; event: TaskEvent } | undefined> {
+    const { j: jobId, i: index } = job.data;
+    const delivery = deliveryOf(job);
+    const { attempt } = delivery;
+    if (job.attemptsStarted <= 1 && job.processedOn) this.latencyOf(pool).observe((job.processedOn - job.timestamp) / 1000);
+    const [meta, taskDone] = await Promise.all([metaOf(jobId), this.opts.jobs.isTaskDone(jobId, index)]);
+    const now = this.opts.clock.now();
+    const base = { j: jobId, i: index, a: attempt, w: workerId, o: who.name, at: now };
+    const admission = admit({ job: meta, delivery, taskDone, runsGangs: false, pool });
+    if (admission.verdict !== 'run') {
+      if (admission.verdict === 'skip' && admission.why === 'other-pool') this.opts.logger.warn({ jobId, index, pool, jobPool: meta?.spec.pool }, 'a task of another pool in this queue, dropped');
+      await this.settleHere(job, token, base, settleAdmission(admission, now));
+      return undefined;
+    }
+    let env: Record<string, string>;
+    try {
+      env = await leasedTaskEnv(this.opts.jobs, { jobId, spec: meta!.spec, index, attempt, workerId });
+    } catch (err) {
+      // A task that cannot be described (a listing job without its lines) fails for good, alone.
+      if (!(err instanceof KumoError) || err.retryable) throw err;
+      await this.settleHere(job, token, base, settleAdmission({ verdict: 'fail', error: { code: err.code, message: err.message, retryable: false } }, now));
+      return undefined;
+    }
+    const bullId = job.id!;
+    const rec: LeaseRecord = { bullId, jobId, index, attempt, pool, workerId, tokenId: who.tokenId, owner: who.name, startedAt: now, lockKey: this.records.lockKey(pool, bullId), job: snapshotOf(job) };
+    await this.records.write(token, rec);
+    const { spec, policy } = meta!;
+    return {
+      task: { leaseId: token, jobId, index, attempt, kind: spec.kind, run: spec.run, env, timeoutMs: policy.timeoutMs, stopGraceMs: policy.stopGraceMs, leaseSeconds: this.leaseMs / 1000 },
+      event: { ...base, t: 's' },
+    };
   }
 
   /** A task not admitted: its event (a failure) on the bus first, then its queue move. */
   private async settleHere(job: Job<TaskData>, token: string, base: Omit<TaskEvent, 't'>, s: Settlement): Promise<void> {
     if (s.event) await this.opts.bus.publish('progress', { workerId: base.w, events: [{ ...base, ...s.event }] });
     await moveByHand(job, token, s.move);
-  }
-
-  /** The task's environment (the shared contract); a listing job's inputs are read from its stored listing. */
-  private async envOf(jobId: string, spec: JobSpec, index: number, attempt: number, workerId: string): Promise<Record<string, string>> {
-    const resume = spec.kind === 'training' ? await this.opts.jobs.checkpoint(jobId) : undefined;
-    const range = listedInputRange(spec, index);
-    const inputs = range ? await this.opts.jobs.listedInputs(jobId, range.from, range.to) : undefined;
-    return taskEnvironment({ jobId, spec, index, attempt, workerId, resumeFrom: typeof resume?.uri === 'string' ? resume.uri : '', ...(inputs ? { inputs } : {}) }, {});
   }
 
   /** The lease, if `who` holds it; LEASE_LOST (409) once it expired or went to another worker. */
@@ -199,43 +183,48 @@ export class LeaseBroker {
   }
 
   private async held(who: Principal, leaseId: string): Promise<LeaseRecord> {
-    const raw = await this.opts.redis.get(this.keys.lease(leaseId));
-    if (!raw) throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, { details: { reason: 'LEASE_LOST' } });
-    const rec = JSON.parse(raw) as LeaseRecord;
+    const got = await this.records.read(leaseId);
+    if (!got) throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, { details: { reason: 'LEASE_LOST' } });
+    const { rec, lock } = got;
     if (rec.tokenId !== who.tokenId) throw new KumoError('FORBIDDEN', 'that lease belongs to another worker');
     if (who.role === 'worker' && rec.pool !== who.pool) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${rec.pool}'`);
     // The queue's lock is the truth: once it expired (and the task went back, perhaps to another
     // worker) this lease is over, whatever its record says.
-    const lock = await this.opts.redis.get(taskLockKey(this.keys, queueName(rec.pool), rec.bullId));
     if (lock !== leaseId) {
-      await this.opts.redis.del(this.keys.lease(leaseId));
+      await this.records.drop(leaseId);
       throw new KumoError('CONFLICT', `lease '${leaseId}' expired; the task went back to the queue`, { details: { reason: 'LEASE_LOST' } });
     }
     return rec;
   }
 
   private async bullJob(rec: LeaseRecord): Promise<Job<TaskData>> {
-    const job = await Job.fromId<TaskData>(this.queue(rec.pool), rec.bullId);
+    const job = jobOf(this.queue(rec.pool), rec) ?? (await Job.fromId<TaskData>(this.queue(rec.pool), rec.bullId));
     if (!job) throw new KumoError('CONFLICT', 'the leased task is gone from the queue', { details: { reason: 'LEASE_LOST' } });
     return job;
   }
 
   /** Renews each lease; answers which are still held and which tasks should stop (their job ended). */
   async heartbeat(who: Principal, leaseIds: string[]): Promise<{ held: string[]; lost: string[]; stop: string[] }> {
+    // Each job's state read once per heartbeat, whatever number of its tasks the worker holds.
+    const stateOf = oncePerKey((jobId) => this.opts.jobs.state(jobId));
+    // All of them at once: their reads and renewals share round trips.
+    const verdicts = await Promise.all(
+      leaseIds.map(async (leaseId): Promise<'held' | 'lost' | 'stop'> => {
+        try {
+          const rec = await this.held(who, leaseId);
+          const job = await this.bullJob(rec);
+          const [extended, , state] = await Promise.all([job.extendLock(leaseId, this.leaseMs), this.records.renew(leaseId), stateOf(rec.jobId)]);
+          // The lock went between the read and the renewal: lost, as if it had gone before.
+          if (!extended) return 'lost';
+          return state === undefined || isTerminal(state) ? 'stop' : 'held';
+        } catch (err) {
+          if (err instanceof KumoError && err.code === 'FORBIDDEN') throw err;
+          return 'lost';
+        }
+      }),
+    );
     const res = { held: [] as string[], lost: [] as string[], stop: [] as string[] };
-    for (const leaseId of leaseIds) {
-      try {
-        const rec = await this.held(who, leaseId);
-        const job = await this.bullJob(rec);
-        await job.extendLock(leaseId, this.leaseMs);
-        await this.opts.redis.pexpire(this.keys.lease(leaseId), this.leaseMs * 2);
-        const state = await this.opts.jobs.state(rec.jobId);
-        (state === undefined || isTerminal(state) ? res.stop : res.held).push(leaseId);
-      } catch (err) {
-        if (err instanceof KumoError && err.code === 'FORBIDDEN') throw err;
-        res.lost.push(leaseId);
-      }
-    }
+    leaseIds.forEach((id, n) => res[verdicts[n]!].push(id));
     return res;
   }
 
@@ -243,7 +232,8 @@ export class LeaseBroker {
   async complete(who: Principal, leaseId: string, o: LeaseOutcome & { durationMs?: number }): Promise<{ final: boolean }> {
     const rec = await this.held(who, leaseId);
     const job = await this.bullJob(rec);
-    const meta = await this.jobs.get(rec.jobId);
+    // Only a hand-back asks whether the job ended; the other outcomes need its policy, which never changes.
+    const meta = o.outcome === 'released' ? await this.jobs.get(rec.jobId) : await this.jobs.fixed(rec.jobId);
     const now = this.opts.clock.now();
     // A released task is handed back as a draining agent hands its tasks back (no attempt, one
     // infrastructure loss), or, its job ended (the heartbeat said stop), stopped as a cancelled one is.
@@ -252,8 +242,9 @@ export class LeaseBroker {
       o.outcome === 'succeeded' ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) } : o.outcome === 'released' ? released : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
     const s = settle(end, rec.attempt, meta?.policy ?? { maxAttempts: 1 }, now);
     if (s.event) await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, ...(rec.owner ? { o: rec.owner } : {}), at: now, d: o.durationMs ?? now - rec.startedAt, ...s.event }] });
-    await this.move(leaseId, () => moveByHand(job, leaseId, s.move));
-    await this.opts.redis.del(this.keys.lease(leaseId));
+    // The record goes with the move, in the same round trip: once the outcome is on the bus the lease
+    // is over, whether the move finds the lock or not.
+    await Promise.all([this.move(leaseId, () => moveByHand(job, leaseId, s.move)), this.records.drop(leaseId)]);
     return { final: s.move.move === 'complete' || s.move.move === 'fail' };
   }
 
