@@ -192,6 +192,35 @@ describe('the web dashboard, in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-job-failed.png'), fullPage: true });
   });
 
+  it('a job page shows skipped tasks in its headline and who did the tasks, and reruns the failed ones as a new job', async () => {
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'skip-and-rerun',
+      source: { snapshot: 'CC-MAIN-2023-50', batches: 6 },
+      pool: 'local',
+      retry: { maxAttempts: 1 },
+      failurePolicy: { maxFailedTasks: 6 },
+      skip: { ranges: [[0, 2]] },
+      run: { command: ['sh', '-c', '[ "$KUMO_TASK_INDEX" != 3 ]'] },
+    });
+    expect(sub.status).toBe(201);
+    const page = await signedInPage();
+    await page.goto(`${cp.url}/#/jobs/${sub.body.id}`);
+    await eventually(() => page.locator('.job-title .badge').textContent(), 30_000).toBe('succeeded');
+    await eventually(() => page.locator('.progress-line').textContent()).toContain('6 / 6 batches (2 skipped)');
+    const rows = page.locator('.contributors-table .contributor-row');
+    await eventually(async () => (await rows.locator('td:nth-child(3)').allTextContents()).reduce((n, t) => n + num(t), 0)).toBe(3);
+    expect((await rows.locator('td:nth-child(4)').allTextContents()).reduce((n, t) => n + num(t), 0)).toBe(1);
+    expect(new Set(await rows.locator('td:nth-child(2)').allTextContents())).toEqual(new Set(['local']));
+    expect(await page.locator('[data-action=rerun-unfinished]').isVisible()).toBe(true);
+    await page.locator('[data-action=rerun-failed]').click();
+    // The new job's page opens: one task, task 3, which fails again.
+    await eventually(() => page.locator('.meta [data-field="rerun of"]').textContent(), 10_000).toBe(sub.body.id);
+    await eventually(() => page.locator('.job-title .badge').textContent(), 30_000).toBe('succeeded');
+    await eventually(() => page.locator('.progress-line').textContent()).toContain('1 / 1 batches');
+    await eventually(() => page.locator('.tasks .task-row').first().getAttribute('data-index')).toBe('3');
+  });
+
   it("a running task's log is followed live on its job's page, to the task's end", async () => {
     const sub = await api.post('/v1/jobs', {
       kind: 'extraction',

@@ -1,5 +1,5 @@
 import { getToken } from './token';
-import type { CheckpointEvaluation, Job, JobPage, Pool, TaskFailure, TaskResult } from './types';
+import type { CheckpointEvaluation, Contributor, Job, JobPage, Pool, TaskFailure, TaskResult } from './types';
 
 /** An answer other than 2xx, carrying the API's `{error: {code, message}}` when it sent one. */
 export class ApiError extends Error {
@@ -22,10 +22,16 @@ export function authHeaders(token = getToken()): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, opts: { token?: string; signal?: AbortSignal } = {}): Promise<T> {
+async function call<T>(method: 'GET' | 'POST', path: string, opts: { token?: string; signal?: AbortSignal; body?: unknown } = {}): Promise<T> {
   let res: Response;
+  const json = opts.body !== undefined;
   try {
-    res = await fetch(path, { method, headers: { accept: 'application/json', ...authHeaders(opts.token ?? getToken()) }, ...(opts.signal ? { signal: opts.signal } : {}) });
+    res = await fetch(path, {
+      method,
+      headers: { accept: 'application/json', ...(json ? { 'content-type': 'application/json' } : {}), ...authHeaders(opts.token ?? getToken()) },
+      ...(json ? { body: JSON.stringify(opts.body) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'NETWORK', 'cannot reach the kumo API');
@@ -62,6 +68,10 @@ export const api = {
   getJob: (id: string): Promise<Job> => call('GET', `/v1/jobs/${encodeURIComponent(id)}`),
   /** cancel, pause or resume (POST /v1/jobs/:id/<action>); answers the job after it. */
   jobAction: (id: string, action: 'cancel' | 'pause' | 'resume'): Promise<Job> => call('POST', `/v1/jobs/${encodeURIComponent(id)}/${action}`),
+  /** POST /v1/jobs/:id/rerun: a new job of the ended job's failed or unfinished tasks. */
+  rerun: (id: string, tasks: 'failed' | 'unfinished'): Promise<Job> => call('POST', `/v1/jobs/${encodeURIComponent(id)}/rerun`, { body: { tasks } }),
+  contributors: async (id: string): Promise<Contributor[]> =>
+    (await call<{ contributors: Contributor[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/contributors`)).contributors,
   failedTasks: async (id: string): Promise<TaskFailure[]> => (await call<{ tasks: TaskFailure[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/tasks`)).tasks,
   results: async (id: string): Promise<TaskResult[]> => (await call<{ results: TaskResult[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/results`)).results,
   evaluations: async (id: string): Promise<CheckpointEvaluation[]> =>

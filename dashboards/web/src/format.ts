@@ -62,7 +62,9 @@ export function fmtShortTime(iso: string | undefined, now = new Date()): string 
 
 /** The one-line summary, parts joined with middle dots; parts without a value are left out. */
 export function progressParts(p: Progress, terminal: boolean): string[] {
-  const parts = [`${fmtInt(p.succeeded + p.failed)} / ${fmtInt(p.total)} ${p.unit}`, fmtPercent(p.percent)];
+  const skipped = p.skipped ?? 0;
+  // "30,000 / 90,000 batches (30,000 skipped)" from the start: skipped tasks are done.
+  const parts = [`${fmtInt(p.succeeded + p.failed + skipped)} / ${fmtInt(p.total)} ${p.unit}${skipped ? ` (${fmtInt(skipped)} skipped)` : ''}`, fmtPercent(p.percent)];
   if (p.ratePerMinute > 0) parts.push(`${fmtRate(p.ratePerMinute)}/min`);
   const eta = terminal ? null : fmtEta(p.estimatedCompletionAt);
   if (eta) parts.push(`ETA ${eta}`);

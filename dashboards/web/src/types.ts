@@ -16,6 +16,8 @@ export interface Progress {
   running: number;
   succeeded: number;
   failed: number;
+  /** Tasks the spec's skip left out (done before the job started); absent from APIs older than skips. */
+  skipped?: number;
   unit: string;
   percent: number;
   ratePerMinute: number;
@@ -43,6 +45,18 @@ export interface Job {
   budget?: { maxCostUsd: number } | null;
   /** Tasks handed back by workers that stopped (preempted, drained) before finishing them. */
   handBacks?: number;
+  /** The job whose tasks this one reruns. */
+  rerunOf?: string;
+}
+
+/** One row of GET /v1/jobs/:id/contributors. */
+export interface Contributor {
+  worker: string;
+  /** The HTTPS worker's token name, or the pool for kumo's own workers. */
+  owner: string;
+  succeeded: number;
+  failed: number;
+  taskSeconds: number;
 }
 
 export interface JobPage {

@@ -4,6 +4,7 @@ import { progressBar } from '../components/progress-bar';
 import { stateBadge, updateBadge } from '../components/state-badge';
 import { evaluationsTable, failedTasksTable, resultsTable } from '../components/tables';
 import { taskLogView } from '../components/task-log';
+import { contributorsSection, rerunActions } from '../components/job-reruns';
 import { h, replace, setText } from '../dom';
 import { fmtDuration, fmtEta, fmtInt, fmtRate, fmtTime, fmtUsd } from '../format';
 import { href } from '../router';
@@ -59,7 +60,10 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     const pause = h('button', { type: 'button', class: 'btn', 'data-action': 'pause', title: 'Nothing new starts; tasks already running finish' }, 'Pause');
     const resume = h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'resume' }, 'Resume');
     const cancel = h('button', { type: 'button', class: 'btn btn-danger', 'data-action': 'cancel' }, 'Cancel job');
-    const head = h('div', { class: 'job-title' }, h('h1', {}, job.name), badge, h('div', { class: 'actions' }, cancelMsg, pause, resume, cancel));
+    // Once ended: rerun its failed or unfinished tasks as a new job.
+    const reruns = rerunActions();
+    const head = h('div', { class: 'job-title' }, h('h1', {}, job.name), badge, h('div', { class: 'actions' }, cancelMsg, pause, resume, cancel), reruns.el);
+    const contributors = contributorsSection(job.id);
 
     const meta = h('dl', { class: 'meta' });
     const bar = progressBar({ large: true });
@@ -102,6 +106,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       h('section', { class: 'card' }, bar.el, h('div', { class: 'stats' }, ...Object.values(tiles).map((t) => t.el))),
       h('section', { class: 'charts', hidden: isTerminal(job.state) }, progressChart.el, rateChart.el, h('p', { class: 'charts-note' }, 'Drawn from live updates since this page was opened.')),
       h('section', { class: 'card' }, failedHead, failedBox),
+      contributors.el,
       resultsSection,
       evaluationsSection,
       taskLog.el,
@@ -121,6 +126,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
         ['finished', fmtTime(job.finishedAt)],
       ];
       if (job.reason) rows.push(['reason', job.reason]);
+      if (job.rerunOf) rows.push(['rerun of', job.rerunOf]);
       if (job.budget) rows.push(['budget', fmtUsd(job.budget.maxCostUsd)]);
       if (job.handBacks) rows.push(['handed back', `${fmtInt(job.handBacks)} tasks (workers stopped before finishing them)`]);
       replace(meta, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-field': k }, v)]));
@@ -166,6 +172,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       // As the API allows: pause from queued, running or budget_exhausted; resume from paused only.
       pause.hidden = isTerminal(job.state) || job.state === 'paused';
       resume.hidden = job.state !== 'paused';
+      reruns.update(job);
       renderMeta();
       renderProgress(job.progress);
     };
@@ -217,6 +224,7 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     };
     const read = (what: 'failed' | 'results'): void => {
       lastRead = { ...lastRead, [what]: Date.now() };
+      void contributors.read();
       (what === 'failed' ? readFailed() : readResults()).catch((err: unknown) => handleError(err, what === 'failed' ? failedBox : resultsBox));
     };
     const scheduleRefresh = (what: 'failed' | 'results'): void => {
