@@ -18,6 +18,7 @@ import {
   type WorkerHeartbeat,
   type WorkerRegistry,
   vmSpecOf,
+  type GangPlan,
   type GangRequest,
 } from '@kumo/shared';
 
@@ -40,6 +41,7 @@ export interface AutoscalerOptions {
 }
 
 const defaultRandomHex = (bytes: number): string => randomBytes(bytes).toString('hex');
+const NO_GANGS: GangPlan = { ranks: 0, vms: 0, requests: [] };
 
 export interface ScaleDecision {
   pool: string;
@@ -100,8 +102,10 @@ export class Autoscaler {
       }
     }
     const live = vms.filter((v) => v.state === 'requested' || v.state === 'provisioning' || v.state === 'running');
-    // A gang's ranks want a VM each, placed together (gang-plan.ts); the rest share slots.
-    const gangs = planGangs(await gangNeeds(this.opts.redis, this.opts.prefix, pool.name), live);
+    // A gang's ranks want a VM each, placed together (gang-plan.ts); the rest share slots. A pool of one
+    // zone and no placement policy places every VM together anyway: its gangs need no requests of their own.
+    const placesGangs = pool.zones.length > 1 || pool.placement !== undefined;
+    const gangs = placesGangs ? planGangs(await gangNeeds(this.opts.redis, this.opts.prefix, pool.name), live) : NO_GANGS;
     const singleWanted = Math.ceil(Math.max(0, demand - gangs.ranks) / pool.slotsPerVm);
     const wanted = singleWanted + gangs.vms;
     let desired = Math.min(pool.max, Math.max(pool.min, wanted));
@@ -132,20 +136,13 @@ export class Autoscaler {
     const mayCreate = !block || spot !== block.spot;
     if (desired > live.length && mayCreate) {
       // A gang is one request, all of it or none, whatever the batch size. One the pool cannot hold
-      // whole beside its other VMs gets VMs one by one, as any demand (its ranks may then span zones).
-      let unplacedGangVms = 0;
+      // whole beside its other VMs gets VMs one by one below, as any demand (its ranks may then span zones).
       for (const g of gangs.requests) {
-        if (live.length + created.length + g.count > desired) {
-          unplacedGangVms += g.count;
-          continue;
-        }
+        if (live.length + created.length + g.count > desired) continue;
         created.push(...(await this.requestGang(pool, spot, price, g)));
         reasons.push(`asking for gang ${g.gang}'s ${g.count} VM(s) together, in one zone`);
       }
-      const singles = live.filter((v) => !v.gang).length;
-      // Singles cover the demand beyond gangs, and the pool's `min` where demand is below it.
-      const singlesWanted = Math.max(singleWanted + unplacedGangVms, desired - gangs.vms) - singles;
-      const n = Math.max(0, Math.min(pool.scaleUpBatch, desired - live.length - created.length, singlesWanted));
+      const n = Math.max(0, Math.min(pool.scaleUpBatch, desired - live.length - created.length));
       for (let k = 0; k < n; k++) created.push(await this.requestVm(pool, spot, price));
       if (n > 0) reasons.push(`scaling up by ${n} to ${live.length + created.length} of ${desired} wanted`);
     } else if (desired < live.length) {
