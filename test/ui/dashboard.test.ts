@@ -156,6 +156,22 @@ describe('the web dashboard, in headless Chromium', () => {
     }
   });
 
+  it("the pools page shows the month's spend against the team's monthly budget, and each user's spend", async () => {
+    expect((await api.put('/v1/team/budget', { maxCostUsd: 250 })).status).toBe(200);
+    try {
+      const spend = (await api.get('/v1/spend?by=user')).body as { month: string; totalUsd: number };
+      const page = await signedInPage();
+      await page.goto(`${cp.url}/#/pools`);
+      const budget = page.locator('.spend [data-stat="team-budget"]');
+      await eventually(() => budget.locator('.stat-value').textContent()).toBe('$250');
+      expect(await page.locator('.spend [data-stat="month-spend"] .stat-label').textContent()).toBe(`spent in ${spend.month}`);
+      expect(await budget.locator('.stat-sub').textContent()).toMatch(/% used · \$[\d,.]+ left$/);
+      expect(Number(await page.locator('.spend meter.budget-bar').getAttribute('value'))).toBeCloseTo(spend.totalUsd / 250, 3);
+    } finally {
+      await api.put('/v1/team/budget', { maxCostUsd: null });
+    }
+  });
+
   it('the job page of a failed job shows the failed task with its error code and log tail', async () => {
     const name = '<img src=x onerror="window.pwned=1">boom';
     const sub = await api.post('/v1/jobs', {

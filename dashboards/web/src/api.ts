@@ -50,6 +50,15 @@ async function call<T>(method: 'GET' | 'POST', path: string, opts: { token?: str
   return body as T;
 }
 
+/** One month's spend grouped by user, pool or job (GET /v1/spend). */
+export interface SpendReport {
+  month: string;
+  by: 'user' | 'pool' | 'job';
+  rows: { name: string; costUsd: number }[];
+  totalUsd: number;
+  teamMaxCostUsd: number | null;
+}
+
 export interface JobFilters {
   state?: string;
   kind?: string;
@@ -76,6 +85,7 @@ export const api = {
   results: async (id: string): Promise<TaskResult[]> => (await call<{ results: TaskResult[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/results`)).results,
   evaluations: async (id: string): Promise<CheckpointEvaluation[]> =>
     (await call<{ evaluations: CheckpointEvaluation[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/evaluations`)).evaluations,
+  spend: (by: SpendReport['by']): Promise<SpendReport> => call('GET', `/v1/spend?by=${by}`),
   pools: async (): Promise<Pool[]> => (await call<{ pools: Pool[] }>('GET', '/v1/pools')).pools,
   /** Checks a token before it is stored: the cheapest call any reader may make. */
   checkToken: (token: string): Promise<JobPage> => call('GET', '/v1/jobs?limit=1', { token }),

@@ -4,6 +4,7 @@ import { h, replace } from '../dom';
 import { fmtAge, fmtDuration, fmtTime, fmtUsd } from '../format';
 import type { Pool } from '../types';
 import { every, handleError, type Unmount } from '../view';
+import { loadSpend, spendPanel } from './spend-panel';
 
 const POLL_MS = 5000;
 
@@ -82,9 +83,9 @@ export function poolsView(root: HTMLElement): Unmount {
   root.replaceChildren(h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Pools'), h('span', { class: 'live' }, 'live')), list));
   const load = async (): Promise<void> => {
     try {
-      const pools = await api.pools();
+      const [pools, spend] = await Promise.all([api.pools(), loadSpend()]);
       if (stopped) return;
-      replace(list, ...(pools.length ? pools.map(poolCard) : [h('p', { class: 'empty' }, 'No pools. Create one with PUT /v1/pools/:name.')]));
+      replace(list, spendPanel(spend), ...(pools.length ? pools.map(poolCard) : [h('p', { class: 'empty' }, 'No pools. Create one with PUT /v1/pools/:name.')]));
     } catch (err) {
       handleError(err, list);
     }
