@@ -1,4 +1,6 @@
 import { TaskLogWriter, type Clock, type Logger, type RunSpec } from '@kumo/shared';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { HTTP_LOG_SEGMENT_BYTES, httpLogSink } from './http-log-sink';
 import type { TaskSandbox } from './sandbox/task-sandbox';
@@ -44,6 +46,9 @@ interface Leased {
 
 type StopReason = 'stop' | 'handback' | 'lost';
 
+/** How long one protocol call may go unanswered (undici's fetch default, which these calls used before). */
+const CALL_TIMEOUT_MS = 300_000;
+
 /**
  * A worker for a contributor's own machine: talks only HTTPS to the API (lease, heartbeat, progress,
  * complete) and never to Redis. Runs tasks with the same runner and contract as the Redis-side agent.
@@ -56,23 +61,53 @@ export class HttpWorkerAgent {
   private loops: Promise<void>[] = [];
   private stopping: Promise<void> | undefined;
   readonly stats = { succeeded: 0, failed: 0, released: 0, lost: 0 };
+  /** Kept-alive connections to the API, for the protocol's calls. */
+  private readonly connections: HttpAgent;
+  /** Wakes the lease loop waiting for a free slot (set only while it waits). */
+  private slotFreed: (() => void) | undefined;
 
   constructor(private readonly opts: HttpWorkerOptions) {
     this.log = opts.logger.child({ component: 'http-worker', workerId: opts.id, pool: opts.pool });
+    this.connections = new URL(opts.controlUrl).protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
   private async call<T>(path: string, body: unknown): Promise<T> {
-    const res = await fetch(`${this.opts.controlUrl}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) {
+    const { status, text } = await this.post(path, JSON.stringify(body));
+    if (status < 200 || status >= 300) {
       const err = (text ? JSON.parse(text) : {}) as { error?: { code?: string; message?: string } };
-      throw Object.assign(new Error(`${path}: ${res.status} ${err.error?.code ?? ''} ${err.error?.message ?? ''}`), { status: res.status, code: err.error?.code });
+      throw Object.assign(new Error(`${path}: ${status} ${err.error?.code ?? ''} ${err.error?.message ?? ''}`), { status, code: err.error?.code });
     }
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * One JSON POST on the agent's kept-alive connections. node:http rather than fetch: a protocol call
+   * per task outcome is the agent's hottest path, and fetch's web streams cost several times the CPU
+   * of the request itself.
+   */
+  private post(path: string, payload: string): Promise<{ status: number; text: string }> {
+    const url = new URL(path, this.opts.controlUrl);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        url,
+        {
+          method: 'POST',
+          agent: this.connections,
+          timeout: CALL_TIMEOUT_MS,
+          headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${path}: no answer in ${CALL_TIMEOUT_MS} ms`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   async start(): Promise<void> {
@@ -87,7 +122,10 @@ export class HttpWorkerAgent {
     while (this.state === 'running') {
       const free = this.opts.slots - this.running.size;
       if (free <= 0) {
-        await this.opts.clock.sleep(50, this.stopSignal.signal);
+        // Asked again as soon as a task ends, not after a poll: a slot left free is throughput lost.
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        // The outcomes that came back in the same turn free their slots too: one lease call for them all.
+        await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
       try {
@@ -172,6 +210,7 @@ export class HttpWorkerAgent {
       }
     } finally {
       this.running.delete(task.leaseId);
+      this.wakeLeaseLoop();
     }
   }
 
@@ -196,6 +235,12 @@ export class HttpWorkerAgent {
     }
   }
 
+  private wakeLeaseLoop(): void {
+    const wake = this.slotFreed;
+    this.slotFreed = undefined;
+    wake?.();
+  }
+
   get busy(): number {
     return this.running.size;
   }
@@ -210,7 +255,9 @@ export class HttpWorkerAgent {
       while (this.running.size > 0) await this.opts.clock.sleep(50);
       this.state = 'stopped';
       this.stopSignal.abort();
+      this.wakeLeaseLoop();
       await Promise.allSettled(this.loops);
+      this.connections.destroy();
       this.log.info({ stats: this.stats }, 'https worker stopped');
     })();
     return this.stopping;
