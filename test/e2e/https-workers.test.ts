@@ -51,7 +51,7 @@ describe("contributors' workers over HTTPS, next to the fleet's own", () => {
     const dir = taskWritableDir('kumo-ledger-');
     const ledger = join(dir, 'ledger');
     for (const name of ['laptop-a', 'laptop-b']) {
-      const agent = new HttpWorkerAgent({ controlUrl: cp.url, token: await workerToken(name), pool: 'local', id: name, slots: 4, drainMs: 1000, ...taskHost(), clock: wallClock, logger, idlePollMs: 200 });
+      const agent = new HttpWorkerAgent({ controlUrl: cp.url, token: await workerToken(`owner-of-${name}`), pool: 'local', id: name, slots: 4, drainMs: 1000, ...taskHost(), clock: wallClock, logger, idlePollMs: 200 });
       agents.push(agent);
       await agent.start();
     }
@@ -74,6 +74,10 @@ describe("contributors' workers over HTTPS, next to the fleet's own", () => {
     expect(byWorker.get('laptop-a')).toBeGreaterThan(0);
     expect(byWorker.get('laptop-b')).toBeGreaterThan(0);
     expect([...byWorker.keys()].some((w) => w.startsWith('kumo-local-'))).toBe(true);
+    // Contributors: an HTTPS worker's tasks are its token's name's, kumo's own the pool's; the same counts.
+    const contributors = (await api.get(`/v1/jobs/${sub.body.id}/contributors`)).body.contributors as { worker: string; owner: string; succeeded: number }[];
+    expect(new Map(contributors.map((c) => [c.worker, c.succeeded]))).toEqual(byWorker);
+    for (const c of contributors) expect(c.owner).toBe(c.worker.startsWith('laptop-') ? `owner-of-${c.worker}` : 'local');
     // The ledger: each batch started once and ended once, by one worker (no batch was held by two).
     const lines = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => l.split(' '));
     const starts = new Map<string, string[]>();
