@@ -3,6 +3,7 @@ import { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PoolQueues } from '../pool-queues';
 import { leasedTaskEnv, oncePerKey, type LeasedTask, type LeaseOutcome } from './leased-task';
+import { ProgressBatcher } from './progress-batcher';
 import { jobOf, LeaseRecords, snapshotOf, type LeaseRecord } from './lease-records';
 import {
   admit,
@@ -43,6 +44,8 @@ import {
 export class LeaseBroker {
   private readonly keys: Keys;
   private readonly records: LeaseRecords;
+  /** Task events of the same turn, one bus message per worker. */
+  private readonly progress: ProgressBatcher;
   private readonly connection: Redis;
   private readonly workers = new Map<string, Worker<TaskData>>();
   /** Specs read once; the state read afresh on every lease (stateTtlMs 0), as a worker re-checks it before it starts a task. */
@@ -57,6 +60,7 @@ export class LeaseBroker {
     this.keys = new Keys(opts.prefix);
     this.leaseMs = (opts.leaseSeconds ?? 60) * 1000;
     this.records = new LeaseRecords(opts.redis, this.keys, this.leaseMs);
+    this.progress = new ProgressBatcher(opts.bus);
     // Auto-pipelined: a lease call's takes (moveToActive, one each) go out in one write. Nothing
     // blocks on it: tasks are taken with block: false.
     this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker', { autoPipelining: true, logger: opts.logger });
@@ -118,7 +122,7 @@ export class LeaseBroker {
       }
       if (taken.length < n) break; // the queue is empty
     }
-    if (events.length) await this.opts.bus.publish('progress', { workerId, events });
+    if (events.length) await this.progress.publish(workerId, events);
     return out;
   }
 
@@ -171,7 +175,7 @@ export class LeaseBroker {
 
   /** A task not admitted: its event (a failure) on the bus first, then its queue move. */
   private async settleHere(job: Job<TaskData>, token: string, base: Omit<TaskEvent, 't'>, s: Settlement): Promise<void> {
-    if (s.event) await this.opts.bus.publish('progress', { workerId: base.w, events: [{ ...base, ...s.event }] });
+    if (s.event) await this.progress.publish(base.w, [{ ...base, ...s.event }]);
     await moveByHand(job, token, s.move);
   }
 
@@ -241,7 +245,7 @@ export class LeaseBroker {
     const end: TaskEnd =
       o.outcome === 'succeeded' ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) } : o.outcome === 'released' ? released : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
     const s = settle(end, rec.attempt, meta?.policy ?? { maxAttempts: 1 }, now);
-    if (s.event) await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, ...(rec.owner ? { o: rec.owner } : {}), at: now, d: o.durationMs ?? now - rec.startedAt, ...s.event }] });
+    if (s.event) await this.progress.publish(rec.workerId, [{ j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, ...(rec.owner ? { o: rec.owner } : {}), at: now, d: o.durationMs ?? now - rec.startedAt, ...s.event }]);
     // The record goes with the move, in the same round trip: once the outcome is on the bus the lease
     // is over, whether the move finds the lock or not.
     await Promise.all([this.move(leaseId, () => moveByHand(job, leaseId, s.move)), this.records.drop(leaseId)]);
