@@ -131,7 +131,7 @@ export class WorkerAgent {
   }
 
   private onControl(msg: string): void {
-    let m: { type?: string; jobId?: string; gen?: number };
+    let m: { type?: string; jobId?: string; gen?: number; indices?: number[] };
     try {
       m = JSON.parse(msg) as typeof m;
     } catch {
@@ -142,6 +142,11 @@ export class WorkerAgent {
       this.jobs.markStopped(m.jobId);
       this.running.stopJob(m.jobId, 'cancel');
     } else if (m.type === 'gang-stop') this.gangs.onGangStop(this.running, m.jobId, m.gen);
+    else if (m.type === 'preempt' && Array.isArray(m.indices)) {
+      // The scheduler names the tasks whose slots a job of higher priority takes; whichever worker runs them hands them back.
+      const named = new Set(m.indices);
+      for (const t of this.running.values()) if (t.jobId === m.jobId && named.has(t.index)) this.running.stop(t, 'preempted');
+    }
   }
 
   private checkLocks(): Promise<void> {

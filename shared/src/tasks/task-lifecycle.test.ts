@@ -37,6 +37,8 @@ describe('the task lifecycle', () => {
     expect(settle({ end: 'failed', error: err }, 2, p, 0)).toMatchObject({ event: { t: 'f' }, move: { move: 'fail' } });
     expect(settle({ end: 'stopped', why: 'cancel' }, 1, p, 0)).toEqual({ event: { t: 'rel' }, move: { move: 'complete', value: 'cancelled' } });
     expect(settle({ end: 'stopped', why: 'handback' }, 1, p, 5)).toEqual({ event: { t: 'rel' }, move: { move: 'delay', at: 5, handBack: true } });
+    // Preempted for a job of higher priority: back in the queue at once, no attempt, no infrastructure loss.
+    expect(settle({ end: 'stopped', why: 'preempted' }, 1, p, 5)).toEqual({ event: { t: 'rel' }, move: { move: 'delay', at: 5, handBack: false } });
     expect(settle({ end: 'stopped', why: 'paused' }, 1, p, 5)).toMatchObject({ event: { t: 'rel' }, move: { move: 'delay', handBack: false } });
     expect(settle({ end: 'stopped', why: 'lost' }, 1, p, 0)).toEqual({ move: { move: 'leave' } });
   });

@@ -104,8 +104,11 @@ export function admit(i: AdmitInput): Admission {
  * - `gang`     its gang's generation ended: handed back like a preempted rank
  * - `paused`   its job was paused while it waited for its gang: held, no loss at all
  * - `lost`     its lock went (the worker froze past it): the task is someone else's now
+ * - `preempted` a job of higher priority takes its slot (a pool that allows it): handed back, no
+ *              attempt used and no infrastructure loss either, since the task did nothing wrong and
+ *              a long low-priority task may be preempted many times
  */
-export type StopReason = 'cancel' | 'handback' | 'gang' | 'paused' | 'lost';
+export type StopReason = 'cancel' | 'handback' | 'gang' | 'paused' | 'lost' | 'preempted';
 
 /** How a task that ran ended. */
 export type TaskEnd =
@@ -170,6 +173,8 @@ export function settle(end: TaskEnd, attempt: number, policy: Pick<EffectivePoli
         case 'handback':
         case 'gang':
           return { event: { t: 'rel' }, move: { move: 'delay', at: now, handBack: true } };
+        case 'preempted':
+          return { event: { t: 'rel' }, move: { move: 'delay', at: now, handBack: false } };
         // Another delivery of the task is (or will be) counted as started; a `rel` from this copy would
         // take that one out of the running count.
         case 'lost':
