@@ -10,6 +10,8 @@ export interface FeedCandidate {
   total: number;
   /** The job's task count. */
   all: number;
+  /** Tasks fed and not finished (running, or waiting for a slot). */
+  inFlight?: number;
 }
 
 /** What a job's budget looks like to the feeder. */

@@ -58,11 +58,17 @@ export class Feeder {
     const room = window - waiting;
     const starved = waiting === 0;
     // Top up in chunks, not one task at a time: fewer, larger adds.
-    if (room < Math.max(1, Math.floor(window / 4))) return { added: 0, starved };
+    const full = room < Math.max(1, Math.floor(window / 4));
+    if (full && !pool.preemption) return { added: 0, starved };
     const ids = await this.opts.jobs.activeJobIds(pool.name);
     if (ids.length === 0) return { added: 0, starved };
-    const { candidates, shares } = await this.candidates(ids, pool);
-    const plan = allocate(candidates, room, shares);
+    const { candidates, shares, lowest } = await this.candidates(ids, pool);
+    // In a pool with preemption, jobs above its lowest priority go to the front of the queue, even when
+    // the window is full: at most a slot's worth each in flight, taking the slots the preemptor frees.
+    const slots = pool.max * pool.slotsPerVm;
+    const urgent = pool.preemption ? candidates.filter((c) => c.priority > lowest) : [];
+    const plan = full ? allocate(urgent.map((c) => ({ ...c, total: Math.min(c.total, c.fed + Math.max(0, slots - (c.inFlight ?? 0))) })), slots, shares) : allocate(candidates, room, shares);
+    const front = new Set(urgent.map((c) => c.id));
     let added = 0;
     let gangRanks: number | undefined;
     for (const [job, share] of plan) {
@@ -80,7 +86,7 @@ export class Feeder {
         if (gangRanks + n > pool.max) continue;
         gangRanks += n;
       }
-      await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.spec.kind, policy: meta.policy });
+      await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.spec.kind, policy: meta.policy, front: front.has(job.id) });
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
     }
     this.fed += added;
@@ -92,7 +98,7 @@ export class Feeder {
    * order: dependencies (wait for them; fail if one failed), the canary (only the first N until they
    * all succeeded), the budget (only what it can still pay for).
    */
-  private async candidates(ids: string[], pool: Pool): Promise<{ candidates: FeedCandidate[]; shares: Map<string, UserShare> }> {
+  private async candidates(ids: string[], pool: Pool): Promise<{ candidates: FeedCandidate[]; shares: Map<string, UserShare>; lowest: number }> {
     const read = await jobViews.feed.readMany(this.opts.redis, this.keys, ids);
     const jobs: { id: string; f: JobFeed }[] = [];
     ids.forEach((id, n) => read[n] && jobs.push({ id, f: read[n] }));
@@ -130,9 +136,10 @@ export class Feeder {
         if (room === 0 || state === 'budget_exhausted') continue;
         limit = Math.min(limit, fed + room);
       } else if (state === 'budget_exhausted') continue;
-      if (fed < limit) out.push({ id, fed, total: limit, all: f.total, priority: f.priority, user: f.user });
+      if (fed < limit) out.push({ id, fed, total: limit, all: f.total, priority: f.priority, user: f.user, inFlight: Math.max(0, fed - done) });
     }
-    return { candidates: out, shares: await this.poolShares(jobs.map((j) => j.f), pool.name) };
+    const lowest = Math.min(...jobs.filter((j) => feedable(j.f.state)).map((j) => j.f.priority));
+    return { candidates: out, shares: await this.poolShares(jobs.map((j) => j.f), pool.name), lowest };
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { runCleanupSteps, createRedis, FleetStore, JobSpecCache, JobStore, Keys, PoolStore, WorkerRegistry, type Bus, type Clock, type Logger, type VmSpec } from '@kumo/shared';
 import { Autoscaler } from './autoscaler';
 import { Feeder } from './feeder';
+import { Preemptor } from './preemption';
 import { FleetEventsHandler } from './fleet-events';
 import { LeaderLease } from './leader-lease';
 import { CheckpointEvaluations } from './checkpoint-evaluations';
@@ -57,6 +58,8 @@ export class Scheduler {
   readonly pools: PoolStore;
   readonly fleet: FleetStore;
   readonly feeder: Feeder;
+  /** Frees slots for higher priorities in pools that allow it. */
+  readonly preemptor: Preemptor;
   readonly autoscaler: Autoscaler;
   readonly ingester: ProgressIngester;
   readonly checkpointEvaluations: CheckpointEvaluations;
@@ -88,6 +91,7 @@ export class Scheduler {
       poolNames: async () => (await this.pools.list()).map((p) => p.name),
       ...(opts.maxWindow ? { maxWindow: opts.maxWindow } : {}),
     });
+    this.preemptor = new Preemptor({ redis: this.redis, keys: this.jobs.keys, jobs: this.jobs, clock, logger: this.log });
     this.autoscaler = new Autoscaler({
       redis: this.redis,
       prefix,
@@ -161,6 +165,7 @@ export class Scheduler {
         let again = false;
         for (const pool of await this.pools.list()) {
           const r = await this.feeder.feed(pool);
+          await this.preemptor.preempt(pool);
           again ||= r.starved && r.added > 0;
         }
         // Workers drained the queue before this tick: they are idle now, so come back at once.

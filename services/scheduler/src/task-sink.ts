@@ -16,6 +16,8 @@ export interface FedRange {
   to: number;
   kind: JobKind;
   policy: EffectivePolicy;
+  /** Ahead of every task waiting: a job that preempts lower priorities must get the slots it frees. */
+  front?: boolean;
 }
 
 /** Where the feeder puts tasks: the pool's BullMQ queue, or the simulator's in-memory queue. */
@@ -52,7 +54,7 @@ export class BullTaskSink implements TaskSink {
   }
 
   add(pool: string, r: FedRange): Promise<number> {
-    return addTaskRange(this.redis, this.queue(pool), { jobId: r.jobId, from: r.from, to: r.to, name: r.kind, policy: r.policy, timestamp: Date.now(), done: this.keys.jobDone(r.jobId) });
+    return addTaskRange(this.redis, this.queue(pool), { jobId: r.jobId, from: r.from, to: r.to, name: r.kind, policy: r.policy, timestamp: Date.now(), done: this.keys.jobDone(r.jobId), ...(r.front ? { front: true } : {}) });
   }
 
   async close(): Promise<void> {

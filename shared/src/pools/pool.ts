@@ -56,6 +56,11 @@ export const poolSettingsSchema = z
     fallbackToStandard: z.boolean().default(false),
     /** Never run VMs costing more than this per hour in all (the autoscaler caps the pool's size). */
     maxHourlyUsd: z.number().min(0).max(1_000_000).optional(),
+    /**
+     * A job of higher priority takes slots from lower ones: their running tasks are handed back (no
+     * attempt used) and its tasks go to the front of the queue. Off by default: a task stopped loses its work.
+     */
+    preemption: z.boolean().optional(),
   })
   .refine((p) => p.min <= p.max, { message: 'min must not exceed max', path: ['min'] })
   .superRefine((p, ctx) => {

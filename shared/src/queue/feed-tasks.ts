@@ -21,7 +21,7 @@ const CHUNK = 500;
 export async function addTaskRange(
   redis: Redis,
   queue: QueueKeyNames,
-  r: { jobId: string; from: number; to: number; name: string; policy: EffectivePolicy; timestamp: number; done: string },
+  r: { jobId: string; from: number; to: number; name: string; policy: EffectivePolicy; timestamp: number; done: string; front?: boolean },
 ): Promise<number> {
   const k = queue.keys;
   const need = (key: string | undefined): string => {
@@ -34,7 +34,7 @@ export async function addTaskRange(
   const optsHead = JSON.stringify(opts).slice(0, -1);
   const calls: Promise<number>[] = [];
   for (let from = r.from; from < r.to; from += CHUNK) {
-    calls.push(storeScripts.feedTasks.run(redis, keys, [queue.toKey(''), r.jobId, from, Math.min(r.to, from + CHUNK), r.name, r.timestamp, optsHead]));
+    calls.push(storeScripts.feedTasks.run(redis, keys, [queue.toKey(''), r.jobId, from, Math.min(r.to, from + CHUNK), r.name, r.timestamp, optsHead, r.front ? '1' : '']));
   }
   return (await Promise.all(calls)).reduce((sum, n) => sum + n, 0);
 }

@@ -17,6 +17,7 @@
   ARGV[5] job name (the task's kind)
   ARGV[6] timestamp (ms)
   ARGV[7] the job options as JSON without jobId, without its closing brace (the id is added per task)
+  ARGV[8] "1": at the front of the queue, taken next (a job that preempts lower priorities), else at its end
   Returns how many tasks were added (one whose queue id already exists is left alone, as BullMQ does).
 ]]
 local rcall = redis.call
@@ -52,7 +53,7 @@ for i = from, to - 1 do
     rcall("HMSET", key, "name", name, "data", '{"j":' .. jobJson .. ',"i":' .. i .. '}',
       "opts", optsHead .. ',"jobId":' .. idJson .. '}', "timestamp", timestamp, "delay", 0, "priority", 0)
     rcall("XADD", KEYS[5], "*", "event", "added", "jobId", id, "name", name)
-    rcall("LPUSH", target, id)
+    rcall(ARGV[8] == "1" and "RPUSH" or "LPUSH", target, id)
     rcall("XADD", KEYS[5], "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", id)
     added = added + 1
   end
