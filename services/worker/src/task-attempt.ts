@@ -73,7 +73,18 @@ export class TaskAttempt {
           this.o.reporter.add({ ...base, t: 'p', at: now, data });
         },
         ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
-      }).finally(() => log?.close());
+      }).then(
+        async (o) => {
+          await log?.close();
+          return o;
+        },
+        (err: unknown) => {
+          // Not waited for: a gang rank that failed must end its generation (endOf) before its peers,
+          // losing it, fail on their own and are charged the attempt that was this rank's.
+          void log?.close().catch(() => undefined);
+          throw err;
+        },
+      );
       // The log is the API's to serve (GET /v1/jobs/:id/tasks/:index/log), not part of what the task reported.
       return { end: 'succeeded', ...(out.result ? { result: out.result } : {}) };
     } catch (err) {

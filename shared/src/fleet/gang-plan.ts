@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { gangOf, type JobSpec } from '../catalog/index';
+import { gangOf } from '../catalog/index';
+import { jobViews } from '../jobs/job-record';
 import { Keys } from '../store/keys';
 import type { VmRecord } from './fleet-store';
 
@@ -32,16 +33,13 @@ export async function gangNeeds(redis: Redis, prefix: string, pool: string): Pro
   const keys = new Keys(prefix);
   const ids = await redis.smembers(keys.poolActive(pool));
   if (ids.length === 0) return [];
-  const pipe = redis.pipeline();
-  for (const id of ids) pipe.hmget(keys.job(id), 'state', 'total', 'succeeded', 'failed', 'deps', 'depsMet', 'spec');
-  const res = (await pipe.exec()) ?? [];
+  const jobs = await jobViews.gang.readMany(redis, keys, ids);
   const out: GangNeed[] = [];
   ids.forEach((jobId, i) => {
-    const v = res[i]?.[1] as (string | null)[] | undefined;
-    if (!v || (v[0] !== 'queued' && v[0] !== 'running') || (v[4] && v[5] !== '1') || !v[6]) return;
-    const gang = gangOf(JSON.parse(v[6]) as JobSpec);
-    const unfinished = Number(v[1]) - Number(v[2]) - Number(v[3]);
-    if (gang && unfinished > 0) out.push({ jobId, size: gang.size, unfinished });
+    const j = jobs[i];
+    if (!j || (j.state !== 'queued' && j.state !== 'running') || !j.depsMet || !j.spec) return;
+    const gang = gangOf(j.spec);
+    if (gang && j.unfinished > 0) out.push({ jobId, size: gang.size, unfinished: j.unfinished });
   });
   return out.sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
 }

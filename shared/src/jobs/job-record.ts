@@ -241,6 +241,13 @@ export const jobViews = {
       depsMet: h.depsMet === '1',
     }),
   ),
+  /** What the autoscaler plans a gang's VMs from: ranks left, whether it may start, its spec. */
+  gang: jobHashView(['state', 'total', 'succeeded', 'failed', 'deps', 'depsMet', 'spec'], (h) => ({
+    state: h.state,
+    unfinished: Number(h.total ?? 0) - Number(h.succeeded ?? 0) - Number(h.failed ?? 0),
+    depsMet: !h.deps || h.depsMet === '1',
+    spec: h.spec ? jobSpecSchema.parse(JSON.parse(h.spec)) : undefined,
+  })),
   /** The small fields of a job and its progress counts, never its spec (which may be near 1 MiB). */
   summary: jobHashView(['name', 'kind', 'user', 'pool', 'state', 'total', 'succeeded', 'failed', 'running', 'unit', 'startedAt', 'finishedAt', 'costUsd'], (h) => ({
     name: h.name ?? '',
