@@ -24,6 +24,7 @@ const MATRIX: { methods: string[]; path: RegExp; allowed: readonly Caller[]; why
   { methods: ['POST'], path: /^\/v1\/jobs$/, allowed: SUBMITTERS, why: 'submit' },
   { methods: ['GET'], path: /^\/v1\/jobs(\/:id(\/(results|tasks|events|evaluations|contributors))?)?$/, allowed: READERS, why: 'read jobs' },
   { methods: ['GET'], path: /^\/v1\/contributors$/, allowed: READERS, why: 'the team’s contributors table' },
+  { methods: ['GET'], path: /^\/v1\/jobs\/:id\/tasks\/:index\/log$/, allowed: READERS, why: 'read a task’s log' },
   { methods: ['POST'], path: /^\/v1\/jobs\/:id\/(cancel|pause|resume)$/, allowed: SUBMITTERS, why: 'change own jobs' },
   { methods: ['POST'], path: /^\/v1\/jobs\/:id\/rerun$/, allowed: SUBMITTERS, why: 'rerun own jobs (a new job)' },
   { methods: ['PATCH'], path: /^\/v1\/jobs\/:id$/, allowed: SUBMITTERS, why: 'change own job’s budget' },
@@ -41,6 +42,7 @@ const MATRIX: { methods: string[]; path: RegExp; allowed: readonly Caller[]; why
   { methods: ['POST'], path: /^\/v1\/(simulations|pipelines)$/, allowed: SUBMITTERS, why: 'submit' },
   { methods: ['GET'], path: /^\/v1\/(simulations|pipelines)\/:id$/, allowed: READERS, why: 'read' },
   { methods: ['POST'], path: /^\/v1\/workers\/(lease|heartbeat|progress|complete)$/, allowed: WORKERS, why: 'the HTTPS worker protocol' },
+  { methods: ['PUT', 'DELETE'], path: /^\/v1\/workers\/leases\/:leaseId\/log\/:offset$/, allowed: WORKERS, why: 'an HTTPS worker writes its leased task’s log' },
   { methods: ['GET'], path: /^\/metrics$/, allowed: READERS, why: 'a scraper carries a viewer token' },
   { methods: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'], path: /^\/admin\/queues(\/.*)?$/, allowed: ADMIN, why: 'bull-board can retry, clean and obliterate queues' },
 ];

@@ -112,6 +112,13 @@ export interface paths {
                         budget?: {
                             maxCostUsd: number;
                         };
+                        skip?: {
+                            ranges?: [
+                                number,
+                                number
+                            ][];
+                            succeededIn?: string[];
+                        };
                         source: {
                             snapshot: string;
                             batches?: number;
@@ -178,6 +185,13 @@ export interface paths {
                         };
                         budget?: {
                             maxCostUsd: number;
+                        };
+                        skip?: {
+                            ranges?: [
+                                number,
+                                number
+                            ][];
+                            succeededIn?: string[];
                         };
                         input: {
                             shards?: string[];
@@ -252,6 +266,13 @@ export interface paths {
                         };
                         budget?: {
                             maxCostUsd: number;
+                        };
+                        skip?: {
+                            ranges?: [
+                                number,
+                                number
+                            ][];
+                            succeededIn?: string[];
                         };
                         model: {
                             name: string;
@@ -348,6 +369,13 @@ export interface paths {
                         budget?: {
                             maxCostUsd: number;
                         };
+                        skip?: {
+                            ranges?: [
+                                number,
+                                number
+                            ][];
+                            succeededIn?: string[];
+                        };
                         checkpoints: string[];
                         benchmarks: string[];
                     };
@@ -383,6 +411,7 @@ export interface paths {
                                 running: number;
                                 succeeded: number;
                                 failed: number;
+                                skipped: number;
                                 unit: string;
                                 percent: number;
                                 ratePerMinute: number;
@@ -403,6 +432,7 @@ export interface paths {
                             liveProgress: {
                                 [key: string]: unknown;
                             } | null;
+                            rerunOf?: string;
                             dependsOn?: string[];
                             waitingOn?: string;
                         };
@@ -437,6 +467,7 @@ export interface paths {
                                 running: number;
                                 succeeded: number;
                                 failed: number;
+                                skipped: number;
                                 unit: string;
                                 percent: number;
                                 ratePerMinute: number;
@@ -457,6 +488,7 @@ export interface paths {
                             liveProgress: {
                                 [key: string]: unknown;
                             } | null;
+                            rerunOf?: string;
                             dependsOn?: string[];
                             waitingOn?: string;
                         };
@@ -608,6 +640,7 @@ export interface paths {
                                 running: number;
                                 succeeded: number;
                                 failed: number;
+                                skipped: number;
                                 unit: string;
                                 percent: number;
                                 ratePerMinute: number;
@@ -628,6 +661,7 @@ export interface paths {
                             liveProgress: {
                                 [key: string]: unknown;
                             } | null;
+                            rerunOf?: string;
                             dependsOn?: string[];
                             waitingOn?: string;
                         };
@@ -707,6 +741,7 @@ export interface paths {
                                 running: number;
                                 succeeded: number;
                                 failed: number;
+                                skipped: number;
                                 unit: string;
                                 percent: number;
                                 ratePerMinute: number;
@@ -727,6 +762,7 @@ export interface paths {
                             liveProgress: {
                                 [key: string]: unknown;
                             } | null;
+                            rerunOf?: string;
                             dependsOn?: string[];
                             waitingOn?: string;
                         };
@@ -822,6 +858,7 @@ export interface paths {
                                 running: number;
                                 succeeded: number;
                                 failed: number;
+                                skipped: number;
                                 unit: string;
                                 percent: number;
                                 ratePerMinute: number;
@@ -842,6 +879,7 @@ export interface paths {
                             liveProgress: {
                                 [key: string]: unknown;
                             } | null;
+                            rerunOf?: string;
                             dependsOn?: string[];
                             waitingOn?: string;
                         };
@@ -941,6 +979,7 @@ export interface paths {
                                 running: number;
                                 succeeded: number;
                                 failed: number;
+                                skipped: number;
                                 unit: string;
                                 percent: number;
                                 ratePerMinute: number;
@@ -961,6 +1000,7 @@ export interface paths {
                             liveProgress: {
                                 [key: string]: unknown;
                             } | null;
+                            rerunOf?: string;
                             dependsOn?: string[];
                             waitingOn?: string;
                         };
@@ -1060,6 +1100,7 @@ export interface paths {
                                 running: number;
                                 succeeded: number;
                                 failed: number;
+                                skipped: number;
                                 unit: string;
                                 percent: number;
                                 ratePerMinute: number;
@@ -1080,6 +1121,7 @@ export interface paths {
                             liveProgress: {
                                 [key: string]: unknown;
                             } | null;
+                            rerunOf?: string;
                             dependsOn?: string[];
                             waitingOn?: string;
                         };
@@ -1248,6 +1290,372 @@ export interface paths {
                                     [key: string]: number | null;
                                 };
                             }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerun an ended job's failed or unfinished tasks as a new job
+         * @description The job must have ended (409 JOB_NOT_ENDED while it is live); its owner or an admin may rerun it. 201 with a new job whose `rerunOf` is this one and whose tasks are exactly the chosen ones, each with its own index (KUMO_TASK_INDEX) and inputs (KUMO_TASK_INPUTS; a listing job's lines are kept 30 days after it ended); `progress.total` is their count. 400 NOTHING_TO_RERUN when there is none. `patch` may change run, env, retry, timeoutSeconds, pool and priority.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        tasks: "failed" | "unfinished";
+                        patch?: {
+                            run?: {
+                                /** @enum {string} */
+                                builtin: "noop";
+                            } | {
+                                /** @enum {string} */
+                                builtin: "sleep";
+                                ms: number;
+                            } | {
+                                command: string[];
+                                cwd?: string;
+                            } | {
+                                image: string;
+                                command?: string[];
+                            };
+                            env?: {
+                                [key: string]: string;
+                            };
+                            retry?: {
+                                maxAttempts?: number;
+                                backoffSeconds?: number;
+                                maxInfraRetries?: number;
+                                quarantineAfterWorkers?: number;
+                            };
+                            timeoutSeconds?: number;
+                            pool?: string;
+                            priority?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "extraction" | "cleaning" | "training" | "evaluation";
+                            name: string;
+                            pool: string;
+                            user: string;
+                            /** @enum {string} */
+                            state: "queued" | "running" | "paused" | "budget_exhausted" | "succeeded" | "failed" | "cancelled";
+                            priority: number;
+                            reason?: string;
+                            createdAt: string;
+                            startedAt?: string;
+                            finishedAt?: string;
+                            spec: {
+                                [key: string]: unknown;
+                            };
+                            progress: {
+                                total: number;
+                                queued: number;
+                                running: number;
+                                succeeded: number;
+                                failed: number;
+                                skipped: number;
+                                unit: string;
+                                percent: number;
+                                ratePerMinute: number;
+                                etaSeconds: number | null;
+                                estimatedCompletionAt: string | null;
+                                costUsd: number;
+                                forecastCostUsd: number | null;
+                            };
+                            costUsd: number;
+                            forecastCostUsd: number | null;
+                            budget: {
+                                maxCostUsd: number;
+                            } | null;
+                            handBacks: number;
+                            checkpoint: {
+                                [key: string]: unknown;
+                            } | null;
+                            liveProgress: {
+                                [key: string]: unknown;
+                            } | null;
+                            rerunOf?: string;
+                            dependsOn?: string[];
+                            waitingOn?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/contributors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who did a job's tasks: per worker, its owner, tasks succeeded and failed, and run time
+         * @description `owner` is the worker token's name for an HTTPS worker, the pool for kumo's own. The sums of succeeded and failed equal the job's progress counts exactly.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contributors: {
+                                worker: string;
+                                owner: string;
+                                succeeded: number;
+                                failed: number;
+                                taskSeconds: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contributors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's contributors table across jobs, by pool and since a time
+         * @description Counted per pool and UTC day, each day kept 35 days: `since` (ISO 8601, default 7 days ago) reaches back that far at most, counting whole days. Without `pool`, every pool.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    pool?: string;
+                    since?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contributors: {
+                                worker: string;
+                                owner: string;
+                                succeeded: number;
+                                failed: number;
+                                taskSeconds: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
                         };
                     };
                 };
@@ -1471,6 +1879,7 @@ export interface paths {
                         /** @default false */
                         fallbackToStandard?: boolean;
                         maxHourlyUsd?: number;
+                        preemption?: boolean;
                     };
                 };
             };
@@ -1667,6 +2076,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user’s share of the pools (weight, maxSlots by pool) and their budget */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            weight: number;
+                            maxSlots: {
+                                [key: string]: number;
+                            };
+                            budget: {
+                                name: string;
+                                costUsd: number;
+                                maxCostUsd: number | null;
+                                /** @enum {string} */
+                                period: "all" | "month";
+                                month: string;
+                                monthCostUsd: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Set a user’s share: weight (their part of a pool against users of the same priority) and maxSlots by pool */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default 1 */
+                        weight?: number;
+                        /** @default {} */
+                        maxSlots?: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            weight: number;
+                            maxSlots: {
+                                [key: string]: number;
+                            };
+                            budget: {
+                                name: string;
+                                costUsd: number;
+                                maxCostUsd: number | null;
+                                /** @enum {string} */
+                                period: "all" | "month";
+                                month: string;
+                                monthCostUsd: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{name}/budget": {
         parameters: {
             query?: never;
@@ -1696,12 +2224,16 @@ export interface paths {
                             name: string;
                             costUsd: number;
                             maxCostUsd: number | null;
+                            /** @enum {string} */
+                            period: "all" | "month";
+                            month: string;
+                            monthCostUsd: number;
                         };
                     };
                 };
             };
         };
-        /** Set a user’s budget (maxCostUsd across all their jobs); null removes it */
+        /** Set a user’s budget (maxCostUsd across all their jobs, ever or each month); null removes it */
         put: {
             parameters: {
                 query?: never;
@@ -1709,6 +2241,207 @@ export interface paths {
                 path: {
                     name: string;
                 };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        maxCostUsd: number | null;
+                        /**
+                         * @default all
+                         * @enum {string}
+                         */
+                        period?: "all" | "month";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            costUsd: number;
+                            maxCostUsd: number | null;
+                            /** @enum {string} */
+                            period: "all" | "month";
+                            month: string;
+                            monthCostUsd: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A month’s spend by user, pool or job */
+        get: {
+            parameters: {
+                query?: {
+                    by?: "user" | "pool" | "job";
+                    month?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            month: string;
+                            /** @enum {string} */
+                            by: "user" | "pool" | "job";
+                            rows: {
+                                name: string;
+                                costUsd: number;
+                            }[];
+                            totalUsd: number;
+                            teamMaxCostUsd: number | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                issues?: {
+                                    path: (string | number)[];
+                                    message: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/spend.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same spend report as CSV (month,<by>,costUsd) */
+        get: {
+            parameters: {
+                query?: {
+                    by?: "user" | "pool" | "job";
+                    month?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/team/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The team’s monthly budget over everyone, and the month’s spend */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            maxCostUsd: number | null;
+                            month: string;
+                            monthCostUsd: number;
+                        };
+                    };
+                };
+            };
+        };
+        /** Set the team’s monthly budget (maxCostUsd over everyone’s jobs); null removes it */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
                 cookie?: never;
             };
             requestBody: {
@@ -1726,9 +2459,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            name: string;
-                            costUsd: number;
                             maxCostUsd: number | null;
+                            month: string;
+                            monthCostUsd: number;
                         };
                     };
                 };
@@ -1837,6 +2570,13 @@ export interface paths {
                             budget?: {
                                 maxCostUsd: number;
                             };
+                            skip?: {
+                                ranges?: [
+                                    number,
+                                    number
+                                ][];
+                                succeededIn?: string[];
+                            };
                             source: {
                                 snapshot: string;
                                 batches?: number;
@@ -1903,6 +2643,13 @@ export interface paths {
                             };
                             budget?: {
                                 maxCostUsd: number;
+                            };
+                            skip?: {
+                                ranges?: [
+                                    number,
+                                    number
+                                ][];
+                                succeededIn?: string[];
                             };
                             input: {
                                 shards?: string[];
@@ -1977,6 +2724,13 @@ export interface paths {
                             };
                             budget?: {
                                 maxCostUsd: number;
+                            };
+                            skip?: {
+                                ranges?: [
+                                    number,
+                                    number
+                                ][];
+                                succeededIn?: string[];
                             };
                             model: {
                                 name: string;
@@ -2073,6 +2827,13 @@ export interface paths {
                             budget?: {
                                 maxCostUsd: number;
                             };
+                            skip?: {
+                                ranges?: [
+                                    number,
+                                    number
+                                ][];
+                                succeededIn?: string[];
+                            };
                             checkpoints: string[];
                             benchmarks: string[];
                         };
@@ -2124,6 +2885,7 @@ export interface paths {
                             /** @default false */
                             fallbackToStandard?: boolean;
                             maxHourlyUsd?: number;
+                            preemption?: boolean;
                         };
                         /**
                          * @default {
@@ -2362,6 +3124,13 @@ export interface paths {
                                 budget?: {
                                     maxCostUsd: number;
                                 };
+                                skip?: {
+                                    ranges?: [
+                                        number,
+                                        number
+                                    ][];
+                                    succeededIn?: string[];
+                                };
                                 source: {
                                     snapshot: string;
                                     batches?: number;
@@ -2428,6 +3197,13 @@ export interface paths {
                                 };
                                 budget?: {
                                     maxCostUsd: number;
+                                };
+                                skip?: {
+                                    ranges?: [
+                                        number,
+                                        number
+                                    ][];
+                                    succeededIn?: string[];
                                 };
                                 input: {
                                     shards?: string[];
@@ -2502,6 +3278,13 @@ export interface paths {
                                 };
                                 budget?: {
                                     maxCostUsd: number;
+                                };
+                                skip?: {
+                                    ranges?: [
+                                        number,
+                                        number
+                                    ][];
+                                    succeededIn?: string[];
                                 };
                                 model: {
                                     name: string;
@@ -2597,6 +3380,13 @@ export interface paths {
                                 };
                                 budget?: {
                                     maxCostUsd: number;
+                                };
+                                skip?: {
+                                    ranges?: [
+                                        number,
+                                        number
+                                    ][];
+                                    succeededIn?: string[];
                                 };
                                 checkpoints: string[];
                                 benchmarks: string[];
