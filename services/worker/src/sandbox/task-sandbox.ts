@@ -65,12 +65,15 @@ export interface SandboxedTask {
 }
 
 /**
- * PID 1 of the task's namespace. A namespace's init gets no signal it has no handler for, so a plain
- * `python3` there would ignore SIGTERM: this shell traps it and passes it on, waits for the task, and
- * exits with its status. When it exits the kernel kills everything left in the namespace, so nothing a
- * task started (even a daemon that left its process group) outlives it.
+ * PID 1 of the task's namespace: the task runs as its child, not as PID 1 (a namespace's init gets no
+ * signal it has no handler for, so a plain `python3` there would ignore SIGTERM). The worker stops a
+ * task by signalling its process group, which reaches the task itself; this shell only catches that
+ * SIGTERM (passing it on too would signal the task twice, and a trainer that checkpoints on the first
+ * may be cut short by the second), waits for the task and exits with its status. When it exits the
+ * kernel kills everything left in the namespace, so nothing a task started (even a daemon that left its
+ * process group, which the SIGKILL after the grace reaches this way) outlives it.
  */
-const NAMESPACE_INIT = 'trap \'kill -TERM "$c" 2>/dev/null\' TERM; "$@" & c=$!; while :; do wait "$c"; s=$?; kill -0 "$c" 2>/dev/null || exit "$s"; done';
+const NAMESPACE_INIT = 'trap : TERM; "$@" & c=$!; while :; do wait "$c"; s=$?; kill -0 "$c" 2>/dev/null || exit "$s"; done';
 
 /** A job's uid: stable across workers and restarts (a resumed task can write its earlier checkpoints). */
 export function jobUid(jobId: string, s: Pick<TaskSandboxSettings, 'uidBase' | 'uidSpan'>): number {
