@@ -12,6 +12,7 @@ function progress(over: Partial<Progress>): Progress {
     running: 1_000,
     succeeded: 29_900,
     failed: 100,
+    skipped: 0,
     unit: 'batches',
     percent: 33.3,
     ratePerMinute: 412.4,
@@ -26,6 +27,12 @@ function progress(over: Partial<Progress>): Progress {
 describe('progress formatting', () => {
   it('reads as "30,000/90,000 batches | 33% | 412/min | ETA 14:00", counting failed tasks as finished', () => {
     expect(progressLine(progress({}), NOW)).toBe('30,000/90,000 batches | 33% | 412/min | ETA 14:00');
+  });
+
+  it('a skip reads "30,000 / 90,000 batches (30,000 skipped)" from the start: skipped tasks are done', () => {
+    const skipped = progress({ total: 90_000, skipped: 30_000, succeeded: 0, failed: 0, running: 0, queued: 60_000, percent: 33.3, etaSeconds: null, estimatedCompletionAt: null, ratePerMinute: 0 });
+    expect(progressLine(skipped, NOW)).toBe('30,000/90,000 batches (30,000 skipped) | 33% | 0/min | ETA --:--');
+    expect(finalCounts(skipped)).toBe('0 succeeded, 0 failed, 30,000 skipped, 60,000 not run of 90,000 batches');
   });
 
   it('shows 100% only when every task has finished (the server floors, and so do we)', () => {

@@ -159,6 +159,39 @@ describe('the kumo CLI against a running control plane', () => {
     expect(missing.stderr).toContain('kumo: TASK_NOT_RUN: task 7');
   });
 
+  it("rerun runs an ended job's failed tasks as a new job; contributors shows who did the tasks, summing to the job's counts", async () => {
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'cli-rerun',
+      source: { snapshot: 'S', batches: 4 },
+      pool: 'local',
+      retry: { maxAttempts: 1 },
+      failurePolicy: { maxFailedTasks: 4 },
+      run: { command: ['sh', '-c', '[ "$KUMO_TASK_INDEX" != 1 ]'] },
+    });
+    const id = sub.body.id as string;
+    const first = await waitFor(async () => {
+      const j = (await api.get(`/v1/jobs/${id}`)).body;
+      return j.state === 'succeeded' ? j : undefined;
+    }, { timeoutMs: 30_000, what: 'the job to end' });
+    expect(first.progress).toMatchObject({ succeeded: 3, failed: 1 });
+    const both = await kumo(['rerun', id, '--failed', '--unfinished']);
+    expect(both.code).toBe(3);
+    const rerun = await kumo(['rerun', id]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(new RegExp(`^job_[0-9a-z]{18} queued: reruns 1 failed batches of ${id}\n$`));
+    const table = await kumo(['contributors', id]);
+    expect(table.code, table.stderr).toBe(0);
+    const [header, ...rows] = table.stdout.trim().split('\n');
+    expect(header).toMatch(/^WORKER\s+OWNER\s+SUCCEEDED\s+FAILED\s+TASK SECONDS$/);
+    const cells = rows.map((r) => r.split(/\s{2,}/));
+    expect(cells.every((c) => c[1] === 'local')).toBe(true);
+    expect(cells.reduce((n, c) => n + Number(c[2]), 0)).toBe(3);
+    expect(cells.reduce((n, c) => n + Number(c[3]), 0)).toBe(1);
+    const team = JSON.parse((await kumo(['contributors', '--pool', 'local', '--json'])).stdout);
+    expect(team.contributors.reduce((n: number, c: { succeeded: number }) => n + c.succeeded, 0)).toBeGreaterThanOrEqual(3);
+  });
+
   it('exit 3 for a spec the API refuses (its issues printed with their paths) and for bad arguments', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'kind: extraction\nname: bad\nsource:\n  snapshot: CC-MAIN-2023-50\n  batches: "many"\npool: local\nrun:\n  builtin: noop\n');

@@ -16,7 +16,7 @@ function row(j: Job): string[] {
     j.kind,
     j.pool,
     j.state,
-    `${formatCount(p.succeeded + p.failed)}/${formatCount(p.total)} ${p.unit}`,
+    `${formatCount(p.succeeded + p.failed + p.skipped)}/${formatCount(p.total)} ${p.unit}`,
     formatCount(p.failed),
     formatTimestamp(j.createdAt),
   ];

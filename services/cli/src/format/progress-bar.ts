@@ -27,7 +27,7 @@ export class ProgressBar {
   update(p: Progress): void {
     const f = progressFields(p, new Date());
     const payload = { counts: f.counts, unit: f.unit, pct: f.percent, rate: f.rate, etaAt: f.eta };
-    const done = p.succeeded + p.failed;
+    const done = p.succeeded + p.failed + p.skipped;
     if (!this.started) {
       this.bar.start(p.total, done, payload);
       this.started = true;
