@@ -51,7 +51,12 @@ export function foldContributors(hashes: readonly Record<string, string>[]): Con
   }
   return [...rows.values()]
     .map(({ ms, ...r }) => ({ ...r, taskSeconds: Math.round(ms) / 1000 }))
-    .sort((a, b) => b.succeeded + b.failed - (a.succeeded + a.failed) || a.worker.localeCompare(b.worker) || a.owner.localeCompare(b.owner));
+    .sort(
+      (a, b) =>
+        b.succeeded + b.failed - (a.succeeded + a.failed) ||
+        a.worker.localeCompare(b.worker) ||
+        a.owner.localeCompare(b.owner),
+    );
 }
 
 export class ContributorStore {

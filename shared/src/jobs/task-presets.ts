@@ -59,8 +59,16 @@ function firstClear(bits: Buffer, total: number): number {
 }
 
 /** A job's done and failed bitmaps, cut or padded to `bytes`. */
-async function bitmapsOf(redis: Redis, keys: Keys, jobId: string, bytes: number): Promise<{ done: Buffer; failed: Buffer }> {
-  const [done, failed] = await Promise.all([redis.getrangeBuffer(keys.jobDone(jobId), 0, bytes - 1), redis.getrangeBuffer(keys.jobFailedBits(jobId), 0, bytes - 1)]);
+async function bitmapsOf(
+  redis: Redis,
+  keys: Keys,
+  jobId: string,
+  bytes: number,
+): Promise<{ done: Buffer; failed: Buffer }> {
+  const [done, failed] = await Promise.all([
+    redis.getrangeBuffer(keys.jobDone(jobId), 0, bytes - 1),
+    redis.getrangeBuffer(keys.jobFailedBits(jobId), 0, bytes - 1),
+  ]);
   const pad = (b: Buffer): Buffer => (b.length === bytes ? b : Buffer.concat([b, Buffer.alloc(bytes - b.length)]));
   return { done: pad(done), failed: pad(failed) };
 }
@@ -70,18 +78,29 @@ async function bitmapsOf(redis: Redis, keys: Keys, jobId: string, bytes: number)
  * tasks or a job in `succeededIn` that does not exist; a rerun's job must exist (the caller checked).
  * Built here, in memory, then written whole: 10,000,000 tasks are 1.25 MB of bitmap.
  */
-export async function presetOf(redis: Redis, keys: Keys, total: number, p: { skip?: SkipSpec; rerun?: RerunOf }): Promise<TaskPreset | undefined> {
+export async function presetOf(
+  redis: Redis,
+  keys: Keys,
+  total: number,
+  p: { skip?: SkipSpec; rerun?: RerunOf },
+): Promise<TaskPreset | undefined> {
   if (!p.skip && !p.rerun) return undefined;
   const bytes = bytesFor(total);
   const bits = Buffer.alloc(bytes);
   const issues: ErrorIssue[] = [];
   p.skip?.ranges?.forEach(([from, to], i) => {
-    if (to > total) issues.push({ path: ['skip', 'ranges', i, 1], message: `the job has ${total} tasks (indices 0 to ${total - 1}); a range ends at ${total} at most` });
+    if (to > total)
+      issues.push({
+        path: ['skip', 'ranges', i, 1],
+        message: `the job has ${total} tasks (indices 0 to ${total - 1}); a range ends at ${total} at most`,
+      });
     else setRange(bits, from, to);
   });
   const sources = p.skip?.succeededIn ?? [];
   const exists = sources.length ? await Promise.all(sources.map((id) => redis.exists(keys.job(id)))) : [];
-  exists.forEach((n, i) => n === 0 && issues.push({ path: ['skip', 'succeededIn', i], message: `no job with id '${sources[i]}'` }));
+  exists.forEach(
+    (n, i) => n === 0 && issues.push({ path: ['skip', 'succeededIn', i], message: `no job with id '${sources[i]}'` }),
+  );
   if (issues.length) throw new KumoError('INVALID_INPUT', issues.map((x) => x.message).join('; '), { issues });
   for (const id of sources) {
     // Succeeded there: final and not failed (the failed bitmap is a subset of the done one).
@@ -104,14 +123,33 @@ export async function presetOf(redis: Redis, keys: Keys, total: number, p: { ski
  * of them there are, `excluded` how many a rerun left out (not its tasks at all): progress tells them apart
  * (job-record.ts). NOTHING_TO_RERUN, or INVALID_INPUT for a skip, when nothing would be left to run.
  */
-export async function presetForJob(redis: Redis, keys: Keys, spec: JobSpec, total: number, rerun?: RerunOf): Promise<{ preset?: TaskPreset; fields: Partial<Record<'fed' | 'succeeded' | 'skipped' | 'excluded' | 'rerunOf', string | number>> }> {
-  const preset = await presetOf(redis, keys, total, { ...(spec.skip ? { skip: spec.skip } : {}), ...(rerun ? { rerun } : {}) });
+export async function presetForJob(
+  redis: Redis,
+  keys: Keys,
+  spec: JobSpec,
+  total: number,
+  rerun?: RerunOf,
+): Promise<{
+  preset?: TaskPreset;
+  fields: Partial<Record<'fed' | 'succeeded' | 'skipped' | 'excluded' | 'rerunOf', string | number>>;
+}> {
+  const preset = await presetOf(redis, keys, total, {
+    ...(spec.skip ? { skip: spec.skip } : {}),
+    ...(rerun ? { rerun } : {}),
+  });
   if (!preset) return { fields: {} };
   if (preset.count >= total) {
     if (rerun) throw new KumoError('NOTHING_TO_RERUN', `job ${rerun.jobId} has no ${rerun.tasks} tasks to rerun`);
-    throw new KumoError('INVALID_INPUT', 'skip covers every task: nothing would run', { issues: [{ path: ['skip'], message: `covers all ${total} tasks` }] });
+    throw new KumoError('INVALID_INPUT', 'skip covers every task: nothing would run', {
+      issues: [{ path: ['skip'], message: `covers all ${total} tasks` }],
+    });
   }
-  const fields = { fed: preset.firstFree, succeeded: preset.count, skipped: preset.count, ...(rerun ? { excluded: preset.count, rerunOf: rerun.jobId } : {}) };
+  const fields = {
+    fed: preset.firstFree,
+    succeeded: preset.count,
+    skipped: preset.count,
+    ...(rerun ? { excluded: preset.count, rerunOf: rerun.jobId } : {}),
+  };
   return { preset, fields };
 }
 

@@ -12,8 +12,26 @@ import { table } from './tables';
  */
 export function rerunActions(): { el: HTMLElement; update(job: Job): void } {
   const message = h('span', { class: 'action-message', role: 'status' });
-  const failed = h('button', { type: 'button', class: 'btn', 'data-action': 'rerun-failed', title: 'A new job of the tasks that failed, each with its own index and inputs' }, 'Rerun failed');
-  const unfinished = h('button', { type: 'button', class: 'btn', 'data-action': 'rerun-unfinished', title: 'A new job of every task that did not succeed' }, 'Rerun unfinished');
+  const failed = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn',
+      'data-action': 'rerun-failed',
+      title: 'A new job of the tasks that failed, each with its own index and inputs',
+    },
+    'Rerun failed',
+  );
+  const unfinished = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn',
+      'data-action': 'rerun-unfinished',
+      title: 'A new job of every task that did not succeed',
+    },
+    'Rerun unfinished',
+  );
   const el = h('div', { class: 'actions rerun-actions', hidden: true }, message, failed, unfinished);
   let job: Job | undefined;
   const on = (button: HTMLButtonElement, tasks: 'failed' | 'unfinished'): void => {
@@ -26,7 +44,10 @@ export function rerunActions(): { el: HTMLElement; update(job: Job): void } {
         .then((rerun) => go(href.job(rerun.id)))
         .catch((err: unknown) => {
           if (err instanceof ApiError && err.unauthenticated) return handleError(err, message);
-          setText(message, err instanceof ApiError ? `Not rerun: ${err.message}` : 'Not rerun: the API could not be reached');
+          setText(
+            message,
+            err instanceof ApiError ? `Not rerun: ${err.message}` : 'Not rerun: the API could not be reached',
+          );
         })
         .finally(() => {
           button.disabled = false;
@@ -51,13 +72,25 @@ export function contributorsSection(jobId: string): { el: HTMLElement; read(): P
   const box = h('div', {});
   const el = h('section', { class: 'card contributors' }, h('h2', {}, 'Contributors'), box);
   const row = (c: Contributor): HTMLTableRowElement =>
-    h('tr', { class: 'contributor-row', 'data-worker': c.worker }, h('td', {}, c.worker), h('td', {}, c.owner), h('td', { class: 'num' }, fmtInt(c.succeeded)), h('td', { class: 'num' }, fmtInt(c.failed)), h('td', { class: 'num' }, fmtInt(c.taskSeconds)));
+    h(
+      'tr',
+      { class: 'contributor-row', 'data-worker': c.worker },
+      h('td', {}, c.worker),
+      h('td', {}, c.owner),
+      h('td', { class: 'num' }, fmtInt(c.succeeded)),
+      h('td', { class: 'num' }, fmtInt(c.failed)),
+      h('td', { class: 'num' }, fmtInt(c.taskSeconds)),
+    );
   return {
     el,
     async read() {
       try {
         const rows = await api.contributors(jobId);
-        box.replaceChildren(rows.length ? table('contributors-table', ['worker', 'owner', 'succeeded', 'failed', 'task seconds'], rows.map(row)) : h('p', { class: 'empty' }, 'No task has finished yet.'));
+        box.replaceChildren(
+          rows.length
+            ? table('contributors-table', ['worker', 'owner', 'succeeded', 'failed', 'task seconds'], rows.map(row))
+            : h('p', { class: 'empty' }, 'No task has finished yet.'),
+        );
       } catch (err) {
         handleError(err, box);
       }

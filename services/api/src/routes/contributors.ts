@@ -30,7 +30,8 @@ export function contributorRoutes(app: FastifyInstance): void {
     config: { roles: READERS },
     schema: {
       summary: "Who did a job's tasks: per worker, its owner, tasks succeeded and failed, and run time",
-      description: "`owner` is the worker token's name for an HTTPS worker, the pool for kumo's own. The sums of succeeded and failed equal the job's progress counts exactly.",
+      description:
+        "`owner` is the worker token's name for an HTTPS worker, the pool for kumo's own. The sums of succeeded and failed equal the job's progress counts exactly.",
       params: jobIdParams,
       response: { 200: contributorsSchema, 404: errorSchema },
     },
@@ -45,7 +46,10 @@ export function contributorRoutes(app: FastifyInstance): void {
     schema: {
       summary: "The team's contributors table across jobs, by pool and since a time",
       description: `Counted per pool and UTC day, each day kept ${CONTRIBUTOR_DAYS_KEPT} days: \`since\` (ISO 8601, default ${DEFAULT_DAYS} days ago) reaches back that far at most, counting whole days. Without \`pool\`, every pool.`,
-      querystring: z.strictObject({ pool: poolNameSchema.optional(), since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional() }),
+      querystring: z.strictObject({
+        pool: poolNameSchema.optional(),
+        since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+      }),
       response: { 200: contributorsSchema, 400: errorSchema, 404: errorSchema },
     },
     handler: async (req) => {
@@ -53,7 +57,8 @@ export function contributorRoutes(app: FastifyInstance): void {
       const since = req.query.since ? Date.parse(req.query.since) : now - DEFAULT_DAYS * 86_400_000;
       let names: string[];
       if (req.query.pool) {
-        if (!(await pools.get(req.query.pool))) throw new KumoError('POOL_NOT_FOUND', `no pool named '${req.query.pool}'`);
+        if (!(await pools.get(req.query.pool)))
+          throw new KumoError('POOL_NOT_FOUND', `no pool named '${req.query.pool}'`);
         names = [req.query.pool];
       } else names = (await pools.list()).map((p) => p.name);
       return { contributors: await contributors.ofPools(names, since, now) };

@@ -22,7 +22,10 @@ export const contributors: Command = {
       usage,
     });
     const id = positionals[0];
-    const query = { ...(values.pool !== undefined ? { pool: values.pool } : {}), ...(values.since !== undefined ? { since: values.since } : {}) };
+    const query = {
+      ...(values.pool !== undefined ? { pool: values.pool } : {}),
+      ...(values.since !== undefined ? { since: values.since } : {}),
+    };
     const body = id
       ? expectOk(await ctx.api.GET('/v1/jobs/{id}/contributors', { params: { path: { id } } }))
       : expectOk(await ctx.api.GET('/v1/contributors', { params: { query } }));
@@ -32,7 +35,13 @@ export const contributors: Command = {
     }
     if (body.contributors.length === 0) ctx.stderr.write('no tasks done yet\n');
     else {
-      const rows = body.contributors.map((c) => [c.worker, c.owner, formatCount(c.succeeded), formatCount(c.failed), formatCount(Math.round(c.taskSeconds))]);
+      const rows = body.contributors.map((c) => [
+        c.worker,
+        c.owner,
+        formatCount(c.succeeded),
+        formatCount(c.failed),
+        formatCount(Math.round(c.taskSeconds)),
+      ]);
       ctx.stdout.write(renderTable(['WORKER', 'OWNER', 'SUCCEEDED', 'FAILED', 'TASK SECONDS'], rows));
     }
     return EXIT.OK;
