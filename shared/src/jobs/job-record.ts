@@ -249,7 +249,7 @@ export const jobViews = {
     spec: h.spec ? jobSpecSchema.parse(JSON.parse(h.spec)) : undefined,
   })),
   /** The small fields of a job and its progress counts, never its spec (which may be near 1 MiB). */
-  summary: jobHashView(['name', 'kind', 'user', 'pool', 'state', 'total', 'succeeded', 'failed', 'running', 'unit', 'startedAt', 'finishedAt', 'costUsd'], (h) => ({
+  summary: jobHashView(['name', 'kind', 'user', 'pool', 'state', 'total', 'succeeded', 'failed', 'running', 'unit', 'startedAt', 'finishedAt', 'costUsd', 'skipped', 'excluded'], (h) => ({
     name: h.name ?? '',
     kind: h.kind ?? '',
     user: h.user ?? '',
