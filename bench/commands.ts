@@ -18,7 +18,11 @@ export async function startCounting(admin: Redis): Promise<void> {
   await resetStats(admin);
 }
 
-export async function stopCounting(admin: Redis, tasks: number, minus: Record<string, number> = {}): Promise<CommandCount> {
+export async function stopCounting(
+  admin: Redis,
+  tasks: number,
+  minus: Record<string, number> = {},
+): Promise<CommandCount> {
   const { total, byCommand } = sumCalls(await commandStats(admin), minus);
   return { total, perTask: total / tasks, byCommand };
 }

@@ -26,7 +26,9 @@ export async function e2e(ctx: BenchContext): Promise<Row[]> {
   await ctx.admin.flushall();
   const rawAddedMs = await rawAddedProcess(ctx.redisUrl, benchPrefix('raw-added'), tasks, concurrency, timeoutMs);
   const rawAddedRate = (tasks / rawAddedMs) * 1000;
-  ctx.log(`raw BullMQ, first add to last completion: ${fmt.int(tasks)} jobs in ${fmt.ms(rawAddedMs)} = ${fmt.int(rawAddedRate)}/s`);
+  ctx.log(
+    `raw BullMQ, first add to last completion: ${fmt.int(tasks)} jobs in ${fmt.ms(rawAddedMs)} = ${fmt.int(rawAddedRate)}/s`,
+  );
 
   // For information: pre-added (add counted for row 3, not timed), then processed (counted and timed).
   await ctx.admin.flushall();
@@ -39,11 +41,20 @@ export async function e2e(ctx: BenchContext): Promise<Row[]> {
   const rawCount: CommandCount = await stopCounting(ctx.admin, tasks);
   const rawRate = (tasks / rawMs) * 1000;
   const rawThenRate = (tasks / (rawAddMs + rawMs)) * 1000;
-  ctx.log(`raw BullMQ pre-added: ${fmt.int(tasks)} jobs in ${fmt.ms(rawMs)} = ${fmt.int(rawRate)}/s, ${rawCount.perTask.toFixed(2)} commands/job; CPU node ${rawCpu.node.toFixed(2)}, redis ${rawCpu.redis.toFixed(2)} cores`);
+  ctx.log(
+    `raw BullMQ pre-added: ${fmt.int(tasks)} jobs in ${fmt.ms(rawMs)} = ${fmt.int(rawRate)}/s, ${rawCount.perTask.toFixed(2)} commands/job; CPU node ${rawCpu.node.toFixed(2)}, redis ${rawCpu.redis.toFixed(2)} cores`,
+  );
 
   // For information: raw BullMQ fed in a window while processing, as kumo's feeder does.
   await ctx.admin.flushall();
-  const rawFedMs = await rawFedProcess(ctx.redisUrl, benchPrefix('raw-fed'), tasks, concurrency, slots * 32 * agents, timeoutMs);
+  const rawFedMs = await rawFedProcess(
+    ctx.redisUrl,
+    benchPrefix('raw-fed'),
+    tasks,
+    concurrency,
+    slots * 32 * agents,
+    timeoutMs,
+  );
   const rawFedRate = (tasks / rawFedMs) * 1000;
   ctx.log(`raw BullMQ fed while processing: ${fmt.int(tasks)} jobs in ${fmt.ms(rawFedMs)} = ${fmt.int(rawFedRate)}/s`);
 
@@ -64,15 +75,20 @@ export async function e2e(ctx: BenchContext): Promise<Row[]> {
     kumoCpu = await meter.stop();
     kumoCount = await stopCounting(ctx.admin, tasks, { hget: kumo.polls });
     const job = await kumo.jobs.get(id);
-    if (!job || job.state !== 'succeeded' || job.progress.succeeded !== tasks) throw new Error(`kumo e2e: job ended ${JSON.stringify(job?.progress)}`);
+    if (!job || job.state !== 'succeeded' || job.progress.succeeded !== tasks)
+      throw new Error(`kumo e2e: job ended ${JSON.stringify(job?.progress)}`);
   } finally {
     await kumo.stop();
   }
   const kumoRate = (tasks / kumoMs) * 1000;
-  ctx.log(`kumo: ${fmt.int(tasks)} tasks in ${fmt.ms(kumoMs)} = ${fmt.int(kumoRate)}/s, ${kumoCount.perTask.toFixed(2)} commands/task; CPU node ${kumoCpu.node.toFixed(2)}, redis ${kumoCpu.redis.toFixed(2)} cores`);
+  ctx.log(
+    `kumo: ${fmt.int(tasks)} tasks in ${fmt.ms(kumoMs)} = ${fmt.int(kumoRate)}/s, ${kumoCount.perTask.toFixed(2)} commands/task; CPU node ${kumoCpu.node.toFixed(2)}, redis ${kumoCpu.redis.toFixed(2)} cores`,
+  );
 
   const https = await httpsE2e(ctx, tasks, agents, slots, timeoutMs);
-  ctx.log(`kumo over HTTPS: ${fmt.int(tasks)} tasks in ${fmt.ms(https.ms)} = ${fmt.int(https.rate)}/s (${https.byAgent.join(' + ')}); CPU node ${https.cpu.node.toFixed(2)}, redis ${https.cpu.redis.toFixed(2)} cores`);
+  ctx.log(
+    `kumo over HTTPS: ${fmt.int(tasks)} tasks in ${fmt.ms(https.ms)} = ${fmt.int(https.rate)}/s (${https.byAgent.join(' + ')}); CPU node ${https.cpu.node.toFixed(2)}, redis ${https.cpu.redis.toFixed(2)} cores`,
+  );
 
   const ratio = kumoRate / rawAddedRate;
   const httpsRatio = https.rate / kumoRate;
@@ -93,7 +109,24 @@ export async function e2e(ctx: BenchContext): Promise<Row[]> {
         `For information: pre-added (timed from run()) ${fmt.int(rawRate)}/s, kumo ${fmt.x(kumoRate / rawRate)} of that; added first (${fmt.ms(rawAddMs)}) and run after ${fmt.int(rawThenRate)}/s, kumo ${fmt.x(kumoRate / rawThenRate)}; ` +
         `fed in a window of ${fmt.int(slots * 32 * agents)} while processing, as kumo's feeder does, ${fmt.int(rawFedRate)}/s, kumo ${fmt.x(kumoRate / rawFedRate)}. ` +
         `CPU in cores (node process / redis-server): kumo ${cores(kumoCpu)}, raw pre-added ${cores(rawCpu)}.`,
-      data: { tasks, agents, slots, kumoMs, kumoRate, ratio, rawAddedMs, rawAddedRate, rawMs, rawRate, rawAddMs, rawThenRate, rawFedMs, rawFedRate, kumoCpu, rawCpu },
+      data: {
+        tasks,
+        agents,
+        slots,
+        kumoMs,
+        kumoRate,
+        ratio,
+        rawAddedMs,
+        rawAddedRate,
+        rawMs,
+        rawRate,
+        rawAddMs,
+        rawThenRate,
+        rawFedMs,
+        rawFedRate,
+        kumoCpu,
+        rawCpu,
+      },
     },
     commandsRow(kumoCount, rawCount, tasks),
     {
@@ -108,7 +141,17 @@ export async function e2e(ctx: BenchContext): Promise<Row[]> {
       notes:
         `The same job as row 2's kumo side, run by ${agents} in-process HttpWorkerAgents x ${slots} slots leasing, heartbeating and completing over HTTP on a loopback socket (plain HTTP: TLS not measured) through the API's lease broker; ` +
         `tasks per agent ${https.byAgent.join(' / ')}. Agents, API and scheduler share this process, as row 2's agents do. CPU in cores (node process / redis-server): ${cores(https.cpu)}.`,
-      data: { tasks, agents, slots, ms: https.ms, rate: https.rate, redisSideRate: kumoRate, ratio: httpsRatio, cpu: https.cpu, byAgent: https.byAgent },
+      data: {
+        tasks,
+        agents,
+        slots,
+        ms: https.ms,
+        rate: https.rate,
+        redisSideRate: kumoRate,
+        ratio: httpsRatio,
+        cpu: https.cpu,
+        byAgent: https.byAgent,
+      },
     },
   ];
 }

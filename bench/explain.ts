@@ -56,7 +56,11 @@ export async function explain(ctx: BenchContext): Promise<Row[]> {
 async function explainGet(ctx: BenchContext): Promise<void> {
   const lines: string[] = [];
   for (const variant of (process.env.BENCH_GET_VARIANTS ?? 'as is,scripts,direct,auto,coalesce').split(',')) {
-    const [row] = await getRequests(ctx, { rounds: 2, seconds: ctx.quick ? 2 : 3, ...(variant !== 'as is' ? { variant } : {}) });
+    const [row] = await getRequests(ctx, {
+      rounds: 2,
+      seconds: ctx.quick ? 2 : 3,
+      ...(variant !== 'as is' ? { variant } : {}),
+    });
     lines.push(`${variant.padEnd(10)} ${row!.kumo} vs ${row!.baseline}: ${row!.ratio}`);
     ctx.log(lines.at(-1)!);
   }
@@ -85,7 +89,13 @@ async function explainE2e(ctx: BenchContext): Promise<void> {
   const lines: string[] = [];
   for (const v of VARIANTS.filter((x) => !only || only.includes(x.name))) {
     await ctx.admin.flushall();
-    const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix: benchPrefix('explain'), ...(v.processes ? { workerProcesses: 2 } : { agents: 2 }), slots: 32, ...(v.scheduler ? { schedulerOptions: v.scheduler } : {}) });
+    const kumo = await Kumo.start({
+      redisUrl: ctx.redisUrl,
+      prefix: benchPrefix('explain'),
+      ...(v.processes ? { workerProcesses: 2 } : { agents: 2 }),
+      slots: 32,
+      ...(v.scheduler ? { schedulerOptions: v.scheduler } : {}),
+    });
     const feeds: { ms: number; added: number; waiting: number }[] = [];
     try {
       const feeder = kumo.scheduler!.feeder as unknown as {
@@ -106,12 +116,15 @@ async function explainE2e(ctx: BenchContext): Promise<void> {
       };
       if (v.noWait) {
         for (const a of kumo.agents) {
-          const reporter = (a as unknown as { reporter: { add: (e: unknown) => void; addAndWait: (e: unknown) => Promise<void> } }).reporter;
+          const reporter = (
+            a as unknown as { reporter: { add: (e: unknown) => void; addAndWait: (e: unknown) => Promise<void> } }
+          ).reporter;
           reporter.addAndWait = async (e) => reporter.add(e);
         }
       }
       if (v.flushMs !== undefined) {
-        for (const a of kumo.agents) (a as unknown as { reporter: { opts: { flushMs?: number } } }).reporter.opts.flushMs = v.flushMs;
+        for (const a of kumo.agents)
+          (a as unknown as { reporter: { opts: { flushMs?: number } } }).reporter.opts.flushMs = v.flushMs;
       }
       await sleep(300);
       feeds.length = 0;

@@ -25,9 +25,20 @@ async function serverCpuUs(url: string): Promise<number> {
 
 async function cannon(url: string, seconds: number): Promise<CannonResult> {
   const c0 = await serverCpuUs(url);
-  const r = await autocannon({ url, connections: 50, duration: seconds, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const r = await autocannon({
+    url,
+    connections: 50,
+    duration: seconds,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
   const cpu = (await serverCpuUs(url)) - c0;
-  return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, cpuUsPerRequest: cpu / Math.max(1, r.requests.total) };
+  return {
+    rps: r.requests.average,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    cpuUsPerRequest: cpu / Math.max(1, r.requests.total),
+  };
 }
 
 /**
@@ -35,7 +46,10 @@ async function cannon(url: string, seconds: number): Promise<CannonResult> {
  * a child) against a bare Fastify route answering the same JSON. A running 90,000-batch job with some
  * progress; kumo and bare alternate (`rounds` each, warm-up first), the mean is reported.
  */
-export async function getRequests(ctx: BenchContext, opts: { variant?: string; rounds?: number; seconds?: number } = {}): Promise<Row[]> {
+export async function getRequests(
+  ctx: BenchContext,
+  opts: { variant?: string; rounds?: number; seconds?: number } = {},
+): Promise<Row[]> {
   const seconds = opts.seconds ?? (ctx.quick ? 2 : 5);
   const rounds = opts.rounds ?? (ctx.quick ? 1 : 2);
   await ctx.admin.flushall();
@@ -43,15 +57,27 @@ export async function getRequests(ctx: BenchContext, opts: { variant?: string; r
   const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix, scheduler: false, api: false });
   const store = new JobStore(kumo.redis, { prefix });
   const { job } = await store.create({ spec: jobSpecSchema.parse(noopSpec(90_000, 'bench-get')), user: 'bench' });
-  await store.applyEvents(job.id, 'bench', Array.from({ length: 200 }, (_, i) => ({ t: 'ok' as const, j: job.id, i, a: 1, w: 'w', at: Date.now(), d: 1000 })));
+  await store.applyEvents(
+    job.id,
+    'bench',
+    Array.from({ length: 200 }, (_, i) => ({ t: 'ok' as const, j: job.id, i, a: 1, w: 'w', at: Date.now(), d: 1000 })),
+  );
   const current = await store.get(job.id);
   await kumo.stop();
   const bodyFile = join(tmpdir(), `${prefix}-job.json`);
   writeFileSync(bodyFile, JSON.stringify(current));
 
   const variant: Record<string, string> = opts.variant ? { BENCH_GET_VARIANT: opts.variant } : {};
-  const kumoServer = await startChild('./server-child.ts', { BENCH_MODE: 'kumo', BENCH_REDIS_URL: ctx.redisUrl, BENCH_PREFIX: prefix, ...variant }, /^LISTENING \d+/);
-  const bareServer = await startChild('./server-child.ts', { BENCH_MODE: 'bare', BENCH_BODY_FILE: bodyFile }, /^LISTENING \d+/);
+  const kumoServer = await startChild(
+    './server-child.ts',
+    { BENCH_MODE: 'kumo', BENCH_REDIS_URL: ctx.redisUrl, BENCH_PREFIX: prefix, ...variant },
+    /^LISTENING \d+/,
+  );
+  const bareServer = await startChild(
+    './server-child.ts',
+    { BENCH_MODE: 'bare', BENCH_BODY_FILE: bodyFile },
+    /^LISTENING \d+/,
+  );
   const urlOf = (line: string): string => `http://127.0.0.1:${line.split(' ')[1]}/v1/jobs/${job.id}`;
   const kumoUrl = urlOf(kumoServer.line);
   const bareUrl = urlOf(bareServer.line);
@@ -74,7 +100,14 @@ export async function getRequests(ctx: BenchContext, opts: { variant?: string; r
       kumoCpu.push((await meter.stop()).redis);
       const calls = sumCalls(await commandStats(ctx.admin));
       const requests = k.at(-1)!.rps * seconds;
-      perRequest.push({ total: calls.total / requests, byCommand: Object.fromEntries(Object.entries(calls.byCommand).slice(0, 6).map(([c, n]) => [c, +(n / requests).toFixed(3)])) });
+      perRequest.push({
+        total: calls.total / requests,
+        byCommand: Object.fromEntries(
+          Object.entries(calls.byCommand)
+            .slice(0, 6)
+            .map(([c, n]) => [c, +(n / requests).toFixed(3)]),
+        ),
+      });
       b.push(await cannon(bareUrl, seconds));
     }
   } finally {
@@ -98,7 +131,16 @@ export async function getRequests(ctx: BenchContext, opts: { variant?: string; r
       target: '>= 0.6x bare',
       status: passIf(ratio >= 0.6 && bad === 0),
       notes: `autocannon in the bench process, each server alone in a child process, ${rounds} x ${seconds} s each, alternating, after a 1 s warm-up; kumo p99 ${k.map((x) => x.p99).join('/')} ms, bare p99 ${b.map((x) => x.p99).join('/')} ms; kumo non-2xx + errors: ${bad}. While kumo was loaded: redis-server CPU ${kumoCpu.map((c) => c.toFixed(2)).join('/')} cores, Redis commands per request ${perRequest.map((p) => `${p.total.toFixed(2)} (${JSON.stringify(p.byCommand)})`).join(', ')}.`,
-      data: { seconds, rounds, kumo: k, bare: b, ratio, cpuRatio: cpuPer(b) / cpuPer(k), kumoRedisCpu: kumoCpu, perRequest },
+      data: {
+        seconds,
+        rounds,
+        kumo: k,
+        bare: b,
+        ratio,
+        cpuRatio: cpuPer(b) / cpuPer(k),
+        kumoRedisCpu: kumoCpu,
+        perRequest,
+      },
     },
   ];
 }

@@ -18,7 +18,10 @@ export async function heartbeats(ctx: BenchContext): Promise<Row[]> {
   const prefix = benchPrefix('hb');
   // One slot per simulated worker, as 2,000 single-GPU VMs; the job is large enough to never finish.
   const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix, poolMax: workers, slots: 1 });
-  const { job } = await kumo.jobs.create({ spec: jobSpecSchema.parse(noopSpec(10_000_000, 'bench-heartbeats')), user: 'bench' });
+  const { job } = await kumo.jobs.create({
+    spec: jobSpecSchema.parse(noopSpec(10_000_000, 'bench-heartbeats')),
+    user: 'bench',
+  });
   const stream = `${prefix}:bus:progress`;
   const lags: number[] = [];
   let cpu: NodeJS.CpuUsage;
@@ -31,7 +34,13 @@ export async function heartbeats(ctx: BenchContext): Promise<Row[]> {
   try {
     const load = await startChild(
       './heartbeat-load.ts',
-      { BENCH_REDIS_URL: ctx.redisUrl, BENCH_PREFIX: prefix, BENCH_JOB_ID: job.id, BENCH_WORKERS: String(workers), BENCH_SECONDS: String(seconds + 2) },
+      {
+        BENCH_REDIS_URL: ctx.redisUrl,
+        BENCH_PREFIX: prefix,
+        BENCH_JOB_ID: job.id,
+        BENCH_WORKERS: String(workers),
+        BENCH_SECONDS: String(seconds + 2),
+      },
       /^READY/,
     );
     // The first second ramps the load up (every worker's first report); measure after it.
@@ -67,7 +76,9 @@ export async function heartbeats(ctx: BenchContext): Promise<Row[]> {
   const cores = (cpu.user + cpu.system) / 1000 / wallMs;
   const maxLag = Math.max(...lags);
   const ingestRate = ((appliedAfter - appliedBefore) / wallMs) * 1000;
-  ctx.log(`heartbeats: control plane CPU ${fmt.pct(cores)} of a core, bus lag median ${fmt.ms(median(lags))} max ${fmt.ms(maxLag)}, ingested ${fmt.int(ingestRate)} events/s; load ${JSON.stringify(done)}`);
+  ctx.log(
+    `heartbeats: control plane CPU ${fmt.pct(cores)} of a core, bus lag median ${fmt.ms(median(lags))} max ${fmt.ms(maxLag)}, ingested ${fmt.int(ingestRate)} events/s; load ${JSON.stringify(done)}`,
+  );
   return [
     {
       n: 8,
@@ -83,7 +94,19 @@ export async function heartbeats(ctx: BenchContext): Promise<Row[]> {
         `(${fmt.int((done.beats ?? 0) / (done.seconds ?? 1))} beats/s, ${fmt.int((done.batches ?? 0) / (done.seconds ?? 1))} batches/s). ` +
         `Control plane (API + Scheduler, in the bench process): user+system CPU ${fmt.int((cpu.user + cpu.system) / 1000)} ms over ${fmt.ms(wallMs)}; ingested ${fmt.int(ingestRate)} events/s; ` +
         `after the load stopped the ingester caught up in ${caughtUpMs === undefined ? '> 30 s' : fmt.ms(caughtUpMs)}.`,
-      data: { workers, seconds, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, wallMs, cores, lags, maxLag, ingestRate, load: done, caughtUpMs },
+      data: {
+        workers,
+        seconds,
+        cpuUserMs: cpu.user / 1000,
+        cpuSystemMs: cpu.system / 1000,
+        wallMs,
+        cores,
+        lags,
+        maxLag,
+        ingestRate,
+        load: done,
+        caughtUpMs,
+      },
     },
   ];
 }

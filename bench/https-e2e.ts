@@ -1,5 +1,5 @@
 import { wallClock } from '@kumo/shared';
-import { HttpWorkerAgent } from '../services/worker/src/http-worker-agent';
+import { HttpWorkerAgent } from '@kumo/worker';
 import type { BenchContext } from './lib/context';
 import { taskHost } from '../test/support/task-host';
 import { benchPrefix, Kumo, logger, noopSpec, sleep } from './lib/kumo';
@@ -20,17 +20,40 @@ export interface HttpsE2eResult {
  * (services/api/src/workers/lease-broker.ts), as contributors' machines do. Timed from the submit's
  * answer to state `succeeded`, as row 2 is.
  */
-export async function httpsE2e(ctx: BenchContext, tasks: number, agents: number, slots: number, timeoutMs: number): Promise<HttpsE2eResult> {
+export async function httpsE2e(
+  ctx: BenchContext,
+  tasks: number,
+  agents: number,
+  slots: number,
+  timeoutMs: number,
+): Promise<HttpsE2eResult> {
   await ctx.admin.flushall();
   // The pool's size is what the feeder's window follows: the same as row 2's (agents x slots).
-  const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix: benchPrefix('https-e2e'), agents: 0, poolMax: agents, slots });
+  const kumo = await Kumo.start({
+    redisUrl: ctx.redisUrl,
+    prefix: benchPrefix('https-e2e'),
+    agents: 0,
+    poolMax: agents,
+    slots,
+  });
   const workers: HttpWorkerAgent[] = [];
   try {
     const controlUrl = await kumo.listen();
     for (let n = 0; n < agents; n++) {
       const id = `bench-https-${n}`;
       // idlePollMs 50: an agent that found nothing before the submit asks again soon, not a second later.
-      const agent = new HttpWorkerAgent({ controlUrl, token: await kumo.workerToken(id), pool: 'bench', id, slots, drainMs: 2_000, ...taskHost(), clock: wallClock, logger, idlePollMs: 50 });
+      const agent = new HttpWorkerAgent({
+        controlUrl,
+        token: await kumo.workerToken(id),
+        pool: 'bench',
+        id,
+        slots,
+        drainMs: 2_000,
+        ...taskHost(),
+        clock: wallClock,
+        logger,
+        idlePollMs: 50,
+      });
       await agent.start();
       workers.push(agent);
     }
@@ -42,9 +65,11 @@ export async function httpsE2e(ctx: BenchContext, tasks: number, agents: number,
     const ms = performance.now() - t0;
     const cpu = await meter.stop();
     const job = await kumo.jobs.get(id);
-    if (!job || job.state !== 'succeeded' || job.progress.succeeded !== tasks) throw new Error(`kumo HTTPS e2e: job ended ${JSON.stringify(job?.progress)}`);
+    if (!job || job.state !== 'succeeded' || job.progress.succeeded !== tasks)
+      throw new Error(`kumo HTTPS e2e: job ended ${JSON.stringify(job?.progress)}`);
     const byAgent = workers.map((w) => w.stats.succeeded);
-    if (byAgent.reduce((s, n) => s + n, 0) !== tasks) throw new Error(`kumo HTTPS e2e: the agents ran ${byAgent.join(' + ')} tasks, not ${tasks}`);
+    if (byAgent.reduce((s, n) => s + n, 0) !== tasks)
+      throw new Error(`kumo HTTPS e2e: the agents ran ${byAgent.join(' + ')} tasks, not ${tasks}`);
     return { ms, rate: (tasks / ms) * 1000, cpu, byAgent };
   } finally {
     await Promise.allSettled(workers.map((w) => w.stop({ handBackNow: true })));

@@ -25,20 +25,29 @@ export async function httpsHeartbeats(ctx: BenchContext): Promise<Row[]> {
   // One slot per worker, as 2,000 single-GPU machines; the job is large enough never to finish.
   const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix, api: false, poolMax: workers, slots: 1 });
   await kumo.jobs.create({ spec: jobSpecSchema.parse(noopSpec(10_000_000, 'bench-https-heartbeats')), user: 'bench' });
-  const server = await startChild('./server-child.ts', { BENCH_MODE: 'kumo', BENCH_REDIS_URL: ctx.redisUrl, BENCH_PREFIX: prefix }, /^LISTENING \d+/);
+  const server = await startChild(
+    './server-child.ts',
+    { BENCH_MODE: 'kumo', BENCH_REDIS_URL: ctx.redisUrl, BENCH_PREFIX: prefix },
+    /^LISTENING \d+/,
+  );
   const apiUrl = `http://127.0.0.1:${server.line.split(' ')[1]}`;
   let cpuUs: number;
   let wallMs: number;
   let redisCores: number;
   let idleCores: number;
   let ready: { leaseSeconds: number; everyMs: number };
-  let done: Record<string, number> = {};
+  let done: Record<string, number>;
   try {
     // Whole periods: every worker beats the same number of times inside the window.
     const periods = ctx.quick ? 1 : 2;
     const load = await startChild(
       './https-heartbeat-load.ts',
-      { BENCH_API_URL: apiUrl, BENCH_ADMIN_TOKEN: ADMIN_TOKEN, BENCH_WORKERS: String(workers), BENCH_PERIODS: String(periods) },
+      {
+        BENCH_API_URL: apiUrl,
+        BENCH_ADMIN_TOKEN: ADMIN_TOKEN,
+        BENCH_WORKERS: String(workers),
+        BENCH_PERIODS: String(periods),
+      },
       /^READY /,
       300_000,
     );
@@ -68,7 +77,9 @@ export async function httpsHeartbeats(ctx: BenchContext): Promise<Row[]> {
   const usPerBeat = cpuUs / Math.max(1, done.beats ?? 0);
   // Each heartbeat's own cost: the API's CPU less what it spends idle, over the heartbeats.
   const marginalUsPerBeat = ((cores - idleCores) * wallMs * 1000) / Math.max(1, done.beats ?? 0);
-  ctx.log(`https heartbeats: API CPU ${cores.toFixed(3)} cores (idle ${idleCores.toFixed(3)}), ${fmt.int(beatsPerSecond)} beats/s, ${fmt.int(marginalUsPerBeat)} µs CPU/beat above idle; load ${JSON.stringify(done)}`);
+  ctx.log(
+    `https heartbeats: API CPU ${cores.toFixed(3)} cores (idle ${idleCores.toFixed(3)}), ${fmt.int(beatsPerSecond)} beats/s, ${fmt.int(marginalUsPerBeat)} µs CPU/beat above idle; load ${JSON.stringify(done)}`,
+  );
   return [
     {
       n: 12,
@@ -84,7 +95,19 @@ export async function httpsHeartbeats(ctx: BenchContext): Promise<Row[]> {
         `POST /v1/workers/heartbeat every lease / 3 as the HTTPS agent sends it, spread evenly: ${fmt.int(done.beats ?? 0)} heartbeats in ${fmt.ms(wallMs)} (${fmt.int(beatsPerSecond)}/s), ` +
         `held ${fmt.int(done.held ?? 0)}, lost ${fmt.int(done.lost ?? 0)}, failed ${fmt.int(done.failures ?? 0)}; latency p50 ${fmt.ms(done.p50Ms ?? NaN)}, p99 ${fmt.ms(done.p99Ms ?? NaN)}. ` +
         `API user+system CPU ${fmt.int(cpuUs / 1000)} ms over the window, ${idleCores.toFixed(3)} CPU-s/s idle after it; redis-server ${redisCores.toFixed(3)} cores.`,
-      data: { workers, wallMs, cpuUs, cores, idleCores, usPerBeat, marginalUsPerBeat, beatsPerSecond, redisCores, load: done, ...ready },
+      data: {
+        workers,
+        wallMs,
+        cpuUs,
+        cores,
+        idleCores,
+        usPerBeat,
+        marginalUsPerBeat,
+        beatsPerSecond,
+        redisCores,
+        load: done,
+        ...ready,
+      },
     },
   ];
 }

@@ -20,7 +20,13 @@ export async function ingest(ctx: BenchContext, opts: { tasks?: number; withStar
   const perTask = withStarts ? 2 : 1;
   const events = tasks * perTask;
   await ctx.admin.flushall();
-  const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix: benchPrefix('ingest'), scheduler: false, api: false, poolMax: 0 });
+  const kumo = await Kumo.start({
+    redisUrl: ctx.redisUrl,
+    prefix: benchPrefix('ingest'),
+    scheduler: false,
+    api: false,
+    poolMax: 0,
+  });
   const bus = await kumo.newBus();
   const store = new JobStore(kumo.redis, { prefix: kumo.opts.prefix });
   const { job } = await store.create({ spec: jobSpecSchema.parse(noopSpec(tasks, 'bench-ingest')), user: 'bench' });
@@ -51,7 +57,9 @@ export async function ingest(ctx: BenchContext, opts: { tasks?: number; withStar
   }
   await Promise.all(inFlight);
   const pubMs = performance.now() - t0pub;
-  ctx.log(`published ${fmt.int(published)} events in ${fmt.int(messages + duplicates)} messages (${duplicates} duplicates) in ${fmt.ms(pubMs)}`);
+  ctx.log(
+    `published ${fmt.int(published)} events in ${fmt.int(messages + duplicates)} messages (${duplicates} duplicates) in ${fmt.ms(pubMs)}`,
+  );
 
   let reachedMs: number;
   let drainedMs: number;
@@ -84,9 +92,12 @@ export async function ingest(ctx: BenchContext, opts: { tasks?: number; withStar
   } finally {
     await kumo.stop();
   }
-  const exact = final[0] === 'succeeded' && Number(final[1]) === tasks && Number(final[2]) === 0 && Number(final[3]) === 0;
+  const exact =
+    final[0] === 'succeeded' && Number(final[1]) === tasks && Number(final[2]) === 0 && Number(final[3]) === 0;
   const rate = (events / reachedMs) * 1000;
-  ctx.log(`ingested ${fmt.int(events)} events in ${fmt.ms(reachedMs)} = ${fmt.int(rate)}/s; drained (with duplicates) in ${fmt.ms(drainedMs)}; final ${final.join(', ')}; exact ${exact}`);
+  ctx.log(
+    `ingested ${fmt.int(events)} events in ${fmt.ms(reachedMs)} = ${fmt.int(rate)}/s; drained (with duplicates) in ${fmt.ms(drainedMs)}; final ${final.join(', ')}; exact ${exact}`,
+  );
   return [
     {
       n: 5,
@@ -100,8 +111,29 @@ export async function ingest(ctx: BenchContext, opts: { tasks?: number; withStar
       notes:
         `${fmt.int(tasks)} tasks x (${withStarts ? 'start + success' : 'success only'}), ${PER_MESSAGE} events per message, ${fmt.int(messages)} messages + ${duplicates} re-published duplicates, all on the bus before the scheduler starts. ` +
         `Counts reached in ${fmt.ms(reachedMs)}; group drained (duplicates included, ${fmt.int(published)} events) in ${fmt.ms(drainedMs)} = ${fmt.int((published / drainedMs) * 1000)}/s; final state ${final[0]}, succeeded ${final[1]}, failed ${final[2]}, running ${final[3]}. ` +
-        `CPU until counts reached (cores): node ${cpu.node.toFixed(2)}, redis-server ${cpu.redis.toFixed(2)}; Redis commands per event ${(calls.total / published).toFixed(2)} (${Object.entries(calls.byCommand).slice(0, 8).map(([c, n]) => `${c} ${(n / published).toFixed(2)}`).join(', ')}).`,
-      data: { withStarts, events, tasks, perMessage: PER_MESSAGE, messages, duplicates, published, pubMs, reachedMs, drainedMs, rate, exact, final, cpu, calls },
+        `CPU until counts reached (cores): node ${cpu.node.toFixed(2)}, redis-server ${cpu.redis.toFixed(2)}; Redis commands per event ${(calls.total / published).toFixed(2)} (${Object.entries(
+          calls.byCommand,
+        )
+          .slice(0, 8)
+          .map(([c, n]) => `${c} ${(n / published).toFixed(2)}`)
+          .join(', ')}).`,
+      data: {
+        withStarts,
+        events,
+        tasks,
+        perMessage: PER_MESSAGE,
+        messages,
+        duplicates,
+        published,
+        pubMs,
+        reachedMs,
+        drainedMs,
+        rate,
+        exact,
+        final,
+        cpu,
+        calls,
+      },
     },
   ];
 }

@@ -15,8 +15,12 @@ export async function isolation(ctx: BenchContext): Promise<Row[]> {
   const concurrency = 1;
   const rounds = 4;
   const isolated = new TaskSandbox(DEFAULT_SANDBOX_SETTINGS);
-  if (isolated.mode !== 'isolated') throw new Error(`this machine cannot isolate tasks (${isolated.describe()}): nothing to measure`);
-  const plain = new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, allowUnisolated: true }, { isRoot: false, hasTools: false, hasBwrap: false });
+  if (isolated.mode !== 'isolated')
+    throw new Error(`this machine cannot isolate tasks (${isolated.describe()}): nothing to measure`);
+  const plain = new TaskSandbox(
+    { ...DEFAULT_SANDBOX_SETTINGS, allowUnisolated: true },
+    { isRoot: false, hasTools: false, hasBwrap: false },
+  );
   const runAll = async (sandbox: TaskSandbox, n: number): Promise<number> => {
     let next = 0;
     const t0 = performance.now();
@@ -24,7 +28,14 @@ export async function isolation(ctx: BenchContext): Promise<Row[]> {
       Array.from({ length: concurrency }, async () => {
         while (next < n) {
           const i = next++;
-          await runTask({ run: { command: ['true'] }, env: { PATH: '/usr/bin:/bin', KUMO_JOB_ID: `job-bench-${i % 16}` }, timeoutMs: 60_000, signal: new AbortController().signal, clock: wallClock, sandbox });
+          await runTask({
+            run: { command: ['true'] },
+            env: { PATH: '/usr/bin:/bin', KUMO_JOB_ID: `job-bench-${i % 16}` },
+            timeoutMs: 60_000,
+            signal: new AbortController().signal,
+            clock: wallClock,
+            sandbox,
+          });
         }
       }),
     );
@@ -40,7 +51,9 @@ export async function isolation(ctx: BenchContext): Promise<Row[]> {
   const perTaskIsolated = isolatedMs / tasks;
   const perTaskPlain = plainMs / tasks;
   const extraPerTaskMs = (isolatedMs - plainMs) / tasks;
-  ctx.log(`isolation (${isolated.strategy}): ${fmt.int(tasks)} tasks, ${perTaskIsolated.toFixed(2)} ms/task isolated vs ${perTaskPlain.toFixed(2)} not`);
+  ctx.log(
+    `isolation (${isolated.strategy}): ${fmt.int(tasks)} tasks, ${perTaskIsolated.toFixed(2)} ms/task isolated vs ${perTaskPlain.toFixed(2)} not`,
+  );
   return [
     {
       n: 10,

@@ -30,8 +30,8 @@ export async function memory(ctx: BenchContext): Promise<Row[]> {
   let kumoPeak: number;
   let samples: { t: number; bytes: number }[];
   let progress: { succeeded: number; running: number } | undefined;
-  let streamLen = 0;
-  let streamBytes = 0;
+  let streamLen: number;
+  let streamBytes: number;
   try {
     await sleep(500);
     kumoBase = await baseline(ctx);
@@ -51,7 +51,9 @@ export async function memory(ctx: BenchContext): Promise<Row[]> {
   // Growth over the second half of the run: a window-bounded footprint would be flat there.
   const half = samples.filter((s) => s.t >= runMs / 2);
   const slope = half.length > 1 ? ((half.at(-1)!.bytes - half[0]!.bytes) / (half.at(-1)!.t - half[0]!.t)) * 1000 : 0;
-  ctx.log(`kumo 1M job: +${fmt.mb(kumoDelta)} peak over ${runMs / 1000} s (${progress?.succeeded ?? '?'} tasks done, bus stream ${streamLen} entries, growing ${fmt.mb(slope)}/s at the end)`);
+  ctx.log(
+    `kumo 1M job: +${fmt.mb(kumoDelta)} peak over ${runMs / 1000} s (${progress?.succeeded ?? '?'} tasks done, bus stream ${streamLen} entries, growing ${fmt.mb(slope)}/s at the end)`,
+  );
 
   await ctx.admin.flushall();
   await sleep(200);
@@ -81,7 +83,24 @@ export async function memory(ctx: BenchContext): Promise<Row[]> {
         `kumo: 1M-batch job submitted to the e2e setup (2 agents x 32 slots), used_memory sampled every 100 ms for ${runMs / 1000} s; ` +
         `${progress?.succeeded ?? '?'} tasks finished meanwhile; the progress stream held ${fmt.int(streamLen)} entries, ${fmt.mb(streamBytes)} (${fmt.int(streamPerTask)} B per finished task, ~${fmt.mb(projected)} = ${fmt.pct(projected / raw1m)} of raw by the end of the 1M job unless trimmed) and memory was still growing ${fmt.mb(slope)}/s. ` +
         `Raw: ${fmt.int(rawN)} jobs added held ${fmt.mb(rawHeld)} (${fmt.int(rawHeld / rawN)} B/job), scaled linearly to 1M.`,
-      data: { runMs, kumoBase, kumoPeak, kumoDelta, slopeBytesPerS: slope, progress, streamLen, streamBytes, streamBytesPerTask: streamPerTask, projectedStreamBytes1m: projected, rawN, rawBase, rawHeld, raw1m, ratio, samples },
+      data: {
+        runMs,
+        kumoBase,
+        kumoPeak,
+        kumoDelta,
+        slopeBytesPerS: slope,
+        progress,
+        streamLen,
+        streamBytes,
+        streamBytesPerTask: streamPerTask,
+        projectedStreamBytes1m: projected,
+        rawN,
+        rawBase,
+        rawHeld,
+        raw1m,
+        ratio,
+        samples,
+      },
     },
   ];
 }

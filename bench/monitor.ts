@@ -21,14 +21,20 @@ const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 async function scriptNames(): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   for (const dir of ['../shared/src/store/lua', '../shared/src/bus/lua']) {
-    for (const f of readdirSync(join(here, dir))) if (f.endsWith('.lua')) names.set(sha1(readFileSync(join(here, dir, f), 'utf8')), `kumo:${f.replace('.lua', '')}`);
+    for (const f of readdirSync(join(here, dir)))
+      if (f.endsWith('.lua'))
+        names.set(sha1(readFileSync(join(here, dir, f), 'utf8')), `kumo:${f.replace('.lua', '')}`);
   }
   const require = createRequire(import.meta.url);
   const scripts = join(dirname(require.resolve('bullmq')), '..', 'esm', 'scripts');
   for (const f of readdirSync(scripts)) {
     if (!f.endsWith('.js') || f === 'index.js') continue;
-    const mod = (await import(pathToFileURL(join(scripts, f)).href)) as Record<string, { name: string; content: string }>;
-    for (const v of Object.values(mod)) if (v && typeof v.content === 'string') names.set(sha1(v.content), `bullmq:${f.replace('.js', '')}`);
+    const mod = (await import(pathToFileURL(join(scripts, f)).href)) as Record<
+      string,
+      { name: string; content: string }
+    >;
+    for (const v of Object.values(mod))
+      if (v && typeof v.content === 'string') names.set(sha1(v.content), `bullmq:${f.replace('.js', '')}`);
   }
   return names;
 }
@@ -43,9 +49,17 @@ interface Tally {
 }
 
 const normalize = (name: string, prefix: string): string =>
-  (name || '(unnamed)').replace(prefix, '<p>').replace(/bench-worker-\d+/g, 'bench-worker-N').replace(/-[0-9a-f]{6,}/g, '');
+  (name || '(unnamed)')
+    .replace(prefix, '<p>')
+    .replace(/bench-worker-\d+/g, 'bench-worker-N')
+    .replace(/-[0-9a-f]{6,}/g, '');
 
-async function monitorRun(ctx: BenchContext, prefix: string, names: Map<string, string>, work: () => Promise<void>): Promise<Tally> {
+async function monitorRun(
+  ctx: BenchContext,
+  prefix: string,
+  names: Map<string, string>,
+  work: () => Promise<void>,
+): Promise<Tally> {
   const admin = new Redis(ctx.redisUrl);
   const lines: [string, string[]][] = [];
   const mon = await RedisMonitor.start(ctx.redisUrl, (args, source) => lines.push([source, args]));
@@ -83,7 +97,8 @@ async function monitorRun(ctx: BenchContext, prefix: string, names: Map<string, 
     }
     const conn = normalize(addrName.get(source) ?? '', prefix);
     if (['client', 'info', 'monitor', 'config', 'flushall'].includes(cmd) && conn === '(unnamed)') continue;
-    if (cmd === 'evalsha' || cmd === 'eval') script = cmd === 'evalsha' ? (names.get(args[1] ?? '') ?? `sha:${(args[1] ?? '').slice(0, 8)}`) : 'eval';
+    if (cmd === 'evalsha' || cmd === 'eval')
+      script = cmd === 'evalsha' ? (names.get(args[1] ?? '') ?? `sha:${(args[1] ?? '').slice(0, 8)}`) : 'eval';
     if (cmd === 'multi') {
       inMulti.add(source);
       continue;
@@ -104,7 +119,10 @@ async function monitorRun(ctx: BenchContext, prefix: string, names: Map<string, 
 
 function render(title: string, t: Tally, tasks: number): string[] {
   const rows = (m: Map<string, number>, limit = 40): string[] =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k, v]) => `| ${k.replace(/\|/g, '/')} | ${v} | ${(v / tasks).toFixed(3)} |`);
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([k, v]) => `| ${k.replace(/\|/g, '/')} | ${v} | ${(v / tasks).toFixed(3)} |`);
   const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
   return [
     `## ${title} (${tasks} tasks)`,
@@ -148,7 +166,12 @@ export async function monitor(ctx: BenchContext): Promise<Row[]> {
   } finally {
     await kumo.stop();
   }
-  const md = [`# MONITOR breakdown, ${new Date().toISOString()}`, '', ...render('raw BullMQ (addBulk + one Worker, concurrency 64)', raw, tasks), ...render('kumo (API submit, scheduler, 2 WorkerAgents x 32)', k, tasks)].join('\n');
+  const md = [
+    `# MONITOR breakdown, ${new Date().toISOString()}`,
+    '',
+    ...render('raw BullMQ (addBulk + one Worker, concurrency 64)', raw, tasks),
+    ...render('kumo (API submit, scheduler, 2 WorkerAgents x 32)', k, tasks),
+  ].join('\n');
   const dir = join(here, 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -59,9 +59,19 @@ function parseArgs(argv: string[]): { only: string[] | undefined; quick: boolean
     } else throw new Error(`unknown argument '${a}'`);
   }
   if (only) {
-    only = [...new Set(only.map((s) => s.trim()).filter(Boolean).map((s) => ALIASES[s] ?? s))];
+    only = [
+      ...new Set(
+        only
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map((s) => ALIASES[s] ?? s),
+      ),
+    ];
     const unknown = only.filter((s) => !MEASUREMENTS.some((m) => m.id === s));
-    if (unknown.length) throw new Error(`unknown measurement(s): ${unknown.join(', ')}; known: ${MEASUREMENTS.map((m) => m.id).join(', ')}`);
+    if (unknown.length)
+      throw new Error(
+        `unknown measurement(s): ${unknown.join(', ')}; known: ${MEASUREMENTS.map((m) => m.id).join(', ')}`,
+      );
   }
   return { only, quick };
 }
@@ -91,7 +101,17 @@ async function main(): Promise<void> {
       } catch (err) {
         console.error(err);
         for (const n of m.rows) {
-          rows.push({ n, id: m.id, what: m.id, kumo: '-', baseline: '-', ratio: '-', target: '-', status: 'ERROR', notes: `${m.id} failed: ${err instanceof Error ? err.message : String(err)}` });
+          rows.push({
+            n,
+            id: m.id,
+            what: m.id,
+            kumo: '-',
+            baseline: '-',
+            ratio: '-',
+            target: '-',
+            status: 'ERROR',
+            notes: `${m.id} failed: ${err instanceof Error ? err.message : String(err)}`,
+          });
         }
       }
       log(`${m.id} took ${((performance.now() - m0) / 1000).toFixed(1)} s`);
@@ -107,7 +127,13 @@ async function main(): Promise<void> {
     wallSeconds: (performance.now() - t0) / 1000,
     quick,
     only: chosen.map((m) => m.id),
-    machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', redis: redisVersion, loadAvg1m: { start: load1, end: loadavg()[0]! } },
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      redis: redisVersion,
+      loadAvg1m: { start: load1, end: loadavg()[0]! },
+    },
     rows,
   };
   if (rows.length > 0) {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { SimulationInputRaw } from '@kumo/shared';
-import { runSimulation } from '../services/scheduler/src/simulation/simulator';
+import { runSimulation } from '@kumo/scheduler';
 import type { BenchContext } from './lib/context';
 import { logger } from './lib/kumo';
 import { fmt, passIf, type Row } from './lib/report';
@@ -13,7 +13,9 @@ export async function simulate(ctx: BenchContext): Promise<Row[]> {
   const t0 = performance.now();
   const r = await runSimulation(input, { redisUrl: ctx.redisUrl, logger });
   const ms = performance.now() - t0;
-  ctx.log(`simulation: ${fmt.ms(ms)} wall, makespan ${r.makespanSeconds} s (ideal ${r.idealMakespanSeconds} s), ${r.jobState}`);
+  ctx.log(
+    `simulation: ${fmt.ms(ms)} wall, makespan ${r.makespanSeconds} s (ideal ${r.idealMakespanSeconds} s), ${r.jobState}`,
+  );
   return [
     {
       n: 9,

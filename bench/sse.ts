@@ -18,30 +18,34 @@ function watch(url: string, onProgress: (w: Watcher) => void): Promise<Watcher> 
     const w: Watcher = { req: undefined as unknown as ClientRequest, succeeded: -1, seenAt: 0 };
     let buf = '';
     let first = true;
-    w.req = request(url, { agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`SSE answered ${res.statusCode}`));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let end: number;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          if (!block.startsWith('event: progress')) continue;
-          const data = JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { succeeded: number };
-          if (data.succeeded > w.succeeded) {
-            w.succeeded = data.succeeded;
-            w.seenAt = performance.now();
-            onProgress(w);
+    w.req = request(
+      url,
+      { agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'text/event-stream' } },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`SSE answered ${res.statusCode}`));
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let end: number;
+          while ((end = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, end);
+            buf = buf.slice(end + 2);
+            if (!block.startsWith('event: progress')) continue;
+            const data = JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { succeeded: number };
+            if (data.succeeded > w.succeeded) {
+              w.succeeded = data.succeeded;
+              w.seenAt = performance.now();
+              onProgress(w);
+            }
+            if (first) {
+              first = false;
+              resolve(w);
+            }
           }
-          if (first) {
-            first = false;
-            resolve(w);
-          }
-        }
-      });
-      res.on('error', () => undefined);
-    });
+        });
+        res.on('error', () => undefined);
+      },
+    );
     w.req.on('error', reject);
     w.req.end();
   });
@@ -60,12 +64,16 @@ export async function sse(ctx: BenchContext): Promise<Row[]> {
   const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix, scheduler: false, api: false });
   const store = new JobStore(kumo.redis, { prefix });
   const { job } = await store.create({ spec: jobSpecSchema.parse(noopSpec(90_000, 'bench-sse')), user: 'bench' });
-  const server = await startChild('./server-child.ts', { BENCH_MODE: 'kumo', BENCH_REDIS_URL: ctx.redisUrl, BENCH_PREFIX: prefix }, /^LISTENING \d+/);
+  const server = await startChild(
+    './server-child.ts',
+    { BENCH_MODE: 'kumo', BENCH_REDIS_URL: ctx.redisUrl, BENCH_PREFIX: prefix },
+    /^LISTENING \d+/,
+  );
   const url = `http://127.0.0.1:${server.line.split(' ')[1]}/v1/jobs/${job.id}/events`;
   const all: Watcher[] = [];
   const latencies: number[] = [];
   let missed = 0;
-  let connectMs = 0;
+  let connectMs: number;
   try {
     let target = 0;
     let waiting = 0;
@@ -75,7 +83,9 @@ export async function sse(ctx: BenchContext): Promise<Row[]> {
     };
     const c0 = performance.now();
     for (let from = 0; from < watchers; from += 100) {
-      all.push(...(await Promise.all(Array.from({ length: Math.min(100, watchers - from) }, () => watch(url, onProgress)))));
+      all.push(
+        ...(await Promise.all(Array.from({ length: Math.min(100, watchers - from) }, () => watch(url, onProgress)))),
+      );
     }
     connectMs = performance.now() - c0;
     ctx.log(`${all.length} SSE watchers connected in ${fmt.ms(connectMs)}`);

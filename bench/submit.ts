@@ -24,7 +24,9 @@ export async function submit(ctx: BenchContext): Promise<Row[]> {
   }
   const med = (s: number): number => median(times.get(s)!);
   const p95 = (s: number): number => percentile(times.get(s)!, 95);
-  ctx.log(`kumo submit medians: ${sizes.map((s) => `${fmt.int(s)}: ${fmt.ms(med(s))} (p95 ${fmt.ms(p95(s))})`).join(', ')}`);
+  ctx.log(
+    `kumo submit medians: ${sizes.map((s) => `${fmt.int(s)}: ${fmt.ms(med(s))} (p95 ${fmt.ms(p95(s))})`).join(', ')}`,
+  );
 
   // Raw BullMQ: 1k measured (median of 3); 90k measured (quick: from 20k); 1M scaled from the largest measured.
   await ctx.admin.flushall();
@@ -53,7 +55,15 @@ export async function submit(ctx: BenchContext): Promise<Row[]> {
       notes:
         `kumo: Fastify inject into buildApp (no socket), ${reps} interleaved rounds after 10 warm-ups; p95 1k ${fmt.ms(p95(1_000))}, 90k ${fmt.ms(p95(90_000))}, 1M ${fmt.ms(p95(1_000_000))}. ` +
         `Raw: addBulk in chunks of 1,000 with kumo's task options; * = scaled linearly from ${fmt.int(measuredN)} jobs measured in ${fmt.ms(rawMeasured)} (1M raw jobs would take minutes).`,
-      data: { reps, kumoMs: Object.fromEntries(times), raw1kMs: raw1k, rawMeasuredN: measuredN, rawMeasuredMs: rawMeasured, raw90kMs: raw90k, raw1mMs: raw1m },
+      data: {
+        reps,
+        kumoMs: Object.fromEntries(times),
+        raw1kMs: raw1k,
+        rawMeasuredN: measuredN,
+        rawMeasuredMs: rawMeasured,
+        raw90kMs: raw90k,
+        raw1mMs: raw1m,
+      },
     },
   ];
 }

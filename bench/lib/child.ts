@@ -15,12 +15,21 @@ export interface Child {
 }
 
 /** Runs `bench/lib/<script>` under tsx in a child process and waits for a stdout line matching `ready`. */
-export async function startChild(script: string, env: Record<string, string>, ready: RegExp, timeoutMs = 30_000, nodeArgs: string[] = []): Promise<Child> {
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs = 30_000,
+  nodeArgs: string[] = [],
+): Promise<Child> {
   const path = fileURLToPath(new URL(script, import.meta.url));
   const tsx = require.resolve('tsx');
   // BENCH_PROFILE_DIR: every child writes a V8 CPU profile there (see bench/tools/profile-summary.ts).
   const prof = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const proc = spawn(process.execPath, [...prof, ...nodeArgs, '--import', tsx, path], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...prof, ...nodeArgs, '--import', tsx, path], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms: ${out}`)), timeoutMs);

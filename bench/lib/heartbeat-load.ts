@@ -41,7 +41,10 @@ async function main(): Promise<void> {
           const now = Date.now();
           if (now >= nb) {
             nb += heartbeatMs;
-            registry.beat({ id, pool: 'bench', slots: 1, running: 1, state: 'running' }).then(() => beats++, () => failures++);
+            registry.beat({ id, pool: 'bench', slots: 1, running: 1, state: 'running' }).then(
+              () => beats++,
+              () => failures++,
+            );
           }
           if (now >= nr) {
             nr += reportMs;
@@ -50,10 +53,13 @@ async function main(): Promise<void> {
             const batch: TaskEvent[] = [];
             if (i > w * 1_000_000) batch.push({ t: 'ok', j: jobId, i: i - 1, a: 1, w: id, at: now, d: reportMs });
             batch.push({ t: 's', j: jobId, i, a: 1, w: id, at: now });
-            bus.publish('progress', { workerId: id, events: batch }).then(() => {
-              batches++;
-              events += batch.length;
-            }, () => failures++);
+            bus.publish('progress', { workerId: id, events: batch }).then(
+              () => {
+                batches++;
+                events += batch.length;
+              },
+              () => failures++,
+            );
           }
           await new Promise((r) => setTimeout(r, Math.max(1, Math.min(nb, nr) - Date.now())));
         }

@@ -17,12 +17,24 @@ interface Answer {
 function post(agent: Agent, url: URL, token: string, body: unknown): Promise<Answer> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -57,7 +69,8 @@ async function main(): Promise<void> {
             leaseSeconds = got.leaseSeconds ?? leaseSeconds;
             return { id, token, agent, leaseId: got.tasks[0]!.leaseId };
           }
-          if (tries > 100) throw new Error(`${id} found nothing to lease: ${leased.status} ${JSON.stringify(leased.body)}`);
+          if (tries > 100)
+            throw new Error(`${id} found nothing to lease: ${leased.status} ${JSON.stringify(leased.body)}`);
           await sleep(100);
         }
       }),
@@ -78,7 +91,10 @@ async function main(): Promise<void> {
         await sleep(Math.max(0, at - Date.now()));
         const s0 = performance.now();
         try {
-          const res = await post(w.agent, url('/v1/workers/heartbeat'), w.token, { workerId: w.id, leases: [w.leaseId] });
+          const res = await post(w.agent, url('/v1/workers/heartbeat'), w.token, {
+            workerId: w.id,
+            leases: [w.leaseId],
+          });
           latencies.push(performance.now() - s0);
           const r = res.body as { held?: string[]; lost?: string[]; stop?: string[] };
           if (res.status !== 200) counts.failures++;
@@ -95,7 +111,9 @@ async function main(): Promise<void> {
   const elapsed = (Date.now() - t0) / 1000;
   for (const w of fleet) w.agent.destroy();
   admin.destroy();
-  process.stdout.write(`DONE ${JSON.stringify({ workers: fleet.length, seconds: elapsed, everyMs, ...counts, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) })}\n`);
+  process.stdout.write(
+    `DONE ${JSON.stringify({ workers: fleet.length, seconds: elapsed, everyMs, ...counts, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) })}\n`,
+  );
   process.exit(0);
 }
 

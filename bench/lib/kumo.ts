@@ -30,7 +30,14 @@ export const logger: Logger = createLogger({ name: 'bench', level: process.env.B
  * measure the API's capacity, not its limiter.
  */
 export function apiOptions(redisUrl: string, prefix: string, bus: Bus): ApiOptions {
-  return { redisUrl, prefix, adminToken: ADMIN_TOKEN, logger, bus, limits: { ratePerMinute: 0, ssePerToken: 100_000, sseTotal: 100_000 } };
+  return {
+    redisUrl,
+    prefix,
+    adminToken: ADMIN_TOKEN,
+    logger,
+    bus,
+    limits: { ratePerMinute: 0, ssePerToken: 100_000, sseTotal: 100_000 },
+  };
 }
 
 export function benchPrefix(name: string): string {
@@ -39,7 +46,13 @@ export function benchPrefix(name: string): string {
 
 /** The smallest extraction spec, with `batches` no-op tasks. */
 export function noopSpec(batches: number, name = 'bench'): Record<string, unknown> {
-  return { kind: 'extraction', name, source: { snapshot: 'CC-MAIN-2023-50', batches }, pool: BENCH_POOL, run: { builtin: 'noop' } };
+  return {
+    kind: 'extraction',
+    name,
+    source: { snapshot: 'CC-MAIN-2023-50', batches },
+    pool: BENCH_POOL,
+    run: { builtin: 'noop' },
+  };
 }
 
 export interface KumoOptions {
@@ -91,7 +104,13 @@ export class Kumo {
     const slots = opts.slots ?? 32;
     await new PoolStore(k.redis, { prefix: opts.prefix }).put(
       BENCH_POOL,
-      poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, min: 0, max: opts.poolMax ?? Math.max(1, agents + processes), slotsPerVm: slots, idleTimeoutSeconds: 3600 }),
+      poolSettingsSchema.parse({
+        ...LOCAL_POOL_DEFAULTS,
+        min: 0,
+        max: opts.poolMax ?? Math.max(1, agents + processes),
+        slotsPerVm: slots,
+        idleTimeoutSeconds: 3600,
+      }),
     );
     if (opts.scheduler !== false) await k.startScheduler();
     if (opts.api !== false) {
@@ -125,7 +144,15 @@ export class Kumo {
           startChild(
             '../../services/worker/src/main.ts',
             // The worker's own defaults otherwise (services/worker/src/env.ts), as for the in-process agents.
-            { REDIS_URL: opts.redisUrl, KUMO_PREFIX: opts.prefix, KUMO_POOL: BENCH_POOL, KUMO_WORKER_NAME: `bench-worker-process-${n}`, KUMO_SLOTS: String(slots), KUMO_DRAIN_MS: '2000', LOG_LEVEL: 'info' },
+            {
+              REDIS_URL: opts.redisUrl,
+              KUMO_PREFIX: opts.prefix,
+              KUMO_POOL: BENCH_POOL,
+              KUMO_WORKER_NAME: `bench-worker-process-${n}`,
+              KUMO_SLOTS: String(slots),
+              KUMO_DRAIN_MS: '2000',
+              LOG_LEVEL: 'info',
+            },
             /worker started/,
           ),
         ),
@@ -137,7 +164,15 @@ export class Kumo {
   /** The Scheduler as startControlPlane composes it (scaleIntervalMs 1000; every other setting its default). */
   async startScheduler(): Promise<Scheduler> {
     this.bus ??= await this.newBus();
-    const s = new Scheduler({ redisUrl: this.opts.redisUrl, prefix: this.opts.prefix, bus: this.bus, clock: wallClock, logger, scaleIntervalMs: 1000, ...this.opts.schedulerOptions });
+    const s = new Scheduler({
+      redisUrl: this.opts.redisUrl,
+      prefix: this.opts.prefix,
+      bus: this.bus,
+      clock: wallClock,
+      logger,
+      scaleIntervalMs: 1000,
+      ...this.opts.schedulerOptions,
+    });
     this.scheduler = s;
     await s.start();
     // The first lease tick makes it the leader; feeding starts after it.
@@ -157,7 +192,12 @@ export class Kumo {
     if (!this.app) throw new Error('no API in this harness');
     const payload = JSON.stringify(spec);
     const t0 = performance.now();
-    const res = await this.app.inject({ method: 'POST', url: '/v1/jobs', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, payload });
+    const res = await this.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      payload,
+    });
     const ms = performance.now() - t0;
     if (res.statusCode !== 201) throw new Error(`submit answered ${res.statusCode}: ${res.body}`);
     return { id: (res.json() as { id: string }).id, ms };
@@ -172,7 +212,12 @@ export class Kumo {
   /** A worker token for `pool`, minted through the API as an admin mints one (POST /v1/tokens). */
   async workerToken(name: string, pool = BENCH_POOL): Promise<string> {
     if (!this.app) throw new Error('no API in this harness');
-    const res = await this.app.inject({ method: 'POST', url: '/v1/tokens', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, payload: JSON.stringify({ role: 'worker', name, pool }) });
+    const res = await this.app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ role: 'worker', name, pool }),
+    });
     if (res.statusCode !== 201) throw new Error(`token answered ${res.statusCode}: ${res.body}`);
     return (res.json() as { token: string }).token;
   }
@@ -185,8 +230,18 @@ export class Kumo {
       const s = (await this.redis.hget(`${this.opts.prefix}:job:${id}`, 'state')) as JobState | null;
       if (s && states.includes(s)) return s;
       if (Date.now() > until) {
-        const h = await this.redis.hmget(`${this.opts.prefix}:job:${id}`, 'state', 'fed', 'succeeded', 'failed', 'running', 'total');
-        throw new Error(`job ${id} still ${s} after ${timeoutMs} ms (state, fed, succeeded, failed, running, total = ${h.join(', ')})`);
+        const h = await this.redis.hmget(
+          `${this.opts.prefix}:job:${id}`,
+          'state',
+          'fed',
+          'succeeded',
+          'failed',
+          'running',
+          'total',
+        );
+        throw new Error(
+          `job ${id} still ${s} after ${timeoutMs} ms (state, fed, succeeded, failed, running, total = ${h.join(', ')})`,
+        );
       }
       await sleep(intervalMs);
     }

@@ -15,9 +15,13 @@ export function rawConnection(redisUrl: string): Redis {
 }
 
 /** The same job, data and options kumo's feeder gives a task, for jobs `from`..`to`-1. */
-function rawJobs(from: number, to: number): { name: string; data: TaskData; opts: ReturnType<typeof taskJobOptions> }[] {
+function rawJobs(
+  from: number,
+  to: number,
+): { name: string; data: TaskData; opts: ReturnType<typeof taskJobOptions> }[] {
   const jobs = [];
-  for (let i = from; i < to; i++) jobs.push({ name: 'extraction', data: { j: 'raw', i }, opts: taskJobOptions('raw', i, policy) });
+  for (let i = from; i < to; i++)
+    jobs.push({ name: 'extraction', data: { j: 'raw', i }, opts: taskJobOptions('raw', i, policy) });
   return jobs;
 }
 
@@ -46,12 +50,24 @@ export async function rawEnqueue(redisUrl: string, prefix: string, count: number
  * timed from the worker's run() (and `during`'s start: adds made inside the timed run) to the last
  * `completed`.
  */
-export async function rawProcess(redisUrl: string, prefix: string, count: number, concurrency: number, timeoutMs: number, during?: () => Promise<void>): Promise<number> {
+export async function rawProcess(
+  redisUrl: string,
+  prefix: string,
+  count: number,
+  concurrency: number,
+  timeoutMs: number,
+  during?: () => Promise<void>,
+): Promise<number> {
   let completed = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
   const conn = rawConnection(redisUrl);
-  const worker = new Worker<TaskData>(RAW_QUEUE, async () => 'ok', { connection: conn, prefix, concurrency, autorun: false });
+  const worker = new Worker<TaskData>(RAW_QUEUE, async () => 'ok', {
+    connection: conn,
+    prefix,
+    concurrency,
+    autorun: false,
+  });
   worker.on('completed', () => {
     if (++completed === count) done();
   });
@@ -64,7 +80,13 @@ export async function rawProcess(redisUrl: string, prefix: string, count: number
   try {
     await Promise.race([
       Promise.all([finished, adding]),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`raw BullMQ: ${completed} of ${count} after ${timeoutMs} ms`)), timeoutMs))),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error(`raw BullMQ: ${completed} of ${count} after ${timeoutMs} ms`)),
+            timeoutMs,
+          )),
+      ),
     ]);
     return performance.now() - t0;
   } finally {
@@ -75,7 +97,11 @@ export async function rawProcess(redisUrl: string, prefix: string, count: number
 }
 
 /** A producer's queue on its own connection, for adds made while a Worker runs; closed after `use`. */
-async function withProducer<T>(redisUrl: string, prefix: string, use: (queue: Queue<TaskData>) => Promise<T>): Promise<T> {
+async function withProducer<T>(
+  redisUrl: string,
+  prefix: string,
+  use: (queue: Queue<TaskData>) => Promise<T>,
+): Promise<T> {
   const conn = rawConnection(redisUrl);
   const queue = new Queue<TaskData>(RAW_QUEUE, { connection: conn, prefix });
   try {
@@ -92,8 +118,17 @@ async function withProducer<T>(redisUrl: string, prefix: string, use: (queue: Qu
  * same process adds all `count` jobs with addBulk (chunks of `chunk`) as fast as Redis takes them.
  * Timed from the first add to the last `completed`; returns ms. Row 2's baseline.
  */
-export async function rawAddedProcess(redisUrl: string, prefix: string, count: number, concurrency: number, timeoutMs: number, chunk = 1000): Promise<number> {
-  return withProducer(redisUrl, prefix, (queue) => rawProcess(redisUrl, prefix, count, concurrency, timeoutMs, () => addAll(queue, count, chunk)));
+export async function rawAddedProcess(
+  redisUrl: string,
+  prefix: string,
+  count: number,
+  concurrency: number,
+  timeoutMs: number,
+  chunk = 1000,
+): Promise<number> {
+  return withProducer(redisUrl, prefix, (queue) =>
+    rawProcess(redisUrl, prefix, count, concurrency, timeoutMs, () => addAll(queue, count, chunk)),
+  );
 }
 
 /**
@@ -101,7 +136,14 @@ export async function rawAddedProcess(redisUrl: string, prefix: string, count: n
  * (`concurrency` slots) and, in the same process, a producer keeping the queue topped up to `window`
  * jobs with addBulk (checked every 10 ms). Context for row 2, not its baseline: returns ms.
  */
-export async function rawFedProcess(redisUrl: string, prefix: string, count: number, concurrency: number, window: number, timeoutMs: number): Promise<number> {
+export async function rawFedProcess(
+  redisUrl: string,
+  prefix: string,
+  count: number,
+  concurrency: number,
+  window: number,
+  timeoutMs: number,
+): Promise<number> {
   return withProducer(redisUrl, prefix, (queue) =>
     rawProcess(redisUrl, prefix, count, concurrency, timeoutMs, async () => {
       for (let fed = 0; fed < count; await new Promise((r) => setTimeout(r, 10))) {

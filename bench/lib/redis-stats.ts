@@ -21,10 +21,24 @@ export async function resetStats(redis: Redis): Promise<void> {
 }
 
 /** The bench's own commands, never counted against kumo or BullMQ. */
-const OWN = new Set(['info', 'config', 'ping', 'client|setname', 'client|setinfo', 'client|info', 'select', 'hello', 'flushall', 'script|load']);
+const OWN = new Set([
+  'info',
+  'config',
+  'ping',
+  'client|setname',
+  'client|setinfo',
+  'client|info',
+  'select',
+  'hello',
+  'flushall',
+  'script|load',
+]);
 
 /** Sums the calls, minus the bench's own; `minus` takes away counted polls of the bench (e.g. `{hget: 120}`). */
-export function sumCalls(stats: Record<string, number>, minus: Record<string, number> = {}): { total: number; byCommand: Record<string, number> } {
+export function sumCalls(
+  stats: Record<string, number>,
+  minus: Record<string, number> = {},
+): { total: number; byCommand: Record<string, number> } {
   const byCommand: Record<string, number> = {};
   let total = 0;
   for (const [cmd, calls] of Object.entries(stats)) {
@@ -44,7 +58,10 @@ export async function usedMemory(redis: Redis): Promise<number> {
 }
 
 /** Samples `used_memory` every `intervalMs` on its own connection; `stop()` returns the peak and the samples. */
-export function sampleMemory(redis: Redis, intervalMs = 100): { stop(): Promise<{ peak: number; samples: { t: number; bytes: number }[] }> } {
+export function sampleMemory(
+  redis: Redis,
+  intervalMs = 100,
+): { stop(): Promise<{ peak: number; samples: { t: number; bytes: number }[] }> } {
   const samples: { t: number; bytes: number }[] = [];
   const t0 = Date.now();
   let stopped = false;
@@ -70,7 +87,12 @@ const idMs = (id: string): number => Number(id.split('-')[0]);
  * Age of the oldest message a consumer group has not acked: the oldest pending entry, or else the first
  * entry after the group's last delivered id. 0 when the group is caught up.
  */
-export async function busLagMs(redis: Redis, stream: string, group: string, now = Date.now()): Promise<{ lagMs: number; pending: number; undelivered: number }> {
+export async function busLagMs(
+  redis: Redis,
+  stream: string,
+  group: string,
+  now = Date.now(),
+): Promise<{ lagMs: number; pending: number; undelivered: number }> {
   const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
   const g = groups.map((row) => toObject(row)).find((o) => o.name === group);
   if (!g) return { lagMs: 0, pending: 0, undelivered: 0 };
@@ -78,7 +100,10 @@ export async function busLagMs(redis: Redis, stream: string, group: string, now 
   const pending = Number(pendingSummary[0] ?? 0);
   const oldest: number[] = [];
   if (pending > 0 && pendingSummary[1]) oldest.push(idMs(pendingSummary[1]));
-  const next = (await redis.xrange(stream, `(${String(g['last-delivered-id'])}`, '+', 'COUNT', 1)) as [string, string[]][];
+  const next = (await redis.xrange(stream, `(${String(g['last-delivered-id'])}`, '+', 'COUNT', 1)) as [
+    string,
+    string[],
+  ][];
   if (next.length > 0) oldest.push(idMs(next[0]![0]));
   const undelivered = g.lag === null || g.lag === undefined ? (next.length > 0 ? -1 : 0) : Number(g.lag);
   return { lagMs: oldest.length > 0 ? Math.max(0, now - Math.min(...oldest)) : 0, pending, undelivered };
@@ -98,7 +123,9 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
 }
 
 /** CPU use of this process and of Redis over a phase, in cores (1.0 = one core busy the whole time). */
-export async function cpuMeter(redis: Redis): Promise<{ stop(): Promise<{ node: number; redis: number; wallMs: number }> }> {
+export async function cpuMeter(
+  redis: Redis,
+): Promise<{ stop(): Promise<{ node: number; redis: number; wallMs: number }> }> {
   const n0 = process.cpuUsage();
   const r0 = await redisCpuSeconds(redis);
   const t0 = performance.now();

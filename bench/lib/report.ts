@@ -40,11 +40,16 @@ export function toMarkdown(r: BenchReport): string {
     '',
     `Node ${r.machine.node}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), redis ${r.machine.redis} (no AOF), ${r.wallSeconds.toFixed(0)} s wall, ` +
       `load average ${r.machine.loadAvg1m.start.toFixed(1)} at the start and ${r.machine.loadAvg1m.end.toFixed(1)} at the end. ` +
-      'Ratios are within this run; absolute numbers depend on the machine and its neighbours (each row\'s load is in the JSON).',
+      "Ratios are within this run; absolute numbers depend on the machine and its neighbours (each row's load is in the JSON).",
     '',
     '| # | measurement | kumo | baseline | ratio | target | result |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...[...r.rows].sort((a, b) => a.n - b.n).map((x) => `| ${x.n} | ${esc(x.what)} | ${esc(x.kumo)} | ${esc(x.baseline)} | ${esc(x.ratio)} | ${esc(x.target)} | **${x.status}** |`),
+    ...[...r.rows]
+      .sort((a, b) => a.n - b.n)
+      .map(
+        (x) =>
+          `| ${x.n} | ${esc(x.what)} | ${esc(x.kumo)} | ${esc(x.baseline)} | ${esc(x.ratio)} | ${esc(x.target)} | **${x.status}** |`,
+      ),
   ];
   const notes = r.rows.filter((x) => x.notes);
   if (notes.length > 0) {
@@ -69,7 +74,8 @@ export function writeReport(dir: string, r: BenchReport): string {
 
 export const fmt = {
   int: (n: number): string => Math.round(n).toLocaleString('en-US'),
-  ms: (n: number): string => (n < 10 ? `${n.toFixed(2)} ms` : n < 1000 ? `${n.toFixed(1)} ms` : `${(n / 1000).toFixed(2)} s`),
+  ms: (n: number): string =>
+    n < 10 ? `${n.toFixed(2)} ms` : n < 1000 ? `${n.toFixed(1)} ms` : `${(n / 1000).toFixed(2)} s`,
   x: (n: number): string => `${n.toFixed(n < 0.1 ? 4 : 2)}x`,
   mb: (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`,
   pct: (f: number): string => `${(f * 100).toFixed(f < 0.01 ? 2 : 1)}%`,

@@ -14,7 +14,12 @@ async function main(): Promise<void> {
   const mode = process.env.BENCH_MODE;
   let app: FastifyInstance;
   if (mode === 'kumo') {
-    const bus = await createBus({ kind: 'redis', redisUrl: process.env.BENCH_REDIS_URL!, prefix: process.env.BENCH_PREFIX!, logger });
+    const bus = await createBus({
+      kind: 'redis',
+      redisUrl: process.env.BENCH_REDIS_URL!,
+      prefix: process.env.BENCH_PREFIX!,
+      logger,
+    });
     app = await buildApp(apiOptions(process.env.BENCH_REDIS_URL!, process.env.BENCH_PREFIX!, bus));
   } else if (mode === 'bare') {
     const body = JSON.parse(readFileSync(process.env.BENCH_BODY_FILE!, 'utf8')) as Record<string, unknown>;
@@ -73,12 +78,22 @@ function applyGetVariant(app: FastifyInstance, variant: string): void {
     const p = {
       hgetall: (k: string) => (calls.push(() => redis.hgetall(k)), p),
       hmget: (k: string, ...f: string[]) => (calls.push(() => redis.hmget(k, ...f)), p),
-      exec: (): Promise<Reply[]> => Promise.all(calls.map((c) => c().then((v): Reply => [null, v], (e: Error): Reply => [e, null]))),
+      exec: (): Promise<Reply[]> =>
+        Promise.all(
+          calls.map((c) =>
+            c().then(
+              (v): Reply => [null, v],
+              (e: Error): Reply => [e, null],
+            ),
+          ),
+        ),
     };
     return p;
   };
   const jobs = app.kumo.jobs as unknown as { redis: object };
-  jobs.redis = new Proxy(jobs.redis, { get: (target, prop, receiver) => (prop === 'pipeline' ? fakePipeline : Reflect.get(target, prop, receiver)) });
+  jobs.redis = new Proxy(jobs.redis, {
+    get: (target, prop, receiver) => (prop === 'pipeline' ? fakePipeline : Reflect.get(target, prop, receiver)),
+  });
 }
 
 main().catch((err: unknown) => {

@@ -47,7 +47,8 @@ const short = (url: string): string => {
   const k = /\/work\/main\/(.*)$/.exec(url.replace('file://', ''));
   return k ? k[1]! : url || '(native)';
 };
-const fnKey = (n: Node): string => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const fnKey = (n: Node): string =>
+  `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
 const selfBy = (key: (n: Node) => string): [string, number][] => {
   const m = new Map<string, number>();
@@ -58,9 +59,16 @@ const selfBy = (key: (n: Node) => string): [string, number][] => {
   return [...m].sort((a, b) => b[1] - a[1]);
 };
 const pct = (us: number): string => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
-console.log(`profile ${file}: ${(total / 1e6).toFixed(2)} s sampled over ${((p.endTime - p.startTime) / 1e6).toFixed(2)} s wall`);
+console.log(
+  `profile ${file}: ${(total / 1e6).toFixed(2)} s sampled over ${((p.endTime - p.startTime) / 1e6).toFixed(2)} s wall`,
+);
 console.log('\nself time by package / file:');
-for (const [k, us] of selfBy((n) => (n.callFrame.url.startsWith('node:') || !n.callFrame.url ? `${n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(node internals)'}` : short(n.callFrame.url))).slice(0, top)) console.log(`${pct(us)}  ${k}`);
+for (const [k, us] of selfBy((n) =>
+  n.callFrame.url.startsWith('node:') || !n.callFrame.url
+    ? `${n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(node internals)'}`
+    : short(n.callFrame.url),
+).slice(0, top))
+  console.log(`${pct(us)}  ${k}`);
 console.log('\nself time by function:');
 for (const [k, us] of selfBy(fnKey).slice(0, top)) console.log(`${pct(us)}  ${k}`);
 
@@ -92,7 +100,12 @@ if (callers) {
     const n = byId.get(id)!;
     if (!re.test(fnKey(n))) continue;
     const chain: string[] = [];
-    for (let cur = parent.get(id); cur !== undefined && chain.length < Number(process.env.DEPTH ?? 4); cur = parent.get(cur)) chain.push(fnKey(byId.get(cur)!));
+    for (
+      let cur = parent.get(id);
+      cur !== undefined && chain.length < Number(process.env.DEPTH ?? 4);
+      cur = parent.get(cur)
+    )
+      chain.push(fnKey(byId.get(cur)!));
     const k = `${fnKey(n)} <- ${chain.join(' <- ')}`;
     chains.set(k, (chains.get(k) ?? 0) + us);
   }

@@ -8,7 +8,14 @@ describe('bull-board at /admin/queues, for admins only', () => {
   let viewer: string;
   beforeAll(async () => {
     ({ app, cleanup } = await testApi(inject('redisUrl')));
-    viewer = (await app.inject({ method: 'POST', url: '/v1/tokens', headers: auth(), payload: { role: 'viewer', name: 'vera' } })).json().token;
+    viewer = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/tokens',
+        headers: auth(),
+        payload: { role: 'viewer', name: 'vera' },
+      })
+    ).json().token;
   });
   afterAll(() => cleanup());
 
@@ -43,7 +50,12 @@ describe('bull-board at /admin/queues, for admins only', () => {
     const cookie = setCookie.split(';')[0]!;
     const queues = await get('/admin/queues/api/queues', { cookie });
     expect(queues.statusCode).toBe(200);
-    expect(queues.json().queues.map((q: { name: string }) => q.name).sort()).toEqual(['simulations', 'tasks-local']);
+    expect(
+      queues
+        .json()
+        .queues.map((q: { name: string }) => q.name)
+        .sort(),
+    ).toEqual(['simulations', 'tasks-local']);
     // A viewer's token cannot log in by link, nor by cookie.
     expect((await get(`/admin/queues?token=${viewer}`)).statusCode).toBe(403);
     expect((await get('/admin/queues', { cookie: `kumo_admin=${viewer}` })).statusCode).toBe(403);
@@ -54,7 +66,14 @@ describe('bull-board at /admin/queues, for admins only', () => {
       method: 'PUT',
       url: '/v1/pools/a100',
       headers: auth(),
-      payload: { machineType: 'a2-highgpu-1g', gpu: { type: 'nvidia-tesla-a100', count: 1 }, spot: true, zones: ['us-central1-a'], min: 0, max: 2 },
+      payload: {
+        machineType: 'a2-highgpu-1g',
+        gpu: { type: 'nvidia-tesla-a100', count: 1 },
+        spot: true,
+        zones: ['us-central1-a'],
+        min: 0,
+        max: 2,
+      },
     });
     expect(put.statusCode).toBe(201);
     const queues = await get('/admin/queues/api/queues', auth());

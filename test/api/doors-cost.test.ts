@@ -46,7 +46,14 @@ describe('what a page costs', () => {
   afterAll(() => cleanup());
 
   it('GET /v1/jobs/:id/results?limit=1 on a 200,000-result ledger looks up O(page) entries, not the ledger', async () => {
-    const job = (await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { ...MINIMAL_SPEC, source: { snapshot: 'S', batches: 200_000 } } })).json();
+    const job = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: auth(),
+        payload: { ...MINIMAL_SPEC, source: { snapshot: 'S', batches: 200_000 } },
+      })
+    ).json();
     const key = keys.jobResults(job.id);
     for (let from = 0; from < 200_000; from += 10_000) {
       const fields: string[] = [];
@@ -61,18 +68,35 @@ describe('what a page costs', () => {
     });
     expect(body).toEqual({ results: [{ index: 0, result: { records: 0 } }], nextAfterIndex: 0 });
     const onLedger = cmds.filter((c) => c.includes(key));
-    expect(onLedger.map((c) => c[0]!.toLowerCase()).filter((c) => !['hlen', 'hmget'].includes(c)), 'no scan of the whole ledger').toEqual([]);
+    expect(
+      onLedger.map((c) => c[0]!.toLowerCase()).filter((c) => !['hlen', 'hmget'].includes(c)),
+      'no scan of the whole ledger',
+    ).toEqual([]);
     const looked = onLedger.filter((c) => c[0]!.toLowerCase() === 'hmget').reduce((n, c) => n + c.length - 2, 0);
     expect(looked).toBeLessThanOrEqual(100);
     // Paging goes on where it stopped, in index order.
-    const next = (await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results?limit=3&afterIndex=199995`, headers: auth() })).json();
-    expect(next).toEqual({ results: [199_996, 199_997, 199_998].map((i) => ({ index: i, result: { records: i } })), nextAfterIndex: 199_998 });
-    const tail = (await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results?limit=3&afterIndex=199998`, headers: auth() })).json();
+    const next = (
+      await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results?limit=3&afterIndex=199995`, headers: auth() })
+    ).json();
+    expect(next).toEqual({
+      results: [199_996, 199_997, 199_998].map((i) => ({ index: i, result: { records: i } })),
+      nextAfterIndex: 199_998,
+    });
+    const tail = (
+      await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results?limit=3&afterIndex=199998`, headers: auth() })
+    ).json();
     expect(tail).toEqual({ results: [{ index: 199_999, result: { records: 199_999 } }], nextAfterIndex: null });
   });
 
   it('a sparse ledger still pages through every result, in order', async () => {
-    const job = (await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { ...MINIMAL_SPEC, source: { snapshot: 'S', batches: 100_000 } } })).json();
+    const job = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: auth(),
+        payload: { ...MINIMAL_SPEC, source: { snapshot: 'S', batches: 100_000 } },
+      })
+    ).json();
     const want: number[] = [];
     const fields: string[] = [];
     for (let i = 7; i < 100_000; i += 37) {
@@ -83,7 +107,13 @@ describe('what a page costs', () => {
     const got: number[] = [];
     let after: number | null = -1;
     for (let pages = 0; after !== null && pages < 100; pages++) {
-      const page: { results: { index: number }[]; nextAfterIndex: number | null } = (await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results?limit=500&afterIndex=${after}`, headers: auth() })).json();
+      const page: { results: { index: number }[]; nextAfterIndex: number | null } = (
+        await app.inject({
+          method: 'GET',
+          url: `/v1/jobs/${job.id}/results?limit=500&afterIndex=${after}`,
+          headers: auth(),
+        })
+      ).json();
       got.push(...page.results.map((r) => r.index));
       after = page.nextAfterIndex;
     }
@@ -91,25 +121,51 @@ describe('what a page costs', () => {
   });
 
   it('a filtered GET /v1/jobs looks at a bounded number of jobs per page, and its cursor goes on from there', async () => {
-    const mine = (await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { ...MINIMAL_SPEC, user: 'lister' } })).json();
+    const mine = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: auth(),
+        payload: { ...MINIMAL_SPEC, user: 'lister' },
+      })
+    ).json();
     // 3,000 newer jobs of someone else's, all finished: none matches.
     const now = Date.now();
     const pipe = redis.pipeline();
     for (let n = 0; n < 3000; n++) {
       const id = `job_zz${String(n).padStart(6, '0')}`;
       pipe.zadd(keys.jobsIndex(), 0, id);
-      pipe.hset(keys.job(id), { id, kind: 'extraction', name: 'old', pool: 'local', user: 'someone', state: 'succeeded', createdAt: now, total: 1 });
+      pipe.hset(keys.job(id), {
+        id,
+        kind: 'extraction',
+        name: 'old',
+        pool: 'local',
+        user: 'someone',
+        state: 'succeeded',
+        createdAt: now,
+        total: 1,
+      });
     }
     await pipe.exec();
     let first: { jobs: { id: string }[]; nextCursor: string | null } | undefined;
     const cmds = await commandsOf(redisUrl, prefix, async () => {
-      first = (await app.inject({ method: 'GET', url: '/v1/jobs?state=queued&user=lister&limit=10', headers: auth() })).json();
+      first = (
+        await app.inject({ method: 'GET', url: '/v1/jobs?state=queued&user=lister&limit=10', headers: auth() })
+      ).json();
     });
-    const jobsLookedAt = new Set(cmds.flatMap((c) => c.slice(1).filter((a) => a.startsWith(`${prefix}:job:`))).map((k) => k.split(':')[2]));
+    const jobsLookedAt = new Set(
+      cmds.flatMap((c) => c.slice(1).filter((a) => a.startsWith(`${prefix}:job:`))).map((k) => k.split(':')[2]),
+    );
     expect(jobsLookedAt.size).toBeLessThanOrEqual(LIST_EXAMINE_MAX);
     expect(first!.jobs).toEqual([]);
     expect(first!.nextCursor).not.toBeNull();
-    const second = (await app.inject({ method: 'GET', url: `/v1/jobs?state=queued&user=lister&limit=10&cursor=${first!.nextCursor}`, headers: auth() })).json();
+    const second = (
+      await app.inject({
+        method: 'GET',
+        url: `/v1/jobs?state=queued&user=lister&limit=10&cursor=${first!.nextCursor}`,
+        headers: auth(),
+      })
+    ).json();
     expect(second.jobs.map((j: { id: string }) => j.id)).toEqual([mine.id]);
     expect(second.nextCursor).toBeNull();
     // Unfiltered, a page is still just the page.

@@ -16,7 +16,16 @@ describe('jobs API', () => {
     expect(res.statusCode).toBe(201);
     const job = res.json();
     expect(job.state).toBe('queued');
-    expect(job.progress).toMatchObject({ total: 90000, queued: 90000, running: 0, succeeded: 0, failed: 0, unit: 'batches', ratePerMinute: 0, etaSeconds: null });
+    expect(job.progress).toMatchObject({
+      total: 90000,
+      queued: 90000,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      unit: 'batches',
+      ratePerMinute: 0,
+      etaSeconds: null,
+    });
     const get = await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}`, headers: auth() });
     expect(get.statusCode).toBe(200);
     expect(get.json().id).toBe(job.id);
@@ -30,26 +39,53 @@ describe('jobs API', () => {
   });
 
   it('accepts YAML with Content-Type: application/yaml', async () => {
-    const yaml = 'kind: extraction\nname: from-yaml\nsource:\n  snapshot: CC-MAIN-2023-50\n  batches: 12\n  \nbatchSize: 5\npool: local\nrun:\n  builtin: noop\n';
-    const res = await app.inject({ method: 'POST', url: '/v1/jobs', headers: { ...auth(), 'content-type': 'application/yaml' }, payload: yaml });
+    const yaml =
+      'kind: extraction\nname: from-yaml\nsource:\n  snapshot: CC-MAIN-2023-50\n  batches: 12\n  \nbatchSize: 5\npool: local\nrun:\n  builtin: noop\n';
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { ...auth(), 'content-type': 'application/yaml' },
+      payload: yaml,
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json().progress).toMatchObject({ total: 3, unit: 'tasks' });
   });
 
   it('returns the same job for a repeated Idempotency-Key', async () => {
     const headers = { ...auth(), 'idempotency-key': 'submit-1' };
-    const a = await app.inject({ method: 'POST', url: '/v1/jobs', headers, payload: { ...MINIMAL_SPEC, name: 'idem' } });
-    const b = await app.inject({ method: 'POST', url: '/v1/jobs', headers, payload: { ...MINIMAL_SPEC, name: 'idem' } });
+    const a = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers,
+      payload: { ...MINIMAL_SPEC, name: 'idem' },
+    });
+    const b = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers,
+      payload: { ...MINIMAL_SPEC, name: 'idem' },
+    });
     expect(a.statusCode).toBe(201);
     expect(b.statusCode).toBe(200);
     expect(b.json().id).toBe(a.json().id);
-    const c = await app.inject({ method: 'POST', url: '/v1/jobs', headers, payload: { ...MINIMAL_SPEC, name: 'other' } });
+    const c = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers,
+      payload: { ...MINIMAL_SPEC, name: 'other' },
+    });
     expect(c.statusCode).toBe(409);
     expect(c.json().error.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
   it('lists newest first with cursor paging and filters', async () => {
-    for (let i = 0; i < 3; i++) await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { ...MINIMAL_SPEC, name: `page-${i}`, kind: 'extraction' } });
+    for (let i = 0; i < 3; i++)
+      await app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: auth(),
+        payload: { ...MINIMAL_SPEC, name: `page-${i}`, kind: 'extraction' },
+      });
     const p1 = await app.inject({ method: 'GET', url: '/v1/jobs?limit=2', headers: auth() });
     expect(p1.statusCode).toBe(200);
     const body1 = p1.json();
@@ -64,7 +100,14 @@ describe('jobs API', () => {
   });
 
   it('cancels a job, and a second cancel is a 409', async () => {
-    const job = (await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { ...MINIMAL_SPEC, name: 'to-cancel' } })).json();
+    const job = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: auth(),
+        payload: { ...MINIMAL_SPEC, name: 'to-cancel' },
+      })
+    ).json();
     const c1 = await app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel`, headers: auth() });
     expect(c1.statusCode).toBe(200);
     expect(c1.json().state).toBe('cancelled');
@@ -77,7 +120,9 @@ describe('jobs API', () => {
     const doc = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(doc.statusCode).toBe(200);
     expect(doc.json().openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.json().paths)).toEqual(expect.arrayContaining(['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/pools', '/v1/tokens']));
+    expect(Object.keys(doc.json().paths)).toEqual(
+      expect.arrayContaining(['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/pools', '/v1/tokens']),
+    );
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
   });

@@ -48,7 +48,11 @@ describe('rate limits per token', () => {
   });
 
   it('reads its settings from KUMO_RATE_LIMIT_PER_MINUTE and KUMO_RATE_LIMIT_BURST; generous defaults', () => {
-    const env = parseApiEnv({ KUMO_ADMIN_TOKEN: 'x'.repeat(16), KUMO_RATE_LIMIT_PER_MINUTE: '120', KUMO_RATE_LIMIT_BURST: '10' });
+    const env = parseApiEnv({
+      KUMO_ADMIN_TOKEN: 'x'.repeat(16),
+      KUMO_RATE_LIMIT_PER_MINUTE: '120',
+      KUMO_RATE_LIMIT_BURST: '10',
+    });
     expect(limitsFromEnv(env)).toMatchObject({ ratePerMinute: 120, rateBurst: 10 });
     expect(limitsFromEnv(parseApiEnv({}))).toEqual({ corsOrigins: [] });
     expect(DEFAULT_LIMITS).toMatchObject({ ratePerMinute: 3000, rateBurst: 200, ssePerToken: 100 });
@@ -62,7 +66,9 @@ describe('event streams: a cap per token, and no timeout cuts them', () => {
   let base: string;
   const open: AbortController[] = [];
   beforeAll(async () => {
-    ({ app, cleanup } = await testApi(inject('redisUrl'), { limits: { ssePerToken: 2, connectionTimeoutMs: 1000, ratePerMinute: 0 } }));
+    ({ app, cleanup } = await testApi(inject('redisUrl'), {
+      limits: { ssePerToken: 2, connectionTimeoutMs: 1000, ratePerMinute: 0 },
+    }));
     base = await listen(app);
   });
   afterEach(() => {
@@ -94,7 +100,10 @@ describe('event streams: a cap per token, and no timeout cuts them', () => {
     expect((await stream(b, job.id)).res.status).toBe(200);
     // Closing one frees its slot.
     first.abort.abort();
-    await waitFor(async () => app.kumo.hub.watchersOf(((await app.kumo.tokens.resolve(a)) ?? { tokenId: '' }).tokenId) === 1, { timeoutMs: 5000, what: 'the slot to free' });
+    await waitFor(
+      async () => app.kumo.hub.watchersOf(((await app.kumo.tokens.resolve(a)) ?? { tokenId: '' }).tokenId) === 1,
+      { timeoutMs: 5000, what: 'the slot to free' },
+    );
     expect((await stream(a, job.id)).res.status).toBe(200);
   });
 
@@ -113,7 +122,9 @@ describe('event streams: a cap per token, and no timeout cuts them', () => {
     };
     await readUntil('event: progress');
     await new Promise((r) => setTimeout(r, 2500));
-    expect((await app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel`, headers: auth() })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel`, headers: auth() })).statusCode).toBe(
+      200,
+    );
     await readUntil('event: end');
     expect(text).toContain('"state":"cancelled"');
   });
@@ -139,11 +150,15 @@ describe('event streams: a cap per token, and no timeout cuts them', () => {
 
 describe('event streams: a cap on the whole API too', () => {
   it('refuses a stream past sseTotal with 429, whichever token asks', async () => {
-    const { app, cleanup } = await testApi(inject('redisUrl'), { limits: { sseTotal: 1, ssePerToken: 5, ratePerMinute: 0 } });
+    const { app, cleanup } = await testApi(inject('redisUrl'), {
+      limits: { sseTotal: 1, ssePerToken: 5, ratePerMinute: 0 },
+    });
     const aborts: AbortController[] = [];
     try {
       const base = await listen(app);
-      const job = (await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: MINIMAL_SPEC })).json();
+      const job = (
+        await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: MINIMAL_SPEC })
+      ).json();
       const viewer = await mint(app, 'viewer', 'sse-total');
       const open = (token: string): Promise<Response> => {
         const c = new AbortController();
@@ -162,15 +177,26 @@ describe('event streams: a cap on the whole API too', () => {
 });
 
 describe('CORS', () => {
-  const preflight = { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' };
+  const preflight = {
+    'access-control-request-method': 'POST',
+    'access-control-request-headers': 'authorization,content-type',
+  };
 
   it('is off unless origins are named: no CORS headers, and no preflight route', async () => {
     const { app, cleanup } = await testApi(inject('redisUrl'));
     try {
-      const res = await app.inject({ method: 'GET', url: '/v1/jobs', headers: { ...auth(), origin: 'https://evil.example' } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/v1/jobs',
+        headers: { ...auth(), origin: 'https://evil.example' },
+      });
       expect(res.statusCode).toBe(200);
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
-      const pre = await app.inject({ method: 'OPTIONS', url: '/v1/jobs', headers: { origin: 'https://evil.example', ...preflight } });
+      const pre = await app.inject({
+        method: 'OPTIONS',
+        url: '/v1/jobs',
+        headers: { origin: 'https://evil.example', ...preflight },
+      });
       expect(pre.statusCode).toBe(404);
       expect(pre.headers['access-control-allow-origin']).toBeUndefined();
     } finally {
@@ -179,16 +205,30 @@ describe('CORS', () => {
   });
 
   it('with KUMO_CORS_ORIGINS, allows exactly those origins', async () => {
-    const origins = limitsFromEnv(parseApiEnv({ KUMO_CORS_ORIGINS: 'https://dash.example, https://ops.example' })).corsOrigins!;
+    const origins = limitsFromEnv(
+      parseApiEnv({ KUMO_CORS_ORIGINS: 'https://dash.example, https://ops.example' }),
+    ).corsOrigins!;
     expect(origins).toEqual(['https://dash.example', 'https://ops.example']);
     expect(() => parseApiEnv({ KUMO_CORS_ORIGINS: 'not a url' })).toThrow(/KUMO_CORS_ORIGINS/);
     const { app, cleanup } = await testApi(inject('redisUrl'), { limits: { corsOrigins: origins } });
     try {
-      const ok = await app.inject({ method: 'GET', url: '/v1/jobs', headers: { ...auth(), origin: 'https://dash.example' } });
+      const ok = await app.inject({
+        method: 'GET',
+        url: '/v1/jobs',
+        headers: { ...auth(), origin: 'https://dash.example' },
+      });
       expect(ok.headers['access-control-allow-origin']).toBe('https://dash.example');
-      const evil = await app.inject({ method: 'GET', url: '/v1/jobs', headers: { ...auth(), origin: 'https://evil.example' } });
+      const evil = await app.inject({
+        method: 'GET',
+        url: '/v1/jobs',
+        headers: { ...auth(), origin: 'https://evil.example' },
+      });
       expect(evil.headers['access-control-allow-origin']).toBeUndefined();
-      const pre = await app.inject({ method: 'OPTIONS', url: '/v1/jobs', headers: { origin: 'https://ops.example', ...preflight } });
+      const pre = await app.inject({
+        method: 'OPTIONS',
+        url: '/v1/jobs',
+        headers: { origin: 'https://ops.example', ...preflight },
+      });
       expect(pre.statusCode).toBe(204);
       expect(pre.headers['access-control-allow-origin']).toBe('https://ops.example');
       expect(String(pre.headers['access-control-allow-methods'])).toContain('POST');

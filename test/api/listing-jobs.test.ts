@@ -15,7 +15,8 @@ import { waitFor } from '../support/wait';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const sha256 = (lines: string[]): string => createHash('sha256').update(lines.join('\n')).digest('hex');
-const warc = (n: number): string => `crawl-data/CC-MAIN-2023-50/segments/1700679099281.67/warc/CC-MAIN-20231128083443-20231128113443-${String(n).padStart(5, '0')}.warc.gz`;
+const warc = (n: number): string =>
+  `crawl-data/CC-MAIN-2023-50/segments/1700679099281.67/warc/CC-MAIN-20231128083443-20231128113443-${String(n).padStart(5, '0')}.warc.gz`;
 /** A command task that reports, as its result, the inputs it was given. */
 const REPORT_INPUTS = { command: ['sh', '-c', 'echo "::kumo::result {\\"seen\\": $KUMO_TASK_INPUTS}"'] };
 
@@ -25,7 +26,8 @@ describe('extraction jobs from a listing (source.listing), through the real API,
   let redis: Redis;
   let keys: Keys;
   /** Whole days a job's listing has left to live (its expiry, rounded up). */
-  const keptDays = async (jobId: string): Promise<number> => Math.ceil((await redis.ttl(keys.jobListing(jobId))) / 86_400);
+  const keptDays = async (jobId: string): Promise<number> =>
+    Math.ceil((await redis.ttl(keys.jobListing(jobId))) / 86_400);
   let tmp: string;
   let root: string;
   const five = [1, 2, 3, 4, 5].map(warc);
@@ -69,12 +71,15 @@ describe('extraction jobs from a listing (source.listing), through the real API,
       async () => {
         const j = (await t.api.get(`/v1/jobs/${id}`)).body;
         expect(addsUp(j.progress)).toBe(true);
-        if (j.state === 'failed') throw new Error(`job failed: ${JSON.stringify((await t.api.get(`/v1/jobs/${id}/tasks`)).body)}`);
+        if (j.state === 'failed')
+          throw new Error(`job failed: ${JSON.stringify((await t.api.get(`/v1/jobs/${id}/tasks`)).body)}`);
         return j.state === 'succeeded' ? j : undefined;
       },
       { timeoutMs: 45_000, what: `job ${id} to succeed` },
     );
-    const { results } = (await t.api.get(`/v1/jobs/${id}/results`)).body as { results: { index: number; result: { seen: string[] } }[] };
+    const { results } = (await t.api.get(`/v1/jobs/${id}/results`)).body as {
+      results: { index: number; result: { seen: string[] } }[];
+    };
     expect(results.map((r) => r.index)).toEqual([...Array(job.progress.total as number).keys()]);
     return results.map((r) => r.result.seen);
   };
@@ -89,14 +94,24 @@ describe('extraction jobs from a listing (source.listing), through the real API,
     const listing = file('cc-main-2023-50-paths', gzipSync(`# CC-MAIN-2023-50, first five\n${five.join('\n')}\n\n`));
     const sub = await t.api.post('/v1/jobs', spec({ listing }));
     expect(sub.status, JSON.stringify(sub.body)).toBe(201);
-    expect(sub.body.spec.source).toEqual({ snapshot: 'CC-MAIN-2023-50', listing, batches: 5, listingSha256: sha256(five) });
+    expect(sub.body.spec.source).toEqual({
+      snapshot: 'CC-MAIN-2023-50',
+      listing,
+      batches: 5,
+      listingSha256: sha256(five),
+    });
     expect(sub.body.progress).toMatchObject({ total: 5, unit: 'batches' });
     expect(await redis.lrange(keys.jobListing(sub.body.id), 0, -1)).toEqual(five);
     expect(await seenByTask(sub.body.id)).toEqual(five.map((p) => [p]));
     // Kept, with an expiry set in the same script that ends the job, for a rerun of its tasks (which
     // copies it); the job still says what it ran.
     expect(await keptDays(sub.body.id)).toBe(LISTING_KEPT_DAYS);
-    expect((await t.api.get(`/v1/jobs/${sub.body.id}`)).body.spec.source).toEqual({ snapshot: 'CC-MAIN-2023-50', listing, batches: 5, listingSha256: sha256(five) });
+    expect((await t.api.get(`/v1/jobs/${sub.body.id}`)).body.spec.source).toEqual({
+      snapshot: 'CC-MAIN-2023-50',
+      listing,
+      batches: 5,
+      listingSha256: sha256(five),
+    });
   });
 
   it('batchSize 3 over 7 plain lines: tasks of 3, 3 and 1; batches with a listing caps it to the first N lines', async () => {
@@ -109,7 +124,12 @@ describe('extraction jobs from a listing (source.listing), through the real API,
 
     const capped = await t.api.post('/v1/jobs', spec({ listing, batches: 2 }));
     expect(capped.status, JSON.stringify(capped.body)).toBe(201);
-    expect(capped.body.spec.source).toEqual({ snapshot: 'CC-MAIN-2023-50', listing, batches: 2, listingSha256: sha256(seven.slice(0, 2)) });
+    expect(capped.body.spec.source).toEqual({
+      snapshot: 'CC-MAIN-2023-50',
+      listing,
+      batches: 2,
+      listingSha256: sha256(seven.slice(0, 2)),
+    });
     expect(await redis.llen(keys.jobListing(capped.body.id))).toBe(2);
 
     expect(await seenByTask(sub.body.id)).toEqual([seven.slice(0, 3), seven.slice(3, 6), seven.slice(6)]);
@@ -118,7 +138,10 @@ describe('extraction jobs from a listing (source.listing), through the real API,
 
   it('a gs:// listing through the GCS JSON API (KUMO_STORAGE_ENDPOINT): its count, and the paths its tasks get', async () => {
     const lines = [20, 21, 22].map(warc);
-    await new GcsArtifactStore({ bucket: 'kumo-lists', projectId: 'kumo-test', endpoint: gcs.endpoint }).put('crawl-data/CC-MAIN-2023-50/warc.paths.gz', gzipSync(lines.join('\n')));
+    await new GcsArtifactStore({ bucket: 'kumo-lists', projectId: 'kumo-test', endpoint: gcs.endpoint }).put(
+      'crawl-data/CC-MAIN-2023-50/warc.paths.gz',
+      gzipSync(lines.join('\n')),
+    );
     const listing = 'gs://kumo-lists/crawl-data/CC-MAIN-2023-50/warc.paths.gz';
     const sub = await t.api.post('/v1/jobs', spec({ listing }, { batchSize: 2 }));
     expect(sub.status, JSON.stringify(sub.body)).toBe(201);
@@ -141,7 +164,12 @@ describe('extraction jobs from a listing (source.listing), through the real API,
       ['empty.paths', '# nothing here yet\n\n', 'LISTING_INVALID', /names no files/],
       ['empty.paths.gz', gzipSync(''), 'LISTING_INVALID', /names no files/],
       // An ELF header: DEL, NULs.
-      ['garbage.paths', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x0a]), 'LISTING_INVALID', /line 1 holds a control character/],
+      [
+        'garbage.paths',
+        Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x0a]),
+        'LISTING_INVALID',
+        /line 1 holds a control character/,
+      ],
       ['garbage.paths.gz', gzipSync(Buffer.from([0x61, 0x0a, 0xc3, 0x28, 0x0a])), 'LISTING_INVALID', /not UTF-8/],
       ['broken.gz', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]), 'LISTING_INVALID', /does not decompress/],
       [join(root, 'no-such.paths'), undefined, 'LISTING_UNREADABLE', /no such file/],
@@ -152,11 +180,17 @@ describe('extraction jobs from a listing (source.listing), through the real API,
       const listing = body === undefined ? name : file(name, body);
       const res = await t.api.post('/v1/jobs', spec({ listing }));
       expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(400);
-      expect(res.body.error, name).toMatchObject({ code, message: expect.stringMatching(message), issues: [{ path: ['source', 'listing'] }] });
+      expect(res.body.error, name).toMatchObject({
+        code,
+        message: expect.stringMatching(message),
+        issues: [{ path: ['source', 'listing'] }],
+      });
     }
     // A good listing for a pool that does not exist: read, then refused; its list goes with it.
     const good = file('good.paths', `${five.join('\n')}\n`);
-    expect((await t.api.post('/v1/jobs', spec({ listing: good }, { pool: 'nowhere' }))).body.error.code).toBe('INVALID_INPUT');
+    expect((await t.api.post('/v1/jobs', spec({ listing: good }, { pool: 'nowhere' }))).body.error.code).toBe(
+      'INVALID_INPUT',
+    );
     // A pipeline whose second stage's listing is bad makes no job at all, not even the first stage's.
     const pipe = await t.api.post('/v1/pipelines', {
       name: 'p',
@@ -166,17 +200,35 @@ describe('extraction jobs from a listing (source.listing), through the real API,
       ],
     });
     expect(pipe.status).toBe(400);
-    expect(pipe.body.error).toMatchObject({ code: 'LISTING_NOT_ALLOWED', issues: [{ path: ['stages', 1, 'job', 'source', 'listing'] }] });
+    expect(pipe.body.error).toMatchObject({
+      code: 'LISTING_NOT_ALLOWED',
+      issues: [{ path: ['stages', 1, 'job', 'source', 'listing'] }],
+    });
     expect(await stored()).toEqual(before);
   });
 
   it('an Idempotency-Key repeat answers with the first job, reads nothing and writes no second list; pipelines resolve their stages', async () => {
     // A pool with no VMs: the jobs stay queued, their lists in place while the test looks at them.
-    await t.api.put('/v1/pools/parked', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 0 });
+    await t.api.put('/v1/pools/parked', {
+      machineType: 'local',
+      gpu: { type: 'none', count: 0 },
+      spot: false,
+      zones: ['local'],
+      min: 0,
+      max: 0,
+    });
     const parked = { run: { builtin: 'noop' }, pool: 'parked' };
     const listing = file('idem.paths', `${five.slice(0, 2).join('\n')}\n`);
     const submit = (body: unknown) =>
-      fetch(`${t.cp.url}/v1/jobs`, { method: 'POST', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json', 'idempotency-key': 'listing-1' }, body: JSON.stringify(body) });
+      fetch(`${t.cp.url}/v1/jobs`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${t.token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'listing-1',
+        },
+        body: JSON.stringify(body),
+      });
     const before = await stored();
     const a = await submit(spec({ listing }, parked));
     expect(a.status).toBe(201);
@@ -188,10 +240,16 @@ describe('extraction jobs from a listing (source.listing), through the real API,
     expect((await b.json()).id).toBe(first.id);
     const c = await submit(spec({ listing }, { ...parked, name: 'another' }));
     expect(c.status).toBe(409);
-    expect(await stored()).toEqual({ jobs: before.jobs + 1, listings: [...before.listings, keys.jobListing(first.id)].sort() });
+    expect(await stored()).toEqual({
+      jobs: before.jobs + 1,
+      listings: [...before.listings, keys.jobListing(first.id)].sort(),
+    });
     expect(await redis.lrange(keys.jobListing(first.id), 0, -1)).toEqual(five.slice(0, 2));
 
-    const pipe = await t.api.post('/v1/pipelines', { name: 'p', stages: [{ name: 'extract', job: spec({ listing }, parked) }] });
+    const pipe = await t.api.post('/v1/pipelines', {
+      name: 'p',
+      stages: [{ name: 'extract', job: spec({ listing }, parked) }],
+    });
     expect(pipe.status, JSON.stringify(pipe.body)).toBe(201);
     const job = (await t.api.get(`/v1/jobs/${pipe.body.stages[0].jobId}`)).body;
     expect(job.spec.source).toMatchObject({ batches: 5, listingSha256: sha256(five) });
@@ -204,17 +262,36 @@ describe('extraction jobs from a listing (source.listing), through the real API,
   });
 
   it('examples/cc-main-2023-50-listing.yaml is a valid spec: the snapshot\u2019s https listing, its first 1,000 lines', () => {
-    const example = jobSpecSchema.parse(parse(readFileSync(join(REPO, 'examples/cc-main-2023-50-listing.yaml'), 'utf8')));
-    expect(example.kind === 'extraction' && example.source).toEqual({ snapshot: 'CC-MAIN-2023-50', listing: 'https://data.commoncrawl.org/crawl-data/CC-MAIN-2023-50/warc.paths.gz', batches: 1000 });
+    const example = jobSpecSchema.parse(
+      parse(readFileSync(join(REPO, 'examples/cc-main-2023-50-listing.yaml'), 'utf8')),
+    );
+    expect(example.kind === 'extraction' && example.source).toEqual({
+      snapshot: 'CC-MAIN-2023-50',
+      listing: 'https://data.commoncrawl.org/crawl-data/CC-MAIN-2023-50/warc.paths.gz',
+      batches: 1000,
+    });
   });
 
   it('an HTTPS worker leasing a listing job\u2019s tasks gets the real WARC paths of each', async () => {
     // A pool with no VMs of its own: only the HTTPS worker below takes its tasks.
-    await t.api.put('/v1/pools/contrib', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 0 });
+    await t.api.put('/v1/pools/contrib', {
+      machineType: 'local',
+      gpu: { type: 'none', count: 0 },
+      spot: false,
+      zones: ['local'],
+      min: 0,
+      max: 0,
+    });
     const tok = await t.api.post('/v1/tokens', { role: 'worker', name: 'laptop', pool: 'contrib' });
     const worker = client(t.cp.url, tok.body.token as string);
     const three = [30, 31, 32].map(warc);
-    const sub = await t.api.post('/v1/jobs', spec({ listing: file('lease.paths', three.join('\n')) }, { pool: 'contrib', batchSize: 2, run: { builtin: 'noop' } }));
+    const sub = await t.api.post(
+      '/v1/jobs',
+      spec(
+        { listing: file('lease.paths', three.join('\n')) },
+        { pool: 'contrib', batchSize: 2, run: { builtin: 'noop' } },
+      ),
+    );
     expect(sub.status, JSON.stringify(sub.body)).toBe(201);
     const seen = new Map<number, string[]>();
     await waitFor(
@@ -223,7 +300,9 @@ describe('extraction jobs from a listing (source.listing), through the real API,
         for (const task of r.body.tasks ?? []) {
           expect(task.jobId).toBe(sub.body.id);
           seen.set(task.index, JSON.parse(task.env.KUMO_TASK_INPUTS));
-          expect((await worker.post('/v1/workers/complete', { leaseId: task.leaseId, outcome: 'succeeded' })).status).toBe(200);
+          expect(
+            (await worker.post('/v1/workers/complete', { leaseId: task.leaseId, outcome: 'succeeded' })).status,
+          ).toBe(200);
         }
         return seen.size === 2;
       },
@@ -235,7 +314,10 @@ describe('extraction jobs from a listing (source.listing), through the real API,
     ]);
 
     // Were a job's list ever gone, its tasks fail for good (TASK_INVALID): never a made-up input.
-    const lost = await t.api.post('/v1/jobs', spec({ listing: file('lost.paths', three[0]!) }, { pool: 'contrib', run: { builtin: 'noop' } }));
+    const lost = await t.api.post(
+      '/v1/jobs',
+      spec({ listing: file('lost.paths', three[0]!) }, { pool: 'contrib', run: { builtin: 'noop' } }),
+    );
     await redis.del(keys.jobListing(lost.body.id));
     const failed = await waitFor(
       async () => {

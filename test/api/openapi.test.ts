@@ -46,20 +46,24 @@ describe('/openapi.json', () => {
   it('lists every public /v1 route the app serves, each with a summary and a success response', () => {
     const served = servedRoutes(app).filter((r) => r.path.startsWith('/v1/') && r.method !== 'HEAD');
     // The route tree parse itself is checked: these are in the public contract (the README).
-    for (const must of ['POST /v1/jobs', 'GET /v1/jobs/:id/events', 'PUT /v1/pools/:name', 'DELETE /v1/tokens/:id']) expect(served.map((r) => `${r.method} ${r.path}`)).toContain(must);
+    for (const must of ['POST /v1/jobs', 'GET /v1/jobs/:id/events', 'PUT /v1/pools/:name', 'DELETE /v1/tokens/:id'])
+      expect(served.map((r) => `${r.method} ${r.path}`)).toContain(must);
     const problems: string[] = [];
     for (const { path, method } of served) {
       const op = doc.paths[toOpenApi(path)]?.[method.toLowerCase()];
       if (!op) problems.push(`${method} ${path}: missing`);
       else if (!op.summary?.trim()) problems.push(`${method} ${path}: no summary`);
-      else if (!Object.keys(op.responses ?? {}).some((code) => /^2\d\d$/.test(code))) problems.push(`${method} ${path}: no 2xx response`);
+      else if (!Object.keys(op.responses ?? {}).some((code) => /^2\d\d$/.test(code)))
+        problems.push(`${method} ${path}: no 2xx response`);
     }
     expect(problems).toEqual([]);
   });
 
   it('documents nothing the app does not serve, and none of the private routes', () => {
     const served = new Set(servedRoutes(app).map((r) => `${r.method.toLowerCase()} ${toOpenApi(r.path)}`));
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method} ${path}`),
+    );
     expect(documented.filter((d) => !served.has(d))).toEqual([]);
     expect(documented.filter((d) => / \/(admin|metrics|healthz|readyz|docs|ui)\b/.test(d))).toEqual([]);
   });

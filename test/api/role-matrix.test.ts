@@ -22,7 +22,12 @@ const MATRIX: { methods: string[]; path: RegExp; allowed: readonly Caller[]; why
   { methods: ['GET'], path: /^\/$|^\/ui\/\*$/, allowed: OPEN, why: 'the dashboard’s static files hold no data' },
   { methods: ['GET'], path: /^\/docs(\/.*)?$|^\/openapi\.json$/, allowed: OPEN, why: 'the API’s own description' },
   { methods: ['POST'], path: /^\/v1\/jobs$/, allowed: SUBMITTERS, why: 'submit' },
-  { methods: ['GET'], path: /^\/v1\/jobs(\/:id(\/(results|tasks|events|evaluations|contributors))?)?$/, allowed: READERS, why: 'read jobs' },
+  {
+    methods: ['GET'],
+    path: /^\/v1\/jobs(\/:id(\/(results|tasks|events|evaluations|contributors))?)?$/,
+    allowed: READERS,
+    why: 'read jobs',
+  },
   { methods: ['GET'], path: /^\/v1\/contributors$/, allowed: READERS, why: 'the team’s contributors table' },
   { methods: ['GET'], path: /^\/v1\/jobs\/:id\/tasks\/:index\/log$/, allowed: READERS, why: 'read a task’s log' },
   { methods: ['POST'], path: /^\/v1\/jobs\/:id\/(cancel|pause|resume)$/, allowed: SUBMITTERS, why: 'change own jobs' },
@@ -41,10 +46,25 @@ const MATRIX: { methods: string[]; path: RegExp; allowed: readonly Caller[]; why
   { methods: ['PUT'], path: /^\/v1\/team\/budget$/, allowed: ADMIN, why: 'budgets are money' },
   { methods: ['POST'], path: /^\/v1\/(simulations|pipelines)$/, allowed: SUBMITTERS, why: 'submit' },
   { methods: ['GET'], path: /^\/v1\/(simulations|pipelines)\/:id$/, allowed: READERS, why: 'read' },
-  { methods: ['POST'], path: /^\/v1\/workers\/(lease|heartbeat|progress|complete)$/, allowed: WORKERS, why: 'the HTTPS worker protocol' },
-  { methods: ['PUT', 'DELETE'], path: /^\/v1\/workers\/leases\/:leaseId\/log\/:offset$/, allowed: WORKERS, why: 'an HTTPS worker writes its leased task’s log' },
+  {
+    methods: ['POST'],
+    path: /^\/v1\/workers\/(lease|heartbeat|progress|complete)$/,
+    allowed: WORKERS,
+    why: 'the HTTPS worker protocol',
+  },
+  {
+    methods: ['PUT', 'DELETE'],
+    path: /^\/v1\/workers\/leases\/:leaseId\/log\/:offset$/,
+    allowed: WORKERS,
+    why: 'an HTTPS worker writes its leased task’s log',
+  },
   { methods: ['GET'], path: /^\/metrics$/, allowed: READERS, why: 'a scraper carries a viewer token' },
-  { methods: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'], path: /^\/admin\/queues(\/.*)?$/, allowed: ADMIN, why: 'bull-board can retry, clean and obliterate queues' },
+  {
+    methods: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'],
+    path: /^\/admin\/queues(\/.*)?$/,
+    allowed: ADMIN,
+    why: 'bull-board can retry, clean and obliterate queues',
+  },
 ];
 
 function rowFor(method: string, url: string): (typeof MATRIX)[number] | undefined {
@@ -55,7 +75,14 @@ function rowFor(method: string, url: string): (typeof MATRIX)[number] | undefine
 describe('every route × every role, as designed', () => {
   let app: FastifyInstance;
   let cleanup: () => Promise<void>;
-  const tokens: Record<Caller, string | undefined> = { admin: undefined, submitter: undefined, viewer: undefined, worker: undefined, none: undefined, wrong: 'kumo_0000000000000000000000000000000000000000' };
+  const tokens: Record<Caller, string | undefined> = {
+    admin: undefined,
+    submitter: undefined,
+    viewer: undefined,
+    worker: undefined,
+    none: undefined,
+    wrong: 'kumo_0000000000000000000000000000000000000000',
+  };
   let values: Record<string, string>;
 
   beforeAll(async () => {
@@ -72,10 +99,26 @@ describe('every route × every role, as designed', () => {
     const spare = await mint({ role: 'viewer', name: 'to-revoke' });
     // The submitter's own job, already ended: every job route answers at once (the event stream ends
     // straight away) and a submitter passes the ownership check, so a refusal can only be the role's.
-    const sub = await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(tokens.submitter), payload: MINIMAL_SPEC });
+    const sub = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: auth(tokens.submitter),
+      payload: MINIMAL_SPEC,
+    });
     expect(sub.statusCode).toBe(201);
-    expect((await app.inject({ method: 'POST', url: `/v1/jobs/${sub.json().id}/cancel`, headers: auth(tokens.submitter) })).statusCode).toBe(200);
-    values = { id: sub.json().id, name: 'local', queueName: 'local', jobId: '1', queueStatus: 'failed', schedulerId: 'none', '*': 'x' };
+    expect(
+      (await app.inject({ method: 'POST', url: `/v1/jobs/${sub.json().id}/cancel`, headers: auth(tokens.submitter) }))
+        .statusCode,
+    ).toBe(200);
+    values = {
+      id: sub.json().id,
+      name: 'local',
+      queueName: 'local',
+      jobId: '1',
+      queueStatus: 'failed',
+      schedulerId: 'none',
+      '*': 'x',
+    };
     values.tokenId = spare.id;
   });
   afterAll(() => cleanup());
@@ -86,7 +129,9 @@ describe('every route × every role, as designed', () => {
     const uncovered = routes.filter((r) => !rowFor(r.method, r.url)).map((r) => `${r.method} ${r.url}`);
     expect(uncovered, 'routes with no row in MATRIX').toEqual([]);
     // And every row still matches a route: a stale row is a design that no longer holds.
-    const unused = MATRIX.filter((row) => !routes.some((r) => rowFor(r.method, r.url) === row)).map((r) => r.path.source);
+    const unused = MATRIX.filter((row) => !routes.some((r) => rowFor(r.method, r.url) === row)).map(
+      (r) => r.path.source,
+    );
     expect(unused).toEqual([]);
   });
 
@@ -99,7 +144,9 @@ describe('every route × every role, as designed', () => {
     const failures: string[] = [];
     let cases = 0;
     // DELETE /v1/tokens/:id last for admin: it revokes the spare token, which no other case uses.
-    const routes = [...app.routeInventory].sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
+    const routes = [...app.routeInventory].sort(
+      (a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'),
+    );
     for (const route of routes) {
       const row = rowFor(route.method, route.url)!;
       for (const caller of CALLERS) {
@@ -107,18 +154,25 @@ describe('every route × every role, as designed', () => {
         const res = await app.inject({
           method: route.method as 'GET',
           url: fill(route.url),
-          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? { 'content-type': 'application/json' } : {}),
+          },
           ...(['POST', 'PUT', 'PATCH'].includes(route.method) ? { payload: '{}' } : {}),
         });
         cases++;
         const allowed = row.allowed.includes(caller);
         const expected = allowed ? 'through' : caller === 'none' || caller === 'wrong' ? 401 : 403;
         const got = res.statusCode === 401 || res.statusCode === 403 ? res.statusCode : 'through';
-        if (got !== expected) failures.push(`${route.method} ${route.url} as ${caller}: expected ${expected}, got ${res.statusCode} ${res.body.slice(0, 120)}`);
+        if (got !== expected)
+          failures.push(
+            `${route.method} ${route.url} as ${caller}: expected ${expected}, got ${res.statusCode} ${res.body.slice(0, 120)}`,
+          );
         if (res.statusCode >= 500) failures.push(`${route.method} ${route.url} as ${caller}: ${res.statusCode}`);
         if (!allowed && got === expected && route.method !== 'HEAD') {
           const body = JSON.parse(res.body) as { error?: { code?: string } };
-          if (body.error?.code !== (expected === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN')) failures.push(`${route.method} ${route.url} as ${caller}: error body ${res.body.slice(0, 120)}`);
+          if (body.error?.code !== (expected === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN'))
+            failures.push(`${route.method} ${route.url} as ${caller}: error body ${res.body.slice(0, 120)}`);
         }
       }
     }

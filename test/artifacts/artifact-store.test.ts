@@ -20,7 +20,13 @@ afterAll(async () => {
 });
 
 const gcsStore = (opts: Partial<ConstructorParameters<typeof GcsArtifactStore>[0]> = {}): GcsArtifactStore =>
-  new GcsArtifactStore({ bucket: 'kumo-artifacts', projectId: 'kumo-test', endpoint: fakeGcs.endpoint, maxRetryDelayMs: 50, ...opts });
+  new GcsArtifactStore({
+    bucket: 'kumo-artifacts',
+    projectId: 'kumo-test',
+    endpoint: fakeGcs.endpoint,
+    maxRetryDelayMs: 50,
+    ...opts,
+  });
 
 const stores: Array<[string, () => ArtifactStore]> = [
   ['local', () => new LocalArtifactStore({ root: localRoot })],
@@ -48,7 +54,11 @@ describe.each(stores)('%s artifact store contract', (kind, make) => {
     expect((await store.get(`${base}/tasks/0/log.txt`))?.toString()).toBe('line 1\nline 2\n');
     expect((await store.get(`${base}/tasks/0/output.bin`))?.equals(binary)).toBe(true);
 
-    expect(await store.list(`${base}/`)).toEqual([`${base}/tasks/0/log.txt`, `${base}/tasks/0/output.bin`, `${base}/tasks/1/log.txt`]);
+    expect(await store.list(`${base}/`)).toEqual([
+      `${base}/tasks/0/log.txt`,
+      `${base}/tasks/0/output.bin`,
+      `${base}/tasks/1/log.txt`,
+    ]);
     expect(await store.list(`${base}/tasks/0/`)).toEqual([`${base}/tasks/0/log.txt`, `${base}/tasks/0/output.bin`]);
     // A prefix need not end at a slash: it matches names, as GCS does.
     expect(await store.list(`${base}/tasks/1/lo`)).toEqual([`${base}/tasks/1/log.txt`]);
@@ -73,7 +83,16 @@ describe.each(stores)('%s artifact store contract', (kind, make) => {
   });
 
   it('refuses keys that could leave the store, with INVALID_INPUT', async () => {
-    for (const bad of ['../escape.txt', 'jobs/../../etc/passwd', '/etc/passwd', 'jobs//x', 'jobs/./x', '', 'a\\b', 'C:/x']) {
+    for (const bad of [
+      '../escape.txt',
+      'jobs/../../etc/passwd',
+      '/etc/passwd',
+      'jobs//x',
+      'jobs/./x',
+      '',
+      'a\\b',
+      'C:/x',
+    ]) {
       const err = await store.put(bad, 'x').then(
         () => undefined,
         (e: unknown) => e,
@@ -88,7 +107,9 @@ describe.each(stores)('%s artifact store contract', (kind, make) => {
 
   it('names objects with a URI of its kind', () => {
     const uri = store.uri('jobs/j/log.txt');
-    expect(uri).toBe(kind === 'gcs' ? 'gs://kumo-artifacts/jobs/j/log.txt' : `file://${join(localRoot, 'jobs/j/log.txt')}`);
+    expect(uri).toBe(
+      kind === 'gcs' ? 'gs://kumo-artifacts/jobs/j/log.txt' : `file://${join(localRoot, 'jobs/j/log.txt')}`,
+    );
   });
 });
 
@@ -117,7 +138,9 @@ describe('gcs artifact store', () => {
     const base = space();
     await store.put(`${base}/small.txt`, 'tiny');
     await store.put(`${base}/large.bin`, randomBytes(4096));
-    const kinds = Object.fromEntries(fakeGcs.uploads.filter((u) => u.name.startsWith(base)).map((u) => [u.name, u.uploadType]));
+    const kinds = Object.fromEntries(
+      fakeGcs.uploads.filter((u) => u.name.startsWith(base)).map((u) => [u.name, u.uploadType]),
+    );
     expect(kinds).toEqual({ [`${base}/small.txt`]: 'multipart', [`${base}/large.bin`]: 'resumable' });
     expect(fakeGcs.object('kumo-artifacts', `${base}/small.txt`)?.contentType).toBe('text/plain; charset=utf-8');
     expect(fakeGcs.unknownRoutes).toEqual([]);

@@ -256,7 +256,10 @@ function deleteCommand(i: number): ProvisionCommand {
   return { type: 'delete', pool: 'a100', name: `vm-${i}`, reason: 'scale-down' };
 }
 
-export function progressBatch(i: number): { workerId: string; events: [{ t: 'ok'; j: string; i: number; a: number; w: string; at: number }] } {
+export function progressBatch(i: number): {
+  workerId: string;
+  events: [{ t: 'ok'; j: string; i: number; a: number; w: string; at: number }];
+} {
   return { workerId: `w-${i}`, events: [{ t: 'ok', j: 'job_1', i, a: 1, w: `w-${i}`, at: 1_700_000_000_000 + i }] };
 }
 

@@ -14,7 +14,12 @@ let admin: PubSub;
 
 beforeAll(async () => {
   fake = await startFakePubSub();
-  admin = new PubSub({ projectId: PROJECT, apiEndpoint: fake.host, emulatorMode: true, universeDomain: 'googleapis.com' });
+  admin = new PubSub({
+    projectId: PROJECT,
+    apiEndpoint: fake.host,
+    emulatorMode: true,
+    universeDomain: 'googleapis.com',
+  });
 });
 
 afterAll(async () => {
@@ -128,7 +133,12 @@ describe('PubSubBus', () => {
     await bus.publish('fleet', fleetEvent('creates-the-topic'));
     fake.server.failNextPublish(status.INVALID_ARGUMENT);
     const err = await bus.publish('fleet', fleetEvent('vm-bad')).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'KumoError', code: 'INTERNAL', retryable: false, details: { topic: 'fleet', grpcCode: status.INVALID_ARGUMENT } });
+    expect(err).toMatchObject({
+      name: 'KumoError',
+      code: 'INTERNAL',
+      retryable: false,
+      details: { topic: 'fleet', grpcCode: status.INVALID_ARGUMENT },
+    });
   });
 
   it('does not create anything when createIfMissing is off', async () => {
@@ -145,7 +155,10 @@ describe('PubSubBus', () => {
     const [meta] = await admin.subscription(`${prefix}-provision-provisioner`).getMetadata();
     expect(meta.topic).toBe(`projects/${PROJECT}/topics/${prefix}-provision`);
     expect(meta.ackDeadlineSeconds).toBe(45);
-    expect(meta.deadLetterPolicy).toMatchObject({ deadLetterTopic: `projects/${PROJECT}/topics/${prefix}-provision-provisioner-dead`, maxDeliveryAttempts: 7 });
+    expect(meta.deadLetterPolicy).toMatchObject({
+      deadLetterTopic: `projects/${PROJECT}/topics/${prefix}-provision-provisioner-dead`,
+      maxDeliveryAttempts: 7,
+    });
     expect(Number(meta.retryPolicy?.minimumBackoff?.nanos)).toBe(100_000_000);
     const [deadSub] = await admin.subscription(`${prefix}-provision-provisioner-dead`).exists();
     expect(deadSub).toBe(true);
@@ -176,7 +189,12 @@ describe('PubSubBus', () => {
     const saved = process.env.PUBSUB_EMULATOR_HOST;
     process.env.PUBSUB_EMULATOR_HOST = fake.host;
     try {
-      const bus = new PubSubBus({ projectId: PROJECT, topicPrefix: prefix, logger, retryBackoffMs: { min: 100, max: 1000 } });
+      const bus = new PubSubBus({
+        projectId: PROJECT,
+        topicPrefix: prefix,
+        logger,
+        retryBackoffMs: { min: 100, max: 1000 },
+      });
       buses.push(bus);
       const got: BusMessage<'fleet'>[] = [];
       await bus.subscribe('fleet', 'env', async (m) => void got.push(m), { ackDeadlineMs: 1000 });

@@ -62,7 +62,8 @@ describe('RedisStreamsBus', () => {
 
   it('trims each stream to about maxLenApprox entries', async () => {
     const bus = open({ maxLenApprox: 100 });
-    for (let i = 0; i < 10; i++) await Promise.all(range(100).map((j) => bus.publish('progress', { workerId: `w${i}-${j}`, events: [] })));
+    for (let i = 0; i < 10; i++)
+      await Promise.all(range(100).map((j) => bus.publish('progress', { workerId: `w${i}-${j}`, events: [] })));
     const len = await admin.xlen(`${prefix}:bus:progress`);
     expect(len).toBeGreaterThanOrEqual(100);
     expect(len).toBeLessThan(1000);
@@ -85,17 +86,21 @@ describe('RedisStreamsBus', () => {
     await new Promise((r) => setTimeout(r, 1100));
     await bus.publish('progress', { workerId: 'later', events: [] });
     const until = Date.now() + 5000;
-    while ((await admin.xlen(`${prefix}:bus:progress`)) > 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while ((await admin.xlen(`${prefix}:bus:progress`)) > 200 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await admin.xlen(`${prefix}:bus:progress`)).toBeLessThan(200);
   });
 
-  it('hands a dead consumer\'s unacked message to a live one after the deadline, as a second attempt', async () => {
+  it("hands a dead consumer's unacked message to a live one after the deadline, as a second attempt", async () => {
     const bus = open();
     const key = `${prefix}:bus:fleet`;
     const id = await bus.publish('fleet', fleetEvent('orphan'));
     // A process that read the message and died before acking: a raw consumer in the group.
     await admin.xgroup('CREATE', key, 'takeover', '0');
-    const taken = (await admin.xreadgroup('GROUP', 'takeover', 'crashed', 'COUNT', 10, 'STREAMS', key, '>')) as [string, unknown[]][];
+    const taken = (await admin.xreadgroup('GROUP', 'takeover', 'crashed', 'COUNT', 10, 'STREAMS', key, '>')) as [
+      string,
+      unknown[],
+    ][];
     expect(taken[0]![1]).toHaveLength(1);
     const got = recorder<'fleet'>();
     const subscribedAt = Date.now();

@@ -15,7 +15,9 @@ describe('resolveConfig', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('--url beats KUMO_URL beats the default; a trailing slash is dropped', () => {
-    expect(resolveConfig({ urlFlag: 'http://a:1/', env: { KUMO_URL: 'http://b:2' }, cwd: deep }).url).toBe('http://a:1');
+    expect(resolveConfig({ urlFlag: 'http://a:1/', env: { KUMO_URL: 'http://b:2' }, cwd: deep }).url).toBe(
+      'http://a:1',
+    );
     expect(resolveConfig({ urlFlag: undefined, env: { KUMO_URL: 'http://b:2' }, cwd: deep }).url).toBe('http://b:2');
     expect(resolveConfig({ urlFlag: undefined, env: {}, cwd: deep }).url).toBe(DEFAULT_URL);
   });
@@ -24,16 +26,29 @@ describe('resolveConfig', () => {
     mkdirSync(join(root, '.kumo'));
     const file = join(root, '.kumo', 'admin-token');
     writeFileSync(file, 'from-the-file\n');
-    expect(resolveConfig({ urlFlag: undefined, env: {}, cwd: deep })).toMatchObject({ token: 'from-the-file', tokenSource: { file } });
-    expect(resolveConfig({ urlFlag: undefined, env: { KUMO_TOKEN: 'from-env' }, cwd: deep })).toMatchObject({ token: 'from-env', tokenSource: 'KUMO_TOKEN' });
+    expect(resolveConfig({ urlFlag: undefined, env: {}, cwd: deep })).toMatchObject({
+      token: 'from-the-file',
+      tokenSource: { file },
+    });
+    expect(resolveConfig({ urlFlag: undefined, env: { KUMO_TOKEN: 'from-env' }, cwd: deep })).toMatchObject({
+      token: 'from-env',
+      tokenSource: 'KUMO_TOKEN',
+    });
   });
 
   it('no token anywhere: none, so the API says 401 and the CLI says where tokens come from', () => {
-    expect(resolveConfig({ urlFlag: undefined, env: {}, cwd: deep })).toMatchObject({ token: undefined, tokenSource: 'none' });
+    expect(resolveConfig({ urlFlag: undefined, env: {}, cwd: deep })).toMatchObject({
+      token: undefined,
+      tokenSource: 'none',
+    });
   });
 
   it('a URL that is not http(s) is a usage error', () => {
-    expect(() => resolveConfig({ urlFlag: 'localhost:8080', env: {}, cwd: deep })).toThrow(expect.objectContaining({ exitCode: EXIT.USAGE }));
-    expect(() => resolveConfig({ urlFlag: 'not a url', env: {}, cwd: deep })).toThrow(expect.objectContaining({ exitCode: EXIT.USAGE }));
+    expect(() => resolveConfig({ urlFlag: 'localhost:8080', env: {}, cwd: deep })).toThrow(
+      expect.objectContaining({ exitCode: EXIT.USAGE }),
+    );
+    expect(() => resolveConfig({ urlFlag: 'not a url', env: {}, cwd: deep })).toThrow(
+      expect.objectContaining({ exitCode: EXIT.USAGE }),
+    );
   });
 });

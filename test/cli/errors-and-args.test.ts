@@ -3,8 +3,18 @@ import { apiError, EXIT, splitGlobalArgs } from '@kumo/cli';
 
 describe('apiError: API answers to exit codes', () => {
   it('an invalid spec is a usage error that keeps the issues', () => {
-    const err = apiError(400, { error: { code: 'INVALID_INPUT', message: 'the request is invalid', issues: [{ path: ['source', 'batches'], message: 'expected number' }] } });
-    expect(err).toMatchObject({ exitCode: EXIT.USAGE, code: 'INVALID_INPUT', issues: [{ path: ['source', 'batches'] }] });
+    const err = apiError(400, {
+      error: {
+        code: 'INVALID_INPUT',
+        message: 'the request is invalid',
+        issues: [{ path: ['source', 'batches'], message: 'expected number' }],
+      },
+    });
+    expect(err).toMatchObject({
+      exitCode: EXIT.USAGE,
+      code: 'INVALID_INPUT',
+      issues: [{ path: ['source', 'batches'] }],
+    });
   });
 
   it('known codes decide; unknown codes fall back on the HTTP status', () => {
@@ -23,15 +33,25 @@ describe('apiError: API answers to exit codes', () => {
 
 describe('splitGlobalArgs', () => {
   it('takes --url and --help from anywhere and leaves the rest in order', () => {
-    expect(splitGlobalArgs(['--url', 'http://h:1', 'jobs', '--state', 'running', '-h'])).toEqual({ url: 'http://h:1', help: true, rest: ['jobs', '--state', 'running'] });
+    expect(splitGlobalArgs(['--url', 'http://h:1', 'jobs', '--state', 'running', '-h'])).toEqual({
+      url: 'http://h:1',
+      help: true,
+      rest: ['jobs', '--state', 'running'],
+    });
     expect(splitGlobalArgs(['jobs', '--url=http://h:2'])).toMatchObject({ url: 'http://h:2', rest: ['jobs'] });
   });
 
   it('leaves everything after -- to the command', () => {
-    expect(splitGlobalArgs(['submit', '--', '--url'])).toEqual({ url: undefined, help: false, rest: ['submit', '--', '--url'] });
+    expect(splitGlobalArgs(['submit', '--', '--url'])).toEqual({
+      url: undefined,
+      help: false,
+      rest: ['submit', '--', '--url'],
+    });
   });
 
   it('--url without a value is a usage error', () => {
-    expect(() => splitGlobalArgs(['jobs', '--url'])).toThrow(expect.objectContaining({ exitCode: EXIT.USAGE, code: 'USAGE' }));
+    expect(() => splitGlobalArgs(['jobs', '--url'])).toThrow(
+      expect.objectContaining({ exitCode: EXIT.USAGE, code: 'USAGE' }),
+    );
   });
 });

@@ -30,7 +30,18 @@ describe('progress formatting', () => {
   });
 
   it('a skip reads "30,000 / 90,000 batches (30,000 skipped)" from the start: skipped tasks are done', () => {
-    const skipped = progress({ total: 90_000, skipped: 30_000, succeeded: 0, failed: 0, running: 0, queued: 60_000, percent: 33.3, etaSeconds: null, estimatedCompletionAt: null, ratePerMinute: 0 });
+    const skipped = progress({
+      total: 90_000,
+      skipped: 30_000,
+      succeeded: 0,
+      failed: 0,
+      running: 0,
+      queued: 60_000,
+      percent: 33.3,
+      etaSeconds: null,
+      estimatedCompletionAt: null,
+      ratePerMinute: 0,
+    });
     expect(progressLine(skipped, NOW)).toBe('30,000/90,000 batches (30,000 skipped) | 33% | 0/min | ETA --:--');
     expect(finalCounts(skipped)).toBe('0 succeeded, 0 failed, 30,000 skipped, 60,000 not run of 90,000 batches');
   });
@@ -56,7 +67,13 @@ describe('progress formatting', () => {
 
 describe('renderTable', () => {
   it('aligns columns under their headers, two spaces apart, with no trailing blanks', () => {
-    const out = renderTable(['ID', 'STATE'], [['job_a', 'running'], ['job_long_id', 'ok']]);
+    const out = renderTable(
+      ['ID', 'STATE'],
+      [
+        ['job_a', 'running'],
+        ['job_long_id', 'ok'],
+      ],
+    );
     expect(out).toBe('ID           STATE\njob_a        running\njob_long_id  ok\n');
   });
 });

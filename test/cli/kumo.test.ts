@@ -48,13 +48,24 @@ describe('the kumo CLI against a running control plane', () => {
     expect(watch.stdout).toBe(`${id} succeeded: 2,000 succeeded, 0 failed, 0 not run of 2,000 batches\n`);
     expect(watch.stderr).toContain('2,000/2,000 batches | 100% |');
 
-    const [list, table, shown, human] = await Promise.all([kumo(['jobs', '--json']), kumo(['jobs', '--state', 'succeeded']), kumo(['job', id, '--json']), kumo(['job', id])]);
+    const [list, table, shown, human] = await Promise.all([
+      kumo(['jobs', '--json']),
+      kumo(['jobs', '--state', 'succeeded']),
+      kumo(['job', id, '--json']),
+      kumo(['job', id]),
+    ]);
     expect(list.code).toBe(0);
     const listed = JSON.parse(list.stdout).jobs.find((j: { id: string }) => j.id === id);
     expect(listed).toMatchObject({ name: 'quick-noop', state: 'succeeded' });
     expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+KIND\s+POOL\s+STATE\s+DONE/);
-    expect(table.stdout).toMatch(new RegExp(`^${id}\\s+quick-noop\\s+extraction\\s+local\\s+succeeded\\s+2,000/2,000 batches`, 'm'));
-    expect(JSON.parse(shown.stdout)).toMatchObject({ id, state: 'succeeded', progress: { total: 2000, succeeded: 2000, failed: 0 } });
+    expect(table.stdout).toMatch(
+      new RegExp(`^${id}\\s+quick-noop\\s+extraction\\s+local\\s+succeeded\\s+2,000/2,000 batches`, 'm'),
+    );
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id,
+      state: 'succeeded',
+      progress: { total: 2000, succeeded: 2000, failed: 0 },
+    });
     expect(human.stdout).toMatch(/^progress: +2,000\/2,000 batches \| 100% \| [\d,]+\/min \| ETA done$/m);
   });
 
@@ -70,31 +81,48 @@ describe('the kumo CLI against a running control plane', () => {
     });
     expect(sub.status).toBe(201);
     const id = sub.body.id as string;
-    await waitFor(async () => {
-      const e = (await api.get(`/v1/jobs/${id}/evaluations`)).body.evaluations as { state: string }[];
-      return e.length === 2 && e.every((x) => x.state === 'succeeded') ? true : undefined;
-    }, { timeoutMs: 60_000, what: 'both checkpoints evaluated' });
+    await waitFor(
+      async () => {
+        const e = (await api.get(`/v1/jobs/${id}/evaluations`)).body.evaluations as { state: string }[];
+        return e.length === 2 && e.every((x) => x.state === 'succeeded') ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: 'both checkpoints evaluated' },
+    );
     const [human, json] = await Promise.all([kumo(['job', id]), kumo(['job', id, '--json'])]);
     expect(human.code, human.stderr).toBe(0);
     const table = human.stdout.slice(human.stdout.indexOf('evaluations:')).split('\n');
     expect(table[1]).toMatch(/^STEP\s+STATE\s+JGLUE-MINI\s+JOB$/);
     expect(table[2]).toMatch(/^500\s+succeeded\s+0\.25\s+job_[0-9a-z]{18}$/);
     expect(table[3]).toMatch(/^1,000\s+succeeded\s+0\.5\s+job_[0-9a-z]{18}$/);
-    expect(JSON.parse(json.stdout).evaluations.map((e: { step: number; scores: Record<string, number> }) => [e.step, e.scores])).toEqual([
+    expect(
+      JSON.parse(json.stdout).evaluations.map((e: { step: number; scores: Record<string, number> }) => [
+        e.step,
+        e.scores,
+      ]),
+    ).toEqual([
       [500, { 'jglue-mini': 0.25 }],
       [1000, { 'jglue-mini': 0.5 }],
     ]);
   });
 
   it('pause holds a sleeping job (read from stdin) and resume goes on, a watch staying through both; cancel stops it and the watch exits 2', async () => {
-    const spec = { kind: 'extraction', name: 'cli-sleepy', source: { snapshot: 'CC-MAIN-2023-50', batches: 5000 }, pool: 'local', run: { builtin: 'sleep', ms: 300 } };
+    const spec = {
+      kind: 'extraction',
+      name: 'cli-sleepy',
+      source: { snapshot: 'CC-MAIN-2023-50', batches: 5000 },
+      pool: 'local',
+      run: { builtin: 'sleep', ms: 300 },
+    };
     const sub = await kumo(['submit', '-', '--json'], JSON.stringify(spec));
     expect(sub.code, sub.stderr).toBe(0);
     const id = JSON.parse(sub.stdout).id as string;
     expect(id).toMatch(JOB_ID);
 
     const watch = startKumo(['watch', id], { env });
-    await waitFor(async () => ((await api.get(`/v1/jobs/${id}`)).body.progress.succeeded > 0 ? true : undefined), { timeoutMs: 30_000, what: 'tasks to run' });
+    await waitFor(async () => ((await api.get(`/v1/jobs/${id}`)).body.progress.succeeded > 0 ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'tasks to run',
+    });
     const pause = await kumo(['pause', id]);
     expect(pause.code, pause.stderr).toBe(0);
     expect(pause.stdout).toMatch(new RegExp(`^${id} paused: [\\d,]+ tasks still running finish; [\\d,]+ wait\n$`));
@@ -113,7 +141,9 @@ describe('the kumo CLI against a running control plane', () => {
 
     const w = await watch.done;
     expect(w.code, w.stderr).toBe(2);
-    expect(w.stdout).toMatch(new RegExp(`^${id} cancelled: [\\d,]+ succeeded, 0 failed, [\\d,]+ not run of 5,000 batches`));
+    expect(w.stdout).toMatch(
+      new RegExp(`^${id} cancelled: [\\d,]+ succeeded, 0 failed, [\\d,]+ not run of 5,000 batches`),
+    );
     const again = await kumo(['cancel', id]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('JOB_ALREADY_FINISHED');
@@ -133,7 +163,10 @@ describe('the kumo CLI against a running control plane', () => {
       }),
     );
     // Submitted twice with one Idempotency-Key (a script retrying after a timeout): one job.
-    const [first, retried] = [await kumo(['submit', file, '--idempotency-key', 'cli-fails-1']), await kumo(['submit', file, '--idempotency-key', 'cli-fails-1'])];
+    const [first, retried] = [
+      await kumo(['submit', file, '--idempotency-key', 'cli-fails-1']),
+      await kumo(['submit', file, '--idempotency-key', 'cli-fails-1']),
+    ];
     const id = first.stdout.trim();
     expect(id).toMatch(JOB_ID);
     expect(retried.stdout.trim()).toBe(id);
@@ -141,7 +174,13 @@ describe('the kumo CLI against a running control plane', () => {
     expect(watch.code, watch.stderr).toBe(1);
     expect(watch.stdout).toContain(`${id} failed: 0 succeeded, 1 failed, 0 not run of 1 batches`);
 
-    const [all, one, followed, record, missing] = await Promise.all([kumo(['logs', id]), kumo(['logs', id, '0']), kumo(['logs', id, '0', '--follow']), kumo(['logs', id, '0', '--json']), kumo(['logs', id, '7'])]);
+    const [all, one, followed, record, missing] = await Promise.all([
+      kumo(['logs', id]),
+      kumo(['logs', id, '0']),
+      kumo(['logs', id, '0', '--follow']),
+      kumo(['logs', id, '0', '--json']),
+      kumo(['logs', id, '7']),
+    ]);
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/^task 0: TASK_EXIT_NONZERO: task exited with code 3 \(attempt 1, final/);
     expect(all.stdout).toContain('  | cannot parse WARC');
@@ -154,7 +193,9 @@ describe('the kumo CLI against a running control plane', () => {
     expect(followed.stdout).toBe(one.stdout);
     // --json keeps the task's failure record, as before.
     expect(record.code).toBe(0);
-    expect(JSON.parse(record.stdout).tasks).toMatchObject([{ index: 0, attempt: 1, final: true, error: { code: 'TASK_EXIT_NONZERO' } }]);
+    expect(JSON.parse(record.stdout).tasks).toMatchObject([
+      { index: 0, attempt: 1, final: true, error: { code: 'TASK_EXIT_NONZERO' } },
+    ]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain('kumo: TASK_NOT_RUN: task 7');
   });
@@ -170,10 +211,13 @@ describe('the kumo CLI against a running control plane', () => {
       run: { command: ['sh', '-c', '[ "$KUMO_TASK_INDEX" != 1 ]'] },
     });
     const id = sub.body.id as string;
-    const first = await waitFor(async () => {
-      const j = (await api.get(`/v1/jobs/${id}`)).body;
-      return j.state === 'succeeded' ? j : undefined;
-    }, { timeoutMs: 30_000, what: 'the job to end' });
+    const first = await waitFor(
+      async () => {
+        const j = (await api.get(`/v1/jobs/${id}`)).body;
+        return j.state === 'succeeded' ? j : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the job to end' },
+    );
     expect(first.progress).toMatchObject({ succeeded: 3, failed: 1 });
     const both = await kumo(['rerun', id, '--failed', '--unfinished']);
     expect(both.code).toBe(3);
@@ -189,12 +233,17 @@ describe('the kumo CLI against a running control plane', () => {
     expect(cells.reduce((n, c) => n + Number(c[2]), 0)).toBe(3);
     expect(cells.reduce((n, c) => n + Number(c[3]), 0)).toBe(1);
     const team = JSON.parse((await kumo(['contributors', '--pool', 'local', '--json'])).stdout);
-    expect(team.contributors.reduce((n: number, c: { succeeded: number }) => n + c.succeeded, 0)).toBeGreaterThanOrEqual(3);
+    expect(
+      team.contributors.reduce((n: number, c: { succeeded: number }) => n + c.succeeded, 0),
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it('exit 3 for a spec the API refuses (its issues printed with their paths) and for bad arguments', async () => {
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'kind: extraction\nname: bad\nsource:\n  snapshot: CC-MAIN-2023-50\n  batches: "many"\npool: local\nrun:\n  builtin: noop\n');
+    writeFileSync(
+      bad,
+      'kind: extraction\nname: bad\nsource:\n  snapshot: CC-MAIN-2023-50\n  batches: "many"\npool: local\nrun:\n  builtin: noop\n',
+    );
     const [refused, missing, badLimit, unknown] = await Promise.all([
       kumo(['submit', bad]),
       kumo(['submit', join(dir, 'no-such.yaml')]),

@@ -21,9 +21,18 @@ export interface KumoRun {
  * The real CLI as a user runs it (`node bin/kumo.mjs ...` from the repo root), in an environment with
  * only the KUMO_* variables given: a developer's own KUMO_URL or KUMO_TOKEN must not leak into a test.
  */
-export function startKumo(args: string[], opts: { env: Record<string, string>; input?: string; cwd?: string }): KumoRun {
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KUMO_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? REPO_ROOT, env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startKumo(
+  args: string[],
+  opts: { env: Record<string, string>; input?: string; cwd?: string },
+): KumoRun {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('KUMO_')),
+  );
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    env: { ...env, ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -36,6 +45,9 @@ export function startKumo(args: string[], opts: { env: Record<string, string>; i
   return { child, stderrSoFar: () => stderr, done };
 }
 
-export function runKumo(args: string[], opts: { env: Record<string, string>; input?: string; cwd?: string }): Promise<KumoResult> {
+export function runKumo(
+  args: string[],
+  opts: { env: Record<string, string>; input?: string; cwd?: string },
+): Promise<KumoResult> {
   return startKumo(args, opts).done;
 }

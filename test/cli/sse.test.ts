@@ -19,7 +19,15 @@ async function all(stream: ReadableStream<Uint8Array>): Promise<SseEvent[]> {
 
 describe('readSse', () => {
   it('reads events split anywhere across chunks, skipping keepalive comments', async () => {
-    const events = await all(streamOf(['event: sta', 'te\ndata: {"state":"running"}\n', '\n: keepalive\n\nevent: progress\r\n', 'data: {"total":3}\r', '\n\r\n']));
+    const events = await all(
+      streamOf([
+        'event: sta',
+        'te\ndata: {"state":"running"}\n',
+        '\n: keepalive\n\nevent: progress\r\n',
+        'data: {"total":3}\r',
+        '\n\r\n',
+      ]),
+    );
     expect(events).toEqual([
       { event: 'state', data: '{"state":"running"}' },
       { event: 'progress', data: '{"total":3}' },
@@ -33,6 +41,8 @@ describe('readSse', () => {
   });
 
   it('drops a last event the stream cut before its blank line', async () => {
-    expect(await all(streamOf(['event: progress\ndata: {"a":1}\n\nevent: end\ndata: {"st']))).toEqual([{ event: 'progress', data: '{"a":1}' }]);
+    expect(await all(streamOf(['event: progress\ndata: {"a":1}\n\nevent: end\ndata: {"st']))).toEqual([
+      { event: 'progress', data: '{"a":1}' },
+    ]);
   });
 });

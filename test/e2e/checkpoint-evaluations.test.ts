@@ -39,29 +39,49 @@ describe('evaluation started by a new checkpoint', () => {
       target: { steps: 90 },
       labels: { team: 'ja-llm' },
       run: { command: ['python3', '-c', TRAINER] },
-      evaluate: { benchmarks: ['jglue-mini', 'ja-bpc'], everySteps: 40, run: { command: ['python3', '-c', EVALUATOR] } },
+      evaluate: {
+        benchmarks: ['jglue-mini', 'ja-bpc'],
+        everySteps: 40,
+        run: { command: ['python3', '-c', EVALUATOR] },
+      },
     });
     expect(sub.status).toBe(201);
     const trainingId = sub.body.id as string;
-    await waitFor(async () => ((await api.get(`/v1/jobs/${trainingId}`)).body.state === 'succeeded' ? true : undefined), { timeoutMs: 60_000, what: 'training to succeed' });
+    await waitFor(
+      async () => ((await api.get(`/v1/jobs/${trainingId}`)).body.state === 'succeeded' ? true : undefined),
+      { timeoutMs: 60_000, what: 'training to succeed' },
+    );
 
     // Checkpoints at 20, 40, 60, 80 and 90: 40 and 80 are multiples of everySteps, 90 is the last.
-    const evaluations = await waitFor(async () => {
-      const list = (await api.get('/v1/jobs?kind=evaluation&limit=100')).body.jobs as { id: string }[];
-      const mine: JobView[] = [];
-      for (const j of list) {
-        const full = (await api.get(`/v1/jobs/${j.id}`)).body as JobView;
-        if (full.spec.labels['training-job'] === trainingId) mine.push(full);
-      }
-      return mine.length === 3 && mine.every((j) => j.state === 'succeeded') ? mine : undefined;
-    }, { timeoutMs: 60_000, what: 'three evaluation jobs to succeed' });
+    const evaluations = await waitFor(
+      async () => {
+        const list = (await api.get('/v1/jobs?kind=evaluation&limit=100')).body.jobs as { id: string }[];
+        const mine: JobView[] = [];
+        for (const j of list) {
+          const full = (await api.get(`/v1/jobs/${j.id}`)).body as JobView;
+          if (full.spec.labels['training-job'] === trainingId) mine.push(full);
+        }
+        return mine.length === 3 && mine.every((j) => j.state === 'succeeded') ? mine : undefined;
+      },
+      { timeoutMs: 60_000, what: 'three evaluation jobs to succeed' },
+    );
 
     const byStep = new Map(evaluations.map((j) => [Number(j.spec.labels['checkpoint-step']), j]));
     // The training job's own view: one row per evaluated step, each benchmark's score.
-    const table = (await api.get(`/v1/jobs/${trainingId}/evaluations`)).body.evaluations as { step: number; jobId: string; state: string; scores: Record<string, number | null> }[];
+    const table = (await api.get(`/v1/jobs/${trainingId}/evaluations`)).body.evaluations as {
+      step: number;
+      jobId: string;
+      state: string;
+      scores: Record<string, number | null>;
+    }[];
     const round = (x: number): number => Math.round(x * 1000) / 1000;
     expect(table.map((e) => [e.step, e.jobId, e.state, e.scores])).toEqual(
-      [40, 80, 90].map((step) => [step, byStep.get(step)!.id, 'succeeded', { 'jglue-mini': round(step / 180), 'ja-bpc': round(step / 180 + 0.5) }]),
+      [40, 80, 90].map((step) => [
+        step,
+        byStep.get(step)!.id,
+        'succeeded',
+        { 'jglue-mini': round(step / 180), 'ja-bpc': round(step / 180 + 0.5) },
+      ]),
     );
     expect([...byStep.keys()].sort((a, b) => a - b)).toEqual([40, 80, 90]);
     for (const [step, j] of byStep) {
@@ -71,7 +91,9 @@ describe('evaluation started by a new checkpoint', () => {
       expect(j.spec.benchmarks).toEqual(['jglue-mini', 'ja-bpc']);
       expect(j.spec.checkpoints).toHaveLength(1);
       expect(j.spec.checkpoints[0]).toMatch(new RegExp(`ckpt-${step}\\.json$`));
-      const results = (await api.get(`/v1/jobs/${j.id}/results`)).body.results as { result: { step: number; benchmark: string; score: number } }[];
+      const results = (await api.get(`/v1/jobs/${j.id}/results`)).body.results as {
+        result: { step: number; benchmark: string; score: number };
+      }[];
       expect(results.map((r) => [r.result.step, r.result.benchmark, r.result.score])).toEqual([
         [step, 'jglue-mini', Math.round((step / 180) * 1000) / 1000],
         [step, 'ja-bpc', Math.round((step / 180 + 0.5) * 1000) / 1000],
@@ -80,7 +102,13 @@ describe('evaluation started by a new checkpoint', () => {
   });
 
   it('a job without evaluations has an empty table; an unknown job is a 404', async () => {
-    const plain = await api.post('/v1/jobs', { kind: 'training', name: 'plain', model: { name: 'm' }, target: { steps: 1 }, run: { builtin: 'noop' } });
+    const plain = await api.post('/v1/jobs', {
+      kind: 'training',
+      name: 'plain',
+      model: { name: 'm' },
+      target: { steps: 1 },
+      run: { builtin: 'noop' },
+    });
     expect((await api.get(`/v1/jobs/${plain.body.id}/evaluations`)).body).toEqual({ evaluations: [] });
     expect((await api.get('/v1/jobs/job_0000000000nothere00/evaluations')).status).toBe(404);
   });
@@ -113,8 +141,21 @@ describe('evaluation started by a new checkpoint', () => {
     const res = await api.post('/v1/pipelines', {
       name: 'half',
       stages: [
-        { name: 'first', job: { kind: 'extraction', name: 'first', source: { snapshot: 'S', batches: 1 }, run: { builtin: 'noop' } } },
-        { name: 'second', after: ['first'], job: { kind: 'cleaning', name: 'second', pool: 'no-such-pool', input: { count: 1 }, run: { builtin: 'noop' } } },
+        {
+          name: 'first',
+          job: { kind: 'extraction', name: 'first', source: { snapshot: 'S', batches: 1 }, run: { builtin: 'noop' } },
+        },
+        {
+          name: 'second',
+          after: ['first'],
+          job: {
+            kind: 'cleaning',
+            name: 'second',
+            pool: 'no-such-pool',
+            input: { count: 1 },
+            run: { builtin: 'noop' },
+          },
+        },
       ],
     });
     expect(res.status).toBe(400);

@@ -38,8 +38,24 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
   beforeAll(async () => {
     // A 3 s task lock: a worker that vanishes loses its rank within seconds, not half a minute; a
     // worker told to stop drains for 1 s before it hands its tasks back.
-    ({ api, cp, stop } = await startTestControlPlane('gang', { workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: join(dir, 'artifacts'), KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '1000' } }));
-    const pool = await api.put('/v1/pools/gang', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 2, slotsPerVm: 1, idleTimeoutSeconds: 60 });
+    ({ api, cp, stop } = await startTestControlPlane('gang', {
+      workerEnv: {
+        LOG_LEVEL: 'warn',
+        KUMO_ARTIFACTS_DIR: join(dir, 'artifacts'),
+        KUMO_TASK_LOCK_MS: '3000',
+        KUMO_DRAIN_MS: '1000',
+      },
+    }));
+    const pool = await api.put('/v1/pools/gang', {
+      machineType: 'local',
+      gpu: { type: 'none', count: 0 },
+      spot: false,
+      zones: ['local'],
+      min: 0,
+      max: 2,
+      slotsPerVm: 1,
+      idleTimeoutSeconds: 60,
+    });
     expect(pool.status, JSON.stringify(pool.body)).toBeLessThan(300);
   });
   afterAll(async () => {
@@ -67,7 +83,10 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     waitFor(
       async () => {
         const j = (await api.get(`/v1/jobs/${id}`)).body;
-        if (j.state === 'failed') throw new Error(`gang job failed: ${JSON.stringify((await api.get(`/v1/jobs/${id}/tasks?state=erroring`)).body)}`);
+        if (j.state === 'failed')
+          throw new Error(
+            `gang job failed: ${JSON.stringify((await api.get(`/v1/jobs/${id}/tasks?state=erroring`)).body)}`,
+          );
         return j.state === 'succeeded' ? j : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 200, what: `gang job ${id} to succeed` },
@@ -113,7 +132,9 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     ]);
     // Each rank knows where every rank runs; the local "VMs" are this machine.
     for (const r of runs) expect(r.hosts).toEqual(['127.0.0.1', '127.0.0.1']);
-    const { results } = (await api.get(`/v1/jobs/${job.id}/results`)).body as { results: { index: number; result: { worker: string } }[] };
+    const { results } = (await api.get(`/v1/jobs/${job.id}/results`)).body as {
+      results: { index: number; result: { worker: string } }[];
+    };
     expect(results.map((r) => r.result)).toMatchObject([{ rank: 0, peers: [1] }, { rank: 1 }]);
     // One rank per VM: two different workers ran them.
     expect(new Set(results.map((r) => r.result.worker)).size).toBe(2);
@@ -143,7 +164,10 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     const rank1 = { KUMO_JOB_ID: job.id, KUMO_GANG_RANK: '1', KUMO_WORKER_ID: lost.worker };
     expect(taskPids(rank1).length).toBeGreaterThan(0);
     process.kill(workerPid(lost.worker), 'SIGKILL');
-    await waitFor(async () => taskPids(rank1).length === 0 || undefined, { timeoutMs: 10_000, what: "rank 1's trainer to die with its worker" });
+    await waitFor(async () => taskPids(rank1).length === 0 || undefined, {
+      timeoutMs: 10_000,
+      what: "rank 1's trainer to die with its worker",
+    });
     const { runsOf } = await succeeded('gang-lost', job.id);
     // Both ranks ran again, with no attempt used (a lost VM is not the task's failure), from the checkpoint.
     expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 1]);
@@ -165,12 +189,19 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
   });
 
   it('examples/gang: the script counter as a gang of 2 on the example pool; the gathered totals are the whole corpus’s', async () => {
-    expect((await api.put('/v1/pools/gang', JSON.parse(readFileSync(join(EXAMPLES, 'gang', 'pool-local.json'), 'utf8')))).status).toBeLessThan(300);
-    const spec = parse(readFileSync(join(EXAMPLES, 'gang', 'count-scripts.yaml'), 'utf8')) as { rendezvous: { port: number } };
+    expect(
+      (await api.put('/v1/pools/gang', JSON.parse(readFileSync(join(EXAMPLES, 'gang', 'pool-local.json'), 'utf8'))))
+        .status,
+    ).toBeLessThan(300);
+    const spec = parse(readFileSync(join(EXAMPLES, 'gang', 'count-scripts.yaml'), 'utf8')) as {
+      rendezvous: { port: number };
+    };
     const sub = await api.post('/v1/jobs', { ...spec, rendezvous: { ...spec.rendezvous, port: await freePort() } });
     expect(sub.status, JSON.stringify(sub.body)).toBe(201);
     await finished(sub.body.id);
-    const { results } = (await api.get(`/v1/jobs/${sub.body.id}/results`)).body as { results: { index: number; result: { lines: number; gang?: { lines: number } } }[] };
+    const { results } = (await api.get(`/v1/jobs/${sub.body.id}/results`)).body as {
+      results: { index: number; result: { lines: number; gang?: { lines: number } } }[];
+    };
     const corpus = readFileSync(join(EXAMPLES, 'train-tiny', 'corpus-ja.txt'), 'utf8');
     const corpusLines = corpus.split('\n').length - (corpus.endsWith('\n') ? 1 : 0);
     expect(results.map((r) => r.result.lines).reduce((a, b) => a + b, 0)).toBe(corpusLines);
@@ -179,13 +210,28 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
 
   it('a rank waiting for its gang when the job is paused goes back with no attempt used, and the gang meets once resumed', async () => {
     // One of the pool's two VMs is busy with another job, so the gang's first rank waits on the other.
-    const blocker = await api.post('/v1/jobs', { kind: 'cleaning', name: 'blocker', input: { count: 1, prefix: 'shard-' }, pool: 'gang', run: { builtin: 'sleep', ms: 120_000 } });
+    const blocker = await api.post('/v1/jobs', {
+      kind: 'cleaning',
+      name: 'blocker',
+      input: { count: 1, prefix: 'shard-' },
+      pool: 'gang',
+      run: { builtin: 'sleep', ms: 120_000 },
+    });
     expect(blocker.status).toBe(201);
-    await waitFor(async () => ((await api.get(`/v1/jobs/${blocker.body.id}`)).body.progress.running === 1 ? true : undefined), { timeoutMs: 30_000, what: 'the blocker to run' });
+    await waitFor(
+      async () => ((await api.get(`/v1/jobs/${blocker.body.id}`)).body.progress.running === 1 ? true : undefined),
+      { timeoutMs: 30_000, what: 'the blocker to run' },
+    );
     const job = await submit('gang-paused', {});
-    await waitFor(async () => ((await api.get(`/v1/jobs/${job.id}`)).body.progress.running === 1 ? true : undefined), { timeoutMs: 30_000, what: 'a rank to wait for its gang' });
+    await waitFor(async () => ((await api.get(`/v1/jobs/${job.id}`)).body.progress.running === 1 ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'a rank to wait for its gang',
+    });
     expect((await api.post(`/v1/jobs/${job.id}/pause`, {})).status).toBe(200);
-    await waitFor(async () => ((await api.get(`/v1/jobs/${job.id}`)).body.progress.running === 0 ? true : undefined), { timeoutMs: 15_000, what: 'the waiting rank to go back' });
+    await waitFor(async () => ((await api.get(`/v1/jobs/${job.id}`)).body.progress.running === 0 ? true : undefined), {
+      timeoutMs: 15_000,
+      what: 'the waiting rank to go back',
+    });
     expect((await api.post(`/v1/jobs/${job.id}/resume`, {})).status).toBe(200);
     expect((await api.post(`/v1/jobs/${blocker.body.id}/cancel`, {})).status).toBe(200);
     const { runsOf } = await succeeded('gang-paused', job.id);
@@ -194,11 +240,30 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
   });
 
   it('refuses a gang its pool cannot hold whole (more nodes than VMs, more than one slot per VM), a gang with a canary, and a rehearsal of a gang on too small a pool', async () => {
-    const spec = (pool: string, nodes: number) => ({ kind: 'training', name: 'too-big', model: { name: 'm' }, target: { steps: 1 }, pool, nodes, run: { builtin: 'noop' } });
+    const spec = (pool: string, nodes: number) => ({
+      kind: 'training',
+      name: 'too-big',
+      model: { name: 'm' },
+      target: { steps: 1 },
+      pool,
+      nodes,
+      run: { builtin: 'noop' },
+    });
     const tooMany = await api.post('/v1/jobs', spec('gang', 3));
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.error).toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['nodes'], message: "its pool 'gang' has at most 2 VMs" }] });
-    await api.put('/v1/pools/shared', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 4, slotsPerVm: 2 });
+    expect(tooMany.body.error).toMatchObject({
+      code: 'INVALID_INPUT',
+      issues: [{ path: ['nodes'], message: "its pool 'gang' has at most 2 VMs" }],
+    });
+    await api.put('/v1/pools/shared', {
+      machineType: 'local',
+      gpu: { type: 'none', count: 0 },
+      spot: false,
+      zones: ['local'],
+      min: 0,
+      max: 4,
+      slotsPerVm: 2,
+    });
     const shared = await api.post('/v1/jobs', spec('shared', 2));
     expect(shared.status).toBe(400);
     expect(shared.body.error.issues[0].message).toMatch(/slotsPerVm 1/);
@@ -207,7 +272,10 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     expect(canary.status).toBe(400);
     expect(canary.body.error.issues).toEqual([{ path: ['canary'], message: 'not with nodes > 1' }]);
     // Nor is a gang rehearsed on a simulated pool that cannot hold it whole (gangs themselves are: test/simulation/gang.test.ts).
-    const sim = await api.post('/v1/simulations', { job: spec('gang', 2), pool: { machineType: 'a2-highgpu-1g', zones: ['us-central1-a'], max: 1 } });
+    const sim = await api.post('/v1/simulations', {
+      job: spec('gang', 2),
+      pool: { machineType: 'a2-highgpu-1g', zones: ['us-central1-a'], max: 1 },
+    });
     expect(sim.status).toBe(400);
     expect(sim.body.error.issues).toMatchObject([{ path: ['job', 'nodes'] }]);
   });

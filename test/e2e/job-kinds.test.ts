@@ -2,13 +2,10 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '@kumo/local';
 import { startTestControlPlane } from '../support/control-plane';
 import { addsUp, client } from '../support/http';
 import { taskReadableDir, taskWritableDir } from '../support/task-dirs';
 import { waitFor } from '../support/wait';
-
-const TOKEN = 'kinds-admin-token-0123456789';
 
 /** A toy trainer that keeps kumo's checkpoint contract (KUMO_CHECKPOINT_DIR, KUMO_RESUME_FROM). */
 const TRAINER = `
@@ -30,20 +27,22 @@ print('::kumo::result ' + json.dumps({'startedFrom': start, 'finalStep': target}
 `;
 
 describe('the four job kinds, pipelines and the controls that go with them', () => {
-  let cp: ControlPlane;
   let api: ReturnType<typeof client>;
   let prefix: string;
   let stop: () => Promise<void>;
   const job = async (id: string) => (await api.get(`/v1/jobs/${id}`)).body;
   const ended = (id: string, timeoutMs = 60_000) =>
-    waitFor(async () => {
-      const j = await job(id);
-      expect(addsUp(j.progress)).toBe(true);
-      return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
-    }, { timeoutMs, what: `job ${id} to end` });
+    waitFor(
+      async () => {
+        const j = await job(id);
+        expect(addsUp(j.progress)).toBe(true);
+        return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
+      },
+      { timeoutMs, what: `job ${id} to end` },
+    );
 
   beforeAll(async () => {
-    ({ cp, api, prefix, stop } = await startTestControlPlane('kinds', {
+    ({ api, prefix, stop } = await startTestControlPlane('kinds', {
       localPool: { max: 2, slotsPerVm: 4, idleTimeoutSeconds: 5 },
       workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: taskReadableDir('kumo-kinds-artifacts-') },
     }));
@@ -56,9 +55,37 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
     const sub = await api.post('/v1/pipelines', {
       name: 'ja-0.3b',
       stages: [
-        { name: 'extract', job: { kind: 'extraction', name: 'extract', source: { snapshot: 'CC-MAIN-2023-50', batches: 4 }, run: { command: ['sh', '-c', 'echo "::kumo::result {\\"docsIn\\": 10, \\"docsOut\\": 4}"'] } } },
-        { name: 'clean', after: ['extract'], job: { kind: 'cleaning', name: 'clean', input: { prefix: 'shard-', count: 2 }, pipeline: { name: 'dedup', steps: [{ name: 'exact-dedup' }] }, run: { command: ['sh', '-c', 'echo cleaning $KUMO_TASK_INPUTS with $KUMO_PIPELINE'] } } },
-        { name: 'train', after: ['clean'], job: { kind: 'training', name: 'train', model: { name: 'ja-0.3b' }, target: { steps: 30 }, run: { command: ['python3', '-c', TRAINER] } } },
+        {
+          name: 'extract',
+          job: {
+            kind: 'extraction',
+            name: 'extract',
+            source: { snapshot: 'CC-MAIN-2023-50', batches: 4 },
+            run: { command: ['sh', '-c', 'echo "::kumo::result {\\"docsIn\\": 10, \\"docsOut\\": 4}"'] },
+          },
+        },
+        {
+          name: 'clean',
+          after: ['extract'],
+          job: {
+            kind: 'cleaning',
+            name: 'clean',
+            input: { prefix: 'shard-', count: 2 },
+            pipeline: { name: 'dedup', steps: [{ name: 'exact-dedup' }] },
+            run: { command: ['sh', '-c', 'echo cleaning $KUMO_TASK_INPUTS with $KUMO_PIPELINE'] },
+          },
+        },
+        {
+          name: 'train',
+          after: ['clean'],
+          job: {
+            kind: 'training',
+            name: 'train',
+            model: { name: 'ja-0.3b' },
+            target: { steps: 30 },
+            run: { command: ['python3', '-c', TRAINER] },
+          },
+        },
         {
           name: 'eval',
           after: ['train'],
@@ -67,7 +94,13 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
             name: 'eval',
             checkpoints: ['step-10', 'step-30'],
             benchmarks: ['jglue-mini', 'llm-jp-eval-mini'],
-            run: { command: ['sh', '-c', 'echo "::kumo::result {\\"checkpoint\\": \\"$KUMO_CHECKPOINT\\", \\"benchmark\\": \\"$KUMO_BENCHMARK\\", \\"score\\": 0.$KUMO_TASK_INDEX}"'] },
+            run: {
+              command: [
+                'sh',
+                '-c',
+                'echo "::kumo::result {\\"checkpoint\\": \\"$KUMO_CHECKPOINT\\", \\"benchmark\\": \\"$KUMO_BENCHMARK\\", \\"score\\": 0.$KUMO_TASK_INDEX}"',
+              ],
+            },
           },
         },
       ],
@@ -82,11 +115,22 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
     expect(evalJob.state).toBe('succeeded');
     const pipeline = (await api.get(`/v1/pipelines/${sub.body.id}`)).body;
     expect(pipeline.state).toBe('succeeded');
-    expect(pipeline.stages.map((s: { state: string }) => s.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(pipeline.stages.map((s: { state: string }) => s.state)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
     const train = await job(trainId);
     expect(train.checkpoint).toMatchObject({ step: 30 });
     const results = (await api.get(`/v1/jobs/${evalId}/results`)).body.results;
-    expect(results.map((r: { result: { checkpoint: string; benchmark: string; score: number } }) => [r.result.checkpoint, r.result.benchmark, r.result.score])).toEqual([
+    expect(
+      results.map((r: { result: { checkpoint: string; benchmark: string; score: number } }) => [
+        r.result.checkpoint,
+        r.result.benchmark,
+        r.result.score,
+      ]),
+    ).toEqual([
       ['step-10', 'jglue-mini', 0],
       ['step-10', 'llm-jp-eval-mini', 0.1],
       ['step-30', 'jglue-mini', 0.2],
@@ -98,15 +142,34 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
     const sub = await api.post('/v1/pipelines', {
       name: 'broken',
       stages: [
-        { name: 'extract', job: { kind: 'extraction', name: 'bad', source: { snapshot: 'S', batches: 1 }, retry: { maxAttempts: 1 }, run: { command: ['false'] } } },
-        { name: 'clean', after: ['extract'], job: { kind: 'cleaning', name: 'never', input: { count: 1 }, run: { builtin: 'noop' } } },
+        {
+          name: 'extract',
+          job: {
+            kind: 'extraction',
+            name: 'bad',
+            source: { snapshot: 'S', batches: 1 },
+            retry: { maxAttempts: 1 },
+            run: { command: ['false'] },
+          },
+        },
+        {
+          name: 'clean',
+          after: ['extract'],
+          job: { kind: 'cleaning', name: 'never', input: { count: 1 }, run: { builtin: 'noop' } },
+        },
       ],
     });
     const clean = await ended(sub.body.stages[1].jobId);
     expect(clean.state).toBe('failed');
     expect(clean.reason).toMatch(/^DEPENDENCY_FAILED: job job_\w+ ended failed$/);
     expect(clean.progress).toMatchObject({ succeeded: 0, failed: 0, queued: 1 });
-    const bad = await api.post('/v1/jobs', { kind: 'cleaning', name: 'x', input: { count: 1 }, run: { builtin: 'noop' }, dependsOn: ['job_0000000000nothere00'] });
+    const bad = await api.post('/v1/jobs', {
+      kind: 'cleaning',
+      name: 'x',
+      input: { count: 1 },
+      run: { builtin: 'noop' },
+      dependsOn: ['job_0000000000nothere00'],
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toEqual(['dependsOn', 0]);
   });
@@ -123,10 +186,13 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
       run: { command: ['python3', '-c', TRAINER, marker] },
     });
     expect(sub.status).toBe(201);
-    const mid = await waitFor(async () => {
-      const j = await job(sub.body.id);
-      return (j.checkpoint?.step ?? 0) >= 40 ? j : undefined;
-    }, { timeoutMs: 60_000, what: 'a checkpoint at step 40' });
+    const mid = await waitFor(
+      async () => {
+        const j = await job(sub.body.id);
+        return (j.checkpoint?.step ?? 0) >= 40 ? j : undefined;
+      },
+      { timeoutMs: 60_000, what: 'a checkpoint at step 40' },
+    );
     expect(mid.liveProgress.step).toBeGreaterThan(0);
     const killed = spawnSync('pkill', ['-9', '-f', marker]);
     expect(killed.status).toBe(0);
@@ -155,23 +221,40 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
     const indices = readFileSync(ran, 'utf8').trim().split('\n').map(Number);
     expect(Math.max(...indices)).toBeLessThan(3);
 
-    const ok = await api.post('/v1/jobs', { kind: 'extraction', name: 'canary-ok', source: { snapshot: 'S', batches: 20 }, canary: { tasks: 3 }, run: { builtin: 'noop' } });
+    const ok = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'canary-ok',
+      source: { snapshot: 'S', batches: 20 },
+      canary: { tasks: 3 },
+      run: { builtin: 'noop' },
+    });
     expect((await ended(ok.body.id)).progress).toMatchObject({ succeeded: 20 });
   });
 
   it('pause holds a job (nothing new starts), resume lets it finish', async () => {
-    const sub = await api.post('/v1/jobs', { kind: 'extraction', name: 'pausable', source: { snapshot: 'S', batches: 120 }, run: { builtin: 'sleep', ms: 150 } });
-    await waitFor(async () => ((await job(sub.body.id)).progress.succeeded > 5 ? true : undefined), { timeoutMs: 30_000, what: 'tasks to run' });
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'pausable',
+      source: { snapshot: 'S', batches: 120 },
+      run: { builtin: 'sleep', ms: 150 },
+    });
+    await waitFor(async () => ((await job(sub.body.id)).progress.succeeded > 5 ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'tasks to run',
+    });
     const paused = await api.post(`/v1/jobs/${sub.body.id}/pause`);
     expect(paused.status).toBe(200);
     expect(paused.body.state).toBe('paused');
     let last = -1;
-    const held = await waitFor(async () => {
-      const j = await job(sub.body.id);
-      const stable = j.progress.running === 0 && j.progress.succeeded === last;
-      last = j.progress.succeeded;
-      return stable ? j : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 1500, what: 'the paused job to settle' });
+    const held = await waitFor(
+      async () => {
+        const j = await job(sub.body.id);
+        const stable = j.progress.running === 0 && j.progress.succeeded === last;
+        last = j.progress.succeeded;
+        return stable ? j : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1500, what: 'the paused job to settle' },
+    );
     expect(held.state).toBe('paused');
     expect(held.progress.succeeded).toBeLessThan(120);
     // Pause and resume are idempotent: asking twice changes nothing more.

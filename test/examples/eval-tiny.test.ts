@@ -14,13 +14,29 @@ describe('examples/eval-tiny: a checkpoint on a benchmark, one score', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'kumo-eval-'));
     const train = (steps: number, dir: string) =>
-      runPython('train-tiny/train.py', workerEnv({ kind: 'training', name: 't', model: { name: 'tiny-ja' }, target: { steps }, checkpoint: { uri: join(tmp, dir) }, run: { command: ['python3'] } }));
+      runPython(
+        'train-tiny/train.py',
+        workerEnv({
+          kind: 'training',
+          name: 't',
+          model: { name: 'tiny-ja' },
+          target: { steps },
+          checkpoint: { uri: join(tmp, dir) },
+          run: { command: ['python3'] },
+        }),
+      );
     early = (await train(1, 'early')).result!.checkpoint;
     trained = (await train(400, 'trained')).result!.checkpoint;
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  const spec = (checkpoints: string[], benchmarks: string[]) => ({ kind: 'evaluation' as const, name: 'eval', checkpoints, benchmarks, run });
+  const spec = (checkpoints: string[], benchmarks: string[]) => ({
+    kind: 'evaluation' as const,
+    name: 'eval',
+    checkpoints,
+    benchmarks,
+    run,
+  });
 
   it('scores each (checkpoint, benchmark) task as kumo cuts the job, and prints one result line', async () => {
     const s = spec([early, trained], ['jglue-mini', 'llm-jp-eval-mini', 'ja-bpc']);
@@ -30,15 +46,36 @@ describe('examples/eval-tiny: a checkpoint on a benchmark, one score', () => {
       const r = await runPython(EVAL, env);
       expect(r.code, r.stderr).toBe(0);
       expect(r.resultLines).toBe(1);
-      expect(r.result).toMatchObject({ checkpoint: env.KUMO_CHECKPOINT, benchmark: env.KUMO_BENCHMARK, model: 'tiny-ja', score: expect.any(Number) });
+      expect(r.result).toMatchObject({
+        checkpoint: env.KUMO_CHECKPOINT,
+        benchmark: env.KUMO_BENCHMARK,
+        model: 'tiny-ja',
+        score: expect.any(Number),
+      });
       results.push(r.result!);
     }
     const [eJ, eL, eB, tJ, tL, tB] = results;
-    expect(eJ).toMatchObject({ checkpoint: early, benchmark: 'jglue-mini', metric: 'accuracy', higherIsBetter: true, items: 8, step: 1 });
+    expect(eJ).toMatchObject({
+      checkpoint: early,
+      benchmark: 'jglue-mini',
+      metric: 'accuracy',
+      higherIsBetter: true,
+      items: 8,
+      step: 1,
+    });
     expect(eJ!.score).toBe(eJ!.correct / 8);
-    expect(tL).toMatchObject({ checkpoint: trained, benchmark: 'llm-jp-eval-mini', metric: 'accuracy', items: 10, step: 400 });
+    expect(tL).toMatchObject({
+      checkpoint: trained,
+      benchmark: 'llm-jp-eval-mini',
+      metric: 'accuracy',
+      items: 10,
+      step: 400,
+    });
     expect(tB).toMatchObject({ metric: 'bits_per_char', higherIsBetter: false, items: 5 });
-    for (const r of [eJ, eL, tJ, tL]) expect(r!.score).toBeGreaterThanOrEqual(0), expect(r!.score).toBeLessThanOrEqual(1);
+    for (const r of [eJ, eL, tJ, tL]) {
+      expect(r!.score).toBeGreaterThanOrEqual(0);
+      expect(r!.score).toBeLessThanOrEqual(1);
+    }
     // Training helps where a character model can: natural word order, and fewer bits per character.
     expect(tL!.score).toBeGreaterThanOrEqual(0.9);
     expect(tB!.score).toBeLessThan(eB!.score - 0.5);

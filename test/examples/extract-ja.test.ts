@@ -4,7 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { japaneseShare, makeSampleWarcs, readJsonl, runPython, SAMPLE_JAPANESE, workerEnv, type SampleWarcs } from './task-process';
+import {
+  japaneseShare,
+  makeSampleWarcs,
+  readJsonl,
+  runPython,
+  SAMPLE_JAPANESE,
+  workerEnv,
+  type SampleWarcs,
+} from './task-process';
 
 const EXTRACT = 'extract-ja/extract.py';
 const run = { command: ['python3', 'examples/extract-ja/extract.py'] };
@@ -43,11 +51,28 @@ describe('examples/extract-ja: Japanese pages out of WARC files', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.resultLines).toBe(1);
       const file = join(out, `task-${i}`, 'ja.jsonl');
-      expect(r.result).toMatchObject({ ...want, output: file, bytesIn: statSync(sample.absolute[i]!).size, bytesOut: statSync(file).size, inputs: 1 });
+      expect(r.result).toMatchObject({
+        ...want,
+        output: file,
+        bytesIn: statSync(sample.absolute[i]!).size,
+        bytesOut: statSync(file).size,
+        inputs: 1,
+      });
       const docs = readJsonl(file);
       expect(docs.map((d) => d.url)).toEqual(SAMPLE_JAPANESE[i]);
       for (const d of docs) {
-        expect(Object.keys(d).sort()).toEqual(['charset', 'charset_source', 'ja_ratio', 'snapshot', 'text', 'title', 'url', 'warc_date', 'warc_file', 'warc_record_id']);
+        expect(Object.keys(d).sort()).toEqual([
+          'charset',
+          'charset_source',
+          'ja_ratio',
+          'snapshot',
+          'text',
+          'title',
+          'url',
+          'warc_date',
+          'warc_file',
+          'warc_record_id',
+        ]);
         expect(d.warc_record_id).toMatch(/^<urn:uuid:[0-9a-f-]{36}>$/);
         expect(d.snapshot).toBe('CC-MAIN-SAMPLE');
         expect(d.title.length).toBeGreaterThan(5);
@@ -59,9 +84,17 @@ describe('examples/extract-ja: Japanese pages out of WARC files', () => {
       if (want.recordsSkipped) expect(r.stderr).toContain('skipped a corrupt record');
     }
     // The three charsets, each found the way the page declared it (or did not).
-    expect([...charsets].sort()).toEqual(['euc-jp/http', 'shift_jis/detected', 'shift_jis/meta', 'utf-8/http', 'utf-8/meta']);
+    expect([...charsets].sort()).toEqual([
+      'euc-jp/http',
+      'shift_jis/detected',
+      'shift_jis/meta',
+      'utf-8/http',
+      'utf-8/meta',
+    ]);
 
-    const byUrl = new Map([0, 1, 2].flatMap((i) => readJsonl(join(out, `task-${i}`, 'ja.jsonl')).map((d) => [d.url, d] as const)));
+    const byUrl = new Map(
+      [0, 1, 2].flatMap((i) => readJsonl(join(out, `task-${i}`, 'ja.jsonl')).map((d) => [d.url, d] as const)),
+    );
     const kyoto = byUrl.get('https://travel.example.jp/blog/2023/11/kyoto-koyo')!;
     expect(kyoto.title).toBe('京都の紅葉を歩く週末 | 旅とごはんの記録');
     expect(kyoto.text).toContain('境内のもみじは見事に色づいていて'); // a source line break between Japanese characters is no space
@@ -78,16 +111,34 @@ describe('examples/extract-ja: Japanese pages out of WARC files', () => {
 
   it('takes a batch of files, relative to KUMO_INPUT_ROOT, in one task', async () => {
     const out = join(tmp, 'batched');
-    const env = workerEnv({ ...spec(out), source: { snapshot: 'CC-MAIN-SAMPLE', paths: sample.relative }, batchSize: 3, env: { KUMO_INPUT_ROOT: sample.dir } });
+    const env = workerEnv({
+      ...spec(out),
+      source: { snapshot: 'CC-MAIN-SAMPLE', paths: sample.relative },
+      batchSize: 3,
+      env: { KUMO_INPUT_ROOT: sample.dir },
+    });
     const r = await runPython(EXTRACT, env);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.result).toMatchObject({ inputs: 3, docsIn: 13, docsOut: 6, recordsSkipped: 2, charsets: { 'utf-8': 3, shift_jis: 2, 'euc-jp': 1 } });
+    expect(r.result).toMatchObject({
+      inputs: 3,
+      docsIn: 13,
+      docsOut: 6,
+      recordsSkipped: 2,
+      charsets: { 'utf-8': 3, shift_jis: 2, 'euc-jp': 1 },
+    });
     expect(readJsonl(r.result!.output).map((d) => d.url)).toEqual(SAMPLE_JAPANESE.flat());
   });
 
   it("turns a snapshot's batch number into a path with the snapshot's warc.paths", async () => {
     const out = join(tmp, 'by-batch');
-    const s = { kind: 'extraction' as const, name: 'by-batch', source: { snapshot: 'CC-MAIN-SAMPLE', batches: 3 }, output: { prefix: out }, run, env: { KUMO_INPUT_ROOT: sample.dir, WARC_PATHS: 'warc.paths' } };
+    const s = {
+      kind: 'extraction' as const,
+      name: 'by-batch',
+      source: { snapshot: 'CC-MAIN-SAMPLE', batches: 3 },
+      output: { prefix: out },
+      run,
+      env: { KUMO_INPUT_ROOT: sample.dir, WARC_PATHS: 'warc.paths' },
+    };
     const env = workerEnv(s, 1);
     expect(JSON.parse(env.KUMO_TASK_INPUTS!)).toEqual(['CC-MAIN-SAMPLE/batch-1']);
     const r = await runPython(EXTRACT, env);
@@ -117,13 +168,33 @@ describe('examples/extract-ja: Japanese pages out of WARC files', () => {
     afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
     it('streams relative inputs from a URL root', async () => {
-      const r = await runPython(EXTRACT, workerEnv({ ...spec(join(tmp, 'http')), source: { snapshot: 'CC-MAIN-SAMPLE', paths: sample.relative }, env: { KUMO_INPUT_ROOT: root } }, 0));
+      const r = await runPython(
+        EXTRACT,
+        workerEnv(
+          {
+            ...spec(join(tmp, 'http')),
+            source: { snapshot: 'CC-MAIN-SAMPLE', paths: sample.relative },
+            env: { KUMO_INPUT_ROOT: root },
+          },
+          0,
+        ),
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(r.result).toMatchObject({ docsOut: 3, recordsSkipped: 1, bytesIn: statSync(sample.absolute[0]!).size });
     });
 
     it('a missing URL fails the task', async () => {
-      const r = await runPython(EXTRACT, workerEnv({ ...spec(join(tmp, 'http-404')), source: { snapshot: 'CC-MAIN-SAMPLE', paths: ['nope.warc.gz'] }, env: { KUMO_INPUT_ROOT: root } }, 0));
+      const r = await runPython(
+        EXTRACT,
+        workerEnv(
+          {
+            ...spec(join(tmp, 'http-404')),
+            source: { snapshot: 'CC-MAIN-SAMPLE', paths: ['nope.warc.gz'] },
+            env: { KUMO_INPUT_ROOT: root },
+          },
+          0,
+        ),
+      );
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/cannot open input 'nope\.warc\.gz'.*404/);
     });
@@ -131,7 +202,11 @@ describe('examples/extract-ja: Japanese pages out of WARC files', () => {
 
   it('an unreadable input fails the task with a clear message and leaves no output, not even half of one', async () => {
     const out = join(tmp, 'missing');
-    const env = workerEnv({ ...spec(out), source: { snapshot: 'CC-MAIN-SAMPLE', paths: [sample.absolute[0]!, join(tmp, 'no-such.warc.gz')] }, batchSize: 2 });
+    const env = workerEnv({
+      ...spec(out),
+      source: { snapshot: 'CC-MAIN-SAMPLE', paths: [sample.absolute[0]!, join(tmp, 'no-such.warc.gz')] },
+      batchSize: 2,
+    });
     const r = await runPython(EXTRACT, env);
     expect(r.code).toBe(3);
     expect(r.result).toBeUndefined();

@@ -50,7 +50,11 @@ describe('the extraction example through kumo, end to end', () => {
     const { results } = (await api.get(`/v1/jobs/${id}/results`)).body;
     expect(results.map((r: { index: number }) => r.index)).toEqual([0, 1, 2]);
     for (const { index, result } of results) {
-      expect(result).toMatchObject({ docsOut: SAMPLE_JAPANESE[index]!.length, output: join(out, `task-${index}`, 'ja.jsonl'), inputs: 1 });
+      expect(result).toMatchObject({
+        docsOut: SAMPLE_JAPANESE[index]!.length,
+        output: join(out, `task-${index}`, 'ja.jsonl'),
+        inputs: 1,
+      });
       expect(result.docsOut).toBeGreaterThan(0);
       expect(result.docsIn).toBeGreaterThan(result.docsOut);
       const docs = readJsonl(result.output);
@@ -58,8 +62,17 @@ describe('the extraction example through kumo, end to end', () => {
       for (const d of docs) expect(japaneseShare(d.text)).toBeGreaterThan(0.8);
     }
     expect(results.map((r: { result: { recordsSkipped: number } }) => r.result.recordsSkipped)).toEqual([1, 0, 1]);
-    const all = results.flatMap((r: { result: { output: string } }) => readJsonl(r.result.output).map((d) => d.text)).join('\n');
-    for (const phrase of ['京都の紅葉を歩く週末', 'じゃがいもは皮をむいて', '返却ポスト', '送料はいくらですか', '防寒着は必ず持っていきましょう']) expect(all).toContain(phrase);
+    const all = results
+      .flatMap((r: { result: { output: string } }) => readJsonl(r.result.output).map((d) => d.text))
+      .join('\n');
+    for (const phrase of [
+      '京都の紅葉を歩く週末',
+      'じゃがいもは皮をむいて',
+      '返却ポスト',
+      '送料はいくらですか',
+      '防寒着は必ず持っていきましょう',
+    ])
+      expect(all).toContain(phrase);
   }
 
   it('extracts the Japanese pages of the sample WARC files: job succeeded, results per task, Japanese text in the output folder', async () => {
@@ -92,10 +105,15 @@ describe('the extraction example through kumo, end to end', () => {
       run: { command: ['python3', join(EXAMPLES, 'extract-ja/extract.py')] },
     });
     expect(sub.status, JSON.stringify(sub.body)).toBe(201);
-    expect(sub.body.spec.source).toMatchObject({ listing, batches: 3, listingSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(sub.body.spec.source).toMatchObject({
+      listing,
+      batches: 3,
+      listingSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     await expectJapaneseExtracted(sub.body.id, out);
     const { results } = (await api.get(`/v1/jobs/${sub.body.id}/results`)).body;
     // Each task was given its own line of the listing, as written (the extractor records what it was given).
-    for (const { index, result } of results) expect(new Set(readJsonl(result.output).map((d) => d.warc_file))).toEqual(new Set([sample.relative[index]]));
+    for (const { index, result } of results)
+      expect(new Set(readJsonl(result.output).map((d) => d.warc_file))).toEqual(new Set([sample.relative[index]]));
   });
 });

@@ -26,7 +26,10 @@ describe('examples/pipeline: the four job specs (and extract-listing.yaml), as a
   beforeAll(() => {
     root = taskReadableDir('kumo-demo-');
     symlinkSync(EXAMPLES, join(root, 'examples'));
-    sandbox = new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, dataRoots: [join(root, '.kumo', 'artifacts'), join(root, '.kumo')] });
+    sandbox = new TaskSandbox({
+      ...DEFAULT_SANDBOX_SETTINGS,
+      dataRoots: [join(root, '.kumo', 'artifacts'), join(root, '.kumo')],
+    });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -63,20 +66,37 @@ describe('examples/pipeline: the four job specs (and extract-listing.yaml), as a
   }
 
   it('every spec is valid, and names programs that exist', () => {
-    const files = readdirSync(PIPELINE).filter((f) => f.endsWith('.yaml')).sort();
-    expect(files).toEqual(['clean.yaml', 'eval.yaml', 'extract-listing.yaml', 'extract.yaml', 'train-with-eval.yaml', 'train.yaml']);
+    const files = readdirSync(PIPELINE)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
+    expect(files).toEqual([
+      'clean.yaml',
+      'eval.yaml',
+      'extract-listing.yaml',
+      'extract.yaml',
+      'train-with-eval.yaml',
+      'train.yaml',
+    ]);
     for (const f of files) {
       const spec = jobSpecSchema.parse(load(f));
       // A task runs in a scratch folder of its own unless its spec names one: these name the worker's,
       // where examples/ and the relative .kumo/demo/ paths they are given lie.
-      expect(spec.run).toMatchObject({ command: ['python3', expect.stringMatching(/^examples\/[a-z-]+\/[a-z_]+\.py$/)], cwd: '.' });
+      expect(spec.run).toMatchObject({
+        command: ['python3', expect.stringMatching(/^examples\/[a-z-]+\/[a-z_]+\.py$/)],
+        cwd: '.',
+      });
       const script = commandOf(spec)[1]!;
       expect(readdirSync(join(root, script, '..'))).toContain(script.split('/').pop());
     }
   });
 
-  it('train-with-eval.yaml is train.yaml with its checkpoints evaluated by eval.yaml\'s program on eval.yaml\'s benchmarks', () => {
-    const { name: _n1, checkpoint: c1, evaluate, ...withEval } = load('train-with-eval.yaml') as Extract<JobSpecInput, { kind: 'training' }>;
+  it("train-with-eval.yaml is train.yaml with its checkpoints evaluated by eval.yaml's program on eval.yaml's benchmarks", () => {
+    const {
+      name: _n1,
+      checkpoint: c1,
+      evaluate,
+      ...withEval
+    } = load('train-with-eval.yaml') as Extract<JobSpecInput, { kind: 'training' }>;
     const { name: _n2, checkpoint: c2, ...plain } = load('train.yaml') as Extract<JobSpecInput, { kind: 'training' }>;
     expect(withEval).toEqual(plain);
     expect(c1?.everySteps).toBe(c2?.everySteps);
@@ -92,11 +112,20 @@ describe('examples/pipeline: the four job specs (and extract-listing.yaml), as a
     expect(extract.kind === 'extraction' && extract.source.paths).toEqual(sample.relative);
 
     // extract-listing.yaml is the same job, its files named by the generated listing (the API reads it).
-    const { name: _n1, source: listed, ...viaListing } = load('extract-listing.yaml') as JobSpecInput & { source: Record<string, unknown> };
+    const {
+      name: _n1,
+      source: listed,
+      ...viaListing
+    } = load('extract-listing.yaml') as JobSpecInput & { source: Record<string, unknown> };
     const { name: _n2, source: _s, ...viaPaths } = extract as JobSpecInput & { source: Record<string, unknown> };
     expect(viaListing).toEqual(viaPaths);
     expect(listed).toEqual({ snapshot: 'CC-MAIN-SAMPLE', listing: '.kumo/demo/cc/warc.paths.gz' });
-    expect(gunzipSync(readFileSync(join(root, listed.listing as string))).toString().split('\n').filter(Boolean)).toEqual(sample.relative);
+    expect(
+      gunzipSync(readFileSync(join(root, listed.listing as string)))
+        .toString()
+        .split('\n')
+        .filter(Boolean),
+    ).toEqual(sample.relative);
 
     const extracted = await runJob('extract.yaml');
     expect(extracted.map((r) => r.result!.docsOut)).toEqual(SAMPLE_JAPANESE.map((u) => u.length));

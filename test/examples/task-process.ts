@@ -15,16 +15,23 @@ export { CHECKPOINT_PREFIX };
  * The environment a worker gives task `index` of `spec`: kumo's own taskEnvironment, so these tests
  * run the programs exactly as a worker would, not with the test runner's environment.
  */
-export function workerEnv(spec: JobSpecInput, index = 0, extra: { attempt?: number; checkpointDir?: string; resumeFrom?: string } = {}): Record<string, string> {
-  return taskEnvironment({
-    jobId: 'job_examples_test',
-    spec: jobSpecSchema.parse(spec),
-    index,
-    attempt: extra.attempt ?? 1,
-    workerId: 'worker-test',
-    ...(extra.checkpointDir !== undefined ? { checkpointDir: extra.checkpointDir } : {}),
-    ...(extra.resumeFrom !== undefined ? { resumeFrom: extra.resumeFrom } : {}),
-  }, process.env);
+export function workerEnv(
+  spec: JobSpecInput,
+  index = 0,
+  extra: { attempt?: number; checkpointDir?: string; resumeFrom?: string } = {},
+): Record<string, string> {
+  return taskEnvironment(
+    {
+      jobId: 'job_examples_test',
+      spec: jobSpecSchema.parse(spec),
+      index,
+      attempt: extra.attempt ?? 1,
+      workerId: 'worker-test',
+      ...(extra.checkpointDir !== undefined ? { checkpointDir: extra.checkpointDir } : {}),
+      ...(extra.resumeFrom !== undefined ? { resumeFrom: extra.resumeFrom } : {}),
+    },
+    process.env,
+  );
 }
 
 export interface TaskRun {
@@ -57,8 +64,20 @@ export function runPython(script: string, env: Record<string, string>, opts: Run
 /** Runs a task's command (run.command of a spec) with `env` (and nothing else), reading stdout as the worker does. */
 export function runCommand(argv: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<TaskRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(argv[0]!, [...argv.slice(1), ...(opts.args ?? [])], { cwd: opts.cwd ?? REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const run: TaskRun = { code: null, signal: null, resultLines: 0, progress: [], checkpoints: [], log: [], stderr: '' };
+    const child = spawn(argv[0]!, [...argv.slice(1), ...(opts.args ?? [])], {
+      cwd: opts.cwd ?? REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const run: TaskRun = {
+      code: null,
+      signal: null,
+      resultLines: 0,
+      progress: [],
+      checkpoints: [],
+      log: [],
+      stderr: '',
+    };
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     const kill = (sig: NodeJS.Signals): void => void child.kill(sig);
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -66,7 +85,8 @@ export function runCommand(argv: string[], env: Record<string, string>, opts: Ru
         run.result = { ...run.result, ...JSON.parse(line.slice(RESULT_PREFIX.length)) };
         run.resultLines++;
       } else if (line.startsWith(PROGRESS_PREFIX)) run.progress.push(JSON.parse(line.slice(PROGRESS_PREFIX.length)));
-      else if (line.startsWith(CHECKPOINT_PREFIX)) run.checkpoints.push(JSON.parse(line.slice(CHECKPOINT_PREFIX.length)));
+      else if (line.startsWith(CHECKPOINT_PREFIX))
+        run.checkpoints.push(JSON.parse(line.slice(CHECKPOINT_PREFIX.length)));
       else run.log.push(line);
       opts.onLine?.(line, kill);
     });
@@ -98,7 +118,11 @@ export function makeSampleWarcs(dir: string): SampleWarcs {
 
 /** The URLs of the pages the sample holds in Japanese, per file (what an extractor must keep, exactly). */
 export const SAMPLE_JAPANESE = [
-  ['https://travel.example.jp/blog/2023/11/kyoto-koyo', 'https://recipe.example.jp/nikujaga.html', 'https://library.example.jp/news/2023-12-01.html'],
+  [
+    'https://travel.example.jp/blog/2023/11/kyoto-koyo',
+    'https://recipe.example.jp/nikujaga.html',
+    'https://library.example.jp/news/2023-12-01.html',
+  ],
   ['https://shop.example.jp/faq', 'https://weather.example.jp/weekend'],
   ['https://hiking.example.jp/fuji/first-time'],
 ] as const;

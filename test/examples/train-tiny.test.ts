@@ -27,15 +27,32 @@ describe('examples/train-tiny: the checkpoint contract (checkpoint, SIGTERM, res
   it('trains to the target, checkpointing every 100 steps and announcing each checkpoint once it is on disk', async () => {
     const dir = join(tmp, 'fresh');
     const env = workerEnv(spec(dir, 300));
-    expect(env).toMatchObject({ KUMO_CHECKPOINT_DIR: dir, KUMO_RESUME_FROM: '', KUMO_TARGET_STEPS: '300', KUMO_MODEL: 'tiny-ja' });
+    expect(env).toMatchObject({
+      KUMO_CHECKPOINT_DIR: dir,
+      KUMO_RESUME_FROM: '',
+      KUMO_TARGET_STEPS: '300',
+      KUMO_MODEL: 'tiny-ja',
+    });
     const r = await runPython(TRAIN, env);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.checkpoints).toEqual([100, 200, 300].map((step) => ({ step, tokens: step * 16, uri: join(dir, `step-${String(step).padStart(8, '0')}.ckpt`) })));
+    expect(r.checkpoints).toEqual(
+      [100, 200, 300].map((step) => ({
+        step,
+        tokens: step * 16,
+        uri: join(dir, `step-${String(step).padStart(8, '0')}.ckpt`),
+      })),
+    );
     expect(readdirSync(dir)).toEqual(['step-00000100.ckpt', 'step-00000200.ckpt', 'step-00000300.ckpt']);
     expect(r.progress.map((p) => p.step)).toEqual([50, 100, 150, 200, 250, 300]);
     expect(r.progress.every((p) => p.tokens === p.step * 16 && p.targetSteps === 300)).toBe(true);
     expect(r.progress.at(-1)!.loss).toBeLessThan(r.progress[0]!.loss); // it learns
-    expect(r.result).toMatchObject({ model: 'tiny-ja', steps: 300, tokens: 4800, checkpoint: join(dir, 'step-00000300.ckpt'), resumedFrom: null });
+    expect(r.result).toMatchObject({
+      model: 'tiny-ja',
+      steps: 300,
+      tokens: 4800,
+      checkpoint: join(dir, 'step-00000300.ckpt'),
+      resumedFrom: null,
+    });
     expect(r.log[0]).toMatch(/^fresh start: vocabulary \d+, corpus \d+ characters$/);
   });
 
@@ -85,7 +102,11 @@ describe('examples/train-tiny: the checkpoint contract (checkpoint, SIGTERM, res
     const done = await runPython(TRAIN, workerEnv(spec(dir, 400), 0, { resumeFrom: resumed.result!.checkpoint }));
     expect(done.code).toBe(0);
     expect(done.checkpoints).toEqual([]);
-    expect(done.result).toMatchObject({ steps: 400, checkpoint: resumed.result!.checkpoint, weightsSha256: resumed.result!.weightsSha256 });
+    expect(done.result).toMatchObject({
+      steps: 400,
+      checkpoint: resumed.result!.checkpoint,
+      weightsSha256: resumed.result!.weightsSha256,
+    });
   });
 
   it('never falls back to step 0 on a checkpoint it cannot read, and says why', async () => {
@@ -106,7 +127,7 @@ describe('examples/train-tiny: the checkpoint contract (checkpoint, SIGTERM, res
     expect(nowhere.stderr).toContain('KUMO_CHECKPOINT_DIR');
   });
 
-  it('trains on the text of a JSONL shard (a cleaning job\'s output) given in TRAIN_DATA', async () => {
+  it("trains on the text of a JSONL shard (a cleaning job's output) given in TRAIN_DATA", async () => {
     const data = join(tmp, 'data.jsonl');
     const texts = ['今日はよい天気です。', '明日も晴れるでしょう。'];
     writeFileSync(data, texts.map((text) => JSON.stringify({ text })).join('\n') + '\n');

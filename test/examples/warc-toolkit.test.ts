@@ -23,7 +23,9 @@ function ls(file: string): Row[] {
     .filter(Boolean)
     .map((line) => {
       const [, offset, type, a, b] = line.split('\t');
-      return type === 'SKIPPED' ? { offset: Number(offset), type: type!, reason: a } : { offset: Number(offset), type: type!, length: Number(a), uri: b ?? '' };
+      return type === 'SKIPPED'
+        ? { offset: Number(offset), type: type!, reason: a }
+        : { offset: Number(offset), type: type!, length: Number(a), uri: b ?? '' };
     });
 }
 
@@ -60,10 +62,22 @@ describe('examples/warc: the sample generator and the record reader', () => {
 
   it('skips the truncated gzip member and the record whose digest fails, and reads every other record', () => {
     const f0 = ls(sample.absolute[0]!);
-    expect(f0.filter((r) => r.type === 'SKIPPED')).toEqual([{ offset: expect.any(Number), type: 'SKIPPED', reason: expect.stringContaining('gzip member does not decompress') }]);
+    expect(f0.filter((r) => r.type === 'SKIPPED')).toEqual([
+      {
+        offset: expect.any(Number),
+        type: 'SKIPPED',
+        reason: expect.stringContaining('gzip member does not decompress'),
+      },
+    ]);
     expect(f0).toHaveLength(1 + 7 * 3); // warcinfo + 7 fetches x 3 records, one of them lost
     const f2 = ls(sample.absolute[2]!);
-    expect(f2.filter((r) => r.type === 'SKIPPED')).toEqual([{ offset: expect.any(Number), type: 'SKIPPED', reason: expect.stringContaining('WARC-Block-Digest does not match') }]);
+    expect(f2.filter((r) => r.type === 'SKIPPED')).toEqual([
+      {
+        offset: expect.any(Number),
+        type: 'SKIPPED',
+        reason: expect.stringContaining('WARC-Block-Digest does not match'),
+      },
+    ]);
     expect(types(ls(sample.absolute[1]!)).filter((t) => t === 'revisit')).toHaveLength(1);
   });
 
@@ -83,7 +97,9 @@ describe('examples/warc: the sample generator and the record reader', () => {
     const bad = join(tmp, 'garbage.warc.gz');
     writeFileSync(bad, Buffer.concat([bytes.subarray(0, at), garbage, bytes.subarray(at)]));
     const got = ls(bad);
-    expect(got.filter((r) => r.type === 'SKIPPED')).toEqual([{ offset: at, type: 'SKIPPED', reason: expect.any(String) }]);
+    expect(got.filter((r) => r.type === 'SKIPPED')).toEqual([
+      { offset: at, type: 'SKIPPED', reason: expect.any(String) },
+    ]);
     expect(got.filter((r) => r.type !== 'SKIPPED').map((r) => r.uri)).toEqual(rows.map((r) => r.uri));
   });
 
@@ -104,12 +120,18 @@ describe('examples/warc: the sample generator and the record reader', () => {
     writeFileSync(bad, Buffer.from(damaged, 'latin1'));
     const good = ls(sample.absolute[2]!);
     const got = ls(bad);
-    expect(got.filter((r) => r.type === 'SKIPPED').map((r) => r.reason)).toEqual(['WARC record without Content-Length', expect.stringContaining('WARC-Block-Digest')]);
-    expect(got.filter((r) => r.type !== 'SKIPPED').map((r) => r.uri)).toEqual(good.filter((r) => r.type !== 'SKIPPED' && r.offset !== second).map((r) => r.uri));
+    expect(got.filter((r) => r.type === 'SKIPPED').map((r) => r.reason)).toEqual([
+      'WARC record without Content-Length',
+      expect.stringContaining('WARC-Block-Digest'),
+    ]);
+    expect(got.filter((r) => r.type !== 'SKIPPED').map((r) => r.uri)).toEqual(
+      good.filter((r) => r.type !== 'SKIPPED' && r.offset !== second).map((r) => r.uri),
+    );
   });
 
   it('verify exits 1 when a file has corrupt records, 0 when it has none', () => {
-    const verify = (f: string) => spawnSync('python3', [join(EXAMPLES, 'warc/warcfile.py'), 'verify', f], { encoding: 'utf8' });
+    const verify = (f: string) =>
+      spawnSync('python3', [join(EXAMPLES, 'warc/warcfile.py'), 'verify', f], { encoding: 'utf8' });
     expect(verify(sample.absolute[0]!).status).toBe(1);
     const ok = verify(sample.absolute[1]!);
     expect(ok.status).toBe(0);

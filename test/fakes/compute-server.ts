@@ -155,7 +155,14 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     return op.json;
   }
 
-  function newOperation(project: string, zone: string, type: string, target: string, effect?: () => void, error?: object): Operation {
+  function newOperation(
+    project: string,
+    zone: string,
+    type: string,
+    target: string,
+    effect?: () => void,
+    error?: object,
+  ): Operation {
     const name = `operation-${Date.now()}-${newId().slice(-8)}`;
     const json: Record<string, any> = {
       kind: 'compute#operation',
@@ -202,7 +209,13 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     return op;
   }
 
-  function insertPolicy(project: string, region: string, query: Record<string, string>, body: Record<string, any>, res: http.ServerResponse): void {
+  function insertPolicy(
+    project: string,
+    region: string,
+    query: Record<string, string>,
+    body: Record<string, any>,
+    res: http.ServerResponse,
+  ): void {
     if (query.requestId) {
       const seen = byRequestId.get(`${project}/${query.requestId}`);
       const op = seen ? operations.get(seen) : undefined;
@@ -210,12 +223,24 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     }
     const name = body.name;
     const g = body.groupPlacementPolicy;
-    if (typeof name !== 'string' || !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) || (g && g.collocation !== 'COLLOCATED' && g.collocation !== undefined)) {
+    if (
+      typeof name !== 'string' ||
+      !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) ||
+      (g && g.collocation !== 'COLLOCATED' && g.collocation !== undefined)
+    ) {
       return sendError(res, 400, 'invalid', 'Invalid value for field resource.name or resource.groupPlacementPolicy');
     }
     const key = `regions/${region}/resourcePolicies/${name}`;
-    if (resourcePolicies.has(key)) return sendError(res, 409, 'alreadyExists', `The resource 'projects/${project}/${key}' already exists`);
-    resourcePolicies.set(key, { ...body, kind: 'compute#resourcePolicy', id: newId(), region: `${API}/projects/${project}/regions/${region}`, status: 'READY', selfLink: `${API}/projects/${project}/${key}` });
+    if (resourcePolicies.has(key))
+      return sendError(res, 409, 'alreadyExists', `The resource 'projects/${project}/${key}' already exists`);
+    resourcePolicies.set(key, {
+      ...body,
+      kind: 'compute#resourcePolicy',
+      id: newId(),
+      region: `${API}/projects/${project}/regions/${region}`,
+      status: 'READY',
+      selfLink: `${API}/projects/${project}/${key}`,
+    });
     const op = newRegionOperation(project, region, name);
     if (query.requestId) byRequestId.set(`${project}/${query.requestId}`, `${project}/${region}/${op.json.name}`);
     sendJson(res, 200, op.json);
@@ -239,7 +264,13 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     return f;
   }
 
-  function sendError(res: http.ServerResponse, status: number, reason: string, message: string, extra: FailOptions = {}): void {
+  function sendError(
+    res: http.ServerResponse,
+    status: number,
+    reason: string,
+    message: string,
+    extra: FailOptions = {},
+  ): void {
     if (extra.html) {
       res.writeHead(status, { 'content-type': 'text/html' }).end(`<html><body>Error ${status}</body></html>`);
       return;
@@ -265,7 +296,13 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     return terms.every(([, key, value]) => inst.labels?.[key!] === value);
   }
 
-  function insert(project: string, zone: string, query: Record<string, string>, body: Record<string, any>, res: http.ServerResponse): void {
+  function insert(
+    project: string,
+    zone: string,
+    query: Record<string, string>,
+    body: Record<string, any>,
+    res: http.ServerResponse,
+  ): void {
     const requestId = query.requestId;
     inserts.push({ project, zone, requestId, body });
     if (requestId) {
@@ -274,18 +311,34 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
       if (op) return sendJson(res, 200, settle(op));
     }
     const name = body.name;
-    if (typeof name !== 'string' || !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) || typeof body.machineType !== 'string') {
+    if (
+      typeof name !== 'string' ||
+      !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) ||
+      typeof body.machineType !== 'string'
+    ) {
       return sendError(res, 400, 'invalid', 'Invalid value for field resource.name or resource.machineType');
     }
     const missing = missingPolicies(zone, body);
-    if (missing.length > 0) return sendError(res, 400, 'invalid', `Invalid value for field 'resource.resourcePolicies': '${missing[0]}'. The resource policy does not exist in the instance's region.`);
+    if (missing.length > 0)
+      return sendError(
+        res,
+        400,
+        'invalid',
+        `Invalid value for field 'resource.resourcePolicies': '${missing[0]}'. The resource policy does not exist in the instance's region.`,
+      );
     const key = `${project}/${zone}/${name}`;
     if (instances.has(key)) {
-      return sendError(res, 409, 'alreadyExists', `The resource 'projects/${project}/zones/${zone}/instances/${name}' already exists`);
+      return sendError(
+        res,
+        409,
+        'alreadyExists',
+        `The resource 'projects/${project}/zones/${zone}/instances/${name}' already exists`,
+      );
     }
     const region = zone.slice(0, zone.lastIndexOf('-'));
     let op: Operation;
-    const stockoutCode = stockouts.get(zone) ?? (capacityLeft.get(zone) === 0 ? 'ZONE_RESOURCE_POOL_EXHAUSTED' : undefined);
+    const stockoutCode =
+      stockouts.get(zone) ?? (capacityLeft.get(zone) === 0 ? 'ZONE_RESOURCE_POOL_EXHAUSTED' : undefined);
     const quotaMetric = quotas.get(region);
     if (stockoutCode) {
       op = newOperation(project, zone, 'insert', name, undefined, {
@@ -310,7 +363,14 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
               code: 'QUOTA_EXCEEDED',
               message: `Quota '${quotaMetric}' exceeded.  Limit: 0.0 in region ${region}.`,
               errorDetails: [
-                { quotaInfo: { metricName: quotaMetric, limitName: `${quotaMetric}-per-project-region`, dimensions: { region }, limit: 0 } },
+                {
+                  quotaInfo: {
+                    metricName: quotaMetric,
+                    limitName: `${quotaMetric}-per-project-region`,
+                    dimensions: { region },
+                    limit: 0,
+                  },
+                },
               ],
             },
           ],
@@ -340,7 +400,13 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     sendJson(res, 200, op.json);
   }
 
-  function remove(project: string, zone: string, name: string, query: Record<string, string>, res: http.ServerResponse): void {
+  function remove(
+    project: string,
+    zone: string,
+    name: string,
+    query: Record<string, string>,
+    res: http.ServerResponse,
+  ): void {
     if (query.requestId) {
       const seen = byRequestId.get(`${project}/${query.requestId}`);
       const op = seen ? operations.get(seen) : undefined;
@@ -348,7 +414,13 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     }
     const key = `${project}/${zone}/${name}`;
     const inst = instances.get(key);
-    if (!inst) return sendError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`);
+    if (!inst)
+      return sendError(
+        res,
+        404,
+        'notFound',
+        `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`,
+      );
     inst.status = 'STOPPING';
     const op = newOperation(project, zone, 'delete', name, () => {
       if (instances.delete(key)) notify(deleteListeners, name, zone);
@@ -357,7 +429,10 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     sendJson(res, 200, op.json);
   }
 
-  function page(items: Record<string, any>[], query: Record<string, string>): { slice: Record<string, any>[]; next?: string } {
+  function page(
+    items: Record<string, any>[],
+    query: Record<string, string>,
+  ): { slice: Record<string, any>[]; next?: string } {
     const size = Math.min(Number(query.maxResults) || pageSize, pageSize);
     const start = Number(query.pageToken ?? 0) || 0;
     const slice = items.slice(start, start + size);
@@ -367,7 +442,8 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
   function listZone(project: string, zone: string, query: Record<string, string>, res: http.ServerResponse): void {
     const all = [...instances.entries()].filter(([k]) => k.startsWith(`${project}/${zone}/`)).map(([, v]) => v);
     const filtered = all.filter((i) => matchesFilter(i, query.filter) === true);
-    if (all.some((i) => matchesFilter(i, query.filter) === 'invalid')) return sendError(res, 400, 'invalid', 'Invalid value for field filter');
+    if (all.some((i) => matchesFilter(i, query.filter) === 'invalid'))
+      return sendError(res, 400, 'invalid', 'Invalid value for field filter');
     const { slice, next } = page(filtered, query);
     sendJson(res, 200, {
       kind: 'compute#instanceList',
@@ -379,7 +455,8 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
   }
 
   function aggregated(project: string, query: Record<string, string>, res: http.ServerResponse): void {
-    if (query.filter && matchesFilter({}, query.filter) === 'invalid') return sendError(res, 400, 'invalid', 'Invalid value for field filter');
+    if (query.filter && matchesFilter({}, query.filter) === 'invalid')
+      return sendError(res, 400, 'invalid', 'Invalid value for field filter');
     const rows = [...instances.entries()]
       .filter(([k, v]) => k.startsWith(`${project}/`) && matchesFilter(v, query.filter) === true)
       .map(([k, v]) => ({ zone: k.split('/')[1]!, inst: v }));
@@ -396,7 +473,11 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     }
     // Zones without matches come back with a warning instead of instances, as the real API does.
     items['zones/us-east1-b'] ??= {
-      warning: { code: 'NO_RESULTS_ON_PAGE', message: 'There are no results for scope zones/us-east1-b on this page.', data: [{ key: 'scope', value: 'zones/us-east1-b' }] },
+      warning: {
+        code: 'NO_RESULTS_ON_PAGE',
+        message: 'There are no results for scope zones/us-east1-b on this page.',
+        data: [{ key: 'scope', value: 'zones/us-east1-b' }],
+      },
     };
     sendJson(res, 200, {
       kind: 'compute#instanceAggregatedList',
@@ -435,8 +516,16 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
     else if (method === 'DELETE' && (mm = rest.match(/^zones\/([^/]+)\/instances\/([^/]+)$/))) route = 'delete';
     else if (method === 'GET' && (mm = rest.match(/^zones\/([^/]+)\/instances$/))) route = 'list';
     else if (method === 'GET' && (mm = rest.match(/^aggregated\/instances$/))) route = 'list';
-    else if ((method === 'GET' || method === 'POST') && (mm = rest.match(/^zones\/([^/]+)\/operations\/([^/]+?)(\/wait)?$/))) route = 'wait';
-    else if ((method === 'GET' || method === 'POST') && (mm = rest.match(/^regions\/([^/]+)\/operations\/([^/]+?)(\/wait)?$/))) route = 'wait';
+    else if (
+      (method === 'GET' || method === 'POST') &&
+      (mm = rest.match(/^zones\/([^/]+)\/operations\/([^/]+?)(\/wait)?$/))
+    )
+      route = 'wait';
+    else if (
+      (method === 'GET' || method === 'POST') &&
+      (mm = rest.match(/^regions\/([^/]+)\/operations\/([^/]+?)(\/wait)?$/))
+    )
+      route = 'wait';
     else if (method === 'POST' && (mm = rest.match(/^regions\/([^/]+)\/resourcePolicies$/))) route = 'policy';
     else if (method === 'GET' && (mm = rest.match(/^regions\/([^/]+)\/resourcePolicies\/([^/]+)$/))) route = 'policy';
     else mm = null;
@@ -474,24 +563,49 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
       const failure = takeFailure('insert');
       if (failure) {
         inserts.push({ project, zone, requestId: query.requestId, body });
-        return sendError(res, failure.status, failure.opts.reason ?? reasonFor(failure.status), `injected ${failure.status}`, failure.opts);
+        return sendError(
+          res,
+          failure.status,
+          failure.opts.reason ?? reasonFor(failure.status),
+          `injected ${failure.status}`,
+          failure.opts,
+        );
       }
       return insert(project, zone, query, body, res);
     }
     const failure = takeFailure(route);
-    if (failure) return sendError(res, failure.status, failure.opts.reason ?? reasonFor(failure.status), `injected ${failure.status}`, failure.opts);
+    if (failure)
+      return sendError(
+        res,
+        failure.status,
+        failure.opts.reason ?? reasonFor(failure.status),
+        `injected ${failure.status}`,
+        failure.opts,
+      );
 
     const zone = mm[1]!;
     switch (route) {
       case 'policy': {
         if (mm[2] === undefined) return insertPolicy(project, zone, query, JSON.parse(raw || '{}'), res);
         const policy = resourcePolicies.get(`regions/${zone}/resourcePolicies/${mm[2]}`);
-        if (!policy) return sendError(res, 404, 'notFound', `The resource 'projects/${project}/regions/${zone}/resourcePolicies/${mm[2]}' was not found`);
+        if (!policy)
+          return sendError(
+            res,
+            404,
+            'notFound',
+            `The resource 'projects/${project}/regions/${zone}/resourcePolicies/${mm[2]}' was not found`,
+          );
         return sendJson(res, 200, policy);
       }
       case 'get': {
         const inst = instances.get(`${project}/${zone}/${mm[2]}`);
-        if (!inst) return sendError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${mm[2]}' was not found`);
+        if (!inst)
+          return sendError(
+            res,
+            404,
+            'notFound',
+            `The resource 'projects/${project}/zones/${zone}/instances/${mm[2]}' was not found`,
+          );
         return sendJson(res, 200, inst);
       }
       case 'delete':
@@ -500,7 +614,13 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
         return path.includes('/aggregated/') ? aggregated(project, query, res) : listZone(project, zone, query, res);
       case 'wait': {
         const op = operations.get(`${project}/${zone}/${mm[2]}`);
-        if (!op) return sendError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/operations/${mm[2]}' was not found`);
+        if (!op)
+          return sendError(
+            res,
+            404,
+            'notFound',
+            `The resource 'projects/${project}/zones/${zone}/operations/${mm[2]}' was not found`,
+          );
         if (mm[3]) return wait(op, res);
         return sendJson(res, 200, settle(op));
       }
@@ -509,7 +629,8 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: String(err), errors: [{ reason: 'backendError' }] } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { code: 500, message: String(err), errors: [{ reason: 'backendError' }] } });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -608,7 +729,9 @@ function reasonFor(status: number): string {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {

@@ -338,7 +338,9 @@ function sendError(res: http.ServerResponse, status: number, reason: string, mes
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {

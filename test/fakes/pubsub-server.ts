@@ -198,7 +198,9 @@ export class FakePubSubServer {
       GetSubscription: this.unary((req: { subscription: string }) => this.subOrThrow(req.subscription).proto),
       DeleteSubscription: this.unary((req: { subscription: string }) => this.deleteSubscription(req.subscription)),
       ListSubscriptions: this.unary((req: { project: string }) => ({
-        subscriptions: [...this.subs.values()].map((s) => s.proto).filter((p) => p.name.startsWith(`${req.project}/subscriptions/`)),
+        subscriptions: [...this.subs.values()]
+          .map((s) => s.proto)
+          .filter((p) => p.name.startsWith(`${req.project}/subscriptions/`)),
         nextPageToken: '',
       })),
       Acknowledge: this.unary((req: { subscription: string; ackIds: string[] }) => {
@@ -209,7 +211,8 @@ export class FakePubSubServer {
       }),
       ModifyAckDeadline: this.unary((req: { subscription: string; ackIds: string[]; ackDeadlineSeconds: number }) => {
         const sub = this.subOrThrow(req.subscription);
-        if (req.ackDeadlineSeconds < 0 || req.ackDeadlineSeconds > 600) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'ack deadline must be 0..600 s');
+        if (req.ackDeadlineSeconds < 0 || req.ackDeadlineSeconds > 600)
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, 'ack deadline must be 0..600 s');
         for (const ackId of req.ackIds) this.modAck(sub, ackId, req.ackDeadlineSeconds);
         this.scheduleDispatch(sub);
         return {};
@@ -231,7 +234,9 @@ export class FakePubSubServer {
 
   async listen(port = 0): Promise<number> {
     const bound = await new Promise<number>((resolve, reject) =>
-      this.grpcServer.bindAsync(`localhost:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      this.grpcServer.bindAsync(`localhost:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
     );
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
@@ -273,7 +278,8 @@ export class FakePubSubServer {
   }
 
   private createSubscription(req: SubscriptionProto): SubscriptionProto {
-    if (!SUBSCRIPTION_NAME.test(req.name)) throw new RpcError(grpc.status.INVALID_ARGUMENT, `invalid subscription name: ${req.name}`);
+    if (!SUBSCRIPTION_NAME.test(req.name))
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `invalid subscription name: ${req.name}`);
     if (this.subs.has(req.name)) throw new RpcError(grpc.status.ALREADY_EXISTS, 'Subscription already exists');
     const topic = this.topicOrThrow(req.topic);
     const ackDeadlineSeconds = req.ackDeadlineSeconds || 10;
@@ -283,12 +289,26 @@ export class FakePubSubServer {
     const dlp = req.deadLetterPolicy;
     if (dlp?.deadLetterTopic) {
       const max = dlp.maxDeliveryAttempts || 5;
-      if (max < 5 || max > 100) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'max_delivery_attempts must be 5..100');
-      if (!TOPIC_NAME.test(dlp.deadLetterTopic)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'invalid dead letter topic');
+      if (max < 5 || max > 100)
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, 'max_delivery_attempts must be 5..100');
+      if (!TOPIC_NAME.test(dlp.deadLetterTopic))
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, 'invalid dead letter topic');
       dlp.maxDeliveryAttempts = max;
     }
-    const proto: SubscriptionProto = { ...req, ackDeadlineSeconds, deadLetterPolicy: dlp?.deadLetterTopic ? dlp : null };
-    this.subs.set(req.name, { proto, messages: new Map(), queue: new Set(), leases: new Map(), streams: new Set(), rr: 0, dispatchScheduled: false });
+    const proto: SubscriptionProto = {
+      ...req,
+      ackDeadlineSeconds,
+      deadLetterPolicy: dlp?.deadLetterTopic ? dlp : null,
+    };
+    this.subs.set(req.name, {
+      proto,
+      messages: new Map(),
+      queue: new Set(),
+      leases: new Map(),
+      streams: new Set(),
+      rr: 0,
+      dispatchScheduled: false,
+    });
     topic.subscriptions.add(req.name);
     return proto;
   }
@@ -322,7 +342,10 @@ export class FakePubSubServer {
     return { messageIds };
   }
 
-  private store(subscriptions: Iterable<string>, m: Pick<PubsubMessageProto, 'data' | 'attributes' | 'orderingKey'>): string {
+  private store(
+    subscriptions: Iterable<string>,
+    m: Pick<PubsubMessageProto, 'data' | 'attributes' | 'orderingKey'>,
+  ): string {
     const now = Date.now();
     const messageId = String(++this.msgSeq);
     const message: PubsubMessageProto = {
@@ -363,7 +386,8 @@ export class FakePubSubServer {
         if (!stream) {
           const sub = this.subOrThrow(req.subscription);
           const deadline = req.streamAckDeadlineSeconds;
-          if (deadline < 1 || deadline > 600) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'stream_ack_deadline_seconds must be 1..600');
+          if (deadline < 1 || deadline > 600)
+            throw new RpcError(grpc.status.INVALID_ARGUMENT, 'stream_ack_deadline_seconds must be 1..600');
           stream = {
             call,
             sub,
@@ -380,7 +404,10 @@ export class FakePubSubServer {
         const { sub } = stream;
         for (const ackId of req.ackIds) this.release(sub, ackId, 'ack');
         if (req.modifyDeadlineAckIds.length !== req.modifyDeadlineSeconds.length) {
-          throw new RpcError(grpc.status.INVALID_ARGUMENT, 'modify_deadline_seconds and modify_deadline_ack_ids differ in length');
+          throw new RpcError(
+            grpc.status.INVALID_ARGUMENT,
+            'modify_deadline_seconds and modify_deadline_ack_ids differ in length',
+          );
         }
         req.modifyDeadlineAckIds.forEach((ackId, i) => this.modAck(sub, ackId, req.modifyDeadlineSeconds[i]!));
         this.scheduleDispatch(sub);
@@ -468,30 +495,44 @@ export class FakePubSubServer {
    * when the first delivery was acked meanwhile (the service's acks are best-effort too).
    */
   private scheduleDuplicate(sub: SubState, m: MsgState): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      const streams = [...sub.streams].filter((s) => s.open);
-      if (streams.length === 0) return;
-      const stream = streams[Math.floor(Math.random() * streams.length)]!;
-      let rm: ReceivedMessageProto | undefined;
-      if (sub.messages.has(m.message.messageId)) {
-        rm = this.lease(sub, m, stream, stream.ackDeadlineMs, true);
-      } else {
-        // Already acked: a lease on nothing, whose ack or expiry changes nothing.
-        const ackId = `${sub.proto.name.split('/').pop()}:${++this.ackSeq}`;
-        sub.leases.set(ackId, { ackId, messageId: m.message.messageId, deadline: Date.now() + stream.ackDeadlineMs, stream });
-        stream.outstanding.add(ackId);
-        this.stats.delivered++;
-        rm = { ackId, message: m.message, deliveryAttempt: sub.proto.deadLetterPolicy ? m.attempts + 1 : 0 };
-      }
-      if (!rm) return;
-      this.stats.duplicated++;
-      this.send(stream, [rm]);
-    }, 5 + Math.floor(Math.random() * 30));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        const streams = [...sub.streams].filter((s) => s.open);
+        if (streams.length === 0) return;
+        const stream = streams[Math.floor(Math.random() * streams.length)]!;
+        let rm: ReceivedMessageProto | undefined;
+        if (sub.messages.has(m.message.messageId)) {
+          rm = this.lease(sub, m, stream, stream.ackDeadlineMs, true);
+        } else {
+          // Already acked: a lease on nothing, whose ack or expiry changes nothing.
+          const ackId = `${sub.proto.name.split('/').pop()}:${++this.ackSeq}`;
+          sub.leases.set(ackId, {
+            ackId,
+            messageId: m.message.messageId,
+            deadline: Date.now() + stream.ackDeadlineMs,
+            stream,
+          });
+          stream.outstanding.add(ackId);
+          this.stats.delivered++;
+          rm = { ackId, message: m.message, deliveryAttempt: sub.proto.deadLetterPolicy ? m.attempts + 1 : 0 };
+        }
+        if (!rm) return;
+        this.stats.duplicated++;
+        this.send(stream, [rm]);
+      },
+      5 + Math.floor(Math.random() * 30),
+    );
     this.timers.add(timer);
   }
 
-  private lease(sub: SubState, m: MsgState, stream: StreamState | undefined, deadlineMs: number, duplicate = false): ReceivedMessageProto | undefined {
+  private lease(
+    sub: SubState,
+    m: MsgState,
+    stream: StreamState | undefined,
+    deadlineMs: number,
+    duplicate = false,
+  ): ReceivedMessageProto | undefined {
     const dlp = sub.proto.deadLetterPolicy;
     if (!duplicate && dlp && m.attempts >= dlp.maxDeliveryAttempts) {
       this.forwardDeadLetter(sub, m, dlp.deadLetterTopic);
@@ -571,7 +612,8 @@ export class FakePubSubServer {
   private tick(): void {
     const now = Date.now();
     for (const sub of this.subs.values()) {
-      for (const lease of [...sub.leases.values()]) if (lease.deadline <= now) this.release(sub, lease.ackId, 'expired');
+      for (const lease of [...sub.leases.values()])
+        if (lease.deadline <= now) this.release(sub, lease.ackId, 'expired');
       this.dispatch(sub);
     }
   }

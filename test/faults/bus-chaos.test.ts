@@ -42,15 +42,47 @@ function shuffle<T>(xs: T[], rand: () => number): T[] {
  */
 function history(jobId: string): TaskEvent[] {
   const at = Date.now();
-  const e = (t: TaskEvent['t'], i: number, a: number, w: string, extra: Partial<TaskEvent> = {}): TaskEvent => ({ t, j: jobId, i, a, w, at, ...extra });
+  const e = (t: TaskEvent['t'], i: number, a: number, w: string, extra: Partial<TaskEvent> = {}): TaskEvent => ({
+    t,
+    j: jobId,
+    i,
+    a,
+    w,
+    at,
+    ...extra,
+  });
   const err = { code: 'TASK_EXIT_NONZERO', message: 'task exited with code 1', retryable: true };
   const out: TaskEvent[] = [];
   for (let i = 0; i < 120; i++) {
     if (i < 60) out.push(e('s', i, 1, 'w-a'), e('ok', i, 1, 'w-a', { d: 100 }));
-    else if (i < 80) out.push(e('s', i, 1, 'w-a'), e('ok', i, 1, 'w-a', { d: 100 }), e('s', i, 2, 'w-b'), e('ok', i, 2, 'w-b', { d: 100 }));
-    else if (i < 90) out.push(e('s', i, 1, 'w-a'), e('rel', i, 1, 'w-a', { d: 50 }), e('s', i, 1, 'w-b'), e('ok', i, 1, 'w-b', { d: 100 }));
-    else if (i < 110) out.push(e('s', i, 1, 'w-a'), e('r', i, 1, 'w-a', { d: 100, err, log: 'boom' }), e('s', i, 2, 'w-b'), e('ok', i, 2, 'w-b', { d: 100 }));
-    else out.push(e('s', i, 1, 'w-a'), e('r', i, 1, 'w-a', { d: 100, err, log: 'boom' }), e('s', i, 2, 'w-b'), e('f', i, 2, 'w-b', { d: 100, err: { ...err, retryable: false }, log: 'boom' }));
+    else if (i < 80)
+      out.push(
+        e('s', i, 1, 'w-a'),
+        e('ok', i, 1, 'w-a', { d: 100 }),
+        e('s', i, 2, 'w-b'),
+        e('ok', i, 2, 'w-b', { d: 100 }),
+      );
+    else if (i < 90)
+      out.push(
+        e('s', i, 1, 'w-a'),
+        e('rel', i, 1, 'w-a', { d: 50 }),
+        e('s', i, 1, 'w-b'),
+        e('ok', i, 1, 'w-b', { d: 100 }),
+      );
+    else if (i < 110)
+      out.push(
+        e('s', i, 1, 'w-a'),
+        e('r', i, 1, 'w-a', { d: 100, err, log: 'boom' }),
+        e('s', i, 2, 'w-b'),
+        e('ok', i, 2, 'w-b', { d: 100 }),
+      );
+    else
+      out.push(
+        e('s', i, 1, 'w-a'),
+        e('r', i, 1, 'w-a', { d: 100, err, log: 'boom' }),
+        e('s', i, 2, 'w-b'),
+        e('f', i, 2, 'w-b', { d: 100, err: { ...err, retryable: false }, log: 'boom' }),
+      );
   }
   return out;
 }
@@ -59,7 +91,7 @@ function history(jobId: string): TaskEvent[] {
 function chaos(events: TaskEvent[], rand: () => number): { id: string; events: TaskEvent[] }[] {
   const shuffled = shuffle([...events], rand);
   const batches: { id: string; events: TaskEvent[] }[] = [];
-  for (let n = 0; n < shuffled.length; ) {
+  for (let n = 0; n < shuffled.length;) {
     const size = 1 + Math.floor(rand() * 15);
     batches.push({ id: randomUUID(), events: shuffled.slice(n, n + size) });
     n += size;
@@ -91,7 +123,12 @@ describe('the bus redelivers, duplicates and reorders progress: counts stay exac
       cloud: { bus: 'redis', provider: 'local' },
       inheritedEnv: process.env,
     });
-    bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix, logger: createLogger({ name: 'chaos-bus', level: 'warn' }) });
+    bus = await createBus({
+      kind: 'redis',
+      redisUrl: inject('redisUrl'),
+      prefix,
+      logger: createLogger({ name: 'chaos-bus', level: 'warn' }),
+    });
   });
   afterAll(async () => {
     await bus.close();
@@ -104,11 +141,20 @@ describe('the bus redelivers, duplicates and reorders progress: counts stay exac
     const seeds = [1, 2, 3].map((n) => (Date.now() + n * 7919) % 2 ** 31);
     const jobs: { id: string; seed: number; sends: number }[] = [];
     for (const seed of seeds) {
-      const sub = await api.post('/v1/jobs', { kind: 'extraction', name: `chaos-${seed}`, source: { snapshot: 'CC-MAIN-2023-50', batches: 120 }, pool: 'local', failurePolicy: { maxFailedTasks: 10 }, run: { builtin: 'noop' } });
+      const sub = await api.post('/v1/jobs', {
+        kind: 'extraction',
+        name: `chaos-${seed}`,
+        source: { snapshot: 'CC-MAIN-2023-50', batches: 120 },
+        pool: 'local',
+        failurePolicy: { maxFailedTasks: 10 },
+        run: { builtin: 'noop' },
+      });
       expect(sub.status).toBe(201);
       const sends = chaos(history(sub.body.id), rng(seed));
       jobs.push({ id: sub.body.id, seed, sends: sends.length });
-      await Promise.all(sends.map((s) => bus.publish('progress', { workerId: s.events[0]!.w, events: s.events }, { id: s.id })));
+      await Promise.all(
+        sends.map((s) => bus.publish('progress', { workerId: s.events[0]!.w, events: s.events }, { id: s.id })),
+      );
     }
     for (const j of jobs) {
       const job = await waitForEnd(api, j.id, 30_000);
@@ -116,14 +162,22 @@ describe('the bus redelivers, duplicates and reorders progress: counts stay exac
       await sleep(1500);
       const after = (await api.get(`/v1/jobs/${j.id}`)).body as JobLike;
       reportFault('bus-chaos', after, { seed: j.seed, messages: j.sends });
-      expect(after.progress, `seed ${j.seed}`).toMatchObject({ total: 120, succeeded: 110, failed: 10, running: 0, queued: 0 });
+      expect(after.progress, `seed ${j.seed}`).toMatchObject({
+        total: 120,
+        succeeded: 110,
+        failed: 10,
+        running: 0,
+        queued: 0,
+      });
       const counts = (p: JobLike['progress']) => [p.succeeded, p.failed, p.running, p.queued];
       expect(counts(after.progress)).toEqual(counts(job.progress));
       expect(after.state).toBe('succeeded');
       // Hand-backs are counted apart and never more than happened (10); a late one may go uncounted.
       expect(after.handBacks).toBeLessThanOrEqual(10);
       const failures = (await api.get(`/v1/jobs/${j.id}/tasks`)).body.tasks as { index: number; final: boolean }[];
-      expect(failures.map((f) => f.index).sort((a, b) => a - b)).toEqual([110, 111, 112, 113, 114, 115, 116, 117, 118, 119]);
+      expect(failures.map((f) => f.index).sort((a, b) => a - b)).toEqual([
+        110, 111, 112, 113, 114, 115, 116, 117, 118, 119,
+      ]);
     }
   });
 });

@@ -24,16 +24,31 @@ describe('Ctrl-C on npm start (SIGINT to its whole process group), with its own 
     const port = await freePort();
     const token = 'ctrl-c-admin-token-0123456789';
     const { proc, output } = await spawnControlPlane(
-      { PORT: String(port), KUMO_DATA_DIR: dataDir, KUMO_ADMIN_TOKEN: token, KUMO_SHUTDOWN_DEADLINE_MS: '30000', KUMO_LOCAL_WORKERS: '2' },
+      {
+        PORT: String(port),
+        KUMO_DATA_DIR: dataDir,
+        KUMO_ADMIN_TOKEN: token,
+        KUMO_SHUTDOWN_DEADLINE_MS: '30000',
+        KUMO_LOCAL_WORKERS: '2',
+      },
       { ownProcessGroup: true },
     );
     left.push(proc.pid!);
     const redisPid = Number(readFileSync(join(dataDir, 'redis.pid'), 'utf8'));
     left.push(redisPid);
     const api = client(`http://127.0.0.1:${port}`, token);
-    const sub = await api.post('/v1/jobs', { kind: 'extraction', name: 'busy', source: { snapshot: 'CC-MAIN-2023-50', batches: 2000 }, pool: 'local', run: { builtin: 'sleep', ms: 200 } });
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'busy',
+      source: { snapshot: 'CC-MAIN-2023-50', batches: 2000 },
+      pool: 'local',
+      run: { builtin: 'sleep', ms: 200 },
+    });
     expect(sub.status).toBe(201);
-    await waitFor(async () => ((await api.get(`/v1/jobs/${sub.body.id}`)).body.progress.succeeded > 0 ? true : undefined), { timeoutMs: 30_000, what: 'tasks to run' });
+    await waitFor(
+      async () => ((await api.get(`/v1/jobs/${sub.body.id}`)).body.progress.succeeded > 0 ? true : undefined),
+      { timeoutMs: 30_000, what: 'tasks to run' },
+    );
     const workers = workerPids(proc.pid!);
     expect(workers.length).toBeGreaterThan(0);
     left.push(...workers);
@@ -43,6 +58,9 @@ describe('Ctrl-C on npm start (SIGINT to its whole process group), with its own 
     // A hang would end at the 30 s deadline with exit 1 and says so.
     expect(await exited, output()).toBe(0);
     expect(output()).not.toMatch(/shutdown passed its deadline/);
-    await waitFor(async () => (processExited(redisPid) && workers.every(processExited)) || undefined, { timeoutMs: 10_000, what: 'Redis and the workers to be gone' });
+    await waitFor(async () => (processExited(redisPid) && workers.every(processExited)) || undefined, {
+      timeoutMs: 10_000,
+      what: 'Redis and the workers to be gone',
+    });
   });
 });

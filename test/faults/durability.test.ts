@@ -24,31 +24,50 @@ describe('a 201 means the job is in Redis: it survives a Redis restart (AOF, app
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('submit, stop Redis (SIGTERM) at once, start it again on the same folder: the job is there and runs to exact completion', async () => {
-    const TOTAL = 60;
-    const port = await freePort();
-    // `dir` is ours, so stopping this Redis keeps its AOF for the next one.
-    redis = await startTestRedis({ appendonly: true, dir, port });
-    const apiPort = await freePort();
-    const cp = await spawnControlPlane({ REDIS_URL: redis.url, PORT: String(apiPort), KUMO_ADMIN_TOKEN: TOKEN, KUMO_PREFIX: 'durable', KUMO_LOCAL_WORKERS: '1', KUMO_LOCAL_SLOTS: '8', KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '500' });
-    try {
-      const api = client(`http://127.0.0.1:${apiPort}`, TOKEN);
-      const sub = await api.post('/v1/jobs', { kind: 'extraction', name: 'durable', source: { snapshot: 'CC-MAIN-2023-50', batches: TOTAL }, pool: 'local', run: { builtin: 'sleep', ms: 200 } });
-      expect(sub.status).toBe(201);
-      await redis.stop();
+  it(
+    'submit, stop Redis (SIGTERM) at once, start it again on the same folder: the job is there and runs to exact completion',
+    async () => {
+      const TOTAL = 60;
+      const port = await freePort();
+      // `dir` is ours, so stopping this Redis keeps its AOF for the next one.
       redis = await startTestRedis({ appendonly: true, dir, port });
-      // Straight from Redis, before any control plane code could have rewritten it.
-      const direct = new Redis(redis.url);
-      expect(await direct.exists(`durable:job:${sub.body.id}`)).toBe(1);
-      await direct.quit();
-      const job = await waitForEnd(api, sub.body.id, 60_000);
-      reportFault('redis-clean-restart', job);
-      expect(job.state).toBe('succeeded');
-      expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
-    } finally {
-      await stopProcess(cp.proc);
-    }
-  }, FAULT_TIMEOUT_MS);
+      const apiPort = await freePort();
+      const cp = await spawnControlPlane({
+        REDIS_URL: redis.url,
+        PORT: String(apiPort),
+        KUMO_ADMIN_TOKEN: TOKEN,
+        KUMO_PREFIX: 'durable',
+        KUMO_LOCAL_WORKERS: '1',
+        KUMO_LOCAL_SLOTS: '8',
+        KUMO_TASK_LOCK_MS: '3000',
+        KUMO_DRAIN_MS: '500',
+      });
+      try {
+        const api = client(`http://127.0.0.1:${apiPort}`, TOKEN);
+        const sub = await api.post('/v1/jobs', {
+          kind: 'extraction',
+          name: 'durable',
+          source: { snapshot: 'CC-MAIN-2023-50', batches: TOTAL },
+          pool: 'local',
+          run: { builtin: 'sleep', ms: 200 },
+        });
+        expect(sub.status).toBe(201);
+        await redis.stop();
+        redis = await startTestRedis({ appendonly: true, dir, port });
+        // Straight from Redis, before any control plane code could have rewritten it.
+        const direct = new Redis(redis.url);
+        expect(await direct.exists(`durable:job:${sub.body.id}`)).toBe(1);
+        await direct.quit();
+        const job = await waitForEnd(api, sub.body.id, 60_000);
+        reportFault('redis-clean-restart', job);
+        expect(job.state).toBe('succeeded');
+        expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
+      } finally {
+        await stopProcess(cp.proc);
+      }
+    },
+    FAULT_TIMEOUT_MS,
+  );
 });
 
 describe('the control plane refuses a Redis that may evict keys', () => {
@@ -57,27 +76,39 @@ describe('the control plane refuses a Redis that may evict keys', () => {
     await redis?.stop();
   });
 
-  it('npm start against maxmemory-policy allkeys-lru exits non-zero with one clear line', async () => {
-    redis = await startTestRedis({ maxmemoryPolicy: 'allkeys-lru' });
-    // `--silent`: npm's own lifecycle banner and failure notice would bury kumo's line.
-    const proc = spawn('npm', ['start', '--silent'], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: redis.url, PORT: String(await freePort()), KUMO_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    proc.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    proc.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-    const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
-    expect(code).not.toBe(0);
-    const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-    expect(lines, stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^kumo: Redis maxmemory-policy is 'allkeys-lru'; kumo needs 'noeviction'.*\[REDIS_UNSAFE\]$/);
-    expect(stdout).not.toContain('kumo is up');
-    // Nothing was written to a Redis it refused.
-    const direct = new Redis(redis.url);
-    expect(await direct.dbsize()).toBe(0);
-    await direct.quit();
-  }, FAULT_TIMEOUT_MS);
+  it(
+    'npm start against maxmemory-policy allkeys-lru exits non-zero with one clear line',
+    async () => {
+      redis = await startTestRedis({ maxmemoryPolicy: 'allkeys-lru' });
+      // `--silent`: npm's own lifecycle banner and failure notice would bury kumo's line.
+      const proc = spawn('npm', ['start', '--silent'], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          REDIS_URL: redis.url,
+          PORT: String(await freePort()),
+          KUMO_ADMIN_TOKEN: TOKEN,
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      let stdout = '';
+      proc.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+      proc.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+      const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+      expect(code).not.toBe(0);
+      const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+      expect(lines, stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^kumo: Redis maxmemory-policy is 'allkeys-lru'; kumo needs 'noeviction'.*\[REDIS_UNSAFE\]$/,
+      );
+      expect(stdout).not.toContain('kumo is up');
+      // Nothing was written to a Redis it refused.
+      const direct = new Redis(redis.url);
+      expect(await direct.dbsize()).toBe(0);
+      await direct.quit();
+    },
+    FAULT_TIMEOUT_MS,
+  );
 });

@@ -27,9 +27,24 @@ describe('tasks lost twice, once to a contributor frozen past its lease', () => 
   const workers: Record<string, ServiceProcess> = {};
 
   beforeAll(async () => {
-    tcp = await startTestControlPlane('frozen-contrib', { logger: createLogger({ name: 'frozen-contrib', level: 'warn' }), localPool: { max: 0 }, leaseSeconds: 3 });
+    tcp = await startTestControlPlane('frozen-contrib', {
+      logger: createLogger({ name: 'frozen-contrib', level: 'warn' }),
+      localPool: { max: 0 },
+      leaseSeconds: 3,
+    });
     // A pool only HTTPS workers serve: no Redis-side agent takes its tasks.
-    expect((await tcp.api.put('/v1/pools/contrib', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 0 })).status).toBe(201);
+    expect(
+      (
+        await tcp.api.put('/v1/pools/contrib', {
+          machineType: 'local',
+          gpu: { type: 'none', count: 0 },
+          spot: false,
+          zones: ['local'],
+          min: 0,
+          max: 0,
+        })
+      ).status,
+    ).toBe(201);
   }, FAULT_TIMEOUT_MS);
   afterAll(async () => {
     for (const w of Object.values(workers)) {
@@ -45,46 +60,80 @@ describe('tasks lost twice, once to a contributor frozen past its lease', () => 
   const contributor = async (name: string): Promise<ServiceProcess> => {
     const t = await tcp.api.post('/v1/tokens', { role: 'worker', name, pool: 'contrib' });
     expect(t.status).toBe(201);
-    return (workers[name] = await spawnService('worker', { KUMO_WORKER_TOKEN: t.body.token, KUMO_CONTROL_URL: tcp.cp.url, KUMO_POOL: 'contrib', KUMO_WORKER_NAME: name, KUMO_SLOTS: String(TOTAL), KUMO_DRAIN_MS: '500' }));
+    return (workers[name] = await spawnService('worker', {
+      KUMO_WORKER_TOKEN: t.body.token,
+      KUMO_CONTROL_URL: tcp.cp.url,
+      KUMO_POOL: 'contrib',
+      KUMO_WORKER_NAME: name,
+      KUMO_SLOTS: String(TOTAL),
+      KUMO_DRAIN_MS: '500',
+    }));
   };
   /** Each ledger line: `<index> <worker> start|end|stop`. */
-  const lines = (): string[] => (existsSync(ledger) ? readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean) : []);
+  const lines = (): string[] =>
+    existsSync(ledger) ? readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean) : [];
   const linesOf = (worker: string, what: string): string[] => lines().filter((l) => l.endsWith(` ${worker} ${what}`));
   const startedOn = (worker: string, what: string): Promise<unknown> =>
     waitFor(async () => linesOf(worker, 'start').length === TOTAL || undefined, { timeoutMs: 60_000, what });
 
-  it('every task ends once, none is lost, and no copy runs on after its worker died or its job ended', async () => {
-    const me = '"$KUMO_TASK_INDEX $KUMO_WORKER_ID';
-    const script = `trap 'echo ${me} stop" >> "$LEDGER"; exit 143' TERM; echo ${me} start" >> "$LEDGER"; while [ ! -e "$GATE.$KUMO_WORKER_ID" ]; do sleep 0.05; done; echo ${me} end" >> "$LEDGER"`;
-    const sub = await tcp.api.post('/v1/jobs', { kind: 'extraction', name: 'frozen-contrib', source: { snapshot: 'S', batches: TOTAL }, pool: 'contrib', retry: { maxInfraRetries: 5 }, env: { LEDGER: ledger, GATE: join(dir, 'gate') }, run: { command: ['sh', '-c', script] } });
-    expect(sub.status).toBe(201);
-    const id = sub.body.id as string;
+  it(
+    'every task ends once, none is lost, and no copy runs on after its worker died or its job ended',
+    async () => {
+      const me = '"$KUMO_TASK_INDEX $KUMO_WORKER_ID';
+      const script = `trap 'echo ${me} stop" >> "$LEDGER"; exit 143' TERM; echo ${me} start" >> "$LEDGER"; while [ ! -e "$GATE.$KUMO_WORKER_ID" ]; do sleep 0.05; done; echo ${me} end" >> "$LEDGER"`;
+      const sub = await tcp.api.post('/v1/jobs', {
+        kind: 'extraction',
+        name: 'frozen-contrib',
+        source: { snapshot: 'S', batches: TOTAL },
+        pool: 'contrib',
+        retry: { maxInfraRetries: 5 },
+        env: { LEDGER: ledger, GATE: join(dir, 'gate') },
+        run: { command: ['sh', '-c', script] },
+      });
+      expect(sub.status).toBe(201);
+      const id = sub.body.id as string;
 
-    const a = await contributor('contrib-a');
-    await startedOn('contrib-a', 'both tasks to start on contrib-a');
-    a.proc.kill('SIGSTOP');
+      const a = await contributor('contrib-a');
+      await startedOn('contrib-a', 'both tasks to start on contrib-a');
+      a.proc.kill('SIGSTOP');
 
-    const b = await contributor('contrib-b');
-    await startedOn('contrib-b', 'both tasks back from the frozen contrib-a, on contrib-b');
-    await b.kill9();
-    // Its tasks died with it: nothing of contrib-b's runs on beside the copies run next.
-    await waitFor(async () => taskPids({ KUMO_JOB_ID: id, KUMO_WORKER_ID: 'contrib-b' }).length === 0 || undefined, { timeoutMs: 10_000, what: "contrib-b's task processes to end with it" });
+      const b = await contributor('contrib-b');
+      await startedOn('contrib-b', 'both tasks back from the frozen contrib-a, on contrib-b');
+      await b.kill9();
+      // Its tasks died with it: nothing of contrib-b's runs on beside the copies run next.
+      await waitFor(async () => taskPids({ KUMO_JOB_ID: id, KUMO_WORKER_ID: 'contrib-b' }).length === 0 || undefined, {
+        timeoutMs: 10_000,
+        what: "contrib-b's task processes to end with it",
+      });
 
-    writeFileSync(join(dir, 'gate.contrib-c'), '');
-    await contributor('contrib-c');
-    const job = await waitForEnd(tcp.api, id, 60_000);
-    expect(job.state).toBe('succeeded');
-    expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0, running: 0, queued: 0 });
+      writeFileSync(join(dir, 'gate.contrib-c'), '');
+      await contributor('contrib-c');
+      const job = await waitForEnd(tcp.api, id, 60_000);
+      expect(job.state).toBe('succeeded');
+      expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0, running: 0, queued: 0 });
 
-    // The frozen contributor thaws with its job over: its copies stop on its first heartbeat.
-    a.proc.kill('SIGCONT');
-    await waitFor(async () => (linesOf('contrib-a', 'stop').length === TOTAL && taskPids({ KUMO_JOB_ID: id, KUMO_WORKER_ID: 'contrib-a' }).length === 0) || undefined, { timeoutMs: 20_000, what: "contrib-a's copies to stop once it thawed" });
+      // The frozen contributor thaws with its job over: its copies stop on its first heartbeat.
+      a.proc.kill('SIGCONT');
+      await waitFor(
+        async () =>
+          (linesOf('contrib-a', 'stop').length === TOTAL &&
+            taskPids({ KUMO_JOB_ID: id, KUMO_WORKER_ID: 'contrib-a' }).length === 0) ||
+          undefined,
+        { timeoutMs: 20_000, what: "contrib-a's copies to stop once it thawed" },
+      );
 
-    // Each task ended once, on contrib-c; no other copy ended, and nothing of the job runs.
-    const ends = lines().filter((l) => l.endsWith(' end'));
-    expect(ends.sort()).toEqual(['0 contrib-c end', '1 contrib-c end']);
-    expect(linesOf('contrib-b', 'end')).toEqual([]);
-    expect(taskPids({ KUMO_JOB_ID: id })).toEqual([]);
-    expect((await tcp.api.get(`/v1/jobs/${id}`)).body.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0, running: 0 });
-  }, FAULT_TIMEOUT_MS);
+      // Each task ended once, on contrib-c; no other copy ended, and nothing of the job runs.
+      const ends = lines().filter((l) => l.endsWith(' end'));
+      expect(ends.sort()).toEqual(['0 contrib-c end', '1 contrib-c end']);
+      expect(linesOf('contrib-b', 'end')).toEqual([]);
+      expect(taskPids({ KUMO_JOB_ID: id })).toEqual([]);
+      expect((await tcp.api.get(`/v1/jobs/${id}`)).body.progress).toMatchObject({
+        total: TOTAL,
+        succeeded: TOTAL,
+        failed: 0,
+        running: 0,
+      });
+    },
+    FAULT_TIMEOUT_MS,
+  );
 });

@@ -20,9 +20,24 @@ describe('an HTTPS-leased task whose worker is lost twice', () => {
   beforeAll(async () => {
     // A lease of 3 s: each loss takes seconds, not a minute, and a lease held is still held when it is
     // completed right after, however loaded the machine.
-    tcp = await startTestControlPlane('lease-lost', { logger: createLogger({ name: 'lease-lost', level: 'warn' }), localPool: { max: 0 }, leaseSeconds: 3 });
+    tcp = await startTestControlPlane('lease-lost', {
+      logger: createLogger({ name: 'lease-lost', level: 'warn' }),
+      localPool: { max: 0 },
+      leaseSeconds: 3,
+    });
     // A pool only HTTPS workers serve: no Redis-side agent takes its tasks.
-    expect((await tcp.api.put('/v1/pools/contrib', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 0 })).status).toBe(201);
+    expect(
+      (
+        await tcp.api.put('/v1/pools/contrib', {
+          machineType: 'local',
+          gpu: { type: 'none', count: 0 },
+          spot: false,
+          zones: ['local'],
+          min: 0,
+          max: 0,
+        })
+      ).status,
+    ).toBe(201);
     const t = await tcp.api.post('/v1/tokens', { role: 'worker', name: 'laptop', pool: 'contrib' });
     expect(t.status).toBe(201);
     worker = client(tcp.cp.url, t.body.token as string);
@@ -46,11 +61,14 @@ describe('an HTTPS-leased task whose worker is lost twice', () => {
 
   /** Leases until this job's task comes (back); the worker then vanishes with it (no heartbeat). */
   const leaseAndVanish = async (jobId: string, what: string): Promise<{ leaseId: string; attempt: number }> =>
-    waitFor(async () => {
-      const r = await worker.post('/v1/workers/lease', { workerId: 'laptop', pool: 'contrib', max: 1 });
-      expect(r.status).toBe(200);
-      return (r.body.tasks as { jobId: string; leaseId: string; attempt: number }[]).find((t) => t.jobId === jobId);
-    }, { timeoutMs: 30_000, intervalMs: 200, what });
+    waitFor(
+      async () => {
+        const r = await worker.post('/v1/workers/lease', { workerId: 'laptop', pool: 'contrib', max: 1 });
+        expect(r.status).toBe(200);
+        return (r.body.tasks as { jobId: string; leaseId: string; attempt: number }[]).find((t) => t.jobId === jobId);
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what },
+    );
 
   it('is redelivered, not lost: the job ends succeeded with exact counts', async () => {
     const id = await submit();
@@ -59,7 +77,9 @@ describe('an HTTPS-leased task whose worker is lost twice', () => {
     const third = await leaseAndVanish(id, 'the task back after two losses');
     // Losses are the infrastructure's: no attempt used.
     expect([first.attempt, second.attempt, third.attempt]).toEqual([1, 1, 1]);
-    expect((await worker.post('/v1/workers/complete', { leaseId: third.leaseId, outcome: 'succeeded' })).status).toBe(200);
+    expect((await worker.post('/v1/workers/complete', { leaseId: third.leaseId, outcome: 'succeeded' })).status).toBe(
+      200,
+    );
     const job = await waitForEnd(tcp.api, id, 20_000);
     expect(job.state).toBe('succeeded');
     expect(job.progress).toMatchObject({ total: 1, succeeded: 1, failed: 0, running: 0, queued: 0 });
@@ -70,12 +90,15 @@ describe('an HTTPS-leased task whose worker is lost twice', () => {
     await leaseAndVanish(id, 'the first lease');
     await leaseAndVanish(id, 'the task back after one loss');
     // Lost twice, one more than its budget: the next lease call fails it instead of handing it out.
-    const job = await waitFor(async () => {
-      const r = await worker.post('/v1/workers/lease', { workerId: 'laptop', pool: 'contrib', max: 1 });
-      expect((r.body.tasks as { jobId: string }[]).some((t) => t.jobId === id)).toBe(false);
-      const j = (await tcp.api.get(`/v1/jobs/${id}`)).body;
-      return j.state === 'failed' ? j : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 200, what: 'the job to fail' });
+    const job = await waitFor(
+      async () => {
+        const r = await worker.post('/v1/workers/lease', { workerId: 'laptop', pool: 'contrib', max: 1 });
+        expect((r.body.tasks as { jobId: string }[]).some((t) => t.jobId === id)).toBe(false);
+        const j = (await tcp.api.get(`/v1/jobs/${id}`)).body;
+        return j.state === 'failed' ? j : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the job to fail' },
+    );
     expect(job.progress).toMatchObject({ total: 1, succeeded: 0, failed: 1, running: 0, queued: 0 });
     const failures = (await tcp.api.get(`/v1/jobs/${id}/tasks`)).body;
     expect(JSON.stringify(failures)).toContain('INFRA_BUDGET_EXHAUSTED');

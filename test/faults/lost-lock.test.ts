@@ -33,7 +33,20 @@ describe('a Redis-side worker whose task lock is lost', () => {
     tcp = await startTestControlPlane('lost-lock', { logger, localPool: { max: 0 } });
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix: tcp.prefix, logger });
     // A lock of 3 s: the stall check comes round in seconds, yet a loaded machine renews in time.
-    agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'local', id: 'frozen', slots: 2, lockMs: 3000, drainMs: 200, heartbeatMs: 500, ...taskHost(), clock: wallClock, logger });
+    agent = new WorkerAgent({
+      redisUrl: inject('redisUrl'),
+      prefix: tcp.prefix,
+      bus,
+      pool: 'local',
+      id: 'frozen',
+      slots: 2,
+      lockMs: 3000,
+      drainMs: 200,
+      heartbeatMs: 500,
+      ...taskHost(),
+      clock: wallClock,
+      logger,
+    });
     await agent.start();
     redis = new Redis(inject('redisUrl'));
     jobs = new JobStore(redis, { prefix: tcp.prefix });
@@ -55,44 +68,91 @@ describe('a Redis-side worker whose task lock is lost', () => {
   const submit = async (name: string, batches: number, pool = 'local'): Promise<{ id: string; ledger: string }> => {
     const ledger = join(dir, `${name}.ledger`);
     const script = `trap 'echo "$KUMO_TASK_INDEX stop" >> "$LEDGER"; exit 143' TERM; echo "$KUMO_TASK_INDEX start" >> "$LEDGER"; while [ ! -f "$GO" ]; do sleep 0.05; done; echo "$KUMO_TASK_INDEX end" >> "$LEDGER"`;
-    const sub = await tcp.api.post('/v1/jobs', { kind: 'extraction', name, source: { snapshot: 'S', batches }, pool, env: { LEDGER: ledger, GO: join(dir, `${name}.go`) }, run: { command: ['sh', '-c', script] } });
+    const sub = await tcp.api.post('/v1/jobs', {
+      kind: 'extraction',
+      name,
+      source: { snapshot: 'S', batches },
+      pool,
+      env: { LEDGER: ledger, GO: join(dir, `${name}.go`) },
+      run: { command: ['sh', '-c', script] },
+    });
     expect(sub.status).toBe(201);
     return { id: sub.body.id as string, ledger };
   };
-  const lines = (ledger: string): string[] => (existsSync(ledger) ? readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean) : []);
+  const lines = (ledger: string): string[] =>
+    existsSync(ledger) ? readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean) : [];
 
   it('the copy that lost its lock stops at once; the copy run again is the only one left, and none outlives the job', async () => {
     const { id, ledger } = await submit('lock', 1);
-    await waitFor(async () => lines(ledger).length === 1 || undefined, { timeoutMs: 30_000, what: 'the first copy to start' });
+    await waitFor(async () => lines(ledger).length === 1 || undefined, {
+      timeoutMs: 30_000,
+      what: 'the first copy to start',
+    });
     // The freeze: the lock goes, the renewal fails, and the stall check hands the task out again.
     await redis.del(`${new Keys(tcp.prefix).queuePrefix()}:${queueName('local')}:${taskQueueId(id, 0)}:lock`);
-    await waitFor(async () => lines(ledger).filter((l) => l.endsWith('start')).length >= 2 || undefined, { timeoutMs: 30_000, what: 'a second copy to start' });
+    await waitFor(async () => lines(ledger).filter((l) => l.endsWith('start')).length >= 2 || undefined, {
+      timeoutMs: 30_000,
+      what: 'a second copy to start',
+    });
     await tcp.api.post(`/v1/jobs/${id}/cancel`, {});
-    await waitFor(async () => ((await jobs.state(id)) === 'cancelled' && agent.busy === 0) || undefined, { timeoutMs: 30_000, what: 'the job cancelled and the worker idle' });
+    await waitFor(async () => ((await jobs.state(id)) === 'cancelled' && agent.busy === 0) || undefined, {
+      timeoutMs: 30_000,
+      what: 'the job cancelled and the worker idle',
+    });
     // Never two copies at once (each start followed by its stop before the next start), and none left
     // running once the job ended and the worker is idle.
     const runs = lines(ledger);
     expect(runs.length, runs.join(', ')).toBeGreaterThanOrEqual(4);
     expect(runs, runs.join(', ')).toEqual(runs.map((_, n) => (n % 2 === 0 ? '0 start' : '0 stop')));
     // The stopped copy handed its place back: nothing of the cancelled job counts as running.
-    const job = await waitFor(async () => {
-      const j = (await tcp.api.get(`/v1/jobs/${id}`)).body;
-      return j.progress.running === 0 ? j : undefined;
-    }, { timeoutMs: 10_000, what: 'the running count to drop' });
+    const job = await waitFor(
+      async () => {
+        const j = (await tcp.api.get(`/v1/jobs/${id}`)).body;
+        return j.progress.running === 0 ? j : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the running count to drop' },
+    );
     expect(job).toMatchObject({ state: 'cancelled', progress: { total: 1, running: 0, succeeded: 0, failed: 0 } });
   });
 
   it('a task that is done already is not run again, whatever its attempt number', async () => {
     // A pool of its own, whose worker starts only once task 0 is counted done.
-    expect((await tcp.api.put('/v1/pools/later', { machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], min: 0, max: 0 })).status).toBe(201);
+    expect(
+      (
+        await tcp.api.put('/v1/pools/later', {
+          machineType: 'local',
+          gpu: { type: 'none', count: 0 },
+          spot: false,
+          zones: ['local'],
+          min: 0,
+          max: 0,
+        })
+      ).status,
+    ).toBe(201);
     const { id, ledger } = await submit('done', 2, 'later');
     // Task 0 is counted done (a copy of it that ran elsewhere reported) before any worker took it.
     await jobs.applyEvents(id, 'later', [{ t: 'ok', j: id, i: 0, a: 1, w: 'elsewhere', at: Date.now() }]);
     // A long lock: nothing here may be lost, or the task would rightly run again.
-    const later = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'later', id: 'later', slots: 2, lockMs: 30_000, drainMs: 200, heartbeatMs: 500, ...taskHost(), clock: wallClock, logger });
+    const later = new WorkerAgent({
+      redisUrl: inject('redisUrl'),
+      prefix: tcp.prefix,
+      bus,
+      pool: 'later',
+      id: 'later',
+      slots: 2,
+      lockMs: 30_000,
+      drainMs: 200,
+      heartbeatMs: 500,
+      ...taskHost(),
+      clock: wallClock,
+      logger,
+    });
     await later.start();
     onTestFinished(() => later.stop({ handBackNow: true }));
-    await waitFor(async () => lines(ledger).includes('1 start') || undefined, { timeoutMs: 30_000, what: 'task 1 to start' });
+    await waitFor(async () => lines(ledger).includes('1 start') || undefined, {
+      timeoutMs: 30_000,
+      what: 'task 1 to start',
+    });
     writeFileSync(join(dir, 'done.go'), '');
     const job = await waitForEnd(tcp.api, id, 30_000);
     expect(job.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });

@@ -32,7 +32,20 @@ describe('a task lost while its job is paused', () => {
     tcp = await startTestControlPlane('paused-lost', { logger, localPool: { max: 0 } });
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix: tcp.prefix, logger });
     // A lock of 3 s: the stall check comes round in seconds, yet a loaded machine renews in time.
-    agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix: tcp.prefix, bus, pool: 'local', id: 'thawed', slots: 2, lockMs: 3000, drainMs: 200, heartbeatMs: 500, ...taskHost(), clock: wallClock, logger });
+    agent = new WorkerAgent({
+      redisUrl: inject('redisUrl'),
+      prefix: tcp.prefix,
+      bus,
+      pool: 'local',
+      id: 'thawed',
+      slots: 2,
+      lockMs: 3000,
+      drainMs: 200,
+      heartbeatMs: 500,
+      ...taskHost(),
+      clock: wallClock,
+      logger,
+    });
     await agent.start();
     redis = new Redis(inject('redisUrl'));
   });
@@ -48,20 +61,38 @@ describe('a task lost while its job is paused', () => {
   it('is not counted as running while the job waits, and is counted once after the resume', async () => {
     const ledger = join(dir, 'ledger');
     const script = `trap 'echo "$KUMO_TASK_INDEX stop" >> "$LEDGER"; exit 143' TERM; echo "$KUMO_TASK_INDEX start" >> "$LEDGER"; while [ ! -f "$GO" ]; do sleep 0.05; done; echo "$KUMO_TASK_INDEX end" >> "$LEDGER"`;
-    const sub = await tcp.api.post('/v1/jobs', { kind: 'extraction', name: 'paused-lost', source: { snapshot: 'S', batches: 1 }, pool: 'local', env: { LEDGER: ledger, GO: join(dir, 'go') }, run: { command: ['sh', '-c', script] } });
+    const sub = await tcp.api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'paused-lost',
+      source: { snapshot: 'S', batches: 1 },
+      pool: 'local',
+      env: { LEDGER: ledger, GO: join(dir, 'go') },
+      run: { command: ['sh', '-c', script] },
+    });
     expect(sub.status).toBe(201);
     const id = sub.body.id as string;
-    const lines = (): string[] => (existsSync(ledger) ? readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean) : []);
-    await waitFor(async () => ((await tcp.api.get(`/v1/jobs/${id}`)).body.progress.running === 1 && lines().length === 1) || undefined, { timeoutMs: 30_000, what: 'the task to start and be counted' });
+    const lines = (): string[] =>
+      existsSync(ledger) ? readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean) : [];
+    await waitFor(
+      async () =>
+        ((await tcp.api.get(`/v1/jobs/${id}`)).body.progress.running === 1 && lines().length === 1) || undefined,
+      { timeoutMs: 30_000, what: 'the task to start and be counted' },
+    );
 
     expect((await tcp.api.post(`/v1/jobs/${id}/pause`, {})).status).toBe(200);
     // The freeze: the lock goes, the renewal fails, the copy stops, and the stall check hands the task out again.
     await redis.del(`${new Keys(tcp.prefix).queuePrefix()}:${queueName('local')}:${taskQueueId(id, 0)}:lock`);
-    await waitFor(async () => lines().includes('0 stop') || undefined, { timeoutMs: 30_000, what: 'the lost copy to stop' });
-    const paused = await waitFor(async () => {
-      const j = (await tcp.api.get(`/v1/jobs/${id}`)).body;
-      return j.progress.running === 0 ? j : undefined;
-    }, { timeoutMs: 20_000, what: 'the lost copy to leave the running count while the job is paused' });
+    await waitFor(async () => lines().includes('0 stop') || undefined, {
+      timeoutMs: 30_000,
+      what: 'the lost copy to stop',
+    });
+    const paused = await waitFor(
+      async () => {
+        const j = (await tcp.api.get(`/v1/jobs/${id}`)).body;
+        return j.progress.running === 0 ? j : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the lost copy to leave the running count while the job is paused' },
+    );
     expect(paused).toMatchObject({ state: 'paused', progress: { total: 1, running: 0, succeeded: 0, failed: 0 } });
     // Nothing started while paused.
     expect(lines()).toEqual(['0 start', '0 stop']);

@@ -29,31 +29,53 @@ describe('kill -9 of Redis mid-job, restarted on its AOF', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`a ${TOTAL}-task job still ends with exactly ${TOTAL} succeeded`, async () => {
-    const port = await freePort();
-    redis = await startTestRedis({ appendonly: true, dir, port });
-    const apiPort = await freePort();
-    const cp = await spawnControlPlane({ REDIS_URL: redis.url, PORT: String(apiPort), KUMO_ADMIN_TOKEN: TOKEN, KUMO_PREFIX: 'redis9', KUMO_LOCAL_WORKERS: '2', KUMO_LOCAL_SLOTS: '8', KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '500' });
-    try {
-      const api = client(`http://127.0.0.1:${apiPort}`, TOKEN);
-      const sub = await api.post('/v1/jobs', { kind: 'extraction', name: 'redis-dies', source: { snapshot: 'CC-MAIN-2023-50', batches: TOTAL }, pool: 'local', run: { builtin: 'sleep', ms: 100 } });
-      expect(sub.status).toBe(201);
-      // Past the last fsync of the submission: this test is about the job's progress, not its creation.
-      await sleep(1500);
-      await waitFor(async () => (await api.get(`/v1/jobs/${sub.body.id}`)).body.progress.succeeded >= TOTAL * 0.25 || undefined, { timeoutMs: 60_000, what: '25 % done' });
-      const exited = new Promise((r) => redis!.process.once('exit', r));
-      redis.process.kill('SIGKILL');
-      await exited;
-      await sleep(1000);
+  it(
+    `a ${TOTAL}-task job still ends with exactly ${TOTAL} succeeded`,
+    async () => {
+      const port = await freePort();
       redis = await startTestRedis({ appendonly: true, dir, port });
-      const job = await waitForEnd(api, sub.body.id, 90_000);
-      reportFault('redis-kill-9', job);
-      expect(job.state).toBe('succeeded');
-      expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
-      // The control plane lived through it.
-      expect(cp.proc.exitCode).toBeNull();
-    } finally {
-      await stopProcess(cp.proc);
-    }
-  }, FAULT_TIMEOUT_MS);
+      const apiPort = await freePort();
+      const cp = await spawnControlPlane({
+        REDIS_URL: redis.url,
+        PORT: String(apiPort),
+        KUMO_ADMIN_TOKEN: TOKEN,
+        KUMO_PREFIX: 'redis9',
+        KUMO_LOCAL_WORKERS: '2',
+        KUMO_LOCAL_SLOTS: '8',
+        KUMO_TASK_LOCK_MS: '3000',
+        KUMO_DRAIN_MS: '500',
+      });
+      try {
+        const api = client(`http://127.0.0.1:${apiPort}`, TOKEN);
+        const sub = await api.post('/v1/jobs', {
+          kind: 'extraction',
+          name: 'redis-dies',
+          source: { snapshot: 'CC-MAIN-2023-50', batches: TOTAL },
+          pool: 'local',
+          run: { builtin: 'sleep', ms: 100 },
+        });
+        expect(sub.status).toBe(201);
+        // Past the last fsync of the submission: this test is about the job's progress, not its creation.
+        await sleep(1500);
+        await waitFor(
+          async () => (await api.get(`/v1/jobs/${sub.body.id}`)).body.progress.succeeded >= TOTAL * 0.25 || undefined,
+          { timeoutMs: 60_000, what: '25 % done' },
+        );
+        const exited = new Promise((r) => redis!.process.once('exit', r));
+        redis.process.kill('SIGKILL');
+        await exited;
+        await sleep(1000);
+        redis = await startTestRedis({ appendonly: true, dir, port });
+        const job = await waitForEnd(api, sub.body.id, 90_000);
+        reportFault('redis-kill-9', job);
+        expect(job.state).toBe('succeeded');
+        expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
+        // The control plane lived through it.
+        expect(cp.proc.exitCode).toBeNull();
+      } finally {
+        await stopProcess(cp.proc);
+      }
+    },
+    FAULT_TIMEOUT_MS,
+  );
 });

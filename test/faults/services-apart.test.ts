@@ -25,7 +25,13 @@ describe('kill -9 and restart of the scheduler alone, and of the provisioner alo
   const common = { REDIS_URL: redisUrl, KUMO_PREFIX: prefix };
   const schedulerEnv = { ...common, KUMO_LEADER_TTL_MS: '3000', KUMO_SCALE_INTERVAL_MS: '500' };
   // The workers inherit the provisioner's environment: short locks and drains.
-  const provisionerEnv = { ...common, KUMO_PROVIDER: 'local', KUMO_RECONCILE_INTERVAL_MS: '1000', KUMO_TASK_LOCK_MS: '3000', KUMO_DRAIN_MS: '500' };
+  const provisionerEnv = {
+    ...common,
+    KUMO_PROVIDER: 'local',
+    KUMO_RECONCILE_INTERVAL_MS: '1000',
+    KUMO_TASK_LOCK_MS: '3000',
+    KUMO_DRAIN_MS: '500',
+  };
   let api: ServiceProcess;
   let scheduler: ServiceProcess;
   let provisioner: ServiceProcess;
@@ -35,13 +41,19 @@ describe('kill -9 and restart of the scheduler alone, and of the provisioner alo
     const port = await freePort();
     api = await spawnService('api', { ...common, PORT: String(port), KUMO_ADMIN_TOKEN: TOKEN });
     http = client(`http://127.0.0.1:${port}`, TOKEN);
-    const pool = await http.put('/v1/pools/local', { ...LOCAL_POOL_DEFAULTS, max: 2, slotsPerVm: 8, idleTimeoutSeconds: 30 });
+    const pool = await http.put('/v1/pools/local', {
+      ...LOCAL_POOL_DEFAULTS,
+      max: 2,
+      slotsPerVm: 8,
+      idleTimeoutSeconds: 30,
+    });
     expect(pool.status).toBe(201);
     scheduler = await spawnService('scheduler', schedulerEnv);
     provisioner = await spawnService('provisioner', provisionerEnv);
   }, FAULT_TIMEOUT_MS);
   afterAll(async () => {
-    for (const s of [provisioner, scheduler, api]) if (s && s.proc.exitCode === null && s.proc.signalCode === null) await s.stop();
+    for (const s of [provisioner, scheduler, api])
+      if (s && s.proc.exitCode === null && s.proc.signalCode === null) await s.stop();
     const redis = new Redis(redisUrl);
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length) await redis.del(...keys);
@@ -49,41 +61,65 @@ describe('kill -9 and restart of the scheduler alone, and of the provisioner alo
   });
 
   const submit = async (name: string): Promise<string> => {
-    const sub = await http.post('/v1/jobs', { kind: 'extraction', name, source: { snapshot: 'CC-MAIN-2023-50', batches: TOTAL }, pool: 'local', run: { builtin: 'sleep', ms: 100 } });
+    const sub = await http.post('/v1/jobs', {
+      kind: 'extraction',
+      name,
+      source: { snapshot: 'CC-MAIN-2023-50', batches: TOTAL },
+      pool: 'local',
+      run: { builtin: 'sleep', ms: 100 },
+    });
     expect(sub.status).toBe(201);
     return sub.body.id;
   };
-  const progressOf = async (id: string): Promise<{ succeeded: number }> => (await http.get(`/v1/jobs/${id}`)).body.progress;
+  const progressOf = async (id: string): Promise<{ succeeded: number }> =>
+    (await http.get(`/v1/jobs/${id}`)).body.progress;
 
-  it(`the scheduler dies (kill -9) at 25 % and restarts: exactly ${TOTAL} succeeded`, async () => {
-    const id = await submit('scheduler-dies');
-    await waitFor(async () => (await progressOf(id)).succeeded >= TOTAL * 0.25 || undefined, { timeoutMs: 45_000, what: '25 % done' });
-    await scheduler.kill9();
-    const at = (await progressOf(id)).succeeded;
-    await sleep(1000);
-    scheduler = await spawnService('scheduler', schedulerEnv);
-    const job = await waitForEnd(http, id, 90_000);
-    reportFault('scheduler-kill-9', job, { succeededAtKill: at });
-    expect(job.state).toBe('succeeded');
-    expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
-  }, FAULT_TIMEOUT_MS);
+  it(
+    `the scheduler dies (kill -9) at 25 % and restarts: exactly ${TOTAL} succeeded`,
+    async () => {
+      const id = await submit('scheduler-dies');
+      await waitFor(async () => (await progressOf(id)).succeeded >= TOTAL * 0.25 || undefined, {
+        timeoutMs: 45_000,
+        what: '25 % done',
+      });
+      await scheduler.kill9();
+      const at = (await progressOf(id)).succeeded;
+      await sleep(1000);
+      scheduler = await spawnService('scheduler', schedulerEnv);
+      const job = await waitForEnd(http, id, 90_000);
+      reportFault('scheduler-kill-9', job, { succeededAtKill: at });
+      expect(job.state).toBe('succeeded');
+      expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
+    },
+    FAULT_TIMEOUT_MS,
+  );
 
-  it(`the provisioner dies (kill -9) at 25 % and restarts: its workers hand back and go, new ones finish; exactly ${TOTAL} succeeded`, async () => {
-    const id = await submit('provisioner-dies');
-    const before = await waitFor(async () => {
-      const workers = workerPids(provisioner.proc.pid!);
-      return (await progressOf(id)).succeeded >= TOTAL * 0.25 && workers.length > 0 ? workers : undefined;
-    }, { timeoutMs: 45_000, what: '25 % done with workers up' });
-    await provisioner.kill9();
-    const killedAt = Date.now();
-    // Its workers notice the parent is gone and leave (as a VM would stay, a local process cannot).
-    await waitFor(async () => before.every(processExited) || undefined, { timeoutMs: 30_000, what: 'orphaned workers to exit' });
-    const orphansGoneMs = Date.now() - killedAt;
-    provisioner = await spawnService('provisioner', provisionerEnv);
-    const job = await waitForEnd(http, id, 90_000);
-    reportFault('provisioner-kill-9', job, { orphansGoneMs });
-    expect(job.state).toBe('succeeded');
-    expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
-    expect(workerPids(provisioner.proc.pid!).length).toBeGreaterThan(0);
-  }, FAULT_TIMEOUT_MS);
+  it(
+    `the provisioner dies (kill -9) at 25 % and restarts: its workers hand back and go, new ones finish; exactly ${TOTAL} succeeded`,
+    async () => {
+      const id = await submit('provisioner-dies');
+      const before = await waitFor(
+        async () => {
+          const workers = workerPids(provisioner.proc.pid!);
+          return (await progressOf(id)).succeeded >= TOTAL * 0.25 && workers.length > 0 ? workers : undefined;
+        },
+        { timeoutMs: 45_000, what: '25 % done with workers up' },
+      );
+      await provisioner.kill9();
+      const killedAt = Date.now();
+      // Its workers notice the parent is gone and leave (as a VM would stay, a local process cannot).
+      await waitFor(async () => before.every(processExited) || undefined, {
+        timeoutMs: 30_000,
+        what: 'orphaned workers to exit',
+      });
+      const orphansGoneMs = Date.now() - killedAt;
+      provisioner = await spawnService('provisioner', provisionerEnv);
+      const job = await waitForEnd(http, id, 90_000);
+      reportFault('provisioner-kill-9', job, { orphansGoneMs });
+      expect(job.state).toBe('succeeded');
+      expect(job.progress).toMatchObject({ total: TOTAL, succeeded: TOTAL, failed: 0 });
+      expect(workerPids(provisioner.proc.pid!).length).toBeGreaterThan(0);
+    },
+    FAULT_TIMEOUT_MS,
+  );
 });

@@ -29,11 +29,21 @@ describe('a worker whose parent dies while it starts', () => {
   it('leaves instead of running on, parentless, with nobody to stop it', async () => {
     const r = spawnSync(process.execPath, ['-e', PARENT, WORKER_MAIN], {
       encoding: 'utf8',
-      env: { ...process.env, REDIS_URL: inject('redisUrl'), KUMO_PREFIX: prefix, KUMO_POOL: 'local', KUMO_WORKER_NAME: `orphan-${prefix}`, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        REDIS_URL: inject('redisUrl'),
+        KUMO_PREFIX: prefix,
+        KUMO_POOL: 'local',
+        KUMO_WORKER_NAME: `orphan-${prefix}`,
+        LOG_LEVEL: 'warn',
+      },
     });
     expect(r.status).toBe(0);
     pid = Number(r.stdout.trim());
     expect(pid).toBeGreaterThan(0);
-    await waitFor(async () => processExited(pid) || undefined, { timeoutMs: 20_000, what: 'the orphaned worker to exit' });
+    await waitFor(async () => processExited(pid) || undefined, {
+      timeoutMs: 20_000,
+      what: 'the orphaned worker to exit',
+    });
   });
 });

@@ -43,14 +43,16 @@ export async function startBootServer(opts: BootServerOptions): Promise<BootServ
     if (path === 'instance/name') return opts.name;
     if (path === 'instance/zone') return `projects/123456/zones/${opts.zone}`;
     if (path === 'project/project-id') return opts.project;
-    if (path === 'instance/service-accounts/default/token') return JSON.stringify({ access_token: accessToken, expires_in: 3599, token_type: 'Bearer' });
+    if (path === 'instance/service-accounts/default/token')
+      return JSON.stringify({ access_token: accessToken, expires_in: 3599, token_type: 'Bearer' });
     return undefined;
   };
 
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://boot').pathname;
     if (path.startsWith('/computeMetadata/v1/')) {
-      if (req.headers['metadata-flavor'] !== 'Google') return void res.writeHead(403).end('Missing Metadata-Flavor:Google header');
+      if (req.headers['metadata-flavor'] !== 'Google')
+        return void res.writeHead(403).end('Missing Metadata-Flavor:Google header');
       const value = metadata(path.slice('/computeMetadata/v1/'.length));
       if (value === undefined) return void res.writeHead(404, { 'content-type': 'text/html' }).end('Not Found');
       return void res.writeHead(200, { 'content-type': 'application/text', 'metadata-flavor': 'Google' }).end(value);
@@ -59,13 +61,24 @@ export async function startBootServer(opts: BootServerOptions): Promise<BootServ
     if (req.method === 'GET' && m) {
       const authorized = req.headers.authorization === `Bearer ${accessToken}`;
       accesses.push({ resource: `${m[1]}/versions/${m[2]}`, authorized });
-      const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
+      const json = (status: number, body: unknown): void =>
+        void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
       const failing = failures.shift();
-      if (failing !== undefined) return json(failing, { error: { code: failing, message: 'injected', status: 'UNAVAILABLE' } });
-      if (!authorized) return json(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
+      if (failing !== undefined)
+        return json(failing, { error: { code: failing, message: 'injected', status: 'UNAVAILABLE' } });
+      if (!authorized)
+        return json(401, {
+          error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' },
+        });
       const value = opts.secrets[m[1]!];
-      if (value === undefined) return json(404, { error: { code: 404, message: `Secret [${m[1]}] not found or has no versions.`, status: 'NOT_FOUND' } });
-      return json(200, { name: `${m[1]}/versions/1`, payload: { data: Buffer.from(value).toString('base64'), dataCrc32c: '0' } });
+      if (value === undefined)
+        return json(404, {
+          error: { code: 404, message: `Secret [${m[1]}] not found or has no versions.`, status: 'NOT_FOUND' },
+        });
+      return json(200, {
+        name: `${m[1]}/versions/1`,
+        payload: { data: Buffer.from(value).toString('base64'), dataCrc32c: '0' },
+      });
     }
     res.writeHead(404).end();
   });

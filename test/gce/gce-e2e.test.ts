@@ -74,7 +74,14 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
   const workerSecrets = { redisUrl: 'kumo-redis-url' };
 
   const openBus = (topicPrefix: string, projectId: string): PubSubBus => {
-    const bus = new PubSubBus({ projectId, topicPrefix, apiEndpoint: pubsub.host, emulatorMode: true, logger, retryBackoffMs: BUS_BACKOFF });
+    const bus = new PubSubBus({
+      projectId,
+      topicPrefix,
+      apiEndpoint: pubsub.host,
+      emulatorMode: true,
+      logger,
+      retryBackoffMs: BUS_BACKOFF,
+    });
     buses.push(bus);
     return bus;
   };
@@ -86,7 +93,12 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     const md = metadataOf(inst);
     // The env file the startup script writes (its extra lines last, so they win), parsed by the
     // worker's own env.ts. KUMO_METADATA_URL stands in for KUMO_ON_GCE=1: this VM's metadata server.
-    const extra = Object.fromEntries((md['kumo-extra-env'] ?? '').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const extra = Object.fromEntries(
+      (md['kumo-extra-env'] ?? '')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     const env = parseWorkerEnv({
       KUMO_POOL: md['kumo-pool'],
       KUMO_SLOTS: md['kumo-slots'],
@@ -102,7 +114,9 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     });
     if (env.KUMO_BUS !== 'pubsub' || env.KUMO_PREFIX !== prefix || env.GOOGLE_CLOUD_PROJECT !== PROJECT) {
       // Started anyway, it would report where no ingester listens (and write keys outside this test's prefix).
-      vmErrors.push(`${name}: the VM's worker would not reach the control plane's bus (${env.KUMO_BUS}, ${env.KUMO_PREFIX}, ${env.GOOGLE_CLOUD_PROJECT})`);
+      vmErrors.push(
+        `${name}: the VM's worker would not reach the control plane's bus (${env.KUMO_BUS}, ${env.KUMO_PREFIX}, ${env.GOOGLE_CLOUD_PROJECT})`,
+      );
       return;
     }
     const bus = openBus(env.KUMO_PREFIX, env.GOOGLE_CLOUD_PROJECT);
@@ -176,7 +190,16 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
 
     gce = provider(compute, { workerSecrets });
     const controlBus = openBus(prefix, PROJECT);
-    provisioner = new Provisioner({ redisUrl, prefix, bus: controlBus, provider: gce, clock: wallClock, logger, reconcileIntervalMs: 500, graceMs: 1000 });
+    provisioner = new Provisioner({
+      redisUrl,
+      prefix,
+      bus: controlBus,
+      provider: gce,
+      clock: wallClock,
+      logger,
+      reconcileIntervalMs: 500,
+      graceMs: 1000,
+    });
     // Every pass of the provisioner's own reconcile loop is kept, so the test can read what it reported.
     const reconcile = provisioner.reconcile.bind(provisioner);
     provisioner.reconcile = async () => {
@@ -226,7 +249,10 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     ];
     // Every step runs even when one fails (or beforeAll never got as far as making its part).
     const failed: string[] = [];
-    for (const [name, step] of steps) await Promise.resolve().then(step).catch((err: unknown) => failed.push(`${name}: ${String(err)}`));
+    for (const [name, step] of steps)
+      await Promise.resolve()
+        .then(step)
+        .catch((err: unknown) => failed.push(`${name}: ${String(err)}`));
     expect(failed).toEqual([]);
   });
 
@@ -244,7 +270,8 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     );
   }
 
-  const poolInstances = (): Record<string, any>[] => compute.instances().filter((i) => i.labels?.['kumo-pool'] === POOL);
+  const poolInstances = (): Record<string, any>[] =>
+    compute.instances().filter((i) => i.labels?.['kumo-pool'] === POOL);
   const insertsOf = (name: string) => compute.inserts.filter((i) => i.body.name === name);
   const resultLine = 'echo "::kumo::result {\\"attempt\\": $KUMO_TASK_ATTEMPT, \\"worker\\": \\"$KUMO_WORKER_ID\\"}"';
 
@@ -276,13 +303,16 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     firstJob = sub.body.id;
 
     // 40 tasks want 10 VMs of 4 slots; max caps them at 2, both up and leasing.
-    await waitFor(async () => {
-      expect(vmErrors).toEqual([]);
-      return vms.size === 2 && [...vms.values()].every((v) => v.agent.state === 'running') ? true : undefined;
-    }, {
-      timeoutMs: 15_000,
-      what: 'two VMs with running workers',
-    });
+    await waitFor(
+      async () => {
+        expect(vmErrors).toEqual([]);
+        return vms.size === 2 && [...vms.values()].every((v) => v.agent.state === 'running') ? true : undefined;
+      },
+      {
+        timeoutMs: 15_000,
+        what: 'two VMs with running workers',
+      },
+    );
     firstVms = [...vms.keys()];
     expect(poolInstances()).toHaveLength(2);
     for (const name of firstVms) {
@@ -296,20 +326,29 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
       expect(record?.requestId).toMatch(UUID);
       expect(requestId).toBe(zoneRequestId(record!.requestId!, 'us-central1-a'));
       expect(body.machineType).toBe('zones/us-central1-a/machineTypes/a2-highgpu-1g');
-      expect(body.guestAccelerators).toEqual([{ acceleratorType: 'zones/us-central1-a/acceleratorTypes/nvidia-tesla-a100', acceleratorCount: 1 }]);
+      expect(body.guestAccelerators).toEqual([
+        { acceleratorType: 'zones/us-central1-a/acceleratorTypes/nvidia-tesla-a100', acceleratorCount: 1 },
+      ]);
       expect(body.scheduling.provisioningModel).toBe('SPOT');
       expect(body.labels).toEqual({ team: 'llm', kumo: 'worker', 'kumo-pool': POOL });
       const md = metadataOf(body);
       expect(md['startup-script']).toBe(STARTUP_SCRIPT);
       expect(md['startup-script']).toContain('KUMO_ON_GCE=1');
-      expect(md).toMatchObject({ 'kumo-pool': POOL, 'kumo-slots': '4', 'kumo-redis-url-secret': `projects/${PROJECT}/secrets/kumo-redis-url` });
+      expect(md).toMatchObject({
+        'kumo-pool': POOL,
+        'kumo-slots': '4',
+        'kumo-redis-url-secret': `projects/${PROJECT}/secrets/kumo-redis-url`,
+      });
       // The Redis URL itself is nowhere in the instance: the VM reads it from Secret Manager at boot.
       expect(JSON.stringify(body)).not.toContain(redisUrl);
       // The VM boots as the insert's operation is DONE; the provisioner's fleet event follows on the bus.
-      const running = await waitFor(async () => {
-        const r = await scheduler.fleet.get(name);
-        return r?.state === 'running' ? r : undefined;
-      }, { what: `${name}'s record to be running` });
+      const running = await waitFor(
+        async () => {
+          const r = await scheduler.fleet.get(name);
+          return r?.state === 'running' ? r : undefined;
+        },
+        { what: `${name}'s record to be running` },
+      );
       expect(running.zone).toBe('us-central1-a');
     }
     expect(new Set(compute.inserts.map((i) => i.requestId)).size).toBe(compute.inserts.length);
@@ -318,29 +357,49 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
 
   it('c. a preempted VM hands its tasks back; they finish elsewhere on attempt 1; reconcile reports it and the autoscaler replaces it', async () => {
     // Both VMs busy, some work done: the preemption lands mid-task.
-    await waitFor(async () => ((await job(firstJob)).progress.succeeded >= 4 && firstVms.every((n) => vms.get(n)!.agent.busy > 0) ? true : undefined), {
-      timeoutMs: 15_000,
-      what: 'both VMs running tasks',
-    });
+    await waitFor(
+      async () =>
+        (await job(firstJob)).progress.succeeded >= 4 && firstVms.every((n) => vms.get(n)!.agent.busy > 0)
+          ? true
+          : undefined,
+      {
+        timeoutMs: 15_000,
+        what: 'both VMs running tasks',
+      },
+    );
     const [victim, survivor] = firstVms as [string, string];
     preempted.add(victim);
     preempt(victim);
 
     const vm = vms.get(victim)!;
-    await waitFor(async () => (vm.agent.state === 'stopped' ? true : undefined), { timeoutMs: 10_000, what: 'the preempted worker to stop' });
+    await waitFor(async () => (vm.agent.state === 'stopped' ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the preempted worker to stop',
+    });
     expect(vm.stoppedBy).toBe('preemption notice');
     expect(vm.agent.stats.handedBack).toBeGreaterThan(0);
     expect(vm.agent.stats.failed).toBe(0);
 
     // The provisioner's own loop finds the instance reclaimed, reports it, deletes it, and the record follows.
-    await waitFor(async () => (reports.some((r) => r.preempted.includes(victim)) ? true : undefined), { timeoutMs: 10_000, what: 'reconcile to report the preemption' });
-    await waitFor(async () => ((await scheduler.fleet.get(victim))?.state === 'preempted' ? true : undefined), { timeoutMs: 10_000, what: 'the VM record to say preempted' });
-    await waitFor(async () => (compute.instance(victim) === undefined ? true : undefined), { timeoutMs: 10_000, what: 'the preempted instance to be deleted' });
+    await waitFor(async () => (reports.some((r) => r.preempted.includes(victim)) ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'reconcile to report the preemption',
+    });
+    await waitFor(async () => ((await scheduler.fleet.get(victim))?.state === 'preempted' ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the VM record to say preempted',
+    });
+    await waitFor(async () => (compute.instance(victim) === undefined ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the preempted instance to be deleted',
+    });
     // The autoscaler asks for a replacement while the job still has work for two VMs.
     const replacement = await waitFor(
       async () => {
         const pool = (await api.get(`/v1/pools/${POOL}`)).body;
-        const fresh = pool.vms.find((v: { name: string; state: string }) => !firstVms.includes(v.name) && v.state === 'running');
+        const fresh = pool.vms.find(
+          (v: { name: string; state: string }) => !firstVms.includes(v.name) && v.state === 'running',
+        );
         return fresh?.name as string | undefined;
       },
       { timeoutMs: 15_000, what: 'a replacement VM' },
@@ -351,7 +410,9 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     const done = await finished(firstJob);
     expect(done.state).toBe('succeeded');
     expect(done.progress).toMatchObject({ total: 40, succeeded: 40, failed: 0, queued: 0, running: 0 });
-    const { results } = (await api.get(`/v1/jobs/${firstJob}/results`)).body as { results: { index: number; result: { attempt: number; worker: string } }[] };
+    const { results } = (await api.get(`/v1/jobs/${firstJob}/results`)).body as {
+      results: { index: number; result: { attempt: number; worker: string } }[];
+    };
     expect(results.map((r) => r.index)).toEqual([...Array(40).keys()]);
     // Preemption used no attempt: every task succeeded on its first.
     expect(results.filter((r) => r.result.attempt !== 1)).toEqual([]);
@@ -364,7 +425,10 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
 
   it('b. with us-central1-a out of A100s, the VM lands in us-central1-b, and its record says so', async () => {
     // The idle VMs go first (idle timeout 1 s): scale-down deletes through the same client.
-    await waitFor(async () => (poolInstances().length === 0 ? true : undefined), { timeoutMs: 20_000, what: 'the pool to scale to zero' });
+    await waitFor(async () => (poolInstances().length === 0 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'the pool to scale to zero',
+    });
     expect([...vms.values()].filter((v) => v.stoppedBy === 'deleted').length).toBeGreaterThanOrEqual(2);
 
     compute.stockout('us-central1-a');
@@ -377,16 +441,25 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
       run: { command: ['sh', '-c', resultLine] },
     });
     expect(sub.status).toBe(201);
-    const name = await waitFor(async () => [...vms.keys()].find((n) => !before.has(n)), { timeoutMs: 15_000, what: 'a VM for the new job' });
+    const name = await waitFor(async () => [...vms.keys()].find((n) => !before.has(n)), {
+      timeoutMs: 15_000,
+      what: 'a VM for the new job',
+    });
     const sent = insertsOf(name);
     expect(sent.map((s) => s.zone)).toEqual(['us-central1-a', 'us-central1-b']);
     // One requestId per zone: reusing the first would make Compute Engine answer with its stockout again.
     const record = await scheduler.fleet.get(name);
-    expect(sent.map((s) => s.requestId)).toEqual([zoneRequestId(record!.requestId!, 'us-central1-a'), zoneRequestId(record!.requestId!, 'us-central1-b')]);
+    expect(sent.map((s) => s.requestId)).toEqual([
+      zoneRequestId(record!.requestId!, 'us-central1-a'),
+      zoneRequestId(record!.requestId!, 'us-central1-b'),
+    ]);
     expect(compute.instance(name, 'us-central1-b')).toBeDefined();
     expect(compute.instance(name, 'us-central1-a')).toBeUndefined();
     const vm = await waitFor(
-      async () => (await api.get(`/v1/pools/${POOL}`)).body.vms.find((v: { name: string; state: string }) => v.name === name && v.state === 'running'),
+      async () =>
+        (await api.get(`/v1/pools/${POOL}`)).body.vms.find(
+          (v: { name: string; state: string }) => v.name === name && v.state === 'running',
+        ),
       { what: 'the VM record to be running' },
     );
     expect(vm.zone).toBe('us-central1-b');
@@ -415,7 +488,13 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
       done = await finished(sub.body.id);
       // Late duplicates may still be arriving: the counts must not move.
       await new Promise((r) => setTimeout(r, 1000));
-      const counts = (p: Record<string, number>) => ({ total: p.total, queued: p.queued, running: p.running, succeeded: p.succeeded, failed: p.failed });
+      const counts = (p: Record<string, number>) => ({
+        total: p.total,
+        queued: p.queued,
+        running: p.running,
+        succeeded: p.succeeded,
+        failed: p.failed,
+      });
       const later = await job(sub.body.id);
       expect(counts(later.progress)).toEqual(counts(done.progress));
       results = (await api.get(`/v1/jobs/${sub.body.id}/results`)).body.results;
@@ -437,7 +516,10 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
   it('d. reconcile deletes a kumo instance that no record wants, and only that one', async () => {
     // One VM the pool wants (min 1), and one made behind kumo's back, as a crashed provisioner would leave it.
     // From an empty pool, so that the wanted VM is the only one and no scale-down can take it.
-    await waitFor(async () => (poolInstances().length === 0 ? true : undefined), { timeoutMs: 20_000, what: 'the pool to scale to zero' });
+    await waitFor(async () => (poolInstances().length === 0 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'the pool to scale to zero',
+    });
     const put = await api.put(`/v1/pools/${POOL}`, {
       machineType: 'a2-highgpu-1g',
       gpu: { type: 'nvidia-tesla-a100', count: 1 },
@@ -450,26 +532,39 @@ describe('on Compute Engine and Pub/Sub (local servers, official clients), end t
     });
     expect(put.status).toBe(200);
     const wanted = await waitFor(
-      async () => (await api.get(`/v1/pools/${POOL}`)).body.vms.find((v: { state: string }) => v.state === 'running')?.name as string | undefined,
+      async () =>
+        (await api.get(`/v1/pools/${POOL}`)).body.vms.find((v: { state: string }) => v.state === 'running')?.name as
+          string | undefined,
       { timeoutMs: 15_000, what: 'the pool to keep one VM' },
     );
     const from = reports.length;
     const stray = provider(compute, { logger, workerSecrets });
     const orphan = `kumo-${POOL}-orphan-${randomBytes(3).toString('hex')}`;
     try {
-      await stray.create(request('us-central1-b', { name: orphan, spec: a100Spec({ pool: POOL, worker: workerSettings() }) }));
+      await stray.create(
+        request('us-central1-b', { name: orphan, spec: a100Spec({ pool: POOL, worker: workerSettings() }) }),
+      );
     } finally {
       await stray.close();
     }
     // It was made and booted (the provisioner's loop may delete it at any moment from here on).
     expect(insertsOf(orphan)).toHaveLength(1);
     expect(vms.has(orphan)).toBe(true);
-    await waitFor(async () => (reports.slice(from).some((r) => r.orphans.includes(orphan)) ? true : undefined), { timeoutMs: 10_000, what: 'reconcile to find the orphan' });
-    await waitFor(async () => (compute.instance(orphan) === undefined ? true : undefined), { timeoutMs: 10_000, what: 'the orphan to be deleted' });
+    await waitFor(async () => (reports.slice(from).some((r) => r.orphans.includes(orphan)) ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'reconcile to find the orphan',
+    });
+    await waitFor(async () => (compute.instance(orphan) === undefined ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the orphan to be deleted',
+    });
     expect(reports.slice(from).every((r) => !r.orphans.includes(wanted))).toBe(true);
     expect(compute.instance(wanted)).toBeDefined();
     // Its worker went with it (the ACPI soft-off of a delete), not by a preemption notice.
-    await waitFor(async () => (vms.get(orphan)?.stoppedBy === 'deleted' ? true : undefined), { timeoutMs: 5_000, what: "the orphan's worker to stop" });
+    await waitFor(async () => (vms.get(orphan)?.stoppedBy === 'deleted' ? true : undefined), {
+      timeoutMs: 5_000,
+      what: "the orphan's worker to stop",
+    });
     expect(compute.unknownRoutes).toEqual([]);
     expect(compute.hookErrors).toEqual([]);
     expect(vmErrors).toEqual([]);

@@ -1,7 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, KumoError } from '@kumo/shared';
-import { describeCallFailure, GceProvider, insertCallError, loadWorkerStartupScript, operationError, WORKER_STARTUP_SCRIPT_PATH } from '@kumo/provisioner';
+import {
+  describeCallFailure,
+  GceProvider,
+  insertCallError,
+  loadWorkerStartupScript,
+  operationError,
+  WORKER_STARTUP_SCRIPT_PATH,
+} from '@kumo/provisioner';
 import { describe, expect, it } from 'vitest';
 import { PROJECT, rejectionOf, request, STARTUP_SCRIPT } from './helpers';
 
@@ -19,7 +26,11 @@ describe('insert errors google-gax decoded itself (gRPC codes, no HTTP status)',
 
   it('reads the quota metric from ErrorInfo', () => {
     const err = insertCallError(
-      describeCallFailure({ code: 7, reason: 'QUOTA_EXCEEDED', errorInfoMetadata: { quota_metric: 'NVIDIA_A100_GPUS', region: 'us-central1' } }),
+      describeCallFailure({
+        code: 7,
+        reason: 'QUOTA_EXCEEDED',
+        errorInfoMetadata: { quota_metric: 'NVIDIA_A100_GPUS', region: 'us-central1' },
+      }),
       ctx,
       undefined,
     );
@@ -30,7 +41,10 @@ describe('insert errors google-gax decoded itself (gRPC codes, no HTTP status)',
   it('a synchronous 503 insufficientCapacity is a capacity error, not an outage', () => {
     const failure = describeCallFailure({
       status: 503,
-      response: { status: 503, data: JSON.stringify({ error: { code: 503, errors: [{ reason: 'insufficientCapacity' }] } }) },
+      response: {
+        status: 503,
+        data: JSON.stringify({ error: { code: 503, errors: [{ reason: 'insufficientCapacity' }] } }),
+      },
     });
     expect(insertCallError(failure, ctx, undefined).code).toBe('ZONE_RESOURCE_POOL_EXHAUSTED');
   });

@@ -30,7 +30,13 @@ describe('create', () => {
     const req = request('us-central1-a');
     const vm = await gce.create(req);
 
-    expect(vm).toMatchObject({ name: req.name, zone: 'us-central1-a', pool: 'a100-spot', status: 'running', preempted: false });
+    expect(vm).toMatchObject({
+      name: req.name,
+      zone: 'us-central1-a',
+      pool: 'a100-spot',
+      status: 'running',
+      preempted: false,
+    });
     const sent = fake.inserts.find((i) => i.body.name === req.name)!;
     expect(sent.requestId).toBe(req.requestId);
     expect(sent.requestId).toMatch(UUID);
@@ -61,21 +67,35 @@ describe('create', () => {
   });
 
   it('uses STANDARD scheduling that restarts after maintenance for a non-spot pool', async () => {
-    const req = request('us-central1-a', { spec: a100Spec({ spot: false, image: 'projects/p/global/images/family/mine' }) });
+    const req = request('us-central1-a', {
+      spec: a100Spec({ spot: false, image: 'projects/p/global/images/family/mine' }),
+    });
     await gce.create(req);
     const body = fake.inserts.find((i) => i.body.name === req.name)!.body;
-    expect(body.scheduling).toMatchObject({ provisioningModel: 'STANDARD', onHostMaintenance: 'TERMINATE', automaticRestart: true });
+    expect(body.scheduling).toMatchObject({
+      provisioningModel: 'STANDARD',
+      onHostMaintenance: 'TERMINATE',
+      automaticRestart: true,
+    });
     expect(body.scheduling.instanceTerminationAction).toBeUndefined();
     expect(body.disks[0].initializeParams.sourceImage).toBe('projects/p/global/images/family/mine');
   });
 
   it('rejects a machine type and GPU that do not belong together, before calling the API', async () => {
     const before = fake.inserts.length;
-    const wrongGpu = await rejectionOf(gce.create(request('us-central1-a', { spec: a100Spec({ gpu: { type: 'nvidia-a100-80gb', count: 1 } }) })));
-    const wrongCount = await rejectionOf(
-      gce.create(request('us-central1-a', { spec: a100Spec({ machineType: 'a2-ultragpu-1g', gpu: { type: 'nvidia-a100-80gb', count: 2 } }) })),
+    const wrongGpu = await rejectionOf(
+      gce.create(request('us-central1-a', { spec: a100Spec({ gpu: { type: 'nvidia-a100-80gb', count: 1 } }) })),
     );
-    const a100OnN1 = await rejectionOf(gce.create(request('us-central1-a', { spec: a100Spec({ machineType: 'n1-standard-8' }) })));
+    const wrongCount = await rejectionOf(
+      gce.create(
+        request('us-central1-a', {
+          spec: a100Spec({ machineType: 'a2-ultragpu-1g', gpu: { type: 'nvidia-a100-80gb', count: 2 } }),
+        }),
+      ),
+    );
+    const a100OnN1 = await rejectionOf(
+      gce.create(request('us-central1-a', { spec: a100Spec({ machineType: 'n1-standard-8' }) })),
+    );
     for (const err of [wrongGpu, wrongCount, a100OnN1]) {
       expect(err).toBeInstanceOf(KumoError);
       expect(err.code).toBe('PROVIDER_REJECTED');
@@ -83,7 +103,9 @@ describe('create', () => {
     }
     expect(fake.inserts.length).toBe(before);
     // The right pair for the 80 GB part goes through.
-    const ok = request('us-central1-a', { spec: a100Spec({ machineType: 'a2-ultragpu-1g', gpu: { type: 'nvidia-a100-80gb', count: 1 } }) });
+    const ok = request('us-central1-a', {
+      spec: a100Spec({ machineType: 'a2-ultragpu-1g', gpu: { type: 'nvidia-a100-80gb', count: 1 } }),
+    });
     await expect(gce.create(ok)).resolves.toMatchObject({ name: ok.name });
   });
 
@@ -250,7 +272,12 @@ describe('list', () => {
       const vms = await kumo.list();
       expect(vms.map((v) => v.name).sort()).toEqual([a.name, b.name, c.name].sort());
       const byName = Object.fromEntries(vms.map((v) => [v.name, v]));
-      expect(byName[a.name]).toMatchObject({ zone: 'us-central1-a', pool: 'a100-spot', status: 'running', preempted: false });
+      expect(byName[a.name]).toMatchObject({
+        zone: 'us-central1-a',
+        pool: 'a100-spot',
+        status: 'running',
+        preempted: false,
+      });
       expect(byName[b.name]).toMatchObject({ zone: 'us-central1-b', status: 'running', preempted: false });
       expect(byName[c.name]).toMatchObject({ zone: 'us-central1-b', status: 'terminated', preempted: true });
       expect(typeof byName[a.name]!.createdAt).toBe('number');

@@ -22,7 +22,13 @@ export function a100Spec(overrides: Partial<VmSpec> = {}): VmSpec {
 }
 
 export function request(zone: string, overrides: Partial<CreateVmRequest> = {}): CreateVmRequest {
-  return { name: `kumo-a100-${randomUUID().slice(0, 8)}`, zone, spec: a100Spec(), requestId: randomUUID(), ...overrides };
+  return {
+    name: `kumo-a100-${randomUUID().slice(0, 8)}`,
+    zone,
+    spec: a100Spec(),
+    requestId: randomUUID(),
+    ...overrides,
+  };
 }
 
 /** A provider on the fake, with short limits so that a failing test fails fast. */

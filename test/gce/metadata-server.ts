@@ -42,7 +42,8 @@ export async function startFakeMetadata(opts: { etags?: boolean; hold?: boolean 
   const requests: FakeMetadataRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
-  const valueOf = (vm: string): { preempted: boolean; version: number } => values.get(vm) ?? { preempted: false, version: 0 };
+  const valueOf = (vm: string): { preempted: boolean; version: number } =>
+    values.get(vm) ?? { preempted: false, version: 0 };
   const etagOf = (vm: string): string => {
     const v = valueOf(vm);
     return `${v.preempted ? 't' : 'f'}${v.version.toString(16).padStart(8, '0')}`;
@@ -69,7 +70,8 @@ export async function startFakeMetadata(opts: { etags?: boolean; hold?: boolean 
       return;
     }
     if (!m) return void res.writeHead(404, { 'content-type': 'text/html' }).end('Not Found');
-    if (flavor !== 'Google') return void res.writeHead(403, { 'content-type': 'text/html' }).end('Missing Metadata-Flavor:Google header.');
+    if (flavor !== 'Google')
+      return void res.writeHead(403, { 'content-type': 'text/html' }).end('Missing Metadata-Flavor:Google header.');
     if (query.wait_for_change !== 'true' || !hold) return answer(res, vm);
     const since = query.last_etag ?? etagOf(vm);
     if (since !== etagOf(vm)) return answer(res, vm);
@@ -107,7 +109,8 @@ export async function startFakeMetadata(opts: { etags?: boolean; hold?: boolean 
     },
     requests,
     held: () => [...waiters.values()].reduce((n, s) => n + s.size, 0),
-    failNext: (status, o = {}) => void failures.push({ status, body: o.body ?? `<html>error ${status}</html>`, left: o.times ?? 1 }),
+    failNext: (status, o = {}) =>
+      void failures.push({ status, body: o.body ?? `<html>error ${status}</html>`, left: o.times ?? 1 }),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);

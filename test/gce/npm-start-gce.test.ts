@@ -17,7 +17,12 @@ describe('npm start with KUMO_PROVIDER=gce and KUMO_BUS=pubsub', () => {
   let port: number;
 
   beforeAll(async () => {
-    [redis, compute, pubsub, port] = await Promise.all([startTestRedis(), startFakeCompute(), startFakePubSub(), freePort()]);
+    [redis, compute, pubsub, port] = await Promise.all([
+      startTestRedis(),
+      startFakeCompute(),
+      startFakePubSub(),
+      freePort(),
+    ]);
     cp = await spawnControlPlane({
       REDIS_URL: redis.url,
       PORT: String(port),
@@ -41,24 +46,42 @@ describe('npm start with KUMO_PROVIDER=gce and KUMO_BUS=pubsub', () => {
 
   it('turns demand on an A100 pool into a spot insert with a requestId, through Pub/Sub', async () => {
     const api = client(`http://127.0.0.1:${port}`, TOKEN);
-    const put = await api.put('/v1/pools/a100', { machineType: 'a2-highgpu-1g', gpu: { type: 'nvidia-tesla-a100', count: 1 }, spot: true, zones: ['us-central1-a', 'us-central1-b'], min: 0, max: 1 });
+    const put = await api.put('/v1/pools/a100', {
+      machineType: 'a2-highgpu-1g',
+      gpu: { type: 'nvidia-tesla-a100', count: 1 },
+      spot: true,
+      zones: ['us-central1-a', 'us-central1-b'],
+      min: 0,
+      max: 1,
+    });
     expect(put.status).toBe(201);
-    const job = await api.post('/v1/jobs', { kind: 'extraction', name: 'on-gce', source: { snapshot: 'CC-MAIN-2023-50', batches: 10 }, pool: 'a100', run: { builtin: 'noop' } });
+    const job = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'on-gce',
+      source: { snapshot: 'CC-MAIN-2023-50', batches: 10 },
+      pool: 'a100',
+      run: { builtin: 'noop' },
+    });
     expect(job.status).toBe(201);
     const insert = await waitFor(async () => compute.inserts[0], { timeoutMs: 30_000, what: 'an insert' });
     expect(insert.zone).toBe('us-central1-a');
     expect(insert.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(insert.body.scheduling?.provisioningModel).toBe('SPOT');
-    const md = Object.fromEntries((insert.body.metadata?.items ?? []).map((i: { key: string; value: string }) => [i.key, i.value]));
+    const md = Object.fromEntries(
+      (insert.body.metadata?.items ?? []).map((i: { key: string; value: string }) => [i.key, i.value]),
+    );
     expect(md).toMatchObject({
       'kumo-redis-url-secret': 'projects/kumo-test/secrets/kumo-redis-url',
       'kumo-worker-token-secret': 'projects/kumo-test/secrets/kumo-worker-token-a100',
     });
     expect(JSON.stringify(insert.body)).not.toContain(redis.url);
-    const pool = await waitFor(async () => {
-      const p = (await api.get('/v1/pools/a100')).body;
-      return p.vms.some((v: { state: string }) => v.state === 'running') ? p : undefined;
-    }, { timeoutMs: 30_000, what: 'the VM record to be running' });
+    const pool = await waitFor(
+      async () => {
+        const p = (await api.get('/v1/pools/a100')).body;
+        return p.vms.some((v: { state: string }) => v.state === 'running') ? p : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the VM record to be running' },
+    );
     expect(pool.vms[0].zone).toBe('us-central1-a');
   });
 });

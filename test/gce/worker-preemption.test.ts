@@ -101,12 +101,23 @@ describe('the worker process on a VM that is preempted', () => {
   it('on SIGTERM it asks the metadata server: preempted, it hands back at once; otherwise it drains', async () => {
     // A server that does not hold questions, and a long poll: only the SIGTERM-time question can see the flip.
     const slow = { KUMO_PREEMPTION_POLL_MS: '60000' };
-    const [preempted, deploy] = [startWorker('vm-term-1', notHolding.urlFor('vm-term-1'), slow), startWorker('vm-term-2', notHolding.urlFor('vm-term-2'), slow)];
-    await waitFor(async () => (await registered('vm-term-1')) && (await registered('vm-term-2')), { timeoutMs: 20_000, what: 'both workers to register' });
-    // Both have asked their first questions and are now waiting out the poll interval.
-    await waitFor(async () => notHolding.requests.filter((r) => r.vm === 'vm-term-1').length >= 2 && notHolding.requests.filter((r) => r.vm === 'vm-term-2').length >= 2, {
-      what: 'the first questions',
+    const [preempted, deploy] = [
+      startWorker('vm-term-1', notHolding.urlFor('vm-term-1'), slow),
+      startWorker('vm-term-2', notHolding.urlFor('vm-term-2'), slow),
+    ];
+    await waitFor(async () => (await registered('vm-term-1')) && (await registered('vm-term-2')), {
+      timeoutMs: 20_000,
+      what: 'both workers to register',
     });
+    // Both have asked their first questions and are now waiting out the poll interval.
+    await waitFor(
+      async () =>
+        notHolding.requests.filter((r) => r.vm === 'vm-term-1').length >= 2 &&
+        notHolding.requests.filter((r) => r.vm === 'vm-term-2').length >= 2,
+      {
+        what: 'the first questions',
+      },
+    );
     notHolding.setPreempted('vm-term-1', true);
     preempted.child.kill('SIGTERM');
     deploy.child.kill('SIGTERM');

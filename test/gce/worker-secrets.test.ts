@@ -33,7 +33,9 @@ function allMetadata(): string {
 
 describe('worker VM secrets', () => {
   it('inserts an instance whose metadata names the secrets (one worker token per pool) and holds no Redis URL and no token', async () => {
-    const req = request('us-central1-a', { spec: a100Spec({ worker: { controlUrl: 'http://10.0.0.2:8080', extraEnv: { KUMO_BUS: 'pubsub' } } }) });
+    const req = request('us-central1-a', {
+      spec: a100Spec({ worker: { controlUrl: 'http://10.0.0.2:8080', extraEnv: { KUMO_BUS: 'pubsub' } } }),
+    });
     await gce.create(req);
     const stored = fake.instances().find((i) => i.name === req.name);
     expect(stored).toBeDefined();
@@ -51,9 +53,17 @@ describe('worker VM secrets', () => {
 
   it('refuses a VM spec that carries a Redis URL (the old KUMO_WORKER_REDIS_URL) or a secret among its variables, before calling the API', async () => {
     const before = fake.inserts.length;
-    const withUrl = await rejectionOf(gce.create(request('us-central1-a', { spec: a100Spec({ worker: { controlUrl: 'http://10.0.0.2:8080', redisUrl: REDIS_URL } }) })));
+    const withUrl = await rejectionOf(
+      gce.create(
+        request('us-central1-a', {
+          spec: a100Spec({ worker: { controlUrl: 'http://10.0.0.2:8080', redisUrl: REDIS_URL } }),
+        }),
+      ),
+    );
     const inEnv = await Promise.all(
-      ([{ REDIS_URL }, { KUMO_WORKER_TOKEN: WORKER_TOKEN }] as Record<string, string>[]).map((extraEnv) => rejectionOf(gce.create(request('us-central1-a', { spec: a100Spec({ worker: { extraEnv } }) })))),
+      ([{ REDIS_URL }, { KUMO_WORKER_TOKEN: WORKER_TOKEN }] as Record<string, string>[]).map((extraEnv) =>
+        rejectionOf(gce.create(request('us-central1-a', { spec: a100Spec({ worker: { extraEnv } }) }))),
+      ),
     );
     for (const err of [withUrl, ...inEnv]) {
       expect(err).toBeInstanceOf(KumoError);
@@ -71,10 +81,16 @@ describe('worker VM secrets', () => {
     const pinned = provider(fake, { workerSecrets: { redisUrl: 'projects/other-proj/secrets/redis/versions/3' } });
     const req = request('us-central1-b');
     await pinned.create(req);
-    expect(metadataOf(fake.inserts.find((i) => i.body.name === req.name)!.body)['kumo-redis-url-secret']).toBe('projects/other-proj/secrets/redis/versions/3');
+    expect(metadataOf(fake.inserts.find((i) => i.body.name === req.name)!.body)['kumo-redis-url-secret']).toBe(
+      'projects/other-proj/secrets/redis/versions/3',
+    );
     await pinned.close();
 
-    for (const workerSecrets of [{ redisUrl: REDIS_URL }, { workerToken: 'projects/p/secrets/a b' }, { workerToken: '' }]) {
+    for (const workerSecrets of [
+      { redisUrl: REDIS_URL },
+      { workerToken: 'projects/p/secrets/a b' },
+      { workerToken: '' },
+    ]) {
       let err: unknown;
       try {
         provider(fake, { workerSecrets });

@@ -39,7 +39,12 @@ function shim(name: string, body: string): void {
 }
 
 /** Sources the script in bash and runs `call` (e.g. `write_env`), with PATH = shims + `path`. */
-function run(call: string, env: Record<string, string> = {}, path = process.env.PATH ?? '', script = WORKER_STARTUP_SCRIPT_PATH): Promise<Run> {
+function run(
+  call: string,
+  env: Record<string, string> = {},
+  path = process.env.PATH ?? '',
+  script = WORKER_STARTUP_SCRIPT_PATH,
+): Promise<Run> {
   for (const f of ['curl-argv', 'logger']) rmSync(join(work, f), { force: true });
   return new Promise((resolve) => {
     execFile(
@@ -58,7 +63,12 @@ function run(call: string, env: Record<string, string> = {}, path = process.env.
       },
       (err, stdout, stderr) => {
         const read = (f: string): string => (existsSync(join(work, f)) ? readFileSync(join(work, f), 'utf8') : '');
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr, argv: read('curl-argv'), logged: read('logger') });
+        resolve({
+          code: err ? Number((err as { code?: number }).code ?? 1) : 0,
+          output: stdout + stderr,
+          argv: read('curl-argv'),
+          logged: read('logger'),
+        });
       },
     );
   });
@@ -66,7 +76,13 @@ function run(call: string, env: Record<string, string> = {}, path = process.env.
 
 async function withBoot(attributes: Record<string, string>, secrets: Record<string, string>): Promise<void> {
   await boot?.close();
-  boot = await startBootServer({ project: PROJECT, name: 'kumo-a100-spot-1a2b', zone: 'us-central1-a', attributes, secrets });
+  boot = await startBootServer({
+    project: PROJECT,
+    name: 'kumo-a100-spot-1a2b',
+    zone: 'us-central1-a',
+    attributes,
+    secrets,
+  });
 }
 
 const ATTRIBUTES = {
@@ -138,7 +154,9 @@ describe('worker-startup.sh', () => {
       // Both secrets through the REST API with the VM's token (the first asked twice: the 503); a short
       // id resolves in the VM's project.
       expect(boot.accesses.every((a) => a.authorized)).toBe(true);
-      expect(boot.accesses.map((a) => a.resource)).toEqual([REDIS_SECRET, REDIS_SECRET, TOKEN_SECRET].map((s) => `${s}/versions/latest`));
+      expect(boot.accesses.map((a) => a.resource)).toEqual(
+        [REDIS_SECRET, REDIS_SECRET, TOKEN_SECRET].map((s) => `${s}/versions/latest`),
+      );
       // No secret and no access token in the console output, the journal or a command line.
       for (const secret of [REDIS_URL, 'mem0rystore-auth-8f2c', WORKER_TOKEN, boot.accessToken]) {
         expect(r.output).not.toContain(secret);
@@ -165,7 +183,10 @@ describe('worker-startup.sh', () => {
   });
 
   asRoot('reads no secret from metadata: a VM whose metadata names no secret does not start a worker', async () => {
-    await withBoot({ 'kumo-pool': 'a100-spot', 'kumo-slots': '1', 'kumo-redis-url': REDIS_URL, 'kumo-worker-token': WORKER_TOKEN }, {});
+    await withBoot(
+      { 'kumo-pool': 'a100-spot', 'kumo-slots': '1', 'kumo-redis-url': REDIS_URL, 'kumo-worker-token': WORKER_TOKEN },
+      {},
+    );
     const r = await run('write_env');
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('ignoring kumo-redis-url / kumo-worker-token metadata');

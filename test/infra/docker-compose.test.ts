@@ -6,7 +6,16 @@ import { parse } from 'yaml';
 const ROOT = join(import.meta.dirname, '../..');
 // `merge: true` resolves the `<<: *anchor` keys the file uses, as docker compose does.
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: Record<string, { condition: string }> }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: string;
+      command?: string[];
+      environment?: Record<string, string>;
+      depends_on?: Record<string, { condition: string }>;
+    }
+  >;
 };
 
 describe('docker-compose.yml', () => {
@@ -29,7 +38,10 @@ describe('docker-compose.yml', () => {
       GOOGLE_CLOUD_PROJECT: 'kumo-local',
       REDIS_URL: 'redis://redis:6379',
     });
-    expect(svc.depends_on).toMatchObject({ redis: { condition: 'service_healthy' }, pubsub: { condition: 'service_healthy' } });
+    expect(svc.depends_on).toMatchObject({
+      redis: { condition: 'service_healthy' },
+      pubsub: { condition: 'service_healthy' },
+    });
   });
 
   it('has a Dockerfile on node:20-slim that installs with npm ci', () => {

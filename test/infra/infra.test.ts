@@ -41,13 +41,15 @@ const one = (type: string, name: string): Block => {
 
 describe('terraform', () => {
   it('declares the three bus topics, their subscriptions (provisioner, scheduler, ingester) and dead-letter topics', () => {
-    const bus = raw.match(/bus = \{([\s\S]*?)\n  \}/)?.[1] ?? '';
+    const bus = raw.match(/bus = \{([\s\S]*?)\n {2}\}/)?.[1] ?? '';
     for (const [topic, subscriber] of [
       ['provision', 'provisioner'],
       ['fleet', 'scheduler'],
       ['progress', 'ingester'],
     ]) {
-      expect(bus).toMatch(new RegExp(`${topic}\\s*=\\s*\\{ topic = "\\$\\{local.prefix\\}-${topic}", subscriber = "${subscriber}" \\}`));
+      expect(bus).toMatch(
+        new RegExp(`${topic}\\s*=\\s*\\{ topic = "\\$\\{local.prefix\\}-${topic}", subscriber = "${subscriber}" \\}`),
+      );
     }
     expect(variables.name_prefix!.default).toBe('kumo');
     expect(one('google_pubsub_topic', 'bus').for_each).toBe('${local.bus}');
@@ -85,7 +87,9 @@ describe('terraform', () => {
     expect(tpl.guest_accelerator[0].type).toBe('${var.worker_gpu_type}');
     expect(variables.worker_gpu_type!.default).toBe('nvidia-tesla-a100');
     expect(variables.worker_gpu_count!.default).toBe(1);
-    expect(tpl.metadata['startup-script']).toBe('${file("${path.module}/../services/provisioner/src/providers/worker-startup.sh")}');
+    expect(tpl.metadata['startup-script']).toBe(
+      '${file("${path.module}/../services/provisioner/src/providers/worker-startup.sh")}',
+    );
     expect(tpl.metadata['install-nvidia-driver']).toBe('True');
     expect(tpl.labels.kumo).toBe('worker');
   });
@@ -106,7 +110,9 @@ describe('terraform', () => {
     expect(actAs.service_account_id).toBe('${google_service_account.worker.name}');
     expect(one('google_storage_bucket_iam_member', 'artifacts_admin').role).toBe('roles/storage.objectAdmin');
     expect(one('google_pubsub_topic_iam_member', 'control_plane_publisher').role).toBe('roles/pubsub.publisher');
-    expect(one('google_pubsub_subscription_iam_member', 'control_plane_subscriber').role).toBe('roles/pubsub.subscriber');
+    expect(one('google_pubsub_subscription_iam_member', 'control_plane_subscriber').role).toBe(
+      'roles/pubsub.subscriber',
+    );
     // No project-wide editor/owner anywhere.
     expect(raw).not.toMatch(/roles\/(editor|owner)/);
 
@@ -130,31 +136,51 @@ describe('terraform', () => {
 
     // secretAccessor on each secret, never on the project; the worker identity reads only worker secrets.
     const grants = resources.google_secret_manager_secret_iam_member ?? {};
-    expect(Object.values(grants).map((g) => g.role)).toEqual(Object.values(grants).map(() => 'roles/secretmanager.secretAccessor'));
-    expect(grants.worker_redis_url).toMatchObject({ secret_id: '${google_secret_manager_secret.redis_url.id}', member: '${google_service_account.worker.member}' });
+    expect(Object.values(grants).map((g) => g.role)).toEqual(
+      Object.values(grants).map(() => 'roles/secretmanager.secretAccessor'),
+    );
+    expect(grants.worker_redis_url).toMatchObject({
+      secret_id: '${google_secret_manager_secret.redis_url.id}',
+      member: '${google_service_account.worker.member}',
+    });
     expect(grants.worker_redis_url!.count).toBe('${local.workers_use_redis ? 1 : 0}');
-    expect(grants.worker_token).toMatchObject({ secret_id: '${google_secret_manager_secret.worker_token[each.key].id}', member: '${google_service_account.worker.member}' });
-    expect(grants.control_plane_redis_url).toMatchObject({ secret_id: '${google_secret_manager_secret.redis_url.id}', member: '${google_service_account.control_plane.member}' });
+    expect(grants.worker_token).toMatchObject({
+      secret_id: '${google_secret_manager_secret.worker_token[each.key].id}',
+      member: '${google_service_account.worker.member}',
+    });
+    expect(grants.control_plane_redis_url).toMatchObject({
+      secret_id: '${google_secret_manager_secret.redis_url.id}',
+      member: '${google_service_account.control_plane.member}',
+    });
     expect(raw.match(/role\s*=\s*"roles\/secretmanager\.\w+"/g)).toHaveLength(Object.keys(grants).length);
     expect(variables.worker_transport!.default).toBe('redis');
 
     // The worker template and the control plane name secrets; no metadata value is one.
     const tpl = one('google_compute_instance_template', 'a100_spot');
     expect(tpl.metadata['kumo-redis-url']).toBeUndefined();
-    expect(tpl.metadata['kumo-redis-url-secret']).toBe('${local.workers_use_redis ? google_secret_manager_secret.redis_url.id : ""}');
-    expect(tpl.metadata['kumo-worker-token-secret']).toBe('${try(google_secret_manager_secret.worker_token[var.worker_pool].id, "")}');
+    expect(tpl.metadata['kumo-redis-url-secret']).toBe(
+      '${local.workers_use_redis ? google_secret_manager_secret.redis_url.id : ""}',
+    );
+    expect(tpl.metadata['kumo-worker-token-secret']).toBe(
+      '${try(google_secret_manager_secret.worker_token[var.worker_pool].id, "")}',
+    );
     const vm = one('google_compute_instance', 'control_plane');
     expect(vm.metadata['kumo-redis-url-secret']).toBe('${google_secret_manager_secret.redis_url.id}');
     expect(raw).not.toMatch(/"REDIS_URL=/);
     expect(raw).toContain('"KUMO_WORKER_REDIS_URL_SECRET=${google_secret_manager_secret.redis_url.id}"');
     expect(raw).toContain('KUMO_WORKER_TOKEN_SECRET=${local.worker_token_secret_pattern}');
     // The AUTH string goes only into the secret's version and the sensitive output.
-    for (const file of readdirSync(INFRA).filter((f) => f.endsWith('.tf') && !['locals.tf', 'secrets.tf', 'outputs.tf'].includes(f))) {
+    for (const file of readdirSync(INFRA).filter(
+      (f) => f.endsWith('.tf') && !['locals.tf', 'secrets.tf', 'outputs.tf'].includes(f),
+    )) {
       expect(readFileSync(join(INFRA, file), 'utf8'), file).not.toMatch(/local\.redis_url|auth_string\}/);
     }
     expect(outputs.redis_url!.sensitive).toBe(true);
     // Both startup scripts read the values from Secret Manager.
-    for (const script of [readFileSync(WORKER_STARTUP_SCRIPT_PATH, 'utf8'), readFileSync(join(INFRA, 'control-plane-startup.sh'), 'utf8')]) {
+    for (const script of [
+      readFileSync(WORKER_STARTUP_SCRIPT_PATH, 'utf8'),
+      readFileSync(join(INFRA, 'control-plane-startup.sh'), 'utf8'),
+    ]) {
       expect(script).toContain('secretmanager.googleapis.com/v1');
       expect(script).toContain(':access"');
       expect(script).toContain('/versions/latest');
@@ -163,8 +189,12 @@ describe('terraform', () => {
   });
 
   it('declares a firewall and a NAT for VMs without external addresses', () => {
-    expect(Object.keys(resources.google_compute_firewall ?? {})).toEqual(expect.arrayContaining(['api_internal', 'iap_ssh']));
-    expect(one('google_compute_router_nat', 'kumo').source_subnetwork_ip_ranges_to_nat).toBe('ALL_SUBNETWORKS_ALL_IP_RANGES');
+    expect(Object.keys(resources.google_compute_firewall ?? {})).toEqual(
+      expect.arrayContaining(['api_internal', 'iap_ssh']),
+    );
+    expect(one('google_compute_router_nat', 'kumo').source_subnetwork_ip_ranges_to_nat).toBe(
+      'ALL_SUBNETWORKS_ALL_IP_RANGES',
+    );
   });
 
   it('describes every variable, and defaults all but project_id', () => {
@@ -186,7 +216,9 @@ describe('startup scripts', () => {
   ])('the %s startup script is shellcheck-clean', (_what, path) => {
     const r = spawnSync('shellcheck', ['--severity=style', '--shell=bash', path], { encoding: 'utf8' });
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('shellcheck is not installed: install it (apt-get install shellcheck); CI runs it on every startup script');
+      throw new Error(
+        'shellcheck is not installed: install it (apt-get install shellcheck); CI runs it on every startup script',
+      );
     }
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -27,13 +27,18 @@ describe('bus lag from the Redis Streams bus', () => {
     };
 
     let s = await read(); // none delivered yet: the oldest undelivered counts
-    expect(one(s, 'kumo_bus_oldest_unacked_age_seconds', { topic: 'progress', group: 'ingester' })).toBeGreaterThanOrEqual(90);
+    expect(
+      one(s, 'kumo_bus_oldest_unacked_age_seconds', { topic: 'progress', group: 'ingester' }),
+    ).toBeGreaterThanOrEqual(90);
     expect(one(s, 'kumo_bus_unacked_messages', { topic: 'progress', group: 'ingester' })).toBe(3);
     // The fleet group is caught up; the provision stream does not exist (as with the Pub/Sub bus): no series.
     expect(one(s, 'kumo_bus_oldest_unacked_age_seconds', { topic: 'fleet', group: 'scheduler' })).toBe(0);
     expect(s.filter((x) => x.labels.topic === 'provision')).toEqual([]);
 
-    const got = (await redis.xreadgroup('GROUP', 'ingester', 'c1', 'COUNT', 2, 'STREAMS', stream, '>')) as [string, [string, string[]][]][];
+    const got = (await redis.xreadgroup('GROUP', 'ingester', 'c1', 'COUNT', 2, 'STREAMS', stream, '>')) as [
+      string,
+      [string, string[]][],
+    ][];
     const [first, second] = got[0]![1].map(([id]) => id);
     await redis.xack(stream, 'ingester', first!);
     s = await read(); // the 60 s one is delivered and pending, the newest not delivered

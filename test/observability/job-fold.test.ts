@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobFold } from '@kumo/api';
-import { jobSpecSchema, JobStore, Keys, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, type Clock } from '@kumo/shared';
+import {
+  jobSpecSchema,
+  JobStore,
+  Keys,
+  LOCAL_POOL_DEFAULTS,
+  PoolStore,
+  poolSettingsSchema,
+  type Clock,
+} from '@kumo/shared';
 import { redisForSuite, testPrefix } from '../support/prefix';
 
 const GRACE = 60_000;
@@ -19,9 +27,28 @@ describe('JobFold: job totals for /metrics behind a watermark', () => {
   let jobs: JobStore;
 
   const submit = async (batches: number): Promise<string> =>
-    (await jobs.create({ spec: jobSpecSchema.parse({ kind: 'extraction', name: `fold-${batches}`, source: { snapshot: 'CC-MAIN-2023-50', batches }, pool: 'local', run: { builtin: 'noop' } }), user: 'alice' })).job.id;
+    (
+      await jobs.create({
+        spec: jobSpecSchema.parse({
+          kind: 'extraction',
+          name: `fold-${batches}`,
+          source: { snapshot: 'CC-MAIN-2023-50', batches },
+          pool: 'local',
+          run: { builtin: 'noop' },
+        }),
+        user: 'alice',
+      })
+    ).job.id;
   const succeedAll = async (id: string, n: number): Promise<void> => {
-    const events = Array.from({ length: n }, (_, i) => ({ t: 'ok' as const, j: id, i, a: 1, w: 'w1', at: clock.t, d: 1000 }));
+    const events = Array.from({ length: n }, (_, i) => ({
+      t: 'ok' as const,
+      j: id,
+      i,
+      a: 1,
+      w: 'w1',
+      at: clock.t,
+      d: 1000,
+    }));
     await jobs.applyEvents(id, 'local', events, 0.001);
   };
   const fold = (): JobFold => new JobFold({ redis, keys, clock, graceMs: GRACE, page: 2 });
@@ -87,7 +114,8 @@ describe('JobFold: job totals for /metrics behind a watermark', () => {
     for (const id of ids) await succeedAll(id, 1);
     clock.t += GRACE;
     const racing = await Promise.all([fold().read(), fold().read(), fold().read()]);
-    for (const r of racing) expect(r.totals.get('jobs|local|succeeded')).toBe((before.totals.get('jobs|local|succeeded') ?? 0) + 6);
+    for (const r of racing)
+      expect(r.totals.get('jobs|local|succeeded')).toBe((before.totals.get('jobs|local|succeeded') ?? 0) + 6);
     const settled = await fold().read();
     expect(settled.scanned).toHaveLength(0);
     expect(settled.totals.get('jobs|local|succeeded')).toBe((before.totals.get('jobs|local|succeeded') ?? 0) + 6);

@@ -17,7 +17,9 @@ class FirstCreateStockout implements FleetProvider {
   async create(req: CreateVmRequest): Promise<VmInfo> {
     if (!this.failed) {
       this.failed = true;
-      throw new KumoError('ZONE_RESOURCE_POOL_EXHAUSTED', `no capacity in ${req.zone}`, { details: { zone: req.zone } });
+      throw new KumoError('ZONE_RESOURCE_POOL_EXHAUSTED', `no capacity in ${req.zone}`, {
+        details: { zone: req.zone },
+      });
     }
     return this.inner.create(req);
   }

@@ -4,8 +4,38 @@
  * grouping label lists, Grafana variables), then keeps the identifiers that are not functions,
  * aggregations or keywords.
  */
-const AGGREGATIONS = ['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio'];
-const KEYWORDS = ['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'atan2', 'inf', 'nan'];
+const AGGREGATIONS = [
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+  'limit_ratio',
+];
+const KEYWORDS = [
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'atan2',
+  'inf',
+  'nan',
+];
 const RESERVED = new Set([...AGGREGATIONS, ...KEYWORDS]);
 
 export function promqlMetricNames(expr: string): string[] {

@@ -53,20 +53,35 @@ describe('metrics written where things happen', () => {
 
   it('provisioning errors: a failed create is counted once by its code, however often the fleet event is redelivered', async () => {
     const fleet = new FleetStore(redis, { prefix });
-    const handler = new FleetEventsHandler({ bus: new InMemoryBus(), fleet, clock: wallClock, logger: createLogger({ name: 'rec', level: 'silent' }) });
+    const handler = new FleetEventsHandler({
+      bus: new InMemoryBus(),
+      fleet,
+      clock: wallClock,
+      logger: createLogger({ name: 'rec', level: 'silent' }),
+    });
     const fail = (name: string, code: string): BusMessage<'fleet'> => ({
       id: `m-${name}`,
       topic: 'fleet',
       publishedAt: Date.now(),
       deliveryAttempt: 1,
-      data: { type: 'vm', name, pool: 'a100', state: 'failed', reason: 'no', error: { code, message: 'no' }, at: Date.now() },
+      data: {
+        type: 'vm',
+        name,
+        pool: 'a100',
+        state: 'failed',
+        reason: 'no',
+        error: { code, message: 'no' },
+        at: Date.now(),
+      },
     });
     for (const name of ['vm-1', 'vm-2', 'vm-3']) await fleet.move(name, 'a100', 'requested');
     await handler.handle(fail('vm-1', 'QUOTA_EXCEEDED'));
     await handler.handle(fail('vm-1', 'QUOTA_EXCEEDED')); // redelivered: the move is refused, not counted
     await handler.handle(fail('vm-2', 'ZONE_RESOURCE_POOL_EXHAUSTED'));
     await handler.handle(fail('vm-3', 'a message, not a code'));
-    const counts = Object.fromEntries((await readProvisionErrors(redis, keys.metricsProvisionErrors())).map((e) => [`${e.pool}/${e.reason}`, e.count]));
+    const counts = Object.fromEntries(
+      (await readProvisionErrors(redis, keys.metricsProvisionErrors())).map((e) => [`${e.pool}/${e.reason}`, e.count]),
+    );
     expect(counts).toEqual({ 'a100/QUOTA_EXCEEDED': 1, 'a100/ZONE_RESOURCE_POOL_EXHAUSTED': 1, 'a100/OTHER': 1 });
   });
 });

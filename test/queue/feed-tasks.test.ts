@@ -1,7 +1,14 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { addTaskRange, effectivePolicy, jobSpecSchema, taskJobOptions, type EffectivePolicy, type TaskData } from '@kumo/shared';
+import {
+  addTaskRange,
+  effectivePolicy,
+  jobSpecSchema,
+  taskJobOptions,
+  type EffectivePolicy,
+  type TaskData,
+} from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../support/prefix';
 
 /**
@@ -11,7 +18,15 @@ import { deleteKeys, testPrefix } from '../support/prefix';
  */
 const redisUrl = inject('redisUrl');
 const QUEUE = 'tasks-conformance';
-const base = effectivePolicy(jobSpecSchema.parse({ kind: 'extraction', name: 'x', source: { snapshot: 'S', batches: 1 }, pool: 'local', run: { builtin: 'noop' } }));
+const base = effectivePolicy(
+  jobSpecSchema.parse({
+    kind: 'extraction',
+    name: 'x',
+    source: { snapshot: 'S', batches: 1 },
+    pool: 'local',
+    run: { builtin: 'noop' },
+  }),
+);
 const policy: EffectivePolicy = { ...base, maxAttempts: 3, backoffMs: 10 };
 /** A done bitmap never written: no task is final. */
 const NOTHING_DONE = 'feed-tasks-test:no-job:done';
@@ -34,7 +49,8 @@ function queueAt(prefix: string): Queue<TaskData> {
 
 async function addWithBullmq(q: Queue<TaskData>, jobId: string, from: number, to: number): Promise<void> {
   const jobs = [];
-  for (let i = from; i < to; i++) jobs.push({ name: 'extraction', data: { j: jobId, i }, opts: taskJobOptions(jobId, i, policy) });
+  for (let i = from; i < to; i++)
+    jobs.push({ name: 'extraction', data: { j: jobId, i }, opts: taskJobOptions(jobId, i, policy) });
   await q.addBulk(jobs);
 }
 
@@ -65,27 +81,82 @@ describe('feeding tasks in Redis (feedTasks-8.lua)', () => {
     // 1,200 tasks: more than one script call (500 a call), and a second range after the first.
     await addWithBullmq(viaBullmq, 'job1', 0, 700);
     await addWithBullmq(viaBullmq, 'job1', 700, 1200);
-    expect(await addTaskRange(redis, viaScript, { jobId: 'job1', from: 0, to: 700, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE })).toBe(700);
-    expect(await addTaskRange(redis, viaScript, { jobId: 'job1', from: 700, to: 1200, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE })).toBe(500);
+    expect(
+      await addTaskRange(redis, viaScript, {
+        jobId: 'job1',
+        from: 0,
+        to: 700,
+        name: 'extraction',
+        policy,
+        timestamp: Date.now(),
+        done: NOTHING_DONE,
+      }),
+    ).toBe(700);
+    expect(
+      await addTaskRange(redis, viaScript, {
+        jobId: 'job1',
+        from: 700,
+        to: 1200,
+        name: 'extraction',
+        policy,
+        timestamp: Date.now(),
+        done: NOTHING_DONE,
+      }),
+    ).toBe(500);
     const expected = await snapshot(viaBullmq, 'job1', 1200);
     expect((expected.wait as string[]).length).toBe(1200);
     expect(await snapshot(viaScript, 'job1', 1200)).toEqual(expected);
   });
 
-  it('adds no task already final in the job\'s done bitmap (skipped, or left out of a rerun)', async () => {
+  it("adds no task already final in the job's done bitmap (skipped, or left out of a rerun)", async () => {
     const prefix = testPrefix('conf-done');
     const q = queueAt(prefix);
     const done = `${prefix}:kumo-job:done`;
     for (const i of [0, 1, 2, 7]) await redis.setbit(done, i, 1);
-    expect(await addTaskRange(redis, q, { jobId: 'job9', from: 0, to: 10, name: 'extraction', policy, timestamp: Date.now(), done })).toBe(6);
-    expect((await redis.lrange(q.keys.wait!, 0, -1)).sort()).toEqual(['job9.3', 'job9.4', 'job9.5', 'job9.6', 'job9.8', 'job9.9']);
+    expect(
+      await addTaskRange(redis, q, {
+        jobId: 'job9',
+        from: 0,
+        to: 10,
+        name: 'extraction',
+        policy,
+        timestamp: Date.now(),
+        done,
+      }),
+    ).toBe(6);
+    expect((await redis.lrange(q.keys.wait!, 0, -1)).sort()).toEqual([
+      'job9.3',
+      'job9.4',
+      'job9.5',
+      'job9.6',
+      'job9.8',
+      'job9.9',
+    ]);
     expect(await redis.get(q.keys.id!)).toBe('6');
   });
 
   it('adds nothing for tasks still in the queue, as BullMQ leaves a duplicate id alone', async () => {
     const q = queueAt(testPrefix('conf-dup'));
-    await addTaskRange(redis, q, { jobId: 'job2', from: 0, to: 10, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE });
-    expect(await addTaskRange(redis, q, { jobId: 'job2', from: 5, to: 15, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE })).toBe(5);
+    await addTaskRange(redis, q, {
+      jobId: 'job2',
+      from: 0,
+      to: 10,
+      name: 'extraction',
+      policy,
+      timestamp: Date.now(),
+      done: NOTHING_DONE,
+    });
+    expect(
+      await addTaskRange(redis, q, {
+        jobId: 'job2',
+        from: 5,
+        to: 15,
+        name: 'extraction',
+        policy,
+        timestamp: Date.now(),
+        done: NOTHING_DONE,
+      }),
+    ).toBe(5);
     expect(await q.getWaitingCount()).toBe(15);
   });
 
@@ -95,7 +166,15 @@ describe('feeding tasks in Redis (feedTasks-8.lua)', () => {
     await viaBullmq.pause();
     await viaScript.pause();
     await addWithBullmq(viaBullmq, 'job3', 0, 20);
-    await addTaskRange(redis, viaScript, { jobId: 'job3', from: 0, to: 20, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE });
+    await addTaskRange(redis, viaScript, {
+      jobId: 'job3',
+      from: 0,
+      to: 20,
+      name: 'extraction',
+      policy,
+      timestamp: Date.now(),
+      done: NOTHING_DONE,
+    });
     const expected = await snapshot(viaBullmq, 'job3', 20);
     expect((expected.paused as string[]).length).toBe(20);
     expect(await snapshot(viaScript, 'job3', 20)).toEqual(expected);
@@ -104,7 +183,15 @@ describe('feeding tasks in Redis (feedTasks-8.lua)', () => {
   it('makes tasks a real BullMQ Worker runs in order, retrying with the attempts and backoff of the policy', async () => {
     const prefix = testPrefix('conf-run');
     const q = queueAt(prefix);
-    await addTaskRange(redis, q, { jobId: 'job4', from: 0, to: 600, name: 'extraction', policy, timestamp: Date.now(), done: NOTHING_DONE });
+    await addTaskRange(redis, q, {
+      jobId: 'job4',
+      from: 0,
+      to: 600,
+      name: 'extraction',
+      policy,
+      timestamp: Date.now(),
+      done: NOTHING_DONE,
+    });
     const seen: { i: number; attempt: number; name: string; attempts: number | undefined }[] = [];
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));

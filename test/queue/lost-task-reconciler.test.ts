@@ -3,7 +3,21 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Scheduler } from '@kumo/scheduler';
 import { WorkerAgent } from '@kumo/worker';
-import { createBus, createLogger, JobStore, jobSpecSchema, Keys, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, queueName, taskQueueId, wallClock, type Bus, type TaskData } from '@kumo/shared';
+import {
+  createBus,
+  createLogger,
+  JobStore,
+  jobSpecSchema,
+  Keys,
+  LOCAL_POOL_DEFAULTS,
+  PoolStore,
+  poolSettingsSchema,
+  queueName,
+  taskQueueId,
+  wallClock,
+  type Bus,
+  type TaskData,
+} from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../support/prefix';
 import { waitFor } from '../support/wait';
 import { taskHost } from '../support/task-host';
@@ -29,9 +43,19 @@ describe('a task lost from its queue', () => {
 
   beforeAll(async () => {
     redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-    await new PoolStore(redis, { prefix }).ensure('local', poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 0 }));
+    await new PoolStore(redis, { prefix }).ensure(
+      'local',
+      poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 0 }),
+    );
     bus = await createBus({ kind: 'redis', redisUrl: inject('redisUrl'), prefix, logger });
-    scheduler = new Scheduler({ redisUrl: inject('redisUrl'), prefix, bus, clock: wallClock, logger, taskLockMs: LOCK_MS });
+    scheduler = new Scheduler({
+      redisUrl: inject('redisUrl'),
+      prefix,
+      bus,
+      clock: wallClock,
+      logger,
+      taskLockMs: LOCK_MS,
+    });
     await scheduler.start();
     jobs = new JobStore(redis, { prefix });
     queue = new Queue<TaskData>(queueName('local'), { connection: redis, prefix: new Keys(prefix).queuePrefix() });
@@ -46,23 +70,48 @@ describe('a task lost from its queue', () => {
 
   /** A 4-task job, fed whole with no worker to take it; then task 2's queue entry is deleted. */
   const submitAndLoseTask2 = async (retry: Record<string, number> = {}): Promise<string> => {
-    const spec = jobSpecSchema.parse({ kind: 'extraction', name: 'lost', source: { snapshot: 'S', batches: 4 }, pool: 'local', run: { builtin: 'noop' }, retry });
+    const spec = jobSpecSchema.parse({
+      kind: 'extraction',
+      name: 'lost',
+      source: { snapshot: 'S', batches: 4 },
+      pool: 'local',
+      run: { builtin: 'noop' },
+      retry,
+    });
     const { job } = await jobs.create({ spec, user: 'alice' });
-    await waitFor(async () => (await redis.hget(new Keys(prefix).job(job.id), 'fed')) === '4' || undefined, { what: 'the job fed' });
+    await waitFor(async () => (await redis.hget(new Keys(prefix).job(job.id), 'fed')) === '4' || undefined, {
+      what: 'the job fed',
+    });
     expect(await queue.remove(taskQueueId(job.id, 2))).toBe(1);
     return job.id;
   };
   /** A worker for this test only: none may take a task before the test has lost one. */
   const startWorker = async (): Promise<void> => {
-    const a = (agent = new WorkerAgent({ redisUrl: inject('redisUrl'), prefix, bus, pool: 'local', id: testPrefix('w'), slots: 2, lockMs: LOCK_MS, drainMs: 200, heartbeatMs: 500, ...taskHost(), clock: wallClock, logger }));
+    const a = (agent = new WorkerAgent({
+      redisUrl: inject('redisUrl'),
+      prefix,
+      bus,
+      pool: 'local',
+      id: testPrefix('w'),
+      slots: 2,
+      lockMs: LOCK_MS,
+      drainMs: 200,
+      heartbeatMs: 500,
+      ...taskHost(),
+      clock: wallClock,
+      logger,
+    }));
     onTestFinished(() => a.stop({ handBackNow: true }));
     await a.start();
   };
   const ended = (id: string) =>
-    waitFor(async () => {
-      const j = await jobs.get(id);
-      return j && ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
-    }, { timeoutMs: 30_000, what: `job ${id} to end` });
+    waitFor(
+      async () => {
+        const j = await jobs.get(id);
+        return j && ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
+      },
+      { timeoutMs: 30_000, what: `job ${id} to end` },
+    );
 
   it('is fed again and runs: the job ends succeeded with exact counts', async () => {
     const id = await submitAndLoseTask2();

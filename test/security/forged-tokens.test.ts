@@ -7,7 +7,15 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp, parseApiEnv } from '@kumo/api';
 import { LocalProvider } from '@kumo/provisioner';
-import { createBus, createLogger, generateSecret, hashToken, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema } from '@kumo/shared';
+import {
+  createBus,
+  createLogger,
+  generateSecret,
+  hashToken,
+  LOCAL_POOL_DEFAULTS,
+  PoolStore,
+  poolSettingsSchema,
+} from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../support/prefix';
 
 const ADMIN = 'forged-tokens-admin-0123456789abcdef';
@@ -17,7 +25,10 @@ const KEY_B = 'signing-key-b-0123456789abcdef0123456789';
 const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
 /** An API on the test Redis under `prefix`, with every log line kept (warn and up) for the checks below. */
-async function api(prefix: string, opts: { adminToken?: string; tokenSigningKey?: string } = {}): Promise<{ app: FastifyInstance; logs: string[] }> {
+async function api(
+  prefix: string,
+  opts: { adminToken?: string; tokenSigningKey?: string } = {},
+): Promise<{ app: FastifyInstance; logs: string[] }> {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -52,7 +63,12 @@ async function mint(app: FastifyInstance, body: Record<string, unknown>): Promis
 
 /** What only an admin may do: the request a forged admin record is after. */
 const mintWith = (app: FastifyInstance, token: string) =>
-  app.inject({ method: 'POST', url: '/v1/tokens', headers: auth(token), payload: { role: 'admin', name: 'escalated' } });
+  app.inject({
+    method: 'POST',
+    url: '/v1/tokens',
+    headers: auth(token),
+    payload: { role: 'admin', name: 'escalated' },
+  });
 
 /**
  * Anyone who can write to Redis (a worker's REDIS_URL, a task that found it) tries to turn that into
@@ -143,7 +159,12 @@ describe('token records a Redis writer cannot forge', () => {
     const wKey = `${prefix}:token:${hashToken(w.token)}`;
     const wRecord = JSON.parse((await redis.get(wKey))!) as Record<string, unknown>;
     await redis.set(wKey, JSON.stringify({ ...wRecord, pool: 'gpu' }));
-    const lease = await app.inject({ method: 'POST', url: '/v1/workers/lease', headers: auth(w.token), payload: { workerId: 'w1', pool: 'gpu' } });
+    const lease = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/lease',
+      headers: auth(w.token),
+      payload: { workerId: 'w1', pool: 'gpu' },
+    });
     expect(lease.statusCode).toBe(401);
 
     const t = await mint(app, { role: 'viewer', name: 'short-lived', ttlSeconds: 60 });
@@ -164,17 +185,24 @@ describe('token records a Redis writer cannot forge', () => {
     const stolen = await mint(app, { role: 'viewer', name: 'stolen' });
     const bystander = await mint(app, { role: 'viewer', name: 'bystander' });
     const hidden = await mint(app, { role: 'viewer', name: 'hidden' });
-    const jobsWith = async (t: string) => (await app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(t) })).statusCode;
+    const jobsWith = async (t: string) =>
+      (await app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(t) })).statusCode;
     // The thief points the stolen token's index entry at another token's record, and removes another's entry.
     await redis.hset(`${prefix}:tokens`, stolen.id, hashToken(bystander.token));
     await redis.hdel(`${prefix}:tokens`, hidden.id);
-    expect((await app.inject({ method: 'DELETE', url: `/v1/tokens/${stolen.id}`, headers: auth(ADMIN) })).statusCode).toBe(204);
-    expect((await app.inject({ method: 'DELETE', url: `/v1/tokens/${hidden.id}`, headers: auth(ADMIN) })).statusCode).toBe(204);
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/v1/tokens/${stolen.id}`, headers: auth(ADMIN) })).statusCode,
+    ).toBe(204);
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/v1/tokens/${hidden.id}`, headers: auth(ADMIN) })).statusCode,
+    ).toBe(204);
     await new Promise((r) => setTimeout(r, 2100)); // past the auth cache's 2 s
     expect(await jobsWith(stolen.token)).toBe(401);
     expect(await jobsWith(hidden.token)).toBe(401);
     expect(await jobsWith(bystander.token)).toBe(200);
-    expect((await app.inject({ method: 'DELETE', url: `/v1/tokens/${stolen.id}`, headers: auth(ADMIN) })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/v1/tokens/${stolen.id}`, headers: auth(ADMIN) })).statusCode,
+    ).toBe(404);
   });
 
   it('still admits minted tokens of every role, each as its role', async () => {
@@ -185,16 +213,33 @@ describe('token records a Redis writer cannot forge', () => {
     const ttl = await mint(app, { role: 'viewer', name: 'ttl', ttlSeconds: 3600 });
     expect((await mintWith(app, admin.token)).statusCode).toBe(201);
     expect((await mintWith(app, submitter.token)).statusCode).toBe(403);
-    const job = { kind: 'extraction', name: 'n', source: { snapshot: 'CC-MAIN-2023-50', batches: 1 }, pool: 'local', run: { builtin: 'noop' } };
-    expect((await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(submitter.token), payload: job })).statusCode).toBe(201);
+    const job = {
+      kind: 'extraction',
+      name: 'n',
+      source: { snapshot: 'CC-MAIN-2023-50', batches: 1 },
+      pool: 'local',
+      run: { builtin: 'noop' },
+    };
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(submitter.token), payload: job })).statusCode,
+    ).toBe(201);
     expect((await app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(viewer.token) })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(ttl.token) })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(viewer.token), payload: job })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/jobs', headers: auth(viewer.token), payload: job })).statusCode,
+    ).toBe(403);
     expect((await app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(worker.token) })).statusCode).toBe(403);
-    const lease = await app.inject({ method: 'POST', url: '/v1/workers/lease', headers: auth(worker.token), payload: { workerId: 'w1', pool: 'local' } });
+    const lease = await app.inject({
+      method: 'POST',
+      url: '/v1/workers/lease',
+      headers: auth(worker.token),
+      payload: { workerId: 'w1', pool: 'local' },
+    });
     expect(lease.statusCode, lease.body).toBe(200);
     // Revocation still works on signed records.
-    expect((await app.inject({ method: 'DELETE', url: `/v1/tokens/${viewer.id}`, headers: auth(ADMIN) })).statusCode).toBe(204);
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/v1/tokens/${viewer.id}`, headers: auth(ADMIN) })).statusCode,
+    ).toBe(204);
   });
 });
 
@@ -214,7 +259,9 @@ describe('the signing key', () => {
     await b.app.close();
 
     const rotated = await api(prefix, { tokenSigningKey: KEY_A, adminToken: 'another-admin-token-0123456789' });
-    expect((await rotated.app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(sub.token) })).statusCode).toBe(200);
+    expect((await rotated.app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(sub.token) })).statusCode).toBe(
+      200,
+    );
     await rotated.app.close();
   });
 
@@ -229,13 +276,17 @@ describe('the signing key', () => {
     await same.app.close();
 
     const rotated = await api(prefix, { adminToken: 'another-admin-token-0123456789' });
-    expect((await rotated.app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(sub.token) })).statusCode).toBe(401);
+    expect((await rotated.app.inject({ method: 'GET', url: '/v1/jobs', headers: auth(sub.token) })).statusCode).toBe(
+      401,
+    );
     await rotated.app.close();
   });
 
   it('a key shorter than 32 bytes is refused when the API is built, and in its configuration', async () => {
     await expect(api(prefix, { tokenSigningKey: 'too-short' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    expect(() => parseApiEnv({ KUMO_TOKEN_SIGNING_KEY: 'too-short' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => parseApiEnv({ KUMO_TOKEN_SIGNING_KEY: 'too-short' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
     expect(parseApiEnv({ KUMO_TOKEN_SIGNING_KEY: KEY_A }).KUMO_TOKEN_SIGNING_KEY).toBe(KEY_A);
     expect(parseApiEnv({}).KUMO_TOKEN_SIGNING_KEY).toBeUndefined();
   });
@@ -262,7 +313,12 @@ describe('the key stays with the API', () => {
     const out = join(dir, 'env.json');
     const fleet = new LocalProvider({
       // Stands in for the worker: writes down the environment it was given, and exits.
-      workerArgv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))`, 'worker'],
+      workerArgv: [
+        process.execPath,
+        '-e',
+        `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))`,
+        'worker',
+      ],
       env: { KUMO_PREFIX: 'unused' },
       // As `npm start` runs with both set: the control plane's environment is what workers start from.
       inheritedEnv: { ...process.env, KUMO_TOKEN_SIGNING_KEY: KEY_A, KUMO_ADMIN_TOKEN: ADMIN },
@@ -270,7 +326,21 @@ describe('the key stays with the API', () => {
       stopGraceMs: 1000,
     });
     try {
-      await fleet.create({ name: 'vm-env', zone: 'local', requestId: 'r', spec: { pool: 'local', machineType: 'local', gpu: { type: 'none', count: 0 }, spot: false, zones: ['local'], slots: 1, labels: {}, worker: {} } });
+      await fleet.create({
+        name: 'vm-env',
+        zone: 'local',
+        requestId: 'r',
+        spec: {
+          pool: 'local',
+          machineType: 'local',
+          gpu: { type: 'none', count: 0 },
+          spot: false,
+          zones: ['local'],
+          slots: 1,
+          labels: {},
+          worker: {},
+        },
+      });
       for (let i = 0; i < 100 && (await fleet.list()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
       const env = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
       expect(env.KUMO_PREFIX).toBe('unused');

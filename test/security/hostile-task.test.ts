@@ -1,5 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,10 +30,18 @@ const WORKER = join(REPO, 'services/worker/src/main.ts');
 const METADATA_TOKEN = `ya29.metadata-secret-${process.pid}-0123456789`;
 
 /** A node process with its output kept (everything it printed is searched for secrets). */
-function start(main: string, env: Record<string, string>, upWhen?: string): Promise<{ proc: ChildProcess; output: () => string }> {
+function start(
+  main: string,
+  env: Record<string, string>,
+  upWhen?: string,
+): Promise<{ proc: ChildProcess; output: () => string }> {
   const clean = { ...process.env };
   delete clean.REDIS_URL;
-  const proc = spawn(process.execPath, ['--import', 'tsx', main], { cwd: REPO, env: { ...clean, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', main], {
+    cwd: REPO,
+    env: { ...clean, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -47,20 +65,29 @@ async function fakeMetadata(): Promise<{ url: string; tokenRequests: () => numbe
   let tokenRequests = 0;
   const server = http.createServer((req, res) => {
     if (req.headers['metadata-flavor'] !== 'Google') return void res.writeHead(403).end();
-    if (req.url?.startsWith('/computeMetadata/v1/instance/preempted')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end('FALSE');
+    if (req.url?.startsWith('/computeMetadata/v1/instance/preempted'))
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end('FALSE');
     if (req.url?.includes('/service-accounts/default/token')) {
       tokenRequests++;
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: METADATA_TOKEN, expires_in: 3599 }));
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: METADATA_TOKEN, expires_in: 3599 }));
     }
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokenRequests: () => tokenRequests, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    tokenRequests: () => tokenRequests,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile());
 }
 
 /**
@@ -86,7 +113,18 @@ describe('a hostile task, submitted by a submitter', () => {
     metadata = await fakeMetadata();
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    const cp = await start(CONTROL_PLANE, { PORT: String(port), KUMO_DATA_DIR: dataDir, KUMO_LOCAL_WORKERS: '1', KUMO_LOCAL_SLOTS: '2', KUMO_METADATA_URL: metadata.url, KUMO_PREFIX: 'kh' }, 'kumo is up');
+    const cp = await start(
+      CONTROL_PLANE,
+      {
+        PORT: String(port),
+        KUMO_DATA_DIR: dataDir,
+        KUMO_LOCAL_WORKERS: '1',
+        KUMO_LOCAL_SLOTS: '2',
+        KUMO_METADATA_URL: metadata.url,
+        KUMO_PREFIX: 'kh',
+      },
+      'kumo is up',
+    );
     procs.push(cp);
     const adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     const redisPassword = readFileSync(join(dataDir, 'redis-password'), 'utf8').trim();
@@ -98,18 +136,52 @@ describe('a hostile task, submitted by a submitter', () => {
       return r.body.token as string;
     };
     submitter = client(url, await minted({ role: 'submitter', name: 'mallory' }));
-    for (const pool of ['gce', 'contrib']) expect((await admin.put(`/v1/pools/${pool}`, { ...LOCAL_POOL_DEFAULTS, min: 0, max: 0 })).status).toBeLessThan(300);
+    for (const pool of ['gce', 'contrib'])
+      expect((await admin.put(`/v1/pools/${pool}`, { ...LOCAL_POOL_DEFAULTS, min: 0, max: 0 })).status).toBeLessThan(
+        300,
+      );
     const workerToken = await minted({ role: 'worker', name: 'contributor', pool: 'contrib' });
     const redisUrl = `redis://:${redisPassword}@127.0.0.1:${redisPort}`;
     secrets = { adminToken, redisPassword, workerToken, metadataToken: METADATA_TOKEN };
     if (ownEtcKumo) {
       mkdirSync('/etc/kumo', { mode: 0o700 });
-      writeFileSync('/etc/kumo/worker.env', `REDIS_URL=${redisUrl}\nKUMO_WORKER_TOKEN=${workerToken}\n`, { mode: 0o600 });
+      writeFileSync('/etc/kumo/worker.env', `REDIS_URL=${redisUrl}\nKUMO_WORKER_TOKEN=${workerToken}\n`, {
+        mode: 0o600,
+      });
     }
     // A worker as the VM's startup script runs it: root, on the VM's metadata server, Redis-side.
-    procs.push(await start(WORKER, { REDIS_URL: redisUrl, KUMO_PREFIX: 'kh', KUMO_POOL: 'gce', KUMO_WORKER_NAME: `hostile-gce-${process.pid}`, KUMO_ON_GCE: '1', KUMO_METADATA_URL: metadata.url, KUMO_ARTIFACTS_DIR: join(dataDir, 'artifacts'), KUMO_SLOTS: '1' }, 'worker started'));
+    procs.push(
+      await start(
+        WORKER,
+        {
+          REDIS_URL: redisUrl,
+          KUMO_PREFIX: 'kh',
+          KUMO_POOL: 'gce',
+          KUMO_WORKER_NAME: `hostile-gce-${process.pid}`,
+          KUMO_ON_GCE: '1',
+          KUMO_METADATA_URL: metadata.url,
+          KUMO_ARTIFACTS_DIR: join(dataDir, 'artifacts'),
+          KUMO_SLOTS: '1',
+        },
+        'worker started',
+      ),
+    );
     // A contributor's machine: HTTPS only, with its worker token.
-    procs.push(await start(WORKER, { KUMO_WORKER_TOKEN: workerToken, KUMO_CONTROL_URL: url, KUMO_POOL: 'contrib', KUMO_WORKER_NAME: 'hostile-contrib', KUMO_METADATA_URL: metadata.url, KUMO_ARTIFACTS_DIR: join(root, 'contrib-artifacts'), KUMO_SLOTS: '1' }, 'worker started'));
+    procs.push(
+      await start(
+        WORKER,
+        {
+          KUMO_WORKER_TOKEN: workerToken,
+          KUMO_CONTROL_URL: url,
+          KUMO_POOL: 'contrib',
+          KUMO_WORKER_NAME: 'hostile-contrib',
+          KUMO_METADATA_URL: metadata.url,
+          KUMO_ARTIFACTS_DIR: join(root, 'contrib-artifacts'),
+          KUMO_SLOTS: '1',
+        },
+        'worker started',
+      ),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -119,34 +191,59 @@ describe('a hostile task, submitted by a submitter', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it.each(['local', 'gce', 'contrib'])('on the %s worker: reads no secret, reaches neither Redis nor the metadata server, writes nothing', async (pool) => {
-    const hints = { dataDir, repoDir: REPO, redisPort, metadataUrl: metadata.url, apiUrl: url };
-    const sub = await submitter.post('/v1/jobs', { kind: 'extraction', name: `hostile-${pool}`, pool, source: { snapshot: 'S', batches: 1 }, run: { command: ['python3', SCRIPT, JSON.stringify(hints)] } });
-    expect(sub.status).toBe(201);
-    const job = await waitFor(async () => {
-      const j = (await admin.get(`/v1/jobs/${sub.body.id}`)).body;
-      return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-    }, { timeoutMs: 90_000, what: `the hostile job on ${pool} to end` });
-    const results = await admin.get(`/v1/jobs/${sub.body.id}/results`);
-    expect(job.state, JSON.stringify(job)).toBe('succeeded');
-    const got = results.body.results[0].result as { found: { path: string; data: string }[]; attempts: Record<string, string> };
+  it.each(['local', 'gce', 'contrib'])(
+    'on the %s worker: reads no secret, reaches neither Redis nor the metadata server, writes nothing',
+    async (pool) => {
+      const hints = { dataDir, repoDir: REPO, redisPort, metadataUrl: metadata.url, apiUrl: url };
+      const sub = await submitter.post('/v1/jobs', {
+        kind: 'extraction',
+        name: `hostile-${pool}`,
+        pool,
+        source: { snapshot: 'S', batches: 1 },
+        run: { command: ['python3', SCRIPT, JSON.stringify(hints)] },
+      });
+      expect(sub.status).toBe(201);
+      const job = await waitFor(
+        async () => {
+          const j = (await admin.get(`/v1/jobs/${sub.body.id}`)).body;
+          return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
+        },
+        { timeoutMs: 90_000, what: `the hostile job on ${pool} to end` },
+      );
+      const results = await admin.get(`/v1/jobs/${sub.body.id}/results`);
+      expect(job.state, JSON.stringify(job)).toBe('succeeded');
+      const got = results.body.results[0].result as {
+        found: { path: string; data: string }[];
+        attempts: Record<string, string>;
+      };
 
-    // What it could read: nothing of the control plane's, nothing of the worker's.
-    const everything = [JSON.stringify(job), JSON.stringify(results.body), JSON.stringify((await admin.get(`/v1/jobs/${sub.body.id}/tasks?state=erroring`)).body), ...filesUnder(dataDir).filter((f) => f.includes('artifacts')).map((f) => readFileSync(f, 'utf8'))].join('\n');
-    for (const [name, secret] of Object.entries(secrets)) expect(everything.includes(secret), `${name} leaked`).toBe(false);
-    expect(got.found.map((f) => f.path)).not.toContain(join(dataDir, 'admin-token'));
-    expect(Number(got.attempts['visible pids'])).toBeLessThanOrEqual(3);
-    expect(got.attempts['listdir dataDir']).toBe('denied');
-    expect(got.attempts.groups).toBe('[]');
-    // Redis: refused at the door (iptables) on the fleet's workers; never an OK for any candidate password.
-    const redisAnswers = Object.entries(got.attempts).filter(([k]) => k.startsWith('redis with'));
-    expect(redisAnswers.length).toBeGreaterThan(0);
-    for (const [, answer] of redisAnswers) expect(answer).not.toContain('+OK');
-    if (pool !== 'contrib') for (const [, answer] of redisAnswers) expect(answer).toBe('ConnectionRefusedError');
-    expect(got.attempts[`metadata ${metadata.url}/computeMetadata/v1/instance/service-accounts/default/token`]).not.toBe('answered');
-    for (const [k, v] of Object.entries(got.attempts)) if (k.startsWith('write ')) expect(v, k).not.toBe('WROTE');
-    expect(got.attempts['docker socket']).not.toBe('CONNECTED');
-  });
+      // What it could read: nothing of the control plane's, nothing of the worker's.
+      const everything = [
+        JSON.stringify(job),
+        JSON.stringify(results.body),
+        JSON.stringify((await admin.get(`/v1/jobs/${sub.body.id}/tasks?state=erroring`)).body),
+        ...filesUnder(dataDir)
+          .filter((f) => f.includes('artifacts'))
+          .map((f) => readFileSync(f, 'utf8')),
+      ].join('\n');
+      for (const [name, secret] of Object.entries(secrets))
+        expect(everything.includes(secret), `${name} leaked`).toBe(false);
+      expect(got.found.map((f) => f.path)).not.toContain(join(dataDir, 'admin-token'));
+      expect(Number(got.attempts['visible pids'])).toBeLessThanOrEqual(3);
+      expect(got.attempts['listdir dataDir']).toBe('denied');
+      expect(got.attempts.groups).toBe('[]');
+      // Redis: refused at the door (iptables) on the fleet's workers; never an OK for any candidate password.
+      const redisAnswers = Object.entries(got.attempts).filter(([k]) => k.startsWith('redis with'));
+      expect(redisAnswers.length).toBeGreaterThan(0);
+      for (const [, answer] of redisAnswers) expect(answer).not.toContain('+OK');
+      if (pool !== 'contrib') for (const [, answer] of redisAnswers) expect(answer).toBe('ConnectionRefusedError');
+      expect(
+        got.attempts[`metadata ${metadata.url}/computeMetadata/v1/instance/service-accounts/default/token`],
+      ).not.toBe('answered');
+      for (const [k, v] of Object.entries(got.attempts)) if (k.startsWith('write ')) expect(v, k).not.toBe('WROTE');
+      expect(got.attempts['docker socket']).not.toBe('CONNECTED');
+    },
+  );
 
   it('nothing was written into Redis or the control plane, no metadata token was handed out, and no log shows a secret', async () => {
     const redis = new Redis({ port: redisPort, password: secrets.redisPassword });
@@ -168,7 +265,13 @@ describe('a hostile task, submitted by a submitter', () => {
 
   it('an image cannot carry docker options', async () => {
     for (const image of ['--privileged', '-v/:/host', 'ubuntu --pid=host']) {
-      const r = await submitter.post('/v1/jobs', { kind: 'extraction', name: 'smuggle', pool: 'local', source: { snapshot: 'S', batches: 1 }, run: { image } });
+      const r = await submitter.post('/v1/jobs', {
+        kind: 'extraction',
+        name: 'smuggle',
+        pool: 'local',
+        source: { snapshot: 'S', batches: 1 },
+        run: { image },
+      });
       expect(r.status).toBe(400);
       expect(r.body.error.code).toBe('INVALID_INPUT');
     }

@@ -16,8 +16,26 @@ describe('the logger redacts secrets wherever a careless field puts them', () =>
     const log = createLogger({ name: 'redact', level: 'info', destination });
     log.info({ token: SECRET }, 'a');
     log.info({ t: { token: SECRET } }, 'b');
-    log.info({ req: { method: 'GET', url: '/x', headers: { authorization: `Bearer ${SECRET}`, cookie: `kumo_admin=${SECRET}` } } }, 'c');
-    log.info({ headers: { authorization: `Bearer ${SECRET}`, cookie: `kumo_admin=${SECRET}`, 'set-cookie': `kumo_admin=${SECRET}` } }, 'd');
+    log.info(
+      {
+        req: {
+          method: 'GET',
+          url: '/x',
+          headers: { authorization: `Bearer ${SECRET}`, cookie: `kumo_admin=${SECRET}` },
+        },
+      },
+      'c',
+    );
+    log.info(
+      {
+        headers: {
+          authorization: `Bearer ${SECRET}`,
+          cookie: `kumo_admin=${SECRET}`,
+          'set-cookie': `kumo_admin=${SECRET}`,
+        },
+      },
+      'd',
+    );
     log.info({ res: { headers: { 'set-cookie': `kumo_admin=${SECRET}` } } }, 'e');
     log.info({ env: { KUMO_ADMIN_TOKEN: SECRET, PATH: '/bin' } }, 'f');
     log.child({ component: 'x' }).warn({ opts: { adminToken: SECRET, password: SECRET } }, 'g');

@@ -5,8 +5,23 @@ import { createLogger, type SimulationInputRaw, type SimulationReport } from '@k
 
 const logger = createLogger({ name: 'sim-test', level: 'warn' });
 const small = (seed: number): SimulationInputRaw => ({
-  job: { kind: 'extraction', name: 'sim', source: { snapshot: 'CC-MAIN-2023-50', batches: 3000 }, run: { builtin: 'noop' } },
-  pool: { machineType: 'a2-highgpu-1g', gpu: { type: 'nvidia-tesla-a100', count: 1 }, spot: true, zones: ['us-central1-a', 'us-central1-b'], min: 0, max: 8, slotsPerVm: 1, idleTimeoutSeconds: 300, scaleUpBatch: 8 },
+  job: {
+    kind: 'extraction',
+    name: 'sim',
+    source: { snapshot: 'CC-MAIN-2023-50', batches: 3000 },
+    run: { builtin: 'noop' },
+  },
+  pool: {
+    machineType: 'a2-highgpu-1g',
+    gpu: { type: 'nvidia-tesla-a100', count: 1 },
+    spot: true,
+    zones: ['us-central1-a', 'us-central1-b'],
+    min: 0,
+    max: 8,
+    slotsPerVm: 1,
+    idleTimeoutSeconds: 300,
+    scaleUpBatch: 8,
+  },
   taskSeconds: { mean: 240, jitter: 0.25 },
   bootSeconds: 90,
   preemptionsPerVmHour: 0.2,
@@ -32,9 +47,13 @@ describe('kumo simulate', () => {
   });
 
   it('the shipped CC-MAIN-2023-50 example: 90,000 batches on 64 spot A100s within 1.10 x ideal, idle under 5 %', async () => {
-    const input = JSON.parse(readFileSync(new URL('../../examples/simulate-cc-main-2023-50.json', import.meta.url), 'utf8')) as SimulationInputRaw;
+    const input = JSON.parse(
+      readFileSync(new URL('../../examples/simulate-cc-main-2023-50.json', import.meta.url), 'utf8'),
+    ) as SimulationInputRaw;
     const r = await runSimulation(input, { redisUrl: inject('redisUrl'), logger });
-    console.log(`simulation: makespan ${r.makespanSeconds} s vs ideal ${r.idealMakespanSeconds} s (x${(r.makespanSeconds / r.idealMakespanSeconds).toFixed(3)}), idle ${r.idleVmHours} of ${r.vmHours} VM-h, $${r.costUsd} vs ideal $${r.idealCostUsd}, ${r.preemptions} preemptions, ${r.wallSeconds} s wall`);
+    console.log(
+      `simulation: makespan ${r.makespanSeconds} s vs ideal ${r.idealMakespanSeconds} s (x${(r.makespanSeconds / r.idealMakespanSeconds).toFixed(3)}), idle ${r.idleVmHours} of ${r.vmHours} VM-h, $${r.costUsd} vs ideal $${r.idealCostUsd}, ${r.preemptions} preemptions, ${r.wallSeconds} s wall`,
+    );
     expect(r).toMatchObject({ finished: true, jobState: 'succeeded', tasks: 90_000, peakVms: 64 });
     expect(r.makespanSeconds / r.idealMakespanSeconds).toBeLessThanOrEqual(1.1);
     expect(r.idleVmHours / r.vmHours).toBeLessThan(0.05);

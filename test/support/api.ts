@@ -7,14 +7,24 @@ import { testPrefix } from './prefix';
 export const ADMIN = 'test-admin-token-0123456789';
 
 /** The API on the test Redis, with its own prefix and a `local` pool; `cleanup` removes every key. */
-export async function testApi(redisUrl: string, opts: { limits?: Partial<ApiLimits> } = {}): Promise<{ app: FastifyInstance; prefix: string; redis: Redis; cleanup(): Promise<void> }> {
+export async function testApi(
+  redisUrl: string,
+  opts: { limits?: Partial<ApiLimits> } = {},
+): Promise<{ app: FastifyInstance; prefix: string; redis: Redis; cleanup(): Promise<void> }> {
   const prefix = testPrefix('api');
   const redis = new Redis(redisUrl);
   await new PoolStore(redis, { prefix }).put('local', poolSettingsSchema.parse(LOCAL_POOL_DEFAULTS));
   const logger = createLogger({ name: 'test', level: 'silent' });
   // The bus `npm start` would give it: Redis Streams under the same prefix.
   const bus = await createBus({ kind: 'redis', redisUrl, prefix, logger });
-  const app = await buildApp({ redisUrl, prefix, adminToken: ADMIN, logger, bus, ...(opts.limits ? { limits: opts.limits } : {}) });
+  const app = await buildApp({
+    redisUrl,
+    prefix,
+    adminToken: ADMIN,
+    logger,
+    bus,
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
   await app.ready();
   return {
     app,

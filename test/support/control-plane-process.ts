@@ -5,10 +5,17 @@ import { fileURLToPath } from 'node:url';
 const MAIN = fileURLToPath(new URL('../../services/local/src/main.ts', import.meta.url));
 
 /** `npm start` as a real OS process (node + tsx on the composer), so a test can kill -9 it. */
-export async function spawnControlPlane(env: Record<string, string>, opts: { ownProcessGroup?: boolean } = {}): Promise<{ proc: ChildProcess; output: () => string }> {
+export async function spawnControlPlane(
+  env: Record<string, string>,
+  opts: { ownProcessGroup?: boolean } = {},
+): Promise<{ proc: ChildProcess; output: () => string }> {
   // ownProcessGroup: the process leads a group of its own, as `npm start` in a terminal's foreground
   // does, so that a test can signal the whole group the way Ctrl-C does.
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownProcessGroup ?? false });
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownProcessGroup ?? false,
+  });
   let out = '';
   proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));

@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { type ControlPlane, type ControlPlaneOptions, startControlPlane } from '@kumo/local';
 import { createLogger } from '@kumo/shared';
@@ -24,7 +23,10 @@ export interface TestControlPlane {
  * fresh temporary one unless `opts.dataDir` names one (a test that keeps its own files in a folder
  * it removes afterwards passes that, so nothing is left behind).
  */
-export async function startTestControlPlane(name: string, opts: Partial<ControlPlaneOptions> = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(
+  name: string,
+  opts: Partial<ControlPlaneOptions> = {},
+): Promise<TestControlPlane> {
   const prefix = testPrefix(name);
   const token = `${name}-admin-token-0123456789`;
   const cp = await startControlPlane({

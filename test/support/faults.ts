@@ -37,8 +37,12 @@ export async function waitForEnd(api: Api, id: string, timeoutMs: number): Promi
 /** The one line a fault test prints, for the notes: its name and the job's final counts. */
 export function reportFault(name: string, job: JobLike, extra: Record<string, string | number> = {}): void {
   const p = job.progress;
-  const more = Object.entries(extra).map(([k, v]) => ` ${k}=${v}`).join('');
-  console.log(`FAULT ${name}: state=${job.state} total=${p.total} succeeded=${p.succeeded} failed=${p.failed} running=${p.running} queued=${p.queued} handBacks=${job.handBacks}${more}`);
+  const more = Object.entries(extra)
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join('');
+  console.log(
+    `FAULT ${name}: state=${job.state} total=${p.total} succeeded=${p.succeeded} failed=${p.failed} running=${p.running} queued=${p.queued} handBacks=${job.handBacks}${more}`,
+  );
 }
 
 /**
@@ -47,14 +51,19 @@ export function reportFault(name: string, job: JobLike, extra: Record<string, st
  * The ledger is written by the tasks themselves, so it tells how often each task really ran
  * whatever kumo counted: the ground truth a fault test checks kumo's counts against.
  */
-export async function submitLedgerJob(api: SubmittingApi, opts: { name: string; total: number; ledger: string; then: string }): Promise<string> {
+export async function submitLedgerJob(
+  api: SubmittingApi,
+  opts: { name: string; total: number; ledger: string; then: string },
+): Promise<string> {
   const sub = await api.post('/v1/jobs', {
     kind: 'extraction',
     name: opts.name,
     source: { snapshot: 'CC-MAIN-2023-50', batches: opts.total },
     pool: 'local',
     env: { LEDGER: opts.ledger },
-    run: { command: ['sh', '-c', `echo "$KUMO_TASK_INDEX $KUMO_TASK_ATTEMPT $KUMO_WORKER_ID" >> "$LEDGER"; ${opts.then}`] },
+    run: {
+      command: ['sh', '-c', `echo "$KUMO_TASK_INDEX $KUMO_TASK_ATTEMPT $KUMO_WORKER_ID" >> "$LEDGER"; ${opts.then}`],
+    },
   });
   expect(sub.status).toBe(201);
   return sub.body.id as string;
@@ -62,7 +71,10 @@ export async function submitLedgerJob(api: SubmittingApi, opts: { name: string; 
 
 /** The task index of every run a ledger job's tasks recorded (see submitLedgerJob), in the order they ran. */
 export function readLedger(ledger: string): number[] {
-  return readFileSync(ledger, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[0]));
+  return readFileSync(ledger, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => Number(l.split(' ')[0]));
 }
 
 /**
@@ -70,7 +82,13 @@ export function readLedger(ledger: string): number[] {
  * fault: the job succeeded with each of its `total` tasks counted once, and the ledger shows every
  * task ran. The line comes first so that a failing run still leaves its numbers in the log.
  */
-export function reportLedgerFault(name: string, job: JobLike, runs: number[], total: number, extra: Record<string, string | number> = {}): void {
+export function reportLedgerFault(
+  name: string,
+  job: JobLike,
+  runs: number[],
+  total: number,
+  extra: Record<string, string | number> = {},
+): void {
   reportFault(name, job, extra);
   expect(job.state).toBe('succeeded');
   expect(job.progress).toMatchObject({ total, succeeded: total, failed: 0 });
@@ -128,7 +146,10 @@ export async function spawnService(name: ServiceName, env: Record<string, string
     };
     proc.once('exit', onExit);
   });
-  const exited = (): Promise<number | null> => (proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve(proc.exitCode) : new Promise((r) => proc.once('exit', (code) => r(code))));
+  const exited = (): Promise<number | null> =>
+    proc.exitCode !== null || proc.signalCode !== null
+      ? Promise.resolve(proc.exitCode)
+      : new Promise((r) => proc.once('exit', (code) => r(code)));
   return {
     name,
     proc,

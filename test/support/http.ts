@@ -3,7 +3,10 @@ export function client(baseUrl: string, token: string) {
   const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
@@ -30,5 +33,7 @@ export interface ProgressLike {
 
 /** The contract's invariant, checked at every poll. */
 export function addsUp(p: ProgressLike): boolean {
-  return p.queued + p.running + p.succeeded + p.failed + (p.skipped ?? 0) === p.total && p.queued >= 0 && p.running >= 0;
+  return (
+    p.queued + p.running + p.succeeded + p.failed + (p.skipped ?? 0) === p.total && p.queued >= 0 && p.running >= 0
+  );
 }

@@ -50,7 +50,8 @@ export class RedisMonitor {
       // The source is the client's address, or `lua` for a command a script ran.
       const open = line.indexOf('[');
       const start = line.indexOf('] ');
-      if (open >= 0 && start > open) this.onCommand(parseQuoted(line.slice(start + 2)), line.slice(open + 1, start).split(' ')[1] ?? '');
+      if (open >= 0 && start > open)
+        this.onCommand(parseQuoted(line.slice(start + 2)), line.slice(open + 1, start).split(' ')[1] ?? '');
     }
   }
 }

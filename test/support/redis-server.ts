@@ -18,10 +18,25 @@ export interface TestRedis {
  * A redis-server owned by the test run: its own port and folder, removed on stop. `appendonly` for the
  * tests that restart Redis and expect data to survive.
  */
-export async function startTestRedis(opts: { appendonly?: boolean; dir?: string; port?: number; maxmemoryPolicy?: string } = {}): Promise<TestRedis> {
+export async function startTestRedis(
+  opts: { appendonly?: boolean; dir?: string; port?: number; maxmemoryPolicy?: string } = {},
+): Promise<TestRedis> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'kumo-test-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--maxmemory-policy', opts.maxmemoryPolicy ?? 'noeviction'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--maxmemory-policy',
+    opts.maxmemoryPolicy ?? 'noeviction',
+  ];
   if (opts.appendonly) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
   else args.push('--appendonly', 'no');
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });

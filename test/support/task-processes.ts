@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
  */
 export function taskPids(vars: Record<string, string> & { KUMO_JOB_ID: string }): number[] {
   // Never an empty filter: it would match every process of the machine.
-  if (!vars.KUMO_JOB_ID) throw new Error('taskPids needs the task\'s KUMO_JOB_ID');
+  if (!vars.KUMO_JOB_ID) throw new Error("taskPids needs the task's KUMO_JOB_ID");
   const want = Object.entries(vars).map(([k, v]) => `${k}=${v}`);
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {

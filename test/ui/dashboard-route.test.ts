@@ -48,7 +48,14 @@ describe('dashboardRoutes', () => {
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(index.headers['content-security-policy']).toContain("connect-src 'self'");
 
-    for (const url of ['/ui/..%2Findex.html', '/ui/../../package.json', '/ui/.hidden.js', '/ui/notes.txt', '/ui/missing.css', '/ui/a/b.js']) {
+    for (const url of [
+      '/ui/..%2Findex.html',
+      '/ui/../../package.json',
+      '/ui/.hidden.js',
+      '/ui/notes.txt',
+      '/ui/missing.css',
+      '/ui/a/b.js',
+    ]) {
       const res = await app.inject({ url });
       expect(res.statusCode, url).toBe(404);
     }

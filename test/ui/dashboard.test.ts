@@ -91,12 +91,20 @@ describe('the web dashboard, in headless Chromium', () => {
     // Typed into the form, a wrong token is refused with the API's own reason, and nothing is kept.
     await bad.fill('#token', 'still-wrong');
     await bad.click('button[type=submit]');
-    await eventually(() => message.textContent()).toContain('That token was not accepted: unknown, revoked or expired token');
+    await eventually(() => message.textContent()).toContain(
+      'That token was not accepted: unknown, revoked or expired token',
+    );
     expect(await bad.evaluate(() => sessionStorage.getItem('kumo.token'))).toBeNull();
   });
 
   it('the jobs list shows a running 90,000-batch job counting up live, without a reload', async () => {
-    const sub = await api.post('/v1/jobs', { kind: 'extraction', name: 'cc-main-2023-50-ja', source: { snapshot: 'CC-MAIN-2023-50', batches: 90000 }, pool: 'local', run: { builtin: 'sleep', ms: 50 } });
+    const sub = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'cc-main-2023-50-ja',
+      source: { snapshot: 'CC-MAIN-2023-50', batches: 90000 },
+      pool: 'local',
+      run: { builtin: 'sleep', ms: 50 },
+    });
     expect(sub.status).toBe(201);
     const id: string = sub.body.id;
     try {
@@ -118,7 +126,9 @@ describe('the web dashboard, in headless Chromium', () => {
       expect(await row.locator('.badge').textContent()).toBe('running');
       expect(await row.locator('.job-kind').textContent()).toContain('extraction');
       // "30,000 / 90,000 batches · 33 % · 412/min · ETA Tue 14:00"
-      await eventually(() => row.locator('.progress-line').textContent()).toMatch(/^[\d,]+ \/ 90,000 batches · [\d.]+ % · [\d,.]+\/min · ETA (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d$/);
+      await eventually(() => row.locator('.progress-line').textContent()).toMatch(
+        /^[\d,]+ \/ 90,000 batches · [\d.]+ % · [\d,.]+\/min · ETA (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d$/,
+      );
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-jobs.png'), fullPage: true });
 
       // The filters go through the API: a kind this job is not hides it.
@@ -134,15 +144,25 @@ describe('the web dashboard, in headless Chromium', () => {
       const onPage = num(await tile.textContent());
       await eventually(async () => num(await tile.textContent()), 15_000).toBeGreaterThan(onPage);
       // Both charts have a line of several points, drawn from the SSE events since the page opened.
-      await eventually(async () => (await page.locator('.chart-line').evaluateAll((ps) => ps.map((p) => (p.getAttribute('d') ?? '').split('L').length))).every((n) => n >= 3)).toBe(true);
+      await eventually(async () =>
+        (
+          await page
+            .locator('.chart-line')
+            .evaluateAll((ps) => ps.map((p) => (p.getAttribute('d') ?? '').split('L').length))
+        ).every((n) => n >= 3),
+      ).toBe(true);
       expect(await page.locator('.chart-line').count()).toBe(2);
-      expect(await page.locator('.stat-eta .stat-value').textContent()).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d$/);
+      expect(await page.locator('.stat-eta .stat-value').textContent()).toMatch(
+        /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d$/,
+      );
       await page.waitForTimeout(2500); // a few more points, so the screenshot shows a line, not a dot
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-job.png'), fullPage: true });
 
       const phone = await signedInPage({ width: 390, height: 844 });
       await phone.goto(`${cp.url}/#/jobs`);
-      await eventually(() => phone.locator(`.job-row[data-id="${id}"] .progress-line`).textContent()).toContain('90,000 batches');
+      await eventually(() => phone.locator(`.job-row[data-id="${id}"] .progress-line`).textContent()).toContain(
+        '90,000 batches',
+      );
       await phone.screenshot({ path: join(ARTIFACTS, 'dashboard-jobs-phone.png') });
 
       await page.goto(`${cp.url}/#/pools`);
@@ -164,9 +184,14 @@ describe('the web dashboard, in headless Chromium', () => {
       await page.goto(`${cp.url}/#/pools`);
       const budget = page.locator('.spend [data-stat="team-budget"]');
       await eventually(() => budget.locator('.stat-value').textContent()).toBe('$250');
-      expect(await page.locator('.spend [data-stat="month-spend"] .stat-label').textContent()).toBe(`spent in ${spend.month}`);
+      expect(await page.locator('.spend [data-stat="month-spend"] .stat-label').textContent()).toBe(
+        `spent in ${spend.month}`,
+      );
       expect(await budget.locator('.stat-sub').textContent()).toMatch(/% used · \$[\d,.]+ left$/);
-      expect(Number(await page.locator('.spend meter.budget-bar').getAttribute('value'))).toBeCloseTo(spend.totalUsd / 250, 3);
+      expect(Number(await page.locator('.spend meter.budget-bar').getAttribute('value'))).toBeCloseTo(
+        spend.totalUsd / 250,
+        3,
+      );
     } finally {
       await api.put('/v1/team/budget', { maxCostUsd: null });
     }
@@ -225,7 +250,9 @@ describe('the web dashboard, in headless Chromium', () => {
     await eventually(() => page.locator('.job-title .badge').textContent(), 30_000).toBe('succeeded');
     await eventually(() => page.locator('.progress-line').textContent()).toContain('6 / 6 batches (2 skipped)');
     const rows = page.locator('.contributors-table .contributor-row');
-    await eventually(async () => (await rows.locator('td:nth-child(3)').allTextContents()).reduce((n, t) => n + num(t), 0)).toBe(3);
+    await eventually(async () =>
+      (await rows.locator('td:nth-child(3)').allTextContents()).reduce((n, t) => n + num(t), 0),
+    ).toBe(3);
     expect((await rows.locator('td:nth-child(4)').allTextContents()).reduce((n, t) => n + num(t), 0)).toBe(1);
     expect(new Set(await rows.locator('td:nth-child(2)').allTextContents())).toEqual(new Set(['local']));
     expect(await page.locator('[data-action=rerun-unfinished]').isVisible()).toBe(true);
@@ -279,7 +306,14 @@ describe('the web dashboard, in headless Chromium', () => {
     await eventually(() => page.locator('.job-title .badge').textContent(), 30_000).toBe('succeeded');
     const rows = page.locator('table.results tbody tr');
     await eventually(() => rows.count()).toBe(4);
-    expect(await page.locator('table.results thead th').allTextContents()).toEqual(['task', 'checkpoint', 'benchmark', 'score', 'worker', 'at']);
+    expect(await page.locator('table.results thead th').allTextContents()).toEqual([
+      'task',
+      'checkpoint',
+      'benchmark',
+      'score',
+      'worker',
+      'at',
+    ]);
     // Task 3 is the second checkpoint's second benchmark (benchmark-major, as the catalog cuts them).
     const cells = await page.locator('table.results tr[data-index="3"] td').allTextContents();
     expect(cells.slice(0, 4)).toEqual(['3', 'gs://ckpt/1b/step-2000', 'llm-jp-eval', '0.8']);
@@ -296,7 +330,10 @@ describe('the web dashboard, in headless Chromium', () => {
       target: { steps: 20 },
       pool: 'local',
       run: { command: ['python3', '-c', checkpointTrainer([10, 20])] },
-      evaluate: { benchmarks: ['jglue-mini', 'ja-bpc'], run: { command: ['python3', '-c', stepScorer(100, { 'ja-bpc': 0.5 })] } },
+      evaluate: {
+        benchmarks: ['jglue-mini', 'ja-bpc'],
+        run: { command: ['python3', '-c', stepScorer(100, { 'ja-bpc': 0.5 })] },
+      },
     });
     expect(sub.status).toBe(201);
     const page = await signedInPage();
@@ -333,7 +370,13 @@ describe('the web dashboard, in headless Chromium', () => {
   });
 
   it('pauses a running job from its page and resumes it, and the API agrees each time; paused jobs can be filtered', async () => {
-    const sub = await api.post('/v1/jobs', { kind: 'cleaning', name: 'mc4-filter', input: { count: 5000, prefix: 'shard-' }, pool: 'local', run: { builtin: 'sleep', ms: 100 } });
+    const sub = await api.post('/v1/jobs', {
+      kind: 'cleaning',
+      name: 'mc4-filter',
+      input: { count: 5000, prefix: 'shard-' },
+      pool: 'local',
+      run: { builtin: 'sleep', ms: 100 },
+    });
     const id: string = sub.body.id;
     const page = await signedInPage();
     await page.goto(`${cp.url}/#/jobs/${id}`);
@@ -356,7 +399,10 @@ describe('the web dashboard, in headless Chromium', () => {
     await page.click('[data-action=resume]');
     await eventually(() => badge.textContent()).toBe('running');
     expect((await api.get(`/v1/jobs/${id}`)).body.state).toBe('running');
-    await eventually(async () => (await page.locator('.stat-succeeded .stat-value').textContent()) !== held, 15_000).toBe(true);
+    await eventually(
+      async () => (await page.locator('.stat-succeeded .stat-value').textContent()) !== held,
+      15_000,
+    ).toBe(true);
 
     // The jobs list offers paused among its states (it is a state like any other).
     await page.goto(`${cp.url}/#/jobs`);
@@ -365,7 +411,13 @@ describe('the web dashboard, in headless Chromium', () => {
   });
 
   it('cancels a running job from its page after a confirm, and the API agrees', async () => {
-    const sub = await api.post('/v1/jobs', { kind: 'cleaning', name: 'mc4-dedup', input: { count: 5000, prefix: 'shard-' }, pool: 'local', run: { builtin: 'sleep', ms: 200 } });
+    const sub = await api.post('/v1/jobs', {
+      kind: 'cleaning',
+      name: 'mc4-dedup',
+      input: { count: 5000, prefix: 'shard-' },
+      pool: 'local',
+      run: { builtin: 'sleep', ms: 200 },
+    });
     const id: string = sub.body.id;
     const page = await signedInPage();
     await page.goto(`${cp.url}/#/jobs/${id}`);

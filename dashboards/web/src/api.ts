@@ -22,13 +22,21 @@ export function authHeaders(token = getToken()): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, opts: { token?: string; signal?: AbortSignal; body?: unknown } = {}): Promise<T> {
+async function call<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  opts: { token?: string; signal?: AbortSignal; body?: unknown } = {},
+): Promise<T> {
   let res: Response;
   const json = opts.body !== undefined;
   try {
     res = await fetch(path, {
       method,
-      headers: { accept: 'application/json', ...(json ? { 'content-type': 'application/json' } : {}), ...authHeaders(opts.token ?? getToken()) },
+      headers: {
+        accept: 'application/json',
+        ...(json ? { 'content-type': 'application/json' } : {}),
+        ...authHeaders(opts.token ?? getToken()),
+      },
       ...(json ? { body: JSON.stringify(opts.body) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -76,15 +84,21 @@ export const api = {
   },
   getJob: (id: string): Promise<Job> => call('GET', `/v1/jobs/${encodeURIComponent(id)}`),
   /** cancel, pause or resume (POST /v1/jobs/:id/<action>); answers the job after it. */
-  jobAction: (id: string, action: 'cancel' | 'pause' | 'resume'): Promise<Job> => call('POST', `/v1/jobs/${encodeURIComponent(id)}/${action}`),
+  jobAction: (id: string, action: 'cancel' | 'pause' | 'resume'): Promise<Job> =>
+    call('POST', `/v1/jobs/${encodeURIComponent(id)}/${action}`),
   /** POST /v1/jobs/:id/rerun: a new job of the ended job's failed or unfinished tasks. */
-  rerun: (id: string, tasks: 'failed' | 'unfinished'): Promise<Job> => call('POST', `/v1/jobs/${encodeURIComponent(id)}/rerun`, { body: { tasks } }),
+  rerun: (id: string, tasks: 'failed' | 'unfinished'): Promise<Job> =>
+    call('POST', `/v1/jobs/${encodeURIComponent(id)}/rerun`, { body: { tasks } }),
   contributors: async (id: string): Promise<Contributor[]> =>
-    (await call<{ contributors: Contributor[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/contributors`)).contributors,
-  failedTasks: async (id: string): Promise<TaskFailure[]> => (await call<{ tasks: TaskFailure[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/tasks`)).tasks,
-  results: async (id: string): Promise<TaskResult[]> => (await call<{ results: TaskResult[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/results`)).results,
+    (await call<{ contributors: Contributor[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/contributors`))
+      .contributors,
+  failedTasks: async (id: string): Promise<TaskFailure[]> =>
+    (await call<{ tasks: TaskFailure[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/tasks`)).tasks,
+  results: async (id: string): Promise<TaskResult[]> =>
+    (await call<{ results: TaskResult[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/results`)).results,
   evaluations: async (id: string): Promise<CheckpointEvaluation[]> =>
-    (await call<{ evaluations: CheckpointEvaluation[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/evaluations`)).evaluations,
+    (await call<{ evaluations: CheckpointEvaluation[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/evaluations`))
+      .evaluations,
   spend: (by: SpendReport['by']): Promise<SpendReport> => call('GET', `/v1/spend?by=${by}`),
   pools: async (): Promise<Pool[]> => (await call<{ pools: Pool[] }>('GET', '/v1/pools')).pools,
   /** Checks a token before it is stored: the cheapest call any reader may make. */

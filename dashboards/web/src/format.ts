@@ -21,7 +21,8 @@ export function fmtEta(iso: string | null, now = Date.now()): string | null {
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return null;
   const time = at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
-  if (at.getTime() - now > 6 * 86_400_000) return `${at.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
+  if (at.getTime() - now > 6 * 86_400_000)
+    return `${at.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
   return `${at.toLocaleDateString(undefined, { weekday: 'short' })} ${time}`;
 }
 
@@ -48,7 +49,9 @@ export function fmtAge(epochMs: number, now = Date.now()): string {
 export function fmtTime(iso: string | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', hour12: false });
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', hour12: false });
 }
 
 /** "Nov 30, 03:42" (the year only when it is not this one): for lists, where space is short. */
@@ -56,7 +59,11 @@ export function fmtShortTime(iso: string | undefined, now = new Date()): string 
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const date = d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', ...(d.getFullYear() !== now.getFullYear() ? { year: 'numeric' } : {}) });
+  const date = d.toLocaleDateString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    ...(d.getFullYear() !== now.getFullYear() ? { year: 'numeric' } : {}),
+  });
   return `${date}, ${d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', hour12: false })}`;
 }
 
@@ -64,7 +71,10 @@ export function fmtShortTime(iso: string | undefined, now = new Date()): string 
 export function progressParts(p: Progress, terminal: boolean): string[] {
   const skipped = p.skipped ?? 0;
   // "30,000 / 90,000 batches (30,000 skipped)" from the start: skipped tasks are done.
-  const parts = [`${fmtInt(p.succeeded + p.failed + skipped)} / ${fmtInt(p.total)} ${p.unit}${skipped ? ` (${fmtInt(skipped)} skipped)` : ''}`, fmtPercent(p.percent)];
+  const parts = [
+    `${fmtInt(p.succeeded + p.failed + skipped)} / ${fmtInt(p.total)} ${p.unit}${skipped ? ` (${fmtInt(skipped)} skipped)` : ''}`,
+    fmtPercent(p.percent),
+  ];
   if (p.ratePerMinute > 0) parts.push(`${fmtRate(p.ratePerMinute)}/min`);
   const eta = terminal ? null : fmtEta(p.estimatedCompletionAt);
   if (eta) parts.push(`ETA ${eta}`);

@@ -43,10 +43,16 @@ export function followJob(id: string, h: JobStreamHandlers): () => void {
   const run = async (): Promise<void> => {
     while (!ctrl.signal.aborted) {
       try {
-        const res = await fetch(`/v1/jobs/${encodeURIComponent(id)}/events`, { headers: { accept: 'text/event-stream', ...authHeaders() }, signal: ctrl.signal });
+        const res = await fetch(`/v1/jobs/${encodeURIComponent(id)}/events`, {
+          headers: { accept: 'text/event-stream', ...authHeaders() },
+          signal: ctrl.signal,
+        });
         if (res.status === 401 || res.status === 403 || res.status === 404) {
-          const body = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string } } | undefined;
-          h.onFatal?.(new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText));
+          const body = (await res.json().catch(() => undefined)) as
+            { error?: { code: string; message: string } } | undefined;
+          h.onFatal?.(
+            new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText),
+          );
           return;
         }
         if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);

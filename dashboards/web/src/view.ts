@@ -17,7 +17,8 @@ export function handleError(err: unknown, where: HTMLElement): void {
     location.hash = href.login('rejected');
     return;
   }
-  const msg = err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
+  const msg =
+    err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
   where.replaceChildren(h('div', { class: 'notice notice-error', role: 'alert' }, msg));
 }
 

@@ -107,8 +107,19 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
 
   const redis = createRedis(opts.redisUrl, 'command', 'api', { autoPipelining: true, logger: opts.logger });
   const keys = new Keys(prefix);
-  const jobs = new JobStore(redis, { prefix, clock, ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}) });
-  const hub = new JobEventsHub({ subscriber: createRedis(opts.redisUrl, 'subscriber', 'api', { logger: opts.logger }), keys, jobs, logger: opts.logger.child({ component: 'job-events' }), maxWatchers: limits.sseTotal, maxWatchersPerOwner: limits.ssePerToken });
+  const jobs = new JobStore(redis, {
+    prefix,
+    clock,
+    ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}),
+  });
+  const hub = new JobEventsHub({
+    subscriber: createRedis(opts.redisUrl, 'subscriber', 'api', { logger: opts.logger }),
+    keys,
+    jobs,
+    logger: opts.logger.child({ component: 'job-events' }),
+    maxWatchers: limits.sseTotal,
+    maxWatchersPerOwner: limits.ssePerToken,
+  });
   const queueRedis = createRedis(opts.redisUrl, 'command', 'api-queues', { logger: opts.logger });
   const queues = new PoolQueues(queueRedis, keys);
   const ctx: ApiContext = {
@@ -125,7 +136,17 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     listings: new ListingResolver(listingOptionsOf(opts.listings)),
   };
   app.decorate('kumo', ctx);
-  const broker = new LeaseBroker({ redis, queues, redisUrl: opts.redisUrl, prefix, jobs, bus: opts.bus, clock, logger: opts.logger.child({ component: 'leases' }), ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}) });
+  const broker = new LeaseBroker({
+    redis,
+    queues,
+    redisUrl: opts.redisUrl,
+    prefix,
+    jobs,
+    bus: opts.bus,
+    clock,
+    logger: opts.logger.child({ component: 'leases' }),
+    ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}),
+  });
   // One hook, in this order: Fastify runs several onClose hooks last-registered first, which closed
   // Redis before the broker's last dispatch-latency flush.
   app.addHook('onClose', () =>
@@ -148,7 +169,11 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'kumo', version: '0.1.0', description: 'Job orchestrator and control plane for LLM data and training work on Google Cloud' },
+      info: {
+        title: 'kumo',
+        version: '0.1.0',
+        description: 'Job orchestrator and control plane for LLM data and training work on Google Cloud',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },

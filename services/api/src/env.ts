@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { budgetTimeZoneEnvShape, createArtifactStore, KumoError, tokenSigningEnvShape, type ArtifactStore } from '@kumo/shared';
+import {
+  budgetTimeZoneEnvShape,
+  createArtifactStore,
+  KumoError,
+  tokenSigningEnvShape,
+  type ArtifactStore,
+} from '@kumo/shared';
 import type { ApiLimits } from './limits';
 
 /**
@@ -22,11 +28,17 @@ export const limitsEnvShape = {
   KUMO_CORS_ORIGINS: z
     .string()
     .optional()
-    .transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
 };
 
-const limitsEnvSchema = z.object(limitsEnvShape);
+// Only its type is used (the limits' parsed shape): kept beside the shape it is made from.
+const limitsEnvSchema = z.object(limitsEnvShape); // eslint-disable-line @typescript-eslint/no-unused-vars
 
 /** Where `source.listing` may be read from (listings/listing-options.ts); shared with `npm start`. */
 export const listingEnvShape = {
@@ -50,7 +62,12 @@ export const taskLogsEnvShape = {
 
 /** The API's task log store from its environment; `localDir` unless the environment names a folder or a bucket. */
 export function taskLogStoreFromEnv(
-  env: { KUMO_ARTIFACTS_BUCKET?: string | undefined; KUMO_ARTIFACTS_DIR?: string | undefined; KUMO_STORAGE_ENDPOINT?: string | undefined; GOOGLE_CLOUD_PROJECT?: string | undefined },
+  env: {
+    KUMO_ARTIFACTS_BUCKET?: string | undefined;
+    KUMO_ARTIFACTS_DIR?: string | undefined;
+    KUMO_STORAGE_ENDPOINT?: string | undefined;
+    GOOGLE_CLOUD_PROJECT?: string | undefined;
+  },
   localDir: string,
 ): ArtifactStore {
   return createArtifactStore({
@@ -66,7 +83,9 @@ export function limitsFromEnv(env: z.infer<typeof limitsEnvSchema>): Partial<Api
     ...(env.KUMO_RATE_LIMIT_PER_MINUTE !== undefined ? { ratePerMinute: env.KUMO_RATE_LIMIT_PER_MINUTE } : {}),
     ...(env.KUMO_RATE_LIMIT_BURST !== undefined ? { rateBurst: env.KUMO_RATE_LIMIT_BURST } : {}),
     ...(env.KUMO_SSE_PER_TOKEN !== undefined ? { ssePerToken: env.KUMO_SSE_PER_TOKEN } : {}),
-    ...(env.KUMO_AUTH_FAILURES_PER_MINUTE !== undefined ? { authFailuresPerMinute: env.KUMO_AUTH_FAILURES_PER_MINUTE } : {}),
+    ...(env.KUMO_AUTH_FAILURES_PER_MINUTE !== undefined
+      ? { authFailuresPerMinute: env.KUMO_AUTH_FAILURES_PER_MINUTE }
+      : {}),
     ...(env.KUMO_QUOTA_LIVE_JOBS !== undefined ? { liveJobsPerUser: env.KUMO_QUOTA_LIVE_JOBS } : {}),
     ...(env.KUMO_QUOTA_LISTING_BYTES !== undefined ? { listingBytesPerUser: env.KUMO_QUOTA_LISTING_BYTES } : {}),
     corsOrigins: env.KUMO_CORS_ORIGINS,
@@ -80,7 +99,11 @@ const schema = z.object({
   /** 127.0.0.1 unless told otherwise: the API is not on the network by accident. */
   HOST: z.string().default('127.0.0.1'),
   KUMO_ADMIN_TOKEN: z.string().min(16, 'KUMO_ADMIN_TOKEN must be at least 16 characters').optional(),
-  KUMO_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  KUMO_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** The bus the rest of the control plane uses: what HTTPS workers report goes where the scheduler reads. */
   KUMO_BUS: z.enum(['redis', 'pubsub']).default('redis'),
   /** How long an HTTPS worker's lease lives without a heartbeat; unset, the broker's default (60 s). */
@@ -96,7 +119,12 @@ export type ApiEnv = z.infer<typeof schema>;
 
 export function parseApiEnv(env: NodeJS.ProcessEnv): ApiEnv {
   const r = schema.safeParse(env);
-  if (!r.success) throw new KumoError('CONFIG_INVALID', `api configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  if (r.data.KUMO_BUS === 'pubsub' && !r.data.GOOGLE_CLOUD_PROJECT) throw new KumoError('CONFIG_INVALID', 'api configuration: KUMO_BUS=pubsub needs GOOGLE_CLOUD_PROJECT');
+  if (!r.success)
+    throw new KumoError(
+      'CONFIG_INVALID',
+      `api configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  if (r.data.KUMO_BUS === 'pubsub' && !r.data.GOOGLE_CLOUD_PROJECT)
+    throw new KumoError('CONFIG_INVALID', 'api configuration: KUMO_BUS=pubsub needs GOOGLE_CLOUD_PROJECT');
   return r.data;
 }

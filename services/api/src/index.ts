@@ -1,5 +1,13 @@
 export { buildApp, type ApiOptions } from './app';
-export { limitsEnvShape, limitsFromEnv, listingEnvShape, parseApiEnv, taskLogsEnvShape, taskLogStoreFromEnv, type ApiEnv } from './env';
+export {
+  limitsEnvShape,
+  limitsFromEnv,
+  listingEnvShape,
+  parseApiEnv,
+  taskLogsEnvShape,
+  taskLogStoreFromEnv,
+  type ApiEnv,
+} from './env';
 export { listingOptionsFromEnv, type ListingOptions } from './listings/listing-options';
 export { DEFAULT_LIMITS, type ApiLimits } from './limits';
 export { BusMetrics } from './metrics/bus-metrics';

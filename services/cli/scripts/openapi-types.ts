@@ -33,8 +33,13 @@ export async function fetchOpenApiDocument(redisUrl: string): Promise<OpenAPI3> 
   const app = await buildApp({ redisUrl, prefix, adminToken, logger, bus });
   try {
     await app.ready();
-    const res = await app.inject({ method: 'GET', url: '/openapi.json', headers: { authorization: `Bearer ${adminToken}` } });
-    if (res.statusCode !== 200) throw new Error(`GET /openapi.json answered ${res.statusCode}: ${res.body.slice(0, 500)}`);
+    const res = await app.inject({
+      method: 'GET',
+      url: '/openapi.json',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    if (res.statusCode !== 200)
+      throw new Error(`GET /openapi.json answered ${res.statusCode}: ${res.body.slice(0, 500)}`);
     return res.json<OpenAPI3>();
   } finally {
     await app.close();

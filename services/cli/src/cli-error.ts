@@ -16,7 +16,12 @@ export class CliError extends Error {
   /** A line of advice printed after the message (how to fix it), when there is one. */
   readonly hint: string | undefined;
 
-  constructor(exitCode: ExitCode, code: ErrorCode | CliOnlyCode | (string & {}), message: string, opts: { issues?: ErrorIssue[]; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    exitCode: ExitCode,
+    code: ErrorCode | CliOnlyCode | (string & {}),
+    message: string,
+    opts: { issues?: ErrorIssue[]; hint?: string; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'CliError';
     this.exitCode = exitCode;

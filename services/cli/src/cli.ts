@@ -51,7 +51,8 @@ function formatPath(path: (string | number)[]): string {
 }
 
 function authHint(config: CliConfig): string {
-  if (config.tokenSource === 'none') return 'no token: set KUMO_TOKEN, or run inside the checkout where npm start wrote .kumo/admin-token';
+  if (config.tokenSource === 'none')
+    return 'no token: set KUMO_TOKEN, or run inside the checkout where npm start wrote .kumo/admin-token';
   if (config.tokenSource === 'KUMO_TOKEN') return 'the token came from KUMO_TOKEN';
   return `the token came from ${config.tokenSource.file}`;
 }
@@ -88,7 +89,13 @@ export async function runCli(io: CliIo): Promise<ExitCode> {
       return EXIT.OK;
     }
     config = resolveConfig({ urlFlag: g.url, env: io.env, cwd: io.cwd });
-    const ctx: CommandContext = { api: createKumoClient(config), config, stdout: io.stdout, stderr: io.stderr, stdin: io.stdin };
+    const ctx: CommandContext = {
+      api: createKumoClient(config),
+      config,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      stdin: io.stdin,
+    };
     return await command.run(ctx, g.rest.slice(1));
   } catch (err) {
     if (err instanceof CliError) {

@@ -38,6 +38,7 @@ export async function readSpec(path: string, stdin: NodeJS.ReadableStream): Prom
       throw usageError(`cannot read '${path}'${code ? ` (${code})` : ''}`);
     }
   }
-  if (text.trim() === '') throw usageError(`${path === '-' ? 'stdin' : `'${path}'`} is empty: expected a job spec in YAML or JSON`);
+  if (text.trim() === '')
+    throw usageError(`${path === '-' ? 'stdin' : `'${path}'`} is empty: expected a job spec in YAML or JSON`);
   return { text, contentType: specContentType(path, text) };
 }

@@ -61,7 +61,9 @@ export interface ControlPlaneOptions {
    * Compute Engine fleet, whose settings main reads as the provisioner does (`compute`). Never
    * defaulted here: a composer that picked its own bus would split the control plane in two.
    */
-  cloud: { bus: 'redis' | 'pubsub'; projectId?: string } & ({ provider: 'local' } | { provider: 'gce'; compute: ProvisionerEnv });
+  cloud: { bus: 'redis' | 'pubsub'; projectId?: string } & (
+    { provider: 'local' } | { provider: 'gce'; compute: ProvisionerEnv }
+  );
   /**
    * The environment main was started with: local workers start from it (PATH, HOME, PUBSUB_EMULATOR_HOST,
    * ...), less the control plane's secrets, as a VM's agent starts from its machine's.
@@ -104,15 +106,30 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   // working directory they share with this process) is where the API reads their task logs and writes
   // HTTPS workers' ones: one folder, one machine. Not under dataDir: a task must pass through the folders
   // above its checkpoint folder, and a data folder may be private.
-  const artifactsDir = opts.artifactsDir ?? opts.workerEnv?.KUMO_ARTIFACTS_DIR ?? join(process.cwd(), '.kumo', 'artifacts');
-  const bus: Bus = await createBus({ kind: cloud.bus, redisUrl, prefix: opts.prefix, logger: log, ...(cloud.projectId ? { projectId: cloud.projectId } : {}) });
+  const artifactsDir =
+    opts.artifactsDir ?? opts.workerEnv?.KUMO_ARTIFACTS_DIR ?? join(process.cwd(), '.kumo', 'artifacts');
+  const bus: Bus = await createBus({
+    kind: cloud.bus,
+    redisUrl,
+    prefix: opts.prefix,
+    logger: log,
+    ...(cloud.projectId ? { projectId: cloud.projectId } : {}),
+  });
   let local: LocalProvider | undefined;
   let provider: FleetProvider;
-  if (cloud.provider === 'gce') provider = createProvider({ ...cloud.compute, KUMO_PROVIDER: 'gce' }, log, {}, opts.inheritedEnv);
+  if (cloud.provider === 'gce')
+    provider = createProvider({ ...cloud.compute, KUMO_PROVIDER: 'gce' }, log, {}, opts.inheritedEnv);
   else {
     provider = local = new LocalProvider({
       workerArgv: localWorkerArgv(),
-      env: { REDIS_URL: redisUrl, KUMO_PREFIX: opts.prefix, KUMO_BUS: cloud.bus, KUMO_ARTIFACTS_DIR: artifactsDir, ...(opts.taskLockMs ? { KUMO_TASK_LOCK_MS: String(opts.taskLockMs) } : {}), ...opts.workerEnv },
+      env: {
+        REDIS_URL: redisUrl,
+        KUMO_PREFIX: opts.prefix,
+        KUMO_BUS: cloud.bus,
+        KUMO_ARTIFACTS_DIR: artifactsDir,
+        ...(opts.taskLockMs ? { KUMO_TASK_LOCK_MS: String(opts.taskLockMs) } : {}),
+        ...opts.workerEnv,
+      },
       inheritedEnv: opts.inheritedEnv,
       logger: log.child({ component: 'local-fleet' }),
     });
@@ -139,7 +156,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),
     ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}),
   });
-  const app = await buildApp({ taskLogs: opts.taskLogs ?? createArtifactStore({ localDir: artifactsDir }), redisUrl, prefix: opts.prefix, adminToken: opts.adminToken, ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}), logger: log, bus, ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}), ...(opts.apiLimits ? { limits: opts.apiLimits } : {}), ...(opts.listings ? { listings: opts.listings } : {}), ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}) });
+  const app = await buildApp({
+    taskLogs: opts.taskLogs ?? createArtifactStore({ localDir: artifactsDir }),
+    redisUrl,
+    prefix: opts.prefix,
+    adminToken: opts.adminToken,
+    ...(opts.tokenSigningKey ? { tokenSigningKey: opts.tokenSigningKey } : {}),
+    logger: log,
+    bus,
+    ...(opts.leaseSeconds ? { leaseSeconds: opts.leaseSeconds } : {}),
+    ...(opts.apiLimits ? { limits: opts.apiLimits } : {}),
+    ...(opts.listings ? { listings: opts.listings } : {}),
+    ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}),
+  });
   await provisioner.start();
   await scheduler.start();
   await app.listen({ host: opts.host, port: opts.port });
@@ -152,7 +181,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       const steps: [string, () => Promise<unknown>][] = [
         ['api', () => app.close()],
         // Local workers end with the control plane; cloud VMs stay for the next start to reconcile.
-    ['provisioner and workers', () => provisioner.stop({ releaseFleet: local !== undefined })],
+        ['provisioner and workers', () => provisioner.stop({ releaseFleet: local !== undefined })],
         ['scheduler', () => scheduler.stop()],
         ['bus', () => bus.close()],
         ['redis', async () => redis?.stop()],

@@ -36,9 +36,16 @@ export type LocalEnv = z.infer<typeof schema>;
 
 export function parseLocalEnv(env: NodeJS.ProcessEnv): LocalEnv {
   const r = schema.safeParse(env);
-  if (!r.success) throw new KumoError('CONFIG_INVALID', `configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new KumoError(
+      'CONFIG_INVALID',
+      `configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   if ((r.data.KUMO_BUS === 'pubsub' || r.data.KUMO_PROVIDER === 'gce') && !r.data.GOOGLE_CLOUD_PROJECT) {
-    throw new KumoError('CONFIG_INVALID', 'configuration: KUMO_BUS=pubsub and KUMO_PROVIDER=gce need GOOGLE_CLOUD_PROJECT');
+    throw new KumoError(
+      'CONFIG_INVALID',
+      'configuration: KUMO_BUS=pubsub and KUMO_PROVIDER=gce need GOOGLE_CLOUD_PROJECT',
+    );
   }
   return r.data;
 }

@@ -33,7 +33,9 @@ async function main(): Promise<void> {
       bus: env.KUMO_BUS,
       ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
       // Compute Engine's settings are the provisioner's own variables (KUMO_COMPUTE_ENDPOINT, KUMO_NETWORK, ...).
-      ...(env.KUMO_PROVIDER === 'gce' ? { provider: 'gce' as const, compute: parseProvisionerEnv({ ...process.env, KUMO_PROVIDER: 'gce' }) } : { provider: 'local' as const }),
+      ...(env.KUMO_PROVIDER === 'gce'
+        ? { provider: 'gce' as const, compute: parseProvisionerEnv({ ...process.env, KUMO_PROVIDER: 'gce' }) }
+        : { provider: 'local' as const }),
     },
     inheritedEnv: process.env,
     localPool: {
@@ -43,7 +45,10 @@ async function main(): Promise<void> {
   });
   logger.info({ url: cp.url, redis: env.REDIS_URL ? 'external' : 'own' }, 'kumo is up');
   // The local workers run other people's code: say it once, up front, when they cannot isolate it.
-  const notIsolated = new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, allowUnisolated: env.KUMO_UNISOLATED_TASKS === '1' }).describe();
+  const notIsolated = new TaskSandbox({
+    ...DEFAULT_SANDBOX_SETTINGS,
+    allowUnisolated: env.KUMO_UNISOLATED_TASKS === '1',
+  }).describe();
   if (notIsolated) process.stderr.write(`warning: ${notIsolated}\n`);
   process.stderr.write(`\nkumo is up at ${cp.url}  (API docs: ${cp.url}/docs)\n`);
   if (generated) process.stderr.write(`admin token (shown once; saved in ${tokenFile}):\n  ${token}\n\n`);

@@ -8,7 +8,6 @@ export interface LaunchedRedis {
   stop(): Promise<void>;
 }
 
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -39,7 +38,10 @@ function redisPassword(dataDir: string): string {
 export async function launchRedis(dataDir: string, logger: Logger): Promise<LaunchedRedis> {
   const bin = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
   if (!bin) {
-    throw new KumoError('REDIS_BINARY_MISSING', 'redis-server was not found on PATH: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL');
+    throw new KumoError(
+      'REDIS_BINARY_MISSING',
+      'redis-server was not found on PATH: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL',
+    );
   }
   const dir = join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -63,7 +65,18 @@ export async function launchRedis(dataDir: string, logger: Logger): Promise<Laun
   const conf = join(dir, 'redis.conf');
   writeFileSync(
     conf,
-    [`port ${port}`, 'bind 127.0.0.1', `dir "${dir}"`, 'appendonly yes', 'appendfsync everysec', 'save ""', 'maxmemory-policy noeviction', 'daemonize no', `requirepass ${password}`, ''].join('\n'),
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir "${dir}"`,
+      'appendonly yes',
+      'appendfsync everysec',
+      'save ""',
+      'maxmemory-policy noeviction',
+      'daemonize no',
+      `requirepass ${password}`,
+      '',
+    ].join('\n'),
     { mode: 0o600 },
   );
   chmodSync(conf, 0o600);
@@ -81,8 +94,17 @@ export async function launchRedis(dataDir: string, logger: Logger): Promise<Laun
       if (out.includes('Ready to accept connections')) resolve();
     };
     child.stdout?.on('data', onData);
-    child.once('error', (err) => reject(new KumoError('REDIS_BINARY_MISSING', `cannot start redis-server: ${err.message}`)));
-    child.once('exit', (code) => reject(new KumoError('CONFIG_INVALID', `redis-server exited with code ${code}: ${out.split('\n').slice(-5).join(' ')}`)));
+    child.once('error', (err) =>
+      reject(new KumoError('REDIS_BINARY_MISSING', `cannot start redis-server: ${err.message}`)),
+    );
+    child.once('exit', (code) =>
+      reject(
+        new KumoError(
+          'CONFIG_INVALID',
+          `redis-server exited with code ${code}: ${out.split('\n').slice(-5).join(' ')}`,
+        ),
+      ),
+    );
   });
   child.stdout?.resume();
   writeFileSync(pidFile, String(child.pid));

@@ -25,7 +25,12 @@ export type ProvisionerEnv = z.infer<typeof schema>;
 
 export function parseProvisionerEnv(env: NodeJS.ProcessEnv): ProvisionerEnv {
   const r = schema.safeParse(env);
-  if (!r.success) throw new KumoError('CONFIG_INVALID', `provisioner configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  if (r.data.KUMO_PROVIDER === 'gce' && !r.data.GOOGLE_CLOUD_PROJECT) throw new KumoError('CONFIG_INVALID', 'KUMO_PROVIDER=gce needs GOOGLE_CLOUD_PROJECT');
+  if (!r.success)
+    throw new KumoError(
+      'CONFIG_INVALID',
+      `provisioner configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  if (r.data.KUMO_PROVIDER === 'gce' && !r.data.GOOGLE_CLOUD_PROJECT)
+    throw new KumoError('CONFIG_INVALID', 'KUMO_PROVIDER=gce needs GOOGLE_CLOUD_PROJECT');
   return r.data;
 }

@@ -7,9 +7,33 @@ import { Provisioner } from './provisioner';
 async function main(): Promise<void> {
   const env = parseProvisionerEnv(process.env);
   const logger = createLogger({ name: 'kumo-provisioner', level: env.LOG_LEVEL });
-  const bus = await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
-  const provider = createProvider(env, logger, { REDIS_URL: env.REDIS_URL, KUMO_PREFIX: env.KUMO_PREFIX, KUMO_BUS: env.KUMO_BUS, ...(env.GOOGLE_CLOUD_PROJECT ? { GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT } : {}) }, process.env);
-  const provisioner = new Provisioner({ redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, bus, provider, clock: wallClock, logger, reconcileIntervalMs: env.KUMO_RECONCILE_INTERVAL_MS });
+  const bus = await createBus({
+    kind: env.KUMO_BUS,
+    redisUrl: env.REDIS_URL,
+    prefix: env.KUMO_PREFIX,
+    projectId: env.GOOGLE_CLOUD_PROJECT,
+    logger,
+  });
+  const provider = createProvider(
+    env,
+    logger,
+    {
+      REDIS_URL: env.REDIS_URL,
+      KUMO_PREFIX: env.KUMO_PREFIX,
+      KUMO_BUS: env.KUMO_BUS,
+      ...(env.GOOGLE_CLOUD_PROJECT ? { GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT } : {}),
+    },
+    process.env,
+  );
+  const provisioner = new Provisioner({
+    redisUrl: env.REDIS_URL,
+    prefix: env.KUMO_PREFIX,
+    bus,
+    provider,
+    clock: wallClock,
+    logger,
+    reconcileIntervalMs: env.KUMO_RECONCILE_INTERVAL_MS,
+  });
   await provisioner.start();
   const stop = async (): Promise<void> => {
     setTimeout(() => process.exit(1), 60_000).unref();

@@ -68,7 +68,10 @@ export class Provisioner {
 
   async start(): Promise<void> {
     if (this.state !== 'idle') return;
-    this.sub = await this.opts.bus.subscribe('provision', 'provisioner', (m) => this.handle(m), { concurrency: 8, ackDeadlineMs: 120_000 });
+    this.sub = await this.opts.bus.subscribe('provision', 'provisioner', (m) => this.handle(m), {
+      concurrency: 8,
+      ackDeadlineMs: 120_000,
+    });
     this.state = 'running';
     if (this.opts.autoReconcile !== false) this.loop = this.reconcileLoop();
     this.log.info('provisioner started');
@@ -78,7 +81,14 @@ export class Provisioner {
     const cmd = msg.data;
     if (cmd.type === 'delete') {
       await this.opts.provider.delete(cmd.name, cmd.zone ?? '');
-      await this.emit({ type: 'vm', name: cmd.name, pool: cmd.pool, state: 'deleted', reason: cmd.reason, at: this.opts.clock.now() });
+      await this.emit({
+        type: 'vm',
+        name: cmd.name,
+        pool: cmd.pool,
+        state: 'deleted',
+        reason: cmd.reason,
+        at: this.opts.clock.now(),
+      });
       return;
     }
     if (cmd.type === 'create-gang') return this.createGang(cmd);
@@ -86,7 +96,12 @@ export class Provisioner {
     if (!(await this.stillWanted(cmd.name))) return;
     const zones = this.stockouts.order(cmd.spec.zones, this.opts.clock.now());
     try {
-      const placed = await createInZones(this.opts.provider, { name: cmd.name, spec: cmd.spec, requestId: cmd.requestId }, zones, { logger: this.log, clock: this.opts.clock });
+      const placed = await createInZones(
+        this.opts.provider,
+        { name: cmd.name, spec: cmd.spec, requestId: cmd.requestId },
+        zones,
+        { logger: this.log, clock: this.opts.clock },
+      );
       this.stockouts.record(placed.skipped, this.opts.clock.now());
       await this.emitRunning(cmd.name, cmd.pool, placed.zone, cmd.spec);
     } catch (err) {
@@ -102,7 +117,12 @@ export class Provisioner {
     if (!wanted.some(Boolean)) return;
     const zones = this.stockouts.order(cmd.zones ?? cmd.spec.zones, this.opts.clock.now());
     try {
-      const placed = await createGangInZones(this.opts.provider, { id: cmd.gang, members: cmd.members, spec: cmd.spec }, zones, { logger: this.log, clock: this.opts.clock });
+      const placed = await createGangInZones(
+        this.opts.provider,
+        { id: cmd.gang, members: cmd.members, spec: cmd.spec },
+        zones,
+        { logger: this.log, clock: this.opts.clock },
+      );
       this.stockouts.record(placed.skipped, this.opts.clock.now());
       for (const vm of placed.vms) await this.emitRunning(vm.name, cmd.pool, placed.zone, cmd.spec);
     } catch (err) {
@@ -147,13 +167,28 @@ export class Provisioner {
         if (!vm && (rec.state === 'requested' || now - rec.stateAt < grace)) continue;
         if (vm?.preempted) {
           out.preempted.push(rec.name);
-          await this.emit({ type: 'vm', name: rec.name, pool: pool.name, state: 'preempted', zone: vm.zone, reason: 'preempted by the cloud', at: now });
+          await this.emit({
+            type: 'vm',
+            name: rec.name,
+            pool: pool.name,
+            state: 'preempted',
+            zone: vm.zone,
+            reason: 'preempted by the cloud',
+            at: now,
+          });
           await this.opts.provider.delete(vm.name, vm.zone);
         } else if (rec.state === 'stopping') {
           await this.emit({ type: 'vm', name: rec.name, pool: pool.name, state: 'deleted', at: now });
         } else {
           out.lost.push(rec.name);
-          await this.emit({ type: 'vm', name: rec.name, pool: pool.name, state: 'lost', reason: vm ? 'instance terminated' : 'instance vanished', at: now });
+          await this.emit({
+            type: 'vm',
+            name: rec.name,
+            pool: pool.name,
+            state: 'lost',
+            reason: vm ? 'instance terminated' : 'instance vanished',
+            at: now,
+          });
           if (vm) await this.opts.provider.delete(vm.name, vm.zone);
         }
       }

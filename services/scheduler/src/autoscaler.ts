@@ -86,7 +86,11 @@ export class Autoscaler {
 
   async scalePool(pool: Pool): Promise<ScaleDecision> {
     const now = this.opts.clock.now();
-    const [demand, vms, workers] = await Promise.all([this.demand(pool.name), this.opts.fleet.live(pool.name), this.opts.workers.list(pool.name)]);
+    const [demand, vms, workers] = await Promise.all([
+      this.demand(pool.name),
+      this.opts.fleet.live(pool.name),
+      this.opts.workers.list(pool.name),
+    ]);
     const byId = new Map<string, WorkerHeartbeat>(workers.map((w) => [w.id, w]));
     const reasons: string[] = [];
     const created: string[] = [];
@@ -95,9 +99,19 @@ export class Autoscaler {
     // VMs that never came up are given up on, so the pool does not wait on them forever.
     const bootTimeout = this.opts.bootTimeoutMs ?? 15 * 60_000;
     for (const vm of vms) {
-      if ((vm.state === 'requested' || vm.state === 'provisioning') && !byId.has(vm.name) && now - vm.createdAt > bootTimeout) {
+      if (
+        (vm.state === 'requested' || vm.state === 'provisioning') &&
+        !byId.has(vm.name) &&
+        now - vm.createdAt > bootTimeout
+      ) {
         await this.opts.fleet.move(vm.name, pool.name, 'lost', { reason: 'no heartbeat within the boot timeout' });
-        await this.opts.bus.publish('provision', { type: 'delete', pool: pool.name, name: vm.name, ...(vm.zone ? { zone: vm.zone } : {}), reason: 'boot timeout' });
+        await this.opts.bus.publish('provision', {
+          type: 'delete',
+          pool: pool.name,
+          name: vm.name,
+          ...(vm.zone ? { zone: vm.zone } : {}),
+          reason: 'boot timeout',
+        });
         reasons.push(`gave up on ${vm.name}: not up within ${Math.round(bootTimeout / 1000)} s`);
       }
     }
@@ -105,7 +119,9 @@ export class Autoscaler {
     // A gang's ranks want a VM each, placed together (gang-plan.ts); the rest share slots. A pool of one
     // zone and no placement policy places every VM together anyway: its gangs need no requests of their own.
     const placesGangs = pool.zones.length > 1 || pool.placement !== undefined;
-    const gangs = placesGangs ? planGangs(await gangNeeds(this.opts.redis, this.opts.prefix, pool.name), live) : NO_GANGS;
+    const gangs = placesGangs
+      ? planGangs(await gangNeeds(this.opts.redis, this.opts.prefix, pool.name), live)
+      : NO_GANGS;
     const singleWanted = Math.ceil(Math.max(0, demand - gangs.ranks) / pool.slotsPerVm);
     const wanted = singleWanted + gangs.vms;
     let desired = Math.min(pool.max, Math.max(pool.min, wanted));
@@ -150,13 +166,28 @@ export class Autoscaler {
       const n = Math.min(pool.scaleDownBatch, live.length - desired, idle.length);
       for (const vm of idle.slice(0, n)) {
         await this.opts.fleet.move(vm.name, pool.name, 'stopping', { reason: 'idle past the idle timeout' });
-        await this.opts.bus.publish('provision', { type: 'delete', pool: pool.name, name: vm.name, ...(vm.zone ? { zone: vm.zone } : {}), reason: 'idle' });
+        await this.opts.bus.publish('provision', {
+          type: 'delete',
+          pool: pool.name,
+          name: vm.name,
+          ...(vm.zone ? { zone: vm.zone } : {}),
+          reason: 'idle',
+        });
         deleted.push(vm.name);
       }
       if (n > 0) reasons.push(`scaling down ${n} idle VM(s)`);
-      else reasons.push(`${live.length - desired} VM(s) more than needed; none idle for ${pool.idleTimeoutSeconds} s yet`);
+      else
+        reasons.push(`${live.length - desired} VM(s) more than needed; none idle for ${pool.idleTimeoutSeconds} s yet`);
     }
-    const decision: ScaleDecision = { pool: pool.name, demand, desired, live: live.length + created.length - deleted.length, created, deleted, reasons };
+    const decision: ScaleDecision = {
+      pool: pool.name,
+      demand,
+      desired,
+      live: live.length + created.length - deleted.length,
+      created,
+      deleted,
+      reasons,
+    };
     const spend = await this.opts.fleet.poolSpend(pool.name, vms);
     await this.opts.pools.setStatus(pool.name, {
       desired,
@@ -167,7 +198,11 @@ export class Autoscaler {
       costUsd: Math.round(spend.costUsd * 100) / 100,
       hourlyUsd: Math.round(spend.hourlyUsd * 100) / 100,
     });
-    if (created.length || deleted.length) this.log.info({ pool: pool.name, demand, desired, created: created.length, deleted: deleted.length }, 'pool scaled');
+    if (created.length || deleted.length)
+      this.log.info(
+        { pool: pool.name, demand, desired, created: created.length, deleted: deleted.length },
+        'pool scaled',
+      );
     return decision;
   }
 
@@ -199,11 +234,23 @@ export class Autoscaler {
     for (let k = 0; k < g.count; k++) {
       const name = `kumo-${pool.name}-${(this.opts.randomHex ?? defaultRandomHex)(4)}`.slice(0, 63);
       const requestId = (this.opts.uuid ?? randomUUID)();
-      await this.opts.fleet.move(name, pool.name, 'requested', { requestId, spot: spot ? 1 : 0, priceUsdPerHour, gang: g.gang });
+      await this.opts.fleet.move(name, pool.name, 'requested', {
+        requestId,
+        spot: spot ? 1 : 0,
+        priceUsdPerHour,
+        gang: g.gang,
+      });
       members.push({ name, requestId });
     }
     const spec = vmSpecOf(pool, spot, this.opts.workerSettings ?? {});
-    await this.opts.bus.publish('provision', { type: 'create-gang', pool: pool.name, gang: g.gang, members, spec, ...(g.zones ? { zones: g.zones } : {}) });
+    await this.opts.bus.publish('provision', {
+      type: 'create-gang',
+      pool: pool.name,
+      gang: g.gang,
+      members,
+      spec,
+      ...(g.zones ? { zones: g.zones } : {}),
+    });
     return members.map((m) => m.name);
   }
 }

@@ -1,6 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger, JobStore, jobSpecSchema, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, type TaskEvent } from '@kumo/shared';
+import {
+  createLogger,
+  JobStore,
+  jobSpecSchema,
+  LOCAL_POOL_DEFAULTS,
+  PoolStore,
+  poolSettingsSchema,
+  type TaskEvent,
+} from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../../../test/support/prefix';
 import { CheckpointEvaluations, DEFAULT_MAX_EVALUATIONS_PER_JOB } from './checkpoint-evaluations';
 
@@ -19,10 +27,25 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const ckpt = (step: number, uri = `gs://b/ckpt-${step}`): TaskEvent => ({ j: 'x', i: 0, a: 1, w: 'w', t: 'c', at: 0, data: { step, uri } });
+const ckpt = (step: number, uri = `gs://b/ckpt-${step}`): TaskEvent => ({
+  j: 'x',
+  i: 0,
+  a: 1,
+  w: 'w',
+  t: 'c',
+  at: 0,
+  data: { step, uri },
+});
 
 async function training(evaluate?: Record<string, unknown>): Promise<string> {
-  const spec = jobSpecSchema.parse({ kind: 'training', name: 't', model: { name: 'm' }, target: { steps: 1000 }, run: { builtin: 'noop' }, ...(evaluate ? { evaluate } : {}) });
+  const spec = jobSpecSchema.parse({
+    kind: 'training',
+    name: 't',
+    model: { name: 'm' },
+    target: { steps: 1000 },
+    run: { builtin: 'noop' },
+    ...(evaluate ? { evaluate } : {}),
+  });
   return (await jobs.create({ spec, user: 'yuki' })).job.id;
 }
 
@@ -31,7 +54,8 @@ async function evaluationsOf(trainingId: string): Promise<string[]> {
   const out: string[] = [];
   for (const j of page.jobs) {
     const full = await jobs.get(j.id);
-    if (full?.spec.kind === 'evaluation' && full.spec.labels['training-job'] === trainingId) out.push(full.spec.labels['checkpoint-step']!);
+    if (full?.spec.kind === 'evaluation' && full.spec.labels['training-job'] === trainingId)
+      out.push(full.spec.labels['checkpoint-step']!);
   }
   return out.sort();
 }

@@ -1,4 +1,13 @@
-import { isKumoError, JobSpecCache, jobSpecSchema, wallClock, type JobStore, type Logger, type TaskEvent, type TrainingSpec } from '@kumo/shared';
+import {
+  isKumoError,
+  JobSpecCache,
+  jobSpecSchema,
+  wallClock,
+  type JobStore,
+  type Logger,
+  type TaskEvent,
+  type TrainingSpec,
+} from '@kumo/shared';
 
 /** Labels an evaluation job started by a checkpoint carries, to find it from its training job. */
 export const TRAINING_JOB_LABEL = 'training-job';
@@ -51,7 +60,10 @@ export class CheckpointEvaluations {
         if (!this.capped.has(jobId)) {
           if (this.capped.size > 10_000) this.capped.clear();
           this.capped.add(jobId);
-          this.opts.logger.warn({ trainingJobId: jobId, step, maxEvaluations: this.maxPerJob }, 'evaluation of a checkpoint not started: the training job has started its most evaluation jobs');
+          this.opts.logger.warn(
+            { trainingJobId: jobId, step, maxEvaluations: this.maxPerJob },
+            'evaluation of a checkpoint not started: the training job has started its most evaluation jobs',
+          );
         }
         continue;
       }
@@ -59,7 +71,13 @@ export class CheckpointEvaluations {
     }
   }
 
-  private async start(trainingId: string, user: string, training: TrainingSpec, step: number, uri: string): Promise<void> {
+  private async start(
+    trainingId: string,
+    user: string,
+    training: TrainingSpec,
+    step: number,
+    uri: string,
+  ): Promise<void> {
     const evaluate = training.evaluate!;
     const parsed = jobSpecSchema.safeParse({
       kind: 'evaluation',
@@ -75,22 +93,36 @@ export class CheckpointEvaluations {
     // Cannot happen for a training spec that passed validation, short of merged env or labels over
     // their limits; retrying would not change it, so say it and go on.
     if (!parsed.success) {
-      this.opts.logger.error({ trainingJobId: trainingId, step, issues: parsed.error.issues }, 'evaluation of a checkpoint not started: invalid spec');
+      this.opts.logger.error(
+        { trainingJobId: trainingId, step, issues: parsed.error.issues },
+        'evaluation of a checkpoint not started: invalid spec',
+      );
       return;
     }
     const spec = parsed.data;
     try {
-      const { job, created } = await this.opts.jobs.create({ spec, user, idempotencyKey: `${trainingId}:step-${step}`, idempotencyScope: 'checkpoint-evaluations' });
+      const { job, created } = await this.opts.jobs.create({
+        spec,
+        user,
+        idempotencyKey: `${trainingId}:step-${step}`,
+        idempotencyScope: 'checkpoint-evaluations',
+      });
       // Also when not created (a redelivery): the record may be what the first delivery did not get to.
       await this.opts.jobs.evaluations.add(trainingId, step, job.id);
       if (created) {
         this.created++;
-        this.opts.logger.info({ jobId: job.id, trainingJobId: trainingId, step }, 'evaluation of a new checkpoint started');
+        this.opts.logger.info(
+          { jobId: job.id, trainingJobId: trainingId, step },
+          'evaluation of a new checkpoint started',
+        );
       }
     } catch (err) {
       // The same step reported again with another URI (a retried trainer rewrote it): the first one stands.
       if (isKumoError(err) && err.code === 'IDEMPOTENCY_KEY_REUSED') {
-        this.opts.logger.warn({ trainingJobId: trainingId, step, uri }, 'checkpoint step already evaluated from another URI');
+        this.opts.logger.warn(
+          { trainingJobId: trainingId, step, uri },
+          'checkpoint step already evaluated from another URI',
+        );
         return;
       }
       // A refusal that a retry cannot change (the pool was deleted since): say so, do not redeliver forever.

@@ -15,7 +15,12 @@ const schema = z.object({
    * Refused: a Redis URL handed to VMs would sit in their instance metadata, where anything on the VM
    * reads it. The provisioner names a Secret Manager secret instead (KUMO_WORKER_REDIS_URL_SECRET).
    */
-  KUMO_WORKER_REDIS_URL: z.undefined({ error: 'no longer given to VMs (it would be in their instance metadata): store the URL in Secret Manager and name the secret with KUMO_WORKER_REDIS_URL_SECRET on the provisioner' }).optional(),
+  KUMO_WORKER_REDIS_URL: z
+    .undefined({
+      error:
+        'no longer given to VMs (it would be in their instance metadata): store the URL in Secret Manager and name the secret with KUMO_WORKER_REDIS_URL_SECRET on the provisioner',
+    })
+    .optional(),
   KUMO_CONTROL_URL: z.string().optional(),
   LOG_LEVEL: z.string().default('info'),
   ...budgetTimeZoneEnvShape,
@@ -24,7 +29,11 @@ export type SchedulerEnv = z.infer<typeof schema>;
 
 export function parseSchedulerEnv(env: NodeJS.ProcessEnv): SchedulerEnv {
   const r = schema.safeParse(env);
-  if (!r.success) throw new KumoError('CONFIG_INVALID', `scheduler configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new KumoError(
+      'CONFIG_INVALID',
+      `scheduler configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return r.data;
 }
 
@@ -34,6 +43,10 @@ export function workerSettingsOf(env: SchedulerEnv): VmSpec['worker'] {
     ...(env.KUMO_CONTROL_URL ? { controlUrl: env.KUMO_CONTROL_URL } : {}),
     // Left to its own defaults (redis, 'kumo'), a VM's worker would publish progress where no ingester
     // of this control plane listens, and its counts would never move.
-    extraEnv: { KUMO_BUS: env.KUMO_BUS, KUMO_PREFIX: env.KUMO_PREFIX, ...(env.GOOGLE_CLOUD_PROJECT ? { GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT } : {}) },
+    extraEnv: {
+      KUMO_BUS: env.KUMO_BUS,
+      KUMO_PREFIX: env.KUMO_PREFIX,
+      ...(env.GOOGLE_CLOUD_PROJECT ? { GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT } : {}),
+    },
   };
 }

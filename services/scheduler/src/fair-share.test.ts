@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { allocate, type FeedCandidate, type UserShare } from './fair-share';
 
-const job = (id: string, user: string, priority = 50, total = 1000): FeedCandidate => ({ id, user, priority, fed: 0, total, all: total });
+const job = (id: string, user: string, priority = 50, total = 1000): FeedCandidate => ({
+  id,
+  user,
+  priority,
+  fed: 0,
+  total,
+  all: total,
+});
 
 /** Tasks planned per user. */
 function perUser(plan: Map<FeedCandidate, number>): Record<string, number> {
@@ -16,30 +23,55 @@ describe('fair share with weights and slot caps', () => {
   });
 
   it('shares follow weights: 3 to 1, and 2:1:1 across three users', () => {
-    expect(perUser(allocate([job('a', 'ann'), job('b', 'bob')], 100, new Map([['ann', { weight: 3 }]])))).toEqual({ ann: 75, bob: 25 });
-    const three = new Map<string, UserShare>([['ann', { weight: 2 }], ['bob', { weight: 1 }], ['cho', { weight: 1 }]]);
-    expect(perUser(allocate([job('a', 'ann'), job('b', 'bob'), job('c', 'cho')], 200, three))).toEqual({ ann: 100, bob: 50, cho: 50 });
+    expect(perUser(allocate([job('a', 'ann'), job('b', 'bob')], 100, new Map([['ann', { weight: 3 }]])))).toEqual({
+      ann: 75,
+      bob: 25,
+    });
+    const three = new Map<string, UserShare>([
+      ['ann', { weight: 2 }],
+      ['bob', { weight: 1 }],
+      ['cho', { weight: 1 }],
+    ]);
+    expect(perUser(allocate([job('a', 'ann'), job('b', 'bob'), job('c', 'cho')], 200, three))).toEqual({
+      ann: 100,
+      bob: 50,
+      cho: 50,
+    });
   });
 
   it("a user's weight is split evenly over their own jobs", () => {
     const plan = allocate([job('a1', 'ann'), job('a2', 'ann'), job('b', 'bob')], 90, new Map([['ann', { weight: 2 }]]));
-    expect([...plan].map(([c, n]) => [c.id, n])).toEqual([['a1', 30], ['a2', 30], ['b', 30]]);
+    expect([...plan].map(([c, n]) => [c.id, n])).toEqual([
+      ['a1', 30],
+      ['a2', 30],
+      ['b', 30],
+    ]);
   });
 
   it('a slot cap bounds a user, and what they cannot take goes to the others', () => {
     const plan = allocate([job('a', 'ann'), job('b', 'bob')], 100, new Map([['ann', { weight: 3, room: 10 }]]));
     expect(perUser(plan)).toEqual({ ann: 10, bob: 90 });
     // No room left under the cap: nothing for that user at all.
-    expect(perUser(allocate([job('a', 'ann'), job('b', 'bob')], 100, new Map([['ann', { weight: 1, room: 0 }]])))).toEqual({ bob: 100 });
+    expect(
+      perUser(allocate([job('a', 'ann'), job('b', 'bob')], 100, new Map([['ann', { weight: 1, room: 0 }]]))),
+    ).toEqual({ bob: 100 });
   });
 
   it('the cap holds across priorities: a user capped at 20 gets 20 in all, whatever tiers their jobs are in', () => {
-    const plan = allocate([job('hi', 'ann', 90, 15), job('lo', 'ann', 10), job('b', 'bob', 10)], 100, new Map([['ann', { weight: 1, room: 20 }]]));
+    const plan = allocate(
+      [job('hi', 'ann', 90, 15), job('lo', 'ann', 10), job('b', 'bob', 10)],
+      100,
+      new Map([['ann', { weight: 1, room: 20 }]]),
+    );
     expect(Object.fromEntries([...plan].map(([c, n]) => [c.id, n]))).toEqual({ hi: 15, lo: 5, b: 80 });
   });
 
   it('higher priority is served first, whatever the weights', () => {
-    const plan = allocate([job('urgent', 'bob', 90, 30), job('long', 'ann', 10)], 100, new Map([['ann', { weight: 10 }]]));
+    const plan = allocate(
+      [job('urgent', 'bob', 90, 30), job('long', 'ann', 10)],
+      100,
+      new Map([['ann', { weight: 10 }]]),
+    );
     expect(Object.fromEntries([...plan].map(([c, n]) => [c.id, n]))).toEqual({ urgent: 30, long: 70 });
   });
 });

@@ -52,11 +52,16 @@ export interface UserShare {
  * (evenly by default), each at most their own room, then evenly across each user's jobs, oldest first;
  * what one cannot take goes to the others.
  */
-export function allocate(candidates: FeedCandidate[], room: number, shares: ReadonlyMap<string, UserShare> = new Map()): Map<FeedCandidate, number> {
+export function allocate(
+  candidates: FeedCandidate[],
+  room: number,
+  shares: ReadonlyMap<string, UserShare> = new Map(),
+): Map<FeedCandidate, number> {
   const plan = new Map<FeedCandidate, number>();
   const given = new Map<string, number>();
   const weightOf = (user: string): number => shares.get(user)?.weight ?? 1;
-  const userLeft = (user: string): number => (shares.get(user)?.room ?? Number.MAX_SAFE_INTEGER) - (given.get(user) ?? 0);
+  const userLeft = (user: string): number =>
+    (shares.get(user)?.room ?? Number.MAX_SAFE_INTEGER) - (given.get(user) ?? 0);
   const byPriority = [...new Set(candidates.map((c) => c.priority))].sort((a, b) => b - a);
   for (const prio of byPriority) {
     if (room <= 0) break;

@@ -1,6 +1,18 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger, JobStore, jobSpecSchema, Keys, LOCAL_POOL_DEFAULTS, monthOf, PoolStore, poolSettingsSchema, VirtualClock, type Pool, type TaskEvent } from '@kumo/shared';
+import {
+  createLogger,
+  JobStore,
+  jobSpecSchema,
+  Keys,
+  LOCAL_POOL_DEFAULTS,
+  monthOf,
+  PoolStore,
+  poolSettingsSchema,
+  VirtualClock,
+  type Pool,
+  type TaskEvent,
+} from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../../../test/support/prefix';
 import { Feeder } from './feeder';
 import type { FedRange, TaskSink } from './task-sink';
@@ -41,8 +53,16 @@ async function kenInTwoPools(): Promise<{ jobs: JobStore; b: Pool; jobB: string;
   const keys = new Keys(prefix);
   const jobs = new JobStore(redis, { prefix });
   const pools = new PoolStore(redis, { prefix });
-  for (const name of ['a', 'b']) await pools.put(name, poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 1, slotsPerVm: 100 }));
-  const spec = (pool: string) => jobSpecSchema.parse({ kind: 'extraction', name: `in-${pool}`, source: { snapshot: 'S', batches: 1000 }, pool, run: { builtin: 'noop' } });
+  for (const name of ['a', 'b'])
+    await pools.put(name, poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 1, slotsPerVm: 100 }));
+  const spec = (pool: string) =>
+    jobSpecSchema.parse({
+      kind: 'extraction',
+      name: `in-${pool}`,
+      source: { snapshot: 'S', batches: 1000 },
+      pool,
+      run: { builtin: 'noop' },
+    });
   const jobA = (await jobs.create({ spec: spec('a'), user: 'ken' })).job.id;
   const jobB = (await jobs.create({ spec: spec('b'), user: 'ken' })).job.id;
   await redis.hset(keys.job(jobA), { state: 'running', fed: 100, succeeded: 10, costUsd: 0.1 });
@@ -84,10 +104,32 @@ describe('Feeder and gangs', () => {
     await pools.put('gpu', poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 8, slotsPerVm: 1 }));
     const pool = (await pools.get('gpu'))!;
     const training = (name: string, nodes?: number) =>
-      jobSpecSchema.parse({ kind: 'training', name, model: { name: 'm' }, target: { steps: 1 }, pool: 'gpu', run: { builtin: 'noop' }, ...(nodes ? { nodes } : {}) });
+      jobSpecSchema.parse({
+        kind: 'training',
+        name,
+        model: { name: 'm' },
+        target: { steps: 1 },
+        pool: 'gpu',
+        run: { builtin: 'noop' },
+        ...(nodes ? { nodes } : {}),
+      });
     const gang = (await jobs.create({ spec: training('gang', 8), user: 'u-gang' })).job.id;
     const others = [];
-    for (let n = 0; n < 59; n++) others.push((await jobs.create({ spec: jobSpecSchema.parse({ kind: 'extraction', name: `x${n}`, source: { snapshot: 'S', batches: 1000 }, pool: 'gpu', run: { builtin: 'noop' } }), user: `u${n}` })).job.id);
+    for (let n = 0; n < 59; n++)
+      others.push(
+        (
+          await jobs.create({
+            spec: jobSpecSchema.parse({
+              kind: 'extraction',
+              name: `x${n}`,
+              source: { snapshot: 'S', batches: 1000 },
+              pool: 'gpu',
+              run: { builtin: 'noop' },
+            }),
+            user: `u${n}`,
+          })
+        ).job.id,
+      );
     const sink = new RecordingSink();
     await new Feeder({ redis, prefix, jobs, logger, sink }).feed(pool);
     const byJob = new Map(sink.added.map((r) => [r.jobId, r]));
@@ -105,7 +147,16 @@ describe('Feeder and two gangs that do not fit together', () => {
     const pools = new PoolStore(redis, { prefix });
     await pools.put('gpu', poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 4, slotsPerVm: 1 }));
     const pool = (await pools.get('gpu'))!;
-    const gang = (name: string) => jobSpecSchema.parse({ kind: 'training', name, model: { name: 'm' }, target: { steps: 1 }, pool: 'gpu', nodes: 4, run: { builtin: 'noop' } });
+    const gang = (name: string) =>
+      jobSpecSchema.parse({
+        kind: 'training',
+        name,
+        model: { name: 'm' },
+        target: { steps: 1 },
+        pool: 'gpu',
+        nodes: 4,
+        run: { builtin: 'noop' },
+      });
     const a = (await jobs.create({ spec: gang('a'), user: 'ann' })).job.id;
     const b = (await jobs.create({ spec: gang('b'), user: 'bob' })).job.id;
     const sink = new RecordingSink();
@@ -128,11 +179,17 @@ const TASK_MS = 1000;
 /** Tasks [from, to) of a job start and succeed, as the ingester applies them (cost accrues). */
 async function finish(jobs: JobStore, jobId: string, user: string, from: number, to: number): Promise<void> {
   const events: TaskEvent[] = [];
-  for (let i = from; i < to; i++) events.push({ t: 's', j: jobId, i, a: 1, w: 'w', at: 0 }, { t: 'ok', j: jobId, i, a: 1, w: 'w', at: 0, d: TASK_MS });
+  for (let i = from; i < to; i++)
+    events.push(
+      { t: 's', j: jobId, i, a: 1, w: 'w', at: 0 },
+      { t: 'ok', j: jobId, i, a: 1, w: 'w', at: 0, d: TASK_MS },
+    );
   await jobs.applyEvents(jobId, 'm', events, USD_PER_SLOT_MS, user);
 }
 
-async function setup(start: number): Promise<{ clock: VirtualClock; jobs: JobStore; feeder: Feeder; sink: RecordingSink; pool: Pool }> {
+async function setup(
+  start: number,
+): Promise<{ clock: VirtualClock; jobs: JobStore; feeder: Feeder; sink: RecordingSink; pool: Pool }> {
   const prefix = testPrefix('monthly');
   prefixes.push(prefix);
   const clock = new VirtualClock(start);
@@ -140,10 +197,23 @@ async function setup(start: number): Promise<{ clock: VirtualClock; jobs: JobSto
   const pools = new PoolStore(redis, { prefix });
   await pools.put('m', poolSettingsSchema.parse({ ...LOCAL_POOL_DEFAULTS, max: 1, slotsPerVm: 10 }));
   const sink = new RecordingSink();
-  return { clock, jobs, sink, feeder: new Feeder({ redis, prefix, jobs, logger, sink, poolNames: async () => ['m'] }), pool: (await pools.get('m'))! };
+  return {
+    clock,
+    jobs,
+    sink,
+    feeder: new Feeder({ redis, prefix, jobs, logger, sink, poolNames: async () => ['m'] }),
+    pool: (await pools.get('m'))!,
+  };
 }
 
-const extraction = (name: string) => jobSpecSchema.parse({ kind: 'extraction', name, source: { snapshot: 'S', batches: 1000 }, pool: 'm', run: { builtin: 'noop' } });
+const extraction = (name: string) =>
+  jobSpecSchema.parse({
+    kind: 'extraction',
+    name,
+    source: { snapshot: 'S', batches: 1000 },
+    pool: 'm',
+    run: { builtin: 'noop' },
+  });
 
 describe('Monthly budgets on a virtual clock', () => {
   it("holds a user's jobs at a monthly budget and lets them go on when the month starts in Asia/Tokyo, not in UTC", async () => {
@@ -155,10 +225,19 @@ describe('Monthly budgets on a virtual clock', () => {
     // No cost known yet: a first wave the size of the pool's slots.
     expect(sink.added).toEqual([expect.objectContaining({ jobId: id, from: 0, to: 10 })]);
     await finish(jobs, id, 'aya', 0, 10);
-    expect(await jobs.budgets.get('aya')).toMatchObject({ period: 'month', month: '2026-01', monthCostUsd: 1, costUsd: 1, maxCostUsd: 1 });
+    expect(await jobs.budgets.get('aya')).toMatchObject({
+      period: 'month',
+      month: '2026-01',
+      monthCostUsd: 1,
+      costUsd: 1,
+      maxCostUsd: 1,
+    });
     await feeder.feed(pool);
     expect(sink.added).toHaveLength(1);
-    expect(await jobs.get(id)).toMatchObject({ state: 'budget_exhausted', reason: expect.stringMatching(/budget of user aya \(\$1\) reached/) });
+    expect(await jobs.get(id)).toMatchObject({
+      state: 'budget_exhausted',
+      reason: expect.stringMatching(/budget of user aya \(\$1\) reached/),
+    });
 
     // 00:30 on February 1st in Tokyo; still January in UTC.
     await clock.advanceTo(Date.UTC(2026, 0, 31, 15, 30));
@@ -196,7 +275,11 @@ describe('Monthly budgets on a virtual clock', () => {
     await finish(jobs, b, 'ben', 0, 5);
     // $1 spent, and each job has 5 more tasks in flight ($0.50 each): nothing left of $1.50.
     await feeder.feed(pool);
-    for (const id of [a, b]) expect(await jobs.get(id)).toMatchObject({ state: 'budget_exhausted', reason: expect.stringMatching(/team's monthly budget \(\$1\.5\) reached \(\$1\.00 spent\)/) });
+    for (const id of [a, b])
+      expect(await jobs.get(id)).toMatchObject({
+        state: 'budget_exhausted',
+        reason: expect.stringMatching(/team's monthly budget \(\$1\.5\) reached \(\$1\.00 spent\)/),
+      });
     expect(await jobs.budgets.team()).toEqual({ maxCostUsd: 1.5, month: '2026-03', monthCostUsd: 1 });
     await clock.advanceTo(Date.UTC(2026, 2, 31, 15));
     await feeder.feed(pool);
@@ -205,7 +288,7 @@ describe('Monthly budgets on a virtual clock', () => {
 });
 
 describe('Feeder and users’ shares', () => {
-  it("feeds users by weight, and a capped user only up to maxSlots less the tasks they have in flight in that pool", async () => {
+  it('feeds users by weight, and a capped user only up to maxSlots less the tasks they have in flight in that pool', async () => {
     const { jobs, feeder, sink, pool } = await setup(Date.UTC(2026, 5, 1));
     const keys = new Keys(jobs.keys.prefix);
     await jobs.shares.set('ann', { weight: 1, maxSlots: { m: 5, other: 100 } });

@@ -1,10 +1,22 @@
 import type { Redis } from 'ioredis';
-import { gangOf, JobSpecCache, jobViews, Keys, wallClock, type JobFeed, type JobState, type JobStore, type Logger, type Pool } from '@kumo/shared';
+import {
+  gangOf,
+  JobSpecCache,
+  jobViews,
+  Keys,
+  wallClock,
+  type JobFeed,
+  type JobState,
+  type JobStore,
+  type Logger,
+  type Pool,
+} from '@kumo/shared';
 import { allocate, budgetRoom, type FeedCandidate, type UserShare } from './fair-share';
 import { sharedBudget, sharedRoom, type JobSpend, type SharedBudget } from './spend-gates';
 import { BullTaskSink, type TaskSink } from './task-sink';
 
-const feedable = (state: JobState): boolean => state === 'queued' || state === 'running' || state === 'budget_exhausted';
+const feedable = (state: JobState): boolean =>
+  state === 'queued' || state === 'running' || state === 'budget_exhausted';
 
 /**
  * Keeps each pool's queue topped up with a window of tasks, never a whole job: Redis holds what is in
@@ -67,7 +79,13 @@ export class Feeder {
     // the window is full: at most a slot's worth each in flight, taking the slots the preemptor frees.
     const slots = pool.max * pool.slotsPerVm;
     const urgent = pool.preemption ? candidates.filter((c) => c.priority > lowest) : [];
-    const plan = full ? allocate(urgent.map((c) => ({ ...c, total: Math.min(c.total, c.fed + Math.max(0, slots - (c.inFlight ?? 0))) })), slots, shares) : allocate(candidates, room, shares);
+    const plan = full
+      ? allocate(
+          urgent.map((c) => ({ ...c, total: Math.min(c.total, c.fed + Math.max(0, slots - (c.inFlight ?? 0))) })),
+          slots,
+          shares,
+        )
+      : allocate(candidates, room, shares);
     const front = new Set(urgent.map((c) => c.id));
     let added = 0;
     let gangRanks: number | undefined;
@@ -86,7 +104,14 @@ export class Feeder {
         if (gangRanks + n > pool.max) continue;
         gangRanks += n;
       }
-      await this.sink.add(pool.name, { jobId: job.id, from: job.fed, to: job.fed + n, kind: meta.spec.kind, policy: meta.policy, front: front.has(job.id) });
+      await this.sink.add(pool.name, {
+        jobId: job.id,
+        from: job.fed,
+        to: job.fed + n,
+        kind: meta.spec.kind,
+        policy: meta.policy,
+        front: front.has(job.id),
+      });
       if (await this.opts.jobs.advanceFeed(job.id, job.fed, job.fed + n)) added += n;
     }
     this.fed += added;
@@ -98,11 +123,17 @@ export class Feeder {
    * order: dependencies (wait for them; fail if one failed), the canary (only the first N until they
    * all succeeded), the budget (only what it can still pay for).
    */
-  private async candidates(ids: string[], pool: Pool): Promise<{ candidates: FeedCandidate[]; shares: Map<string, UserShare>; lowest: number }> {
+  private async candidates(
+    ids: string[],
+    pool: Pool,
+  ): Promise<{ candidates: FeedCandidate[]; shares: Map<string, UserShare>; lowest: number }> {
     const read = await jobViews.feed.readMany(this.opts.redis, this.keys, ids);
     const jobs: { id: string; f: JobFeed }[] = [];
     ids.forEach((id, n) => read[n] && jobs.push({ id, f: read[n] }));
-    const budgets = await this.userBudgets(jobs.map((j) => j.f), pool.name);
+    const budgets = await this.userBudgets(
+      jobs.map((j) => j.f),
+      pool.name,
+    );
     const firstWave = pool.max * pool.slotsPerVm;
     const out: FeedCandidate[] = [];
     for (const { id, f } of jobs) {
@@ -117,12 +148,23 @@ export class Feeder {
       const gates: { room: number; exhausted: boolean; why: string }[] = [];
       if (f.maxCostUsd !== undefined) {
         const max = f.maxCostUsd;
-        gates.push({ ...budgetRoom({ state, fed, done, costUsd, maxCostUsd: max }, firstWave), why: `budget of $${max} reached ($${costUsd.toFixed(2)} spent)` });
+        gates.push({
+          ...budgetRoom({ state, fed, done, costUsd, maxCostUsd: max }, firstWave),
+          why: `budget of $${max} reached ($${costUsd.toFixed(2)} spent)`,
+        });
       }
       const u = budgets.users.get(f.user);
-      if (u) gates.push({ ...sharedRoom(u, { fed, done, costUsd }, firstWave), why: `budget of user ${f.user} ($${u.max}) reached ($${u.spent.toFixed(2)} spent)` });
+      if (u)
+        gates.push({
+          ...sharedRoom(u, { fed, done, costUsd }, firstWave),
+          why: `budget of user ${f.user} ($${u.max}) reached ($${u.spent.toFixed(2)} spent)`,
+        });
       const team = budgets.team;
-      if (team) gates.push({ ...sharedRoom(team, { fed, done, costUsd }, firstWave), why: `the team's monthly budget ($${team.max}) reached ($${team.spent.toFixed(2)} spent)` });
+      if (team)
+        gates.push({
+          ...sharedRoom(team, { fed, done, costUsd }, firstWave),
+          why: `the team's monthly budget ($${team.max}) reached ($${team.spent.toFixed(2)} spent)`,
+        });
       if (gates.length > 0) {
         const room = Math.min(...gates.map((g) => g.room));
         const spent = gates.find((g) => g.exhausted);
@@ -136,10 +178,26 @@ export class Feeder {
         if (room === 0 || state === 'budget_exhausted') continue;
         limit = Math.min(limit, fed + room);
       } else if (state === 'budget_exhausted') continue;
-      if (fed < limit) out.push({ id, fed, total: limit, all: f.total, priority: f.priority, user: f.user, inFlight: Math.max(0, fed - done) });
+      if (fed < limit)
+        out.push({
+          id,
+          fed,
+          total: limit,
+          all: f.total,
+          priority: f.priority,
+          user: f.user,
+          inFlight: Math.max(0, fed - done),
+        });
     }
     const lowest = Math.min(...jobs.filter((j) => feedable(j.f.state)).map((j) => j.f.priority));
-    return { candidates: out, shares: await this.poolShares(jobs.map((j) => j.f), pool.name), lowest };
+    return {
+      candidates: out,
+      shares: await this.poolShares(
+        jobs.map((j) => j.f),
+        pool.name,
+      ),
+      lowest,
+    };
   }
 
   /**
@@ -150,7 +208,15 @@ export class Feeder {
     const out = new Map<string, UserShare>();
     for (const [user, s] of await this.opts.jobs.shares.inPool([...new Set(jobs.map((f) => f.user))], pool)) {
       if (s.maxSlots === undefined) out.set(user, { weight: s.weight });
-      else out.set(user, { weight: s.weight, room: Math.max(0, s.maxSlots - jobs.filter((f) => f.user === user).reduce((n, f) => n + Math.max(0, f.fed - f.succeeded - f.failed), 0)) });
+      else
+        out.set(user, {
+          weight: s.weight,
+          room: Math.max(
+            0,
+            s.maxSlots -
+              jobs.filter((f) => f.user === user).reduce((n, f) => n + Math.max(0, f.fed - f.succeeded - f.failed), 0),
+          ),
+        });
     }
     return out;
   }
@@ -160,7 +226,10 @@ export class Feeder {
    * net of what the tasks already fed will cost (at each job's cost per finished task), over the active
    * jobs in every pool, and how many such jobs share it (what is left is shared evenly between them).
    */
-  private async userBudgets(jobs: JobFeed[], pool: string): Promise<{ users: Map<string, SharedBudget>; team?: SharedBudget }> {
+  private async userBudgets(
+    jobs: JobFeed[],
+    pool: string,
+  ): Promise<{ users: Map<string, SharedBudget>; team?: SharedBudget }> {
     const limits = await this.opts.jobs.budgets.limits([...new Set(jobs.map((f) => f.user))]);
     const users = new Map<string, SharedBudget>();
     if (limits.users.size === 0 && !limits.team) return { users };
@@ -187,7 +256,9 @@ export class Feeder {
    */
   private async dependenciesMet(id: string, deps: string[]): Promise<boolean> {
     const states = await jobViews.state.readMany(this.opts.redis, this.keys, deps);
-    const broken = deps.findIndex((_, i) => states[i] === undefined || states[i] === 'failed' || states[i] === 'cancelled');
+    const broken = deps.findIndex(
+      (_, i) => states[i] === undefined || states[i] === 'failed' || states[i] === 'cancelled',
+    );
     if (broken >= 0) {
       const why = states[broken] === undefined ? 'does not exist' : `ended ${states[broken]}`;
       await this.opts.jobs.end(id, 'failed', `DEPENDENCY_FAILED: job ${deps[broken]} ${why}`).catch(() => undefined);

@@ -1,4 +1,12 @@
-import { LIVE_VM_STATES, type Bus, type BusMessage, type Clock, type FleetStore, type Logger, type Subscription } from '@kumo/shared';
+import {
+  LIVE_VM_STATES,
+  type Bus,
+  type BusMessage,
+  type Clock,
+  type FleetStore,
+  type Logger,
+  type Subscription,
+} from '@kumo/shared';
 
 export interface FleetEventsOptions {
   bus: Bus;
@@ -34,18 +42,30 @@ export class FleetEventsHandler {
       // Billed at the price of the region it landed in (the request recorded the pool's dearest).
       ...(e.state === 'running' ? { runningAt: e.at, priceUsdPerHour: e.priceUsdPerHour } : {}),
     });
-    this.opts.logger.info({ vm: e.name, pool: e.pool, state: e.state, from: res.from, moved: res.moved, reason: e.reason }, 'fleet event');
+    this.opts.logger.info(
+      { vm: e.name, pool: e.pool, state: e.state, from: res.from, moved: res.moved, reason: e.reason },
+      'fleet event',
+    );
     if (!res.moved) return;
     if (e.state === 'running') await this.opts.fleet.clearCapacityBlock(e.pool);
     if (!LIVE_VM_STATES.includes(e.state) && before) await this.opts.fleet.bill(before, e.at);
     const code = e.error?.code;
     if (e.state === 'failed' && (code === 'ZONE_RESOURCE_POOL_EXHAUSTED' || code === 'QUOTA_EXCEEDED')) {
-      const backoff = code === 'QUOTA_EXCEEDED' ? (this.opts.quotaBackoffMs ?? 5 * 60_000) : (this.opts.stockoutBackoffMs ?? 60_000);
-      await this.opts.fleet.blockCapacity(e.pool, { code, reason: e.reason ?? code, spot: before?.spot ?? true, until: this.opts.clock.now() + backoff });
+      const backoff =
+        code === 'QUOTA_EXCEEDED' ? (this.opts.quotaBackoffMs ?? 5 * 60_000) : (this.opts.stockoutBackoffMs ?? 60_000);
+      await this.opts.fleet.blockCapacity(e.pool, {
+        code,
+        reason: e.reason ?? code,
+        spot: before?.spot ?? true,
+        until: this.opts.clock.now() + backoff,
+      });
     }
     // Metrics hook (kumo_provision_errors_total): last, after the move, so a redelivery (the move then
     // refused) is not counted again; a failing count must not undo the handling above, so it is only logged.
-    if (e.error) await this.opts.fleet.countProvisionError(e.pool, e.error.code).catch((err: unknown) => this.opts.logger.warn({ err, pool: e.pool }, 'provision error not counted'));
+    if (e.error)
+      await this.opts.fleet
+        .countProvisionError(e.pool, e.error.code)
+        .catch((err: unknown) => this.opts.logger.warn({ err, pool: e.pool }, 'provision error not counted'));
   }
 
   async stop(): Promise<void> {

@@ -9,7 +9,13 @@ async function main(): Promise<void> {
   const probe = createRedis(env.REDIS_URL, 'command', 'scheduler-probe');
   await assertRedisSafe(probe);
   await probe.quit();
-  const bus = await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
+  const bus = await createBus({
+    kind: env.KUMO_BUS,
+    redisUrl: env.REDIS_URL,
+    prefix: env.KUMO_PREFIX,
+    projectId: env.GOOGLE_CLOUD_PROJECT,
+    logger,
+  });
   const scheduler = new Scheduler({
     redisUrl: env.REDIS_URL,
     prefix: env.KUMO_PREFIX,

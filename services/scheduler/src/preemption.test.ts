@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { planPreemption, type SlotUse } from './preemption';
 
-const job = (id: string, priority: number, running: number, waiting: number): SlotUse => ({ id, priority, running, waiting });
+const job = (id: string, priority: number, running: number, waiting: number): SlotUse => ({
+  id,
+  priority,
+  running,
+  waiting,
+});
 
 describe('planPreemption', () => {
   it('an urgent evaluation takes slots from a long low-priority extraction, no more than it has tasks waiting', () => {
@@ -14,8 +19,16 @@ describe('planPreemption', () => {
   });
 
   it('takes from the lowest priority first, then the next; never from the same or a higher priority', () => {
-    const plan = planPreemption([job('low', 10, 2, 0), job('mid', 50, 4, 0), job('peer', 90, 2, 0), job('eval', 90, 0, 5)], 8);
-    expect(plan).toEqual(new Map([['low', 2], ['mid', 3]]));
+    const plan = planPreemption(
+      [job('low', 10, 2, 0), job('mid', 50, 4, 0), job('peer', 90, 2, 0), job('eval', 90, 0, 5)],
+      8,
+    );
+    expect(plan).toEqual(
+      new Map([
+        ['low', 2],
+        ['mid', 3],
+      ]),
+    );
   });
 
   it('jobs of one priority never preempt each other, and a pool without waiting work preempts nothing', () => {

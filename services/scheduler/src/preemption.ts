@@ -21,8 +21,12 @@ export interface SlotUse {
 export function planPreemption(jobs: readonly SlotUse[], slots: number): Map<string, number> {
   const plan = new Map<string, number>();
   let free = Math.max(0, slots - jobs.reduce((n, j) => n + j.running, 0));
-  const victims = [...jobs].sort((a, b) => a.priority - b.priority || (a.id < b.id ? 1 : -1)).map((j) => ({ job: j, left: j.running }));
-  const claimants = [...jobs].filter((j) => j.waiting > 0).sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
+  const victims = [...jobs]
+    .sort((a, b) => a.priority - b.priority || (a.id < b.id ? 1 : -1))
+    .map((j) => ({ job: j, left: j.running }));
+  const claimants = [...jobs]
+    .filter((j) => j.waiting > 0)
+    .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
   for (const c of claimants) {
     let want = c.waiting;
     const fromFree = Math.min(want, free);
@@ -53,9 +57,7 @@ export class Preemptor {
   /** `jobId|index` -> until when a hand-back asked for is awaited. */
   private readonly pending = new Map<string, number>();
 
-  constructor(
-    private readonly o: { redis: Redis; keys: Keys; jobs: JobStore; clock: Clock; logger: Logger },
-  ) {}
+  constructor(private readonly o: { redis: Redis; keys: Keys; jobs: JobStore; clock: Clock; logger: Logger }) {}
 
   /** Returns how many tasks it asked to hand back. */
   async preempt(pool: Pool): Promise<number> {
@@ -71,7 +73,13 @@ export class Preemptor {
     const uses: SlotUse[] = [];
     ids.forEach((id, n) => {
       const f = feeds[n];
-      if (f && (f.state === 'queued' || f.state === 'running')) uses.push({ id, priority: f.priority, running: f.running, waiting: Math.max(0, f.fed - f.succeeded - f.failed - f.running) });
+      if (f && (f.state === 'queued' || f.state === 'running'))
+        uses.push({
+          id,
+          priority: f.priority,
+          running: f.running,
+          waiting: Math.max(0, f.fed - f.succeeded - f.failed - f.running),
+        });
     });
     let asked = 0;
     for (const [jobId, count] of planPreemption(uses, pool.max * pool.slotsPerVm)) {

@@ -1,6 +1,17 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger, InMemoryBus, JobSpecCache, JobStore, jobSpecSchema, LOCAL_POOL_DEFAULTS, PoolStore, poolSettingsSchema, wallClock, type TaskEvent } from '@kumo/shared';
+import {
+  createLogger,
+  InMemoryBus,
+  JobSpecCache,
+  JobStore,
+  jobSpecSchema,
+  LOCAL_POOL_DEFAULTS,
+  PoolStore,
+  poolSettingsSchema,
+  wallClock,
+  type TaskEvent,
+} from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../../../test/support/prefix';
 import { CheckpointEvaluations } from './checkpoint-evaluations';
 import { ProgressIngester } from './progress-ingester';
@@ -36,7 +47,10 @@ describe('ProgressIngester and checkpoints', () => {
     const id = (await jobs.create({ spec, user: 'yuki' })).job.id;
     // One cache of specs, as the scheduler passes it to both; the job's reads through it counted.
     let specReads = 0;
-    const specs = new JobSpecCache({ runtime: (j) => (specReads++, jobs.runtime(j)), state: (j) => jobs.state(j) }, { clock: wallClock, stateTtlMs: 0 });
+    const specs = new JobSpecCache(
+      { runtime: (j) => (specReads++, jobs.runtime(j)), state: (j) => jobs.state(j) },
+      { clock: wallClock, stateTtlMs: 0 },
+    );
     const evaluations = new CheckpointEvaluations({ jobs, logger, specs });
     let failures = 1;
     const bus = new InMemoryBus();
@@ -54,7 +68,15 @@ describe('ProgressIngester and checkpoints', () => {
       },
     });
     await ingester.start();
-    const c = (step: number): TaskEvent => ({ t: 'c', j: id, i: 0, a: 1, w: 'w', at: 0, data: { step, uri: `gs://b/run/step-${step}` } });
+    const c = (step: number): TaskEvent => ({
+      t: 'c',
+      j: id,
+      i: 0,
+      a: 1,
+      w: 'w',
+      at: 0,
+      data: { step, uri: `gs://b/run/step-${step}` },
+    });
     await bus.publish('progress', { workerId: 'w', events: [{ t: 's', j: id, i: 0, a: 1, w: 'w', at: 0 }] });
     expect(specReads).toBe(1); // the ingester's read of the job's pool and user went through the one cache
     await bus.publish('progress', { workerId: 'w', events: [c(100), c(200)] });

@@ -1,4 +1,15 @@
-import { JobSpecCache, poolHourlyPrice, type Bus, type BusMessage, type Clock, type JobStore, type Logger, type PoolStore, type Subscription, type TaskEvent } from '@kumo/shared';
+import {
+  JobSpecCache,
+  poolHourlyPrice,
+  type Bus,
+  type BusMessage,
+  type Clock,
+  type JobStore,
+  type Logger,
+  type PoolStore,
+  type Subscription,
+  type TaskEvent,
+} from '@kumo/shared';
 import { CheckpointGate } from './checkpoint-gate';
 
 const PRICE_TTL_MS = 10_000;
@@ -40,7 +51,9 @@ export class ProgressIngester {
   }
 
   async start(): Promise<void> {
-    this.sub = await this.opts.bus.subscribe('progress', 'ingester', (m) => this.handle(m), { concurrency: this.opts.concurrency ?? 8 });
+    this.sub = await this.opts.bus.subscribe('progress', 'ingester', (m) => this.handle(m), {
+      concurrency: this.opts.concurrency ?? 8,
+    });
   }
 
   private async handle(msg: BusMessage<'progress'>): Promise<void> {
@@ -59,7 +72,14 @@ export class ProgressIngester {
         }
         const checked = await this.checkpoints.check(jobId, events);
         if (checked.checkpoints.length > 0) await this.opts.onCheckpoints?.(jobId, owner.user, checked.checkpoints);
-        if (checked.events.length > 0) await this.opts.jobs.applyEvents(jobId, owner.pool, checked.events, await this.usdPerSlotMs(owner.pool), owner.user);
+        if (checked.events.length > 0)
+          await this.opts.jobs.applyEvents(
+            jobId,
+            owner.pool,
+            checked.events,
+            await this.usdPerSlotMs(owner.pool),
+            owner.user,
+          );
         this.applied += events.length;
       }),
     );

@@ -1,7 +1,20 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { runCleanupSteps, createRedis, FleetStore, JobSpecCache, JobStore, Keys, PoolStore, WorkerRegistry, type Bus, type Clock, type Logger, type VmSpec } from '@kumo/shared';
+import {
+  runCleanupSteps,
+  createRedis,
+  FleetStore,
+  JobSpecCache,
+  JobStore,
+  Keys,
+  PoolStore,
+  WorkerRegistry,
+  type Bus,
+  type Clock,
+  type Logger,
+  type VmSpec,
+} from '@kumo/shared';
 import { Autoscaler } from './autoscaler';
 import { Feeder } from './feeder';
 import { Preemptor } from './preemption';
@@ -75,7 +88,11 @@ export class Scheduler {
     this.log = this.componentLog('scheduler');
     this.redis = createRedis(opts.redisUrl, 'command', 'scheduler', { logger: this.log });
     const { prefix, clock } = opts;
-    this.jobs = new JobStore(this.redis, { prefix, clock, ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}) });
+    this.jobs = new JobStore(this.redis, {
+      prefix,
+      clock,
+      ...(opts.budgetTimeZone ? { budgetTimeZone: opts.budgetTimeZone } : {}),
+    });
     this.pools = new PoolStore(this.redis, { prefix, clock });
     this.fleet = new FleetStore(this.redis, { prefix, clock });
     // One cache of job specs for every part (feeder, reconciler, ingester, checkpoint checks), bounded
@@ -91,7 +108,13 @@ export class Scheduler {
       poolNames: async () => (await this.pools.list()).map((p) => p.name),
       ...(opts.maxWindow ? { maxWindow: opts.maxWindow } : {}),
     });
-    this.preemptor = new Preemptor({ redis: this.redis, keys: this.jobs.keys, jobs: this.jobs, clock, logger: this.log });
+    this.preemptor = new Preemptor({
+      redis: this.redis,
+      keys: this.jobs.keys,
+      jobs: this.jobs,
+      clock,
+      logger: this.log,
+    });
     this.autoscaler = new Autoscaler({
       redis: this.redis,
       prefix,

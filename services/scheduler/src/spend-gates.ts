@@ -34,6 +34,13 @@ export function sharedRoom(b: SharedBudget, j: JobSpend, firstWave: number): { r
   const inFlight = Math.max(0, j.fed - j.done);
   const perTask = j.done > 0 ? j.costUsd / j.done : 0;
   const share = b.available / b.jobs;
-  const room = share <= 0 ? 0 : perTask > 0 ? Math.max(0, Math.floor(share / perTask)) : j.done === 0 ? Math.max(0, firstWave - inFlight) : Number.MAX_SAFE_INTEGER;
+  const room =
+    share <= 0
+      ? 0
+      : perTask > 0
+        ? Math.max(0, Math.floor(share / perTask))
+        : j.done === 0
+          ? Math.max(0, firstWave - inFlight)
+          : Number.MAX_SAFE_INTEGER;
   return { room, exhausted: b.available <= 0 || (perTask > 0 && room === 0) };
 }

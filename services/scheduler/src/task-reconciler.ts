@@ -103,7 +103,8 @@ export class TaskReconciler {
     for (let n = 0; n < open.length; n += CHUNK) {
       const part = open.slice(n, n + CHUNK);
       const pipe = this.o.redis.pipeline();
-      for (const i of part) pipe.exists(queue.toKey(taskQueueId(jobId, i)), taskLockKey(this.keys, queueName(pool), taskQueueId(jobId, i)));
+      for (const i of part)
+        pipe.exists(queue.toKey(taskQueueId(jobId, i)), taskLockKey(this.keys, queueName(pool), taskQueueId(jobId, i)));
       const res = (await pipe.exec()) ?? [];
       part.forEach((i, k) => {
         if (res[k]?.[0] === null && res[k]?.[1] === 0) lost.push(i);
@@ -126,14 +127,22 @@ export class TaskReconciler {
     const base = { j: job.id, i: index, a: attempt, w: 'reconciler', at: this.o.clock.now() };
     const log = this.o.logger.child({ jobId: job.id, index, losses });
     if (losses > job.policy.maxInfraRetries) {
-      const err = { code: 'INFRA_BUDGET_EXHAUSTED', message: `lost from the queue ${losses} times (budget ${job.policy.maxInfraRetries})`, retryable: false };
+      const err = {
+        code: 'INFRA_BUDGET_EXHAUSTED',
+        message: `lost from the queue ${losses} times (budget ${job.policy.maxInfraRetries})`,
+        retryable: false,
+      };
       await this.publish({ ...base, t: 'f', err });
       this.stats.failed++;
       log.warn('task lost from the queue past its budget: failed');
       return;
     }
     if (running) await this.publish({ ...base, t: 'rel' });
-    await this.queue(pool).add(job.spec.kind, { j: job.id, i: index, h: losses }, taskJobOptions(job.id, index, job.policy));
+    await this.queue(pool).add(
+      job.spec.kind,
+      { j: job.id, i: index, h: losses },
+      taskJobOptions(job.id, index, job.policy),
+    );
     this.stats.givenBack++;
     log.warn('task lost from the queue: fed again');
   }

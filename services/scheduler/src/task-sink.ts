@@ -54,7 +54,16 @@ export class BullTaskSink implements TaskSink {
   }
 
   add(pool: string, r: FedRange): Promise<number> {
-    return addTaskRange(this.redis, this.queue(pool), { jobId: r.jobId, from: r.from, to: r.to, name: r.kind, policy: r.policy, timestamp: Date.now(), done: this.keys.jobDone(r.jobId), ...(r.front ? { front: true } : {}) });
+    return addTaskRange(this.redis, this.queue(pool), {
+      jobId: r.jobId,
+      from: r.from,
+      to: r.to,
+      name: r.kind,
+      policy: r.policy,
+      timestamp: Date.now(),
+      done: this.keys.jobDone(r.jobId),
+      ...(r.front ? { front: true } : {}),
+    });
   }
 
   async close(): Promise<void> {

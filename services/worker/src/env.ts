@@ -20,7 +20,10 @@ const schema = z.object({
   KUMO_DRAIN_MS: z.coerce.number().int().min(0).default(20_000),
   KUMO_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
   /** Where tasks' checkpoints go unless the job names a place (local folder or a mounted bucket). */
-  KUMO_ARTIFACTS_DIR: z.string().min(1).default(join(process.cwd(), '.kumo', 'artifacts')),
+  KUMO_ARTIFACTS_DIR: z
+    .string()
+    .min(1)
+    .default(join(process.cwd(), '.kumo', 'artifacts')),
   /**
    * `1` on a Compute Engine VM (the startup script sets it): watch the metadata server at
    * http://metadata.google.internal for this VM's preemption and hand every task back at once.
@@ -34,7 +37,11 @@ const schema = z.object({
   KUMO_ARTIFACTS_BUCKET: z.string().min(3).optional(),
   KUMO_STORAGE_ENDPOINT: z.url().optional(),
   /** The most bytes of one task attempt's log kept (its tail, with a marker where the head was cut). */
-  KUMO_TASK_LOG_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(16 * 1024 * 1024),
+  KUMO_TASK_LOG_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(16 * 1024 * 1024),
   /** A worker token (role worker, scoped to KUMO_POOL): the worker then talks only HTTPS to KUMO_CONTROL_URL. */
   KUMO_WORKER_TOKEN: z.string().min(16).optional(),
   KUMO_CONTROL_URL: z.url().optional(),
@@ -66,7 +73,10 @@ export function metadataUrlOf(env: Pick<WorkerEnv, 'KUMO_ON_GCE' | 'KUMO_METADAT
  * may be made under the worker's artifacts folder and its parent (`.kumo/` under `npm start`: the
  * secrets there are files the agent owns, which kumo never hands over) and the system's temp folder.
  */
-export function sandboxSettingsOf(env: WorkerEnv, host: { tempDir: string; homeDir: string; workDir: string }): TaskSandboxSettings {
+export function sandboxSettingsOf(
+  env: WorkerEnv,
+  host: { tempDir: string; homeDir: string; workDir: string },
+): TaskSandboxSettings {
   const dataDir = dirname(env.KUMO_ARTIFACTS_DIR);
   return {
     uidBase: env.KUMO_TASK_UID_BASE,
@@ -87,15 +97,24 @@ export function sandboxSettingsOf(env: WorkerEnv, host: { tempDir: string; homeD
 export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const r = schema.safeParse(env);
   if (!r.success) {
-    throw new KumoError('CONFIG_INVALID', `worker configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new KumoError(
+      'CONFIG_INVALID',
+      `worker configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   if (r.data.KUMO_WORKER_TOKEN && !r.data.KUMO_CONTROL_URL) {
-    throw new KumoError('CONFIG_INVALID', 'worker configuration: KUMO_WORKER_TOKEN needs KUMO_CONTROL_URL (the API to talk to)');
+    throw new KumoError(
+      'CONFIG_INVALID',
+      'worker configuration: KUMO_WORKER_TOKEN needs KUMO_CONTROL_URL (the API to talk to)',
+    );
   }
   // Only a worker with a token talks to the URL (fleet VMs are told it too, and use Redis): the rule
   // holds where the token would travel.
   if (r.data.KUMO_WORKER_TOKEN && r.data.KUMO_CONTROL_URL && !controlUrlSafe(new URL(r.data.KUMO_CONTROL_URL))) {
-    throw new KumoError('CONFIG_INVALID', `worker configuration: KUMO_CONTROL_URL must be https:// (the worker token travels with every request); http:// only to a loopback address (127.0.0.0/8, ::1, localhost), not '${r.data.KUMO_CONTROL_URL}'`);
+    throw new KumoError(
+      'CONFIG_INVALID',
+      `worker configuration: KUMO_CONTROL_URL must be https:// (the worker token travels with every request); http:// only to a loopback address (127.0.0.0/8, ::1, localhost), not '${r.data.KUMO_CONTROL_URL}'`,
+    );
   }
   return r.data;
 }

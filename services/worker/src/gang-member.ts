@@ -29,11 +29,16 @@ export class GangMembership {
    * Joins the gang's current generation for this delivery (`holder`: its lock token). Not joined: the
    * rank does not run now (its job ended, or this VM holds another rank of the gang already).
    */
-  async join(jobId: string, rank: number, holder: string): Promise<{ gen: number } | { admission: Exclude<Admission, { verdict: 'run' }> }> {
+  async join(
+    jobId: string,
+    rank: number,
+    holder: string,
+  ): Promise<{ gen: number } | { admission: Exclude<Admission, { verdict: 'run' }> }> {
     const joined = await this.o.gangs.join(jobId, { rank, worker: this.o.workerId, addr: this.o.addr, holder });
     if (joined.outcome === 'ended') return { admission: { verdict: 'skip', why: 'job-ended' } };
     // One rank of a gang per VM: another VM takes this one.
-    if (joined.outcome === 'busy') return { admission: { verdict: 'wait', why: 'gang-not-here', retryInMs: GANG_BUSY_RECHECK_MS } };
+    if (joined.outcome === 'busy')
+      return { admission: { verdict: 'wait', why: 'gang-not-here', retryInMs: GANG_BUSY_RECHECK_MS } };
     return { gen: joined.gen };
   }
 
@@ -45,14 +50,29 @@ export class GangMembership {
   async meet(task: RunningTask, gang: Gang, running: RunningTasks): Promise<GangPlacement> {
     const joined = task.gang!;
     const held = async (): Promise<boolean> => (await this.o.jobs.get(task.jobId))?.state === 'paused';
-    const met = await awaitGang({ gangs: this.o.gangs, jobId: task.jobId, rank: task.index, size: gang.size, gen: joined.gen, holder: task.token, timeoutMs: gang.timeoutMs, clock: this.o.clock, signal: task.abort.signal, held });
+    const met = await awaitGang({
+      gangs: this.o.gangs,
+      jobId: task.jobId,
+      rank: task.index,
+      size: gang.size,
+      gen: joined.gen,
+      holder: task.token,
+      timeoutMs: gang.timeoutMs,
+      clock: this.o.clock,
+      signal: task.abort.signal,
+      held,
+    });
     this.o.log.info({ jobId: task.jobId, rank: task.index, gen: joined.gen, outcome: met.outcome }, 'gang rendezvous');
     switch (met.outcome) {
       case 'formed':
         joined.formed = true;
         return { rank: task.index, hosts: met.hosts, port: gang.port };
       case 'incomplete':
-        throw new TaskFailure('GANG_INCOMPLETE', `rank ${met.rank} of this gang already finished for good: the gang cannot meet again`, '');
+        throw new TaskFailure(
+          'GANG_INCOMPLETE',
+          `rank ${met.rank} of this gang already finished for good: the gang cannot meet again`,
+          '',
+        );
       case 'broken':
       case 'timeout':
         running.stop(task, 'gang');
@@ -89,12 +109,14 @@ export class GangMembership {
 
   /** A `gang-stop` heard on the control channel: the generation `gen` of `jobId` ended. */
   onGangStop(running: RunningTasks, jobId: string, gen: number | undefined): void {
-    for (const t of running.values()) if (t.jobId === jobId && t.gang?.formed && t.gang.gen === gen) running.stop(t, 'gang');
+    for (const t of running.values())
+      if (t.jobId === jobId && t.gang?.formed && t.gang.gen === gen) running.stop(t, 'gang');
   }
 }
 
 /** The first non-internal IPv4 address of this machine (a VM's internal IP on GCE), else loopback. */
 export function defaultAddress(): string {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
 }

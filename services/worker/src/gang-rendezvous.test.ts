@@ -12,26 +12,55 @@ describe('a gang rendezvous (GangStore and awaitGang) on real Redis', () => {
   /** What the control channel carried, to check who was told to stop. */
   const stops: unknown[] = [];
   const sub = new Redis(inject('redisUrl'));
-  const listening = sub.subscribe(keys.controlChannel()).then(() => sub.on('message', (_c: string, m: string) => stops.push(JSON.parse(m))));
+  const listening = sub
+    .subscribe(keys.controlChannel())
+    .then(() => sub.on('message', (_c: string, m: string) => stops.push(JSON.parse(m))));
   afterAll(() => sub.quit());
 
   // Each test's job, running (a gang of an ended job has nothing to join).
   beforeAll(async () => {
-    for (const id of ['j1', 'j2', 'j3', 'j4', 'j5', 'j6', 'j7', 'j8', 'j9']) await redis.hset(keys.job(id), 'state', 'running');
+    for (const id of ['j1', 'j2', 'j3', 'j4', 'j5', 'j6', 'j7', 'j8', 'j9'])
+      await redis.hset(keys.job(id), 'state', 'running');
   });
   const wait = (jobId: string, rank: number, gen: number, holder: string, extra: Partial<GangWaitInput> = {}) =>
-    awaitGang({ gangs, jobId, rank, size: 3, gen, holder, timeoutMs: 5000, pollMs: 20, clock: wallClock, signal: new AbortController().signal, ...extra });
+    awaitGang({
+      gangs,
+      jobId,
+      rank,
+      size: 3,
+      gen,
+      holder,
+      timeoutMs: 5000,
+      pollMs: 20,
+      clock: wallClock,
+      signal: new AbortController().signal,
+      ...extra,
+    });
 
   it('three ranks on three workers meet in one generation; each learns every rank’s address, by rank', async () => {
-    const joins = await Promise.all([2, 0, 1].map((rank) => gangs.join('j1', { rank, worker: `vm-${rank}`, addr: `10.0.0.${rank + 10}`, holder: `h${rank}` })));
-    expect(joins).toEqual([{ outcome: 'joined', gen: 0 }, { outcome: 'joined', gen: 0 }, { outcome: 'joined', gen: 0 }]);
+    const joins = await Promise.all(
+      [2, 0, 1].map((rank) =>
+        gangs.join('j1', { rank, worker: `vm-${rank}`, addr: `10.0.0.${rank + 10}`, holder: `h${rank}` }),
+      ),
+    );
+    expect(joins).toEqual([
+      { outcome: 'joined', gen: 0 },
+      { outcome: 'joined', gen: 0 },
+      { outcome: 'joined', gen: 0 },
+    ]);
     const met = await Promise.all([0, 1, 2].map((rank) => wait('j1', rank, 0, `h${rank}`)));
     for (const m of met) expect(m).toEqual({ outcome: 'formed', hosts: ['10.0.0.10', '10.0.0.11', '10.0.0.12'] });
   });
 
   it('one VM never holds two ranks of a gang: the second join is refused', async () => {
-    expect(await gangs.join('j2', { rank: 0, worker: 'vm-a', addr: 'a', holder: 'h0' })).toEqual({ outcome: 'joined', gen: 0 });
-    expect(await gangs.join('j2', { rank: 1, worker: 'vm-a', addr: 'a', holder: 'h1' })).toEqual({ outcome: 'busy', gen: 0 });
+    expect(await gangs.join('j2', { rank: 0, worker: 'vm-a', addr: 'a', holder: 'h0' })).toEqual({
+      outcome: 'joined',
+      gen: 0,
+    });
+    expect(await gangs.join('j2', { rank: 1, worker: 'vm-a', addr: 'a', holder: 'h1' })).toEqual({
+      outcome: 'busy',
+      gen: 0,
+    });
     expect((await gangs.view('j2', 3)).members.map((m) => m.rank)).toEqual([0]);
   });
 
@@ -53,7 +82,10 @@ describe('a gang rendezvous (GangStore and awaitGang) on real Redis', () => {
     await gangs.join('j4', { rank: 0, worker: 'vm-0', addr: 'a0', holder: 'h0' });
     await gangs.join('j4', { rank: 1, worker: 'vm-1', addr: 'a1', holder: 'h1' });
     // Rank 1's worker vanished; its task runs again elsewhere (a new lock token).
-    expect(await gangs.join('j4', { rank: 1, worker: 'vm-2', addr: 'a2', holder: 'h1-again' })).toEqual({ outcome: 'joined', gen: 1 });
+    expect(await gangs.join('j4', { rank: 1, worker: 'vm-2', addr: 'a2', holder: 'h1-again' })).toEqual({
+      outcome: 'joined',
+      gen: 1,
+    });
     expect(await wait('j4', 0, 0, 'h0')).toEqual({ outcome: 'broken' });
     const view = await gangs.view('j4', 3);
     expect(view.gen).toBe(1);
@@ -66,7 +98,10 @@ describe('a gang rendezvous (GangStore and awaitGang) on real Redis', () => {
     await gangs.join('j5', { rank: 1, worker: 'vm-1', addr: 'a1', holder: 'h1' });
     expect(await wait('j5', 1, 0, 'h1', { timeoutMs: 100 })).toEqual({ outcome: 'timeout' });
     expect((await gangs.view('j5', 3)).members.map((m) => m.rank)).toEqual([0]);
-    expect(await gangs.join('j5', { rank: 1, worker: 'vm-1', addr: 'a1', holder: 'h1-next' })).toEqual({ outcome: 'joined', gen: 0 });
+    expect(await gangs.join('j5', { rank: 1, worker: 'vm-1', addr: 'a1', holder: 'h1-next' })).toEqual({
+      outcome: 'joined',
+      gen: 0,
+    });
   });
 
   it('a rank already final means the gang can never meet again; a stopped wait says so and leaves', async () => {
@@ -101,14 +136,24 @@ describe('a gang rendezvous (GangStore and awaitGang) on real Redis', () => {
     expect(await waiting).toEqual({ outcome: 'held' });
     expect((await gangs.view('j9', 3)).members).toEqual([]);
     // All three in, then the pause: the gang is in flight, and in-flight work finishes through a pause.
-    for (const rank of [0, 1, 2]) await gangs.join('j9', { rank, worker: `vm-${rank}`, addr: `a${rank}`, holder: `g${rank}` });
-    expect(await wait('j9', 0, 0, 'g0', { held: async () => true })).toEqual({ outcome: 'formed', hosts: ['a0', 'a1', 'a2'] });
+    for (const rank of [0, 1, 2])
+      await gangs.join('j9', { rank, worker: `vm-${rank}`, addr: `a${rank}`, holder: `g${rank}` });
+    expect(await wait('j9', 0, 0, 'g0', { held: async () => true })).toEqual({
+      outcome: 'formed',
+      hosts: ['a0', 'a1', 'a2'],
+    });
   });
 
   it('once the job has ended, nothing joins its gang and nothing brings its deleted gang key back', async () => {
     await redis.hset(keys.job('j-ended'), 'state', 'cancelled');
-    expect(await gangs.join('j-ended', { rank: 0, worker: 'vm-0', addr: 'a0', holder: 'h0' })).toEqual({ outcome: 'ended', gen: 0 });
-    expect(await gangs.join('j-gone', { rank: 0, worker: 'vm-0', addr: 'a0', holder: 'h0' })).toEqual({ outcome: 'ended', gen: 0 });
+    expect(await gangs.join('j-ended', { rank: 0, worker: 'vm-0', addr: 'a0', holder: 'h0' })).toEqual({
+      outcome: 'ended',
+      gen: 0,
+    });
+    expect(await gangs.join('j-gone', { rank: 0, worker: 'vm-0', addr: 'a0', holder: 'h0' })).toEqual({
+      outcome: 'ended',
+      gen: 0,
+    });
     // A rank stopping after its job ended (and the job's end deleted the gang) ends nothing.
     expect(await gangs.breakGeneration('j-ended', 0)).toBe(false);
     expect(await redis.exists(keys.jobGang('j-ended'), keys.jobGang('j-gone'))).toBe(0);

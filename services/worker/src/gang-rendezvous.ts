@@ -53,7 +53,8 @@ export async function awaitGang(o: GangWaitInput): Promise<GangWait> {
     }
     if (o.signal.aborted || o.clock.now() >= until) {
       // The last rank may have joined since the view above: then leaving would strand the others.
-      if ((await o.gangs.leave(o.jobId, o.rank, o.holder, o.size)) !== 'formed') return { outcome: o.signal.aborted ? 'stopped' : 'timeout' };
+      if ((await o.gangs.leave(o.jobId, o.rank, o.holder, o.size)) !== 'formed')
+        return { outcome: o.signal.aborted ? 'stopped' : 'timeout' };
       if (!o.signal.aborted) continue; // formed just in time: the next view says so
       // Formed, but this run is being stopped: the others must not run without it.
       await o.gangs.breakGeneration(o.jobId, o.gen);

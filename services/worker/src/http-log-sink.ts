@@ -12,7 +12,12 @@ const TRIES = 5;
  * write, and only while it holds the lease. A write refused for the rate limit, or failed on the way,
  * is tried again (the log shares the worker token's rate with leases and outcomes).
  */
-export function httpLogSink(o: { controlUrl: string; token: string; leaseId: string; sleep: (ms: number) => Promise<void> }): TaskLogSink {
+export function httpLogSink(o: {
+  controlUrl: string;
+  token: string;
+  leaseId: string;
+  sleep: (ms: number) => Promise<void>;
+}): TaskLogSink {
   const base = `${o.controlUrl}/v1/workers/leases/${encodeURIComponent(o.leaseId)}/log`;
   const send = async (method: 'PUT' | 'DELETE', url: string, body?: Buffer): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
@@ -20,19 +25,27 @@ export function httpLogSink(o: { controlUrl: string; token: string; leaseId: str
       try {
         const res = await fetch(url, {
           method,
-          headers: { authorization: `Bearer ${o.token}`, ...(body ? { 'content-type': 'application/octet-stream' } : {}) },
+          headers: {
+            authorization: `Bearer ${o.token}`,
+            ...(body ? { 'content-type': 'application/octet-stream' } : {}),
+          },
           ...(body ? { body: Uint8Array.from(body) } : {}),
         });
         await res.arrayBuffer();
         if (res.ok) return;
         status = res.status;
       } catch (err) {
-        if (attempt >= TRIES) throw new KumoError('PROVIDER_UNAVAILABLE', `task log ${method}: the API did not answer`, { cause: err });
+        if (attempt >= TRIES)
+          throw new KumoError('PROVIDER_UNAVAILABLE', `task log ${method}: the API did not answer`, { cause: err });
         status = 0;
       }
       const retryable = status === 0 || status === 429 || status >= 500;
       if (!retryable || attempt >= TRIES) {
-        throw new KumoError(status === 409 ? 'CONFLICT' : 'PROVIDER_UNAVAILABLE', `task log ${method}: HTTP ${status}`, { retryable, details: { status } });
+        throw new KumoError(
+          status === 409 ? 'CONFLICT' : 'PROVIDER_UNAVAILABLE',
+          `task log ${method}: HTTP ${status}`,
+          { retryable, details: { status } },
+        );
       }
       await o.sleep(Math.min(250 * 2 ** attempt, 4000));
     }

@@ -68,14 +68,20 @@ export class HttpWorkerAgent {
 
   constructor(private readonly opts: HttpWorkerOptions) {
     this.log = opts.logger.child({ component: 'http-worker', workerId: opts.id, pool: opts.pool });
-    this.connections = new URL(opts.controlUrl).protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.connections =
+      new URL(opts.controlUrl).protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true })
+        : new HttpAgent({ keepAlive: true });
   }
 
   private async call<T>(path: string, body: unknown): Promise<T> {
     const { status, text } = await this.post(path, JSON.stringify(body));
     if (status < 200 || status >= 300) {
       const err = (text ? JSON.parse(text) : {}) as { error?: { code?: string; message?: string } };
-      throw Object.assign(new Error(`${path}: ${status} ${err.error?.code ?? ''} ${err.error?.message ?? ''}`), { status, code: err.error?.code });
+      throw Object.assign(new Error(`${path}: ${status} ${err.error?.code ?? ''} ${err.error?.message ?? ''}`), {
+        status,
+        code: err.error?.code,
+      });
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -95,7 +101,11 @@ export class HttpWorkerAgent {
           method: 'POST',
           agent: this.connections,
           timeout: CALL_TIMEOUT_MS,
-          headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          headers: {
+            authorization: `Bearer ${this.opts.token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+          },
         },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
@@ -129,14 +139,19 @@ export class HttpWorkerAgent {
         continue;
       }
       try {
-        const { tasks } = await this.call<{ tasks: Leased[] }>('/v1/workers/lease', { workerId: this.opts.id, pool: this.opts.pool, max: free });
+        const { tasks } = await this.call<{ tasks: Leased[] }>('/v1/workers/lease', {
+          workerId: this.opts.id,
+          pool: this.opts.pool,
+          max: free,
+        });
         for (const t of tasks) void this.runOne(t);
         idle = tasks.length ? 0 : idle + 1;
       } catch (err) {
         this.log.warn({ err }, 'lease failed; retrying');
         idle++;
       }
-      if (idle > 0) await this.opts.clock.sleep(Math.min(this.opts.idlePollMs ?? 1000, 250 * idle), this.stopSignal.signal);
+      if (idle > 0)
+        await this.opts.clock.sleep(Math.min(this.opts.idlePollMs ?? 1000, 250 * idle), this.stopSignal.signal);
     }
   }
 
@@ -146,7 +161,10 @@ export class HttpWorkerAgent {
       const every = Math.max(500, ((this.running.values().next().value?.task.leaseSeconds ?? 60) * 1000) / 3);
       if (leases.length) {
         try {
-          const res = await this.call<{ held: string[]; lost: string[]; stop: string[] }>('/v1/workers/heartbeat', { workerId: this.opts.id, leases });
+          const res = await this.call<{ held: string[]; lost: string[]; stop: string[] }>('/v1/workers/heartbeat', {
+            workerId: this.opts.id,
+            leases,
+          });
           for (const id of res.lost) this.running.get(id)?.abort.abort('lost' satisfies StopReason);
           for (const id of res.stop) this.running.get(id)?.abort.abort('stop' satisfies StopReason);
         } catch (err) {
@@ -164,17 +182,30 @@ export class HttpWorkerAgent {
     const startedAt = this.opts.clock.now();
     this.running.set(task.leaseId, { task, abort, startedAt });
     const env: Record<string, string> = { ...this.opts.machineEnv, ...task.env };
-    if (task.kind === 'training' && !env.KUMO_CHECKPOINT_DIR) env.KUMO_CHECKPOINT_DIR = join(this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', task.jobId, 'checkpoints');
-    const report = (body: Record<string, unknown>): void => void this.call('/v1/workers/progress', { leaseId: task.leaseId, ...body }).catch(() => undefined);
+    if (task.kind === 'training' && !env.KUMO_CHECKPOINT_DIR)
+      env.KUMO_CHECKPOINT_DIR = join(
+        this.opts.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'),
+        'jobs',
+        task.jobId,
+        'checkpoints',
+      );
+    const report = (body: Record<string, unknown>): void =>
+      void this.call('/v1/workers/progress', { leaseId: task.leaseId, ...body }).catch(() => undefined);
     let lastProgress = 0;
     const log =
       'builtin' in task.run
         ? undefined
         : new TaskLogWriter({
-            sink: httpLogSink({ controlUrl: this.opts.controlUrl, token: this.opts.token, leaseId: task.leaseId, sleep: (ms) => this.opts.clock.sleep(ms) }),
+            sink: httpLogSink({
+              controlUrl: this.opts.controlUrl,
+              token: this.opts.token,
+              leaseId: task.leaseId,
+              sleep: (ms) => this.opts.clock.sleep(ms),
+            }),
             segmentBytes: HTTP_LOG_SEGMENT_BYTES,
             ...(this.opts.logMaxBytes ? { maxBytes: this.opts.logMaxBytes } : {}),
-            onError: (err) => this.log.warn({ err, jobId: task.jobId, index: task.index, attempt: task.attempt }, 'task log not kept'),
+            onError: (err) =>
+              this.log.warn({ err, jobId: task.jobId, index: task.index, attempt: task.attempt }, 'task log not kept'),
           });
     try {
       const out = await runTask({
@@ -194,7 +225,11 @@ export class HttpWorkerAgent {
         },
         ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
       }).finally(() => log?.close());
-      await this.complete(task, { outcome: 'succeeded', durationMs: this.opts.clock.now() - startedAt, ...(out.result ? { result: out.result } : {}) });
+      await this.complete(task, {
+        outcome: 'succeeded',
+        durationMs: this.opts.clock.now() - startedAt,
+        ...(out.result ? { result: out.result } : {}),
+      });
       this.stats.succeeded++;
     } catch (err) {
       const reason = abort.signal.reason as StopReason | undefined;
@@ -205,7 +240,12 @@ export class HttpWorkerAgent {
         this.stats.released++;
       } else {
         const error = toTaskError(err);
-        await this.complete(task, { outcome: 'failed', durationMs, error, logTail: err instanceof TaskFailure ? err.logTail : '' });
+        await this.complete(task, {
+          outcome: 'failed',
+          durationMs,
+          error,
+          logTail: err instanceof TaskFailure ? err.logTail : '',
+        });
         this.stats.failed++;
       }
     } finally {

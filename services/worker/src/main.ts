@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   if (process.send) process.on('disconnect', () => onParentGone());
   const env = parseWorkerEnv(process.env);
   const logger = createLogger({ name: 'kumo-worker', level: env.LOG_LEVEL });
-  const sandbox = new TaskSandbox(sandboxSettingsOf(env, { tempDir: tmpdir(), homeDir: homedir(), workDir: process.cwd() }));
+  const sandbox = new TaskSandbox(
+    sandboxSettingsOf(env, { tempDir: tmpdir(), homeDir: homedir(), workDir: process.cwd() }),
+  );
   // The machine's own variables a task may see: read here, the one place that reads process.env.
   const taskHost = { sandbox, machineEnv: machineEnvironment(process.env), logMaxBytes: env.KUMO_TASK_LOG_MAX_BYTES };
   const notIsolated = sandbox.describe();
@@ -31,15 +33,28 @@ async function main(): Promise<void> {
   const metadataUrl = metadataUrlOf(env);
   // Isolated tasks cannot reach the metadata server (the VM's tokens) or Redis (the control plane's
   // state). On a VM that is a hard requirement; elsewhere Redis's password is the line of defence.
-  const guarded: GuardedEndpoint[] = [...(metadataUrl ? [metadataEndpoint(metadataUrl)] : []), ...(env.KUMO_WORKER_TOKEN ? [] : [redisEndpoint(env.REDIS_URL)])];
+  const guarded: GuardedEndpoint[] = [
+    ...(metadataUrl ? [metadataEndpoint(metadataUrl)] : []),
+    ...(env.KUMO_WORKER_TOKEN ? [] : [redisEndpoint(env.REDIS_URL)]),
+  ];
   let guard: NetworkGuard | undefined;
   if (sandbox.mode === 'isolated' && guarded.length && NetworkGuard.available()) {
-    guard = new NetworkGuard({ workerName: env.KUMO_WORKER_NAME, uidFirst: env.KUMO_TASK_UID_BASE, uidLast: env.KUMO_TASK_UID_BASE + env.KUMO_TASK_UID_SPAN - 1, logger });
+    guard = new NetworkGuard({
+      workerName: env.KUMO_WORKER_NAME,
+      uidFirst: env.KUMO_TASK_UID_BASE,
+      uidLast: env.KUMO_TASK_UID_BASE + env.KUMO_TASK_UID_SPAN - 1,
+      logger,
+    });
     await guard.install(guarded);
   } else if (sandbox.mode === 'isolated' && env.KUMO_ON_GCE === '1') {
-    throw new KumoError('CONFIG_INVALID', 'on Compute Engine the worker needs iptables, to keep tasks away from the metadata server');
+    throw new KumoError(
+      'CONFIG_INVALID',
+      'on Compute Engine the worker needs iptables, to keep tasks away from the metadata server',
+    );
   } else if (guarded.length) {
-    logger.warn('iptables is not available: tasks can connect to Redis (they still need its password) and to the metadata server');
+    logger.warn(
+      'iptables is not available: tasks can connect to Redis (they still need its password) and to the metadata server',
+    );
   }
   const watcher = metadataUrl
     ? new PreemptionWatcher({
@@ -61,7 +76,13 @@ async function main(): Promise<void> {
   // it is one of the fleet's, next to Redis and the bus.
   const bus = env.KUMO_WORKER_TOKEN
     ? undefined
-    : await createBus({ kind: env.KUMO_BUS, redisUrl: env.REDIS_URL, prefix: env.KUMO_PREFIX, projectId: env.GOOGLE_CLOUD_PROJECT, logger });
+    : await createBus({
+        kind: env.KUMO_BUS,
+        redisUrl: env.REDIS_URL,
+        prefix: env.KUMO_PREFIX,
+        projectId: env.GOOGLE_CLOUD_PROJECT,
+        logger,
+      });
   const agent: { start(): Promise<void>; stop(o: { handBackNow?: boolean }): Promise<void> } = bus
     ? new WorkerAgent({
         redisUrl: env.REDIS_URL,

@@ -14,7 +14,10 @@ function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: ()
       done();
     },
   });
-  return { logger: createLogger({ name: 'test', level: 'debug', destination }), lines: () => out.map((l) => JSON.parse(l) as { level: number; msg: string }) };
+  return {
+    logger: createLogger({ name: 'test', level: 'debug', destination }),
+    lines: () => out.map((l) => JSON.parse(l) as { level: number; msg: string }),
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -37,7 +40,11 @@ describe('PreemptionWatcher', () => {
     fake = undefined;
   });
 
-  function watch(opts: Partial<PreemptionWatcherOptions> & { metadataUrl: string }): { watcher: PreemptionWatcher; calls: () => number; lines: ReturnType<typeof capturingLogger>['lines'] } {
+  function watch(opts: Partial<PreemptionWatcherOptions> & { metadataUrl: string }): {
+    watcher: PreemptionWatcher;
+    calls: () => number;
+    lines: ReturnType<typeof capturingLogger>['lines'];
+  } {
     let calls = 0;
     const { logger, lines } = capturingLogger();
     const watcher = new PreemptionWatcher({ logger, onPreempted: () => void calls++, ...opts });
@@ -189,15 +196,23 @@ describe('PreemptionWatcher', () => {
 describe('the worker environment for preemption', () => {
   it('watches the GCE metadata server on GCE, KUMO_METADATA_URL where given, and nothing otherwise', () => {
     expect(metadataUrlOf(parseWorkerEnv({ KUMO_ON_GCE: '1' }))).toBe(GCE_METADATA_URL);
-    expect(metadataUrlOf(parseWorkerEnv({ KUMO_ON_GCE: '1', KUMO_METADATA_URL: 'http://127.0.0.1:9' }))).toBe('http://127.0.0.1:9');
+    expect(metadataUrlOf(parseWorkerEnv({ KUMO_ON_GCE: '1', KUMO_METADATA_URL: 'http://127.0.0.1:9' }))).toBe(
+      'http://127.0.0.1:9',
+    );
     expect(metadataUrlOf(parseWorkerEnv({ KUMO_METADATA_URL: 'http://127.0.0.1:9' }))).toBe('http://127.0.0.1:9');
     expect(metadataUrlOf(parseWorkerEnv({}))).toBeUndefined();
     expect(metadataUrlOf(parseWorkerEnv({ KUMO_ON_GCE: '0' }))).toBeUndefined();
   });
 
   it('refuses values it cannot use, with CONFIG_INVALID', () => {
-    for (const env of [{ KUMO_ON_GCE: 'yes' }, { KUMO_METADATA_URL: 'metadata.google.internal' }, { KUMO_PREEMPTION_POLL_MS: '5' }]) {
-      expect(() => parseWorkerEnv(env), JSON.stringify(env)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    for (const env of [
+      { KUMO_ON_GCE: 'yes' },
+      { KUMO_METADATA_URL: 'metadata.google.internal' },
+      { KUMO_PREEMPTION_POLL_MS: '5' },
+    ]) {
+      expect(() => parseWorkerEnv(env), JSON.stringify(env)).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
     }
   });
 });

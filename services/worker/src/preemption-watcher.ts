@@ -143,7 +143,9 @@ export class PreemptionWatcher {
   }
 
   private async ask(etag: string | undefined, timeoutMs: number): Promise<Answer> {
-    const url = etag ? `${this.url}?wait_for_change=true&last_etag=${encodeURIComponent(etag)}&timeout_sec=${this.waitTimeoutSec}` : this.url;
+    const url = etag
+      ? `${this.url}?wait_for_change=true&last_etag=${encodeURIComponent(etag)}&timeout_sec=${this.waitTimeoutSec}`
+      : this.url;
     const signal = AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(timeoutMs)]);
     const res = await fetch(url, { headers: { 'Metadata-Flavor': 'Google' }, signal });
     const body = (await res.text()).trim();

@@ -36,6 +36,11 @@ describe('ProgressReporter', () => {
   });
 
   it('keeps a start whose end is in another batch, and every end', () => {
-    expect(withoutRedundantStarts([ev('s', 1), ev('s', 2), ev('ok', 1), ev('s', 3, 2), ev('r', 3, 1)])).toEqual([ev('s', 2), ev('ok', 1), ev('s', 3, 2), ev('r', 3, 1)]);
+    expect(withoutRedundantStarts([ev('s', 1), ev('s', 2), ev('ok', 1), ev('s', 3, 2), ev('r', 3, 1)])).toEqual([
+      ev('s', 2),
+      ev('ok', 1),
+      ev('s', 3, 2),
+      ev('r', 3, 1),
+    ]);
   });
 });

@@ -13,12 +13,20 @@ interface Pending {
  */
 export class ProgressReporter {
   private pending: Pending = { events: [], waiters: [] };
-  private timer: { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'; handle: NodeJS.Timeout } | undefined;
+  private timer:
+    { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'; handle: NodeJS.Timeout } | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
 
   constructor(
-    private readonly opts: { bus: Bus; workerId: string; logger: Logger; clock: Clock; flushMs?: number; maxBatch?: number },
+    private readonly opts: {
+      bus: Bus;
+      workerId: string;
+      logger: Logger;
+      clock: Clock;
+      flushMs?: number;
+      maxBatch?: number;
+    },
   ) {}
 
   /** Queue an event; published with the next batch. */
@@ -77,7 +85,10 @@ export class ProgressReporter {
         } catch (err) {
           this.opts.logger.warn({ err, events: batch.events.length, attempt }, 'progress publish failed; retrying');
           if (this.closed && attempt >= 5) {
-            this.opts.logger.error({ events: batch.events.length }, 'progress events dropped at shutdown; their tasks will re-run');
+            this.opts.logger.error(
+              { events: batch.events.length },
+              'progress events dropped at shutdown; their tasks will re-run',
+            );
             for (const w of batch.waiters) w.resolve();
             return;
           }
@@ -104,7 +115,8 @@ export class ProgressReporter {
  */
 export function withoutRedundantStarts(events: TaskEvent[]): TaskEvent[] {
   const ended = new Set<string>();
-  for (const e of events) if (e.t === 'ok' || e.t === 'f' || e.t === 'r' || e.t === 'rel') ended.add(`${e.j}|${e.i}|${e.a}`);
+  for (const e of events)
+    if (e.t === 'ok' || e.t === 'f' || e.t === 'r' || e.t === 'rel') ended.add(`${e.j}|${e.i}|${e.a}`);
   if (ended.size === 0) return events;
   return events.filter((e) => e.t !== 's' || !ended.has(`${e.j}|${e.i}|${e.a}`));
 }

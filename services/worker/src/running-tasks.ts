@@ -62,7 +62,11 @@ export class RunningTasks {
   stop(t: RunningTask, why: StopReason): void {
     if (t.stopping) return;
     t.stopping = why;
-    if (why === 'lost') this.log.warn({ jobId: t.jobId, index: t.index }, 'task lock lost: this copy stops, the task is another delivery\'s now');
+    if (why === 'lost')
+      this.log.warn(
+        { jobId: t.jobId, index: t.index },
+        "task lock lost: this copy stops, the task is another delivery's now",
+      );
     if (t.gang?.formed && why !== 'gang') void this.endGeneration(t).finally(() => t.abort.abort(why));
     else t.abort.abort(why);
   }

@@ -126,22 +126,35 @@ export class TaskAttempt {
   }
 
   /** The task's environment (the shared contract), with this machine's checkpoint folder for training. */
-  private async taskEnv(info: CachedJob, index: number, attempt: number, gang?: GangPlacement): Promise<Record<string, string>> {
+  private async taskEnv(
+    info: CachedJob,
+    index: number,
+    attempt: number,
+    gang?: GangPlacement,
+  ): Promise<Record<string, string>> {
     const training = info.spec.kind === 'training';
     const last = training ? await this.o.store.checkpoint(info.id) : undefined;
     // A listing job's inputs are its lines of the listing stored with the job, not in the spec.
     const range = listedInputRange(info.spec, index);
     const inputs = range ? await this.o.store.listedInputs(info.id, range.from, range.to) : undefined;
-    return taskEnvironment({
-      ...(inputs ? { inputs } : {}),
-      jobId: info.id,
-      spec: info.spec,
-      index,
-      attempt,
-      workerId: this.o.workerId,
-      checkpointDir: join(this.o.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'), 'jobs', info.id, 'checkpoints'),
-      resumeFrom: typeof last?.uri === 'string' ? last.uri : '',
-      ...(gang ? { gang } : {}),
-    }, this.o.machineEnv);
+    return taskEnvironment(
+      {
+        ...(inputs ? { inputs } : {}),
+        jobId: info.id,
+        spec: info.spec,
+        index,
+        attempt,
+        workerId: this.o.workerId,
+        checkpointDir: join(
+          this.o.artifactsDir ?? join(process.cwd(), '.kumo', 'artifacts'),
+          'jobs',
+          info.id,
+          'checkpoints',
+        ),
+        resumeFrom: typeof last?.uri === 'string' ? last.uri : '',
+        ...(gang ? { gang } : {}),
+      },
+      this.o.machineEnv,
+    );
   }
 }

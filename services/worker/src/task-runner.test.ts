@@ -5,28 +5,73 @@ import { containerArgv, runTask } from './task-runner';
 
 describe('containerArgv (an image task)', () => {
   it('passes every GPU and the environment through a file, values never on the command line', () => {
-    expect(containerArgv('/usr/bin/docker', 'ghcr.io/team/eval:1', ['python', 'eval.py'], '/tmp/k/env', false)).toEqual([
-      '/usr/bin/docker', 'run', '--rm', '--gpus', 'all', '--security-opt', 'no-new-privileges', '--env-file', '/tmp/k/env', 'ghcr.io/team/eval:1', 'python', 'eval.py',
-    ]);
+    expect(containerArgv('/usr/bin/docker', 'ghcr.io/team/eval:1', ['python', 'eval.py'], '/tmp/k/env', false)).toEqual(
+      [
+        '/usr/bin/docker',
+        'run',
+        '--rm',
+        '--gpus',
+        'all',
+        '--security-opt',
+        'no-new-privileges',
+        '--env-file',
+        '/tmp/k/env',
+        'ghcr.io/team/eval:1',
+        'python',
+        'eval.py',
+      ],
+    );
   });
 
   it("runs a gang rank on the VM's own network, so its peers reach MASTER_ADDR:MASTER_PORT", () => {
     const argv = containerArgv('docker', 'ghcr.io/team/train:1', ['torchrun', 'train.py'], '/tmp/k/env', true);
-    expect(argv.slice(0, 9)).toEqual(['docker', 'run', '--rm', '--gpus', 'all', '--security-opt', 'no-new-privileges', '--network', 'host']);
+    expect(argv.slice(0, 9)).toEqual([
+      'docker',
+      'run',
+      '--rm',
+      '--gpus',
+      'all',
+      '--security-opt',
+      'no-new-privileges',
+      '--network',
+      'host',
+    ]);
     expect(argv.slice(-3)).toEqual(['ghcr.io/team/train:1', 'torchrun', 'train.py']);
   });
 });
 
 describe('image references', () => {
-  it.each(['ubuntu', 'ubuntu:22.04', 'ghcr.io/team/train:1.2', 'localhost:5000/a/b_c-d', 'us-docker.pkg.dev/p/r/img@sha256:' + 'a'.repeat(64)])('accepts %s', (ref) => {
+  it.each([
+    'ubuntu',
+    'ubuntu:22.04',
+    'ghcr.io/team/train:1.2',
+    'localhost:5000/a/b_c-d',
+    'us-docker.pkg.dev/p/r/img@sha256:' + 'a'.repeat(64),
+  ])('accepts %s', (ref) => {
     expect(IMAGE_REFERENCE.test(ref)).toBe(true);
   });
 
-  it.each(['--privileged', '-v/:/host', 'ubuntu --privileged', 'Ubuntu', 'a/../b', 'ubuntu:', '', 'ubuntu\n--pid=host'])('refuses %j at submit and at run', async (ref) => {
+  it.each([
+    '--privileged',
+    '-v/:/host',
+    'ubuntu --privileged',
+    'Ubuntu',
+    'a/../b',
+    'ubuntu:',
+    '',
+    'ubuntu\n--pid=host',
+  ])('refuses %j at submit and at run', async (ref) => {
     expect(runSchema.safeParse({ image: ref }).success).toBe(false);
     // A worker checks again (a record written around the API must not smuggle options into docker run).
     await expect(
-      runTask({ run: { image: ref } as never, env: {}, timeoutMs: 1000, signal: new AbortController().signal, clock: wallClock, sandbox: taskHost().sandbox }),
+      runTask({
+        run: { image: ref } as never,
+        env: {},
+        timeoutMs: 1000,
+        signal: new AbortController().signal,
+        clock: wallClock,
+        sandbox: taskHost().sandbox,
+      }),
     ).rejects.toMatchObject({ code: 'TASK_INVALID' });
   });
 });

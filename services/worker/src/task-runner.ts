@@ -44,7 +44,15 @@ export interface TaskRunOutput {
 /** A task failure, with the log tail that goes with it. */
 export class TaskFailure extends KumoError {
   constructor(
-    code: 'TASK_EXIT_NONZERO' | 'TASK_TIMEOUT' | 'TASK_SPAWN_FAILED' | 'TASK_INVALID' | 'TASK_CANCELLED' | 'GANG_INCOMPLETE' | 'TASK_ISOLATION_UNAVAILABLE' | 'TASK_PATH_REFUSED',
+    code:
+      | 'TASK_EXIT_NONZERO'
+      | 'TASK_TIMEOUT'
+      | 'TASK_SPAWN_FAILED'
+      | 'TASK_INVALID'
+      | 'TASK_CANCELLED'
+      | 'GANG_INCOMPLETE'
+      | 'TASK_ISOLATION_UNAVAILABLE'
+      | 'TASK_PATH_REFUSED',
     message: string,
     readonly logTail: string,
   ) {
@@ -65,9 +73,16 @@ export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
   if ('image' in run) return runImage(run.image, run.command ?? [], input);
   let place: SandboxedTask;
   try {
-    place = await input.sandbox.open({ jobId: input.env.KUMO_JOB_ID ?? 'unknown', argv: run.command, env: input.env, cwd: run.cwd, baseDir: input.baseDir ?? process.cwd() });
+    place = await input.sandbox.open({
+      jobId: input.env.KUMO_JOB_ID ?? 'unknown',
+      argv: run.command,
+      env: input.env,
+      cwd: run.cwd,
+      baseDir: input.baseDir ?? process.cwd(),
+    });
   } catch (err) {
-    if (isKumoError(err) && (err.code === 'TASK_ISOLATION_UNAVAILABLE' || err.code === 'TASK_PATH_REFUSED')) throw new TaskFailure(err.code, err.message, '');
+    if (isKumoError(err) && (err.code === 'TASK_ISOLATION_UNAVAILABLE' || err.code === 'TASK_PATH_REFUSED'))
+      throw new TaskFailure(err.code, err.message, '');
     throw err;
   }
   try {
@@ -86,13 +101,31 @@ export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
 async function runImage(image: string, command: string[], input: TaskRunInput): Promise<TaskRunOutput> {
   if (!IMAGE_REFERENCE.test(image)) throw new TaskFailure('TASK_INVALID', `'${image}' is not an image reference`, '');
   const bad = Object.entries(input.env).find(([, v]) => /[\r\n]/.test(v));
-  if (bad) throw new TaskFailure('TASK_INVALID', `the environment variable ${bad[0]} holds a line break, which an image task cannot be given`, '');
+  if (bad)
+    throw new TaskFailure(
+      'TASK_INVALID',
+      `the environment variable ${bad[0]} holds a line break, which an image task cannot be given`,
+      '',
+    );
   const dir = await mkdtemp(join(tmpdir(), 'kumo-image-'));
   try {
     const envFile = join(dir, 'env');
-    await writeFile(envFile, Object.entries(input.env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+    await writeFile(
+      envFile,
+      Object.entries(input.env)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
     const docker = systemTool('docker') ?? 'docker';
-    return await runCommand({ argv: containerArgv(docker, image, command, envFile, Boolean(input.env.KUMO_GANG_SIZE)), env: { PATH: SYSTEM_PATH }, cwd: dir }, input);
+    return await runCommand(
+      {
+        argv: containerArgv(docker, image, command, envFile, Boolean(input.env.KUMO_GANG_SIZE)),
+        env: { PATH: SYSTEM_PATH },
+        cwd: dir,
+      },
+      input,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -102,8 +135,27 @@ async function runImage(image: string, command: string[], input: TaskRunInput): 
  * `docker run` for an image task: every GPU, the task's environment from a file. A gang rank shares the
  * VM's network, so that its peers reach MASTER_ADDR:MASTER_PORT and NCCL sees the real interfaces.
  */
-export function containerArgv(docker: string, image: string, command: string[], envFile: string, hostNetwork: boolean): string[] {
-  return [docker, 'run', '--rm', '--gpus', 'all', '--security-opt', 'no-new-privileges', ...(hostNetwork ? ['--network', 'host'] : []), '--env-file', envFile, image, ...command];
+export function containerArgv(
+  docker: string,
+  image: string,
+  command: string[],
+  envFile: string,
+  hostNetwork: boolean,
+): string[] {
+  return [
+    docker,
+    'run',
+    '--rm',
+    '--gpus',
+    'all',
+    '--security-opt',
+    'no-new-privileges',
+    ...(hostNetwork ? ['--network', 'host'] : []),
+    '--env-file',
+    envFile,
+    image,
+    ...command,
+  ];
 }
 
 function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: TaskRunInput): Promise<TaskRunOutput> {
@@ -112,7 +164,12 @@ function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: T
   let result: Record<string, unknown> | undefined;
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout or cancel also stops whatever the task started.
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: place.cwd, env: place.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: place.cwd,
+      env: place.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stopping: 'timeout' | 'abort' | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const stop = (why: 'timeout' | 'abort'): void => {
@@ -171,12 +228,15 @@ function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: T
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       finish();
-      reject(new TaskFailure('TASK_SPAWN_FAILED', `cannot start '${argv[0]}': ${err.code ?? err.message}`, tail.toString()));
+      reject(
+        new TaskFailure('TASK_SPAWN_FAILED', `cannot start '${argv[0]}': ${err.code ?? err.message}`, tail.toString()),
+      );
     });
     child.once('close', (code, signal) => {
       finish();
       const log = tail.toString();
-      if (stopping === 'timeout') return reject(new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, log));
+      if (stopping === 'timeout')
+        return reject(new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, log));
       if (stopping === 'abort') return reject(new TaskFailure('TASK_CANCELLED', 'task stopped', log));
       if (code === 0) return resolve({ ...(result ? { result } : {}), logTail: log });
       reject(new TaskFailure('TASK_EXIT_NONZERO', exitMessage(code, signal), log));
@@ -187,7 +247,8 @@ function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: T
 /** A task in its namespace ends through the init shell, which reports a signal as 128 + its number. */
 function exitMessage(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal) return `task killed by ${signal}`;
-  const byShell = code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
+  const byShell =
+    code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
   return byShell ? `task killed by ${byShell}` : `task exited with code ${code}`;
 }
 

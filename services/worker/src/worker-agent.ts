@@ -79,9 +79,20 @@ export class WorkerAgent {
     this.store = new JobStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
     this.jobs = new JobSpecCache(this.store, { clock: opts.clock });
     const gangStore = new GangStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
-    this.gangs = new GangMembership({ gangs: gangStore, jobs: this.jobs, workerId: opts.id, addr: opts.addr ?? defaultAddress(), clock: opts.clock, log: this.log });
+    this.gangs = new GangMembership({
+      gangs: gangStore,
+      jobs: this.jobs,
+      workerId: opts.id,
+      addr: opts.addr ?? defaultAddress(),
+      clock: opts.clock,
+      log: this.log,
+    });
     this.running = new RunningTasks((t) => this.gangs.endGeneration(t), this.log);
-    this.registry = new WorkerRegistry(this.commands, { prefix: opts.prefix, clock: opts.clock, ttlMs: Math.max(15_000, opts.heartbeatMs * 3) });
+    this.registry = new WorkerRegistry(this.commands, {
+      prefix: opts.prefix,
+      clock: opts.clock,
+      ttlMs: Math.max(15_000, opts.heartbeatMs * 3),
+    });
     this.reporter = new ProgressReporter({ bus: opts.bus, workerId: opts.id, logger: this.log, clock: opts.clock });
     this.attempt = new TaskAttempt({
       store: this.store,
@@ -98,7 +109,10 @@ export class WorkerAgent {
       clock: opts.clock,
       log: this.log,
     });
-    this.latency = new DispatchLatencyRecorder(this.commands, this.keys.metricsDispatchLatency(opts.pool), { clock: opts.clock, onError: (err) => this.log.warn({ err }, 'dispatch latency not recorded') });
+    this.latency = new DispatchLatencyRecorder(this.commands, this.keys.metricsDispatchLatency(opts.pool), {
+      clock: opts.clock,
+      onError: (err) => this.log.warn({ err }, 'dispatch latency not recorded'),
+    });
   }
 
   async start(): Promise<void> {
@@ -107,7 +121,9 @@ export class WorkerAgent {
     this.subscriber.on('message', (_chan: string, msg: string) => this.onControl(msg));
     this.idleSince = this.opts.clock.now();
     this.worker = new Worker<TaskData>(queueName(this.opts.pool), (job, token) => this.process(job, token), {
-      connection: (this.blocking = createRedis(this.opts.redisUrl, 'blocking', `worker-${this.opts.id}`, { logger: this.log })),
+      connection: (this.blocking = createRedis(this.opts.redisUrl, 'blocking', `worker-${this.opts.id}`, {
+        logger: this.log,
+      })),
       prefix: this.keys.queuePrefix(),
       concurrency: this.opts.slots,
       ...queueWorkerTiming(this.opts.lockMs),
@@ -145,13 +161,16 @@ export class WorkerAgent {
     else if (m.type === 'preempt' && Array.isArray(m.indices)) {
       // The scheduler names the tasks whose slots a job of higher priority takes; whichever worker runs them hands them back.
       const named = new Set(m.indices);
-      for (const t of this.running.values()) if (t.jobId === m.jobId && named.has(t.index)) this.running.stop(t, 'preempted');
+      for (const t of this.running.values())
+        if (t.jobId === m.jobId && named.has(t.index)) this.running.stop(t, 'preempted');
     }
   }
 
   private checkLocks(): Promise<void> {
     const queue = queueName(this.opts.pool);
-    return this.running.checkLocks(this.commands, (queueId) => taskLockKey(this.keys, queue, queueId)).catch((err: unknown) => this.log.warn({ err }, 'task locks not checked'));
+    return this.running
+      .checkLocks(this.commands, (queueId) => taskLockKey(this.keys, queue, queueId))
+      .catch((err: unknown) => this.log.warn({ err }, 'task locks not checked'));
   }
 
   /**
@@ -178,15 +197,34 @@ export class WorkerAgent {
     const older = this.running.ofEntry(job.id!);
     if (older.length > 0) {
       for (const t of older) this.running.stop(t, 'lost');
-      return moveInProcessor(job, token, { move: 'delay', at: this.opts.clock.now() + SAME_TASK_RECHECK_MS, handBack: false });
+      return moveInProcessor(job, token, {
+        move: 'delay',
+        at: this.opts.clock.now() + SAME_TASK_RECHECK_MS,
+        handBack: false,
+      });
     }
     const info = await this.jobs.get(jobId);
-    const admission = admit({ job: info, delivery, taskDone: await this.store.isTaskDone(jobId, index), runsGangs: true, pool: this.opts.pool });
-    if (admission.verdict !== 'run') return this.conclude(job, token, base, settleAdmission(admission, this.opts.clock.now()));
-    const task: RunningTask = { token: holder, queueId: job.id!, jobId, index, abort: new AbortController(), startedAt: this.opts.clock.now() };
+    const admission = admit({
+      job: info,
+      delivery,
+      taskDone: await this.store.isTaskDone(jobId, index),
+      runsGangs: true,
+      pool: this.opts.pool,
+    });
+    if (admission.verdict !== 'run')
+      return this.conclude(job, token, base, settleAdmission(admission, this.opts.clock.now()));
+    const task: RunningTask = {
+      token: holder,
+      queueId: job.id!,
+      jobId,
+      index,
+      abort: new AbortController(),
+      startedAt: this.opts.clock.now(),
+    };
     if (gangOf(info!.spec)) {
       const joined = await this.gangs.join(jobId, index, holder);
-      if ('admission' in joined) return this.conclude(job, token, base, settleAdmission(joined.admission, this.opts.clock.now()));
+      if ('admission' in joined)
+        return this.conclude(job, token, base, settleAdmission(joined.admission, this.opts.clock.now()));
       task.gang = { gen: joined.gen, formed: false };
     }
     this.running.add(task);
@@ -204,7 +242,12 @@ export class WorkerAgent {
   }
 
   /** Reports a settlement's event (and waits until it is on the bus), then moves the queue entry. */
-  private async conclude(job: Job<TaskData>, token: string | undefined, base: Pick<TaskEvent, 'j' | 'i' | 'a' | 'w' | 'd'>, s: Settlement): Promise<string> {
+  private async conclude(
+    job: Job<TaskData>,
+    token: string | undefined,
+    base: Pick<TaskEvent, 'j' | 'i' | 'a' | 'w' | 'd'>,
+    s: Settlement,
+  ): Promise<string> {
     if (s.event) await this.reporter.addAndWait({ ...base, ...s.event, at: this.opts.clock.now() });
     const m = s.move;
     if (m.move === 'complete' && m.value !== 'cancelled') this.stats[m.value === 'ok' ? 'succeeded' : 'skipped']++;
@@ -257,14 +300,20 @@ export class WorkerAgent {
     const steps: [string, () => Promise<unknown>][] = [
       ['pause', async () => this.worker?.pause(true)],
       // A gang rank still waiting for its peers would start a trainer on a VM that is going away.
-      ['leave rendezvous', async () => {
-        for (const t of this.running.values()) if (t.gang && !t.gang.formed) this.running.stop(t, 'handback');
-      }],
+      [
+        'leave rendezvous',
+        async () => {
+          for (const t of this.running.values()) if (t.gang && !t.gang.formed) this.running.stop(t, 'handback');
+        },
+      ],
       ['drain', () => this.waitForIdle(handBackNow ? 0 : this.opts.drainMs)],
-      ['hand back', async () => {
-        for (const t of this.running.values()) this.running.stop(t, 'handback');
-        await this.waitForIdle(15_000);
-      }],
+      [
+        'hand back',
+        async () => {
+          for (const t of this.running.values()) this.running.stop(t, 'handback');
+          await this.waitForIdle(15_000);
+        },
+      ],
       ['close queue worker', async () => this.worker?.close()],
       ['flush progress', () => this.reporter.close()],
       ['flush metrics', () => this.latency.close()],
@@ -293,4 +342,3 @@ export class WorkerAgent {
     }
   }
 }
-

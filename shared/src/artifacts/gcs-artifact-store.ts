@@ -49,7 +49,8 @@ export class GcsArtifactStore implements ArtifactStore {
       throw new KumoError('CONFIG_INVALID', 'KUMO_STORAGE_ENDPOINT must be http://host:port');
     }
     const prefix = opts.prefix ?? '';
-    if (prefix !== '' && !prefix.endsWith('/')) throw new KumoError('CONFIG_INVALID', "an artifact prefix ends with '/'");
+    if (prefix !== '' && !prefix.endsWith('/'))
+      throw new KumoError('CONFIG_INVALID', "an artifact prefix ends with '/'");
     if (prefix !== '') checkArtifactPrefix(prefix);
     this.opts = opts;
     this.bucketName = opts.bucket;
@@ -63,7 +64,8 @@ export class GcsArtifactStore implements ArtifactStore {
     try {
       await bucket.file(name).save(data, {
         resumable: data.length >= (this.opts.resumableThresholdBytes ?? 8 * 1024 * 1024),
-        contentType: opts.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream'),
+        contentType:
+          opts.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream'),
         validation: 'crc32c',
       });
     } catch (err) {

@@ -39,7 +39,10 @@ export class LocalArtifactStore implements ArtifactStore {
     } catch (err) {
       await rm(tmp, { force: true });
       if (isCode(err, 'ENOTDIR', 'EISDIR', 'EEXIST')) {
-        throw new KumoError('CONFLICT', 'artifact key collides with another key used as a folder', { cause: err, details: { key } });
+        throw new KumoError('CONFLICT', 'artifact key collides with another key used as a folder', {
+          cause: err,
+          details: { key },
+        });
       }
       throw err;
     }
@@ -93,7 +96,8 @@ export class LocalArtifactStore implements ArtifactStore {
     }
     const path = resolve(this.root, ...key.split('/'));
     // checkArtifactKey already refuses '..' and absolute keys; this is the belt to those braces.
-    if (!path.startsWith(this.root + sep)) throw new KumoError('INVALID_INPUT', 'artifact key leaves the store', { details: { key } });
+    if (!path.startsWith(this.root + sep))
+      throw new KumoError('INVALID_INPUT', 'artifact key leaves the store', { details: { key } });
     return path;
   }
 

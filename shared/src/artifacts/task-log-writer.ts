@@ -57,7 +57,8 @@ export class TaskLogWriter {
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
     while (this.bufferedBytes >= this.segmentBytes) this.enqueue(this.take(this.segmentBytes), false);
-    if (this.bufferedBytes > 0) this.timer ??= setTimeout(() => this.enqueue(this.take(this.bufferedBytes), false), this.flushMs);
+    if (this.bufferedBytes > 0)
+      this.timer ??= setTimeout(() => this.enqueue(this.take(this.bufferedBytes), false), this.flushMs);
   }
 
   /** Writes what is left as the last segment (only if the task printed anything) and waits for every write. */
@@ -109,7 +110,8 @@ export function storeLogSink(store: ArtifactStore, jobId: string, index: number,
     clear: async () => {
       for (const s of await logSegments(store, jobId, index, attempt)) await store.delete(s.key);
     },
-    put: (offset, body, last) => store.put(logSegmentKey(jobId, index, attempt, offset, last), body, { contentType: 'text/plain; charset=utf-8' }),
+    put: (offset, body, last) =>
+      store.put(logSegmentKey(jobId, index, attempt, offset, last), body, { contentType: 'text/plain; charset=utf-8' }),
     remove: (offset, last) => store.delete(logSegmentKey(jobId, index, attempt, offset, last)),
   };
 }

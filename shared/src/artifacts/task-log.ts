@@ -44,7 +44,12 @@ const SEGMENT_NAME = /\/(\d{15})(\.end)?\.log$/;
 const ATTEMPT_DIR = /^attempt-(\d+)\//;
 
 /** An attempt's segments, in offset order. */
-export async function logSegments(store: ArtifactStore, jobId: string, index: number, attempt: number): Promise<LogSegment[]> {
+export async function logSegments(
+  store: ArtifactStore,
+  jobId: string,
+  index: number,
+  attempt: number,
+): Promise<LogSegment[]> {
   const keys = await store.list(`${attemptLogPrefix(jobId, index, attempt)}/`);
   const out: LogSegment[] = [];
   for (const key of keys) {
@@ -74,7 +79,11 @@ export function cutMarker(bytesCut: number): string {
  * Reads a log's segments from byte `reached` on, one segment in memory at a time. A segment that starts
  * past what the reader reached (the ones before it were dropped for the cap) is preceded by the marker.
  */
-export async function* readSegments(store: ArtifactStore, segments: LogSegment[], cursor: { reached: number }): AsyncGenerator<Buffer> {
+export async function* readSegments(
+  store: ArtifactStore,
+  segments: LogSegment[],
+  cursor: { reached: number },
+): AsyncGenerator<Buffer> {
   for (const s of segments) {
     if (s.offset < cursor.reached) continue;
     const body = await store.get(s.key);
@@ -91,7 +100,14 @@ export async function* readSegments(store: ArtifactStore, segments: LogSegment[]
  * HTTPS worker on someone's own machine): drops the oldest segments while the rest, up to `end` (where
  * the segment just written ends), is over the cap. Returns how many were dropped.
  */
-export async function dropPastCap(store: ArtifactStore, jobId: string, index: number, attempt: number, end: number, maxBytes: number): Promise<number> {
+export async function dropPastCap(
+  store: ArtifactStore,
+  jobId: string,
+  index: number,
+  attempt: number,
+  end: number,
+  maxBytes: number,
+): Promise<number> {
   const segments = await logSegments(store, jobId, index, attempt);
   let dropped = 0;
   while (segments.length > 1 && end - segments[0]!.offset > maxBytes) {

@@ -20,7 +20,10 @@ const MAC_PATTERN = /^[A-Za-z0-9_-]{43}$/; // 32 bytes, base64url, unpadded
 export const tokenSigningEnvShape = {
   KUMO_TOKEN_SIGNING_KEY: z
     .string()
-    .refine((v) => Buffer.byteLength(v, 'utf8') >= MIN_SIGNING_KEY_BYTES, `KUMO_TOKEN_SIGNING_KEY must be at least ${MIN_SIGNING_KEY_BYTES} bytes`)
+    .refine(
+      (v) => Buffer.byteLength(v, 'utf8') >= MIN_SIGNING_KEY_BYTES,
+      `KUMO_TOKEN_SIGNING_KEY must be at least ${MIN_SIGNING_KEY_BYTES} bytes`,
+    )
     .optional(),
 };
 
@@ -36,7 +39,8 @@ export function tokenSigningKey(opts: { explicitKey?: string | undefined; adminT
     }
     return Buffer.from(opts.explicitKey, 'utf8');
   }
-  if (opts.adminToken.length === 0) throw new KumoError('CONFIG_INVALID', 'no admin token to derive the token signing key from');
+  if (opts.adminToken.length === 0)
+    throw new KumoError('CONFIG_INVALID', 'no admin token to derive the token signing key from');
   return createHmac('sha256', opts.adminToken).update(DERIVATION_LABEL).digest();
 }
 
@@ -56,7 +60,17 @@ export interface SignedFields {
 
 function macOf(key: Buffer, f: SignedFields): Buffer {
   // A JSON array: fixed order, and no field's value can run into the next one's.
-  const input = JSON.stringify([MAC_VERSION, f.prefix, f.hash, f.tokenId, f.role, f.name, f.pool ?? null, f.createdAt, f.expiresAt ?? null]);
+  const input = JSON.stringify([
+    MAC_VERSION,
+    f.prefix,
+    f.hash,
+    f.tokenId,
+    f.role,
+    f.name,
+    f.pool ?? null,
+    f.createdAt,
+    f.expiresAt ?? null,
+  ]);
   return createHmac('sha256', key).update(input).digest();
 }
 

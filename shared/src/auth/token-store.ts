@@ -76,7 +76,12 @@ export class TokenStore {
     this.logger = opts.logger;
   }
 
-  async create(input: { role: Role; name: string; pool?: string; ttlSeconds?: number }): Promise<{ id: string; token: string; principal: Principal; expiresAt?: number }> {
+  async create(input: {
+    role: Role;
+    name: string;
+    pool?: string;
+    ttlSeconds?: number;
+  }): Promise<{ id: string; token: string; principal: Principal; expiresAt?: number }> {
     const id = newTokenId();
     const token = generateSecret();
     const hash = hashToken(token);
@@ -89,8 +94,14 @@ export class TokenStore {
       createdAt: now,
       ...(input.ttlSeconds ? { expiresAt: now + input.ttlSeconds * 1000 } : {}),
     };
-    const stored: StoredToken = { ...fields, mac: signRecord(this.signingKey, { prefix: this.prefix, hash, ...fields }) };
-    const m = this.redis.multi().set(this.keys.token(hash), JSON.stringify(stored)).hset(this.keys.tokensIndex(), id, hash);
+    const stored: StoredToken = {
+      ...fields,
+      mac: signRecord(this.signingKey, { prefix: this.prefix, hash, ...fields }),
+    };
+    const m = this.redis
+      .multi()
+      .set(this.keys.token(hash), JSON.stringify(stored))
+      .hset(this.keys.tokensIndex(), id, hash);
     if (input.ttlSeconds) m.pexpire(this.keys.token(hash), input.ttlSeconds * 1000);
     await m.exec();
     const { createdAt: _c, expiresAt, ...principal } = fields;
@@ -121,7 +132,11 @@ export class TokenStore {
     if (hashes.length === 0) {
       hashes = await this.scanFor(id);
       // A record that exists but is not this id's is the sign of an edited index (an expired one is just gone).
-      if (raw || (!hash && hashes.length > 0)) this.logger?.warn({ tokenId: id }, 'tokens index entry did not lead to the token; found its record by scanning');
+      if (raw || (!hash && hashes.length > 0))
+        this.logger?.warn(
+          { tokenId: id },
+          'tokens index entry did not lead to the token; found its record by scanning',
+        );
     }
     if (!hash && hashes.length === 0) throw new KumoError('TOKEN_NOT_FOUND', `no token with id '${id}'`);
     const m = this.redis.multi().hdel(this.keys.tokensIndex(), id);
@@ -159,7 +174,11 @@ export class TokenStore {
     const parsed = storedTokenSchema.safeParse(json);
     if (!parsed.success) {
       const claimed = typeof json === 'object' && json !== null ? (json as { tokenId?: unknown }).tokenId : undefined;
-      if (!opts.quiet) this.refused(typeof claimed === 'string' ? claimed : undefined, json === undefined ? 'not JSON' : 'malformed or unsigned');
+      if (!opts.quiet)
+        this.refused(
+          typeof claimed === 'string' ? claimed : undefined,
+          json === undefined ? 'not JSON' : 'malformed or unsigned',
+        );
       return undefined;
     }
     const t = parsed.data;
@@ -172,6 +191,9 @@ export class TokenStore {
 
   private refused(tokenId: string | undefined, reason: string): void {
     // The id is whatever the record claims (bounded: it is attacker-written); the secret is never at hand here.
-    this.logger?.warn({ tokenId: tokenId?.slice(0, 64), reason }, 'token record refused: not signed by this API (forged, edited, copied, or older than signing)');
+    this.logger?.warn(
+      { tokenId: tokenId?.slice(0, 64), reason },
+      'token record refused: not signed by this API (forged, edited, copied, or older than signing)',
+    );
   }
 }

@@ -53,7 +53,12 @@ export interface Bus {
    * Each message is delivered to one subscriber of each `group` (a Pub/Sub subscription, a Redis
    * consumer group). A handler that resolves acks the message; one that throws leaves it to be redelivered.
    */
-  subscribe<T extends Topic>(topic: T, group: string, handler: BusHandler<T>, opts?: SubscribeOptions): Promise<Subscription>;
+  subscribe<T extends Topic>(
+    topic: T,
+    group: string,
+    handler: BusHandler<T>,
+    opts?: SubscribeOptions,
+  ): Promise<Subscription>;
   /** Closes every subscription, then the connections. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -15,9 +15,7 @@ export class InMemoryBus implements Bus {
   private readonly turn = new Map<string, number>();
   private closed = false;
 
-  constructor(
-    private readonly opts: { clock?: Clock; newId?: () => string; maxDeliveries?: number } = {},
-  ) {}
+  constructor(private readonly opts: { clock?: Clock; newId?: () => string; maxDeliveries?: number } = {}) {}
 
   async publish<T extends Topic>(topic: T, data: TopicData[T], o?: { id?: string }): Promise<string> {
     if (this.closed) throw new KumoError('INTERNAL', 'bus is closed', { retryable: false });

@@ -1,4 +1,10 @@
-import { Duration, PubSub, type ClientConfig, type CreateSubscriptionOptions, type Topic as PubSubTopic } from '@google-cloud/pubsub';
+import {
+  Duration,
+  PubSub,
+  type ClientConfig,
+  type CreateSubscriptionOptions,
+  type Topic as PubSubTopic,
+} from '@google-cloud/pubsub';
 import { wallClock, type Clock } from '../clock';
 import { KumoError } from '../errors';
 import { newMessageId } from '../ids';
@@ -44,9 +50,24 @@ export interface PubSubBusOptions {
 }
 
 /** gRPC status codes (the protocol's numbers; stable). */
-const GRPC = { CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, ALREADY_EXISTS: 6, RESOURCE_EXHAUSTED: 8, ABORTED: 10, INTERNAL: 13, UNAVAILABLE: 14 };
+const GRPC = {
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  DEADLINE_EXCEEDED: 4,
+  ALREADY_EXISTS: 6,
+  RESOURCE_EXHAUSTED: 8,
+  ABORTED: 10,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+};
 const RETRYABLE_GRPC: ReadonlySet<number> = new Set([
-  GRPC.CANCELLED, GRPC.UNKNOWN, GRPC.DEADLINE_EXCEEDED, GRPC.RESOURCE_EXHAUSTED, GRPC.ABORTED, GRPC.INTERNAL, GRPC.UNAVAILABLE,
+  GRPC.CANCELLED,
+  GRPC.UNKNOWN,
+  GRPC.DEADLINE_EXCEEDED,
+  GRPC.RESOURCE_EXHAUSTED,
+  GRPC.ABORTED,
+  GRPC.INTERNAL,
+  GRPC.UNAVAILABLE,
 ]);
 /** Pub/Sub's limits on a lease (a modack or a stream's ack deadline), in seconds. */
 const MAX_LEASE_S = 600;
@@ -142,7 +163,12 @@ export class PubSubBus implements Bus {
     }
   }
 
-  async subscribe<T extends Topic>(topic: T, group: string, handler: BusHandler<T>, opts?: SubscribeOptions): Promise<Subscription> {
+  async subscribe<T extends Topic>(
+    topic: T,
+    group: string,
+    handler: BusHandler<T>,
+    opts?: SubscribeOptions,
+  ): Promise<Subscription> {
     this.assertOpen();
     assertTopic(topic);
     assertGroup(group);
@@ -244,12 +270,22 @@ export class PubSubBus implements Bus {
     await this.createSubscription(deadName, deadName, {});
     await this.createSubscription(topicName, name, {
       ackDeadlineSeconds: clamp(Math.ceil(ackDeadlineMs / 1000), MIN_LEASE_S, MAX_LEASE_S),
-      deadLetterPolicy: { deadLetterTopic: this.topicHandle(deadName).name, maxDeliveryAttempts: this.maxDeliveryAttempts },
-      retryPolicy: { minimumBackoff: protoDuration(this.retryBackoffMs.min), maximumBackoff: protoDuration(this.retryBackoffMs.max) },
+      deadLetterPolicy: {
+        deadLetterTopic: this.topicHandle(deadName).name,
+        maxDeliveryAttempts: this.maxDeliveryAttempts,
+      },
+      retryPolicy: {
+        minimumBackoff: protoDuration(this.retryBackoffMs.min),
+        maximumBackoff: protoDuration(this.retryBackoffMs.max),
+      },
     });
   }
 
-  private async createSubscription(topicName: string, name: string, metadata: CreateSubscriptionOptions): Promise<void> {
+  private async createSubscription(
+    topicName: string,
+    name: string,
+    metadata: CreateSubscriptionOptions,
+  ): Promise<void> {
     try {
       await this.topicHandle(topicName).createSubscription(name, metadata);
       this.log.info({ topic: topicName, subscription: name }, 'bus subscription created');

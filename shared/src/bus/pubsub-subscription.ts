@@ -92,7 +92,10 @@ export class PubSubSubscription<T extends Topic> implements Subscription {
         message.ack();
       } catch (err) {
         message.nack();
-        this.log.warn({ err, id: msg.id, deliveryAttempt: msg.deliveryAttempt }, 'bus handler failed; message will be redelivered');
+        this.log.warn(
+          { err, id: msg.id, deliveryAttempt: msg.deliveryAttempt },
+          'bus handler failed; message will be redelivered',
+        );
       }
     })().finally(() => {
       this.inFlight.delete(run);

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import { wallClock } from '../clock';
 import type { Logger } from '../logger';
-import type { BusHandler, BusMessage, Subscription, Topic, TopicData } from './bus';
+import type { BusMessage, Subscription, Topic, TopicData } from './bus';
 import { quit, replyCode } from '../store/redis';
 import { AckBatcher } from './ack-batcher';
 import type { RedisStreamSubscriptionConfig } from './redis-stream-subscription-config';
@@ -20,7 +19,6 @@ interface Delivery<T extends Topic> {
 type StreamEntry = [id: string, fields: string[]];
 type ReadGroupReply = [key: string, entries: StreamEntry[]][] | null;
 type ClaimReply = [cursor: string, entries: StreamEntry[], counts: number[], deleted: string[]];
-
 
 const MAX_READ_BACKOFF_MS = 5000;
 
@@ -55,7 +53,14 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
   constructor(private readonly cfg: RedisStreamSubscriptionConfig<T>) {
     this.log = cfg.logger.child({ topic: cfg.topic, group: cfg.group, consumer: cfg.consumer });
     // Acked entries leave `held`: their leases need no renewal once Redis has the ack (or refused it).
-    this.acks = new AckBatcher({ commands: cfg.commands, key: cfg.key, group: cfg.group, trimAcked: cfg.trimAcked, log: this.log, onSettled: (ids) => ids.forEach((id) => this.held.delete(id)) });
+    this.acks = new AckBatcher({
+      commands: cfg.commands,
+      key: cfg.key,
+      group: cfg.group,
+      trimAcked: cfg.trimAcked,
+      log: this.log,
+      onSettled: (ids) => ids.forEach((id) => this.held.delete(id)),
+    });
     // Renew three times per deadline, so one late timer tick never lets a lease lapse.
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(cfg.ackDeadlineMs / 3)));
     this.leaseTimer.unref();
@@ -126,7 +131,9 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
         failures++;
         if (replyCode(err) === 'NOGROUP') {
           this.log.warn({ err }, 'bus consumer group missing; creating it again');
-          await this.cfg.ensureGroup().catch((e: unknown) => this.log.warn({ err: e }, 'bus consumer group create failed'));
+          await this.cfg
+            .ensureGroup()
+            .catch((e: unknown) => this.log.warn({ err: e }, 'bus consumer group create failed'));
         } else {
           this.log.warn({ err, failures }, 'bus read failed; retrying');
         }
@@ -156,7 +163,16 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
   private async readNew(count: number): Promise<void> {
     const { key, group, consumer, blockMs } = this.cfg;
     const reply = (await this.cfg.blocking.xreadgroup(
-      'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>',
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      key,
+      '>',
     )) as ReadGroupReply;
     const entries = reply?.[0]?.[1] ?? [];
     const accepted: Delivery<T>[] = [];
@@ -171,7 +187,12 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
   private async claimIdle(cursor: string, count: number): Promise<string> {
     const { key, group, consumer, ackDeadlineMs, maxDeliveryAttempts } = this.cfg;
     const [next, entries, counts, deleted] = (await this.cfg.claimIdle(
-      key, group, consumer, ackDeadlineMs, cursor, Math.max(1, count),
+      key,
+      group,
+      consumer,
+      ackDeadlineMs,
+      cursor,
+      Math.max(1, count),
     )) as ClaimReply;
     if (deleted.length > 0) {
       // The stream was trimmed (maxLenApprox) past entries nobody had acked: they are gone for good.
@@ -184,7 +205,8 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
       if (this.held.has(entryId)) continue; // our own lease lapsed; the entry is still being handled here
       const msg = this.toMessage(fields, attempt);
       if (!msg) await this.deadLetter(entryId, fields, attempt, 'unparseable');
-      else if (attempt > maxDeliveryAttempts) await this.deadLetter(entryId, fields, attempt - 1, 'max-delivery-attempts');
+      else if (attempt > maxDeliveryAttempts)
+        await this.deadLetter(entryId, fields, attempt - 1, 'max-delivery-attempts');
       else accepted.push({ entryId, msg });
     }
     if (accepted.length > 0) this.log.debug({ count: accepted.length }, 'bus messages redelivered');
@@ -204,7 +226,13 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
     }
     if (id === undefined || data === undefined) return undefined;
     try {
-      return { id, topic: this.cfg.topic, publishedAt: Number(at ?? 0), deliveryAttempt, data: JSON.parse(data) as TopicData[T] };
+      return {
+        id,
+        topic: this.cfg.topic,
+        publishedAt: Number(at ?? 0),
+        deliveryAttempt,
+        data: JSON.parse(data) as TopicData[T],
+      };
     } catch {
       return undefined;
     }
@@ -218,7 +246,20 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
     const { key, deadKey, group, deadLetterMaxLen } = this.cfg;
     const results = await this.cfg.commands
       .multi()
-      .xadd(deadKey, 'MAXLEN', '~', deadLetterMaxLen, '*', ...fields, 'kumo-entry', entryId, 'kumo-attempts', attempts, 'kumo-reason', reason)
+      .xadd(
+        deadKey,
+        'MAXLEN',
+        '~',
+        deadLetterMaxLen,
+        '*',
+        ...fields,
+        'kumo-entry',
+        entryId,
+        'kumo-attempts',
+        attempts,
+        'kumo-reason',
+        reason,
+      )
       .xack(key, group, entryId)
       .exec();
     const failed = results?.find(([err]) => err);
@@ -249,7 +290,10 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
       } catch (err) {
         // Left pending and no longer renewed: XAUTOCLAIM hands it out again after the ack deadline.
         this.held.delete(d.entryId);
-        this.log.warn({ err, id: d.msg.id, entryId: d.entryId, deliveryAttempt: d.msg.deliveryAttempt }, 'bus handler failed; message will be redelivered');
+        this.log.warn(
+          { err, id: d.msg.id, entryId: d.entryId, deliveryAttempt: d.msg.deliveryAttempt },
+          'bus handler failed; message will be redelivered',
+        );
       }
     })().finally(() => {
       this.inFlight.delete(d.entryId);
@@ -273,7 +317,11 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
   /** Read-ahead entries that never reached a handler go back to the group at once (see releaseUnhandled). */
   private async releaseBuffered(): Promise<void> {
     const released = this.buffer.splice(0);
-    await releaseUnhandled(this.cfg.commands, this.cfg, released.map((d) => ({ entryId: d.entryId, deliveryAttempt: d.msg.deliveryAttempt })));
+    await releaseUnhandled(
+      this.cfg.commands,
+      this.cfg,
+      released.map((d) => ({ entryId: d.entryId, deliveryAttempt: d.msg.deliveryAttempt })),
+    );
     for (const d of released) this.held.delete(d.entryId);
   }
 

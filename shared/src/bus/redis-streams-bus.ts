@@ -87,7 +87,10 @@ export class RedisStreamsBus implements Bus {
     this.blockMs = opts.blockMs ?? 1000;
     this.maxDeliveryAttempts = opts.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS;
     if (!(this.maxLen >= 1) || !(this.readBatch >= 1) || !(this.blockMs >= 1) || !(this.maxDeliveryAttempts >= 1)) {
-      throw new KumoError('CONFIG_INVALID', 'RedisStreamsBus: maxLenApprox, readBatch, blockMs and maxDeliveryAttempts must be >= 1');
+      throw new KumoError(
+        'CONFIG_INVALID',
+        'RedisStreamsBus: maxLenApprox, readBatch, blockMs and maxDeliveryAttempts must be >= 1',
+      );
     }
     this.commands = this.connect('command', 'bus');
     this.claimIdle = (key, ...args) => busScripts.claimIdle.run(this.commands, { stream: String(key) }, args);
@@ -110,20 +113,39 @@ export class RedisStreamsBus implements Bus {
     assertTopic(topic);
     const id = opts?.id ?? newMessageId();
     const added = this.commands.xadd(
-      this.streamKey(topic), 'MAXLEN', '~', this.maxLen, '*', 'id', id, 'at', this.clock.now(), 'data', JSON.stringify(data),
+      this.streamKey(topic),
+      'MAXLEN',
+      '~',
+      this.maxLen,
+      '*',
+      'id',
+      id,
+      'at',
+      this.clock.now(),
+      'data',
+      JSON.stringify(data),
     );
     this.publishing.add(added);
     try {
       await added;
       return id;
     } catch (err) {
-      throw new KumoError('INTERNAL', `bus publish to '${topic}' failed`, { cause: err, retryable: true, details: { topic, id } });
+      throw new KumoError('INTERNAL', `bus publish to '${topic}' failed`, {
+        cause: err,
+        retryable: true,
+        details: { topic, id },
+      });
     } finally {
       this.publishing.delete(added);
     }
   }
 
-  async subscribe<T extends Topic>(topic: T, group: string, handler: BusHandler<T>, opts?: SubscribeOptions): Promise<Subscription> {
+  async subscribe<T extends Topic>(
+    topic: T,
+    group: string,
+    handler: BusHandler<T>,
+    opts?: SubscribeOptions,
+  ): Promise<Subscription> {
     this.assertOpen();
     assertTopic(topic);
     assertGroup(group);
@@ -189,7 +211,11 @@ export class RedisStreamsBus implements Bus {
   private connect(role: RedisRole, name: string): Redis {
     const { redis } = this.opts;
     if (typeof redis === 'string') return createRedis(redis, role, name, { logger: this.log });
-    const conn = new Redis({ ...redis, connectionName: `kumo-${name}-${role}`, maxRetriesPerRequest: role === 'command' ? 20 : null });
+    const conn = new Redis({
+      ...redis,
+      connectionName: `kumo-${name}-${role}`,
+      maxRetriesPerRequest: role === 'command' ? 20 : null,
+    });
     logConnectionErrors(conn, this.log, { role, connection: `kumo-${name}-${role}` });
     return conn;
   }

@@ -32,7 +32,11 @@ export async function renewLeases(redis: Redis, c: StreamConsumer, held: string[
  * Entries read ahead that never reached a handler are made idle at once, with their delivery count put
  * back, so another consumer takes them now and their next delivery counts as this one did.
  */
-export async function releaseUnhandled(redis: Redis, c: StreamConsumer, entries: { entryId: string; deliveryAttempt: number }[]): Promise<void> {
+export async function releaseUnhandled(
+  redis: Redis,
+  c: StreamConsumer,
+  entries: { entryId: string; deliveryAttempt: number }[],
+): Promise<void> {
   const byAttempt = new Map<number, string[]>();
   for (const e of entries) {
     const ids = byAttempt.get(e.deliveryAttempt) ?? [];
@@ -41,7 +45,18 @@ export async function releaseUnhandled(redis: Redis, c: StreamConsumer, entries:
   }
   for (const [attempt, all] of byAttempt) {
     for (const ids of chunks(all, IDS_PER_COMMAND)) {
-      await redis.xclaim(c.key, c.group, c.consumer, 0, ...ids, 'IDLE', RELEASED_IDLE_MS, 'RETRYCOUNT', attempt - 1, 'JUSTID');
+      await redis.xclaim(
+        c.key,
+        c.group,
+        c.consumer,
+        0,
+        ...ids,
+        'IDLE',
+        RELEASED_IDLE_MS,
+        'RETRYCOUNT',
+        attempt - 1,
+        'JUSTID',
+      );
     }
   }
 }

@@ -39,7 +39,9 @@ export function resolveSubscribeOptions(opts: SubscribeOptions | undefined): Sub
     throw new KumoError('INVALID_INPUT', 'subscribe concurrency must be an integer >= 1', { details: { concurrency } });
   }
   if (!Number.isFinite(ackDeadlineMs) || ackDeadlineMs < 100) {
-    throw new KumoError('INVALID_INPUT', 'subscribe ackDeadlineMs must be at least 100', { details: { ackDeadlineMs } });
+    throw new KumoError('INVALID_INPUT', 'subscribe ackDeadlineMs must be at least 100', {
+      details: { ackDeadlineMs },
+    });
   }
   return { concurrency, ackDeadlineMs };
 }
@@ -53,4 +55,3 @@ export function resolveSubscribeOptions(opts: SubscribeOptions | undefined): Sub
 export function readAhead(concurrency: number, cap = 100): number {
   return Math.max(concurrency, Math.min(cap, concurrency * 4));
 }
-

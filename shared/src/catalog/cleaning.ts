@@ -17,7 +17,12 @@ export const cleaningSchema = z.strictObject({
   pipeline: z
     .strictObject({
       name: z.string().min(1).max(128),
-      steps: z.array(z.strictObject({ name: z.string().min(1).max(128), params: z.record(z.string(), z.unknown()).default({}) })).max(64).default([]),
+      steps: z
+        .array(
+          z.strictObject({ name: z.string().min(1).max(128), params: z.record(z.string(), z.unknown()).default({}) }),
+        )
+        .max(64)
+        .default([]),
     })
     .optional(),
   output: z.strictObject({ prefix: z.string().min(1).max(1024) }).optional(),

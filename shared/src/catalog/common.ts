@@ -21,12 +21,18 @@ export const LIMITS = {
 
 export const poolNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, 'pool names are lowercase letters, digits and dashes, 1-32 characters');
+  .regex(
+    /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/,
+    'pool names are lowercase letters, digits and dashes, 1-32 characters',
+  );
 
 export const nameSchema = z.string().min(1).max(LIMITS.nameMax);
 
 export const envSchema = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(LIMITS.envValueMax))
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'),
+    z.string().max(LIMITS.envValueMax),
+  )
   .refine((env) => Object.keys(env).length <= LIMITS.envKeysMax, `at most ${LIMITS.envKeysMax} environment variables`);
 
 export const labelsSchema = z
@@ -38,7 +44,8 @@ export const labelsSchema = z
  * Checked, not only measured: the image is an argument of `docker run`, and one that began with '-'
  * would be read as an option of it.
  */
-const DOMAIN = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?';
+const DOMAIN =
+  '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?';
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 export const IMAGE_REFERENCE = new RegExp(
   `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
@@ -53,7 +60,11 @@ export const runSchema = z.union([
     cwd: z.string().max(4096).optional(),
   }),
   z.strictObject({
-    image: z.string().min(1).max(512).regex(IMAGE_REFERENCE, 'an image reference such as ghcr.io/team/train:1.2 or repo@sha256:<digest>'),
+    image: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(IMAGE_REFERENCE, 'an image reference such as ghcr.io/team/train:1.2 or repo@sha256:<digest>'),
     command: z.array(z.string().max(LIMITS.commandArgMax)).max(LIMITS.commandArgsMax).optional(),
   }),
 ]);
@@ -85,12 +96,24 @@ export const failurePolicySchema = z.strictObject({
  */
 export const skipSchema = z
   .strictObject({
-    ranges: z.array(z.tuple([z.int().min(0).max(LIMITS.batchesMax), z.int().min(0).max(LIMITS.batchesMax)])).max(LIMITS.skipRangesMax).optional(),
-    succeededIn: z.array(z.string().regex(/^job_[0-9a-z]{18}$/, 'a job id')).min(1).max(LIMITS.skipJobsMax).optional(),
+    ranges: z
+      .array(z.tuple([z.int().min(0).max(LIMITS.batchesMax), z.int().min(0).max(LIMITS.batchesMax)]))
+      .max(LIMITS.skipRangesMax)
+      .optional(),
+    succeededIn: z
+      .array(z.string().regex(/^job_[0-9a-z]{18}$/, 'a job id'))
+      .min(1)
+      .max(LIMITS.skipJobsMax)
+      .optional(),
   })
   .superRefine((s, ctx) => {
     s.ranges?.forEach(([from, to], i) => {
-      if (to <= from) ctx.addIssue({ code: 'custom', path: ['ranges', i], message: `a range [from, to) needs from < to (got [${from}, ${to}])` });
+      if (to <= from)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ranges', i],
+          message: `a range [from, to) needs from < to (got [${from}, ${to}])`,
+        });
     });
   });
 export type SkipSpec = z.infer<typeof skipSchema>;
@@ -102,13 +125,20 @@ export const commonFields = {
   run: runSchema,
   priority: z.int().min(0).max(100).default(50),
   retry: retrySchema.default({}),
-  timeoutSeconds: z.int().min(1).max(30 * 86_400).optional(),
+  timeoutSeconds: z
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .optional(),
   failurePolicy: failurePolicySchema.default({ maxFailedTasks: 0 }),
   env: envSchema.default({}),
   labels: labelsSchema.default({}),
   user: z.string().min(1).max(128).optional(),
   /** Jobs that must succeed before this one starts; if one fails or is cancelled, this one fails. */
-  dependsOn: z.array(z.string().regex(/^job_[0-9a-z]{18}$/, 'a job id')).max(100).optional(),
+  dependsOn: z
+    .array(z.string().regex(/^job_[0-9a-z]{18}$/, 'a job id'))
+    .max(100)
+    .optional(),
   /** Feed only the first `tasks` tasks until they have all succeeded, then the rest. */
   canary: z.strictObject({ tasks: z.int().min(1).max(100_000) }).optional(),
   /** Money the job may spend; feeding pauses (state budget_exhausted) before the next task would cross it. */

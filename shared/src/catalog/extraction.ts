@@ -2,41 +2,52 @@ import { z } from 'zod';
 import { KumoError } from '../errors';
 import { commonFields, LIMITS } from './common';
 
-const SOURCES_RULE = 'give exactly one of source.batches, source.paths or source.listing (source.batches may go with source.listing, as a cap on its lines)';
+const SOURCES_RULE =
+  'give exactly one of source.batches, source.paths or source.listing (source.batches may go with source.listing, as a cap on its lines)';
 
-export const extractionSchema = z
-  .strictObject({
-    kind: z.literal('extraction'),
-    ...commonFields,
-    source: z
-      .strictObject({
-        /** e.g. CC-MAIN-2023-50 */
-        snapshot: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore'),
-        /** A count of WARC files (batches) in the snapshot; with `listing`, only its first N lines. */
-        batches: z.int().min(1).max(LIMITS.batchesMax).optional(),
-        /** An explicit list of WARC paths, instead of a count. */
-        paths: z.array(z.string().min(1).max(1024)).min(1).max(LIMITS.listMax).optional(),
-        /**
-         * A file listing the WARC paths, one a line (CommonCrawl's warc.paths.gz): a path on the control
-         * plane's machine, an https:// URL or gs://bucket/object, gzip or plain. The API reads it at
-         * submit; the job then holds `batches` = the lines used and their `listingSha256`.
-         */
-        listing: z.string().min(1).max(LIMITS.listingUriMax).optional(),
-        /** Hex SHA-256 of the lines used, joined by "\n". Set by the API; if submitted, the listing must match it. */
-        listingSha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits').optional(),
-      })
-      .superRefine((s, ctx) => {
-        const given = [s.batches, s.paths, s.listing].filter((v) => v !== undefined).length;
-        const ok = s.listing !== undefined ? s.paths === undefined : given === 1;
-        if (!ok) ctx.addIssue({ code: 'custom', message: SOURCES_RULE });
-        if (s.listingSha256 !== undefined && s.listing === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['listingSha256'], message: 'source.listingSha256 goes only with source.listing' });
-        }
-      }),
-    /** WARC files per task. */
-    batchSize: z.int().min(1).max(10_000).default(1),
-    output: z.strictObject({ prefix: z.string().min(1).max(1024) }).optional(),
-  });
+export const extractionSchema = z.strictObject({
+  kind: z.literal('extraction'),
+  ...commonFields,
+  source: z
+    .strictObject({
+      /** e.g. CC-MAIN-2023-50 */
+      snapshot: z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore'),
+      /** A count of WARC files (batches) in the snapshot; with `listing`, only its first N lines. */
+      batches: z.int().min(1).max(LIMITS.batchesMax).optional(),
+      /** An explicit list of WARC paths, instead of a count. */
+      paths: z.array(z.string().min(1).max(1024)).min(1).max(LIMITS.listMax).optional(),
+      /**
+       * A file listing the WARC paths, one a line (CommonCrawl's warc.paths.gz): a path on the control
+       * plane's machine, an https:// URL or gs://bucket/object, gzip or plain. The API reads it at
+       * submit; the job then holds `batches` = the lines used and their `listingSha256`.
+       */
+      listing: z.string().min(1).max(LIMITS.listingUriMax).optional(),
+      /** Hex SHA-256 of the lines used, joined by "\n". Set by the API; if submitted, the listing must match it. */
+      listingSha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits')
+        .optional(),
+    })
+    .superRefine((s, ctx) => {
+      const given = [s.batches, s.paths, s.listing].filter((v) => v !== undefined).length;
+      const ok = s.listing !== undefined ? s.paths === undefined : given === 1;
+      if (!ok) ctx.addIssue({ code: 'custom', message: SOURCES_RULE });
+      if (s.listingSha256 !== undefined && s.listing === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listingSha256'],
+          message: 'source.listingSha256 goes only with source.listing',
+        });
+      }
+    }),
+  /** WARC files per task. */
+  batchSize: z.int().min(1).max(10_000).default(1),
+  output: z.strictObject({ prefix: z.string().min(1).max(1024) }).optional(),
+});
 export type ExtractionSpec = z.infer<typeof extractionSchema>;
 
 /**

@@ -12,7 +12,12 @@ export { gangOf, MAX_GANG_NODES } from './training';
 export type { EvaluationSpec } from './evaluation';
 
 /** Every job kind, validated at the API and again when a worker picks a task up. */
-export const jobSpecSchema = z.discriminatedUnion('kind', [extractionSchema, cleaningSchema, trainingSchema, evaluationSchema]);
+export const jobSpecSchema = z.discriminatedUnion('kind', [
+  extractionSchema,
+  cleaningSchema,
+  trainingSchema,
+  evaluationSchema,
+]);
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 /** What a caller sends: defaults not yet filled. */
 export type JobSpecInput = z.input<typeof jobSpecSchema>;
@@ -32,11 +37,39 @@ interface KindPolicy {
 
 /** Retry and timeout policy per kind: one place, used by the API (to fill the job) and the worker. */
 export const KIND_POLICY: Record<JobKind, KindPolicy> = {
-  extraction: { unit: 'batches', timeoutSeconds: 3600, maxAttempts: 3, backoffSeconds: 5, maxInfraRetries: 5, stopGraceSeconds: 5 },
-  cleaning: { unit: 'shards', timeoutSeconds: 3600, maxAttempts: 3, backoffSeconds: 5, maxInfraRetries: 5, stopGraceSeconds: 5 },
+  extraction: {
+    unit: 'batches',
+    timeoutSeconds: 3600,
+    maxAttempts: 3,
+    backoffSeconds: 5,
+    maxInfraRetries: 5,
+    stopGraceSeconds: 5,
+  },
+  cleaning: {
+    unit: 'shards',
+    timeoutSeconds: 3600,
+    maxAttempts: 3,
+    backoffSeconds: 5,
+    maxInfraRetries: 5,
+    stopGraceSeconds: 5,
+  },
   // A trainer gets the spot VM's grace to write a checkpoint (GCE gives ~30 s after the notice).
-  training: { unit: 'runs', timeoutSeconds: 14 * 86_400, maxAttempts: 5, backoffSeconds: 30, maxInfraRetries: 50, stopGraceSeconds: 25 },
-  evaluation: { unit: 'evaluations', timeoutSeconds: 4 * 3600, maxAttempts: 2, backoffSeconds: 10, maxInfraRetries: 10, stopGraceSeconds: 5 },
+  training: {
+    unit: 'runs',
+    timeoutSeconds: 14 * 86_400,
+    maxAttempts: 5,
+    backoffSeconds: 30,
+    maxInfraRetries: 50,
+    stopGraceSeconds: 25,
+  },
+  evaluation: {
+    unit: 'evaluations',
+    timeoutSeconds: 4 * 3600,
+    maxAttempts: 2,
+    backoffSeconds: 10,
+    maxInfraRetries: 10,
+    stopGraceSeconds: 5,
+  },
 };
 
 /** The policy a job actually runs with: the kind's defaults under the spec's overrides. */
@@ -98,7 +131,11 @@ export function listedInputRange(spec: JobSpec, index: number): { from: number; 
  * What one task works on, given to the task as KUMO_TASK_INPUTS (and its kind-specific variables).
  * `listed`: the task's lines of a listing job's stored listing (see listedInputRange); required there.
  */
-export function taskInputs(spec: JobSpec, index: number, listed?: string[]): { inputs: string[]; env: Record<string, string> } {
+export function taskInputs(
+  spec: JobSpec,
+  index: number,
+  listed?: string[],
+): { inputs: string[]; env: Record<string, string> } {
   switch (spec.kind) {
     case 'extraction':
       return { inputs: extractionInputs(spec, index, listed), env: { KUMO_SNAPSHOT: spec.source.snapshot } };
@@ -107,7 +144,10 @@ export function taskInputs(spec: JobSpec, index: number, listed?: string[]): { i
         inputs: cleaningInputs(spec, index),
         // Steps go to the task only when the spec lists them; otherwise the pipeline's name says it all.
         env: spec.pipeline
-          ? { KUMO_PIPELINE: spec.pipeline.name, ...(spec.pipeline.steps.length ? { KUMO_PIPELINE_STEPS: JSON.stringify(spec.pipeline.steps) } : {}) }
+          ? {
+              KUMO_PIPELINE: spec.pipeline.name,
+              ...(spec.pipeline.steps.length ? { KUMO_PIPELINE_STEPS: JSON.stringify(spec.pipeline.steps) } : {}),
+            }
           : {},
       };
     case 'training':
@@ -128,6 +168,10 @@ export function taskInputs(spec: JobSpec, index: number, listed?: string[]): { i
 }
 
 /** An attempt's failure is final when it cannot be retried or was the last attempt the policy allows. */
-export function isFinalFailure(retryable: boolean, attempt: number, policy: Pick<EffectivePolicy, 'maxAttempts'>): boolean {
+export function isFinalFailure(
+  retryable: boolean,
+  attempt: number,
+  policy: Pick<EffectivePolicy, 'maxAttempts'>,
+): boolean {
   return !retryable || attempt >= policy.maxAttempts;
 }

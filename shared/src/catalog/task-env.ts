@@ -61,7 +61,8 @@ export function machineEnvironment(machineEnv: NodeJS.ProcessEnv): Record<string
 export function taskEnvironment(t: TaskEnvInput, machineEnv: NodeJS.ProcessEnv): Record<string, string> {
   const { inputs, env } = taskInputs(t.spec, t.index, t.inputs);
   const pass = machineEnvironment(machineEnv);
-  const outputPrefix = 'output' in t.spec && t.spec.output ? `${t.spec.output.prefix.replace(/\/$/, '')}/task-${t.index}` : '';
+  const outputPrefix =
+    'output' in t.spec && t.spec.output ? `${t.spec.output.prefix.replace(/\/$/, '')}/task-${t.index}` : '';
   return {
     ...pass,
     ...t.spec.env,
@@ -74,7 +75,9 @@ export function taskEnvironment(t: TaskEnvInput, machineEnv: NodeJS.ProcessEnv):
     KUMO_TASK_INPUTS: JSON.stringify(inputs),
     KUMO_OUTPUT_PREFIX: outputPrefix,
     KUMO_WORKER_ID: t.workerId,
-    ...(t.spec.kind === 'training' ? { KUMO_CHECKPOINT_DIR: t.spec.checkpoint.uri ?? t.checkpointDir ?? '', KUMO_RESUME_FROM: t.resumeFrom ?? '' } : {}),
+    ...(t.spec.kind === 'training'
+      ? { KUMO_CHECKPOINT_DIR: t.spec.checkpoint.uri ?? t.checkpointDir ?? '', KUMO_RESUME_FROM: t.resumeFrom ?? '' }
+      : {}),
     ...(t.gang ? gangEnvironment(t.gang) : {}),
   };
 }

@@ -23,7 +23,9 @@ export const trainingSchema = z.strictObject({
   ...commonFields,
   model: z.strictObject({ name: z.string().min(1).max(128), parameters: z.string().max(16).optional() }),
   target: z.strictObject({ steps: z.int().min(1).max(100_000_000), tokens: z.int().min(1).optional() }),
-  checkpoint: z.strictObject({ uri: z.string().min(1).max(1024).optional(), everySteps: z.int().min(1).optional() }).default({}),
+  checkpoint: z
+    .strictObject({ uri: z.string().min(1).max(1024).optional(), everySteps: z.int().min(1).optional() })
+    .default({}),
   evaluate: checkpointEvaluationSchema.optional(),
   /**
    * A gang: the run spans this many VMs, one rank on each, started together or not at all (see
@@ -53,7 +55,15 @@ export interface Gang {
  * run ends any way but success, every other rank of that generation is stopped and handed back, so
  * the whole gang starts again together (from the last checkpoint).
  */
-export function gangOf(spec: { kind: string; nodes?: number; rendezvous?: { port?: number; timeoutSeconds?: number } }): Gang | undefined {
+export function gangOf(spec: {
+  kind: string;
+  nodes?: number;
+  rendezvous?: { port?: number; timeoutSeconds?: number };
+}): Gang | undefined {
   if (spec.kind !== 'training' || (spec.nodes ?? 1) <= 1) return undefined;
-  return { size: spec.nodes!, port: spec.rendezvous?.port ?? 29_500, timeoutMs: (spec.rendezvous?.timeoutSeconds ?? 900) * 1000 };
+  return {
+    size: spec.nodes!,
+    port: spec.rendezvous?.port ?? 29_500,
+    timeoutMs: (spec.rendezvous?.timeoutSeconds ?? 900) * 1000,
+  };
 }

@@ -46,7 +46,12 @@ export class FleetStore {
   }
 
   /** Returns whether the record moved; a repeat or an out-of-order event is a no-op, not an error. */
-  async move(name: string, pool: string, to: VmState, extra: Record<string, string | number | undefined> = {}): Promise<{ moved: boolean; from?: VmState }> {
+  async move(
+    name: string,
+    pool: string,
+    to: VmState,
+    extra: Record<string, string | number | undefined> = {},
+  ): Promise<{ moved: boolean; from?: VmState }> {
     const from = (Object.keys(VM_TRANSITIONS) as VmState[]).filter((s) => VM_TRANSITIONS[s].includes(to));
     const fields: (string | number)[] = ['pool', pool];
     for (const [k, v] of Object.entries(extra)) if (v !== undefined) fields.push(k, v);
@@ -94,7 +99,12 @@ export class FleetStore {
   }
 
   async blockCapacity(pool: string, block: CapacityBlock): Promise<void> {
-    await this.redis.set(this.keys.poolCapacity(pool), JSON.stringify(block), 'PX', Math.max(1, block.until - this.clock.now()) + 60_000);
+    await this.redis.set(
+      this.keys.poolCapacity(pool),
+      JSON.stringify(block),
+      'PX',
+      Math.max(1, block.until - this.clock.now()) + 60_000,
+    );
   }
 
   async capacityBlock(pool: string): Promise<CapacityBlock | undefined> {

@@ -3,7 +3,8 @@
  *   requested -> provisioning -> running -> stopping -> deleted
  *   any live state -> preempted | lost | failed (terminal; the VM is gone or never came)
  */
-export type VmState = 'requested' | 'provisioning' | 'running' | 'stopping' | 'deleted' | 'preempted' | 'lost' | 'failed';
+export type VmState =
+  'requested' | 'provisioning' | 'running' | 'stopping' | 'deleted' | 'preempted' | 'lost' | 'failed';
 export const LIVE_VM_STATES: readonly VmState[] = ['requested', 'provisioning', 'running', 'stopping'];
 
 export const VM_TRANSITIONS: Record<VmState, readonly VmState[]> = {

@@ -91,7 +91,10 @@ export async function tryZone(
         return { skip: err.code };
       }
       if (err.code === 'QUOTA_EXCEEDED') {
-        opts.logger?.warn({ name, zone, region: regionOf(zone), details: err.details }, 'zone walk: quota spent for region');
+        opts.logger?.warn(
+          { name, zone, region: regionOf(zone), details: err.details },
+          'zone walk: quota spent for region',
+        );
         return { skip: err.code };
       }
       if (err.code === 'PROVIDER_UNAVAILABLE' && err.retryable && attempt < retries) {

@@ -27,14 +27,21 @@ describe('checkCheckpoint', () => {
     expect(reason(spec, { step: 1000, uri: 'gs://b/run/1000' })).toBe('ok');
     expect(reason(spec, { step: 1001, uri: 'gs://b/run/1001' })).toBe('STEP_PAST_TARGET');
     expect(reason(spec, { step: 1e15, uri: 'gs://b/run/x' })).toBe('STEP_PAST_TARGET');
-    for (const step of [-1, 1.5, '100', null, Number.NaN, 2 ** 60]) expect(reason(spec, { step, uri: 'gs://b/run/x' })).toBe('STEP_INVALID');
+    for (const step of [-1, 1.5, '100', null, Number.NaN, 2 ** 60])
+      expect(reason(spec, { step, uri: 'gs://b/run/x' })).toBe('STEP_INVALID');
     expect(reason(spec, { uri: 'gs://b/run/x' })).toBe('STEP_INVALID');
     expect(reason(spec, { step: 1, uri: 'gs://b/run/x', notes: 'x'.repeat(5000) })).toBe('TOO_LARGE');
   });
 
   it('holds a uri to the spec’s checkpoint.uri: same scheme and bucket, under its prefix, after normalizing', () => {
     const spec = training('gs://bucket/runs/ja-1b');
-    const ok = ['gs://bucket/runs/ja-1b', 'gs://bucket/runs/ja-1b/step-100', 'gs://bucket/runs/ja-1b//./step-100/', 'gs://BUCKET/runs/ja-1b/x', 'gs://bucket/runs/ja-1b/a/../b'];
+    const ok = [
+      'gs://bucket/runs/ja-1b',
+      'gs://bucket/runs/ja-1b/step-100',
+      'gs://bucket/runs/ja-1b//./step-100/',
+      'gs://BUCKET/runs/ja-1b/x',
+      'gs://bucket/runs/ja-1b/a/../b',
+    ];
     for (const uri of ok) expect(reason(spec, { step: 1, uri }), uri).toBe('ok');
     const outside = [
       'gs://bucket/runs/ja-1b-other/x', // a sibling whose name starts the same
@@ -47,7 +54,15 @@ describe('checkCheckpoint', () => {
       'runs/ja-1b/x',
     ];
     for (const uri of outside) expect(reason(spec, { step: 1, uri }), uri).toBe('URI_OUTSIDE_LOCATION');
-    const invalid = ['', 'gs://bucket/../../x/../../..', 'gs:///runs/ja-1b/x', 'gs:bucket/runs/ja-1b/x', 'gs://bucket/runs/ja-1b/x\n', 'gs://bucket/runs/ja-1b/%zz', `gs://bucket/runs/ja-1b/${'a'.repeat(1100)}`];
+    const invalid = [
+      '',
+      'gs://bucket/../../x/../../..',
+      'gs:///runs/ja-1b/x',
+      'gs:bucket/runs/ja-1b/x',
+      'gs://bucket/runs/ja-1b/x\n',
+      'gs://bucket/runs/ja-1b/%zz',
+      `gs://bucket/runs/ja-1b/${'a'.repeat(1100)}`,
+    ];
     for (const uri of invalid) expect(reason(spec, { step: 1, uri }), uri).toBe('URI_INVALID');
     expect(reason(spec, { step: 1, uri: 42 })).toBe('URI_INVALID');
     expect(reason(spec, { step: 1 })).toBe('URI_INVALID');
@@ -55,8 +70,15 @@ describe('checkCheckpoint', () => {
 
   it('a local checkpoint.uri takes the path or its file: URL, never a way out with ..', () => {
     const spec = training('/mnt/ckpt/run');
-    for (const uri of ['/mnt/ckpt/run/step-1', 'file:///mnt/ckpt/run/step-1', '/mnt/ckpt/run/./a/../step-1']) expect(reason(spec, { step: 1, uri }), uri).toBe('ok');
-    for (const uri of ['/mnt/ckpt/run/../../../etc/passwd', '/mnt/ckpt/runner', 'file:///mnt/ckpt/run/%2e%2e/other', 'gs://mnt/ckpt/run']) expect(reason(spec, { step: 1, uri }), uri).toBe('URI_OUTSIDE_LOCATION');
+    for (const uri of ['/mnt/ckpt/run/step-1', 'file:///mnt/ckpt/run/step-1', '/mnt/ckpt/run/./a/../step-1'])
+      expect(reason(spec, { step: 1, uri }), uri).toBe('ok');
+    for (const uri of [
+      '/mnt/ckpt/run/../../../etc/passwd',
+      '/mnt/ckpt/runner',
+      'file:///mnt/ckpt/run/%2e%2e/other',
+      'gs://mnt/ckpt/run',
+    ])
+      expect(reason(spec, { step: 1, uri }), uri).toBe('URI_OUTSIDE_LOCATION');
     expect(reason(spec, { step: 1, uri: 'file://elsewhere/mnt/ckpt/run/x' })).toBe('URI_INVALID');
   });
 
@@ -64,7 +86,13 @@ describe('checkCheckpoint', () => {
     const spec = training();
     const dir = workerCheckpointDir('/home/kumo/.kumo/artifacts', ID);
     expect(dir).toBe(`/home/kumo/.kumo/artifacts/jobs/${ID}/checkpoints`);
-    for (const uri of [dir, `${dir}/ckpt-10.json`, `file://${dir}/ckpt-10.json`, `/elsewhere/artifacts/jobs/${ID}/checkpoints/x`]) expect(reason(spec, { step: 1, uri }), uri).toBe('ok');
+    for (const uri of [
+      dir,
+      `${dir}/ckpt-10.json`,
+      `file://${dir}/ckpt-10.json`,
+      `/elsewhere/artifacts/jobs/${ID}/checkpoints/x`,
+    ])
+      expect(reason(spec, { step: 1, uri }), uri).toBe('ok');
     const outside = [
       `${dir}/../../../admin-token`,
       `/home/kumo/.kumo/artifacts/jobs/job_other/checkpoints/x`,
@@ -77,7 +105,12 @@ describe('checkCheckpoint', () => {
   });
 
   it('refuses a checkpoint from a job that is not training', () => {
-    const spec = jobSpecSchema.parse({ kind: 'extraction', name: 'e', source: { snapshot: 'S', batches: 1 }, run: { builtin: 'noop' } });
+    const spec = jobSpecSchema.parse({
+      kind: 'extraction',
+      name: 'e',
+      source: { snapshot: 'S', batches: 1 },
+      run: { builtin: 'noop' },
+    });
     expect(reason(spec, { step: 1, uri: `/a/jobs/${ID}/checkpoints/x` })).toBe('NOT_TRAINING');
   });
 });

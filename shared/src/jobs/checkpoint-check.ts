@@ -10,7 +10,8 @@ import type { JobSpec } from '../catalog/index';
  */
 
 /** Why a reported checkpoint was not recorded (stable, for logs and tests). */
-export type CheckpointRefusal = 'NOT_TRAINING' | 'TOO_LARGE' | 'STEP_INVALID' | 'STEP_PAST_TARGET' | 'URI_INVALID' | 'URI_OUTSIDE_LOCATION';
+export type CheckpointRefusal =
+  'NOT_TRAINING' | 'TOO_LARGE' | 'STEP_INVALID' | 'STEP_PAST_TARGET' | 'URI_INVALID' | 'URI_OUTSIDE_LOCATION';
 
 export type CheckpointVerdict = { ok: true; step: number; uri: string } | { ok: false; reason: CheckpointRefusal };
 
@@ -45,6 +46,8 @@ interface Location {
  * too: some tools read a `gs://` name literally and others normalize it, and the check must hold for both.
  */
 function parse(uri: string): Location | undefined {
+  // Control characters are what this refuses: the pattern names them on purpose.
+  // eslint-disable-next-line no-control-regex
   if (uri.length === 0 || uri.length > MAX_URI_LENGTH || /[\u0000-\u001f\u007f]/.test(uri)) return undefined;
   let scheme = 'file';
   let authority = '';
@@ -94,7 +97,12 @@ function startsWith(segments: string[], prefix: string[], at = 0): boolean {
 
 /** Whether `uri` is the location or lies under it (same scheme and bucket, its segments first). */
 function under(uri: Location, location: Location): boolean {
-  return uri.scheme === location.scheme && uri.authority === location.authority && uri.absolute === location.absolute && startsWith(uri.segments, location.segments);
+  return (
+    uri.scheme === location.scheme &&
+    uri.authority === location.authority &&
+    uri.absolute === location.absolute &&
+    startsWith(uri.segments, location.segments)
+  );
 }
 
 /** Whether a local path lies in some worker's checkpoint folder of this job (`<artifacts>/jobs/<id>/checkpoints`). */
@@ -106,7 +114,11 @@ function underWorkerDefault(uri: Location, jobId: string): boolean {
 }
 
 /** The checkpoint a task reported, held to its job's spec. */
-export function checkCheckpoint(spec: JobSpec, jobId: string, data: Record<string, unknown> | undefined): CheckpointVerdict {
+export function checkCheckpoint(
+  spec: JobSpec,
+  jobId: string,
+  data: Record<string, unknown> | undefined,
+): CheckpointVerdict {
   if (spec.kind !== 'training') return { ok: false, reason: 'NOT_TRAINING' };
   if (Buffer.byteLength(JSON.stringify(data ?? {})) > MAX_CHECKPOINT_BYTES) return { ok: false, reason: 'TOO_LARGE' };
   const step = data?.step;
@@ -116,6 +128,7 @@ export function checkCheckpoint(spec: JobSpec, jobId: string, data: Record<strin
   const at = typeof uri === 'string' ? parse(uri) : undefined;
   if (typeof uri !== 'string' || !at) return { ok: false, reason: 'URI_INVALID' };
   const location = spec.checkpoint.uri === undefined ? undefined : parse(spec.checkpoint.uri);
-  const inside = spec.checkpoint.uri === undefined ? underWorkerDefault(at, jobId) : location !== undefined && under(at, location);
+  const inside =
+    spec.checkpoint.uri === undefined ? underWorkerDefault(at, jobId) : location !== undefined && under(at, location);
   return inside ? { ok: true, step, uri } : { ok: false, reason: 'URI_OUTSIDE_LOCATION' };
 }

@@ -14,7 +14,10 @@ export class EvaluationLinks {
    * (now, or from an earlier call), false when all are taken. Atomic, so racing schedulers never start more.
    */
   async reserve(trainingId: string, step: number, cap: number): Promise<boolean> {
-    return storeScripts.reserveEvaluation.run(this.redis, { slots: this.keys.jobEvaluationSlots(trainingId) }, [step, cap]);
+    return storeScripts.reserveEvaluation.run(this.redis, { slots: this.keys.jobEvaluationSlots(trainingId) }, [
+      step,
+      cap,
+    ]);
   }
 
   /** Records that `evaluationId` evaluates the training job's checkpoint at `step` (idempotent). */

@@ -45,7 +45,10 @@ export class GangStore {
    * Joins the generation now forming: `joined`, `busy` (this worker already holds another of its
    * ranks) or `ended` (the job has ended: nothing to join).
    */
-  async join(jobId: string, m: Pick<GangMember, 'rank' | 'worker' | 'addr' | 'holder'>): Promise<{ outcome: 'joined' | 'busy' | 'ended'; gen: number }> {
+  async join(
+    jobId: string,
+    m: Pick<GangMember, 'rank' | 'worker' | 'addr' | 'holder'>,
+  ): Promise<{ outcome: 'joined' | 'busy' | 'ended'; gen: number }> {
     const [ok, gen] = await storeScripts.joinGang.run(
       this.redis,
       { gang: this.keys.jobGang(jobId), job: this.keys.job(jobId) },
@@ -81,7 +84,11 @@ export class GangStore {
 
   /** Ends generation `gen` (a no-op if it has ended already) and tells its ranks to stop. */
   async breakGeneration(jobId: string, gen: number): Promise<boolean> {
-    return storeScripts.breakGang.run(this.redis, { gang: this.keys.jobGang(jobId) }, [gen, this.keys.controlChannel(), jobId]);
+    return storeScripts.breakGang.run(this.redis, { gang: this.keys.jobGang(jobId) }, [
+      gen,
+      this.keys.controlChannel(),
+      jobId,
+    ]);
   }
 
   /**

@@ -19,6 +19,10 @@ export class JobDependencies {
 
   async met(jobId: string): Promise<void> {
     const waitingOn: JobHashField = 'waitingOn';
-    await this.redis.multi().hset(this.keys.job(jobId), { depsMet: '1' } satisfies JobHash).hdel(this.keys.job(jobId), waitingOn).exec();
+    await this.redis
+      .multi()
+      .hset(this.keys.job(jobId), { depsMet: '1' } satisfies JobHash)
+      .hdel(this.keys.job(jobId), waitingOn)
+      .exec();
   }
 }

@@ -14,12 +14,19 @@ export function fingerprintOf(source: unknown): string {
  * The job an idempotency key (its Redis key) already names, stored as `<job id>|<fingerprint>`; a key
  * reused for another request is IDEMPOTENCY_KEY_REUSED.
  */
-export async function previousJobId(redis: Redis, idempotencyKey: string, fingerprintSource: unknown): Promise<string | undefined> {
+export async function previousJobId(
+  redis: Redis,
+  idempotencyKey: string,
+  fingerprintSource: unknown,
+): Promise<string | undefined> {
   const prev = await redis.get(idempotencyKey);
   if (!prev) return undefined;
   const [prevId, prevFingerprint] = prev.split('|') as [string, string];
   if (prevFingerprint !== fingerprintOf(fingerprintSource)) {
-    throw new KumoError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key was already used for another request (job ${prevId})`);
+    throw new KumoError(
+      'IDEMPOTENCY_KEY_REUSED',
+      `Idempotency-Key was already used for another request (job ${prevId})`,
+    );
   }
   return prevId;
 }

@@ -21,14 +21,19 @@ export async function writeListing(redis: Redis, key: string, lines: readonly st
   const length = out.length > 1 ? Number(out[out.length - 1]![1]) : 0;
   if (failed || length !== lines.length) {
     await redis.del(key).catch(() => undefined);
-    throw new KumoError('INTERNAL', `the listing was not stored (${length} of ${lines.length} lines)`, { cause: failed?.[0] ?? undefined });
+    throw new KumoError('INTERNAL', `the listing was not stored (${length} of ${lines.length} lines)`, {
+      cause: failed?.[0] ?? undefined,
+    });
   }
 }
 
 /** A rerun's copy of its job's stored lines (COPY, in Redis); LISTING_EXPIRED when they are gone. */
 export async function copyListing(redis: Redis, from: string, to: string): Promise<void> {
   if ((await redis.copy(from, to, 'REPLACE')) !== 1) {
-    throw new KumoError('LISTING_EXPIRED', `the job's listing lines are kept ${LISTING_KEPT_DAYS} days after it ended, and are gone`);
+    throw new KumoError(
+      'LISTING_EXPIRED',
+      `the job's listing lines are kept ${LISTING_KEPT_DAYS} days after it ended, and are gone`,
+    );
   }
   await redis.persist(to);
 }

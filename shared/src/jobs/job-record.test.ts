@@ -8,10 +8,32 @@ describe('the job hash: one list of fields, typed views', () => {
       for (const f of view.fields) expect(JOB_HASH_FIELDS).toContain(f);
     }
     const { fields, parse } = jobViews.feed;
-    const h: Record<string, string> = { state: 'running', fed: '40', total: '100', priority: '50', user: 'alice', succeeded: '30', failed: '2', running: '8', costUsd: '1.5', deps: '["a"]' };
+    const h: Record<string, string> = {
+      state: 'running',
+      fed: '40',
+      total: '100',
+      priority: '50',
+      user: 'alice',
+      succeeded: '30',
+      failed: '2',
+      running: '8',
+      costUsd: '1.5',
+      deps: '["a"]',
+    };
     expect(parse(fields.map((f) => h[f] ?? null))).toEqual({
-      state: 'running', user: 'alice', priority: 50, total: 100, fed: 40, succeeded: 30, failed: 2, running: 8, costUsd: 1.5,
-      maxCostUsd: undefined, canary: 0, deps: ['a'], depsMet: false,
+      state: 'running',
+      user: 'alice',
+      priority: 50,
+      total: 100,
+      fed: 40,
+      succeeded: 30,
+      failed: 2,
+      running: 8,
+      costUsd: 1.5,
+      maxCostUsd: undefined,
+      canary: 0,
+      deps: ['a'],
+      depsMet: false,
     });
   });
 

@@ -92,10 +92,39 @@ export interface CreateJobInput {
  * names a field of it.
  */
 export const JOB_HASH_FIELDS = [
-  'id', 'kind', 'name', 'pool', 'user', 'state', 'priority', 'spec', 'total', 'unit', 'createdAt',
-  'fed', 'succeeded', 'failed', 'running', 'maxFailed', 'quarantineAfter', 'costUsd', 'taskMs', 'released',
-  'maxCostUsd', 'deps', 'depsMet', 'waitingOn', 'canary', 'reason', 'startedAt', 'finishedAt', 'checkpoint', 'liveProgress',
-  'skipped', 'excluded', 'rerunOf',
+  'id',
+  'kind',
+  'name',
+  'pool',
+  'user',
+  'state',
+  'priority',
+  'spec',
+  'total',
+  'unit',
+  'createdAt',
+  'fed',
+  'succeeded',
+  'failed',
+  'running',
+  'maxFailed',
+  'quarantineAfter',
+  'costUsd',
+  'taskMs',
+  'released',
+  'maxCostUsd',
+  'deps',
+  'depsMet',
+  'waitingOn',
+  'canary',
+  'reason',
+  'startedAt',
+  'finishedAt',
+  'checkpoint',
+  'liveProgress',
+  'skipped',
+  'excluded',
+  'rerunOf',
 ] as const;
 export type JobHashField = (typeof JOB_HASH_FIELDS)[number];
 /** The hash as HGETALL gives it: a field that was never set is absent. */
@@ -117,7 +146,10 @@ export interface JobHashView<T> {
   readMany(redis: Redis, keys: Keys, ids: readonly string[]): Promise<(T | undefined)[]>;
 }
 
-function jobHashView<const F extends readonly JobHashField[], T>(picked: F, read: (h: Pick<JobHash, F[number]> & { state: JobState }) => T): JobHashView<T> {
+function jobHashView<const F extends readonly JobHashField[], T>(
+  picked: F,
+  read: (h: Pick<JobHash, F[number]> & { state: JobState }) => T,
+): JobHashView<T> {
   const fields: readonly JobHashField[] = picked.includes('state') ? picked : ['state', ...picked];
   const view: JobHashView<T> = {
     fields,
@@ -183,7 +215,14 @@ export interface TaskCounts {
 
 function taskCountsOf(h: JobHash): TaskCounts {
   const n = (v: string | undefined): number => Number(v ?? 0);
-  return { total: n(h.total), fed: n(h.fed), succeeded: n(h.succeeded), failed: n(h.failed), running: n(h.running), costUsd: n(h.costUsd) };
+  return {
+    total: n(h.total),
+    fed: n(h.fed),
+    succeeded: n(h.succeeded),
+    failed: n(h.failed),
+    running: n(h.running),
+    costUsd: n(h.costUsd),
+  };
 }
 
 /** The counts of a job and where it runs (never its spec). */
@@ -210,9 +249,16 @@ export interface JobFeed extends TaskCounts {
 export const jobViews = {
   state: jobHashView(['state'], (h) => h.state),
   owner: jobHashView(['pool', 'user'], (h) => ({ pool: h.pool ?? '', user: h.user ?? '' })),
-  checkpoint: jobHashView(['checkpoint'], (h) => (h.checkpoint ? (JSON.parse(h.checkpoint) as { step: number; uri?: string }) : undefined)),
+  checkpoint: jobHashView(['checkpoint'], (h) =>
+    h.checkpoint ? (JSON.parse(h.checkpoint) as { step: number; uri?: string }) : undefined,
+  ),
   /** What GET /v1/jobs filters on. */
-  listed: jobHashView(['state', 'kind', 'pool', 'user'], (h) => ({ state: h.state, kind: h.kind ?? '', pool: h.pool ?? '', user: h.user ?? '' })),
+  listed: jobHashView(['state', 'kind', 'pool', 'user'], (h) => ({
+    state: h.state,
+    kind: h.kind ?? '',
+    pool: h.pool ?? '',
+    user: h.user ?? '',
+  })),
   runtime: jobHashView(['state', 'pool', 'priority', 'user', 'total', 'fed', 'spec'], (h) => ({
     state: h.state,
     pool: h.pool ?? '',
@@ -222,14 +268,31 @@ export const jobViews = {
     fed: Number(h.fed),
     spec: jobSpecSchema.parse(JSON.parse(h.spec ?? '{}')),
   })),
-  counts: jobHashView(['state', 'pool', 'total', 'fed', 'succeeded', 'failed', 'running', 'costUsd', 'finishedAt'], (h): JobCounts => ({
-    ...taskCountsOf(h),
-    state: h.state,
-    pool: h.pool ?? '',
-    finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
-  })),
+  counts: jobHashView(
+    ['state', 'pool', 'total', 'fed', 'succeeded', 'failed', 'running', 'costUsd', 'finishedAt'],
+    (h): JobCounts => ({
+      ...taskCountsOf(h),
+      state: h.state,
+      pool: h.pool ?? '',
+      finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
+    }),
+  ),
   feed: jobHashView(
-    ['state', 'fed', 'total', 'priority', 'user', 'succeeded', 'failed', 'running', 'costUsd', 'maxCostUsd', 'canary', 'deps', 'depsMet'],
+    [
+      'state',
+      'fed',
+      'total',
+      'priority',
+      'user',
+      'succeeded',
+      'failed',
+      'running',
+      'costUsd',
+      'maxCostUsd',
+      'canary',
+      'deps',
+      'depsMet',
+    ],
     (h): JobFeed => ({
       ...taskCountsOf(h),
       state: h.state,
@@ -249,14 +312,33 @@ export const jobViews = {
     spec: h.spec ? jobSpecSchema.parse(JSON.parse(h.spec)) : undefined,
   })),
   /** The small fields of a job and its progress counts, never its spec (which may be near 1 MiB). */
-  summary: jobHashView(['name', 'kind', 'user', 'pool', 'state', 'total', 'succeeded', 'failed', 'running', 'unit', 'startedAt', 'finishedAt', 'costUsd', 'skipped', 'excluded'], (h) => ({
-    name: h.name ?? '',
-    kind: h.kind ?? '',
-    user: h.user ?? '',
-    pool: h.pool ?? '',
-    state: h.state,
-    counts: progressCountsOf(h),
-  })),
+  summary: jobHashView(
+    [
+      'name',
+      'kind',
+      'user',
+      'pool',
+      'state',
+      'total',
+      'succeeded',
+      'failed',
+      'running',
+      'unit',
+      'startedAt',
+      'finishedAt',
+      'costUsd',
+      'skipped',
+      'excluded',
+    ],
+    (h) => ({
+      name: h.name ?? '',
+      kind: h.kind ?? '',
+      user: h.user ?? '',
+      pool: h.pool ?? '',
+      state: h.state,
+      counts: progressCountsOf(h),
+    }),
+  ),
 };
 
 /** The whole job hash (HGETALL) and its rate buckets, read as the JobRecord the API answers with. */

@@ -14,7 +14,15 @@
  * A job also fails from outside when a job it depends on fails or is cancelled.
  */
 export type JobState = 'queued' | 'running' | 'paused' | 'budget_exhausted' | 'succeeded' | 'failed' | 'cancelled';
-export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'paused', 'budget_exhausted', 'succeeded', 'failed', 'cancelled'];
+export const JOB_STATES: readonly JobState[] = [
+  'queued',
+  'running',
+  'paused',
+  'budget_exhausted',
+  'succeeded',
+  'failed',
+  'cancelled',
+];
 /** States in which a job's tasks may still run and be counted. */
 export const LIVE_JOB_STATES: readonly JobState[] = ['queued', 'running', 'paused', 'budget_exhausted'];
 /** Live states in which the feeder holds back (tasks already fed still run). */

@@ -9,7 +9,14 @@ import type { TaskEvent } from '../progress/task-event';
 import { JobStore } from './job-store';
 
 const spec = (batches: number, extra: Record<string, unknown> = {}) =>
-  jobSpecSchema.parse({ kind: 'extraction', name: 'cc', source: { snapshot: 'CC-MAIN-2023-50', batches }, pool: 'local', run: { builtin: 'noop' }, ...extra });
+  jobSpecSchema.parse({
+    kind: 'extraction',
+    name: 'cc',
+    source: { snapshot: 'CC-MAIN-2023-50', batches },
+    pool: 'local',
+    run: { builtin: 'noop' },
+    ...extra,
+  });
 const ev = (t: TaskEvent['t'], j: string, i: number, a = 1, w = 'w1'): TaskEvent => ({ t, j, i, a, w, at: Date.now() });
 
 describe('JobStore', () => {
@@ -33,7 +40,14 @@ describe('JobStore', () => {
     const before = (await redis.keys(`${prefix}:*`)).length;
     const { job, created } = await store.create({ spec: spec(90_000), user: 'alice' });
     expect(created).toBe(true);
-    expect(job.progress).toMatchObject({ total: 90_000, queued: 90_000, running: 0, succeeded: 0, failed: 0, unit: 'batches' });
+    expect(job.progress).toMatchObject({
+      total: 90_000,
+      queued: 90_000,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      unit: 'batches',
+    });
     expect(job.state).toBe('queued');
     const after = (await redis.keys(`${prefix}:*`)).length;
     expect(after - before).toBe(1); // the job hash; the index and the pool's active set exist already
@@ -61,7 +75,11 @@ describe('JobStore', () => {
 
   it('fails the job once more tasks failed than the policy allows, keeping the error', async () => {
     const { job } = await store.create({ spec: spec(5), user: 'alice' });
-    const f: TaskEvent = { ...ev('f', job.id, 2, 3), err: { code: 'TASK_EXIT_NONZERO', message: 'exit 3', retryable: true }, log: 'boom\n' };
+    const f: TaskEvent = {
+      ...ev('f', job.id, 2, 3),
+      err: { code: 'TASK_EXIT_NONZERO', message: 'exit 3', retryable: true },
+      log: 'boom\n',
+    };
     await store.applyEvents(job.id, 'local', [ev('s', job.id, 2, 3), f, f]);
     const j = (await store.get(job.id))!;
     expect(j.state).toBe('failed');
@@ -73,7 +91,10 @@ describe('JobStore', () => {
   });
 
   it('quarantines a task that failed on two different workers, keeping each error', async () => {
-    const { job } = await store.create({ spec: spec(4, { retry: { maxAttempts: 10 }, failurePolicy: { maxFailedTasks: 4 } }), user: 'alice' });
+    const { job } = await store.create({
+      spec: spec(4, { retry: { maxAttempts: 10 }, failurePolicy: { maxFailedTasks: 4 } }),
+      user: 'alice',
+    });
     const err = { code: 'TASK_EXIT_NONZERO', message: 'exit 1', retryable: true };
     await store.applyEvents(job.id, 'local', [ev('s', job.id, 1, 1, 'w1'), { ...ev('r', job.id, 1, 1, 'w1'), err }]);
     await store.applyEvents(job.id, 'local', [ev('s', job.id, 1, 2, 'w1'), { ...ev('r', job.id, 1, 2, 'w1'), err }]);
@@ -93,7 +114,13 @@ describe('JobStore', () => {
   it('keeps the furthest checkpoint and the latest in-task progress', async () => {
     const { job } = await store.create({ spec: spec(1), user: 'alice' });
     const c = (step: number): TaskEvent => ({ ...ev('c', job.id, 0), data: { step, uri: `/ck/${step}` } });
-    await store.applyEvents(job.id, 'local', [ev('s', job.id, 0), c(100), c(300), c(200), { ...ev('p', job.id, 0), data: { step: 310 } }]);
+    await store.applyEvents(job.id, 'local', [
+      ev('s', job.id, 0),
+      c(100),
+      c(300),
+      c(200),
+      { ...ev('p', job.id, 0), data: { step: 310 } },
+    ]);
     expect(await store.checkpoint(job.id)).toMatchObject({ step: 300, uri: '/ck/300' });
     const j = (await store.get(job.id))!;
     expect(j.liveProgress).toMatchObject({ step: 310 });
@@ -105,14 +132,26 @@ describe('JobStore', () => {
     const b = await store.create({ spec: spec(10), user: 'bob', idempotencyKey: 'k1' });
     expect(b.created).toBe(false);
     expect(b.job.id).toBe(a.job.id);
-    await expect(store.create({ spec: spec(11), user: 'bob', idempotencyKey: 'k1' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    await expect(store.create({ spec: spec(11), user: 'bob', idempotencyKey: 'k1' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
   });
 
   describe('a listing job (source.listing): its lines in a list beside the job', () => {
     const listingSpec = (lines: string[], extra: Record<string, unknown> = {}) =>
-      jobSpecSchema.parse({ kind: 'extraction', name: 'listed', source: { snapshot: 'S', listing: 'warc.paths', batches: lines.length }, pool: 'local', run: { builtin: 'noop' }, ...extra });
+      jobSpecSchema.parse({
+        kind: 'extraction',
+        name: 'listed',
+        source: { snapshot: 'S', listing: 'warc.paths', batches: lines.length },
+        pool: 'local',
+        run: { builtin: 'noop' },
+        ...extra,
+      });
     const listingKeys = async (): Promise<string[]> => (await redis.keys(`${prefix}:job:*:listing`)).sort();
-    const lines = Array.from({ length: 25_003 }, (_, i) => `crawl-data/S/segments/1/warc/f-${String(i).padStart(5, '0')}.warc.gz`);
+    const lines = Array.from(
+      { length: 25_003 },
+      (_, i) => `crawl-data/S/segments/1/warc/f-${String(i).padStart(5, '0')}.warc.gz`,
+    );
 
     it('stores every line in order (more than one RPUSH chunk) and serves any slice of them', async () => {
       const { job } = await store.create({ spec: listingSpec(lines), user: 'alice', listing: lines });
@@ -127,27 +166,59 @@ describe('JobStore', () => {
 
     it('leaves no list behind when the job is refused (no such pool)', async () => {
       const before = await listingKeys();
-      await expect(store.create({ spec: listingSpec(lines.slice(0, 3), { pool: 'nowhere' }), user: 'alice', listing: lines.slice(0, 3) })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(
+        store.create({
+          spec: listingSpec(lines.slice(0, 3), { pool: 'nowhere' }),
+          user: 'alice',
+          listing: lines.slice(0, 3),
+        }),
+      ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
       expect(await listingKeys()).toEqual(before);
     });
 
-    it('an Idempotency-Key repeat, one after the other or at once, stores one list: the first job\'s', async () => {
+    it("an Idempotency-Key repeat, one after the other or at once, stores one list: the first job's", async () => {
       const three = lines.slice(0, 3);
       const submitted = { ...listingSpec(three), source: { snapshot: 'S', listing: 'warc.paths' } };
       const before = await listingKeys();
-      const a = await store.create({ spec: listingSpec(three), user: 'bob', idempotencyKey: 'lk1', listing: three, fingerprintOf: submitted });
-      const b = await store.create({ spec: listingSpec(three), user: 'bob', idempotencyKey: 'lk1', listing: three, fingerprintOf: submitted });
+      const a = await store.create({
+        spec: listingSpec(three),
+        user: 'bob',
+        idempotencyKey: 'lk1',
+        listing: three,
+        fingerprintOf: submitted,
+      });
+      const b = await store.create({
+        spec: listingSpec(three),
+        user: 'bob',
+        idempotencyKey: 'lk1',
+        listing: three,
+        fingerprintOf: submitted,
+      });
       expect([a.created, b.created, b.job.id]).toEqual([true, false, a.job.id]);
       expect(await listingKeys()).toEqual([...before, store.keys.jobListing(a.job.id)].sort());
       expect((await store.findIdempotent('bob', 'lk1', submitted))?.id).toBe(a.job.id);
-      await expect(store.findIdempotent('bob', 'lk1', { ...submitted, name: 'other' })).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+      await expect(store.findIdempotent('bob', 'lk1', { ...submitted, name: 'other' })).rejects.toMatchObject({
+        code: 'IDEMPOTENCY_KEY_REUSED',
+      });
       expect(await store.findIdempotent('bob', 'unused', submitted)).toBeUndefined();
 
-      const racing = await Promise.all([1, 2, 3, 4].map(() => store.create({ spec: listingSpec(three), user: 'bob', idempotencyKey: 'lk2', listing: three, fingerprintOf: submitted })));
+      const racing = await Promise.all(
+        [1, 2, 3, 4].map(() =>
+          store.create({
+            spec: listingSpec(three),
+            user: 'bob',
+            idempotencyKey: 'lk2',
+            listing: three,
+            fingerprintOf: submitted,
+          }),
+        ),
+      );
       const winner = racing.filter((r) => r.created);
       expect(winner).toHaveLength(1);
       expect(new Set(racing.map((r) => r.job.id))).toEqual(new Set([winner[0]!.job.id]));
-      expect(await listingKeys()).toEqual([...before, store.keys.jobListing(a.job.id), store.keys.jobListing(winner[0]!.job.id)].sort());
+      expect(await listingKeys()).toEqual(
+        [...before, store.keys.jobListing(a.job.id), store.keys.jobListing(winner[0]!.job.id)].sort(),
+      );
       expect(await store.listedInputs(winner[0]!.job.id, 0, 3)).toEqual(three);
     });
   });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { listJobs } from './list-jobs';
 import { effectivePolicy, taskCount, unitOf } from '../catalog/index';
 import { wallClock, type Clock } from '../clock';
 import { KumoError } from '../errors';
@@ -11,7 +12,15 @@ import { presetForJob, writePreset } from './task-presets';
 import { storeScripts } from '../store/scripts';
 import { statesMovingTo, type JobState } from './job-state';
 import { EvaluationLinks } from './evaluation-links';
-import { jobRecordOf, jobViews, type CreateJobInput, type JobHashField, type JobRecord, type JobRuntime, type ListJobsQuery } from './job-record';
+import {
+  jobRecordOf,
+  jobViews,
+  type CreateJobInput,
+  type JobHashField,
+  type JobRecord,
+  type JobRuntime,
+  type ListJobsQuery,
+} from './job-record';
 import { JobDependencies } from './job-dependencies';
 import { ledgerEntryOf, TaskLedger } from './task-ledger';
 import { UserBudgets } from './user-budgets';
@@ -93,7 +102,9 @@ export class JobStore {
       ...(spec.canary ? { canary: spec.canary.tasks } : {}),
       ...presetFields,
     };
-    const idemKey = input.idempotencyKey ? this.keys.idempotency(input.idempotencyScope ?? user, input.idempotencyKey) : '';
+    const idemKey = input.idempotencyKey
+      ? this.keys.idempotency(input.idempotencyScope ?? user, input.idempotencyKey)
+      : '';
     // Written under the new id even when the key may name a job already (the API asks findIdempotent
     // first, so only a concurrent repeat gets here): skipping it on a key about to expire could make a
     // job without its lines. A list that gets no job is deleted below.
@@ -107,7 +118,13 @@ export class JobStore {
       else if (listingKey) await writeListing(this.redis, listingKey, input.listing!);
       res = await storeScripts.createJob.run(
         this.redis,
-        { job: this.keys.job(id), jobsIndex: this.keys.jobsIndex(), poolActive: this.keys.poolActive(spec.pool), idempotency: idemKey, pool: this.keys.pool(spec.pool) },
+        {
+          job: this.keys.job(id),
+          jobsIndex: this.keys.jobsIndex(),
+          poolActive: this.keys.poolActive(spec.pool),
+          idempotency: idemKey,
+          pool: this.keys.pool(spec.pool),
+        },
         [id, IDEMPOTENCY_TTL_S, fingerprint, ...Object.entries(fields).flat()],
       );
     } catch (err) {
@@ -117,12 +134,19 @@ export class JobStore {
     // No job of this id (a refusal, or a concurrent request with the same key won): no listing, no preset either.
     if (res[0] !== 1 && made.length) await this.redis.del(...made);
     if (res[0] === -2) {
-      throw new KumoError('INVALID_INPUT', `pool '${spec.pool}' does not exist; create it with PUT /v1/pools/${spec.pool}`, {
-        issues: [{ path: ['pool'], message: `no pool named '${spec.pool}'` }],
-      });
+      throw new KumoError(
+        'INVALID_INPUT',
+        `pool '${spec.pool}' does not exist; create it with PUT /v1/pools/${spec.pool}`,
+        {
+          issues: [{ path: ['pool'], message: `no pool named '${spec.pool}'` }],
+        },
+      );
     }
     if (res[0] === -1) {
-      throw new KumoError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key was already used for another request (job ${res[1]})`);
+      throw new KumoError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key was already used for another request (job ${res[1]})`,
+      );
     }
     const job = await this.get(res[1]!);
     if (!job) throw new KumoError('INTERNAL', 'job vanished right after creation');
@@ -161,9 +185,16 @@ export class JobStore {
   async get(id: string): Promise<JobRecord | undefined> {
     const now = this.clock.now();
     // Two plain commands, not a pipeline: on an auto-pipelining connection they go out in one write.
-    const [h, b] = await Promise.all([this.redis.hgetall(this.keys.job(id)), this.redis.hmget(this.keys.jobRate(id), ...rateBucketFields(now))]);
+    const [h, b] = await Promise.all([
+      this.redis.hgetall(this.keys.job(id)),
+      this.redis.hmget(this.keys.jobRate(id), ...rateBucketFields(now)),
+    ]);
     if (!h.id) return undefined;
-    return jobRecordOf(h, b.map((v) => Number(v ?? 0)), now);
+    return jobRecordOf(
+      h,
+      b.map((v) => Number(v ?? 0)),
+      now,
+    );
   }
 
   /** One pipelined round trip for any number of jobs. */
@@ -181,7 +212,11 @@ export class JobStore {
       const h = out[2 * n]?.[1] as Record<string, string> | undefined;
       const b = (out[2 * n + 1]?.[1] as (string | null)[] | undefined) ?? [];
       if (!h || !h.id) return undefined;
-      return jobRecordOf(h, b.map((v) => Number(v ?? 0)), now);
+      return jobRecordOf(
+        h,
+        b.map((v) => Number(v ?? 0)),
+        now,
+      );
     });
   }
 
@@ -205,33 +240,9 @@ export class JobStore {
     return jobViews.state.read(this.redis, this.keys, id);
   }
 
-  async list(q: ListJobsQuery): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
-    const jobs: JobRecord[] = [];
-    let max = q.cursor ? `(${q.cursor}` : '+';
-    const filtered = q.state || q.kind || q.pool || q.user;
-    // Newest first. Without filters a page is one read; with filters, read ahead in chunks until full.
-    for (let round = 0; round < 50 && jobs.length < q.limit; round++) {
-      const chunk = filtered ? Math.max(100, q.limit * 4) : q.limit;
-      const ids = await this.redis.zrevrangebylex(this.keys.jobsIndex(), max, '-', 'LIMIT', 0, chunk);
-      if (ids.length === 0) return { jobs, nextCursor: null };
-      const recs = await this.getMany(ids);
-      for (let n = 0; n < ids.length; n++) {
-        const r = recs[n];
-        max = `(${ids[n]}`;
-        if (!r) continue;
-        if (q.state && r.state !== q.state) continue;
-        if (q.kind && r.kind !== q.kind) continue;
-        if (q.pool && r.pool !== q.pool) continue;
-        if (q.user && r.user !== q.user) continue;
-        jobs.push(r);
-        if (jobs.length === q.limit) {
-          const more = n < ids.length - 1 || (await this.redis.zrevrangebylex(this.keys.jobsIndex(), max, '-', 'LIMIT', 0, 1)).length > 0;
-          return { jobs, nextCursor: more ? r.id : null };
-        }
-      }
-      if (ids.length < chunk) return { jobs, nextCursor: null };
-    }
-    return { jobs, nextCursor: jobs.length > 0 ? jobs[jobs.length - 1]!.id : null };
+  /** A page of jobs, newest first, filtered (list-jobs.ts). */
+  list(q: ListJobsQuery): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+    return listJobs({ redis: this.redis, keys: this.keys, getMany: (ids) => this.getMany(ids) }, q);
   }
 
   /** Returns the job after the cancel; throws JOB_NOT_FOUND, or JOB_ALREADY_FINISHED (409). */
@@ -260,13 +271,20 @@ export class JobStore {
    * (a pause is undone only by resume, a budget stop only by budget). `maxCostUsd` sets a new budget.
    * Returns the state after, or undefined for an unknown job.
    */
-  async hold(jobId: string, to: JobState | null, opts: { from?: readonly JobState[]; reason?: string; maxCostUsd?: number } = {}): Promise<JobState | undefined> {
+  async hold(
+    jobId: string,
+    to: JobState | null,
+    opts: { from?: readonly JobState[]; reason?: string; maxCostUsd?: number } = {},
+  ): Promise<JobState | undefined> {
     const from = opts.from ?? (to ? statesMovingTo(to) : []);
-    const res = await storeScripts.holdJob.run(
-      this.redis,
-      { job: this.keys.job(jobId) },
-      [jobId, from.join(','), to ?? '', this.keys.jobChangedChannel(), opts.reason ?? '', opts.maxCostUsd === undefined ? '' : opts.maxCostUsd],
-    );
+    const res = await storeScripts.holdJob.run(this.redis, { job: this.keys.job(jobId) }, [
+      jobId,
+      from.join(','),
+      to ?? '',
+      this.keys.jobChangedChannel(),
+      opts.reason ?? '',
+      opts.maxCostUsd === undefined ? '' : opts.maxCostUsd,
+    ]);
     return res === '' ? undefined : (res as JobState);
   }
 
@@ -278,16 +296,38 @@ export class JobStore {
     usdPerSlotMs = 0,
     user = '',
   ): Promise<{ state: JobState; succeeded: number; failed: number; running: number } | undefined> {
-    const args: (string | number)[] = [jobId, this.clock.now(), RATE_BUCKET_MS, RATE_BUCKETS, this.keys.controlChannel(), this.keys.jobChangedChannel(), usdPerSlotMs];
-    args.push(JSON.stringify(events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), ledgerEntryOf(e), e.o ?? ''])));
+    const args: (string | number)[] = [
+      jobId,
+      this.clock.now(),
+      RATE_BUCKET_MS,
+      RATE_BUCKETS,
+      this.keys.controlChannel(),
+      this.keys.jobChangedChannel(),
+      usdPerSlotMs,
+    ];
+    args.push(
+      JSON.stringify(
+        events.map((e) => [e.t, e.i, e.a, e.w, Math.max(0, Math.round(e.d ?? 0)), ledgerEntryOf(e), e.o ?? '']),
+      ),
+    );
     args.push(pool, CONTRIBUTOR_DAYS_KEPT * 86_400, user, SPEND_MONTH_TTL_S);
     const k = this.keys;
     const res = await storeScripts.applyTaskEvents.run(
       this.redis,
       {
-        job: k.job(jobId), done: k.jobDone(jobId), running: k.jobRunning(jobId), rate: k.jobRate(jobId), failures: k.jobFailures(jobId),
-        results: k.jobResults(jobId), poolActive: k.poolActive(pool), user: k.user(user), listing: k.jobListing(jobId), gang: k.jobGang(jobId),
-        failedBits: k.jobFailedBits(jobId), contributors: k.jobContributors(jobId), contributorsOfDay: k.contributorsOfDay(pool, contributorDay(this.clock.now())),
+        job: k.job(jobId),
+        done: k.jobDone(jobId),
+        running: k.jobRunning(jobId),
+        rate: k.jobRate(jobId),
+        failures: k.jobFailures(jobId),
+        results: k.jobResults(jobId),
+        poolActive: k.poolActive(pool),
+        user: k.user(user),
+        listing: k.jobListing(jobId),
+        gang: k.jobGang(jobId),
+        failedBits: k.jobFailedBits(jobId),
+        contributors: k.jobContributors(jobId),
+        contributorsOfDay: k.contributorsOfDay(pool, contributorDay(this.clock.now())),
         spendMonth: k.spendMonth(this.budgets.month()),
       },
       args,
@@ -307,11 +347,24 @@ export class JobStore {
 
   /** After the feeder added tasks [from, to) to the queue. */
   async advanceFeed(jobId: string, from: number, to: number): Promise<boolean> {
-    return storeScripts.advanceFeed.run(this.redis, { job: this.keys.job(jobId), done: this.keys.jobDone(jobId) }, [from, to]);
+    return storeScripts.advanceFeed.run(this.redis, { job: this.keys.job(jobId), done: this.keys.jobDone(jobId) }, [
+      from,
+      to,
+    ]);
   }
 }
 
-export type { CreateJobInput, JobCounts, JobFeed, JobHashView, TaskCounts, JobRecord, JobRuntime, ListJobsQuery, TaskFailure } from './job-record';
+export type {
+  CreateJobInput,
+  JobCounts,
+  JobFeed,
+  JobHashView,
+  TaskCounts,
+  JobRecord,
+  JobRuntime,
+  ListJobsQuery,
+  TaskFailure,
+} from './job-record';
 export { jobViews } from './job-record';
 export { ContributorStore, CONTRIBUTOR_DAYS_KEPT, type Contributor } from './contributors';
 export type { RerunOf, RerunTasks } from './task-presets';

@@ -72,7 +72,8 @@ export function computeProgress(p: ProgressInputs): Progress {
     percent,
     ratePerMinute: Math.round(ratePerMinute * 10) / 10,
     etaSeconds,
-    estimatedCompletionAt: etaSeconds === null || p.finishedAt !== undefined ? null : new Date(p.now + etaSeconds * 1000).toISOString(),
+    estimatedCompletionAt:
+      etaSeconds === null || p.finishedAt !== undefined ? null : new Date(p.now + etaSeconds * 1000).toISOString(),
     costUsd: roundUsd(p.costUsd ?? 0),
     forecastCostUsd: done > 0 ? roundUsd(((p.costUsd ?? 0) / done) * (p.total - skipped)) : null,
   };

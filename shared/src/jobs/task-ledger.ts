@@ -27,7 +27,10 @@ export class TaskLedger {
   }
 
   /** The task ledger (what tasks reported), by task index, from `afterIndex` on. */
-  async results(jobId: string, opts: { limit?: number; afterIndex?: number } = {}): Promise<{ index: number; result: Record<string, unknown> }[]> {
+  async results(
+    jobId: string,
+    opts: { limit?: number; afterIndex?: number } = {},
+  ): Promise<{ index: number; result: Record<string, unknown> }[]> {
     const limit = opts.limit ?? 1000;
     const after = opts.afterIndex ?? -1;
     const out: { index: number; result: Record<string, unknown> }[] = [];
@@ -58,6 +61,7 @@ export function ledgerEntryOf(e: TaskEvent): string {
     return JSON.stringify(f);
   }
   if (e.t === 'ok' && e.result) return JSON.stringify({ ...e.result, worker: e.w, at: new Date(e.at).toISOString() });
-  if ((e.t === 'c' || e.t === 'p') && e.data) return JSON.stringify({ ...e.data, index: e.i, at: new Date(e.at).toISOString() });
+  if ((e.t === 'c' || e.t === 'p') && e.data)
+    return JSON.stringify({ ...e.data, index: e.i, at: new Date(e.at).toISOString() });
   return '';
 }

@@ -62,7 +62,11 @@ describe('tasks preset done (skip, rerun) and who did the tasks', () => {
     const rt = await store.runtime(job.id);
     expect(rt?.fed).toBe(30_000); // feeding starts past the skipped range
     // The small view /metrics reads tells the skipped from the succeeded too.
-    expect((await jobViews.summary.read(redis, store.keys, job.id))?.counts).toMatchObject({ total: 90_000, skipped: 30_000, succeeded: 0 });
+    expect((await jobViews.summary.read(redis, store.keys, job.id))?.counts).toMatchObject({
+      total: 90_000,
+      skipped: 30_000,
+      succeeded: 0,
+    });
     // A report for a skipped task (a stale copy, a bad worker) changes nothing.
     await store.applyEvents(job.id, 'local', [
       ev('s', job.id, 5),

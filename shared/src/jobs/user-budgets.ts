@@ -52,20 +52,36 @@ export class UserBudgets {
       this.redis.hmget(this.keys.user(user), 'costUsd', 'maxCostUsd', 'budgetPeriod'),
       this.redis.hget(this.keys.spendMonth(month), `user:${user}`),
     ]);
-    return { name: user, costUsd: cents4(cost), maxCostUsd: max === null ? null : Number(max), period: period === 'month' ? 'month' : 'all', month, monthCostUsd: cents4(monthCost) };
+    return {
+      name: user,
+      costUsd: cents4(cost),
+      maxCostUsd: max === null ? null : Number(max),
+      period: period === 'month' ? 'month' : 'all',
+      month,
+      monthCostUsd: cents4(monthCost),
+    };
   }
 
   /** Sets (or with null, removes) a user's budget; the feeder holds and resumes their jobs by it. */
   async set(user: string, maxCostUsd: number | null, period: BudgetPeriod = 'all'): Promise<void> {
     if (maxCostUsd === null) await this.redis.hdel(this.keys.user(user), 'maxCostUsd', 'budgetPeriod');
-    else if (period === 'month') await this.redis.hset(this.keys.user(user), 'maxCostUsd', maxCostUsd, 'budgetPeriod', 'month');
-    else await this.redis.multi().hset(this.keys.user(user), 'maxCostUsd', maxCostUsd).hdel(this.keys.user(user), 'budgetPeriod').exec();
+    else if (period === 'month')
+      await this.redis.hset(this.keys.user(user), 'maxCostUsd', maxCostUsd, 'budgetPeriod', 'month');
+    else
+      await this.redis
+        .multi()
+        .hset(this.keys.user(user), 'maxCostUsd', maxCostUsd)
+        .hdel(this.keys.user(user), 'budgetPeriod')
+        .exec();
   }
 
   /** The team's monthly budget over everyone, and the month's spend in all. */
   async team(): Promise<{ maxCostUsd: number | null; month: string; monthCostUsd: number }> {
     const month = this.month();
-    const [max, spent] = await Promise.all([this.redis.hget(this.keys.team(), 'maxCostUsd'), this.redis.hget(this.keys.spendMonth(month), 'all')]);
+    const [max, spent] = await Promise.all([
+      this.redis.hget(this.keys.team(), 'maxCostUsd'),
+      this.redis.hget(this.keys.spendMonth(month), 'all'),
+    ]);
     return { maxCostUsd: max === null ? null : Number(max), month, monthCostUsd: cents4(spent) };
   }
 
@@ -82,17 +98,24 @@ export class UserBudgets {
   async limits(users: readonly string[]): Promise<{ users: Map<string, BudgetLimit>; team?: BudgetLimit }> {
     const spendKey = this.keys.spendMonth(this.month());
     const pipe = this.redis.pipeline();
-    for (const n of users) pipe.hmget(this.keys.user(n), 'maxCostUsd', 'costUsd', 'budgetPeriod').hget(spendKey, `user:${n}`);
+    for (const n of users)
+      pipe.hmget(this.keys.user(n), 'maxCostUsd', 'costUsd', 'budgetPeriod').hget(spendKey, `user:${n}`);
     pipe.hget(this.keys.team(), 'maxCostUsd').hget(spendKey, 'all');
     const res = ((await pipe.exec()) ?? []).map((r) => r[1]);
     const out = new Map<string, BudgetLimit>();
     users.forEach((n, i) => {
       const [max, cost, period] = (res[2 * i] as (string | null)[] | undefined) ?? [];
       if (max === null || max === undefined) return;
-      out.set(n, { max: Number(max), spent: Number((period === 'month' ? (res[2 * i + 1] as string | null) : cost) ?? 0) });
+      out.set(n, {
+        max: Number(max),
+        spent: Number((period === 'month' ? (res[2 * i + 1] as string | null) : cost) ?? 0),
+      });
     });
     const teamMax = res[2 * users.length] as string | null;
     if (teamMax === null) return { users: out };
-    return { users: out, team: { max: Number(teamMax), spent: Number((res[2 * users.length + 1] as string | null) ?? 0) } };
+    return {
+      users: out,
+      team: { max: Number(teamMax), spent: Number((res[2 * users.length + 1] as string | null) ?? 0) },
+    };
   }
 }

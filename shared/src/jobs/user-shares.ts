@@ -26,7 +26,11 @@ export class UserShareStore {
 
   async get(user: string): Promise<UserShares> {
     const [weight, maxSlots] = await this.redis.hmget(this.keys.user(user), 'weight', 'maxSlots');
-    return { name: user, weight: weight === null ? 1 : Number(weight), maxSlots: maxSlots ? (JSON.parse(maxSlots) as Record<string, number>) : {} };
+    return {
+      name: user,
+      weight: weight === null ? 1 : Number(weight),
+      maxSlots: maxSlots ? (JSON.parse(maxSlots) as Record<string, number>) : {},
+    };
   }
 
   /** Replaces the user's shares: a weight of 1 and no caps are the defaults, not stored. */
@@ -49,7 +53,10 @@ export class UserShareStore {
     users.forEach((n, i) => {
       const [weight, maxSlots] = (res[i]?.[1] as (string | null)[] | undefined) ?? [];
       const cap = maxSlots ? (JSON.parse(maxSlots) as Record<string, number>)[pool] : undefined;
-      out.set(n, { weight: weight === null || weight === undefined ? 1 : Number(weight), ...(cap !== undefined ? { maxSlots: cap } : {}) });
+      out.set(n, {
+        weight: weight === null || weight === undefined ? 1 : Number(weight),
+        ...(cap !== undefined ? { maxSlots: cap } : {}),
+      });
     });
     return out;
   }

@@ -6,7 +6,9 @@ import { wallClock, type Clock } from '../clock';
  * worker starts it). Fixed on purpose: changing them splits the series in Prometheus. The feeder keeps a
  * window of a few minutes of work queued, so the tail reaches an hour.
  */
-export const DISPATCH_LATENCY_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+export const DISPATCH_LATENCY_BUCKETS: readonly number[] = [
+  0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600,
+];
 
 /** The hash field a latency is counted under: its bucket's upper bound, or `+Inf`. */
 export function latencyBucketField(seconds: number): string {

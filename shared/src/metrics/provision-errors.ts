@@ -12,11 +12,19 @@ export function provisionErrorReason(code: string | undefined): string {
  * counts only when the VM record really moved to failed, so a redelivered fleet event is not counted
  * twice; a crash between the move and this call loses one count (under-counting, never double).
  */
-export async function countProvisionError(redis: Redis, key: string, pool: string, code: string | undefined): Promise<void> {
+export async function countProvisionError(
+  redis: Redis,
+  key: string,
+  pool: string,
+  code: string | undefined,
+): Promise<void> {
   await redis.hincrby(key, `${pool}|${provisionErrorReason(code)}`, 1);
 }
 
-export async function readProvisionErrors(redis: Redis, key: string): Promise<{ pool: string; reason: string; count: number }[]> {
+export async function readProvisionErrors(
+  redis: Redis,
+  key: string,
+): Promise<{ pool: string; reason: string; count: number }[]> {
   const h = await redis.hgetall(key);
   return Object.entries(h).map(([field, n]) => {
     const sep = field.indexOf('|');

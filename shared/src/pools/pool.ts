@@ -34,7 +34,11 @@ export const poolSettingsSchema = z
      */
     provisioning: z.enum(['flex-start']).optional(),
     /** A flex-start VM's longest life (Compute Engine deletes it then); required with `provisioning`. */
-    maxRunDurationSeconds: z.int().min(60).max(7 * 86_400).optional(),
+    maxRunDurationSeconds: z
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .optional(),
     min: z.int().min(0).max(10_000).default(0),
     max: z.int().min(0).max(10_000),
     /** Tasks one VM (worker) runs at once. */
@@ -50,7 +54,10 @@ export const poolSettingsSchema = z
     labels: z.record(z.string().min(1).max(63), z.string().max(63)).default({}),
     /** Your own prices; the dated default table (pools/prices.ts) otherwise. */
     prices: z
-      .strictObject({ spotPerHourUsd: z.number().min(0).max(10_000).optional(), onDemandPerHourUsd: z.number().min(0).max(10_000).optional() })
+      .strictObject({
+        spotPerHourUsd: z.number().min(0).max(10_000).optional(),
+        onDemandPerHourUsd: z.number().min(0).max(10_000).optional(),
+      })
       .optional(),
     /** When every zone is out of spot capacity, create standard (on-demand) VMs instead, for a while. */
     fallbackToStandard: z.boolean().default(false),
@@ -68,21 +75,41 @@ export const poolSettingsSchema = z
     for (const spot of p.fallbackToStandard ? [p.spot, false] : [p.spot]) {
       if (listHourlyPrice(p.machineType, 'us-central1', spot, p.prices) === undefined) {
         const which = spot ? 'spotPerHourUsd' : 'onDemandPerHourUsd';
-        ctx.addIssue({ code: 'custom', path: ['machineType'], message: `no list price for ${p.machineType}: set prices.${which} on the pool` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['machineType'],
+          message: `no list price for ${p.machineType}: set prices.${which} on the pool`,
+        });
         break;
       }
     }
     if (p.subnetworks) {
       for (const region of new Set(p.zones.map(regionOf))) {
-        if (!p.subnetworks[region]) ctx.addIssue({ code: 'custom', path: ['subnetworks', region], message: `zones in ${region} need a subnetwork of that region` });
+        if (!p.subnetworks[region])
+          ctx.addIssue({
+            code: 'custom',
+            path: ['subnetworks', region],
+            message: `zones in ${region} need a subnetwork of that region`,
+          });
       }
     }
     if (p.provisioning === 'flex-start') {
-      if (p.spot) ctx.addIssue({ code: 'custom', path: ['spot'], message: 'flex-start VMs are not spot VMs: set spot to false' });
-      if (p.maxRunDurationSeconds === undefined) ctx.addIssue({ code: 'custom', path: ['maxRunDurationSeconds'], message: 'flex-start needs maxRunDurationSeconds' });
-      if (p.reservation) ctx.addIssue({ code: 'custom', path: ['reservation'], message: 'flex-start VMs consume no reservation' });
+      if (p.spot)
+        ctx.addIssue({ code: 'custom', path: ['spot'], message: 'flex-start VMs are not spot VMs: set spot to false' });
+      if (p.maxRunDurationSeconds === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxRunDurationSeconds'],
+          message: 'flex-start needs maxRunDurationSeconds',
+        });
+      if (p.reservation)
+        ctx.addIssue({ code: 'custom', path: ['reservation'], message: 'flex-start VMs consume no reservation' });
     } else if (p.maxRunDurationSeconds !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['maxRunDurationSeconds'], message: 'maxRunDurationSeconds goes with provisioning: flex-start' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxRunDurationSeconds'],
+        message: 'maxRunDurationSeconds goes with provisioning: flex-start',
+      });
     }
   });
 
@@ -101,8 +128,14 @@ export { poolNameSchema };
  * plans with before it knows where a VM lands (each VM is billed at its own region's price).
  * `cheapest`: where it is cheapest (a best case, as a simulation's ideal cost).
  */
-export function poolHourlyPrice(pool: PoolSettings, spot: boolean = pool.spot, where: 'dearest' | 'cheapest' = 'dearest'): number {
-  const prices = [...new Set(pool.zones.map(regionOf))].map((region) => vmHourlyPrice(pool.machineType, region, spot, pool.prices));
+export function poolHourlyPrice(
+  pool: PoolSettings,
+  spot: boolean = pool.spot,
+  where: 'dearest' | 'cheapest' = 'dearest',
+): number {
+  const prices = [...new Set(pool.zones.map(regionOf))].map((region) =>
+    vmHourlyPrice(pool.machineType, region, spot, pool.prices),
+  );
   return where === 'dearest' ? Math.max(0, ...prices) : Math.min(...prices);
 }
 

@@ -21,20 +21,49 @@ const CHUNK = 500;
 export async function addTaskRange(
   redis: Redis,
   queue: QueueKeyNames,
-  r: { jobId: string; from: number; to: number; name: string; policy: EffectivePolicy; timestamp: number; done: string; front?: boolean },
+  r: {
+    jobId: string;
+    from: number;
+    to: number;
+    name: string;
+    policy: EffectivePolicy;
+    timestamp: number;
+    done: string;
+    front?: boolean;
+  },
 ): Promise<number> {
   const k = queue.keys;
   const need = (key: string | undefined): string => {
     if (!key) throw new Error('BullMQ queue keys incomplete');
     return key;
   };
-  const keys = { wait: need(k.wait), paused: need(k.paused), meta: need(k.meta), active: need(k.active), events: need(k.events), marker: need(k.marker), id: need(k.id), done: r.done };
+  const keys = {
+    wait: need(k.wait),
+    paused: need(k.paused),
+    meta: need(k.meta),
+    active: need(k.active),
+    events: need(k.events),
+    marker: need(k.marker),
+    id: need(k.id),
+    done: r.done,
+  };
   // Every task's options are the same but for its queue id, which the script adds.
   const { jobId: _perTask, ...opts } = taskJobOptions(r.jobId, r.from, r.policy);
   const optsHead = JSON.stringify(opts).slice(0, -1);
   const calls: Promise<number>[] = [];
   for (let from = r.from; from < r.to; from += CHUNK) {
-    calls.push(storeScripts.feedTasks.run(redis, keys, [queue.toKey(''), r.jobId, from, Math.min(r.to, from + CHUNK), r.name, r.timestamp, optsHead, r.front ? '1' : '']));
+    calls.push(
+      storeScripts.feedTasks.run(redis, keys, [
+        queue.toKey(''),
+        r.jobId,
+        from,
+        Math.min(r.to, from + CHUNK),
+        r.name,
+        r.timestamp,
+        optsHead,
+        r.front ? '1' : '',
+      ]),
+    );
   }
   return (await Promise.all(calls)).reduce((sum, n) => sum + n, 0);
 }

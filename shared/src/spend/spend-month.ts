@@ -42,5 +42,8 @@ export function isTimeZone(timeZone: string): boolean {
 /** The environment variable every service that reads or writes spend takes (api, scheduler, local). */
 export const budgetTimeZoneEnvShape = {
   /** Whose midnight starts a month for monthly budgets and the spend report (an IANA zone). */
-  KUMO_BUDGET_TIME_ZONE: z.string().refine(isTimeZone, 'not an IANA time zone this runtime knows').default(DEFAULT_BUDGET_TIME_ZONE),
+  KUMO_BUDGET_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, 'not an IANA time zone this runtime knows')
+    .default(DEFAULT_BUDGET_TIME_ZONE),
 };

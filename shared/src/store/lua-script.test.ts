@@ -43,9 +43,17 @@ describe('Lua scripts: one loader', () => {
 
   it('runs with keys by name, in the order they were named, and includes shared blocks at load', async () => {
     file('blocks.lua', 'local function twice(x) return x .. x end\n');
-    const s = defineScript(file('pairKeys-2.lua', '--@include blocks.lua\nreturn {twice(KEYS[1]), KEYS[2], ARGV[1]}\n'), ['first', 'second'], reply.array<[string, string, string]>);
+    const s = defineScript(
+      file('pairKeys-2.lua', '--@include blocks.lua\nreturn {twice(KEYS[1]), KEYS[2], ARGV[1]}\n'),
+      ['first', 'second'],
+      reply.array<[string, string, string]>,
+    );
     expect(s.lua).not.toContain('--@include');
-    expect(await s.run(redis, { second: `${prefix}:b`, first: `${prefix}:a` }, [7])).toEqual([`${prefix}:a${prefix}:a`, `${prefix}:b`, '7']);
+    expect(await s.run(redis, { second: `${prefix}:b`, first: `${prefix}:a` }, [7])).toEqual([
+      `${prefix}:a${prefix}:a`,
+      `${prefix}:b`,
+      '7',
+    ]);
   });
 
   it('refuses a second, different script under a name already taken', () => {

@@ -34,13 +34,20 @@ export interface LuaScript<K extends string, R> {
  *   What it means is read in one place, the `reply` given with the script, so callers get a typed
  *   value, never a raw reply to cast.
  */
-export function defineScript<const K extends readonly string[], R>(file: URL, keys: K, reply: (raw: unknown) => R): LuaScript<K[number], R> {
+export function defineScript<const K extends readonly string[], R>(
+  file: URL,
+  keys: K,
+  reply: (raw: unknown) => R,
+): LuaScript<K[number], R> {
   const path = fileURLToPath(file);
   const m = /^([a-z][A-Za-z]*)-(\d+)\.lua$/.exec(basename(path));
   if (!m) throw new KumoError('INTERNAL', `Lua script ${basename(path)} is not named verbNoun-<keys>.lua`);
   const name = m[1]!;
   if (Number(m[2]) !== keys.length) {
-    throw new KumoError('INTERNAL', `Lua script ${basename(path)} takes ${m[2]} keys, but ${keys.length} are named (${keys.join(', ')})`);
+    throw new KumoError(
+      'INTERNAL',
+      `Lua script ${basename(path)} takes ${m[2]} keys, but ${keys.length} are named (${keys.join(', ')})`,
+    );
   }
   const lua = withIncludes(path, new Set());
   const known = sources.get(name);
@@ -65,7 +72,9 @@ const sources = new Map<string, string>();
 function withIncludes(path: string, seen: Set<string>): string {
   if (seen.has(path)) throw new KumoError('INTERNAL', `Lua include cycle at ${path}`);
   const text = readFileSync(path, 'utf8');
-  return text.replace(/^--@include\s+(\S+)\s*$/gm, (_, rel: string) => withIncludes(join(dirname(path), rel), new Set([...seen, path])).trimEnd());
+  return text.replace(/^--@include\s+(\S+)\s*$/gm, (_, rel: string) =>
+    withIncludes(join(dirname(path), rel), new Set([...seen, path])).trimEnd(),
+  );
 }
 
 /** Readers of the reply shapes the convention allows. */

@@ -15,7 +15,12 @@ const ERROR_LOG_EVERY_MS = 10_000;
  */
 export type RedisRole = 'command' | 'blocking' | 'subscriber';
 
-export function createRedis(url: string, role: RedisRole, name?: string, extra: { autoPipelining?: boolean; logger?: Logger } = {}): Redis {
+export function createRedis(
+  url: string,
+  role: RedisRole,
+  name?: string,
+  extra: { autoPipelining?: boolean; logger?: Logger } = {},
+): Redis {
   const opts: RedisOptions = {
     // Commands issued in the same tick go out in one write: many concurrent API reads, few syscalls.
     enableAutoPipelining: extra.autoPipelining ?? false,
@@ -26,7 +31,11 @@ export function createRedis(url: string, role: RedisRole, name?: string, extra: 
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   };
   const conn = new Redis(url, opts);
-  logConnectionErrors(conn, extra.logger ?? (fallbackLog ??= createLogger({ name: 'kumo' }).child({ component: 'redis' })), { role, connection: opts.connectionName });
+  logConnectionErrors(
+    conn,
+    extra.logger ?? (fallbackLog ??= createLogger({ name: 'kumo' }).child({ component: 'redis' })),
+    { role, connection: opts.connectionName },
+  );
   return conn;
 }
 

@@ -8,7 +8,14 @@ import { poolSettingsSchema } from '../pools/pool';
 import { PoolStore } from '../pools/pool-store';
 import { JobSpecCache, type JobSource } from './job-spec-cache';
 
-const spec = (name: string) => jobSpecSchema.parse({ kind: 'extraction', name, source: { snapshot: 'CC-MAIN-2023-50', batches: 3 }, pool: 'local', run: { builtin: 'noop' } });
+const spec = (name: string) =>
+  jobSpecSchema.parse({
+    kind: 'extraction',
+    name,
+    source: { snapshot: 'CC-MAIN-2023-50', batches: 3 },
+    pool: 'local',
+    run: { builtin: 'noop' },
+  });
 
 describe('JobSpecCache: the one bounded cache of job specs', () => {
   let redis: Redis;

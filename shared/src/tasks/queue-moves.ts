@@ -45,7 +45,11 @@ export async function moveByHand(job: Job<TaskData>, token: string, m: QueueMove
   }
 }
 
-async function delay(job: Job<TaskData>, token: string | undefined, m: Extract<QueueMove, { move: 'delay' }>): Promise<void> {
+async function delay(
+  job: Job<TaskData>,
+  token: string | undefined,
+  m: Extract<QueueMove, { move: 'delay' }>,
+): Promise<void> {
   // A hand-back is counted on the entry itself, so whoever takes it next sees the loss.
   if (m.handBack) await job.updateData({ ...job.data, h: (job.data.h ?? 0) + 1 });
   await job.moveToDelayed(m.at, token);

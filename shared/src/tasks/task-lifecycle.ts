@@ -25,8 +25,16 @@ export const QUEUE_MAX_STALLED = 1000;
 export const PAUSED_RECHECK_MS = 3000;
 
 /** The BullMQ Worker settings every consumer of a pool's queue uses: the lock, its stall check, the stall limit. */
-export function queueWorkerTiming(lockMs: number): { lockDuration: number; stalledInterval: number; maxStalledCount: number } {
-  return { lockDuration: lockMs, stalledInterval: Math.max(1000, Math.floor(lockMs / 2)), maxStalledCount: QUEUE_MAX_STALLED };
+export function queueWorkerTiming(lockMs: number): {
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+} {
+  return {
+    lockDuration: lockMs,
+    stalledInterval: Math.max(1000, Math.floor(lockMs / 2)),
+    maxStalledCount: QUEUE_MAX_STALLED,
+  };
 }
 
 /** What the lifecycle needs of a job: its state now, its spec, its policy. */
@@ -88,11 +96,20 @@ export function admit(i: AdmitInput): Admission {
   // An entry naming another pool's job (the feeder never writes one): not this pool's workers' to run.
   if (i.job.spec.pool !== i.pool) return { verdict: 'skip', why: 'other-pool' };
   if (i.taskDone) return { verdict: 'skip', why: 'task-done' };
-  if (i.job.state === 'paused') return { verdict: 'wait', why: 'paused', retryInMs: PAUSED_RECHECK_MS, release: i.delivery.infraLosses > 0 };
-  if (!i.runsGangs && gangOf(i.job.spec)) return { verdict: 'wait', why: 'gang-not-here', retryInMs: PAUSED_RECHECK_MS };
+  if (i.job.state === 'paused')
+    return { verdict: 'wait', why: 'paused', retryInMs: PAUSED_RECHECK_MS, release: i.delivery.infraLosses > 0 };
+  if (!i.runsGangs && gangOf(i.job.spec))
+    return { verdict: 'wait', why: 'gang-not-here', retryInMs: PAUSED_RECHECK_MS };
   const budget = i.job.policy.maxInfraRetries;
   if (i.delivery.infraLosses > budget) {
-    return { verdict: 'fail', error: { code: 'INFRA_BUDGET_EXHAUSTED', message: `lost ${i.delivery.infraLosses} times to infrastructure (budget ${budget})`, retryable: false } };
+    return {
+      verdict: 'fail',
+      error: {
+        code: 'INFRA_BUDGET_EXHAUSTED',
+        message: `lost ${i.delivery.infraLosses} times to infrastructure (budget ${budget})`,
+        retryable: false,
+      },
+    };
   }
   return { verdict: 'run' };
 }
@@ -141,7 +158,10 @@ export function settleAdmission(a: Exclude<Admission, { verdict: 'run' }>, now: 
     case 'skip':
       return { move: { move: 'complete', value: 'skipped' } };
     case 'wait':
-      return { ...(a.release ? { event: { t: 'rel' as const } } : {}), move: { move: 'delay', at: now + a.retryInMs, handBack: false } };
+      return {
+        ...(a.release ? { event: { t: 'rel' as const } } : {}),
+        move: { move: 'delay', at: now + a.retryInMs, handBack: false },
+      };
     case 'fail':
       return { event: { t: 'f', err: a.error }, move: { move: 'fail', error: a.error } };
   }
@@ -153,11 +173,23 @@ export function settleAdmission(a: Exclude<Admission, { verdict: 'run' }>, now: 
  * now, and reports only a success: a fact that makes the task final once, whoever else runs it. Its
  * failure or stop would take the other delivery out of the running count, or fail a task that runs on.
  */
-export function settle(end: TaskEnd, attempt: number, policy: Pick<EffectivePolicy, 'maxAttempts'>, now: number, lockHeld = true): Settlement {
-  if (!lockHeld) return end.end === 'succeeded' ? { event: settle(end, attempt, policy, now).event!, move: { move: 'leave' } } : { move: { move: 'leave' } };
+export function settle(
+  end: TaskEnd,
+  attempt: number,
+  policy: Pick<EffectivePolicy, 'maxAttempts'>,
+  now: number,
+  lockHeld = true,
+): Settlement {
+  if (!lockHeld)
+    return end.end === 'succeeded'
+      ? { event: settle(end, attempt, policy, now).event!, move: { move: 'leave' } }
+      : { move: { move: 'leave' } };
   switch (end.end) {
     case 'succeeded':
-      return { event: { t: 'ok', ...(end.result ? { result: end.result } : {}) }, move: { move: 'complete', value: 'ok' } };
+      return {
+        event: { t: 'ok', ...(end.result ? { result: end.result } : {}) },
+        move: { move: 'complete', value: 'ok' },
+      };
     case 'failed': {
       const final = isFinalFailure(end.error.retryable, attempt, policy);
       const event = { t: final ? ('f' as const) : ('r' as const), err: end.error, log: end.log ?? '' };

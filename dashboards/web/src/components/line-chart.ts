@@ -35,7 +35,12 @@ function compact(n: number): string {
 export function lineChart(opts: { title: string; unit: string; className?: string }): LineChart {
   const plot = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': opts.title });
   const latest = h('span', { class: 'chart-latest' });
-  const el = h('figure', { class: `chart ${opts.className ?? ''}` }, h('figcaption', {}, h('span', {}, opts.title), latest), plot);
+  const el = h(
+    'figure',
+    { class: `chart ${opts.className ?? ''}` },
+    h('figcaption', {}, h('span', {}, opts.title), latest),
+    plot,
+  );
 
   return {
     el,
@@ -49,7 +54,9 @@ export function lineChart(opts: { title: string; unit: string; className?: strin
       const y1 = PAD.top;
       const first = points[0];
       if (!first || !last) {
-        children.push(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'chart-empty' }, 'waiting for data'));
+        children.push(
+          svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'chart-empty' }, 'waiting for data'),
+        );
         replace(plot, ...children);
         return;
       }
@@ -67,13 +74,22 @@ export function lineChart(opts: { title: string; unit: string; className?: strin
         children.push(svg('text', { x: x0 - 6, y: sy(v) + 4, 'text-anchor': 'end', class: 'chart-label' }, compact(v)));
       }
       for (const t of [tMin, (tMin + tMax) / 2, tMax]) {
-        const label = new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+        const label = new Date(t).toLocaleTimeString(undefined, {
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+          hour12: false,
+        });
         const anchor = t === tMin ? 'start' : t === tMax ? 'end' : 'middle';
         children.push(svg('text', { x: sx(t), y: H - 6, 'text-anchor': anchor, class: 'chart-label' }, label));
       }
       const coords = points.map((p) => `${sx(p.t).toFixed(1)},${sy(p.v).toFixed(1)}`);
-      children.push(svg('path', { d: `M${sx(tMin)},${y0} L${coords.join(' L')} L${sx(last.t)},${y0} Z`, class: 'chart-area' }));
-      children.push(svg('path', { d: `M${coords.join(' L')}`, class: 'chart-line', 'vector-effect': 'non-scaling-stroke' }));
+      children.push(
+        svg('path', { d: `M${sx(tMin)},${y0} L${coords.join(' L')} L${sx(last.t)},${y0} Z`, class: 'chart-area' }),
+      );
+      children.push(
+        svg('path', { d: `M${coords.join(' L')}`, class: 'chart-line', 'vector-effect': 'non-scaling-stroke' }),
+      );
       // The newest value as a dot: visible from the first point on, before there is a line.
       children.push(svg('circle', { cx: sx(last.t), cy: sy(last.v), r: 3.5, class: 'chart-dot' }));
       replace(plot, ...children);

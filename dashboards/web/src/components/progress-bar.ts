@@ -34,7 +34,14 @@ export function progressBar(opts: { large?: boolean } = {}): ProgressView {
       // Each part stays whole ("ETA Mon 03:45"); a narrow screen wraps between parts, never inside one.
       const parts = progressParts(p, terminal);
       // The dot stays at the end of a line, not the start of the next.
-      if (line.textContent !== parts.join(' · ')) replace(line, ...parts.flatMap((t, i): Child[] => [i ? ' ' : null, h('span', { class: 'nowrap' }, i < parts.length - 1 ? `${t} ·` : t)]));
+      if (line.textContent !== parts.join(' · '))
+        replace(
+          line,
+          ...parts.flatMap((t, i): Child[] => [
+            i ? ' ' : null,
+            h('span', { class: 'nowrap' }, i < parts.length - 1 ? `${t} ·` : t),
+          ]),
+        );
       setText(succeeded, fmtInt(p.succeeded));
       setText(running, fmtInt(p.running));
       setText(failed, fmtInt(p.failed));

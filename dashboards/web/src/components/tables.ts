@@ -9,7 +9,12 @@ export function table(cls: string, head: string[], rows: HTMLTableRowElement[]):
   return h(
     'div',
     { class: 'table-wrap' },
-    h('table', { class: cls }, h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      { class: cls },
+      h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, ...rows),
+    ),
   );
 }
 
@@ -17,7 +22,19 @@ const td = (cls: string, ...c: Child[]): HTMLTableCellElement => h('td', { class
 
 /** A task row's index: with `onLog`, a button that opens the task's whole log (followed while it runs) below. */
 function taskIndex(index: number, onLog: ((index: number) => void) | undefined): Child {
-  return onLog ? h('button', { type: 'button', class: 'link-button show-log', title: "show this task's log", 'data-index': index, onclick: () => onLog(index) }, fmtInt(index)) : fmtInt(index);
+  return onLog
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'link-button show-log',
+          title: "show this task's log",
+          'data-index': index,
+          onclick: () => onLog(index),
+        },
+        fmtInt(index),
+      )
+    : fmtInt(index);
 }
 
 /** Failed tasks with their error and, one click away, the tail of their log (and its whole log, with `onLog`). */
@@ -45,7 +62,12 @@ export function failedTasksTable(tasks: TaskFailure[], onLog?: (index: number) =
           'td',
           { colspan: 6 },
           t.logTail
-            ? h('details', { class: 'log' }, h('summary', {}, `log tail · ${lines} line${lines === 1 ? '' : 's'}`), h('pre', { class: 'log-tail' }, t.logTail))
+            ? h(
+                'details',
+                { class: 'log' },
+                h('summary', {}, `log tail · ${lines} line${lines === 1 ? '' : 's'}`),
+                h('pre', { class: 'log-tail' }, t.logTail),
+              )
             : h('span', { class: 'muted' }, 'no log output'),
         ),
       ),
@@ -77,7 +99,9 @@ function cell(v: unknown): string {
 /** What tasks reported with `::kumo::result`, one row per task, one column per key seen. */
 export function resultsTable(job: Job, results: TaskResult[], onLog?: (index: number) => void): HTMLElement {
   // The store folds `worker` and `at` into each task's result; they go last, after what the task said.
-  const keys = [...new Set(results.flatMap((r) => Object.keys(r.result)))].filter((k) => !RESULT_META.includes(k)).sort();
+  const keys = [...new Set(results.flatMap((r) => Object.keys(r.result)))]
+    .filter((k) => !RESULT_META.includes(k))
+    .sort();
   const meta = RESULT_META.filter((k) => results.some((r) => k in r.result));
   const evaluation = job.kind === 'evaluation';
   const head = ['task', ...(evaluation ? ['checkpoint', 'benchmark'] : []), ...keys, ...meta];
@@ -89,7 +113,9 @@ export function resultsTable(job: Job, results: TaskResult[], onLog?: (index: nu
       td('num', taskIndex(r.index, onLog)),
       ...(pair ? [td('mono', pair[0]), td('', pair[1])] : []),
       ...keys.map((k) => td(typeof r.result[k] === 'number' ? 'num' : '', cell(r.result[k]))),
-      ...meta.map((k) => (k === 'at' ? td('when muted', fmtTime(String(r.result.at ?? ''))) : td('mono muted', cell(r.result[k])))),
+      ...meta.map((k) =>
+        k === 'at' ? td('when muted', fmtTime(String(r.result.at ?? ''))) : td('mono muted', cell(r.result[k])),
+      ),
     );
   });
   return table('results', head, rows);

@@ -41,7 +41,9 @@ export function jobView(root: HTMLElement, id: string): Unmount {
   let stopLog: (() => void) | undefined;
   const timers: ReturnType<typeof setTimeout>[] = [];
   const body = h('div', { class: 'notice' }, 'Loading…');
-  root.replaceChildren(h('section', { class: 'page' }, h('nav', { class: 'crumbs' }, h('a', { href: href.jobs() }, '← Jobs')), body));
+  root.replaceChildren(
+    h('section', { class: 'page' }, h('nav', { class: 'crumbs' }, h('a', { href: href.jobs() }, '← Jobs')), body),
+  );
 
   api
     .getJob(id)
@@ -57,12 +59,28 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     let job = initial;
     const badge = stateBadge(job.state);
     const cancelMsg = h('span', { class: 'action-message', role: 'status' });
-    const pause = h('button', { type: 'button', class: 'btn', 'data-action': 'pause', title: 'Nothing new starts; tasks already running finish' }, 'Pause');
+    const pause = h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn',
+        'data-action': 'pause',
+        title: 'Nothing new starts; tasks already running finish',
+      },
+      'Pause',
+    );
     const resume = h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'resume' }, 'Resume');
     const cancel = h('button', { type: 'button', class: 'btn btn-danger', 'data-action': 'cancel' }, 'Cancel job');
     // Once ended: rerun its failed or unfinished tasks as a new job.
     const reruns = rerunActions();
-    const head = h('div', { class: 'job-title' }, h('h1', {}, job.name), badge, h('div', { class: 'actions' }, cancelMsg, pause, resume, cancel), reruns.el);
+    const head = h(
+      'div',
+      { class: 'job-title' },
+      h('h1', {}, job.name),
+      badge,
+      h('div', { class: 'actions' }, cancelMsg, pause, resume, cancel),
+      reruns.el,
+    );
     const contributors = contributorsSection(job.id);
 
     const meta = h('dl', { class: 'meta' });
@@ -90,7 +108,12 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     // A training job with an evaluate block: its checkpoints' scores, as the evaluation jobs report them.
     const evaluates = job.kind === 'training' && typeof job.spec.evaluate === 'object' && job.spec.evaluate !== null;
     const evaluationsBox = h('div', {});
-    const evaluationsSection = h('section', { class: 'card', hidden: !evaluates }, h('h2', {}, 'Checkpoint evaluations'), evaluationsBox);
+    const evaluationsSection = h(
+      'section',
+      { class: 'card', hidden: !evaluates },
+      h('h2', {}, 'Checkpoint evaluations'),
+      evaluationsBox,
+    );
     // A task's whole log, followed while it runs; a task row's "log" button opens it here.
     const taskLog = taskLogView(job.id);
     stopLog = taskLog.stop;
@@ -104,7 +127,13 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       head,
       meta,
       h('section', { class: 'card' }, bar.el, h('div', { class: 'stats' }, ...Object.values(tiles).map((t) => t.el))),
-      h('section', { class: 'charts', hidden: isTerminal(job.state) }, progressChart.el, rateChart.el, h('p', { class: 'charts-note' }, 'Drawn from live updates since this page was opened.')),
+      h(
+        'section',
+        { class: 'charts', hidden: isTerminal(job.state) },
+        progressChart.el,
+        rateChart.el,
+        h('p', { class: 'charts-note' }, 'Drawn from live updates since this page was opened.'),
+      ),
       h('section', { class: 'card' }, failedHead, failedBox),
       contributors.el,
       resultsSection,
@@ -128,7 +157,8 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       if (job.reason) rows.push(['reason', job.reason]);
       if (job.rerunOf) rows.push(['rerun of', job.rerunOf]);
       if (job.budget) rows.push(['budget', fmtUsd(job.budget.maxCostUsd)]);
-      if (job.handBacks) rows.push(['handed back', `${fmtInt(job.handBacks)} tasks (workers stopped before finishing them)`]);
+      if (job.handBacks)
+        rows.push(['handed back', `${fmtInt(job.handBacks)} tasks (workers stopped before finishing them)`]);
       replace(meta, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-field': k }, v)]));
     };
 
@@ -161,8 +191,20 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       tiles.cost.el.hidden = cost === 0 && !job.budget;
       setText(tiles.cost.value, fmtUsd(cost));
       const forecast = !terminal && p.forecastCostUsd ? `forecast ${fmtUsd(p.forecastCostUsd)}` : '';
-      setText(tiles.cost.sub, [forecast, job.budget ? `budget ${fmtUsd(job.budget.maxCostUsd)}` : ''].filter(Boolean).join(' · '));
-      setText(tiles.eta.sub, !terminal && p.etaSeconds !== null ? `in ${fmtDuration(p.etaSeconds)}` : terminal ? (job.finishedAt ? fmtTime(job.finishedAt) : '') : 'no rate yet');
+      setText(
+        tiles.cost.sub,
+        [forecast, job.budget ? `budget ${fmtUsd(job.budget.maxCostUsd)}` : ''].filter(Boolean).join(' · '),
+      );
+      setText(
+        tiles.eta.sub,
+        !terminal && p.etaSeconds !== null
+          ? `in ${fmtDuration(p.etaSeconds)}`
+          : terminal
+            ? job.finishedAt
+              ? fmtTime(job.finishedAt)
+              : ''
+            : 'no rate yet',
+      );
     };
 
     const renderState = (): void => {
@@ -200,12 +242,18 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     const readFailed = async (): Promise<void> => {
       const tasks = await api.failedTasks(job.id);
       setText(failedHead, tasks.length ? `Failed tasks (${fmtInt(tasks.length)})` : 'Failed tasks');
-      replace(failedBox, tasks.length ? failedTasksTable(tasks, openLog) : h('p', { class: 'empty' }, 'No task has failed.'));
+      replace(
+        failedBox,
+        tasks.length ? failedTasksTable(tasks, openLog) : h('p', { class: 'empty' }, 'No task has failed.'),
+      );
     };
     const readResults = async (): Promise<void> => {
       const results = await api.results(job.id);
       resultsSection.hidden = !(job.kind === 'evaluation' || results.length > 0);
-      replace(resultsBox, results.length ? resultsTable(job, results, openLog) : h('p', { class: 'empty' }, 'No results reported yet.'));
+      replace(
+        resultsBox,
+        results.length ? resultsTable(job, results, openLog) : h('p', { class: 'empty' }, 'No results reported yet.'),
+      );
     };
     // Evaluation jobs start and finish on their own time, after the training job too: poll while any is open.
     const readEvaluations = async (): Promise<void> => {
@@ -213,7 +261,12 @@ export function jobView(root: HTMLElement, id: string): Unmount {
       let open = true;
       try {
         const evaluations = await api.evaluations(job.id);
-        replace(evaluationsBox, evaluations.length ? evaluationsTable(evaluations) : h('p', { class: 'empty' }, 'No checkpoint evaluated yet.'));
+        replace(
+          evaluationsBox,
+          evaluations.length
+            ? evaluationsTable(evaluations)
+            : h('p', { class: 'empty' }, 'No checkpoint evaluated yet.'),
+        );
         open = !isTerminal(job.state) || evaluations.some((e) => !isTerminal(e.state as JobState));
       } catch (err) {
         // Shown in place of the table until the next read replaces it: one failed read (a busy API, a
@@ -225,7 +278,9 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     const read = (what: 'failed' | 'results'): void => {
       lastRead = { ...lastRead, [what]: Date.now() };
       void contributors.read();
-      (what === 'failed' ? readFailed() : readResults()).catch((err: unknown) => handleError(err, what === 'failed' ? failedBox : resultsBox));
+      (what === 'failed' ? readFailed() : readResults()).catch((err: unknown) =>
+        handleError(err, what === 'failed' ? failedBox : resultsBox),
+      );
     };
     const scheduleRefresh = (what: 'failed' | 'results'): void => {
       if (pending.has(what)) return;
@@ -240,7 +295,12 @@ export function jobView(root: HTMLElement, id: string): Unmount {
     };
 
     /** One action button: POST it, show the job after, or say why not (the button is back either way). */
-    const onAction = (button: HTMLButtonElement, action: 'cancel' | 'pause' | 'resume', doing: string, confirmText?: string): void => {
+    const onAction = (
+      button: HTMLButtonElement,
+      action: 'cancel' | 'pause' | 'resume',
+      doing: string,
+      confirmText?: string,
+    ): void => {
       button.addEventListener('click', () => {
         if (confirmText && !confirm(confirmText)) return;
         button.disabled = true;
@@ -254,14 +314,24 @@ export function jobView(root: HTMLElement, id: string): Unmount {
           })
           .catch((err: unknown) => {
             if (err instanceof ApiError && err.unauthenticated) return handleError(err, cancelMsg);
-            setText(cancelMsg, err instanceof ApiError ? `Not done (${action}): ${err.message}` : `Not done (${action}): the API could not be reached`);
+            setText(
+              cancelMsg,
+              err instanceof ApiError
+                ? `Not done (${action}): ${err.message}`
+                : `Not done (${action}): the API could not be reached`,
+            );
           })
           .finally(() => {
             button.disabled = false;
           });
       });
     };
-    onAction(cancel, 'cancel', 'Cancelling…', `Cancel job "${job.name}"?\n\nRunning tasks are stopped and nothing new starts. This cannot be undone.`);
+    onAction(
+      cancel,
+      'cancel',
+      'Cancelling…',
+      `Cancel job "${job.name}"?\n\nRunning tasks are stopped and nothing new starts. This cannot be undone.`,
+    );
     onAction(pause, 'pause', 'Pausing…');
     onAction(resume, 'resume', 'Resuming…');
 

@@ -20,7 +20,18 @@ export class JobRow {
     this.el = h(
       'div',
       { class: 'job-row', role: 'row', 'data-id': job.id },
-      h('div', { class: 'cell job-main', role: 'cell' }, this.name, h('div', { class: 'job-sub' }, h('span', { class: 'mono' }, job.id), ' ', h('span', { class: 'nowrap' }, fmtShortTime(job.createdAt)))),
+      h(
+        'div',
+        { class: 'cell job-main', role: 'cell' },
+        this.name,
+        h(
+          'div',
+          { class: 'job-sub' },
+          h('span', { class: 'mono' }, job.id),
+          ' ',
+          h('span', { class: 'nowrap' }, fmtShortTime(job.createdAt)),
+        ),
+      ),
       h('div', { class: 'cell job-state', role: 'cell' }, this.badge),
       h('div', { class: 'cell job-kind', role: 'cell' }, h('span', { class: 'label' }, 'kind '), job.kind),
       h('div', { class: 'cell job-pool', role: 'cell' }, h('span', { class: 'label' }, 'pool '), job.pool),

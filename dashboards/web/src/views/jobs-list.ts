@@ -37,7 +37,7 @@ export function jobsView(root: HTMLElement, query: URLSearchParams): Unmount {
   const rows = new Map<string, JobRow>();
   const streams = new Map<string, () => void>();
   let firstIds: string[] = [];
-  let moreIds: string[] = [];
+  const moreIds: string[] = [];
   let cursor: string | null = null;
   let stopped = false;
 
@@ -51,7 +51,13 @@ export function jobsView(root: HTMLElement, query: URLSearchParams): Unmount {
   const state = select('state', 'state', JOB_STATES, filters.state);
   const kind = select('kind', 'kind', JOB_KINDS, filters.kind);
   const pool = select('pool', 'pool', [], filters.pool);
-  const user = h('input', { name: 'user', type: 'search', placeholder: 'any user', 'aria-label': 'user', value: filters.user ?? '' });
+  const user = h('input', {
+    name: 'user',
+    type: 'search',
+    placeholder: 'any user',
+    'aria-label': 'user',
+    value: filters.user ?? '',
+  });
   state.addEventListener('change', () => applyFilter('state', state.value));
   kind.addEventListener('change', () => applyFilter('kind', kind.value));
   pool.addEventListener('change', () => applyFilter('pool', pool.value));
@@ -68,7 +74,9 @@ export function jobsView(root: HTMLElement, query: URLSearchParams): Unmount {
     h(
       'div',
       { class: 'job-row job-head', role: 'row' },
-      ...['job', 'state', 'kind', 'pool', 'user', 'progress'].map((c) => h('div', { class: `cell job-${c === 'job' ? 'main' : c}`, role: 'columnheader' }, c)),
+      ...['job', 'state', 'kind', 'pool', 'user', 'progress'].map((c) =>
+        h('div', { class: `cell job-${c === 'job' ? 'main' : c}`, role: 'columnheader' }, c),
+      ),
     ),
   );
   const body = h('div', { class: 'job-body', role: 'rowgroup' });
@@ -76,7 +84,17 @@ export function jobsView(root: HTMLElement, query: URLSearchParams): Unmount {
   const status = h('div', { class: 'list-status' });
   const more = h('button', { type: 'button', class: 'btn load-more', hidden: true }, 'Load more');
   const live = h('span', { class: 'live', title: 'updates live' }, 'live');
-  root.replaceChildren(h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', {}, 'Jobs'), live), filterBar, status, list, more));
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'page' },
+      h('div', { class: 'page-head' }, h('h1', {}, 'Jobs'), live),
+      filterBar,
+      status,
+      list,
+      more,
+    ),
+  );
 
   const render = (): void => {
     const order = [...firstIds, ...moreIds.filter((id) => !firstIds.includes(id))];
@@ -87,7 +105,16 @@ export function jobsView(root: HTMLElement, query: URLSearchParams): Unmount {
     });
     while (body.children.length > els.length) body.lastElementChild?.remove();
     for (const id of [...rows.keys()]) if (!order.includes(id)) rows.delete(id);
-    replace(status, order.length === 0 ? h('p', { class: 'empty' }, anyFilter ? 'No jobs match these filters.' : 'No jobs yet. Submit one with POST /v1/jobs or the kumo CLI.') : null);
+    replace(
+      status,
+      order.length === 0
+        ? h(
+            'p',
+            { class: 'empty' },
+            anyFilter ? 'No jobs match these filters.' : 'No jobs yet. Submit one with POST /v1/jobs or the kumo CLI.',
+          )
+        : null,
+    );
     more.hidden = !cursor;
     syncStreams(order);
   };
@@ -164,7 +191,9 @@ export function jobsView(root: HTMLElement, query: URLSearchParams): Unmount {
   api
     .pools()
     .then((ps) => {
-      for (const p of ps) if (![...pool.options].some((o) => o.value === p.name)) pool.appendChild(h('option', { value: p.name }, p.name));
+      for (const p of ps)
+        if (![...pool.options].some((o) => o.value === p.name))
+          pool.appendChild(h('option', { value: p.name }, p.name));
       pool.value = filters.pool ?? '';
     })
     .catch(() => {});

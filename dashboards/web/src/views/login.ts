@@ -7,7 +7,8 @@ import type { Unmount } from '../view';
 /** Why the login page is shown, in words a user can act on. */
 const REASONS: Record<string, string> = {
   rejected: 'The API did not accept the token (unknown, revoked or expired). Paste a valid token to continue.',
-  'link-rejected': 'The token in the link was not accepted (unknown, revoked or expired). Paste a valid token to continue.',
+  'link-rejected':
+    'The token in the link was not accepted (unknown, revoked or expired). Paste a valid token to continue.',
   'signed-out': 'Signed out. The token was removed from this tab.',
 };
 
@@ -20,14 +21,26 @@ export function loginView(root: HTMLElement, query: URLSearchParams): Unmount {
   };
   if (reason && REASONS[reason]) showMessage(REASONS[reason], reason === 'signed-out' ? 'info' : 'error');
 
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'Bearer token' });
+  const input = h('input', {
+    id: 'token',
+    name: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+    placeholder: 'Bearer token',
+  });
   const button = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Sign in');
   const form = h(
     'form',
     { class: 'login-form' },
     h('label', { for: 'token' }, 'API token'),
     input,
-    h('p', { class: 'hint' }, 'An admin, submitter or viewer token (`kumo` prints the admin token into .kumo/admin-token). It is kept in this tab only.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'An admin, submitter or viewer token (`kumo` prints the admin token into .kumo/admin-token). It is kept in this tab only.',
+    ),
     button,
   );
   form.addEventListener('submit', (e) => {
@@ -42,7 +55,8 @@ export function loginView(root: HTMLElement, query: URLSearchParams): Unmount {
         go(href.jobs());
       })
       .catch((err: unknown) => {
-        if (err instanceof ApiError && err.unauthenticated) showMessage(`That token was not accepted: ${err.message}.`, 'error');
+        if (err instanceof ApiError && err.unauthenticated)
+          showMessage(`That token was not accepted: ${err.message}.`, 'error');
         else showMessage(err instanceof Error ? err.message : String(err), 'error');
       })
       .finally(() => {

@@ -24,13 +24,22 @@ export async function openHttpsListing(
     try {
       res = await fetchImpl(at, { redirect: 'manual', signal, headers: { accept: '*/*' } }, address);
     } catch (err) {
-      throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': ${signal.aborted ? 'no answer in time' : 'the server could not be reached'}`, { retryable: true, cause: err });
+      throw new KumoError(
+        'LISTING_UNREADABLE',
+        `source.listing '${uri}': ${signal.aborted ? 'no answer in time' : 'the server could not be reached'}`,
+        { retryable: true, cause: err },
+      );
     }
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       await res.body?.cancel().catch(() => undefined);
       const next = new URL(res.headers.get('location')!, at);
-      if (next.protocol !== 'https:') throw new KumoError('LISTING_NOT_ALLOWED', `source.listing '${uri}' redirects to ${next.protocol}//, not https://`);
-      if (hops + 1 >= MAX_REDIRECTS) throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': more than ${MAX_REDIRECTS} redirects`);
+      if (next.protocol !== 'https:')
+        throw new KumoError(
+          'LISTING_NOT_ALLOWED',
+          `source.listing '${uri}' redirects to ${next.protocol}//, not https://`,
+        );
+      if (hops + 1 >= MAX_REDIRECTS)
+        throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': more than ${MAX_REDIRECTS} redirects`);
       at = next;
       continue;
     }
@@ -38,7 +47,9 @@ export async function openHttpsListing(
       await res.body?.cancel().catch(() => undefined);
       // The server's own trouble passes with time; a 404 or 403 does not.
       const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-      throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': the server answered ${res.status}`, { retryable });
+      throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': the server answered ${res.status}`, {
+        retryable,
+      });
     }
     return res.body;
   }

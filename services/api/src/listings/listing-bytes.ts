@@ -27,10 +27,15 @@ export async function decompressed(uri: string, raw: Buffer, maxBytes: number): 
     return await gunzipAsync(raw, { maxOutputLength: maxBytes });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(uri, maxBytes);
-    throw new KumoError('LISTING_INVALID', `source.listing '${uri}' starts like gzip but does not decompress`, { cause: err });
+    throw new KumoError('LISTING_INVALID', `source.listing '${uri}' starts like gzip but does not decompress`, {
+      cause: err,
+    });
   }
 }
 
 function tooLarge(uri: string, maxBytes: number): KumoError {
-  return new KumoError('LISTING_INVALID', `source.listing '${uri}' holds more than ${Math.round(maxBytes / 1024 / 1024)} MiB`);
+  return new KumoError(
+    'LISTING_INVALID',
+    `source.listing '${uri}' holds more than ${Math.round(maxBytes / 1024 / 1024)} MiB`,
+  );
 }

@@ -21,7 +21,7 @@ export function listingLines(uri: string, text: Buffer, cap?: number): string[] 
   const out: string[] = [];
   let lineNo = 0;
   // By hand rather than split(): a 64 MiB listing capped to 1,000 lines is not cut into 500,000 strings.
-  for (let start = 0; start <= decoded.length; ) {
+  for (let start = 0; start <= decoded.length;) {
     let end = decoded.indexOf('\n', start);
     if (end === -1) end = decoded.length;
     const line = decoded.slice(start, end).trim();
@@ -33,7 +33,8 @@ export function listingLines(uri: string, text: Buffer, cap?: number): string[] 
       throw invalid(uri, `it names more than ${LIMITS.batchesMax} files`);
     }
     if (CONTROL.test(line)) throw invalid(uri, `line ${lineNo} holds a control character (a binary file?)`);
-    if (line.length > LIMITS.listingLineMax) throw invalid(uri, `line ${lineNo} is longer than ${LIMITS.listingLineMax} characters`);
+    if (line.length > LIMITS.listingLineMax)
+      throw invalid(uri, `line ${lineNo} is longer than ${LIMITS.listingLineMax} characters`);
     out.push(line);
   }
   if (out.length === 0) throw invalid(uri, 'it names no files (only blank lines and # comments, or nothing)');

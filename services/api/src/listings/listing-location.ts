@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { KumoError } from '@kumo/shared';
 
 /** Where a listing is: a file on the API's machine, an https:// URL, or a GCS object. */
-export type ListingLocation = { kind: 'local'; path: string } | { kind: 'https'; url: URL } | { kind: 'gs'; bucket: string; object: string };
+export type ListingLocation =
+  { kind: 'local'; path: string } | { kind: 'https'; url: URL } | { kind: 'gs'; bucket: string; object: string };
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 // GCS bucket names: 3-63 lowercase letters, digits, dashes, underscores and dots (222 with dots; rare).
@@ -32,13 +33,18 @@ export function listingLocation(uri: string, cwd: string): ListingLocation {
     } catch {
       throw new KumoError('LISTING_INVALID', `source.listing '${uri}' is not a valid URL`);
     }
-    if (url.username || url.password) throw new KumoError('LISTING_NOT_ALLOWED', 'source.listing: credentials in the URL are not allowed');
+    if (url.username || url.password)
+      throw new KumoError('LISTING_NOT_ALLOWED', 'source.listing: credentials in the URL are not allowed');
     return { kind: 'https', url };
   }
   if (scheme === 'gs') {
     const m = /^gs:\/\/([^/]+)\/(.+)$/i.exec(uri);
-    if (!m || !BUCKET.test(m[1]!)) throw new KumoError('LISTING_INVALID', `source.listing '${uri}' is not gs://bucket/object`);
+    if (!m || !BUCKET.test(m[1]!))
+      throw new KumoError('LISTING_INVALID', `source.listing '${uri}' is not gs://bucket/object`);
     return { kind: 'gs', bucket: m[1]!, object: m[2]! };
   }
-  throw new KumoError('LISTING_NOT_ALLOWED', `source.listing: '${scheme}:' is not allowed; give an https:// URL, a gs:// object or a path on the control plane's machine`);
+  throw new KumoError(
+    'LISTING_NOT_ALLOWED',
+    `source.listing: '${scheme}:' is not allowed; give an https:// URL, a gs:// object or a path on the control plane's machine`,
+  );
 }

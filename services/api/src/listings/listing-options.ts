@@ -33,7 +33,14 @@ export interface ListingOptions {
 }
 
 export function listingOptionsOf(partial: Partial<ListingOptions> = {}): ListingOptions {
-  return { roots: [process.cwd()], timeoutMs: 30_000, maxBytes: LIMITS.listingBytesMax, maxConcurrent: 4, allowPrivateHosts: false, ...partial };
+  return {
+    roots: [process.cwd()],
+    timeoutMs: 30_000,
+    maxBytes: LIMITS.listingBytesMax,
+    maxConcurrent: 4,
+    allowPrivateHosts: false,
+    ...partial,
+  };
 }
 
 /**
@@ -42,7 +49,12 @@ export function listingOptionsOf(partial: Partial<ListingOptions> = {}): Listing
  * and project as the rest of kumo reads them.
  */
 export function listingOptionsFromEnv(
-  env: { KUMO_LISTING_ROOTS?: string | undefined; KUMO_LISTING_ALLOW_PRIVATE_HOSTS?: string | undefined; KUMO_STORAGE_ENDPOINT?: string | undefined; GOOGLE_CLOUD_PROJECT?: string | undefined },
+  env: {
+    KUMO_LISTING_ROOTS?: string | undefined;
+    KUMO_LISTING_ALLOW_PRIVATE_HOSTS?: string | undefined;
+    KUMO_STORAGE_ENDPOINT?: string | undefined;
+    GOOGLE_CLOUD_PROJECT?: string | undefined;
+  },
   cwd = process.cwd(),
 ): Partial<ListingOptions> {
   const extra = (env.KUMO_LISTING_ROOTS ?? '').split(':').filter((r) => r.trim() !== '');

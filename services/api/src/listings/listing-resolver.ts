@@ -45,11 +45,15 @@ export class ListingResolver {
       const lines = listingLines(uri, await this.read(uri), spec.source.batches);
       const sha = createHash('sha256').update(lines.join('\n')).digest('hex');
       if (spec.source.listingSha256 !== undefined && spec.source.listingSha256 !== sha) {
-        throw new KumoError('LISTING_INVALID', `source.listing '${uri}' has changed: its lines hash to ${sha}, not the source.listingSha256 given`);
+        throw new KumoError(
+          'LISTING_INVALID',
+          `source.listing '${uri}' has changed: its lines hash to ${sha}, not the source.listingSha256 given`,
+        );
       }
       return { spec: { ...spec, source: { ...spec.source, batches: lines.length, listingSha256: sha } }, lines };
     } catch (err) {
-      if (err instanceof KumoError && err.code.startsWith('LISTING_')) throw withIssue(err, [...path, 'source', 'listing']);
+      if (err instanceof KumoError && err.code.startsWith('LISTING_'))
+        throw withIssue(err, [...path, 'source', 'listing']);
       throw err;
     } finally {
       this.inFlight--;
@@ -64,7 +68,11 @@ export class ListingResolver {
     if (where.kind === 'local') {
       const file = await openLocalListing(uri, where.path, this.opts.roots);
       try {
-        return await decompressed(uri, await readCapped(uri, file.createReadStream({ autoClose: false }), maxBytes), maxBytes);
+        return await decompressed(
+          uri,
+          await readCapped(uri, file.createReadStream({ autoClose: false }), maxBytes),
+          maxBytes,
+        );
       } finally {
         await file.close();
       }
@@ -72,13 +80,23 @@ export class ListingResolver {
     const signal = AbortSignal.timeout(this.opts.timeoutMs);
     const body =
       where.kind === 'https'
-        ? await openHttpsListing(uri, where.url, signal, this.opts.fetch, this.opts.allowPrivateHosts ? null : (this.opts.lookup ?? dnsLookup))
+        ? await openHttpsListing(
+            uri,
+            where.url,
+            signal,
+            this.opts.fetch,
+            this.opts.allowPrivateHosts ? null : (this.opts.lookup ?? dnsLookup),
+          )
         : openGsListing(uri, await this.gcs(), where.bucket, where.object, signal);
     try {
       return await decompressed(uri, await readCapped(uri, body, maxBytes), maxBytes);
     } catch (err) {
       if (signal.aborted && !(err instanceof KumoError)) {
-        throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': not read within ${this.opts.timeoutMs / 1000} s`, { retryable: true, cause: err });
+        throw new KumoError(
+          'LISTING_UNREADABLE',
+          `source.listing '${uri}': not read within ${this.opts.timeoutMs / 1000} s`,
+          { retryable: true, cause: err },
+        );
       }
       throw err;
     }

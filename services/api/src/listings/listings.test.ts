@@ -60,33 +60,60 @@ describe('listing bytes', () => {
     expect(await decompressed('plain-name.txt', gzipSync(text), 1024)).toEqual(text);
     expect(await decompressed('warc.paths.gz', text, 1024)).toEqual(text);
     // Two gzip members one after the other (what `cat a.gz b.gz` makes) are one listing.
-    expect(await decompressed('x', Buffer.concat([gzipSync('a\n'), gzipSync('b\n')]), 1024)).toEqual(Buffer.from('a\nb\n'));
+    expect(await decompressed('x', Buffer.concat([gzipSync('a\n'), gzipSync('b\n')]), 1024)).toEqual(
+      Buffer.from('a\nb\n'),
+    );
   });
 
   it('refuses more than the limit, read or decompressed, and gzip that does not decompress', async () => {
-    expect(await code(readCapped('x', chunks(Buffer.alloc(600), Buffer.alloc(600)), 1000))).toEqual({ code: 'LISTING_INVALID', retryable: false });
-    expect(await code(decompressed('x', gzipSync(Buffer.alloc(5000, 0x61)), 1000))).toEqual({ code: 'LISTING_INVALID', retryable: false });
-    expect(await code(decompressed('x', Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]), 1000))).toEqual({ code: 'LISTING_INVALID', retryable: false });
+    expect(await code(readCapped('x', chunks(Buffer.alloc(600), Buffer.alloc(600)), 1000))).toEqual({
+      code: 'LISTING_INVALID',
+      retryable: false,
+    });
+    expect(await code(decompressed('x', gzipSync(Buffer.alloc(5000, 0x61)), 1000))).toEqual({
+      code: 'LISTING_INVALID',
+      retryable: false,
+    });
+    expect(await code(decompressed('x', Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]), 1000))).toEqual({
+      code: 'LISTING_INVALID',
+      retryable: false,
+    });
     expect(await readCapped('x', chunks(Buffer.alloc(500), Buffer.alloc(500)), 1000)).toHaveLength(1000);
   });
 });
 
 describe('listing location', () => {
   it('https, gs and paths (relative to the working directory) are listings; plain http and other schemes are not allowed', () => {
-    expect(listingLocation('https://data.commoncrawl.org/crawl-data/CC-MAIN-2023-50/warc.paths.gz', '/w')).toMatchObject({ kind: 'https' });
-    expect(listingLocation('gs://kumo-data/lists/warc.paths.gz', '/w')).toEqual({ kind: 'gs', bucket: 'kumo-data', object: 'lists/warc.paths.gz' });
+    expect(
+      listingLocation('https://data.commoncrawl.org/crawl-data/CC-MAIN-2023-50/warc.paths.gz', '/w'),
+    ).toMatchObject({ kind: 'https' });
+    expect(listingLocation('gs://kumo-data/lists/warc.paths.gz', '/w')).toEqual({
+      kind: 'gs',
+      bucket: 'kumo-data',
+      object: 'lists/warc.paths.gz',
+    });
     expect(listingLocation('lists/warc.paths', '/w')).toEqual({ kind: 'local', path: '/w/lists/warc.paths' });
     expect(listingLocation('/data/warc.paths', '/w')).toEqual({ kind: 'local', path: '/data/warc.paths' });
     expect(listingLocation('file:///data/warc.paths', '/w')).toEqual({ kind: 'local', path: '/data/warc.paths' });
-    for (const uri of ['http://data.commoncrawl.org/x', 'ftp://h/x', 's3://b/x', 'HTTP://h/x']) expect(() => listingLocation(uri, '/w')).toThrow(expect.objectContaining({ code: 'LISTING_NOT_ALLOWED' }));
-    expect(() => listingLocation('https://user:pw@h/x', '/w')).toThrow(expect.objectContaining({ code: 'LISTING_NOT_ALLOWED' }));
-    for (const uri of ['gs://', 'gs://bucket', 'gs://bucket/', 'gs://B_/x']) expect(() => listingLocation(uri, '/w')).toThrow(expect.objectContaining({ code: 'LISTING_INVALID' }));
+    for (const uri of ['http://data.commoncrawl.org/x', 'ftp://h/x', 's3://b/x', 'HTTP://h/x'])
+      expect(() => listingLocation(uri, '/w')).toThrow(expect.objectContaining({ code: 'LISTING_NOT_ALLOWED' }));
+    expect(() => listingLocation('https://user:pw@h/x', '/w')).toThrow(
+      expect.objectContaining({ code: 'LISTING_NOT_ALLOWED' }),
+    );
+    for (const uri of ['gs://', 'gs://bucket', 'gs://bucket/', 'gs://B_/x'])
+      expect(() => listingLocation(uri, '/w')).toThrow(expect.objectContaining({ code: 'LISTING_INVALID' }));
   });
 
   it('KUMO_LISTING_ROOTS adds folders (relative ones against the working directory) to the working directory', () => {
-    expect(listingOptionsFromEnv({ KUMO_LISTING_ROOTS: '/data/lists::.kumo/demo' }, '/w').roots).toEqual(['/w', '/data/lists', '/w/.kumo/demo']);
+    expect(listingOptionsFromEnv({ KUMO_LISTING_ROOTS: '/data/lists::.kumo/demo' }, '/w').roots).toEqual([
+      '/w',
+      '/data/lists',
+      '/w/.kumo/demo',
+    ]);
     expect(listingOptionsFromEnv({}, '/w')).toEqual({ roots: ['/w'] });
-    expect(listingOptionsFromEnv({ KUMO_STORAGE_ENDPOINT: 'http://127.0.0.1:4443', GOOGLE_CLOUD_PROJECT: 'p' }, '/w')).toEqual({ roots: ['/w'], storageEndpoint: 'http://127.0.0.1:4443', projectId: 'p' });
+    expect(
+      listingOptionsFromEnv({ KUMO_STORAGE_ENDPOINT: 'http://127.0.0.1:4443', GOOGLE_CLOUD_PROJECT: 'p' }, '/w'),
+    ).toEqual({ roots: ['/w'], storageEndpoint: 'http://127.0.0.1:4443', projectId: 'p' });
   });
 });
 
@@ -123,7 +150,13 @@ describe('local listings: only inside the roots', () => {
   });
 
   it('refuses what is outside once .. and symlinks are resolved, and hidden files below a root', async () => {
-    for (const p of ['/etc/hostname', join(root, '..', 'outside', 'warc.paths'), join(root, 'escape.paths'), join(root, 'etc', 'hostname'), join(root, '.kumo', 'admin-token')]) {
+    for (const p of [
+      '/etc/hostname',
+      join(root, '..', 'outside', 'warc.paths'),
+      join(root, 'escape.paths'),
+      join(root, 'etc', 'hostname'),
+      join(root, '.kumo', 'admin-token'),
+    ]) {
       expect(await code(openLocalListing(p, p, [root])), p).toEqual({ code: 'LISTING_NOT_ALLOWED', retryable: false });
     }
     // A hidden folder named as a root of its own is readable.
@@ -131,14 +164,27 @@ describe('local listings: only inside the roots', () => {
   });
 
   it('a missing file inside a root, or a folder, is unreadable; a missing file outside is not even looked at', async () => {
-    expect(await code(openLocalListing('x', join(root, 'no-such.paths'), [root]))).toEqual({ code: 'LISTING_UNREADABLE', retryable: false });
-    expect(await code(openLocalListing('x', join(root, 'sub'), [root]))).toEqual({ code: 'LISTING_UNREADABLE', retryable: false });
-    expect(await code(openLocalListing('x', '/no/such/file', [root]))).toEqual({ code: 'LISTING_NOT_ALLOWED', retryable: false });
+    expect(await code(openLocalListing('x', join(root, 'no-such.paths'), [root]))).toEqual({
+      code: 'LISTING_UNREADABLE',
+      retryable: false,
+    });
+    expect(await code(openLocalListing('x', join(root, 'sub'), [root]))).toEqual({
+      code: 'LISTING_UNREADABLE',
+      retryable: false,
+    });
+    expect(await code(openLocalListing('x', '/no/such/file', [root]))).toEqual({
+      code: 'LISTING_NOT_ALLOWED',
+      retryable: false,
+    });
   });
 });
 
 describe('https listings', () => {
-  const answer = (status: number, body: string | Uint8Array<ArrayBuffer> = '', headers: Record<string, string> = {}): Response => new Response(status >= 300 && status < 400 ? null : body, { status, headers });
+  const answer = (
+    status: number,
+    body: string | Uint8Array<ArrayBuffer> = '',
+    headers: Record<string, string> = {},
+  ): Response => new Response(status >= 300 && status < 400 ? null : body, { status, headers });
   const fakeFetch = (answers: Record<string, () => Response>): typeof fetch =>
     (async (url: string | URL | Request) => {
       const a = answers[String(url)];
@@ -164,10 +210,22 @@ describe('https listings', () => {
     });
     const body = await openHttpsListing('u', new URL('https://a.example/l'), signal(), f, lookup);
     expect((await readCapped('u', body, 1000)).toString()).toBe('x/1.warc.gz\n');
-    expect(await code(openHttpsListing('u', new URL('https://a.example/down'), signal(), f, lookup))).toEqual({ code: 'LISTING_NOT_ALLOWED', retryable: false });
-    expect(await code(openHttpsListing('u', new URL('https://a.example/503'), signal(), f, lookup))).toEqual({ code: 'LISTING_UNREADABLE', retryable: true });
-    expect(await code(openHttpsListing('u', new URL('https://a.example/404'), signal(), f, lookup))).toEqual({ code: 'LISTING_UNREADABLE', retryable: false });
-    expect(await code(openHttpsListing('u', new URL('https://nowhere.example/l'), signal(), f, lookup))).toEqual({ code: 'LISTING_UNREADABLE', retryable: true });
+    expect(await code(openHttpsListing('u', new URL('https://a.example/down'), signal(), f, lookup))).toEqual({
+      code: 'LISTING_NOT_ALLOWED',
+      retryable: false,
+    });
+    expect(await code(openHttpsListing('u', new URL('https://a.example/503'), signal(), f, lookup))).toEqual({
+      code: 'LISTING_UNREADABLE',
+      retryable: true,
+    });
+    expect(await code(openHttpsListing('u', new URL('https://a.example/404'), signal(), f, lookup))).toEqual({
+      code: 'LISTING_UNREADABLE',
+      retryable: false,
+    });
+    expect(await code(openHttpsListing('u', new URL('https://nowhere.example/l'), signal(), f, lookup))).toEqual({
+      code: 'LISTING_UNREADABLE',
+      retryable: true,
+    });
   });
 
   it('refuses internal hosts, by address or by what the name resolves to, and redirects to them; KUMO_LISTING_ALLOW_PRIVATE_HOSTS lets them through', async () => {
@@ -178,34 +236,84 @@ describe('https listings', () => {
       return answer(200, 'x/1.warc.gz\n');
     }) as typeof fetch;
     const refused = { code: 'LISTING_NOT_ALLOWED', retryable: false };
-    for (const u of ['https://127.0.0.1/l', 'https://10.1.2.3/l', 'https://169.254.169.254/l', 'https://[::1]/l', 'https://[fd00::1]/l', 'https://[::ffff:172.16.0.1]/l', 'https://metadata.internal/l', 'https://dual.test/l']) {
+    for (const u of [
+      'https://127.0.0.1/l',
+      'https://10.1.2.3/l',
+      'https://169.254.169.254/l',
+      'https://[::1]/l',
+      'https://[fd00::1]/l',
+      'https://[::ffff:172.16.0.1]/l',
+      'https://metadata.internal/l',
+      'https://dual.test/l',
+    ]) {
       expect(await code(openHttpsListing('u', new URL(u), signal(), f, lookup)), u).toEqual(refused);
     }
-    expect(await code(openHttpsListing('u', new URL('https://a.example/to-inside'), signal(), f, lookup))).toEqual(refused);
+    expect(await code(openHttpsListing('u', new URL('https://a.example/to-inside'), signal(), f, lookup))).toEqual(
+      refused,
+    );
     // Nothing was fetched from inside: only the public hop that redirected.
     expect(fetched).toEqual(['https://a.example/to-inside']);
     // A name that does not resolve: retry later, maybe.
-    expect(await code(openHttpsListing('u', new URL('https://gone.test/l'), signal(), f, lookup))).toEqual({ code: 'LISTING_UNREADABLE', retryable: true });
+    expect(await code(openHttpsListing('u', new URL('https://gone.test/l'), signal(), f, lookup))).toEqual({
+      code: 'LISTING_UNREADABLE',
+      retryable: true,
+    });
     // Allowed: a mirror on the team's network.
-    const allowed = new ListingResolver(listingOptionsOf({ fetch: f, lookup, ...listingOptionsFromEnv({ KUMO_LISTING_ALLOW_PRIVATE_HOSTS: '1' }) }));
-    const spec = jobSpecSchema.parse({ kind: 'extraction', name: 'n', source: { snapshot: 'S', listing: 'https://mirror.internal/warc.paths' }, run: { builtin: 'noop' } });
+    const allowed = new ListingResolver(
+      listingOptionsOf({ fetch: f, lookup, ...listingOptionsFromEnv({ KUMO_LISTING_ALLOW_PRIVATE_HOSTS: '1' }) }),
+    );
+    const spec = jobSpecSchema.parse({
+      kind: 'extraction',
+      name: 'n',
+      source: { snapshot: 'S', listing: 'https://mirror.internal/warc.paths' },
+      run: { builtin: 'noop' },
+    });
     expect((await allowed.resolve(spec))?.lines).toEqual(['x/1.warc.gz']);
     const strict = new ListingResolver(listingOptionsOf({ fetch: f, lookup }));
-    expect(await strict.resolve(spec).catch((e: unknown) => e)).toMatchObject({ code: 'LISTING_NOT_ALLOWED', issues: [{ path: ['source', 'listing'] }] });
+    expect(await strict.resolve(spec).catch((e: unknown) => e)).toMatchObject({
+      code: 'LISTING_NOT_ALLOWED',
+      issues: [{ path: ['source', 'listing'] }],
+    });
   });
 
   it('the resolver sets batches and listingSha256, caps with batches, checks a listingSha256 given, and points issues at source.listing', async () => {
-    const f = fakeFetch({ 'https://a.example/warc.paths.gz': () => answer(200, new Uint8Array(gzipSync('# x\na\nb\nc\n'))) });
+    const f = fakeFetch({
+      'https://a.example/warc.paths.gz': () => answer(200, new Uint8Array(gzipSync('# x\na\nb\nc\n'))),
+    });
     const resolver = new ListingResolver(listingOptionsOf({ fetch: f, lookup }));
-    const spec = (source: Record<string, unknown>) => jobSpecSchema.parse({ kind: 'extraction', name: 'n', source: { snapshot: 'S', listing: 'https://a.example/warc.paths.gz', ...source }, run: { builtin: 'noop' } });
+    const spec = (source: Record<string, unknown>) =>
+      jobSpecSchema.parse({
+        kind: 'extraction',
+        name: 'n',
+        source: { snapshot: 'S', listing: 'https://a.example/warc.paths.gz', ...source },
+        run: { builtin: 'noop' },
+      });
     const all = await resolver.resolve(spec({}));
     const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
     expect(all?.lines).toEqual(['a', 'b', 'c']);
-    expect(all?.spec).toMatchObject({ source: { snapshot: 'S', listing: 'https://a.example/warc.paths.gz', batches: 3, listingSha256: sha('a\nb\nc') } });
-    expect((await resolver.resolve(spec({ batches: 2 })))?.spec).toMatchObject({ source: { batches: 2, listingSha256: sha('a\nb') } });
+    expect(all?.spec).toMatchObject({
+      source: { snapshot: 'S', listing: 'https://a.example/warc.paths.gz', batches: 3, listingSha256: sha('a\nb\nc') },
+    });
+    expect((await resolver.resolve(spec({ batches: 2 })))?.spec).toMatchObject({
+      source: { batches: 2, listingSha256: sha('a\nb') },
+    });
     expect((await resolver.resolve(spec({ listingSha256: sha('a\nb\nc') })))?.lines).toHaveLength(3);
-    const changed = await resolver.resolve(spec({ listingSha256: sha('a') }), ['stages', 0, 'job']).catch((e: unknown) => e);
-    expect(changed).toMatchObject({ code: 'LISTING_INVALID', issues: [{ path: ['stages', 0, 'job', 'source', 'listing'] }] });
-    expect(await resolver.resolve(jobSpecSchema.parse({ kind: 'extraction', name: 'n', source: { snapshot: 'S', batches: 3 }, run: { builtin: 'noop' } }))).toBeUndefined();
+    const changed = await resolver
+      .resolve(spec({ listingSha256: sha('a') }), ['stages', 0, 'job'])
+      .catch((e: unknown) => e);
+    expect(changed).toMatchObject({
+      code: 'LISTING_INVALID',
+      issues: [{ path: ['stages', 0, 'job', 'source', 'listing'] }],
+    });
+    expect(
+      await resolver.resolve(
+        jobSpecSchema.parse({
+          kind: 'extraction',
+          name: 'n',
+          source: { snapshot: 'S', batches: 3 },
+          run: { builtin: 'noop' },
+        }),
+      ),
+    ).toBeUndefined();
   });
 });

@@ -24,9 +24,14 @@ function hiddenBelow(path: string, root: string): boolean {
  */
 export async function openLocalListing(uri: string, path: string, roots: readonly string[]): Promise<FileHandle> {
   const notAllowed = (): KumoError =>
-    new KumoError('LISTING_NOT_ALLOWED', `source.listing '${uri}' is not inside a folder listings may be read from (the control plane's working directory or KUMO_LISTING_ROOTS), or is hidden`);
+    new KumoError(
+      'LISTING_NOT_ALLOWED',
+      `source.listing '${uri}' is not inside a folder listings may be read from (the control plane's working directory or KUMO_LISTING_ROOTS), or is hidden`,
+    );
   const given = roots.map((r) => resolve(r));
-  const real = (await Promise.all(given.map((r) => realpath(r).catch(() => undefined)))).filter((r): r is string => r !== undefined);
+  const real = (await Promise.all(given.map((r) => realpath(r).catch(() => undefined)))).filter(
+    (r): r is string => r !== undefined,
+  );
   // First by name alone, so that nothing outside the roots is even looked at (its existence is not told).
   if (!given.some((r) => inside(path, r)) && !real.some((r) => inside(path, r))) throw notAllowed();
   let target: string;
@@ -53,6 +58,11 @@ export async function openLocalListing(uri: string, path: string, roots: readonl
 
 function unreadable(uri: string, err: unknown): KumoError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'there is no such file' : code === 'EACCES' ? 'the control plane may not read it' : `it cannot be opened (${code ?? 'error'})`;
+  const why =
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? 'there is no such file'
+      : code === 'EACCES'
+        ? 'the control plane may not read it'
+        : `it cannot be opened (${code ?? 'error'})`;
   return new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': ${why}`, { cause: err });
 }

@@ -24,15 +24,33 @@ describe('listing hosts: IPv6 ranges that embed an IPv4 address', () => {
   const none = async (): Promise<string[]> => [];
 
   it('refuses ::/96, 64:ff9b::/96, 2002::/16 (and Teredo, NAT64 local-use) as literals and as DNS answers', async () => {
-    for (const a of ['::a00:1', '::127.0.0.1', '::', '64:ff9b::a9fe:a9fe', '64:ff9b::8.8.8.8', '64:ff9b:1::a00:1', '2002:a00:1::1', '2002:c0a8:101::', '2001:0:4136:e378::1', '::ffff:a00:1', '::ffff:169.254.169.254']) {
+    for (const a of [
+      '::a00:1',
+      '::127.0.0.1',
+      '::',
+      '64:ff9b::a9fe:a9fe',
+      '64:ff9b::8.8.8.8',
+      '64:ff9b:1::a00:1',
+      '2002:a00:1::1',
+      '2002:c0a8:101::',
+      '2001:0:4136:e378::1',
+      '::ffff:a00:1',
+      '::ffff:169.254.169.254',
+    ]) {
       expect(await refusal(assertPublicHost('u', new URL(`https://[${a}]/l`), none)), a).toBe('LISTING_NOT_ALLOWED');
-      expect(await refusal(assertPublicHost('u', new URL('https://sneaky.example/l'), async () => [a])), a).toBe('LISTING_NOT_ALLOWED');
+      expect(await refusal(assertPublicHost('u', new URL('https://sneaky.example/l'), async () => [a])), a).toBe(
+        'LISTING_NOT_ALLOWED',
+      );
     }
   });
 
   it('still lets public addresses through, and says which one it checked', async () => {
-    expect(await assertPublicHost('u', new URL('https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/l'), none)).toBe('2606:2800:21f:cb07:6820:80da:af6b:8b2c');
-    expect(await assertPublicHost('u', new URL('https://a.example/l'), async () => ['93.184.215.14', '2606:2800::1'])).toBe('93.184.215.14');
+    expect(await assertPublicHost('u', new URL('https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/l'), none)).toBe(
+      '2606:2800:21f:cb07:6820:80da:af6b:8b2c',
+    );
+    expect(
+      await assertPublicHost('u', new URL('https://a.example/l'), async () => ['93.184.215.14', '2606:2800::1']),
+    ).toBe('93.184.215.14');
     expect(await assertPublicHost('u', new URL('https://[::ffff:808:808]/l'), none)).toBe('::ffff:808:808');
   });
 });
@@ -61,7 +79,29 @@ describe('listing fetches go to the address that was checked', () => {
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'kumo-pinned-'));
       // A certificate for a name no resolver here knows: the fetch can only have reached the server by the address it was given.
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=listing.test', '-addext', 'subjectAltName=DNS:listing.test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=listing.test',
+          '-addext',
+          'subjectAltName=DNS:listing.test',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       ca = readFileSync(join(dir, 'cert.pem'));
       server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: ca }, (req, res) => {
         requests.push({ host: req.headers.host, sni: (req.socket as TLSSocket).servername });

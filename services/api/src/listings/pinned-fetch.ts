@@ -7,7 +7,11 @@ import { Readable } from 'node:stream';
  * One GET of an https:// listing hop. `address`: where to connect, the address the host check passed
  * (undefined when there was no check: private hosts allowed). Never follows redirects itself.
  */
-export type ListingFetch = (url: URL, init: { redirect: 'manual'; signal: AbortSignal; headers: Record<string, string> }, address?: string) => Promise<Response>;
+export type ListingFetch = (
+  url: URL,
+  init: { redirect: 'manual'; signal: AbortSignal; headers: Record<string, string> },
+  address?: string,
+) => Promise<Response>;
 
 /** Statuses whose Response must have no body. */
 const NO_BODY = new Set([101, 204, 205, 304]);
@@ -37,7 +41,8 @@ export function pinnedHttpsFetch(tls: { ca?: string | Buffer } = {}): ListingFet
       const req = request(options, (res) => {
         const status = res.statusCode ?? 0;
         const headers = new Headers();
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+          headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
         if (NO_BODY.has(status) || (status >= 300 && status < 400)) {
           res.resume();
           resolve(new Response(null, { status, headers }));

@@ -5,7 +5,8 @@ import { KumoError } from '@kumo/shared';
 /** Resolves a host name to its addresses (tests replace it: there is no DNS here). */
 export type HostLookup = (host: string) => Promise<string[]>;
 
-export const dnsLookup: HostLookup = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+export const dnsLookup: HostLookup = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 /**
  * Addresses a submitter must not make the API fetch from: loopback, private, link-local (the metadata
@@ -28,7 +29,8 @@ for (const [net, bits] of [
   ['198.18.0.0', 15],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
-] as const) INTERNAL.addSubnet(net, bits, 'ipv4');
+] as const)
+  INTERNAL.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
   ['::', 96],
   ['64:ff9b::', 96],
@@ -38,7 +40,8 @@ for (const [net, bits] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-] as const) INTERNAL.addSubnet(net, bits, 'ipv6');
+] as const)
+  INTERNAL.addSubnet(net, bits, 'ipv6');
 
 export function internal(address: string): boolean {
   const family = isIP(address);
@@ -64,12 +67,18 @@ export async function assertPublicHost(uri: string, url: URL, lookupHost: HostLo
     try {
       addresses = await lookupHost(host);
     } catch (err) {
-      throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': the host ${host} could not be resolved`, { retryable: true, cause: err });
+      throw new KumoError('LISTING_UNREADABLE', `source.listing '${uri}': the host ${host} could not be resolved`, {
+        retryable: true,
+        cause: err,
+      });
     }
   }
   const bad = addresses.find(internal);
   if (addresses.length === 0 || bad !== undefined) {
-    throw new KumoError('LISTING_NOT_ALLOWED', `source.listing '${uri}': ${host} is an internal address${bad && bad !== host ? ` (${bad})` : ''}; listings are read from public hosts only`);
+    throw new KumoError(
+      'LISTING_NOT_ALLOWED',
+      `source.listing '${uri}': ${host} is an internal address${bad && bad !== host ? ` (${bad})` : ''}; listings are read from public hosts only`,
+    );
   }
   return addresses[0]!;
 }

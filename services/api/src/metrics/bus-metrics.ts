@@ -29,9 +29,24 @@ export class BusMetrics {
   ) {
     const registers = [registry];
     const labelNames = ['topic', 'group'];
-    this.age = new Gauge({ name: 'kumo_bus_oldest_unacked_age_seconds', help: 'Age of the oldest message a bus group has not acknowledged (0 when none)', labelNames, registers });
-    this.unacked = new Gauge({ name: 'kumo_bus_unacked_messages', help: 'Messages a bus group has not acknowledged: delivered and pending, or not yet delivered', labelNames, registers });
-    this.dead = new Gauge({ name: 'kumo_bus_dead_letter_messages', help: 'Messages parked in a group’s dead-letter stream after too many deliveries', labelNames, registers });
+    this.age = new Gauge({
+      name: 'kumo_bus_oldest_unacked_age_seconds',
+      help: 'Age of the oldest message a bus group has not acknowledged (0 when none)',
+      labelNames,
+      registers,
+    });
+    this.unacked = new Gauge({
+      name: 'kumo_bus_unacked_messages',
+      help: 'Messages a bus group has not acknowledged: delivered and pending, or not yet delivered',
+      labelNames,
+      registers,
+    });
+    this.dead = new Gauge({
+      name: 'kumo_bus_dead_letter_messages',
+      help: 'Messages parked in a group’s dead-letter stream after too many deliveries',
+      labelNames,
+      registers,
+    });
   }
 
   async refresh(): Promise<void> {
@@ -50,7 +65,11 @@ export class BusMetrics {
     }
   }
 
-  private async read(topic: Topic, group: string, nowMs: number): Promise<{ topic: Topic; group: string; ageSeconds: number; unacked: number; dead: number } | undefined> {
+  private async read(
+    topic: Topic,
+    group: string,
+    nowMs: number,
+  ): Promise<{ topic: Topic; group: string; ageSeconds: number; unacked: number; dead: number } | undefined> {
     const { redis, keys } = this.deps;
     const stream = `${keys.prefix}:bus:${topic}`;
     let info: Record<string, unknown> | undefined;

@@ -20,11 +20,36 @@ export class FleetMetrics {
     private readonly deps: { redis: Redis; keys: Keys; fleet: FleetStore; workers: WorkerRegistry },
   ) {
     const registers = [registry];
-    this.vms = new Gauge({ name: 'kumo_vms', help: 'Live VMs (or local worker processes) by pool, zone (none before placement) and state', labelNames: ['pool', 'zone', 'state'], registers });
-    this.errors = new Counter({ name: 'kumo_provision_errors_total', help: 'VM creates that failed, by pool and reason (the error code)', labelNames: ['pool', 'reason'], registers });
-    this.spend = new Counter({ name: 'kumo_pool_spend_usd_total', help: 'Money spent on the pool’s VMs: ended ones, plus live ones up to now', labelNames: ['pool'], registers });
-    this.burn = new Gauge({ name: 'kumo_pool_burn_usd_per_hour', help: 'What the pool’s running VMs cost per hour now', labelNames: ['pool'], registers });
-    this.slots = new Gauge({ name: 'kumo_worker_slots', help: 'Task slots of live workers, busy or free', labelNames: ['pool', 'state'], registers });
+    this.vms = new Gauge({
+      name: 'kumo_vms',
+      help: 'Live VMs (or local worker processes) by pool, zone (none before placement) and state',
+      labelNames: ['pool', 'zone', 'state'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'kumo_provision_errors_total',
+      help: 'VM creates that failed, by pool and reason (the error code)',
+      labelNames: ['pool', 'reason'],
+      registers,
+    });
+    this.spend = new Counter({
+      name: 'kumo_pool_spend_usd_total',
+      help: 'Money spent on the pool’s VMs: ended ones, plus live ones up to now',
+      labelNames: ['pool'],
+      registers,
+    });
+    this.burn = new Gauge({
+      name: 'kumo_pool_burn_usd_per_hour',
+      help: 'What the pool’s running VMs cost per hour now',
+      labelNames: ['pool'],
+      registers,
+    });
+    this.slots = new Gauge({
+      name: 'kumo_worker_slots',
+      help: 'Task slots of live workers, busy or free',
+      labelNames: ['pool', 'state'],
+      registers,
+    });
   }
 
   async refresh(pools: string[]): Promise<void> {

@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import { defineScript, jobViews, reply, TERMINAL_JOB_STATES, type Clock, type JobCounts, type Keys } from '@kumo/shared';
+import {
+  defineScript,
+  jobViews,
+  reply,
+  TERMINAL_JOB_STATES,
+  type Clock,
+  type JobCounts,
+  type Keys,
+} from '@kumo/shared';
 
 const foldJobs = defineScript(new URL('./lua/foldJobs-1.lua', import.meta.url), ['fold'], reply.done);
 
@@ -94,7 +102,14 @@ export class JobFold {
     const jobs: ScannedJob[] = [];
     let min = through ? `(${through}` : '-';
     for (;;) {
-      const ids = await redis.zrangebylex(keys.jobsIndex(), min, '+', 'LIMIT', 0, Math.min(this.page, this.maxScan - jobs.length));
+      const ids = await redis.zrangebylex(
+        keys.jobsIndex(),
+        min,
+        '+',
+        'LIMIT',
+        0,
+        Math.min(this.page, this.maxScan - jobs.length),
+      );
       if (ids.length === 0) return { jobs, truncated: false };
       const counts = await jobViews.counts.readMany(redis, keys, ids);
       // A job in the index without a record (removed by hand): nothing to count, but it may fold.
@@ -116,7 +131,18 @@ export class JobFold {
 }
 
 function emptyJob(id: string): ScannedJob {
-  return { id, pool: '', state: 'cancelled', total: 0, fed: 0, running: 0, succeeded: 0, failed: 0, costUsd: 0, finishedAt: undefined };
+  return {
+    id,
+    pool: '',
+    state: 'cancelled',
+    total: 0,
+    fed: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    costUsd: 0,
+    finishedAt: undefined,
+  };
 }
 
 function bump(t: Tally, field: string, by: number): void {

@@ -8,7 +8,11 @@ import { JobFold } from './job-fold';
 import { JobMetrics } from './job-metrics';
 import { QueueMetrics } from './queue-metrics';
 
-const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const LINT_FAILING_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export interface KumoMetricsOptions {
   /** See JobFoldOptions.graceMs. */
@@ -40,7 +44,13 @@ export class KumoMetrics {
     for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(`kumo_api_${name}`);
     const graceMs = opts.foldGraceMs ?? 15 * 60_000;
     this.queues = ctx.queues;
-    this.jobs = new JobMetrics([this.registry], { fold: new JobFold({ redis, keys, clock, graceMs }), redis, keys, clock, graceMs });
+    this.jobs = new JobMetrics([this.registry], {
+      fold: new JobFold({ redis, keys, clock, graceMs }),
+      redis,
+      keys,
+      clock,
+      graceMs,
+    });
     this.queue = new QueueMetrics(this.registry, { redis, keys, clock, queues: this.queues });
     this.bus = new BusMetrics(this.registry, { redis, keys });
     this.fleet = new FleetMetrics(this.registry, { redis, keys, fleet: ctx.fleet, workers: ctx.workers });
@@ -59,7 +69,12 @@ export class KumoMetrics {
   private async refreshAndRender(): Promise<string> {
     try {
       const pools = (await this.ctx.pools.list()).map((p) => p.name);
-      await Promise.all([this.jobs.refresh(pools), this.queue.refresh(pools), this.bus.refresh(), this.fleet.refresh(pools)]);
+      await Promise.all([
+        this.jobs.refresh(pools),
+        this.queue.refresh(pools),
+        this.bus.refresh(),
+        this.fleet.refresh(pools),
+      ]);
     } catch (err) {
       // Half-read numbers would be worse than none: Prometheus records the failed scrape (up == 0).
       if (isKumoError(err)) throw err;

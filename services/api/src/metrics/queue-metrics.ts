@@ -16,15 +16,29 @@ export class QueueMetrics {
     private readonly deps: { redis: Redis; keys: Keys; queues: PoolQueues; clock: Clock },
   ) {
     const registers = [registry];
-    this.waiting = new Gauge({ name: 'kumo_queue_waiting_tasks', help: 'Tasks fed to the pool’s queue and not yet picked up', labelNames: ['pool'], registers });
-    this.delayed = new Gauge({ name: 'kumo_queue_delayed_tasks', help: 'Tasks in the pool’s queue waiting out a retry backoff or a hand-back', labelNames: ['pool'], registers });
+    this.waiting = new Gauge({
+      name: 'kumo_queue_waiting_tasks',
+      help: 'Tasks fed to the pool’s queue and not yet picked up',
+      labelNames: ['pool'],
+      registers,
+    });
+    this.delayed = new Gauge({
+      name: 'kumo_queue_delayed_tasks',
+      help: 'Tasks in the pool’s queue waiting out a retry backoff or a hand-back',
+      labelNames: ['pool'],
+      registers,
+    });
     this.oldest = new Gauge({
       name: 'kumo_queue_oldest_waiting_age_seconds',
       help: 'How long the oldest waiting task of the pool has been queued (0 when none waits)',
       labelNames: ['pool'],
       registers,
     });
-    this.latency = new RedisHistogram('kumo_dispatch_latency_seconds', 'Time from a task being fed to the pool’s queue to a worker starting it (first start only)', registry);
+    this.latency = new RedisHistogram(
+      'kumo_dispatch_latency_seconds',
+      'Time from a task being fed to the pool’s queue to a worker starting it (first start only)',
+      registry,
+    );
   }
 
   async refresh(pools: string[]): Promise<void> {

@@ -30,7 +30,12 @@ export class RedisHistogram {
   set(series: { labels: Record<string, string>; snapshot: HistogramSnapshot }[]): void {
     const out: Sample[] = [];
     for (const { labels, snapshot } of series) {
-      for (const b of snapshot.buckets) out.push({ labels: { ...labels, le: b.le === Number.POSITIVE_INFINITY ? '+Inf' : b.le }, value: b.count, metricName: `${this.name}_bucket` });
+      for (const b of snapshot.buckets)
+        out.push({
+          labels: { ...labels, le: b.le === Number.POSITIVE_INFINITY ? '+Inf' : b.le },
+          value: b.count,
+          metricName: `${this.name}_bucket`,
+        });
       out.push({ labels, value: snapshot.sum, metricName: `${this.name}_sum` });
       out.push({ labels, value: snapshot.count, metricName: `${this.name}_count` });
     }

@@ -56,7 +56,8 @@ export class AuthFailureLimiter {
     }
     this.byAddress.delete(key);
     // Entries are re-inserted when their window starts, so the first in the Map ends soonest.
-    if (this.byAddress.size >= (this.opts.maxAddresses ?? 50_000)) this.byAddress.delete(this.byAddress.keys().next().value!);
+    if (this.byAddress.size >= (this.opts.maxAddresses ?? 50_000))
+      this.byAddress.delete(this.byAddress.keys().next().value!);
     this.byAddress.set(key, { count: 1, resetAt: now + WINDOW_MS });
   }
 
@@ -84,7 +85,10 @@ export class AuthFailureLimiter {
     const wait = this.waitFor(ip, tokenHash);
     if (wait === 0) return;
     void reply.header('retry-after', String(wait));
-    throw new KumoError('RATE_LIMITED', `too many requests with wrong tokens from this address (at most ${this.opts.perMinute} a minute); retry in ${wait} s`);
+    throw new KumoError(
+      'RATE_LIMITED',
+      `too many requests with wrong tokens from this address (at most ${this.opts.perMinute} a minute); retry in ${wait} s`,
+    );
   }
 
   private now(): number {
@@ -100,6 +104,11 @@ export function addressKey(ip: string): string {
   const [head = '', tail = ''] = ip.toLowerCase().split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = ip.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

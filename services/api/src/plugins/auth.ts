@@ -56,14 +56,16 @@ export function installAuth(app: FastifyInstance, opts: { adminToken: string; to
     // An address that sent too many wrong tokens has no new token looked up until its minute is over.
     // (The admin token never waits: it is checked in memory, with no lookup to spare.)
     const digest = app.authFailures ? createHash('sha256').update(m[1]!).digest() : undefined;
-    if (digest && !timingSafeEqual(digest, adminHash)) app.authFailures?.assertMayTry(req.ip, digest.toString('hex'), reply);
+    if (digest && !timingSafeEqual(digest, adminHash))
+      app.authFailures?.assertMayTry(req.ip, digest.toString('hex'), reply);
     const principal = await resolve(m[1]!);
     if (!principal) {
       app.authFailures?.record(req.ip);
       throw new KumoError('UNAUTHENTICATED', 'unknown, revoked or expired token');
     }
     if (digest) app.authFailures?.vouch(digest.toString('hex'));
-    if (!roles.includes(principal.role)) throw new KumoError('FORBIDDEN', `role '${principal.role}' may not ${req.method} ${req.routeOptions.url}`);
+    if (!roles.includes(principal.role))
+      throw new KumoError('FORBIDDEN', `role '${principal.role}' may not ${req.method} ${req.routeOptions.url}`);
     req.principal = principal;
   });
 }

@@ -37,14 +37,18 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (isKumoError(err)) kerr = err;
     else if (err.validation) kerr = new KumoError('INVALID_INPUT', 'the request is invalid', { issues: issuesOf(err) });
     else if (err.code && FASTIFY_CODES[err.code]) kerr = new KumoError(FASTIFY_CODES[err.code]!, err.message);
-    else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) kerr = new KumoError('INVALID_INPUT', err.message);
+    else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
+      kerr = new KumoError('INVALID_INPUT', err.message);
     else kerr = new KumoError('INTERNAL', 'internal error', { cause: err });
     if (kerr.status >= 500) req.log.error({ err, code: kerr.code }, 'request failed');
     else req.log.info({ code: kerr.code, status: kerr.status }, 'request rejected');
-    const body = kerr.status >= 500 && kerr.code === 'INTERNAL' ? { code: kerr.code, message: 'internal error' } : kerr.toJSON();
+    const body =
+      kerr.status >= 500 && kerr.code === 'INTERNAL' ? { code: kerr.code, message: 'internal error' } : kerr.toJSON();
     void reply.status(kerr.status).send({ error: body });
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    void reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 }

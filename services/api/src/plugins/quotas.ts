@@ -15,7 +15,11 @@ declare module 'fastify' {
 const RESERVATION_TTL_MS = 10 * 60_000;
 
 /** Checks a user's quotas and takes room in them, in one step (its header says how). */
-const reserveQuota = defineScript(new URL('./lua/reserveQuota-1.lua', import.meta.url), ['quota'], reply.array<[number, number?]>);
+const reserveQuota = defineScript(
+  new URL('./lua/reserveQuota-1.lua', import.meta.url),
+  ['quota'],
+  reply.array<[number, number?]>,
+);
 
 /** Room taken for jobs about to be made: grow it once their listings are read, then settle it. */
 export interface Reservation {
@@ -41,7 +45,8 @@ export class UserQuota {
 
   /** Room for `count` new jobs of `user`, with no listing bytes yet; undefined for exempt callers. */
   async reserve(principal: Principal, user: string, count: number): Promise<Reservation | undefined> {
-    if (principal.role === 'admin' || (this.limits.liveJobsPerUser <= 0 && this.limits.listingBytesPerUser <= 0)) return undefined;
+    if (principal.role === 'admin' || (this.limits.liveJobsPerUser <= 0 && this.limits.listingBytesPerUser <= 0))
+      return undefined;
     const key = `${this.keys.prefix}:quota:${user}`;
     const stamp = `r:${Date.now()}:${randomBytes(6).toString('hex')}`;
     const members = Array.from({ length: count }, (_, i) => `${stamp}:${i}`);
@@ -65,19 +70,32 @@ export class UserQuota {
 
   private async take(key: string, user: string, members: string[], bytes: number[]): Promise<void> {
     const run = (): Promise<[number, number?]> =>
-      reserveQuota.run(this.redis, { quota: key }, [this.limits.liveJobsPerUser, this.limits.listingBytesPerUser, members.length, ...members.flatMap((m, i) => [m, bytes[i] ?? 0])]);
+      reserveQuota.run(this.redis, { quota: key }, [
+        this.limits.liveJobsPerUser,
+        this.limits.listingBytesPerUser,
+        members.length,
+        ...members.flatMap((m, i) => [m, bytes[i] ?? 0]),
+      ]);
     let res = await run();
     if (res[0] !== 0) {
       await this.dropEnded(key);
       res = await run();
     }
     if (res[0] === 1) {
-      throw new KumoError('QUOTA_EXCEEDED', `user '${user}' has ${res[1]} live jobs, and at most ${this.limits.liveJobsPerUser} may be queued or running at once; submit again when some have ended`, { retryable: true });
+      throw new KumoError(
+        'QUOTA_EXCEEDED',
+        `user '${user}' has ${res[1]} live jobs, and at most ${this.limits.liveJobsPerUser} may be queued or running at once; submit again when some have ended`,
+        { retryable: true },
+      );
     }
     if (res[0] === 2) {
       const want = bytes.reduce((a, b) => a + b, 0);
       // A listing bigger than the whole quota will never fit: retrying cannot help.
-      throw new KumoError('QUOTA_EXCEEDED', `user '${user}' holds ${mib(res[1]!)} of listings in live jobs; ${mib(want)} more would pass the ${mib(this.limits.listingBytesPerUser)} quota`, { retryable: want <= this.limits.listingBytesPerUser });
+      throw new KumoError(
+        'QUOTA_EXCEEDED',
+        `user '${user}' holds ${mib(res[1]!)} of listings in live jobs; ${mib(want)} more would pass the ${mib(this.limits.listingBytesPerUser)} quota`,
+        { retryable: want <= this.limits.listingBytesPerUser },
+      );
     }
   }
 
@@ -108,6 +126,9 @@ export function listingBytes(lines: readonly string[] | undefined): number {
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** Decorates the app with its quotas; app.kumo (Redis, keys) must be there already. */
-export function installQuotas(app: FastifyInstance, limits: Pick<ApiLimits, 'liveJobsPerUser' | 'listingBytesPerUser'>): void {
+export function installQuotas(
+  app: FastifyInstance,
+  limits: Pick<ApiLimits, 'liveJobsPerUser' | 'listingBytesPerUser'>,
+): void {
   app.decorate('userQuota', new UserQuota(app.kumo.redis, app.kumo.keys, limits));
 }

@@ -28,7 +28,10 @@ function keyGenerator(req: FastifyRequest): string {
  */
 export async function installRateLimit(
   app: FastifyInstance,
-  limits: Pick<ApiLimits, 'ratePerMinute' | 'rateBurst' | 'authFailuresPerMinute' | 'liveJobsPerUser' | 'listingBytesPerUser'>,
+  limits: Pick<
+    ApiLimits,
+    'ratePerMinute' | 'rateBurst' | 'authFailuresPerMinute' | 'liveJobsPerUser' | 'listingBytesPerUser'
+  >,
 ): Promise<void> {
   // The other per-client limits come with it, from the same settings: wrong tokens per address
   // (plugins/auth.ts asks before it looks a token up), and per-user quotas on what submissions store.
@@ -44,6 +47,9 @@ export async function installRateLimit(
     keyGenerator,
     allowList: (req: FastifyRequest) => UNLIMITED.has(req.routeOptions.url ?? ''),
     errorResponseBuilder: (_req, ctx) =>
-      new KumoError('RATE_LIMITED', `rate limit of ${ctx.max} requests per ${Math.round(windowMs / 1000)} s reached; retry in ${ctx.after}`),
+      new KumoError(
+        'RATE_LIMITED',
+        `rate limit of ${ctx.max} requests per ${Math.round(windowMs / 1000)} s reached; retry in ${ctx.after}`,
+      ),
   });
 }

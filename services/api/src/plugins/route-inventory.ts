@@ -25,6 +25,7 @@ export function installRouteInventory(app: FastifyInstance): void {
   app.decorate('routeInventory', routes);
   app.addHook('onRoute', (r) => {
     const config = r.config as { roles?: readonly Role[] } | undefined;
-    for (const method of Array.isArray(r.method) ? r.method : [r.method]) routes.push({ method, url: r.url, roles: config?.roles });
+    for (const method of Array.isArray(r.method) ? r.method : [r.method])
+      routes.push({ method, url: r.url, roles: config?.roles });
   });
 }

@@ -23,7 +23,11 @@ export function adminQueuesRoutes(app: FastifyInstance): void {
     const queues = app.kumo.queues;
     const board = new FastifyAdapter();
     board.setBasePath(ADMIN_QUEUES_PATH);
-    const { replaceQueues } = createBullBoard({ queues: [], serverAdapter: board, options: { uiConfig: { boardTitle: 'kumo queues' } } });
+    const { replaceQueues } = createBullBoard({
+      queues: [],
+      serverAdapter: board,
+      options: { uiConfig: { boardTitle: 'kumo queues' } },
+    });
     let shown = '';
     // Pools come and go (PUT /v1/pools/:name): the board follows them on each request.
     const syncQueues = async (): Promise<void> => {
@@ -44,33 +48,59 @@ export function adminQueuesRoutes(app: FastifyInstance): void {
 }
 
 /** Sends the answer and returns the reply when the request may not go on; undefined when it may. */
-async function authenticate(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+async function authenticate(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
   const url = new URL(req.url, 'http://kumo');
   const fromQuery = req.method === 'GET' ? url.searchParams.get('token') : null;
   const header = req.headers.authorization ? /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization)?.[1] : undefined;
   const token = header ?? fromQuery ?? cookie(req.headers.cookie, ADMIN_COOKIE);
-  if (!token) return deny(reply, 'UNAUTHENTICATED', `send Authorization: Bearer <admin token>, or open ${ADMIN_QUEUES_PATH}?token=<admin token> once`);
+  if (!token)
+    return deny(
+      reply,
+      'UNAUTHENTICATED',
+      `send Authorization: Bearer <admin token>, or open ${ADMIN_QUEUES_PATH}?token=<admin token> once`,
+    );
   // The board takes tokens too: a wrong one counts against its address as on every other route.
   const digest = createHash('sha256').update(token).digest('hex');
   const wait = app.authFailures?.waitFor(req.ip, digest) ?? 0;
-  if (wait > 0) return reply.status(ERROR_CODES.RATE_LIMITED.status).header('retry-after', String(wait)).send({ error: { code: 'RATE_LIMITED', message: `too many requests with wrong tokens from this address; retry in ${wait} s` } });
+  if (wait > 0)
+    return reply
+      .status(ERROR_CODES.RATE_LIMITED.status)
+      .header('retry-after', String(wait))
+      .send({
+        error: {
+          code: 'RATE_LIMITED',
+          message: `too many requests with wrong tokens from this address; retry in ${wait} s`,
+        },
+      });
   const principal = await app.resolvePrincipal(token);
   if (!principal) {
     app.authFailures?.record(req.ip);
     return deny(reply, 'UNAUTHENTICATED', 'unknown, revoked or expired token');
   }
   app.authFailures?.vouch(digest);
-  if (principal.role !== 'admin') return deny(reply, 'FORBIDDEN', `role '${principal.role}' may not see the queue board`);
+  if (principal.role !== 'admin')
+    return deny(reply, 'FORBIDDEN', `role '${principal.role}' may not see the queue board`);
   req.principal = principal;
   if (fromQuery === null || header) return undefined;
   // Keep the token in the cookie and take it out of the address bar, the history and any Referer.
   url.searchParams.delete('token');
   const secure = req.protocol === 'https' ? '; Secure' : '';
-  void reply.header('set-cookie', `${ADMIN_COOKIE}=${encodeURIComponent(token)}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${COOKIE_MAX_AGE_S}${secure}`);
+  void reply.header(
+    'set-cookie',
+    `${ADMIN_COOKIE}=${encodeURIComponent(token)}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${COOKIE_MAX_AGE_S}${secure}`,
+  );
   return reply.redirect(`${url.pathname}${url.search}`, 303);
 }
 
-function deny(reply: FastifyReply, code: Extract<ErrorCode, 'UNAUTHENTICATED' | 'FORBIDDEN'>, message: string): FastifyReply {
+function deny(
+  reply: FastifyReply,
+  code: Extract<ErrorCode, 'UNAUTHENTICATED' | 'FORBIDDEN'>,
+  message: string,
+): FastifyReply {
   return reply.status(ERROR_CODES[code].status).send({ error: { code, message } });
 }
 

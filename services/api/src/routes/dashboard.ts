@@ -22,7 +22,8 @@ const TYPES: Record<string, string> = {
  * The page may load only its own script and styles and talk only to this API, so even a job name
  * that slipped into the DOM as markup could neither run script nor send data elsewhere.
  */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** One path segment of plain characters: no `..`, no slashes, no dotfiles, so nothing outside the folder. */
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
@@ -43,7 +44,11 @@ export function dashboardRoutes(app: FastifyInstance, opts: { dir?: string } = {
       body = await readFile(join(dir, name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      if (name === 'index.html') throw new KumoError('NOT_READY', 'the dashboard is not built: run `npm run build:web` (npm start and npm test run it first)');
+      if (name === 'index.html')
+        throw new KumoError(
+          'NOT_READY',
+          'the dashboard is not built: run `npm run build:web` (npm start and npm test run it first)',
+        );
       throw new KumoError('NOT_FOUND', `no dashboard file '${name}'`);
     }
     // A content hash as ETag with no-cache: a rebuilt bundle is picked up at once, an unchanged one costs a 304.

@@ -61,7 +61,10 @@ export function jobEventRoutes(app: FastifyInstance, opts: { ssePerToken: number
       const unwatch = hub.watch(job.id, send, req.principal.tokenId);
       if (!unwatch) {
         void reply.header('retry-after', String(SSE_RETRY_AFTER_S));
-        throw new KumoError('RATE_LIMITED', `too many event streams open (at most ${ssePerToken} per token and ${sseTotal} on this API); close one, or retry later`);
+        throw new KumoError(
+          'RATE_LIMITED',
+          `too many event streams open (at most ${ssePerToken} per token and ${sseTotal} on this API); close one, or retry later`,
+        );
       }
       reply.hijack();
       res.writeHead(200, {

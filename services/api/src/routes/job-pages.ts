@@ -16,13 +16,19 @@ type Result = { index: number; result: Record<string, unknown> };
  * sized by how full the ledger is, up to RESULTS_EXAMINE_MAX. `nextAfterIndex` null: nothing after.
  * A page may come back short (even empty) with a `nextAfterIndex` when a sparse ledger hit the cap.
  */
-export async function resultsPage(redis: Redis, keys: Keys, jobId: string, q: { limit: number; afterIndex?: number }): Promise<{ results: Result[]; nextAfterIndex: number | null }> {
+export async function resultsPage(
+  redis: Redis,
+  keys: Keys,
+  jobId: string,
+  q: { limit: number; afterIndex?: number },
+): Promise<{ results: Result[]; nextAfterIndex: number | null }> {
   const key = keys.jobResults(jobId);
   const after = q.afterIndex ?? -1;
   const [counts, size] = await Promise.all([jobViews.counts.read(redis, keys, jobId), redis.hlen(key)]);
   const total = counts?.total ?? 0;
   if (size === 0) return { results: [], nextAfterIndex: null };
-  if (size <= SMALL_LEDGER || !Number.isInteger(total) || total <= 0) return smallLedgerPage(redis, key, after, q.limit);
+  if (size <= SMALL_LEDGER || !Number.isInteger(total) || total <= 0)
+    return smallLedgerPage(redis, key, after, q.limit);
   const results: Result[] = [];
   let next = after + 1;
   let examined = 0;
@@ -35,7 +41,8 @@ export async function resultsPage(redis: Redis, keys: Keys, jobId: string, q: { 
     for (let n = 0; n < window && results.length < q.limit; n++) {
       examined++;
       const v = values[n];
-      if (v !== null && v !== undefined) results.push({ index: next + n, result: JSON.parse(v) as Record<string, unknown> });
+      if (v !== null && v !== undefined)
+        results.push({ index: next + n, result: JSON.parse(v) as Record<string, unknown> });
     }
     next += window;
   }
@@ -43,7 +50,12 @@ export async function resultsPage(redis: Redis, keys: Keys, jobId: string, q: { 
   return { results, nextAfterIndex: last >= total - 1 ? null : last };
 }
 
-async function smallLedgerPage(redis: Redis, key: string, after: number, limit: number): Promise<{ results: Result[]; nextAfterIndex: number | null }> {
+async function smallLedgerPage(
+  redis: Redis,
+  key: string,
+  after: number,
+  limit: number,
+): Promise<{ results: Result[]; nextAfterIndex: number | null }> {
   const all: Result[] = [];
   let cursor = '0';
   do {
@@ -65,7 +77,12 @@ async function smallLedgerPage(redis: Redis, key: string, after: number, limit: 
  * and at most LIST_EXAMINE_MAX are looked at: a filter that matches little ends its page early with a
  * cursor (the last job looked at) rather than reading every job ever made.
  */
-export async function listPage(redis: Redis, keys: Keys, jobs: JobStore, q: ListJobsQuery): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+export async function listPage(
+  redis: Redis,
+  keys: Keys,
+  jobs: JobStore,
+  q: ListJobsQuery,
+): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
   if (!(q.state || q.kind || q.pool || q.user)) return jobs.list(q);
   const matches: string[] = [];
   let max = q.cursor ? `(${q.cursor}` : '+';
@@ -81,7 +98,13 @@ export async function listPage(redis: Redis, keys: Keys, jobs: JobStore, q: List
       lastSeen = ids[n]!;
       const job = listed[n];
       if (job === undefined) continue;
-      if ((q.state && job.state !== q.state) || (q.kind && job.kind !== q.kind) || (q.pool && job.pool !== q.pool) || (q.user && job.user !== q.user)) continue;
+      if (
+        (q.state && job.state !== q.state) ||
+        (q.kind && job.kind !== q.kind) ||
+        (q.pool && job.pool !== q.pool) ||
+        (q.user && job.user !== q.user)
+      )
+        continue;
       matches.push(ids[n]!);
     }
     if (lastSeen) max = `(${lastSeen}`;

@@ -1,7 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { gangOf, jobSpecSchema, KumoError, type JobRecord, type JobSpec, type JobState, type JobStore, type PoolStore } from '@kumo/shared';
+import {
+  gangOf,
+  jobSpecSchema,
+  KumoError,
+  type JobRecord,
+  type JobSpec,
+  type JobState,
+  type JobStore,
+  type PoolStore,
+} from '@kumo/shared';
 import { LIST_EXAMINE_MAX, listPage, RESULTS_EXAMINE_MAX, resultsPage } from './job-pages';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { listingBytes } from '../plugins/quotas';
@@ -42,7 +51,8 @@ export function jobRoutes(app: FastifyInstance): void {
   const ownJob = async (id: string, p: { role: string; name: string }): Promise<JobRecord> => {
     const job = await jobs.get(id);
     if (!job) throw notFound(id);
-    if (p.role !== 'admin' && job.user !== p.name) throw new KumoError('FORBIDDEN', 'submitters change only their own jobs');
+    if (p.role !== 'admin' && job.user !== p.name)
+      throw new KumoError('FORBIDDEN', 'submitters change only their own jobs');
     return job;
   };
 
@@ -53,7 +63,15 @@ export function jobRoutes(app: FastifyInstance): void {
       description: `A job is a record and a range of tasks; submission is O(1) in the task count. Example: ${JSON.stringify(EXAMPLE)}. A user past their quota of live jobs or of listing bytes held (KUMO_QUOTA_LIVE_JOBS, KUMO_QUOTA_LISTING_BYTES; admins are exempt) gets 429 QUOTA_EXCEEDED. An extraction's source.listing (an https:// URL, gs:// object or allowed local file listing WARC paths, gzip or plain) is read here: the job gets source.batches = the lines used and source.listingSha256; a listing refused is a 400 LISTING_NOT_ALLOWED, LISTING_INVALID or LISTING_UNREADABLE.`,
       headers: z.object({ 'idempotency-key': z.string().min(1).max(256).optional() }),
       body: jobSpecSchema,
-      response: { 200: jobRecordSchema, 201: jobRecordSchema, 400: errorSchema, 401: errorSchema, 409: errorSchema, 413: errorSchema, 429: errorSchema },
+      response: {
+        200: jobRecordSchema,
+        201: jobRecordSchema,
+        400: errorSchema,
+        401: errorSchema,
+        409: errorSchema,
+        413: errorSchema,
+        429: errorSchema,
+      },
     },
     handler: async (req, reply) => {
       await assertDependenciesExist(jobs, req.body.dependsOn);
@@ -112,7 +130,11 @@ export function jobRoutes(app: FastifyInstance): void {
 
   r.get('/v1/jobs/:id', {
     config: { roles: READERS },
-    schema: { summary: 'A job with its state and progress', params: jobIdParams, response: { 200: jobRecordSchema, 404: errorSchema } },
+    schema: {
+      summary: 'A job with its state and progress',
+      params: jobIdParams,
+      response: { 200: jobRecordSchema, 404: errorSchema },
+    },
     serializerCompiler: plainJsonSerializer,
     handler: async (req) => {
       const job = await jobs.getShared(req.params.id);
@@ -123,7 +145,11 @@ export function jobRoutes(app: FastifyInstance): void {
 
   r.post('/v1/jobs/:id/cancel', {
     config: { roles: SUBMITTERS },
-    schema: { summary: 'Cancel: running tasks are stopped, nothing new starts', params: jobIdParams, response: { 200: jobRecordSchema, 404: errorSchema, 409: errorSchema } },
+    schema: {
+      summary: 'Cancel: running tasks are stopped, nothing new starts',
+      params: jobIdParams,
+      response: { 200: jobRecordSchema, 404: errorSchema, 409: errorSchema },
+    },
     handler: async (req) => {
       await ownJob(req.params.id, req.principal);
       const job = await jobs.cancel(req.params.id, `cancelled by ${req.principal.name}`);
@@ -142,7 +168,8 @@ export function jobRoutes(app: FastifyInstance): void {
     },
     handler: async (req) => {
       const job = await ownJob(req.params.id, req.principal);
-      if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') throw new KumoError('JOB_ALREADY_FINISHED', `job '${job.id}' already ended ${job.state}`);
+      if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled')
+        throw new KumoError('JOB_ALREADY_FINISHED', `job '${job.id}' already ended ${job.state}`);
       await jobs.hold(job.id, null, { maxCostUsd: req.body.budget.maxCostUsd });
       req.log.info({ jobId: job.id, maxCostUsd: req.body.budget.maxCostUsd }, 'job budget changed');
       return (await jobs.get(job.id))!;
@@ -155,26 +182,41 @@ export function jobRoutes(app: FastifyInstance): void {
       schema: { summary, params: jobIdParams, response: { 200: jobRecordSchema, 404: errorSchema, 409: errorSchema } },
       handler: async (req) => {
         const job = await ownJob(req.params.id, req.principal);
-        const after = await jobs.hold(job.id, to, { from, reason: action === 'pause' ? `paused by ${req.principal.name}` : '' });
+        const after = await jobs.hold(job.id, to, {
+          from,
+          reason: action === 'pause' ? `paused by ${req.principal.name}` : '',
+        });
         if (after !== to) throw new KumoError('CONFLICT', `job '${job.id}' is ${after}: it cannot ${action}`);
         req.log.info({ jobId: job.id }, `job ${action}d`);
         return (await jobs.get(job.id))!;
       },
     });
   };
-  holdRoute('pause', 'paused', ['queued', 'running', 'budget_exhausted'], 'Pause: nothing new starts; tasks already running finish');
+  holdRoute(
+    'pause',
+    'paused',
+    ['queued', 'running', 'budget_exhausted'],
+    'Pause: nothing new starts; tasks already running finish',
+  );
   holdRoute('resume', 'running', ['paused'], 'Resume a paused job');
 
   r.get('/v1/jobs/:id/tasks', {
     config: { roles: READERS },
     schema: {
-      summary: 'Failed tasks of a job (final failures, or every task whose last attempt failed), with errors and log tails',
+      summary:
+        'Failed tasks of a job (final failures, or every task whose last attempt failed), with errors and log tails',
       params: jobIdParams,
-      querystring: z.strictObject({ state: z.enum(['failed', 'erroring']).default('failed'), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      querystring: z.strictObject({
+        state: z.enum(['failed', 'erroring']).default('failed'),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      }),
     },
     handler: async (req) => {
       await assertJob(req.params.id);
-      const tasks = await jobs.ledger.failures(req.params.id, { finalOnly: req.query.state === 'failed', limit: req.query.limit });
+      const tasks = await jobs.ledger.failures(req.params.id, {
+        finalOnly: req.query.state === 'failed',
+        limit: req.query.limit,
+      });
       return { tasks };
     },
   });
@@ -182,21 +224,30 @@ export function jobRoutes(app: FastifyInstance): void {
   r.get('/v1/jobs/:id/results', {
     config: { roles: READERS },
     schema: {
-      summary: 'The task ledger: what each task reported with ::kumo::result lines (counts, outputs, scores), by index; page with afterIndex',
+      summary:
+        'The task ledger: what each task reported with ::kumo::result lines (counts, outputs, scores), by index; page with afterIndex',
       description: `Pass nextAfterIndex back as afterIndex until it is null. A page looks up ${RESULTS_EXAMINE_MAX} task indices at most, so in a sparse ledger it may hold fewer than limit results (even none) and still have a nextAfterIndex.`,
       params: jobIdParams,
-      querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(1000), afterIndex: z.coerce.number().int().min(-1).optional() }),
+      querystring: z.strictObject({
+        limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+        afterIndex: z.coerce.number().int().min(-1).optional(),
+      }),
     },
     handler: async (req) => {
       await assertJob(req.params.id);
-      return resultsPage(redis, keys, req.params.id, { limit: req.query.limit, ...(req.query.afterIndex !== undefined ? { afterIndex: req.query.afterIndex } : {}) });
+      return resultsPage(redis, keys, req.params.id, {
+        limit: req.query.limit,
+        ...(req.query.afterIndex !== undefined ? { afterIndex: req.query.afterIndex } : {}),
+      });
     },
   });
   r.get('/v1/jobs/:id/evaluations', {
     config: { roles: READERS },
     schema: {
-      summary: "A training job's checkpoints as evaluated so far (its evaluate block): per step, the evaluation job and each benchmark's score",
-      description: 'A score is the number a task reported as `score` in its ::kumo::result line; null until that task has one.',
+      summary:
+        "A training job's checkpoints as evaluated so far (its evaluate block): per step, the evaluation job and each benchmark's score",
+      description:
+        'A score is the number a task reported as `score` in its ::kumo::result line; null until that task has one.',
       params: jobIdParams,
       response: { 200: evaluationsSchema, 404: errorSchema },
     },
@@ -208,8 +259,12 @@ export function jobRoutes(app: FastifyInstance): void {
         recorded.map(async ({ step, jobId }, n) => {
           const job = records[n];
           const spec = job?.spec.kind === 'evaluation' ? job.spec : undefined;
-          const scores: Record<string, number | null> = Object.fromEntries((spec?.benchmarks ?? []).map((b) => [b, null]));
-          for (const { index, result } of spec ? await jobs.ledger.results(jobId, { limit: spec.benchmarks.length }) : []) {
+          const scores: Record<string, number | null> = Object.fromEntries(
+            (spec?.benchmarks ?? []).map((b) => [b, null]),
+          );
+          for (const { index, result } of spec
+            ? await jobs.ledger.results(jobId, { limit: spec.benchmarks.length })
+            : []) {
             const benchmark = spec!.benchmarks[index];
             if (benchmark !== undefined && typeof result.score === 'number') scores[benchmark] = result.score;
           }
@@ -229,22 +284,43 @@ export function jobRoutes(app: FastifyInstance): void {
 export async function assertPoolsFit(pools: PoolStore, spec: JobSpec, path: (string | number)[] = []): Promise<void> {
   const evalPool = spec.kind === 'training' ? spec.evaluate?.pool : undefined;
   if (evalPool !== undefined && !(await pools.get(evalPool))) {
-    throw new KumoError('INVALID_INPUT', `pool '${evalPool}' does not exist; create it with PUT /v1/pools/${evalPool}`, {
-      issues: [{ path: [...path, 'evaluate', 'pool'], message: `no pool named '${evalPool}'` }],
-    });
+    throw new KumoError(
+      'INVALID_INPUT',
+      `pool '${evalPool}' does not exist; create it with PUT /v1/pools/${evalPool}`,
+      {
+        issues: [{ path: [...path, 'evaluate', 'pool'], message: `no pool named '${evalPool}'` }],
+      },
+    );
   }
   const gang = gangOf(spec);
   // A canary feeds the first N tasks alone; a gang's ranks only ever run all together.
-  if (gang && spec.canary) throw new KumoError('INVALID_INPUT', 'a gang (nodes > 1) cannot have a canary: its ranks run all together or not at all', { issues: [{ path: [...path, 'canary'], message: 'not with nodes > 1' }] });
+  if (gang && spec.canary)
+    throw new KumoError(
+      'INVALID_INPUT',
+      'a gang (nodes > 1) cannot have a canary: its ranks run all together or not at all',
+      { issues: [{ path: [...path, 'canary'], message: 'not with nodes > 1' }] },
+    );
   // A gang that its pool cannot hold whole would wait forever: each rank needs a VM of its own.
   const pool = gang ? await pools.get(spec.pool) : undefined;
   if (!gang || !pool) return;
-  const why = pool.max < gang.size ? `its pool '${spec.pool}' has at most ${pool.max} VMs` : pool.slotsPerVm !== 1 ? `its pool '${spec.pool}' runs ${pool.slotsPerVm} tasks per VM, and each rank needs a VM of its own (slotsPerVm 1)` : undefined;
-  if (why) throw new KumoError('INVALID_INPUT', `a gang of ${gang.size} nodes cannot start: ${why}`, { issues: [{ path: [...path, 'nodes'], message: why }] });
+  const why =
+    pool.max < gang.size
+      ? `its pool '${spec.pool}' has at most ${pool.max} VMs`
+      : pool.slotsPerVm !== 1
+        ? `its pool '${spec.pool}' runs ${pool.slotsPerVm} tasks per VM, and each rank needs a VM of its own (slotsPerVm 1)`
+        : undefined;
+  if (why)
+    throw new KumoError('INVALID_INPUT', `a gang of ${gang.size} nodes cannot start: ${why}`, {
+      issues: [{ path: [...path, 'nodes'], message: why }],
+    });
 }
 
 /** A job may only depend on jobs that exist: a typo would otherwise wait forever, then fail. */
-export async function assertDependenciesExist(jobs: JobStore, deps: string[] | undefined, path: (string | number)[] = ['dependsOn']): Promise<void> {
+export async function assertDependenciesExist(
+  jobs: JobStore,
+  deps: string[] | undefined,
+  path: (string | number)[] = ['dependsOn'],
+): Promise<void> {
   if (!deps?.length) return;
   const found = await jobs.getMany(deps);
   const issues = deps.flatMap((d, i) => (found[i] ? [] : [{ path: [...path, i], message: `no job with id '${d}'` }]));

@@ -27,9 +27,11 @@ const pipelineSchema = z
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.stages.forEach((s, i) => {
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `stage '${s.name}' appears twice` });
+      if (seen.has(s.name))
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `stage '${s.name}' appears twice` });
       s.after.forEach((a, j) => {
-        if (!seen.has(a)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'after', j], message: `'${a}' is not an earlier stage` });
+        if (!seen.has(a))
+          ctx.addIssue({ code: 'custom', path: ['stages', i, 'after', j], message: `'${a}' is not an earlier stage` });
       });
       seen.add(s.name);
     });
@@ -42,7 +44,14 @@ const pipelineViewSchema = z.object({
   createdAt: z.string(),
   state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
   stages: z.array(
-    z.object({ name: z.string(), after: z.array(z.string()), jobId: z.string(), state: z.string(), reason: z.string().nullable(), progress: z.record(z.string(), z.unknown()).nullable() }),
+    z.object({
+      name: z.string(),
+      after: z.array(z.string()),
+      jobId: z.string(),
+      state: z.string(),
+      reason: z.string().nullable(),
+      progress: z.record(z.string(), z.unknown()).nullable(),
+    }),
   ),
 });
 
@@ -65,7 +74,12 @@ export function pipelineRoutes(app: FastifyInstance): void {
 
   const view = async (p: PipelineRecord) => {
     const recs = await jobs.getMany(p.stages.map((s) => s.jobId));
-    const stages = p.stages.map((s, i) => ({ ...s, state: recs[i]?.state ?? 'unknown', reason: recs[i]?.reason ?? null, progress: recs[i]?.progress ?? null }));
+    const stages = p.stages.map((s, i) => ({
+      ...s,
+      state: recs[i]?.state ?? 'unknown',
+      reason: recs[i]?.reason ?? null,
+      progress: recs[i]?.progress ?? null,
+    }));
     const states = stages.map((s) => s.state);
     const state: z.infer<typeof pipelineViewSchema>['state'] = states.every((s) => s === 'succeeded')
       ? 'succeeded'
@@ -76,12 +90,20 @@ export function pipelineRoutes(app: FastifyInstance): void {
           : states.some((s) => s !== 'queued')
             ? 'running'
             : 'queued';
-    return { ...p, state, stages: stages.map((s) => ({ ...s, progress: s.progress as Record<string, unknown> | null })) };
+    return {
+      ...p,
+      state,
+      stages: stages.map((s) => ({ ...s, progress: s.progress as Record<string, unknown> | null })),
+    };
   };
 
   r.post('/v1/pipelines', {
     config: { roles: SUBMITTERS },
-    schema: { summary: 'Submit a pipeline: one job per stage, each starting when the stages it comes after succeeded', body: pipelineSchema, response: { 201: pipelineViewSchema, 400: errorSchema } },
+    schema: {
+      summary: 'Submit a pipeline: one job per stage, each starting when the stages it comes after succeeded',
+      body: pipelineSchema,
+      response: { 201: pipelineViewSchema, 400: errorSchema },
+    },
     handler: async (req, reply) => {
       const user = req.principal.name;
       const id = newId('pip');
@@ -91,9 +113,13 @@ export function pipelineRoutes(app: FastifyInstance): void {
       // the whole pipeline, leaving no earlier stage's job behind.
       for (const [i, s] of req.body.stages.entries()) {
         if (!(await pools.get(s.job.pool))) {
-          throw new KumoError('INVALID_INPUT', `pool '${s.job.pool}' does not exist; create it with PUT /v1/pools/${s.job.pool}`, {
-            issues: [{ path: ['stages', i, 'job', 'pool'], message: `no pool named '${s.job.pool}'` }],
-          });
+          throw new KumoError(
+            'INVALID_INPUT',
+            `pool '${s.job.pool}' does not exist; create it with PUT /v1/pools/${s.job.pool}`,
+            {
+              issues: [{ path: ['stages', i, 'job', 'pool'], message: `no pool named '${s.job.pool}'` }],
+            },
+          );
         }
         await assertPoolsFit(pools, s.job, ['stages', i, 'job']);
       }
@@ -101,12 +127,18 @@ export function pipelineRoutes(app: FastifyInstance): void {
       const room = await app.userQuota.reserve(req.principal, user, req.body.stages.length);
       try {
         const listed = [];
-        for (const [i, s] of req.body.stages.entries()) listed.push(await listings.resolve(s.job, ['stages', i, 'job']));
+        for (const [i, s] of req.body.stages.entries())
+          listed.push(await listings.resolve(s.job, ['stages', i, 'job']));
         await room?.take(listed.map((l) => listingBytes(l?.lines)));
         for (const [i, s] of req.body.stages.entries()) {
           const dependsOn = [...(s.job.dependsOn ?? []), ...s.after.map((a) => byName.get(a)!)];
           const base = listed[i]?.spec ?? s.job;
-          const spec = { ...base, user, labels: { ...s.job.labels, pipeline: id, stage: s.name }, ...(dependsOn.length ? { dependsOn } : {}) };
+          const spec = {
+            ...base,
+            user,
+            labels: { ...s.job.labels, pipeline: id, stage: s.name },
+            ...(dependsOn.length ? { dependsOn } : {}),
+          };
           const { job } = await jobs.create({ spec, user, ...(listed[i] ? { listing: listed[i].lines } : {}) });
           byName.set(s.name, job.id);
           stages.push({ name: s.name, after: s.after, jobId: job.id });
@@ -114,7 +146,13 @@ export function pipelineRoutes(app: FastifyInstance): void {
       } finally {
         await room?.settle(req.body.stages.map((_, i) => stages[i]?.jobId));
       }
-      const rec: PipelineRecord = { id, name: req.body.name, user, createdAt: new Date(app.kumo.clock.now()).toISOString(), stages };
+      const rec: PipelineRecord = {
+        id,
+        name: req.body.name,
+        user,
+        createdAt: new Date(app.kumo.clock.now()).toISOString(),
+        stages,
+      };
       await redis.set(keys.pipeline(id), JSON.stringify(rec));
       req.log.info({ pipelineId: id, stages: stages.length }, 'pipeline submitted');
       return reply.status(201).send(await view(rec));
@@ -123,7 +161,11 @@ export function pipelineRoutes(app: FastifyInstance): void {
 
   r.get('/v1/pipelines/:id', {
     config: { roles: READERS },
-    schema: { summary: 'A pipeline with the state and progress of each stage', params: z.object({ id: z.string().min(1).max(64) }), response: { 200: pipelineViewSchema, 404: errorSchema } },
+    schema: {
+      summary: 'A pipeline with the state and progress of each stage',
+      params: z.object({ id: z.string().min(1).max(64) }),
+      response: { 200: pipelineViewSchema, 404: errorSchema },
+    },
     handler: async (req) => {
       const raw = await redis.get(keys.pipeline(req.params.id));
       if (!raw) throw new KumoError('NOT_FOUND', `no pipeline with id '${req.params.id}'`);

@@ -25,7 +25,11 @@ export function poolRoutes(app: FastifyInstance): void {
 
   r.get('/v1/pools/:name', {
     config: { roles: READERS },
-    schema: { summary: 'One pool', params: z.object({ name: poolNameSchema }), response: { 200: poolViewSchema, 404: errorSchema } },
+    schema: {
+      summary: 'One pool',
+      params: z.object({ name: poolNameSchema }),
+      response: { 200: poolViewSchema, 404: errorSchema },
+    },
     handler: async (req) => {
       const p = await pools.get(req.params.name);
       if (!p) throw new KumoError('POOL_NOT_FOUND', `no pool named '${req.params.name}'`);

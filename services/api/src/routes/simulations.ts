@@ -1,7 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { KumoError, newId, SIMULATION_QUEUE, simulationInputSchema, type SimulationReport, type SimulationState } from '@kumo/shared';
+import {
+  KumoError,
+  newId,
+  SIMULATION_QUEUE,
+  simulationInputSchema,
+  type SimulationReport,
+  type SimulationState,
+} from '@kumo/shared';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { errorSchema } from './schemas';
 
@@ -38,7 +45,11 @@ export function simulationRoutes(app: FastifyInstance): void {
     },
     handler: async (req, reply) => {
       const id = newId('sim');
-      await queue.add('simulate', { input: req.body }, { jobId: id, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } });
+      await queue.add(
+        'simulate',
+        { input: req.body },
+        { jobId: id, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } },
+      );
       req.log.info({ simulationId: id }, 'simulation queued');
       return reply.status(202).send({ id, state: 'queued' satisfies SimulationState });
     },
@@ -46,12 +57,17 @@ export function simulationRoutes(app: FastifyInstance): void {
 
   r.get('/v1/simulations/:id', {
     config: { roles: READERS },
-    schema: { summary: 'A simulation: state, and the report once done', params: z.object({ id: z.string().min(1).max(64) }), response: { 200: simulationViewSchema, 404: errorSchema } },
+    schema: {
+      summary: 'A simulation: state, and the report once done',
+      params: z.object({ id: z.string().min(1).max(64) }),
+      response: { 200: simulationViewSchema, 404: errorSchema },
+    },
     handler: async (req) => {
       const job = SIMULATION_ID.test(req.params.id) ? await queue.getJob(req.params.id) : undefined;
       if (!job) throw new KumoError('NOT_FOUND', `no simulation with id '${req.params.id}'`);
       const s = await job.getState();
-      const state: SimulationState = s === 'completed' ? 'done' : s === 'failed' ? 'failed' : s === 'active' ? 'running' : 'queued';
+      const state: SimulationState =
+        s === 'completed' ? 'done' : s === 'failed' ? 'failed' : s === 'active' ? 'running' : 'queued';
       return {
         id: req.params.id,
         state,

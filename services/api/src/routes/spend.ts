@@ -30,7 +30,11 @@ export function spendRoutes(app: FastifyInstance): void {
 
   r.get('/v1/spend', {
     config: { roles: READERS },
-    schema: { summary: 'A month’s spend by user, pool or job', querystring: spendQuery, response: { 200: spendSchema, 400: errorSchema } },
+    schema: {
+      summary: 'A month’s spend by user, pool or job',
+      querystring: spendQuery,
+      response: { 200: spendSchema, 400: errorSchema },
+    },
     handler: async (req) => {
       const current = jobs.budgets.month();
       const month = req.query.month ?? current;
@@ -45,13 +49,19 @@ export function spendRoutes(app: FastifyInstance): void {
     handler: async (req, reply) => {
       const month = req.query.month ?? jobs.budgets.month();
       const csv = spendCsv(await spendReport(redis, keys, month, req.query.by));
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="kumo-spend-${month}-by-${req.query.by}.csv"`).send(csv);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="kumo-spend-${month}-by-${req.query.by}.csv"`)
+        .send(csv);
     },
   });
 
   r.get('/v1/team/budget', {
     config: { roles: READERS },
-    schema: { summary: 'The team’s monthly budget over everyone, and the month’s spend', response: { 200: teamBudgetSchema } },
+    schema: {
+      summary: 'The team’s monthly budget over everyone, and the month’s spend',
+      response: { 200: teamBudgetSchema },
+    },
     handler: async () => jobs.budgets.team(),
   });
 

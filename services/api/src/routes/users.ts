@@ -15,7 +15,12 @@ const userBudgetSchema = z.object({
   month: z.string(),
   monthCostUsd: z.number(),
 });
-const userSchema = z.object({ name: z.string(), weight: z.number(), maxSlots: z.record(z.string(), z.number()), budget: userBudgetSchema });
+const userSchema = z.object({
+  name: z.string(),
+  weight: z.number(),
+  maxSlots: z.record(z.string(), z.number()),
+  budget: userBudgetSchema,
+});
 
 /**
  * Users' shares of the pools (weight, slot caps) and their budgets. Per-user budgets: what a user's jobs have cost in all and this month, and the most they may, ever or
@@ -28,16 +33,27 @@ export function userRoutes(app: FastifyInstance): void {
 
   r.get('/v1/users/:name', {
     config: { roles: READERS },
-    schema: { summary: 'A user’s share of the pools (weight, maxSlots by pool) and their budget', params: userParams, response: { 200: userSchema } },
-    handler: async (req) => ({ ...(await jobs.shares.get(req.params.name)), budget: await jobs.budgets.get(req.params.name) }),
+    schema: {
+      summary: 'A user’s share of the pools (weight, maxSlots by pool) and their budget',
+      params: userParams,
+      response: { 200: userSchema },
+    },
+    handler: async (req) => ({
+      ...(await jobs.shares.get(req.params.name)),
+      budget: await jobs.budgets.get(req.params.name),
+    }),
   });
 
   r.put('/v1/users/:name', {
     config: { roles: ADMINS },
     schema: {
-      summary: 'Set a user’s share: weight (their part of a pool against users of the same priority) and maxSlots by pool',
+      summary:
+        'Set a user’s share: weight (their part of a pool against users of the same priority) and maxSlots by pool',
       params: userParams,
-      body: z.strictObject({ weight: z.number().min(0.01).max(1000).default(1), maxSlots: z.record(poolNameSchema, z.int().min(0).max(1_000_000)).default({}) }),
+      body: z.strictObject({
+        weight: z.number().min(0.01).max(1000).default(1),
+        maxSlots: z.record(poolNameSchema, z.int().min(0).max(1_000_000)).default({}),
+      }),
       response: { 200: userSchema, 400: errorSchema },
     },
     handler: async (req) => {
@@ -49,7 +65,11 @@ export function userRoutes(app: FastifyInstance): void {
 
   r.get('/v1/users/:name/budget', {
     config: { roles: READERS },
-    schema: { summary: 'A user’s spend across their jobs, and their budget', params: userParams, response: { 200: userBudgetSchema } },
+    schema: {
+      summary: 'A user’s spend across their jobs, and their budget',
+      params: userParams,
+      response: { 200: userBudgetSchema },
+    },
     handler: async (req) => jobs.budgets.get(req.params.name),
   });
 
@@ -58,12 +78,18 @@ export function userRoutes(app: FastifyInstance): void {
     schema: {
       summary: 'Set a user’s budget (maxCostUsd across all their jobs, ever or each month); null removes it',
       params: userParams,
-      body: z.strictObject({ maxCostUsd: z.number().min(0).max(10_000_000).nullable(), period: z.enum(['all', 'month']).default('all') }),
+      body: z.strictObject({
+        maxCostUsd: z.number().min(0).max(10_000_000).nullable(),
+        period: z.enum(['all', 'month']).default('all'),
+      }),
       response: { 200: userBudgetSchema, 400: errorSchema },
     },
     handler: async (req) => {
       await jobs.budgets.set(req.params.name, req.body.maxCostUsd, req.body.period);
-      req.log.info({ user: req.params.name, maxCostUsd: req.body.maxCostUsd, period: req.body.period }, 'user budget set');
+      req.log.info(
+        { user: req.params.name, maxCostUsd: req.body.maxCostUsd, period: req.body.period },
+        'user budget set',
+      );
       return jobs.budgets.get(req.params.name);
     },
   });

@@ -12,7 +12,8 @@ const leaseId = z.uuid();
 
 /** A worker token leases only from its own pool. */
 function poolFor(who: Principal, asked: string): string {
-  if (who.role === 'worker' && who.pool !== asked) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${asked}'`);
+  if (who.role === 'worker' && who.pool !== asked)
+    throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${asked}'`);
   return asked;
 }
 
@@ -28,7 +29,10 @@ export function workerRoutes(app: FastifyInstance, broker: LeaseBroker): void {
     schema: {
       summary: 'Lease up to `max` tasks of a pool; keep each alive with heartbeats, end it with complete',
       body: z.strictObject({ workerId, pool: poolNameSchema, max: z.int().min(1).max(64).default(1) }),
-      response: { 200: z.object({ tasks: z.array(z.record(z.string(), z.unknown())), leaseSeconds: z.number() }), 403: errorSchema },
+      response: {
+        200: z.object({ tasks: z.array(z.record(z.string(), z.unknown())), leaseSeconds: z.number() }),
+        403: errorSchema,
+      },
     },
     handler: async (req) => {
       const pool = poolFor(req.principal, req.body.pool);
@@ -50,7 +54,11 @@ export function workerRoutes(app: FastifyInstance, broker: LeaseBroker): void {
     config: { roles: WORKERS },
     schema: {
       summary: 'A leased task’s checkpoint (training) or in-task progress',
-      body: z.strictObject({ leaseId, checkpoint: z.record(z.string(), z.unknown()).optional(), progress: z.record(z.string(), z.unknown()).optional() }),
+      body: z.strictObject({
+        leaseId,
+        checkpoint: z.record(z.string(), z.unknown()).optional(),
+        progress: z.record(z.string(), z.unknown()).optional(),
+      }),
     },
     handler: async (req, reply) => {
       if (req.body.checkpoint) await broker.report(req.principal, req.body.leaseId, 'c', req.body.checkpoint);
@@ -62,14 +70,24 @@ export function workerRoutes(app: FastifyInstance, broker: LeaseBroker): void {
   r.post('/v1/workers/complete', {
     config: { roles: WORKERS },
     schema: {
-      summary: 'End a lease: succeeded (with the task’s result), failed (with its error and log tail), or released (handed back, no attempt used)',
+      summary:
+        'End a lease: succeeded (with the task’s result), failed (with its error and log tail), or released (handed back, no attempt used)',
       body: z.discriminatedUnion('outcome', [
-        z.strictObject({ leaseId, outcome: z.literal('succeeded'), durationMs: z.number().min(0).optional(), result: z.record(z.string(), z.unknown()).optional() }),
+        z.strictObject({
+          leaseId,
+          outcome: z.literal('succeeded'),
+          durationMs: z.number().min(0).optional(),
+          result: z.record(z.string(), z.unknown()).optional(),
+        }),
         z.strictObject({
           leaseId,
           outcome: z.literal('failed'),
           durationMs: z.number().min(0).optional(),
-          error: z.strictObject({ code: z.string().min(1).max(64), message: z.string().max(4096), retryable: z.boolean() }),
+          error: z.strictObject({
+            code: z.string().min(1).max(64),
+            message: z.string().max(4096),
+            retryable: z.boolean(),
+          }),
           logTail: z.string().max(65_536).optional(),
         }),
         z.strictObject({ leaseId, outcome: z.literal('released'), durationMs: z.number().min(0).optional() }),

@@ -1,5 +1,14 @@
 import type { Redis } from 'ioredis';
-import { isTerminal, KumoError, logSegments, loggedAttempts, readSegments, type ArtifactStore, type JobStore, type Keys } from '@kumo/shared';
+import {
+  isTerminal,
+  KumoError,
+  logSegments,
+  loggedAttempts,
+  readSegments,
+  type ArtifactStore,
+  type JobStore,
+  type Keys,
+} from '@kumo/shared';
 
 /** How often a follower looks for new segments while the task runs. */
 const FOLLOW_POLL_MS = 250;
@@ -37,7 +46,11 @@ export class TaskLogReader {
    */
   async attemptOf(jobId: string, index: number, asked?: number): Promise<number | undefined> {
     const [logged, t] = await Promise.all([loggedAttempts(this.o.store, jobId, index), this.trace(jobId, index)]);
-    const known = [...logged, ...(t.running !== undefined ? [t.running] : []), ...(t.failed !== undefined ? [t.failed] : [])];
+    const known = [
+      ...logged,
+      ...(t.running !== undefined ? [t.running] : []),
+      ...(t.failed !== undefined ? [t.failed] : []),
+    ];
     const latest = known.length ? Math.max(...known) : t.done ? 1 : undefined;
     if (latest === undefined) return undefined;
     if (asked === undefined) return latest;
@@ -95,5 +108,7 @@ export class TaskLogReader {
 
 export function taskNotRun(jobId: string, index: number, attempt?: number): KumoError {
   const which = attempt === undefined ? '' : ` attempt ${attempt}`;
-  return new KumoError('TASK_NOT_RUN', `task ${index}${which} of job '${jobId}' has not run`, { details: { jobId, index, ...(attempt !== undefined ? { attempt } : {}) } });
+  return new KumoError('TASK_NOT_RUN', `task ${index}${which} of job '${jobId}' has not run`, {
+    details: { jobId, index, ...(attempt !== undefined ? { attempt } : {}) },
+  });
 }

@@ -28,7 +28,6 @@ import {
   type Settlement,
   type TaskData,
   type TaskEnd,
-  type TaskError,
   type TaskEvent,
 } from '@kumo/shared';
 
@@ -55,7 +54,17 @@ export class LeaseBroker {
   readonly leaseMs: number;
 
   constructor(
-    private readonly opts: { redis: Redis; queues: PoolQueues; redisUrl: string; prefix: string; jobs: JobStore; bus: Bus; clock: Clock; logger: Logger; leaseSeconds?: number },
+    private readonly opts: {
+      redis: Redis;
+      queues: PoolQueues;
+      redisUrl: string;
+      prefix: string;
+      jobs: JobStore;
+      bus: Bus;
+      clock: Clock;
+      logger: Logger;
+      leaseSeconds?: number;
+    },
   ) {
     this.keys = new Keys(opts.prefix);
     this.leaseMs = (opts.leaseSeconds ?? 60) * 1000;
@@ -63,7 +72,10 @@ export class LeaseBroker {
     this.progress = new ProgressBatcher(opts.bus);
     // Auto-pipelined: a lease call's takes (moveToActive, one each) go out in one write. Nothing
     // blocks on it: tasks are taken with block: false.
-    this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker', { autoPipelining: true, logger: opts.logger });
+    this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker', {
+      autoPipelining: true,
+      logger: opts.logger,
+    });
     this.jobs = new JobSpecCache(opts.jobs, { clock: opts.clock, stateTtlMs: 0 });
   }
 
@@ -89,7 +101,10 @@ export class LeaseBroker {
   private latencyOf(pool: string): DispatchLatencyRecorder {
     let r = this.latency.get(pool);
     if (!r) {
-      r = new DispatchLatencyRecorder(this.opts.redis, this.keys.metricsDispatchLatency(pool), { clock: this.opts.clock, onError: (err) => this.opts.logger.warn({ err }, 'dispatch latency not recorded') });
+      r = new DispatchLatencyRecorder(this.opts.redis, this.keys.metricsDispatchLatency(pool), {
+        clock: this.opts.clock,
+        onError: (err) => this.opts.logger.warn({ err }, 'dispatch latency not recorded'),
+      });
       this.latency.set(pool, r);
     }
     return r;
@@ -101,14 +116,15 @@ export class LeaseBroker {
 
   async lease(who: Principal, workerId: string, pool: string, max: number): Promise<LeasedTask[]> {
     // Here, not only in the route: whoever calls, a worker token takes its own pool's tasks only.
-    if (who.role === 'worker' && who.pool !== pool) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${pool}'`);
+    if (who.role === 'worker' && who.pool !== pool)
+      throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${pool}'`);
     const w = this.worker(pool);
     const out: LeasedTask[] = [];
     const events: TaskEvent[] = [];
     // Each job's state is read afresh once per call (as a worker re-checks it before it starts a
     // task), not once per task: the call's tasks are admitted on the same reading.
     const metaOf = oncePerKey((jobId) => this.jobs.get(jobId));
-    for (let tries = 0; out.length < max && tries < max * 4; ) {
+    for (let tries = 0; out.length < max && tries < max * 4;) {
       const n = Math.min(max - out.length, max * 4 - tries);
       tries += n;
       // A call's tasks are taken and admitted together: their Redis commands share round trips
@@ -144,13 +160,18 @@ export class LeaseBroker {
     const { j: jobId, i: index } = job.data;
     const delivery = deliveryOf(job);
     const { attempt } = delivery;
-    if (job.attemptsStarted <= 1 && job.processedOn) this.latencyOf(pool).observe((job.processedOn - job.timestamp) / 1000);
+    if (job.attemptsStarted <= 1 && job.processedOn)
+      this.latencyOf(pool).observe((job.processedOn - job.timestamp) / 1000);
     const [meta, taskDone] = await Promise.all([metaOf(jobId), this.opts.jobs.isTaskDone(jobId, index)]);
     const now = this.opts.clock.now();
     const base = { j: jobId, i: index, a: attempt, w: workerId, o: who.name, at: now };
     const admission = admit({ job: meta, delivery, taskDone, runsGangs: false, pool });
     if (admission.verdict !== 'run') {
-      if (admission.verdict === 'skip' && admission.why === 'other-pool') this.opts.logger.warn({ jobId, index, pool, jobPool: meta?.spec.pool }, 'a task of another pool in this queue, dropped');
+      if (admission.verdict === 'skip' && admission.why === 'other-pool')
+        this.opts.logger.warn(
+          { jobId, index, pool, jobPool: meta?.spec.pool },
+          'a task of another pool in this queue, dropped',
+        );
       await this.settleHere(job, token, base, settleAdmission(admission, now));
       return undefined;
     }
@@ -160,21 +181,54 @@ export class LeaseBroker {
     } catch (err) {
       // A task that cannot be described (a listing job without its lines) fails for good, alone.
       if (!(err instanceof KumoError) || err.retryable) throw err;
-      await this.settleHere(job, token, base, settleAdmission({ verdict: 'fail', error: { code: err.code, message: err.message, retryable: false } }, now));
+      await this.settleHere(
+        job,
+        token,
+        base,
+        settleAdmission({ verdict: 'fail', error: { code: err.code, message: err.message, retryable: false } }, now),
+      );
       return undefined;
     }
     const bullId = job.id!;
-    const rec: LeaseRecord = { bullId, jobId, index, attempt, pool, workerId, tokenId: who.tokenId, owner: who.name, startedAt: now, lockKey: this.records.lockKey(pool, bullId), job: snapshotOf(job) };
+    const rec: LeaseRecord = {
+      bullId,
+      jobId,
+      index,
+      attempt,
+      pool,
+      workerId,
+      tokenId: who.tokenId,
+      owner: who.name,
+      startedAt: now,
+      lockKey: this.records.lockKey(pool, bullId),
+      job: snapshotOf(job),
+    };
     await this.records.write(token, rec);
     const { spec, policy } = meta!;
     return {
-      task: { leaseId: token, jobId, index, attempt, kind: spec.kind, run: spec.run, env, timeoutMs: policy.timeoutMs, stopGraceMs: policy.stopGraceMs, leaseSeconds: this.leaseMs / 1000 },
+      task: {
+        leaseId: token,
+        jobId,
+        index,
+        attempt,
+        kind: spec.kind,
+        run: spec.run,
+        env,
+        timeoutMs: policy.timeoutMs,
+        stopGraceMs: policy.stopGraceMs,
+        leaseSeconds: this.leaseMs / 1000,
+      },
       event: { ...base, t: 's' },
     };
   }
 
   /** A task not admitted: its event (a failure) on the bus first, then its queue move. */
-  private async settleHere(job: Job<TaskData>, token: string, base: Omit<TaskEvent, 't'>, s: Settlement): Promise<void> {
+  private async settleHere(
+    job: Job<TaskData>,
+    token: string,
+    base: Omit<TaskEvent, 't'>,
+    s: Settlement,
+  ): Promise<void> {
     if (s.event) await this.progress.publish(base.w, [{ ...base, ...s.event }]);
     await moveByHand(job, token, s.move);
   }
@@ -188,22 +242,29 @@ export class LeaseBroker {
 
   private async held(who: Principal, leaseId: string): Promise<LeaseRecord> {
     const got = await this.records.read(leaseId);
-    if (!got) throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, { details: { reason: 'LEASE_LOST' } });
+    if (!got)
+      throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, {
+        details: { reason: 'LEASE_LOST' },
+      });
     const { rec, lock } = got;
     if (rec.tokenId !== who.tokenId) throw new KumoError('FORBIDDEN', 'that lease belongs to another worker');
-    if (who.role === 'worker' && rec.pool !== who.pool) throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${rec.pool}'`);
+    if (who.role === 'worker' && rec.pool !== who.pool)
+      throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${rec.pool}'`);
     // The queue's lock is the truth: once it expired (and the task went back, perhaps to another
     // worker) this lease is over, whatever its record says.
     if (lock !== leaseId) {
       await this.records.drop(leaseId);
-      throw new KumoError('CONFLICT', `lease '${leaseId}' expired; the task went back to the queue`, { details: { reason: 'LEASE_LOST' } });
+      throw new KumoError('CONFLICT', `lease '${leaseId}' expired; the task went back to the queue`, {
+        details: { reason: 'LEASE_LOST' },
+      });
     }
     return rec;
   }
 
   private async bullJob(rec: LeaseRecord): Promise<Job<TaskData>> {
     const job = jobOf(this.queue(rec.pool), rec) ?? (await Job.fromId<TaskData>(this.queue(rec.pool), rec.bullId));
-    if (!job) throw new KumoError('CONFLICT', 'the leased task is gone from the queue', { details: { reason: 'LEASE_LOST' } });
+    if (!job)
+      throw new KumoError('CONFLICT', 'the leased task is gone from the queue', { details: { reason: 'LEASE_LOST' } });
     return job;
   }
 
@@ -217,7 +278,11 @@ export class LeaseBroker {
         try {
           const rec = await this.held(who, leaseId);
           const job = await this.bullJob(rec);
-          const [extended, , state] = await Promise.all([job.extendLock(leaseId, this.leaseMs), this.records.renew(leaseId), stateOf(rec.jobId)]);
+          const [extended, , state] = await Promise.all([
+            job.extendLock(leaseId, this.leaseMs),
+            this.records.renew(leaseId),
+            stateOf(rec.jobId),
+          ]);
           // The lock went between the read and the renewal: lost, as if it had gone before.
           if (!extended) return 'lost';
           return state === undefined || isTerminal(state) ? 'stop' : 'held';
@@ -233,7 +298,11 @@ export class LeaseBroker {
   }
 
   /** Records a task's outcome: on the bus first (the count), then in the queue (the task leaves it). */
-  async complete(who: Principal, leaseId: string, o: LeaseOutcome & { durationMs?: number }): Promise<{ final: boolean }> {
+  async complete(
+    who: Principal,
+    leaseId: string,
+    o: LeaseOutcome & { durationMs?: number },
+  ): Promise<{ final: boolean }> {
     const rec = await this.held(who, leaseId);
     const job = await this.bullJob(rec);
     // Only a hand-back asks whether the job ended; the other outcomes need its policy, which never changes.
@@ -243,9 +312,25 @@ export class LeaseBroker {
     // infrastructure loss), or, its job ended (the heartbeat said stop), stopped as a cancelled one is.
     const released: TaskEnd = { end: 'stopped', why: !meta || isTerminal(meta.state) ? 'cancel' : 'handback' };
     const end: TaskEnd =
-      o.outcome === 'succeeded' ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) } : o.outcome === 'released' ? released : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
+      o.outcome === 'succeeded'
+        ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) }
+        : o.outcome === 'released'
+          ? released
+          : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
     const s = settle(end, rec.attempt, meta?.policy ?? { maxAttempts: 1 }, now);
-    if (s.event) await this.progress.publish(rec.workerId, [{ j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, ...(rec.owner ? { o: rec.owner } : {}), at: now, d: o.durationMs ?? now - rec.startedAt, ...s.event }]);
+    if (s.event)
+      await this.progress.publish(rec.workerId, [
+        {
+          j: rec.jobId,
+          i: rec.index,
+          a: rec.attempt,
+          w: rec.workerId,
+          ...(rec.owner ? { o: rec.owner } : {}),
+          at: now,
+          d: o.durationMs ?? now - rec.startedAt,
+          ...s.event,
+        },
+      ]);
     // The record goes with the move, in the same round trip: once the outcome is on the bus the lease
     // is over, whether the move finds the lock or not.
     await Promise.all([this.move(leaseId, () => moveByHand(job, leaseId, s.move)), this.records.drop(leaseId)]);
@@ -257,14 +342,22 @@ export class LeaseBroker {
     try {
       await fn();
     } catch (err) {
-      throw new KumoError('CONFLICT', `lease '${leaseId}' was lost while completing`, { cause: err, details: { reason: 'LEASE_LOST' } });
+      throw new KumoError('CONFLICT', `lease '${leaseId}' was lost while completing`, {
+        cause: err,
+        details: { reason: 'LEASE_LOST' },
+      });
     }
   }
 
   /** A checkpoint or in-task progress line from an HTTPS worker's task. */
   async report(who: Principal, leaseId: string, kind: 'c' | 'p', data: Record<string, unknown>): Promise<void> {
     const rec = await this.held(who, leaseId);
-    await this.opts.bus.publish('progress', { workerId: rec.workerId, events: [{ t: kind, j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, at: this.opts.clock.now(), data }] });
+    await this.opts.bus.publish('progress', {
+      workerId: rec.workerId,
+      events: [
+        { t: kind, j: rec.jobId, i: rec.index, a: rec.attempt, w: rec.workerId, at: this.opts.clock.now(), data },
+      ],
+    });
   }
 
   async close(): Promise<void> {

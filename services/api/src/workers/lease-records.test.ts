@@ -44,13 +44,26 @@ describe('lease records: a lease and its task lock in one read', () => {
   it('rebuilds the leased entry from its snapshot: id, data, options and attempts as BullMQ keeps them', async () => {
     const queue = new Queue<TaskData>(queueName('snap'), { connection: redis, prefix: keys.queuePrefix() });
     try {
-      const added = await queue.add('t', { j: 'j1', i: 4 }, { attempts: 3, backoff: { type: 'fixed', delay: 50 }, removeOnComplete: true });
+      const added = await queue.add(
+        't',
+        { j: 'j1', i: 4 },
+        { attempts: 3, backoff: { type: 'fixed', delay: 50 }, removeOnComplete: true },
+      );
       const stored = (await Job.fromId<TaskData>(queue, added.id!))!;
       const rebuilt = jobOf(queue, { ...record(added.id!), job: snapshotOf(stored) })!;
       expect(rebuilt.id).toBe(added.id);
       expect(rebuilt.data).toEqual({ j: 'j1', i: 4 });
-      expect(rebuilt.opts).toMatchObject({ attempts: 3, backoff: { type: 'fixed', delay: 50 }, removeOnComplete: true });
-      expect([rebuilt.attemptsMade, rebuilt.attemptsStarted, rebuilt.stalledCounter, rebuilt.timestamp]).toEqual([stored.attemptsMade, stored.attemptsStarted, stored.stalledCounter, stored.timestamp]);
+      expect(rebuilt.opts).toMatchObject({
+        attempts: 3,
+        backoff: { type: 'fixed', delay: 50 },
+        removeOnComplete: true,
+      });
+      expect([rebuilt.attemptsMade, rebuilt.attemptsStarted, rebuilt.stalledCounter, rebuilt.timestamp]).toEqual([
+        stored.attemptsMade,
+        stored.attemptsStarted,
+        stored.stalledCounter,
+        stored.timestamp,
+      ]);
       expect(jobOf(queue, record(added.id!))).toBeUndefined();
     } finally {
       await queue.close();

@@ -10,7 +10,8 @@ export type KumoClient = Client<paths>;
 function unreachable(url: string, err: unknown): CliError {
   // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, "bad port") is in its cause.
   const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
-  const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  const reason =
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
   const why = reason ? ` (${reason})` : '';
   return new CliError(EXIT.UNREACHABLE, 'UNREACHABLE', `cannot reach the kumo API at ${url}${why}`, {
     hint: 'is the control plane running (npm start)? Point the CLI elsewhere with --url or KUMO_URL',

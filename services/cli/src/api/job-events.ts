@@ -11,8 +11,16 @@ export type StreamOutcome = 'ended' | 'dropped';
  * ('ended') or until the connection closes or breaks without one ('dropped': a restarted API, a proxy
  * idle timeout). Refusals (404, 401) and an `event: error` from the server are thrown.
  */
-export async function streamJobEvents(api: KumoClient, id: string, onProgress: (p: Progress) => void): Promise<StreamOutcome> {
-  const answer = await api.GET('/v1/jobs/{id}/events', { params: { path: { id } }, parseAs: 'stream', headers: { accept: 'text/event-stream' } });
+export async function streamJobEvents(
+  api: KumoClient,
+  id: string,
+  onProgress: (p: Progress) => void,
+): Promise<StreamOutcome> {
+  const answer = await api.GET('/v1/jobs/{id}/events', {
+    params: { path: { id } },
+    parseAs: 'stream',
+    headers: { accept: 'text/event-stream' },
+  });
   const body = expectOk(answer);
   try {
     for await (const ev of readSse(body)) {

@@ -9,7 +9,9 @@ export type JobState = Job['state'];
 export type JobKind = Job['kind'];
 export type ListJobsQuery = NonNullable<paths['/v1/jobs']['get']['parameters']['query']>;
 export type JobSpecBody = paths['/v1/jobs']['post']['requestBody']['content']['application/json'];
-export type CheckpointEvaluation = JsonBody<paths['/v1/jobs/{id}/evaluations']['get']['responses'][200]>['evaluations'][number];
+export type CheckpointEvaluation = JsonBody<
+  paths['/v1/jobs/{id}/evaluations']['get']['responses'][200]
+>['evaluations'][number];
 
 /*
  * The routes below declare no response schema on the server, so /openapi.json says nothing about their

@@ -11,7 +11,20 @@ import { submit } from './submit';
 import { watch } from './watch';
 
 /** Every command, in the order `kumo --help` lists them. */
-export const COMMANDS: readonly Command[] = [submit, jobs, job, watch, cancel, pause, resume, rerun, logs, contributors, pools, simulate];
+export const COMMANDS: readonly Command[] = [
+  submit,
+  jobs,
+  job,
+  watch,
+  cancel,
+  pause,
+  resume,
+  rerun,
+  logs,
+  contributors,
+  pools,
+  simulate,
+];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -13,8 +13,10 @@ const COUNTS: Record<Action, (job: Job) => string> = {
   // Counts at the moment of the cancel: tasks still running are being stopped and may yet report.
   cancel: (job) => finalCounts(job.progress),
   // A pause lets tasks in flight finish: how many are still running says how long that takes.
-  pause: (job) => `${formatCount(job.progress.running)} tasks still running finish; ${formatCount(job.progress.queued)} wait`,
-  resume: (job) => `${formatCount(job.progress.succeeded + job.progress.failed)} of ${formatCount(job.progress.total)} ${job.progress.unit} done`,
+  pause: (job) =>
+    `${formatCount(job.progress.running)} tasks still running finish; ${formatCount(job.progress.queued)} wait`,
+  resume: (job) =>
+    `${formatCount(job.progress.succeeded + job.progress.failed)} of ${formatCount(job.progress.total)} ${job.progress.unit} done`,
 };
 
 /** `kumo cancel|pause|resume <id>`: one POST /v1/jobs/:id/<action>, and the job's state after it. */
@@ -25,8 +27,14 @@ function jobAction(action: Action, summary: string): Command {
     summary,
     usage,
     async run(ctx, argv) {
-      const { values, positionals } = parseCommandArgs(argv, { options: { json: { type: 'boolean' } }, positionals: { min: 1, max: 1 }, usage });
-      const job = expectOk(await ctx.api.POST(`/v1/jobs/{id}/${action}`, { params: { path: { id: positionals[0]! } } }));
+      const { values, positionals } = parseCommandArgs(argv, {
+        options: { json: { type: 'boolean' } },
+        positionals: { min: 1, max: 1 },
+        usage,
+      });
+      const job = expectOk(
+        await ctx.api.POST(`/v1/jobs/{id}/${action}`, { params: { path: { id: positionals[0]! } } }),
+      );
       if (values.json) writeJson(ctx, job);
       else ctx.stdout.write(`${job.id} ${job.state}: ${COUNTS[action](job)}\n`);
       return EXIT.OK;

@@ -20,8 +20,14 @@ function describe(job: Job, now: Date): string {
     ...(job.rerunOf ? [['rerun of', job.rerunOf] as [string, string]] : []),
     ['state', job.reason ? `${job.state} (${job.reason})` : job.state],
     ['progress', progressLine(p, now)],
-    ['tasks', `${formatCount(p.queued)} queued, ${formatCount(p.running)} running, ${formatCount(p.succeeded)} succeeded, ${formatCount(p.failed)} failed${p.skipped > 0 ? `, ${formatCount(p.skipped)} skipped` : ''}`],
-    ['cost', `${formatUsd(p.costUsd)}${p.forecastCostUsd !== null && p.succeeded + p.failed < p.total ? ` (forecast ${formatUsd(p.forecastCostUsd)})` : ''}`],
+    [
+      'tasks',
+      `${formatCount(p.queued)} queued, ${formatCount(p.running)} running, ${formatCount(p.succeeded)} succeeded, ${formatCount(p.failed)} failed${p.skipped > 0 ? `, ${formatCount(p.skipped)} skipped` : ''}`,
+    ],
+    [
+      'cost',
+      `${formatUsd(p.costUsd)}${p.forecastCostUsd !== null && p.succeeded + p.failed < p.total ? ` (forecast ${formatUsd(p.forecastCostUsd)})` : ''}`,
+    ],
     ['created', formatTimestamp(job.createdAt)],
     ['started', formatTimestamp(job.startedAt)],
     ['finished', formatTimestamp(job.finishedAt)],
@@ -33,7 +39,12 @@ function describe(job: Job, now: Date): string {
 function describeEvaluations(evaluations: CheckpointEvaluation[]): string {
   if (evaluations.length === 0) return '\nevaluations: none yet\n';
   const benchmarks = [...new Set(evaluations.flatMap((e) => Object.keys(e.scores)))];
-  const rows = evaluations.map((e) => [formatCount(e.step), e.state, ...benchmarks.map((b) => (typeof e.scores[b] === 'number' ? String(e.scores[b]) : '-')), e.jobId]);
+  const rows = evaluations.map((e) => [
+    formatCount(e.step),
+    e.state,
+    ...benchmarks.map((b) => (typeof e.scores[b] === 'number' ? String(e.scores[b]) : '-')),
+    e.jobId,
+  ]);
   return `\nevaluations:\n${renderTable(['STEP', 'STATE', ...benchmarks.map((b) => b.toUpperCase()), 'JOB'], rows)}`;
 }
 
@@ -42,11 +53,18 @@ export const job: Command = {
   summary: "one job: state, progress, rate, ETA; a training job's evaluated checkpoints",
   usage,
   async run(ctx, argv) {
-    const { values, positionals } = parseCommandArgs(argv, { options: { json: { type: 'boolean' } }, positionals: { min: 1, max: 1 }, usage });
+    const { values, positionals } = parseCommandArgs(argv, {
+      options: { json: { type: 'boolean' } },
+      positionals: { min: 1, max: 1 },
+      usage,
+    });
     const found = expectOk(await ctx.api.GET('/v1/jobs/{id}', { params: { path: { id: positionals[0]! } } }));
     // A training job that evaluates its checkpoints shows them too (--json: under `evaluations`).
-    const evaluates = found.kind === 'training' && typeof found.spec.evaluate === 'object' && found.spec.evaluate !== null;
-    const evaluations = evaluates ? expectOk(await ctx.api.GET('/v1/jobs/{id}/evaluations', { params: { path: { id: found.id } } })).evaluations : undefined;
+    const evaluates =
+      found.kind === 'training' && typeof found.spec.evaluate === 'object' && found.spec.evaluate !== null;
+    const evaluations = evaluates
+      ? expectOk(await ctx.api.GET('/v1/jobs/{id}/evaluations', { params: { path: { id: found.id } } })).evaluations
+      : undefined;
     if (values.json) writeJson(ctx, evaluations ? { ...found, evaluations } : found);
     else ctx.stdout.write(describe(found, new Date()) + (evaluations ? describeEvaluations(evaluations) : ''));
     return EXIT.OK;

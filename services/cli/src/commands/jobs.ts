@@ -54,7 +54,10 @@ export const jobs: Command = {
       return EXIT.OK;
     }
     if (page.jobs.length === 0) ctx.stderr.write('no jobs\n');
-    else ctx.stdout.write(renderTable(['ID', 'NAME', 'KIND', 'POOL', 'STATE', 'DONE', 'FAILED', 'CREATED'], page.jobs.map(row)));
+    else
+      ctx.stdout.write(
+        renderTable(['ID', 'NAME', 'KIND', 'POOL', 'STATE', 'DONE', 'FAILED', 'CREATED'], page.jobs.map(row)),
+      );
     if (page.nextCursor) ctx.stderr.write(`more: kumo jobs --cursor ${page.nextCursor}\n`);
     return EXIT.OK;
   },

@@ -14,14 +14,31 @@ const MAX_TASKS = 1000;
 function render(t: TaskFailure): string {
   const head = `task ${t.index}: ${t.error.code}: ${t.error.message} (attempt ${t.attempt}${t.final ? ', final' : ', will retry'}, ${t.worker}, ${formatTimestamp(t.at)})`;
   const tail = t.logTail.trimEnd();
-  const body = tail === '' ? '  (no output)' : tail.split('\n').map((l) => `  | ${l}`).join('\n');
+  const body =
+    tail === ''
+      ? '  (no output)'
+      : tail
+          .split('\n')
+          .map((l) => `  | ${l}`)
+          .join('\n');
   return `${head}\n${body}\n`;
 }
 
 /** One task's whole log, as the API streams it (text/plain), to stdout as it comes; --follow until the task ends. */
-async function printTaskLog(ctx: CommandContext, id: string, index: number, q: { follow: boolean; attempt?: number }): Promise<void> {
+async function printTaskLog(
+  ctx: CommandContext,
+  id: string,
+  index: number,
+  q: { follow: boolean; attempt?: number },
+): Promise<void> {
   const answer = await ctx.api.GET('/v1/jobs/{id}/tasks/{index}/log', {
-    params: { path: { id, index }, query: { ...(q.follow ? { follow: 'true' as const } : {}), ...(q.attempt !== undefined ? { attempt: q.attempt } : {}) } },
+    params: {
+      path: { id, index },
+      query: {
+        ...(q.follow ? { follow: 'true' as const } : {}),
+        ...(q.attempt !== undefined ? { attempt: q.attempt } : {}),
+      },
+    },
     parseAs: 'stream',
   });
   if (!answer.response.ok) throw apiError(answer.response.status, answer.error);
@@ -35,21 +52,37 @@ async function printTaskLog(ctx: CommandContext, id: string, index: number, q: {
 
 export const logs: Command = {
   name: 'logs',
-  summary: "failed tasks' errors and the last lines they printed; with [task], that task's whole log (--follow while it runs)",
+  summary:
+    "failed tasks' errors and the last lines they printed; with [task], that task's whole log (--follow while it runs)",
   usage,
   async run(ctx, argv) {
     const { values, positionals } = parseCommandArgs(argv, {
-      options: { retrying: { type: 'boolean' }, json: { type: 'boolean' }, follow: { type: 'boolean' }, attempt: { type: 'string' } },
+      options: {
+        retrying: { type: 'boolean' },
+        json: { type: 'boolean' },
+        follow: { type: 'boolean' },
+        attempt: { type: 'string' },
+      },
       positionals: { min: 1, max: 2 },
       usage,
     });
     const id = positionals[0]!;
-    const index = positionals[1] === undefined ? undefined : parseWholeNumber('task', positionals[1], { min: 0, max: Number.MAX_SAFE_INTEGER });
-    const attempt = values.attempt === undefined ? undefined : parseWholeNumber('--attempt', values.attempt, { min: 1, max: 1_000_000 });
-    if (index === undefined && (values.follow || attempt !== undefined)) throw new CliError(EXIT.USAGE, 'USAGE', `--follow and --attempt need a task: ${usage}`);
+    const index =
+      positionals[1] === undefined
+        ? undefined
+        : parseWholeNumber('task', positionals[1], { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const attempt =
+      values.attempt === undefined
+        ? undefined
+        : parseWholeNumber('--attempt', values.attempt, { min: 1, max: 1_000_000 });
+    if (index === undefined && (values.follow || attempt !== undefined))
+      throw new CliError(EXIT.USAGE, 'USAGE', `--follow and --attempt need a task: ${usage}`);
     // One task's log: everything its attempt printed (--json: its failure record, as before).
     if (index !== undefined && !values.json) {
-      await printTaskLog(ctx, id, index, { follow: values.follow === true, ...(attempt !== undefined ? { attempt } : {}) });
+      await printTaskLog(ctx, id, index, {
+        follow: values.follow === true,
+        ...(attempt !== undefined ? { attempt } : {}),
+      });
       return EXIT.OK;
     }
     const state = values.retrying || index !== undefined ? 'erroring' : 'failed';

@@ -28,11 +28,21 @@ export const pools: Command = {
   summary: 'worker pools: settings, VMs, workers and demand',
   usage,
   async run(ctx, argv) {
-    const { values } = parseCommandArgs(argv, { options: { json: { type: 'boolean' } }, positionals: { min: 0, max: 0 }, usage });
+    const { values } = parseCommandArgs(argv, {
+      options: { json: { type: 'boolean' } },
+      positionals: { min: 0, max: 0 },
+      usage,
+    });
     const page = expectOkAs<{ pools: PoolView[] }>(await ctx.api.GET('/v1/pools'));
     if (values.json) writeJson(ctx, page);
     else if (page.pools.length === 0) ctx.stderr.write('no pools\n');
-    else ctx.stdout.write(renderTable(['NAME', 'MACHINE', 'GPU', 'PRICING', 'ZONES', 'MIN..MAX', 'DESIRED', 'VMS', 'WORKERS', 'DEMAND'], page.pools.map(row)));
+    else
+      ctx.stdout.write(
+        renderTable(
+          ['NAME', 'MACHINE', 'GPU', 'PRICING', 'ZONES', 'MIN..MAX', 'DESIRED', 'VMS', 'WORKERS', 'DEMAND'],
+          page.pools.map(row),
+        ),
+      );
     return EXIT.OK;
   },
 };

@@ -33,7 +33,8 @@ const hours = (s: number): string => `${(s / 3600).toFixed(1)} h`;
 
 export const simulate: Command = {
   name: 'simulate',
-  summary: 'rehearse a job on a simulated pool (real scheduler and autoscaler on virtual time): when it finishes, what it costs',
+  summary:
+    'rehearse a job on a simulated pool (real scheduler and autoscaler on virtual time): when it finishes, what it costs',
   usage,
   async run(ctx, argv) {
     const { values, positionals } = parseCommandArgs(argv, {
@@ -42,7 +43,8 @@ export const simulate: Command = {
       usage,
     });
     const timeoutS = values.timeout === undefined ? 600 : Number(values.timeout);
-    if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError(EXIT.USAGE, 'INVALID_INPUT', `--timeout must be a number of seconds, not '${values.timeout}'`);
+    if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+      throw new CliError(EXIT.USAGE, 'INVALID_INPUT', `--timeout must be a number of seconds, not '${values.timeout}'`);
     const spec = await readSpec(positionals[0]!, ctx.stdin);
     const queued = expectOk(
       await ctx.api.POST('/v1/simulations', {
@@ -55,7 +57,12 @@ export const simulate: Command = {
     const until = Date.now() + timeoutS * 1000;
     for (;;) {
       const s = expectOk(await ctx.api.GET('/v1/simulations/{id}', { params: { path: { id: queued.id } } }));
-      if (s.state === 'failed') throw new CliError(EXIT.FAILED, s.error?.code ?? 'SIMULATION_FAILED', s.error?.message ?? 'the simulation failed');
+      if (s.state === 'failed')
+        throw new CliError(
+          EXIT.FAILED,
+          s.error?.code ?? 'SIMULATION_FAILED',
+          s.error?.message ?? 'the simulation failed',
+        );
       if (s.state === 'done') {
         const r = s.report as unknown as Report;
         if (values.json) writeJson(ctx, s.report);
@@ -71,7 +78,12 @@ export const simulate: Command = {
         }
         return r.finished ? EXIT.OK : EXIT.FAILED;
       }
-      if (Date.now() > until) throw new CliError(EXIT.FAILED, 'TIMEOUT', `simulation ${queued.id} did not finish within ${timeoutS} s (still ${s.state})`);
+      if (Date.now() > until)
+        throw new CliError(
+          EXIT.FAILED,
+          'TIMEOUT',
+          `simulation ${queued.id} did not finish within ${timeoutS} s (still ${s.state})`,
+        );
       await sleep(500);
     }
   },

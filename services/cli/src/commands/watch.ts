@@ -12,7 +12,9 @@ import type { Command } from './command';
 const usage = 'kumo watch <id>';
 
 /** How a job ended, as the exit code scripts read. Every terminal state must be listed here. */
-const EXIT_FOR_END = { succeeded: EXIT.OK, failed: EXIT.FAILED, cancelled: EXIT.CANCELLED } as const satisfies Partial<Record<JobState, ExitCode>>;
+const EXIT_FOR_END = { succeeded: EXIT.OK, failed: EXIT.FAILED, cancelled: EXIT.CANCELLED } as const satisfies Partial<
+  Record<JobState, ExitCode>
+>;
 type EndState = keyof typeof EXIT_FOR_END;
 
 const hasEnded = (state: JobState): state is EndState => Object.hasOwn(EXIT_FOR_END, state);
@@ -35,7 +37,8 @@ async function followToEnd(api: KumoClient, id: string, onProgress: (p: Progress
       if (hasEnded(job.state)) return job;
       unreachable = 0;
     } catch (err) {
-      if (!(err instanceof CliError && err.exitCode === EXIT.UNREACHABLE) || ++unreachable >= RECONNECT_TRIES) throw err;
+      if (!(err instanceof CliError && err.exitCode === EXIT.UNREACHABLE) || ++unreachable >= RECONNECT_TRIES)
+        throw err;
     }
     await sleep(RECONNECT_DELAY_MS);
   }

@@ -18,7 +18,8 @@ export function formatEta(etaSeconds: number | null, completionAt: string | null
   const at = new Date(completionAt);
   if (Number.isNaN(at.getTime())) return '--:--';
   const clock = `${pad2(at.getHours())}:${pad2(at.getMinutes())}`;
-  const sameDay = at.getFullYear() === now.getFullYear() && at.getMonth() === now.getMonth() && at.getDate() === now.getDate();
+  const sameDay =
+    at.getFullYear() === now.getFullYear() && at.getMonth() === now.getMonth() && at.getDate() === now.getDate();
   if (sameDay) return clock;
   if (at.getTime() - now.getTime() < 6 * 86_400_000) return `${WEEKDAY[at.getDay()]} ${clock}`;
   return `${formatDate(at)} ${clock}`;

@@ -9,10 +9,20 @@ import { loadWorkerStartupScript } from './startup-script';
  * The one place KUMO_PROVIDER becomes a FleetProvider. `inheritedEnv` is the environment main was
  * started with; local workers start from it (see LocalProviderOptions).
  */
-export function createProvider(env: ProvisionerEnv, logger: Logger, workerEnv: Record<string, string>, inheritedEnv: NodeJS.ProcessEnv): FleetProvider {
+export function createProvider(
+  env: ProvisionerEnv,
+  logger: Logger,
+  workerEnv: Record<string, string>,
+  inheritedEnv: NodeJS.ProcessEnv,
+): FleetProvider {
   switch (env.KUMO_PROVIDER) {
     case 'local':
-      return new LocalProvider({ workerArgv: localWorkerArgv(), env: workerEnv, inheritedEnv, logger: logger.child({ component: 'local-fleet' }) });
+      return new LocalProvider({
+        workerArgv: localWorkerArgv(),
+        env: workerEnv,
+        inheritedEnv,
+        logger: logger.child({ component: 'local-fleet' }),
+      });
     case 'gce':
       return new GceProvider({
         projectId: env.GOOGLE_CLOUD_PROJECT!,

@@ -21,10 +21,18 @@ export const CAPACITY_CODES: ReadonlySet<string> = new Set([
 export const QUOTA_CODES: ReadonlySet<string> = new Set(['QUOTA_EXCEEDED', 'quotaExceeded', 'RESOURCE_QUOTA_EXCEEDED']);
 
 /** API rate limits: the request was refused before anything happened; safe to retry later. */
-const RATE_LIMIT_CODES: ReadonlySet<string> = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
+const RATE_LIMIT_CODES: ReadonlySet<string> = new Set([
+  'rateLimitExceeded',
+  'userRateLimitExceeded',
+  'RATE_LIMIT_EXCEEDED',
+]);
 
 /** A create that collides with an instance of the same name: a retry of our own create (names are predictable). */
-const ALREADY_EXISTS_CODES: ReadonlySet<string> = new Set(['RESOURCE_ALREADY_EXISTS', 'ALREADY_EXISTS', 'alreadyExists']);
+const ALREADY_EXISTS_CODES: ReadonlySet<string> = new Set([
+  'RESOURCE_ALREADY_EXISTS',
+  'ALREADY_EXISTS',
+  'alreadyExists',
+]);
 
 /** Socket errors where the request never reached the server, so nothing can have been created. */
 const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -51,7 +59,8 @@ export function describeCallFailure(err: unknown): CallFailure {
   const failure: CallFailure = { reasons: [], errorInfo: {}, timedOut: err instanceof CallTimeoutError };
   if (!isObject(err)) return failure;
   const response = isObject(err.response) ? err.response : undefined;
-  const status = typeof err.status === 'number' ? err.status : typeof response?.status === 'number' ? response.status : undefined;
+  const status =
+    typeof err.status === 'number' ? err.status : typeof response?.status === 'number' ? response.status : undefined;
   if (status !== undefined && response) {
     failure.httpStatus = status;
     readErrorBody(parseBody(response.data), failure);
@@ -98,10 +107,20 @@ export function insertCallError(f: CallFailure, ctx: FailureContext, cause: unkn
     return new KumoError('ZONE_RESOURCE_POOL_EXHAUSTED', `no capacity in ${ctx.zone}`, { cause, details: base });
   }
   if (f.reasons.some((r) => QUOTA_CODES.has(r))) {
-    return quotaError(ctx.zone, f.errorInfo.quota_metric, f.errorInfo.quota_limit, f.errorInfo.region ?? f.errorInfo.quota_location, cause);
+    return quotaError(
+      ctx.zone,
+      f.errorInfo.quota_metric,
+      f.errorInfo.quota_limit,
+      f.errorInfo.region ?? f.errorInfo.quota_location,
+      cause,
+    );
   }
   if (f.reasons.some((r) => RATE_LIMIT_CODES.has(r)) || f.httpStatus === 429) {
-    return new KumoError('PROVIDER_UNAVAILABLE', 'Compute Engine rate limit', { cause, retryable: true, details: base });
+    return new KumoError('PROVIDER_UNAVAILABLE', 'Compute Engine rate limit', {
+      cause,
+      retryable: true,
+      details: base,
+    });
   }
   if (f.httpStatus === 500 || f.httpStatus === 503 || f.grpcCode === GRPC.UNAVAILABLE) {
     return new KumoError('PROVIDER_UNAVAILABLE', 'Compute Engine refused the insert; nothing was created', {
@@ -120,23 +139,37 @@ export function insertCallError(f: CallFailure, ctx: FailureContext, cause: unkn
   if (f.httpStatus !== undefined && f.httpStatus >= 400 && f.httpStatus < 500) {
     return new KumoError('PROVIDER_REJECTED', 'Compute Engine rejected the insert', { cause, details: base });
   }
-  return unknownOutcome(ctx, cause, { httpStatus: f.httpStatus, grpcCode: f.grpcCode, networkCode: f.networkCode, timedOut: f.timedOut });
+  return unknownOutcome(ctx, cause, {
+    httpStatus: f.httpStatus,
+    grpcCode: f.grpcCode,
+    networkCode: f.networkCode,
+    timedOut: f.timedOut,
+  });
 }
 
 /** A create whose fate is not known; see insertCallError. */
 export function unknownOutcome(ctx: FailureContext, cause: unknown, extra: Record<string, unknown> = {}): KumoError {
-  return new KumoError('PROVIDER_UNAVAILABLE', `outcome of creating ${ctx.name} in ${ctx.zone} is unknown; reconcile by name`, {
-    cause,
-    retryable: false,
-    details: { name: ctx.name, zone: ctx.zone, outcome: 'unknown', ...extra },
-  });
+  return new KumoError(
+    'PROVIDER_UNAVAILABLE',
+    `outcome of creating ${ctx.name} in ${ctx.zone} is unknown; reconcile by name`,
+    {
+      cause,
+      retryable: false,
+      details: { name: ctx.name, zone: ctx.zone, outcome: 'unknown', ...extra },
+    },
+  );
 }
 
 /** The error part of a compute Operation, as the client decodes it. */
 export interface OperationErrorItem {
   code?: string | null;
   errorDetails?: Array<{
-    quotaInfo?: { metricName?: string | null; limitName?: string | null; limit?: number | null; dimensions?: Record<string, string> | null } | null;
+    quotaInfo?: {
+      metricName?: string | null;
+      limitName?: string | null;
+      limit?: number | null;
+      dimensions?: Record<string, string> | null;
+    } | null;
     errorInfo?: { reason?: string | null } | null;
   }> | null;
 }
@@ -150,26 +183,46 @@ export function operationError(
   httpErrorStatusCode: number | null | undefined,
   ctx: FailureContext,
 ): KumoError | 'already-exists' {
-  const codes = errors.flatMap((e) => [e.code ?? '', ...(e.errorDetails ?? []).map((d) => d.errorInfo?.reason ?? '')]).filter((c) => c !== '');
+  const codes = errors
+    .flatMap((e) => [e.code ?? '', ...(e.errorDetails ?? []).map((d) => d.errorInfo?.reason ?? '')])
+    .filter((c) => c !== '');
   const details = { name: ctx.name, zone: ctx.zone, codes, httpStatus: httpErrorStatusCode ?? undefined };
   if (codes.some((c) => CAPACITY_CODES.has(c))) {
     return new KumoError('ZONE_RESOURCE_POOL_EXHAUSTED', `no capacity in ${ctx.zone}`, { details });
   }
   if (codes.some((c) => QUOTA_CODES.has(c))) {
     const info = errors.flatMap((e) => e.errorDetails ?? []).find((d) => d.quotaInfo)?.quotaInfo;
-    return quotaError(ctx.zone, info?.metricName ?? undefined, info?.limitName ?? undefined, info?.dimensions?.region, undefined, info?.limit ?? undefined);
+    return quotaError(
+      ctx.zone,
+      info?.metricName ?? undefined,
+      info?.limitName ?? undefined,
+      info?.dimensions?.region,
+      undefined,
+      info?.limit ?? undefined,
+    );
   }
   if (codes.some((c) => ALREADY_EXISTS_CODES.has(c))) return 'already-exists';
   if (codes.some((c) => RATE_LIMIT_CODES.has(c)) || (httpErrorStatusCode ?? 0) >= 500) {
-    return new KumoError('PROVIDER_UNAVAILABLE', 'the insert operation failed on the server side; nothing was created', {
-      retryable: true,
-      details: { ...details, outcome: 'not-created' },
-    });
+    return new KumoError(
+      'PROVIDER_UNAVAILABLE',
+      'the insert operation failed on the server side; nothing was created',
+      {
+        retryable: true,
+        details: { ...details, outcome: 'not-created' },
+      },
+    );
   }
   return new KumoError('PROVIDER_REJECTED', `Compute Engine rejected ${ctx.name}`, { details });
 }
 
-function quotaError(zone: string, metric?: string, limitName?: string, region?: string, cause?: unknown, limit?: number): KumoError {
+function quotaError(
+  zone: string,
+  metric?: string,
+  limitName?: string,
+  region?: string,
+  cause?: unknown,
+  limit?: number,
+): KumoError {
   const where = region ?? regionOf(zone);
   return new KumoError('QUOTA_EXCEEDED', `quota ${metric ?? 'unknown'} exhausted in ${where}`, {
     cause,

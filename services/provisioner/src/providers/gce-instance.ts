@@ -5,7 +5,8 @@ import { secretMetadata, type WorkerSecretNames } from './gce-secrets';
 type Instance = protos.google.cloud.compute.v1.IInstance;
 
 /** Deep Learning VM image: CUDA and the NVIDIA driver installer (`install-nvidia-driver` metadata). */
-export const DEFAULT_WORKER_IMAGE = 'projects/deeplearning-platform-release/global/images/family/common-cu123-debian-11-py310';
+export const DEFAULT_WORKER_IMAGE =
+  'projects/deeplearning-platform-release/global/images/family/common-cu123-debian-11-py310';
 export const BOOT_DISK_GB = 200;
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 /** Network tag the firewall rules in infra/ select workers by. */
@@ -51,7 +52,8 @@ export function checkMachineAndGpu(machineType: string, gpu: { type: string; cou
   if (!/^[a-z][a-z0-9-]*$/.test(machineType) || machineType === 'local') reject('not a Compute Engine machine type');
   const fixed = FIXED_GPUS[machineType];
   if (fixed) {
-    if (gpu.type !== fixed.type || gpu.count !== fixed.count) reject(`this machine type carries ${fixed.count} x ${fixed.type}`);
+    if (gpu.type !== fixed.type || gpu.count !== fixed.count)
+      reject(`this machine type carries ${fixed.count} x ${fixed.type}`);
     return;
   }
   if (/^(a2|a3|g2)-/.test(machineType)) reject('unknown GPU machine type');
@@ -112,7 +114,9 @@ export function buildInstance(name: string, zone: string, spec: VmSpec, s: Insta
     labels: { ...spec.labels, [s.labelKey]: 'worker', [`${s.labelKey}-pool`]: spec.pool },
     tags: { items: [WORKER_TAG] },
     guestAccelerators:
-      spec.gpu.count > 0 ? [{ acceleratorType: `zones/${zone}/acceleratorTypes/${spec.gpu.type}`, acceleratorCount: spec.gpu.count }] : [],
+      spec.gpu.count > 0
+        ? [{ acceleratorType: `zones/${zone}/acceleratorTypes/${spec.gpu.type}`, acceleratorCount: spec.gpu.count }]
+        : [],
     scheduling,
     disks: [
       {
@@ -159,7 +163,12 @@ function schedulingOf(spec: VmSpec): Scheduling {
   }
   return spec.spot
     ? // Spot: deleted (not stopped) when reclaimed, so a preempted VM costs nothing and its name frees up.
-      { provisioningModel: 'SPOT', instanceTerminationAction: 'DELETE', onHostMaintenance: 'TERMINATE', automaticRestart: false }
+      {
+        provisioningModel: 'SPOT',
+        instanceTerminationAction: 'DELETE',
+        onHostMaintenance: 'TERMINATE',
+        automaticRestart: false,
+      }
     : // GPU VMs cannot live-migrate: they stop for maintenance and come back by themselves.
       { provisioningModel: 'STANDARD', onHostMaintenance: 'TERMINATE', automaticRestart: true };
 }
@@ -226,12 +235,18 @@ function envLines(env: Record<string, string>): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /[\r\n\0]/.test(v)) {
-      throw new KumoError('PROVIDER_REJECTED', `worker environment variable ${k} cannot go into the VM's env file`, { details: { key: k } });
-    }
-    if (SECRET_ENV.has(k)) {
-      throw new KumoError('CONFIG_INVALID', `worker environment variable ${k} is a secret: it reaches VMs through Secret Manager, not metadata`, {
+      throw new KumoError('PROVIDER_REJECTED', `worker environment variable ${k} cannot go into the VM's env file`, {
         details: { key: k },
       });
+    }
+    if (SECRET_ENV.has(k)) {
+      throw new KumoError(
+        'CONFIG_INVALID',
+        `worker environment variable ${k} is a secret: it reaches VMs through Secret Manager, not metadata`,
+        {
+          details: { key: k },
+        },
+      );
     }
     lines.push(`${k}=${v}`);
   }

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { InstancesClient, ZoneOperationsClient, type protos } from '@google-cloud/compute';
-import { KumoError, createLogger, type CreateVmRequest, type FleetProvider, type Logger, type PlacementPolicyRequest, type VmInfo } from '@kumo/shared';
+import {
+  KumoError,
+  createLogger,
+  type CreateVmRequest,
+  type FleetProvider,
+  type Logger,
+  type PlacementPolicyRequest,
+  type VmInfo,
+} from '@kumo/shared';
 import { withTimeout } from './call-timeout-error';
 import { EndpointAuthClient } from './endpoint-auth-client';
 import {
@@ -52,12 +60,18 @@ export class GceProvider implements FleetProvider {
     this.labelKey = opts.labelKey ?? 'kumo';
     this.log = (opts.logger ?? createLogger({ name: 'provisioner' })).child({ component: 'gce-provider' });
     if (!opts.workerSecrets?.redisUrl && !opts.workerSecrets?.workerToken) {
-      this.log.warn('neither KUMO_WORKER_REDIS_URL_SECRET nor KUMO_WORKER_TOKEN_SECRET is set: worker VMs will have nothing to connect with and stop at boot');
+      this.log.warn(
+        'neither KUMO_WORKER_REDIS_URL_SECRET nor KUMO_WORKER_TOKEN_SECRET is set: worker VMs will have nothing to connect with and stop at boot',
+      );
     }
     const clientOpts = clientOptions(opts);
     this.instances = new InstancesClient(clientOpts);
     this.operations = new ZoneOperationsClient(clientOpts);
-    this.placement = new GcePlacementPolicies(clientOpts, { projectId: this.projectId, callTimeoutMs: this.callTimeoutMs, log: this.log });
+    this.placement = new GcePlacementPolicies(clientOpts, {
+      projectId: this.projectId,
+      callTimeoutMs: this.callTimeoutMs,
+      log: this.log,
+    });
   }
 
   ensurePlacementPolicy(req: PlacementPolicyRequest): Promise<string> {
@@ -96,7 +110,10 @@ export class GceProvider implements FleetProvider {
       // Names are predictable and ours: a 409 on one means an earlier try of this create got through.
       if (isAlreadyExists(failure)) return this.adopt(ctx, err);
       const error = insertCallError(failure, ctx, err);
-      this.log.warn({ ...fields, code: error.code, retryable: error.retryable, details: error.details }, 'gce insert failed');
+      this.log.warn(
+        { ...fields, code: error.code, retryable: error.retryable, details: error.details },
+        'gce insert failed',
+      );
       throw error;
     }
 
@@ -111,7 +128,9 @@ export class GceProvider implements FleetProvider {
     const vm = await this.get(req.name, req.zone);
     this.log.info({ ...fields, status: vm?.status }, 'gce insert done');
     // DONE without error but gone already: a spot VM reclaimed at once.
-    return vm ?? { name: req.name, pool: req.spec.pool, zone: req.zone, status: 'terminated', preempted: req.spec.spot };
+    return (
+      vm ?? { name: req.name, pool: req.spec.pool, zone: req.zone, status: 'terminated', preempted: req.spec.spot }
+    );
   }
 
   async delete(name: string, zone: string): Promise<void> {
@@ -136,14 +155,22 @@ export class GceProvider implements FleetProvider {
       this.log.info({ name, zone }, 'gce delete done');
       return;
     }
-    throw new KumoError('PROVIDER_UNAVAILABLE', `deleting ${name} failed`, { retryable: true, details: { name, zone, codes } });
+    throw new KumoError('PROVIDER_UNAVAILABLE', `deleting ${name} failed`, {
+      retryable: true,
+      details: { name, zone, codes },
+    });
   }
 
   async list(): Promise<VmInfo[]> {
     const collect = async (): Promise<VmInfo[]> => {
       const out: VmInfo[] = [];
       const pages = this.instances.aggregatedListAsync(
-        { project: this.projectId, filter: `labels.${this.labelKey} = worker`, maxResults: 500, returnPartialSuccess: true },
+        {
+          project: this.projectId,
+          filter: `labels.${this.labelKey} = worker`,
+          maxResults: 500,
+          returnPartialSuccess: true,
+        },
         // The async iterator pages by itself; autoPaginate (on by default) only draws a warning here.
         { timeout: this.callTimeoutMs, autoPaginate: false },
       );
@@ -163,7 +190,11 @@ export class GceProvider implements FleetProvider {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const results = await Promise.allSettled([this.instances.close(), this.operations.close(), this.placement.close()]);
+      const results = await Promise.allSettled([
+        this.instances.close(),
+        this.operations.close(),
+        this.placement.close(),
+      ]);
       for (const r of results) if (r.status === 'rejected') this.log.warn({ err: r.reason }, 'gce client close failed');
     })();
     return this.closing;
@@ -190,16 +221,25 @@ export class GceProvider implements FleetProvider {
     const [inst] = await withTimeout(
       'instances.get',
       this.callTimeoutMs,
-      this.instances.get({ project: this.projectId, zone: ctx.zone, instance: ctx.name }, { timeout: this.callTimeoutMs }),
+      this.instances.get(
+        { project: this.projectId, zone: ctx.zone, instance: ctx.name },
+        { timeout: this.callTimeoutMs },
+      ),
     ).catch((err: unknown) => {
       // 409 and then 404: it existed a moment ago and is gone (deleted, reclaimed). Let the caller reconcile.
-      throw isNotFound(describeCallFailure(err)) ? unknownOutcome(ctx, err) : readError('get', ctx, describeCallFailure(err).httpStatus, err);
+      throw isNotFound(describeCallFailure(err))
+        ? unknownOutcome(ctx, err)
+        : readError('get', ctx, describeCallFailure(err).httpStatus, err);
     });
     if (inst.labels?.[this.labelKey] !== 'worker') {
-      throw new KumoError('PROVIDER_REJECTED', `an instance named ${ctx.name} exists in ${ctx.zone} and is not kumo's`, {
-        cause,
-        details: { ...ctx },
-      });
+      throw new KumoError(
+        'PROVIDER_REJECTED',
+        `an instance named ${ctx.name} exists in ${ctx.zone} and is not kumo's`,
+        {
+          cause,
+          details: { ...ctx },
+        },
+      );
     }
     this.log.info({ ...ctx }, 'gce insert found its instance already there');
     return toVmInfo(inst, this.labelKey, ctx.zone);
@@ -226,7 +266,10 @@ export class GceProvider implements FleetProvider {
       } catch (err) {
         const failure = describeCallFailure(err);
         if (isNotFound(failure)) throw unknownOutcome(ctx, err, { operation: op.name });
-        this.log.warn({ ...ctx, operation: op.name, httpStatus: failure.httpStatus, timedOut: failure.timedOut }, 'gce operation wait failed');
+        this.log.warn(
+          { ...ctx, operation: op.name, httpStatus: failure.httpStatus, timedOut: failure.timedOut },
+          'gce operation wait failed',
+        );
         await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
       }
     }
@@ -239,7 +282,8 @@ export class GceProvider implements FleetProvider {
  * wrong (409 is "not ready yet" for a delete, 429 a rate limit: both pass with time).
  */
 function readError(call: string, ctx: FailureContext, httpStatus: number | undefined, cause: unknown): KumoError {
-  const rejected = httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 409 && httpStatus !== 429;
+  const rejected =
+    httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 409 && httpStatus !== 429;
   return new KumoError(rejected ? 'PROVIDER_REJECTED' : 'PROVIDER_UNAVAILABLE', `gce ${call} failed`, {
     cause,
     details: { ...ctx, httpStatus },

@@ -17,7 +17,10 @@ export interface WorkerSecretNames {
 }
 
 /** The metadata keys that name the secrets; worker-startup.sh reads these. */
-export const SECRET_METADATA_KEYS = { redisUrl: 'kumo-redis-url-secret', workerToken: 'kumo-worker-token-secret' } as const;
+export const SECRET_METADATA_KEYS = {
+  redisUrl: 'kumo-redis-url-secret',
+  workerToken: 'kumo-worker-token-secret',
+} as const;
 
 const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
 const SECRET_RESOURCE = /^projects\/[A-Za-z0-9.:-]+\/secrets\/[A-Za-z0-9_-]{1,255}(?:\/versions\/(?:latest|[0-9]+))?$/;
@@ -30,9 +33,13 @@ export function checkSecretNames(names: WorkerSecretNames): void {
     if (name === undefined) continue;
     if (!isSecretName(name.replaceAll('{pool}', SAMPLE_POOL))) {
       // The value stays out of the message: a secret put where its name belongs must not reach the logs.
-      throw new KumoError('CONFIG_INVALID', `${envNameOf(field)} is not a Secret Manager secret id (letters, digits, - and _) or resource name (projects/P/secrets/S)`, {
-        details: { field },
-      });
+      throw new KumoError(
+        'CONFIG_INVALID',
+        `${envNameOf(field)} is not a Secret Manager secret id (letters, digits, - and _) or resource name (projects/P/secrets/S)`,
+        {
+          details: { field },
+        },
+      );
     }
   }
 }
@@ -44,7 +51,11 @@ export function secretMetadata(names: WorkerSecretNames, projectId: string, pool
     const name = names[field]?.replaceAll('{pool}', pool);
     if (name === undefined) continue;
     if (!isSecretName(name)) {
-      throw new KumoError('CONFIG_INVALID', `${envNameOf(field)} for pool ${pool} is not a Secret Manager secret name`, { details: { field, pool } });
+      throw new KumoError(
+        'CONFIG_INVALID',
+        `${envNameOf(field)} for pool ${pool} is not a Secret Manager secret name`,
+        { details: { field, pool } },
+      );
     }
     out[SECRET_METADATA_KEYS[field]] = name.startsWith('projects/') ? name : `projects/${projectId}/secrets/${name}`;
   }

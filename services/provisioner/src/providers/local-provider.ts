@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { KumoError, wallClock, type Clock, type CreateVmRequest, type FleetProvider, type Logger, type VmInfo } from '@kumo/shared';
+import {
+  KumoError,
+  wallClock,
+  type Clock,
+  type CreateVmRequest,
+  type FleetProvider,
+  type Logger,
+  type VmInfo,
+} from '@kumo/shared';
 
 interface LocalVm {
   info: VmInfo;
@@ -63,9 +71,18 @@ export class LocalProvider implements FleetProvider {
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (err) => reject(new KumoError('PROVIDER_REJECTED', `cannot start a local worker: ${err.message}`)));
+      child.once('error', (err) =>
+        reject(new KumoError('PROVIDER_REJECTED', `cannot start a local worker: ${err.message}`)),
+      );
     });
-    const info: VmInfo = { name: req.name, pool: req.spec.pool, zone: req.zone, status: 'running', preempted: false, createdAt: this.clock.now() };
+    const info: VmInfo = {
+      name: req.name,
+      pool: req.spec.pool,
+      zone: req.zone,
+      status: 'running',
+      preempted: false,
+      createdAt: this.clock.now(),
+    };
     const exited = new Promise<void>((resolve) =>
       child.once('exit', (code, signal) => {
         this.vms.delete(req.name);

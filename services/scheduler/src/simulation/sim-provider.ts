@@ -57,7 +57,9 @@ export class SimProvider implements FleetProvider {
     if (existing) return this.info(existing);
     const region = regionOf(req.zone);
     if (this.opts.stockouts.some((s) => (s.zone === req.zone || s.region === region) && now >= s.from && now < s.to)) {
-      throw new KumoError('ZONE_RESOURCE_POOL_EXHAUSTED', `no capacity in ${req.zone}`, { details: { zone: req.zone } });
+      throw new KumoError('ZONE_RESOURCE_POOL_EXHAUSTED', `no capacity in ${req.zone}`, {
+        details: { zone: req.zone },
+      });
     }
     const readyAt = now + this.opts.bootMs;
     const vm: SimVm = {
@@ -68,7 +70,9 @@ export class SimProvider implements FleetProvider {
       slots: req.spec.slots,
       createdAt: now,
       readyAt,
-      preemptAt: req.spec.spot ? readyAt + this.opts.rng.exponential(this.opts.preemptionsPerVmHour) * 3_600_000 : Infinity,
+      preemptAt: req.spec.spot
+        ? readyAt + this.opts.rng.exponential(this.opts.preemptionsPerVmHour) * 3_600_000
+        : Infinity,
       preempted: false,
       running: [],
       busyMs: 0,

@@ -10,7 +10,8 @@ export class SimTaskSink implements TaskSink {
   }
 
   async add(_pool: string, r: FedRange): Promise<number> {
-    for (let index = r.from; index < r.to; index++) this.queue.push({ jobId: r.jobId, index, kind: r.kind, policy: r.policy });
+    for (let index = r.from; index < r.to; index++)
+      this.queue.push({ jobId: r.jobId, index, kind: r.kind, policy: r.policy });
     return r.to - r.from;
   }
 

@@ -1,5 +1,12 @@
 import { Worker } from 'bullmq';
-import { createRedis, Keys, SIMULATION_QUEUE, type Logger, type SimulationInputRaw, type SimulationReport } from '@kumo/shared';
+import {
+  createRedis,
+  Keys,
+  SIMULATION_QUEUE,
+  type Logger,
+  type SimulationInputRaw,
+  type SimulationReport,
+} from '@kumo/shared';
 import { runSimulation } from './simulator';
 
 /**
@@ -18,10 +25,18 @@ export class SimulationRunner {
       async (job) => {
         log.info({ simulationId: job.id }, 'simulation started');
         const report = await runSimulation(job.data.input, { redisUrl: this.opts.redisUrl, logger: this.opts.logger });
-        log.info({ simulationId: job.id, makespanSeconds: report.makespanSeconds, wallSeconds: report.wallSeconds }, 'simulation done');
+        log.info(
+          { simulationId: job.id, makespanSeconds: report.makespanSeconds, wallSeconds: report.wallSeconds },
+          'simulation done',
+        );
         return report;
       },
-      { connection: createRedis(this.opts.redisUrl, 'blocking', 'simulations'), prefix: new Keys(this.opts.prefix).queuePrefix(), concurrency: 1, lockDuration: 60_000 },
+      {
+        connection: createRedis(this.opts.redisUrl, 'blocking', 'simulations'),
+        prefix: new Keys(this.opts.prefix).queuePrefix(),
+        concurrency: 1,
+        lockDuration: 60_000,
+      },
     );
     this.worker.on('error', (err) => log.warn({ err }, 'simulation worker error'));
   }

@@ -44,7 +44,10 @@ interface Run extends SimTaskRun {
  * fleet whose VMs boot, run tasks for seeded random durations, and get preempted. The same input and
  * seed give the same report.
  */
-export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: string; logger: Logger }): Promise<SimulationReport> {
+export async function runSimulation(
+  raw: SimulationInputRaw,
+  opts: { redisUrl: string; logger: Logger },
+): Promise<SimulationReport> {
   const input = simulationInputSchema.parse(raw);
   const wallStart = performance.now();
   const rng = new Rng(input.seed);
@@ -90,7 +93,12 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       rng,
       bootMs: input.bootSeconds * 1000,
       preemptionsPerVmHour: input.preemptionsPerVmHour,
-      stockouts: input.stockouts.map((s) => ({ zone: s.zone, region: s.region, from: t0 + s.fromSeconds * 1000, to: t0 + s.toSeconds * 1000 })),
+      stockouts: input.stockouts.map((s) => ({
+        zone: s.zone,
+        region: s.region,
+        from: t0 + s.fromSeconds * 1000,
+        to: t0 + s.toSeconds * 1000,
+      })),
     });
     const provisioner = new SimProvisioner({ bus, provider, clock, logger: log });
     await provisioner.start();
@@ -118,7 +126,14 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
     };
     const beat = async (vm: SimVm, now: number): Promise<void> => {
       vm.lastBeat = now;
-      await registry.beat({ id: vm.name, pool: POOL, slots: vm.slots, running: vm.running.length, ...(vm.idleSince !== undefined ? { idleSince: vm.idleSince } : {}), state: 'running' });
+      await registry.beat({
+        id: vm.name,
+        pool: POOL,
+        slots: vm.slots,
+        running: vm.running.length,
+        ...(vm.idleSince !== undefined ? { idleSince: vm.idleSince } : {}),
+        state: 'running',
+      });
     };
     const endRun = (r: Run, now: number): number => {
       r.vm.running = r.vm.running.filter((x) => x !== r);
@@ -179,12 +194,20 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
           }
           for (const o of gang?.broken(r) ?? []) if (!o.dead) release(o, now);
           if (r.attempt < maxAttempts) {
-            events.push({ ...base, t: 'r', err: { code: 'TASK_EXIT_NONZERO', message: 'simulated failure', retryable: true } });
+            events.push({
+              ...base,
+              t: 'r',
+              err: { code: 'TASK_EXIT_NONZERO', message: 'simulated failure', retryable: true },
+            });
             attempts.set(`${r.jobId}.${r.index}`, r.attempt + 1);
             sink.pushBack(r.task);
             retries++;
           } else {
-            events.push({ ...base, t: 'f', err: { code: 'TASK_EXIT_NONZERO', message: 'simulated failure', retryable: true } });
+            events.push({
+              ...base,
+              t: 'f',
+              err: { code: 'TASK_EXIT_NONZERO', message: 'simulated failure', retryable: true },
+            });
             finals++;
           }
         }
@@ -201,7 +224,17 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
           if (!task) break;
           const key = `${task.jobId}.${task.index}`;
           const attempt = attempts.get(key) ?? 1;
-          const r: Run = { jobId: task.jobId, index: task.index, attempt, startedAt: now, endsAt: Infinity, fails: false, vm, task, dead: false };
+          const r: Run = {
+            jobId: task.jobId,
+            index: task.index,
+            attempt,
+            startedAt: now,
+            endsAt: Infinity,
+            fails: false,
+            vm,
+            task,
+            dead: false,
+          };
           vm.running.push(r);
           running++;
           // A gang's ranks hold their VMs until the last one is taken, then run together, as long as
@@ -237,7 +270,13 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       for (const vm of provider.vms.values()) if (!vm.preempted) live++;
       peakVms = Math.max(peakVms, live);
       if (now >= nextSample) {
-        series.push({ t: Math.round((now - t0) / 1000), queued: total - finals - running, running, succeeded: finals, vms: live });
+        series.push({
+          t: Math.round((now - t0) / 1000),
+          queued: total - finals - running,
+          running,
+          succeeded: finals,
+          vms: live,
+        });
         while (nextSample <= now) nextSample += input.sampleEverySeconds * 1000;
       }
       if ((jobDone && live <= pool.min) || now >= deadline) break;
@@ -254,7 +293,13 @@ export async function runSimulation(raw: SimulationInputRaw, opts: { redisUrl: s
       await clock.advanceTo(Math.max(next, now + 1), async () => undefined);
     }
 
-    const endPoint: SimulationPoint = { t: Math.round((clock.now() - t0) / 1000), queued: total - finals - running, running, succeeded: finals, vms: 0 };
+    const endPoint: SimulationPoint = {
+      t: Math.round((clock.now() - t0) / 1000),
+      queued: total - finals - running,
+      running,
+      succeeded: finals,
+      vms: 0,
+    };
     for (const vm of provider.vms.values()) if (!vm.preempted) endPoint.vms++;
     if (series.at(-1)?.t !== endPoint.t) series.push(endPoint);
     const final = (await jobs.get(job.id))!;

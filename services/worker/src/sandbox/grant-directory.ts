@@ -14,7 +14,9 @@ import { KumoError } from '@kumo/shared';
  */
 export function grantDirectory(roots: string[], dir: string, uid: number, gid: number): boolean {
   const target = resolve(dir);
-  const root = roots.map((r) => resolve(r)).find((r) => target !== r && !relative(r, target).startsWith('..') && !relative(r, target).startsWith(sep));
+  const root = roots
+    .map((r) => resolve(r))
+    .find((r) => target !== r && !relative(r, target).startsWith('..') && !relative(r, target).startsWith(sep));
   if (!root) return false;
   const agentUid = process.getuid?.() ?? 0;
   mkdirSync(root, { recursive: true }); // a data root is the worker's own (its artifacts folder, say)

@@ -20,12 +20,19 @@ function listen(): Promise<{ server: Server; port: number }> {
 /** What a task sees when it connects to 127.0.0.1:port: 'hello' or the error's name. */
 async function taskConnects(port: number): Promise<string> {
   const code = `import socket\ntry:\n  s=socket.create_connection(('127.0.0.1', ${port}), timeout=5); print('::kumo::result {"got": "%s"}' % s.recv(5).decode())\nexcept Exception as e:\n  print('::kumo::result {"got": "%s"}' % type(e).__name__)`;
-  const out = await runTask({ run: { command: ['python3', '-c', code] }, env: { PATH: process.env.PATH ?? '', KUMO_JOB_ID: `job-net-${port}` }, timeoutMs: 20_000, signal: new AbortController().signal, clock: wallClock, sandbox: taskHost().sandbox });
+  const out = await runTask({
+    run: { command: ['python3', '-c', code] },
+    env: { PATH: process.env.PATH ?? '', KUMO_JOB_ID: `job-net-${port}` },
+    timeoutMs: 20_000,
+    signal: new AbortController().signal,
+    clock: wallClock,
+    sandbox: taskHost().sandbox,
+  });
   return String((out.result as { got: string }).got);
 }
 
 describe('NetworkGuard (iptables, as root)', () => {
-  it("keeps tasks away from a guarded endpoint, not from the rest of the network, and leaves no rule behind", async () => {
+  it('keeps tasks away from a guarded endpoint, not from the rest of the network, and leaves no rule behind', async () => {
     const guardedServer = await listen();
     const openServer = await listen();
     const guard = new NetworkGuard({
@@ -39,14 +46,24 @@ describe('NetworkGuard (iptables, as root)', () => {
       expect(await taskConnects(guardedServer.port)).toBe('ConnectionRefusedError');
       expect(await taskConnects(openServer.port)).toBe('hello');
       // A worker of the same name that was killed -9 and started again clears what the first one left.
-      const rules = () => spawnSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`guard-test-${process.pid}"`));
-      const restarted = new NetworkGuard({ workerName: `guard-test-${process.pid}`, uidFirst: 1_000_000, uidLast: 1_000_001, logger: createLogger({ name: 'test', level: 'silent' }) });
+      const rules = () =>
+        spawnSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .filter((l) => l.includes(`guard-test-${process.pid}"`));
+      const restarted = new NetworkGuard({
+        workerName: `guard-test-${process.pid}`,
+        uidFirst: 1_000_000,
+        uidLast: 1_000_001,
+        logger: createLogger({ name: 'test', level: 'silent' }),
+      });
       await restarted.install([redisEndpoint(`redis://127.0.0.1:${guardedServer.port}`)]);
       expect(rules()).toHaveLength(1);
       expect(rules()[0]).toContain('1000000-1000001');
       restarted.remove();
       guard.remove();
-      expect(spawnSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' }).stdout).not.toContain(`guard-test-${process.pid}`);
+      expect(spawnSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' }).stdout).not.toContain(
+        `guard-test-${process.pid}`,
+      );
       expect(await taskConnects(guardedServer.port)).toBe('hello');
     } finally {
       guard.remove();
@@ -60,8 +77,16 @@ describe("NetworkGuard and docker's bridge", () => {
   it("also rejects containers' forwarded traffic to the metadata server (DOCKER-USER), and takes it back", async () => {
     const made = spawnSync('iptables', ['-w', '-N', 'DOCKER-USER']).status === 0;
     const name = `guard-docker-${process.pid}`;
-    const rules = () => spawnSync('iptables', ['-w', '-S', 'DOCKER-USER'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(`${name}"`));
-    const guard = new NetworkGuard({ workerName: name, uidFirst: 1_000_000, uidLast: 1_000_001, logger: createLogger({ name: 'test', level: 'silent' }) });
+    const rules = () =>
+      spawnSync('iptables', ['-w', '-S', 'DOCKER-USER'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes(`${name}"`));
+    const guard = new NetworkGuard({
+      workerName: name,
+      uidFirst: 1_000_000,
+      uidLast: 1_000_001,
+      logger: createLogger({ name: 'test', level: 'silent' }),
+    });
     try {
       await guard.install([metadataEndpoint('http://169.254.169.254')]);
       expect(rules()).toHaveLength(1);

@@ -23,7 +23,9 @@ export interface GuardedEndpoint {
 export class NetworkGuard {
   private installed: string[][] = [];
 
-  constructor(private readonly opts: { workerName: string; uidFirst: number; uidLast: number; logger: Logger; iptables?: string }) {}
+  constructor(
+    private readonly opts: { workerName: string; uidFirst: number; uidLast: number; logger: Logger; iptables?: string },
+  ) {}
 
   static available(iptables = 'iptables'): boolean {
     return spawnSync(iptables, ['-w', '-L', 'OUTPUT', '-n'], { stdio: 'ignore' }).status === 0;
@@ -32,20 +34,44 @@ export class NetworkGuard {
   async install(endpoints: GuardedEndpoint[]): Promise<void> {
     this.clearStale();
     for (const e of endpoints) {
-      const addresses = isIP(e.host) ? [e.host] : (await lookup(e.host, { all: true, family: 4 })).map((a) => a.address);
+      const addresses = isIP(e.host)
+        ? [e.host]
+        : (await lookup(e.host, { all: true, family: 4 })).map((a) => a.address);
       for (const address of addresses) {
         const rule = [
-          'OUTPUT', '-d', address, ...(e.port ? ['-p', 'tcp', '--dport', String(e.port)] : []),
-          '-m', 'owner', '--uid-owner', `${this.opts.uidFirst}-${this.opts.uidLast}`,
-          '-m', 'comment', '--comment', this.comment(),
-          '-j', 'REJECT', ...(e.port ? ['--reject-with', 'tcp-reset'] : []),
+          'OUTPUT',
+          '-d',
+          address,
+          ...(e.port ? ['-p', 'tcp', '--dport', String(e.port)] : []),
+          '-m',
+          'owner',
+          '--uid-owner',
+          `${this.opts.uidFirst}-${this.opts.uidLast}`,
+          '-m',
+          'comment',
+          '--comment',
+          this.comment(),
+          '-j',
+          'REJECT',
+          ...(e.port ? ['--reject-with', 'tcp-reset'] : []),
         ];
         this.run(['-w', '-I', ...rule]);
         this.installed.push(rule);
         // Image tasks' containers on docker's bridge reach the host's network through FORWARD, where
         // docker leaves DOCKER-USER to the admin: they must not reach the metadata server either.
         if (e.what === 'metadata' && chainExists('DOCKER-USER', this.opts.iptables)) {
-          const forwarded = ['DOCKER-USER', '-d', address, ...(e.port ? ['-p', 'tcp', '--dport', String(e.port)] : []), '-m', 'comment', '--comment', this.comment(), '-j', 'REJECT'];
+          const forwarded = [
+            'DOCKER-USER',
+            '-d',
+            address,
+            ...(e.port ? ['-p', 'tcp', '--dport', String(e.port)] : []),
+            '-m',
+            'comment',
+            '--comment',
+            this.comment(),
+            '-j',
+            'REJECT',
+          ];
           this.run(['-w', '-I', ...forwarded]);
           this.installed.push(forwarded);
         }
@@ -55,7 +81,8 @@ export class NetworkGuard {
   }
 
   remove(): void {
-    for (const rule of this.installed) spawnSync(this.opts.iptables ?? 'iptables', ['-w', '-D', ...rule], { stdio: 'ignore' });
+    for (const rule of this.installed)
+      spawnSync(this.opts.iptables ?? 'iptables', ['-w', '-D', ...rule], { stdio: 'ignore' });
     this.installed = [];
   }
 
@@ -70,7 +97,11 @@ export class NetworkGuard {
 
   private run(args: string[]): void {
     const r = spawnSync(this.opts.iptables ?? 'iptables', args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new KumoError('CONFIG_INVALID', `iptables ${args.join(' ')} failed: ${(r.stderr ?? '').trim() || r.error?.message}`);
+    if (r.status !== 0)
+      throw new KumoError(
+        'CONFIG_INVALID',
+        `iptables ${args.join(' ')} failed: ${(r.stderr ?? '').trim() || r.error?.message}`,
+      );
   }
 }
 
@@ -83,9 +114,15 @@ export function deleteGuardRules(commentPrefix: string, iptables = 'iptables'): 
     const listed = spawnSync(iptables, ['-w', '-S', chain], { encoding: 'utf8' });
     if (listed.status !== 0) continue;
     for (const line of listed.stdout.split('\n')) {
-      const args = line.startsWith(`-A ${chain} `) ? line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) : undefined;
+      const args = line.startsWith(`-A ${chain} `)
+        ? line
+            .replace(/^-A /, '-D ')
+            .match(/"[^"]*"|\S+/g)
+            ?.map((a) => a.replace(/^"|"$/g, ''))
+        : undefined;
       const comment = args?.[args.indexOf('--comment') + 1];
-      if (args && comment?.startsWith(commentPrefix) && (commentPrefix.endsWith(':') || comment === commentPrefix)) spawnSync(iptables, ['-w', ...args], { stdio: 'ignore' });
+      if (args && comment?.startsWith(commentPrefix) && (commentPrefix.endsWith(':') || comment === commentPrefix))
+        spawnSync(iptables, ['-w', ...args], { stdio: 'ignore' });
     }
   }
 }

@@ -20,7 +20,11 @@ const run = (command: string[], env: Record<string, string> = {}, sandbox: TaskS
 
 describe('TaskSandbox (the worker runs as root: the isolated path)', () => {
   it('runs a task as its job uid, in its own scratch, seeing only its own processes', async () => {
-    const out = await run(['python3', '-c', `import os,json; print('::kumo::result ' + json.dumps({"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "cwd": os.getcwd(), "home": os.environ["HOME"], "pids": sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}))`]);
+    const out = await run([
+      'python3',
+      '-c',
+      `import os,json; print('::kumo::result ' + json.dumps({"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "cwd": os.getcwd(), "home": os.environ["HOME"], "pids": sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}))`,
+    ]);
     const r = out.result as { uid: number; gid: number; groups: number[]; cwd: string; home: string; pids: number[] };
     expect(r.uid).toBe(jobUid('job-sandbox-test', DEFAULT_SANDBOX_SETTINGS));
     expect(r.gid).toBe(DEFAULT_SANDBOX_SETTINGS.gid);
@@ -57,7 +61,13 @@ print('::kumo::result ' + json.dumps({"found": found, "env": sorted(os.environ)}
     const marker = join(await mkdtemp(join(tmpdir(), 'kumo-term-')), 'x');
     await chmod(join(marker, '..'), 0o777);
     const p = runTask({
-      run: { command: ['python3', '-c', `import signal,sys,time,subprocess\nsubprocess.Popen(['sleep','300'], start_new_session=True)\ndef h(*a):\n    open(${JSON.stringify(marker)},'w').write('term'); sys.exit(0)\nsignal.signal(signal.SIGTERM,h)\nprint('ready', flush=True)\ntime.sleep(60)`] },
+      run: {
+        command: [
+          'python3',
+          '-c',
+          `import signal,sys,time,subprocess\nsubprocess.Popen(['sleep','300'], start_new_session=True)\ndef h(*a):\n    open(${JSON.stringify(marker)},'w').write('term'); sys.exit(0)\nsignal.signal(signal.SIGTERM,h)\nprint('ready', flush=True)\ntime.sleep(60)`,
+        ],
+      },
       env: { PATH: process.env.PATH ?? '', KUMO_JOB_ID: 'job-term' },
       timeoutMs: 30_000,
       signal: ac.signal,
@@ -69,15 +79,23 @@ print('::kumo::result ' + json.dumps({"found": found, "env": sorted(os.environ)}
     await expect(p).rejects.toMatchObject({ code: 'TASK_CANCELLED' });
     expect(await readFile(marker, 'utf8')).toBe('term');
     // The daemon it started in a session of its own died with the namespace.
-    const left = spawnSync('pgrep', ['-u', String(jobUid('job-term', DEFAULT_SANDBOX_SETTINGS)), '-f', 'sleep 300'], { encoding: 'utf8' });
+    const left = spawnSync('pgrep', ['-u', String(jobUid('job-term', DEFAULT_SANDBOX_SETTINGS)), '-f', 'sleep 300'], {
+      encoding: 'utf8',
+    });
     expect(left.stdout.trim()).toBe('');
   });
 
   it('refuses command tasks where it cannot isolate, unless the admin opted in', async () => {
     const none = new TaskSandbox(DEFAULT_SANDBOX_SETTINGS, { isRoot: false, hasTools: true, hasBwrap: false });
     expect(none.mode).toBe('unavailable');
-    await expect(run(['true'], {}, none)).rejects.toMatchObject({ code: 'TASK_ISOLATION_UNAVAILABLE', retryable: false });
-    const optedIn = new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, allowUnisolated: true }, { isRoot: false, hasTools: false, hasBwrap: false });
+    await expect(run(['true'], {}, none)).rejects.toMatchObject({
+      code: 'TASK_ISOLATION_UNAVAILABLE',
+      retryable: false,
+    });
+    const optedIn = new TaskSandbox(
+      { ...DEFAULT_SANDBOX_SETTINGS, allowUnisolated: true },
+      { isRoot: false, hasTools: false, hasBwrap: false },
+    );
     expect(optedIn.mode).toBe('unisolated');
     expect(optedIn.describe()).toMatch(/KUMO_UNISOLATED_TASKS=1/);
     await expect(run(['true'], {}, optedIn)).resolves.toBeDefined();
@@ -97,7 +115,13 @@ print('::kumo::result ' + json.dumps({"found": found, "env": sorted(os.environ)}
     await writeFile(join(checkout, 'README'), 'readable');
     const out = join(checkout, '.kumo', 'artifacts', 'jobs', 'j', 'checkpoints');
     const sandbox = new TaskSandbox(
-      { ...DEFAULT_SANDBOX_SETTINGS, hiddenPaths: [home], privateDataDirs: [join(checkout, '.kumo')], readOnlyPaths: [checkout], dataRoots: [join(checkout, '.kumo', 'artifacts')] },
+      {
+        ...DEFAULT_SANDBOX_SETTINGS,
+        hiddenPaths: [home],
+        privateDataDirs: [join(checkout, '.kumo')],
+        readOnlyPaths: [checkout],
+        dataRoots: [join(checkout, '.kumo', 'artifacts')],
+      },
       { isRoot: false, hasTools: true, hasBwrap: true },
     );
     expect(sandbox.strategy).toBe('userns');
@@ -120,9 +144,19 @@ print('::kumo::result ' + json.dumps({
   "writeCheckpoint": trywrite(os.environ['KUMO_CHECKPOINT_DIR'] + '/step-1'),
   "pids": len([p for p in os.listdir('/proc') if p.isdigit()]),
 }))`;
-    const r = (await run(['python3', '-c', code], { KUMO_CHECKPOINT_DIR: out }, sandbox)).result as Record<string, unknown>;
+    const r = (await run(['python3', '-c', code], { KUMO_CHECKPOINT_DIR: out }, sandbox)).result as Record<
+      string,
+      unknown
+    >;
     expect(r.token).not.toBe('data-secret');
-    expect(r).toMatchObject({ home: 'FileNotFoundError', aof: 'FileNotFoundError', readme: 'readable', demo: 'demo-data', tmpInput: 'tmp-input', writeCheckpoint: 'WROTE' });
+    expect(r).toMatchObject({
+      home: 'FileNotFoundError',
+      aof: 'FileNotFoundError',
+      readme: 'readable',
+      demo: 'demo-data',
+      tmpInput: 'tmp-input',
+      writeCheckpoint: 'WROTE',
+    });
     expect(r.writeCheckout).not.toBe('WROTE');
     expect(r.pids).toBeLessThanOrEqual(3);
     expect(await readFile(join(out, 'step-1'), 'utf8')).toBe('x');
@@ -137,7 +171,9 @@ print('::kumo::result ' + json.dumps({
     const link = join(base, 'link');
     await symlink('/etc', link);
     for (const scratchRoot of [planted, link]) {
-      await expect(run(['true'], {}, new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, scratchRoot }))).rejects.toMatchObject({ code: 'TASK_PATH_REFUSED' });
+      await expect(
+        run(['true'], {}, new TaskSandbox({ ...DEFAULT_SANDBOX_SETTINGS, scratchRoot })),
+      ).rejects.toMatchObject({ code: 'TASK_PATH_REFUSED' });
     }
     expect((await stat('/etc')).uid).toBe(0);
   });
@@ -151,6 +187,8 @@ print('::kumo::result ' + json.dumps({
     expect(await readFile(join(out, 'x'), 'utf8')).toBe('hi\n');
     await mkdir(join(root, 'evil'));
     await symlink('/etc', join(root, 'evil', 'link'));
-    await expect(run(['true'], { KUMO_OUTPUT_PREFIX: join(root, 'evil', 'link', 'task-0') }, sandbox)).rejects.toMatchObject({ code: 'TASK_PATH_REFUSED' });
+    await expect(
+      run(['true'], { KUMO_OUTPUT_PREFIX: join(root, 'evil', 'link', 'task-0') }, sandbox),
+    ).rejects.toMatchObject({ code: 'TASK_PATH_REFUSED' });
   });
 });

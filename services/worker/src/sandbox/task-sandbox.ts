@@ -73,7 +73,8 @@ export interface SandboxedTask {
  * kernel kills everything left in the namespace, so nothing a task started (even a daemon that left its
  * process group, which the SIGKILL after the grace reaches this way) outlives it.
  */
-const NAMESPACE_INIT = 'trap : TERM; "$@" & c=$!; while :; do wait "$c"; s=$?; kill -0 "$c" 2>/dev/null || exit "$s"; done';
+const NAMESPACE_INIT =
+  'trap : TERM; "$@" & c=$!; while :; do wait "$c"; s=$?; kill -0 "$c" 2>/dev/null || exit "$s"; done';
 
 /** A job's uid: stable across workers and restarts (a resumed task can write its earlier checkpoints). */
 export function jobUid(jobId: string, s: Pick<TaskSandboxSettings, 'uidBase' | 'uidSpan'>): number {
@@ -108,14 +109,22 @@ export interface HostProbe {
 }
 
 function probeHost(): HostProbe {
-  return { isRoot: process.getuid?.() === 0, hasTools: Boolean(systemTool('unshare') && systemTool('setpriv')), hasBwrap: Boolean(systemTool('bwrap')) };
+  return {
+    isRoot: process.getuid?.() === 0,
+    hasTools: Boolean(systemTool('unshare') && systemTool('setpriv')),
+    hasBwrap: Boolean(systemTool('bwrap')),
+  };
 }
 
 export class TaskSandbox {
   readonly mode: IsolationMode;
   /** How an isolated task is launched: as a uid of its own (root), or in bubblewrap's user namespace. */
   readonly strategy: 'uid' | 'userns' | undefined;
-  private readonly tools = { unshare: systemTool('unshare') ?? 'unshare', setpriv: systemTool('setpriv') ?? 'setpriv', bwrap: systemTool('bwrap') ?? 'bwrap' };
+  private readonly tools = {
+    unshare: systemTool('unshare') ?? 'unshare',
+    setpriv: systemTool('setpriv') ?? 'setpriv',
+    bwrap: systemTool('bwrap') ?? 'bwrap',
+  };
 
   constructor(
     readonly settings: TaskSandboxSettings,
@@ -140,9 +149,18 @@ export class TaskSandbox {
    * its environment (only what it was given: the documented KUMO_* variables and the spec's env), and
    * its local output and checkpoint folders, created for its uid where kumo may create them.
    */
-  async open(t: { jobId: string; argv: string[]; env: Record<string, string>; cwd?: string; baseDir: string }): Promise<SandboxedTask> {
+  async open(t: {
+    jobId: string;
+    argv: string[];
+    env: Record<string, string>;
+    cwd?: string;
+    baseDir: string;
+  }): Promise<SandboxedTask> {
     if (this.mode === 'unavailable') {
-      throw new KumoError('TASK_ISOLATION_UNAVAILABLE', 'this worker cannot isolate command tasks and KUMO_UNISOLATED_TASKS is not set');
+      throw new KumoError(
+        'TASK_ISOLATION_UNAVAILABLE',
+        'this worker cannot isolate command tasks and KUMO_UNISOLATED_TASKS is not set',
+      );
     }
     const env = absoluteLocalPaths(t.env, t.baseDir);
     const cwd = t.cwd ? resolve(t.baseDir, t.cwd) : undefined;
@@ -163,15 +181,43 @@ export class TaskSandbox {
     }
     const init = ['/bin/sh', '-c', NAMESPACE_INIT, 'kumo-task', ...t.argv];
     const argv = userns
-      ? [this.tools.bwrap, ...bwrapArgs({ hidden: [...this.settings.hiddenPaths, this.settings.scratchRoot], privateDataDirs: this.settings.privateDataDirs, readOnly: this.settings.readOnlyPaths, writable: [scratch, ...granted], cwd: cwd ?? scratch }), '--', ...init]
+      ? [
+          this.tools.bwrap,
+          ...bwrapArgs({
+            hidden: [...this.settings.hiddenPaths, this.settings.scratchRoot],
+            privateDataDirs: this.settings.privateDataDirs,
+            readOnly: this.settings.readOnlyPaths,
+            writable: [scratch, ...granted],
+            cwd: cwd ?? scratch,
+          }),
+          '--',
+          ...init,
+        ]
       : [
           // Tied to the worker: if it dies (kill -9, the OOM killer) its tasks die with it, not run on
           // beside the copy the task's redelivery starts. The worker's death kills unshare (the first
           // setpriv sets its parent-death signal, then execs it); unshare's kills the namespace's init (the
           // second setpriv sets it again after the uid change, which clears it); the kernel ends the rest.
-          this.tools.setpriv, '--pdeathsig', 'KILL', '--',
-          this.tools.unshare, '--pid', '--fork', '--kill-child', '--mount-proc', '--',
-          this.tools.setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--pdeathsig', 'KILL', '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--',
+          this.tools.setpriv,
+          '--pdeathsig',
+          'KILL',
+          '--',
+          this.tools.unshare,
+          '--pid',
+          '--fork',
+          '--kill-child',
+          '--mount-proc',
+          '--',
+          this.tools.setpriv,
+          `--reuid=${uid}`,
+          `--regid=${gid}`,
+          '--pdeathsig',
+          'KILL',
+          '--clear-groups',
+          '--no-new-privs',
+          '--inh-caps=-all',
+          '--bounding-set=-all',
+          '--',
           ...init,
         ];
     return {
@@ -205,18 +251,34 @@ function ownedFolder(path: string): void {
  * hidden, then its scratch and its job's folders writable; its own /proc and /dev, pid, IPC and UTS
  * namespaces. The network stays (its data comes from there).
  */
-export function bwrapArgs(v: { hidden: string[]; privateDataDirs: string[]; readOnly: string[]; writable: string[]; cwd: string }): string[] {
+export function bwrapArgs(v: {
+  hidden: string[];
+  privateDataDirs: string[];
+  readOnly: string[];
+  writable: string[];
+  cwd: string;
+}): string[] {
   return [
-    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    '--unshare-user',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
     // The task dies with the worker (kill -9, the OOM killer), not runs on beside its redelivered copy.
     '--die-with-parent',
-    '--ro-bind', '/', '/',
-    '--dev', '/dev', '--proc', '/proc',
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
     ...v.hidden.filter((p) => existsSync(p)).flatMap((p) => ['--tmpfs', p]),
     ...v.readOnly.filter((p) => existsSync(p)).flatMap((p) => ['--ro-bind', p, p]),
     ...v.privateDataDirs.flatMap(privateEntries),
     ...v.writable.flatMap((p) => ['--bind', p, p]),
-    '--chdir', v.cwd,
+    '--chdir',
+    v.cwd,
   ];
 }
 
