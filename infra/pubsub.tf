@@ -1,4 +1,4 @@
-# The three bus topics (docs: README, "What runs"): provision commands (scheduler -> provisioner), fleet events
+# The three bus topics (docs/architecture.md): provision commands (scheduler -> provisioner), fleet events
 # (provisioner -> scheduler), task progress (workers -> ingester). Each subscription has a dead-letter
 # topic, so a message that keeps failing stops being redelivered forever and stays inspectable.
 

@@ -5,7 +5,7 @@
 # Persistence: Memorystore for Redis (this resource) offers RDB snapshots only; AOF exists for
 # Memorystore Cluster, which BullMQ's multi-key scripts do not suit. Durability here is the HA replica
 # (asynchronous, so a failover can lose the last moments of writes) plus hourly RDB snapshots for
-# restarts. Counts stay exact through a loss like that because every update is idempotent (README, "Progress, exactly").
+# restarts. Counts stay exact through a loss like that because every update is idempotent (docs/architecture.md, "Invariants").
 resource "google_redis_instance" "kumo" {
   name           = "${local.prefix}-redis"
   tier           = "STANDARD_HA"

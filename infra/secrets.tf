@@ -28,13 +28,13 @@ resource "google_secret_manager_secret" "redis_url" {
 }
 
 # Terraform knows the AUTH string (it is in its state either way), so it writes the version. After the
-# AUTH string changes (README.md), `terraform apply` adds the new version; VMs read it at their next boot.
+# AUTH string changes (docs/google-cloud.md), `terraform apply` adds the new version; VMs read it at their next boot.
 resource "google_secret_manager_secret_version" "redis_url" {
   secret      = google_secret_manager_secret.redis_url.id
   secret_data = local.redis_url
 }
 
-# One per pool; the version is added by hand after the API minted the token (README.md): Terraform
+# One per pool; the version is added by hand after the API minted the token (docs/https-workers.md): Terraform
 # never sees a worker token.
 resource "google_secret_manager_secret" "worker_token" {
   for_each = local.token_pools

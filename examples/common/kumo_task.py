@@ -1,4 +1,4 @@
-"""What a kumo command task sees and may say, in one place (README: "What a command task sees, and may say").
+"""What a kumo command task sees and may say, in one place (docs/task-contract.md).
 
 Seen: KUMO_* environment variables (task index, inputs, output prefix, the kind's own).
 Said: `::kumo::result {json}`, `::kumo::progress {json}`, `::kumo::checkpoint {json}` lines on stdout;

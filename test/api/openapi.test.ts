@@ -45,7 +45,7 @@ describe('/openapi.json', () => {
 
   it('lists every public /v1 route the app serves, each with a summary and a success response', () => {
     const served = servedRoutes(app).filter((r) => r.path.startsWith('/v1/') && r.method !== 'HEAD');
-    // The route tree parse itself is checked: these are in the public contract (the README).
+    // The route tree parse itself is checked: these are in the public contract (docs/jobs.md).
     for (const must of ['POST /v1/jobs', 'GET /v1/jobs/:id/events', 'PUT /v1/pools/:name', 'DELETE /v1/tokens/:id'])
       expect(served.map((r) => `${r.method} ${r.path}`)).toContain(must);
     const problems: string[] = [];

@@ -64,7 +64,7 @@ function ledgerRuns(ledger: string): { index: number; worker: string }[] {
 }
 
 /**
- * The README's Google Cloud shape: the API, the scheduler and the provisioner each a process of its
+ * The Google Cloud shape of docs/google-cloud.md: the API, the scheduler and the provisioner each a process of its
  * own on the Pub/Sub bus (the local gRPC server that speaks its protocol), the fleet's workers under the
  * provisioner (Redis-side) and two contributors' workers over HTTPS, all on one pool. Each service is
  * killed (-9) once mid-job and started again, and one contributor is killed for good.

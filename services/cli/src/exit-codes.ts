@@ -1,5 +1,5 @@
 /**
- * The exit codes scripts branch on. Stable: documented in `kumo --help` and the README; add new ones,
+ * The exit codes scripts branch on. Stable: documented in `kumo --help` and docs/cli.md; add new ones,
  * never renumber.
  */
 export const EXIT = {

@@ -8,7 +8,7 @@ import { LogTail } from './log-tail';
 import { SYSTEM_PATH, systemTool, type SandboxedTask, type TaskSandbox } from './sandbox/task-sandbox';
 
 /**
- * Lines a command task may print on stdout to talk to kumo (documented in the README):
+ * Lines a command task may print on stdout to talk to kumo (documented in docs/task-contract.md):
  *   ::kumo::result {"docsIn": 1200, "docsOut": 310}    merged into the task's result (its ledger entry)
  *   ::kumo::progress {"step": 1200, "tokens": 4.9e9}   progress inside a long task (kept as the latest)
  *   ::kumo::checkpoint {"step": 1200, "uri": "..."}     a checkpoint was written (a retry resumes from it)

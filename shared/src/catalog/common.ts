@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The limits the public contract promises (README, docs/): extend, never loosen silently. */
+/** The limits the public contract promises (docs/jobs.md, docs/operations.md): extend, never loosen silently. */
 export const LIMITS = {
   nameMax: 128,
   batchesMax: 10_000_000,

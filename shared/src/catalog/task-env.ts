@@ -54,7 +54,7 @@ export function machineEnvironment(machineEnv: NodeJS.ProcessEnv): Record<string
 }
 
 /**
- * The documented task contract (README, "What a command task sees"): the machine's variables a task may
+ * The documented task contract (docs/task-contract.md): the machine's variables a task may
  * see, the spec's env, the kind's own variables, and kumo's KUMO_* ones. One function, so every kind of
  * worker gives tasks the same.
  */

@@ -19,7 +19,7 @@ function poolFor(who: Principal, asked: string): string {
 
 /**
  * The HTTPS worker protocol, for workers on contributors' own machines that never see Redis:
- * lease -> (heartbeat, progress)* -> complete. See README "Contributors' workers".
+ * lease -> (heartbeat, progress)* -> complete. See docs/https-workers.md.
  */
 export function workerRoutes(app: FastifyInstance, broker: LeaseBroker): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
