@@ -1,10 +1,12 @@
 import { wallClock } from '../clock';
 import type { Logger } from '../logger';
-import type { BusMessage, Subscription, Topic, TopicData } from './bus';
+import type { BusMessage, Subscription, Topic } from './bus';
 import { quit, replyCode } from '../store/redis';
 import { AckBatcher } from './ack-batcher';
+import { deadLetter } from './dead-letter';
 import type { RedisStreamSubscriptionConfig } from './redis-stream-subscription-config';
 import { releaseUnhandled, removeConsumerIfIdle, renewLeases } from './stream-pending';
+import { toMessage, type ClaimReply, type ReadGroupReply } from './stream-entry';
 import { runCleanupSteps } from './subscribe-options';
 
 export type { ClaimIdleScript, RedisStreamSubscriptionConfig } from './redis-stream-subscription-config';
@@ -15,10 +17,6 @@ interface Delivery<T extends Topic> {
   entryId: string;
   msg: BusMessage<T>;
 }
-
-type StreamEntry = [id: string, fields: string[]];
-type ReadGroupReply = [key: string, entries: StreamEntry[]][] | null;
-type ClaimReply = [cursor: string, entries: StreamEntry[], counts: number[], deleted: string[]];
 
 const MAX_READ_BACKOFF_MS = 5000;
 
@@ -177,9 +175,9 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
     const entries = reply?.[0]?.[1] ?? [];
     const accepted: Delivery<T>[] = [];
     for (const [entryId, fields] of entries) {
-      const msg = this.toMessage(fields, 1);
+      const msg = toMessage(this.cfg.topic, fields, 1);
       if (msg) accepted.push({ entryId, msg });
-      else await this.deadLetter(entryId, fields, 1, 'unparseable');
+      else await deadLetter(this.cfg, this.log, entryId, fields, 1, 'unparseable');
     }
     this.accept(accepted);
   }
@@ -203,68 +201,15 @@ export class RedisStreamSubscription<T extends Topic> implements Subscription {
       const [entryId, fields] = entries[i]!;
       const attempt = Number(counts[i] ?? 2);
       if (this.held.has(entryId)) continue; // our own lease lapsed; the entry is still being handled here
-      const msg = this.toMessage(fields, attempt);
-      if (!msg) await this.deadLetter(entryId, fields, attempt, 'unparseable');
+      const msg = toMessage(this.cfg.topic, fields, attempt);
+      if (!msg) await deadLetter(this.cfg, this.log, entryId, fields, attempt, 'unparseable');
       else if (attempt > maxDeliveryAttempts)
-        await this.deadLetter(entryId, fields, attempt - 1, 'max-delivery-attempts');
+        await deadLetter(this.cfg, this.log, entryId, fields, attempt - 1, 'max-delivery-attempts');
       else accepted.push({ entryId, msg });
     }
     if (accepted.length > 0) this.log.debug({ count: accepted.length }, 'bus messages redelivered');
     this.accept(accepted);
     return next;
-  }
-
-  private toMessage(fields: string[], deliveryAttempt: number): BusMessage<T> | undefined {
-    let id: string | undefined;
-    let at: string | undefined;
-    let data: string | undefined;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const value = fields[i + 1];
-      if (fields[i] === 'id') id = value;
-      else if (fields[i] === 'at') at = value;
-      else if (fields[i] === 'data') data = value;
-    }
-    if (id === undefined || data === undefined) return undefined;
-    try {
-      return {
-        id,
-        topic: this.cfg.topic,
-        publishedAt: Number(at ?? 0),
-        deliveryAttempt,
-        data: JSON.parse(data) as TopicData[T],
-      };
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * Parks a message no handler will ever take (unparseable, or failed `maxDeliveryAttempts` times) on
-   * the group's dead-letter stream, and acks it, in one transaction: it is never both lost and acked.
-   */
-  private async deadLetter(entryId: string, fields: string[], attempts: number, reason: string): Promise<void> {
-    const { key, deadKey, group, deadLetterMaxLen } = this.cfg;
-    const results = await this.cfg.commands
-      .multi()
-      .xadd(
-        deadKey,
-        'MAXLEN',
-        '~',
-        deadLetterMaxLen,
-        '*',
-        ...fields,
-        'kumo-entry',
-        entryId,
-        'kumo-attempts',
-        attempts,
-        'kumo-reason',
-        reason,
-      )
-      .xack(key, group, entryId)
-      .exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction aborted');
-    this.log.warn({ entryId, attempts, reason, deadKey }, 'bus message dead-lettered');
   }
 
   private accept(deliveries: Delivery<T>[]): void {
