@@ -10,6 +10,7 @@ import { KumoError } from '../errors';
 import { newMessageId } from '../ids';
 import { createLogger, type Logger } from '../logger';
 import type { Bus, BusHandler, SubscribeOptions, Subscription, Topic, TopicData } from './bus';
+import { GRPC, RETRYABLE_GRPC, grpcCode } from './grpc-status';
 import { ID_ATTRIBUTE, PUBLISHED_AT_ATTRIBUTE, PubSubSubscription } from './pubsub-subscription';
 import {
   DEFAULT_MAX_DELIVERY_ATTEMPTS,
@@ -49,26 +50,6 @@ export interface PubSubBusOptions {
   retryBackoffMs?: { min: number; max: number };
 }
 
-/** gRPC status codes (the protocol's numbers; stable). */
-const GRPC = {
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  DEADLINE_EXCEEDED: 4,
-  ALREADY_EXISTS: 6,
-  RESOURCE_EXHAUSTED: 8,
-  ABORTED: 10,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-};
-const RETRYABLE_GRPC: ReadonlySet<number> = new Set([
-  GRPC.CANCELLED,
-  GRPC.UNKNOWN,
-  GRPC.DEADLINE_EXCEEDED,
-  GRPC.RESOURCE_EXHAUSTED,
-  GRPC.ABORTED,
-  GRPC.INTERNAL,
-  GRPC.UNAVAILABLE,
-]);
 /** Pub/Sub's limits on a lease (a modack or a stream's ack deadline), in seconds. */
 const MAX_LEASE_S = 600;
 const MIN_LEASE_S = 10;
@@ -297,11 +278,6 @@ export class PubSubBus implements Bus {
   private assertOpen(): void {
     if (this.state !== 'open') throw new KumoError('INTERNAL', 'the bus is closed', { retryable: false });
   }
-}
-
-function grpcCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
 }
 
 function clamp(v: number, min: number, max: number): number {
