@@ -1,35 +1,15 @@
-import { TaskLogWriter, type Clock, type Logger, type RunSpec } from '@kumo/shared';
+import { TaskLogWriter, type Logger, type RunSpec } from '@kumo/shared';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { HTTP_LOG_SEGMENT_BYTES, httpLogSink } from './http-log-sink';
-import type { TaskSandbox } from './sandbox/task-sandbox';
+import type { HttpWorkerOptions } from './http-worker-options';
 import { runTask, TaskFailure, toTaskError } from './task-runner';
+
+export type { HttpWorkerOptions } from './http-worker-options';
 
 /** The HTTPS worker's life, moved only by start and stop: idle -> running -> draining -> stopped. */
 export type HttpWorkerState = 'idle' | 'running' | 'draining' | 'stopped';
-
-export interface HttpWorkerOptions {
-  /** The API, e.g. https://kumo.example.org */
-  controlUrl: string;
-  /** A worker token scoped to `pool` (POST /v1/tokens {role: 'worker', pool}). */
-  token: string;
-  pool: string;
-  id: string;
-  slots: number;
-  drainMs: number;
-  /** Where command tasks run, and the machine's variables they may see (see WorkerAgentOptions). */
-  sandbox: TaskSandbox;
-  machineEnv: Record<string, string>;
-  /** Where training checkpoints go on this machine. */
-  artifactsDir?: string;
-  clock: Clock;
-  logger: Logger;
-  /** The most bytes of one attempt's log kept (the tail); the log goes through the API. Default 16 MiB. */
-  logMaxBytes?: number;
-  /** Wait between lease calls that found nothing. Default 1 s. */
-  idlePollMs?: number;
-}
 
 interface Leased {
   leaseId: string;
