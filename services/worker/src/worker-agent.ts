@@ -4,13 +4,8 @@ import {
   admit,
   createRedis,
   deliveryOf,
-  DispatchLatencyRecorder,
   gangOf,
-  GangStore,
   isTerminal,
-  JobSpecCache,
-  JobStore,
-  Keys,
   moveInProcessor,
   queueName,
   queueWorkerTiming,
@@ -18,17 +13,23 @@ import {
   settle,
   settleAdmission,
   taskLockKey,
-  WorkerRegistry,
+  type DispatchLatencyRecorder,
+  type JobSpecCache,
+  type JobStore,
+  type Keys,
   type Logger,
   type Settlement,
   type TaskData,
   type TaskEvent,
+  type WorkerRegistry,
 } from '@kumo/shared';
-import { defaultAddress, GangMembership } from './gang-member';
-import { ProgressReporter } from './progress-reporter';
-import { RunningTasks, type RunningTask } from './running-tasks';
-import { TaskAttempt } from './task-attempt';
+import { onControlMessage } from './control-message';
+import type { GangMembership } from './gang-member';
+import type { ProgressReporter } from './progress-reporter';
+import type { RunningTask, RunningTasks } from './running-tasks';
+import type { TaskAttempt } from './task-attempt';
 import type { WorkerAgentOptions } from './worker-options';
+import { createWorkerParts } from './worker-parts';
 
 export type { WorkerAgentOptions } from './worker-options';
 
@@ -73,52 +74,27 @@ export class WorkerAgent {
 
   constructor(private readonly opts: WorkerAgentOptions) {
     this.log = opts.logger.child({ component: 'worker', workerId: opts.id, pool: opts.pool });
-    this.keys = new Keys(opts.prefix);
-    this.commands = createRedis(opts.redisUrl, 'command', `worker-${opts.id}`, { logger: this.log });
-    this.subscriber = createRedis(opts.redisUrl, 'subscriber', `worker-${opts.id}`, { logger: this.log });
-    this.store = new JobStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
-    this.jobs = new JobSpecCache(this.store, { clock: opts.clock });
-    const gangStore = new GangStore(this.commands, { prefix: opts.prefix, clock: opts.clock });
-    this.gangs = new GangMembership({
-      gangs: gangStore,
-      jobs: this.jobs,
-      workerId: opts.id,
-      addr: opts.addr ?? defaultAddress(),
-      clock: opts.clock,
-      log: this.log,
-    });
-    this.running = new RunningTasks((t) => this.gangs.endGeneration(t), this.log);
-    this.registry = new WorkerRegistry(this.commands, {
-      prefix: opts.prefix,
-      clock: opts.clock,
-      ttlMs: Math.max(15_000, opts.heartbeatMs * 3),
-    });
-    this.reporter = new ProgressReporter({ bus: opts.bus, workerId: opts.id, logger: this.log, clock: opts.clock });
-    this.attempt = new TaskAttempt({
+    ({
+      keys: this.keys,
+      commands: this.commands,
+      subscriber: this.subscriber,
       store: this.store,
-      reporter: this.reporter,
+      jobs: this.jobs,
       gangs: this.gangs,
       running: this.running,
-      workerId: opts.id,
-      sandbox: opts.sandbox,
-      machineEnv: opts.machineEnv,
-      ...(opts.artifactsDir ? { artifactsDir: opts.artifactsDir } : {}),
-      ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),
-      ...(opts.logMaxBytes ? { logMaxBytes: opts.logMaxBytes } : {}),
-      draining: () => this.state === 'draining',
-      clock: opts.clock,
-      log: this.log,
-    });
-    this.latency = new DispatchLatencyRecorder(this.commands, this.keys.metricsDispatchLatency(opts.pool), {
-      clock: opts.clock,
-      onError: (err) => this.log.warn({ err }, 'dispatch latency not recorded'),
-    });
+      registry: this.registry,
+      reporter: this.reporter,
+      attempt: this.attempt,
+      latency: this.latency,
+    } = createWorkerParts(opts, this.log, () => this.state === 'draining'));
   }
 
   async start(): Promise<void> {
     if (this.state !== 'idle') return;
     await this.subscriber.subscribe(this.keys.controlChannel());
-    this.subscriber.on('message', (_chan: string, msg: string) => this.onControl(msg));
+    this.subscriber.on('message', (_chan: string, msg: string) =>
+      onControlMessage(msg, { jobs: this.jobs, running: this.running, gangs: this.gangs }),
+    );
     this.idleSince = this.opts.clock.now();
     this.worker = new Worker<TaskData>(queueName(this.opts.pool), (job, token) => this.process(job, token), {
       connection: (this.blocking = createRedis(this.opts.redisUrl, 'blocking', `worker-${this.opts.id}`, {
@@ -144,26 +120,6 @@ export class WorkerAgent {
   /** Tasks running now. */
   get busy(): number {
     return this.running.size;
-  }
-
-  private onControl(msg: string): void {
-    let m: { type?: string; jobId?: string; gen?: number; indices?: number[] };
-    try {
-      m = JSON.parse(msg) as typeof m;
-    } catch {
-      return;
-    }
-    if (!m.jobId) return;
-    if (m.type === 'stop') {
-      this.jobs.markStopped(m.jobId);
-      this.running.stopJob(m.jobId, 'cancel');
-    } else if (m.type === 'gang-stop') this.gangs.onGangStop(this.running, m.jobId, m.gen);
-    else if (m.type === 'preempt' && Array.isArray(m.indices)) {
-      // The scheduler names the tasks whose slots a job of higher priority takes; whichever worker runs them hands them back.
-      const named = new Set(m.indices);
-      for (const t of this.running.values())
-        if (t.jobId === m.jobId && named.has(t.index)) this.running.stop(t, 'preempted');
-    }
   }
 
   private checkLocks(): Promise<void> {
