@@ -10,7 +10,7 @@ import {
   type VmInfo,
 } from '@kumo/shared';
 import { withTimeout } from './call-timeout-error';
-import { EndpointAuthClient } from './endpoint-auth-client';
+import { clientOptions } from './gce-client-options';
 import {
   describeCallFailure,
   insertCallError,
@@ -22,7 +22,8 @@ import {
 } from './gce-errors';
 import { buildInstance, toVmInfo } from './gce-instance';
 import { GcePlacementPolicies } from './gce-placement';
-import type { ClientOptions, GceProviderOptions } from './gce-provider-options';
+import type { GceProviderOptions } from './gce-provider-options';
+import { readError } from './gce-read-error';
 import { checkSecretNames } from './gce-secrets';
 
 export type { GceProviderOptions } from './gce-provider-options';
@@ -275,43 +276,4 @@ export class GceProvider implements FleetProvider {
     }
     return current;
   }
-}
-
-/**
- * Errors of reads and deletes: safe to repeat, so retryable unless the API said the request itself is
- * wrong (409 is "not ready yet" for a delete, 429 a rate limit: both pass with time).
- */
-function readError(call: string, ctx: FailureContext, httpStatus: number | undefined, cause: unknown): KumoError {
-  const rejected =
-    httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 409 && httpStatus !== 429;
-  return new KumoError(rejected ? 'PROVIDER_REJECTED' : 'PROVIDER_UNAVAILABLE', `gce ${call} failed`, {
-    cause,
-    details: { ...ctx, httpStatus },
-  });
-}
-
-function clientOptions(opts: GceProviderOptions): ClientOptions {
-  if (!opts.endpoint) {
-    return { fallback: true, projectId: opts.projectId, ...(opts.authClient ? { authClient: opts.authClient } : {}) };
-  }
-  let url: URL;
-  try {
-    url = new URL(opts.endpoint);
-  } catch (cause) {
-    throw new KumoError('CONFIG_INVALID', 'KUMO_COMPUTE_ENDPOINT must be http://host:port', { cause });
-  }
-  const protocol = url.protocol.replace(/:$/, '');
-  if (protocol !== 'http' && protocol !== 'https') {
-    throw new KumoError('CONFIG_INVALID', 'KUMO_COMPUTE_ENDPOINT must be http://host:port');
-  }
-  return {
-    // google-gax takes the host and the port apart ('host:port' as apiEndpoint does not work), and
-    // needs protocol 'http' or it speaks TLS.
-    apiEndpoint: url.hostname,
-    port: Number(url.port || (protocol === 'https' ? 443 : 80)),
-    protocol,
-    fallback: true,
-    projectId: opts.projectId,
-    authClient: opts.authClient ?? (new EndpointAuthClient() as unknown as ClientOptions['authClient']),
-  } as ClientOptions;
 }
