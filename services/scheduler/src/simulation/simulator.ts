@@ -2,14 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
   createRedis,
-  FleetStore,
   gangOf,
-  InMemoryBus,
-  JobStore,
-  PoolStore,
   poolHourlyPrice,
   VirtualClock,
-  WorkerRegistry,
   simulationInputSchema,
   type Logger,
   type SimulationInputRaw,
@@ -17,20 +12,13 @@ import {
   type SimulationReport,
   type TaskEvent,
 } from '@kumo/shared';
-import { Autoscaler } from '../autoscaler';
-import { Feeder } from '../feeder';
-import { FleetEventsHandler } from '../fleet-events';
 import type { FedTask } from '../task-sink';
 import { MinHeap } from './min-heap';
 import { Rng } from './rng';
-import { SimProvider, type SimTaskRun, type SimVm } from './sim-provider';
+import type { SimTaskRun, SimVm } from './sim-provider';
 import { deletePrefix } from './sim-keys';
 import { SimGang } from './sim-gang';
-import { SimProvisioner } from './sim-provisioner';
-import { SimTaskSink } from './sim-task-sink';
-
-const POOL = 'sim';
-const HOUR = 3_600_000;
+import { createSimWorld, HOUR, POOL } from './sim-world';
 
 interface Run extends SimTaskRun {
   vm: SimVm;
@@ -61,47 +49,11 @@ export async function runSimulation(
   const log = opts.logger.child({ component: 'simulation', prefix }, { level: 'warn' });
   const redis = createRedis(opts.redisUrl, 'command', 'simulation');
   try {
-    const pools = new PoolStore(redis, { prefix, clock });
-    const pool = (await pools.put(POOL, input.pool)).pool;
-    const jobs = new JobStore(redis, { prefix, clock });
-    const { job } = await jobs.create({ spec: { ...input.job, pool: POOL }, user: 'simulation' });
+    const { pool, jobs, job, bus, fleet, registry, sink, feeder, autoscaler, provider, provisioner } =
+      await createSimWorld({ redis, prefix, clock, rng, input, log, t0 });
     const total = job.progress.total;
     const maxAttempts = input.job.retry.maxAttempts ?? 3;
     const usdPerSlotMs = poolHourlyPrice(pool) / pool.slotsPerVm / HOUR;
-
-    const bus = new InMemoryBus({ clock, newId: () => rng.uuid() });
-    const fleet = new FleetStore(redis, { prefix, clock });
-    const registry = new WorkerRegistry(redis, { prefix, clock, ttlMs: 2 * HOUR });
-    const sink = new SimTaskSink();
-    const feeder = new Feeder({ redis, prefix, jobs, logger: log, sink });
-    const autoscaler = new Autoscaler({
-      redis,
-      prefix,
-      bus,
-      pools,
-      fleet,
-      workers: registry,
-      clock,
-      logger: log,
-      randomHex: (n) => rng.hex(n),
-      uuid: () => rng.uuid(),
-      bootTimeoutMs: Math.max(15 * 60_000, input.bootSeconds * 4000),
-    });
-    await new FleetEventsHandler({ bus, fleet, clock, logger: log }).start();
-    const provider = new SimProvider({
-      clock,
-      rng,
-      bootMs: input.bootSeconds * 1000,
-      preemptionsPerVmHour: input.preemptionsPerVmHour,
-      stockouts: input.stockouts.map((s) => ({
-        zone: s.zone,
-        region: s.region,
-        from: t0 + s.fromSeconds * 1000,
-        to: t0 + s.toSeconds * 1000,
-      })),
-    });
-    const provisioner = new SimProvisioner({ bus, provider, clock, logger: log });
-    await provisioner.start();
 
     const ends = new Map<number, Run[]>();
     const times = new MinHeap();
