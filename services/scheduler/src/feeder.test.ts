@@ -15,7 +15,7 @@ import {
 } from '@kumo/shared';
 import { deleteKeys, testPrefix } from '../../../test/support/prefix';
 import { Feeder } from './feeder';
-import type { FedRange, TaskSink } from './task-sink';
+import { RecordingSink } from './recording-task-sink';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 let redis: Redis;
@@ -28,19 +28,6 @@ afterAll(async () => {
   for (const p of prefixes) await deleteKeys(p);
   await redis.quit();
 });
-
-/** A queue that is always empty and remembers what it was given. */
-class RecordingSink implements TaskSink {
-  readonly added: FedRange[] = [];
-  async waiting(): Promise<number> {
-    return 0;
-  }
-  async add(_pool: string, r: FedRange): Promise<number> {
-    this.added.push(r);
-    return r.to - r.from;
-  }
-  async close(): Promise<void> {}
-}
 
 /**
  * User ken has $1. His job in pool `a` has 90 tasks in flight at $0.01 each ($0.90 of his money spoken
