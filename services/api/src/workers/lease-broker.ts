@@ -4,19 +4,18 @@ import type { Redis } from 'ioredis';
 import type { PoolQueues } from '../pool-queues';
 import { leasedTaskEnv, oncePerKey, type LeasedTask, type LeaseOutcome } from './leased-task';
 import { ProgressBatcher } from './progress-batcher';
-import { jobOf, LeaseRecords, snapshotOf, type LeaseRecord } from './lease-records';
+import { LeaseRecords, snapshotOf, type LeaseRecord } from './lease-records';
+import { heldLease, leasedBullJob, moveOrLost } from './lease-lost';
+import { LeaseQueueWorkers } from './lease-queue-workers';
+import { PoolDispatchLatency } from './pool-dispatch-latency';
 import {
   admit,
-  createRedis,
   deliveryOf,
   isTerminal,
-  DispatchLatencyRecorder,
   JobSpecCache,
   KumoError,
   Keys,
   moveByHand,
-  queueName,
-  queueWorkerTiming,
   settle,
   settleAdmission,
   type Bus,
@@ -45,12 +44,10 @@ export class LeaseBroker {
   private readonly records: LeaseRecords;
   /** Task events of the same turn, one bus message per worker. */
   private readonly progress: ProgressBatcher;
-  private readonly connection: Redis;
-  private readonly workers = new Map<string, Worker<TaskData>>();
+  private readonly queueWorkers: LeaseQueueWorkers;
   /** Specs read once; the state read afresh on every lease (stateTtlMs 0), as a worker re-checks it before it starts a task. */
   private readonly jobs: JobSpecCache;
-  /** Dispatch latency of HTTPS-leased tasks, into the same per-pool histogram the Redis-side workers feed. */
-  private readonly latency = new Map<string, DispatchLatencyRecorder>();
+  private readonly latency: PoolDispatchLatency;
   readonly leaseMs: number;
 
   constructor(
@@ -70,44 +67,19 @@ export class LeaseBroker {
     this.leaseMs = (opts.leaseSeconds ?? 60) * 1000;
     this.records = new LeaseRecords(opts.redis, this.keys, this.leaseMs);
     this.progress = new ProgressBatcher(opts.bus);
-    // Auto-pipelined: a lease call's takes (moveToActive, one each) go out in one write. Nothing
-    // blocks on it: tasks are taken with block: false.
-    this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker', {
-      autoPipelining: true,
+    this.queueWorkers = new LeaseQueueWorkers({
+      redisUrl: opts.redisUrl,
+      keys: this.keys,
+      leaseMs: this.leaseMs,
+      logger: opts.logger,
+    });
+    this.latency = new PoolDispatchLatency({
+      redis: opts.redis,
+      keys: this.keys,
+      clock: opts.clock,
       logger: opts.logger,
     });
     this.jobs = new JobSpecCache(opts.jobs, { clock: opts.clock, stateTtlMs: 0 });
-  }
-
-  private worker(pool: string): Worker<TaskData> {
-    let w = this.workers.get(pool);
-    if (!w) {
-      // No processor: tasks are taken by hand (getNextJob) for the HTTPS workers.
-      w = new Worker<TaskData>(queueName(pool), null, {
-        connection: this.connection,
-        prefix: this.keys.queuePrefix(),
-        // The lease is the lock; a worker lost holding it is a stall, counted as the agents count it.
-        ...queueWorkerTiming(this.leaseMs),
-        autorun: false,
-      });
-      w.on('error', (err) => this.opts.logger.warn({ err, pool }, 'lease worker error'));
-      // Leases that stop being renewed go back to the queue: the stall check does that.
-      void w.startStalledCheckTimer();
-      this.workers.set(pool, w);
-    }
-    return w;
-  }
-
-  private latencyOf(pool: string): DispatchLatencyRecorder {
-    let r = this.latency.get(pool);
-    if (!r) {
-      r = new DispatchLatencyRecorder(this.opts.redis, this.keys.metricsDispatchLatency(pool), {
-        clock: this.opts.clock,
-        onError: (err) => this.opts.logger.warn({ err }, 'dispatch latency not recorded'),
-      });
-      this.latency.set(pool, r);
-    }
-    return r;
   }
 
   private queue(pool: string): Queue<TaskData> {
@@ -118,7 +90,7 @@ export class LeaseBroker {
     // Here, not only in the route: whoever calls, a worker token takes its own pool's tasks only.
     if (who.role === 'worker' && who.pool !== pool)
       throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${pool}'`);
-    const w = this.worker(pool);
+    const w = this.queueWorkers.worker(pool);
     const out: LeasedTask[] = [];
     const events: TaskEvent[] = [];
     // Each job's state is read afresh once per call (as a worker re-checks it before it starts a
@@ -161,7 +133,7 @@ export class LeaseBroker {
     const delivery = deliveryOf(job);
     const { attempt } = delivery;
     if (job.attemptsStarted <= 1 && job.processedOn)
-      this.latencyOf(pool).observe((job.processedOn - job.timestamp) / 1000);
+      this.latency.of(pool).observe((job.processedOn - job.timestamp) / 1000);
     const [meta, taskDone] = await Promise.all([metaOf(jobId), this.opts.jobs.isTaskDone(jobId, index)]);
     const now = this.opts.clock.now();
     const base = { j: jobId, i: index, a: attempt, w: workerId, o: who.name, at: now };
@@ -233,39 +205,10 @@ export class LeaseBroker {
     await moveByHand(job, token, s.move);
   }
 
-  /** The lease, if `who` holds it; LEASE_LOST (409) once it expired or went to another worker. */
   /** The task a held lease is for, to its holder only: where an HTTPS worker's task log goes. */
   async leasedTask(who: Principal, leaseId: string): Promise<{ jobId: string; index: number; attempt: number }> {
-    const { jobId, index, attempt } = await this.held(who, leaseId);
+    const { jobId, index, attempt } = await heldLease(this.records, who, leaseId);
     return { jobId, index, attempt };
-  }
-
-  private async held(who: Principal, leaseId: string): Promise<LeaseRecord> {
-    const got = await this.records.read(leaseId);
-    if (!got)
-      throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, {
-        details: { reason: 'LEASE_LOST' },
-      });
-    const { rec, lock } = got;
-    if (rec.tokenId !== who.tokenId) throw new KumoError('FORBIDDEN', 'that lease belongs to another worker');
-    if (who.role === 'worker' && rec.pool !== who.pool)
-      throw new KumoError('FORBIDDEN', `this worker token is for pool '${who.pool}', not '${rec.pool}'`);
-    // The queue's lock is the truth: once it expired (and the task went back, perhaps to another
-    // worker) this lease is over, whatever its record says.
-    if (lock !== leaseId) {
-      await this.records.drop(leaseId);
-      throw new KumoError('CONFLICT', `lease '${leaseId}' expired; the task went back to the queue`, {
-        details: { reason: 'LEASE_LOST' },
-      });
-    }
-    return rec;
-  }
-
-  private async bullJob(rec: LeaseRecord): Promise<Job<TaskData>> {
-    const job = jobOf(this.queue(rec.pool), rec) ?? (await Job.fromId<TaskData>(this.queue(rec.pool), rec.bullId));
-    if (!job)
-      throw new KumoError('CONFLICT', 'the leased task is gone from the queue', { details: { reason: 'LEASE_LOST' } });
-    return job;
   }
 
   /** Renews each lease; answers which are still held and which tasks should stop (their job ended). */
@@ -276,8 +219,8 @@ export class LeaseBroker {
     const verdicts = await Promise.all(
       leaseIds.map(async (leaseId): Promise<'held' | 'lost' | 'stop'> => {
         try {
-          const rec = await this.held(who, leaseId);
-          const job = await this.bullJob(rec);
+          const rec = await heldLease(this.records, who, leaseId);
+          const job = await leasedBullJob(this.queue(rec.pool), rec);
           const [extended, , state] = await Promise.all([
             job.extendLock(leaseId, this.leaseMs),
             this.records.renew(leaseId),
@@ -303,8 +246,8 @@ export class LeaseBroker {
     leaseId: string,
     o: LeaseOutcome & { durationMs?: number },
   ): Promise<{ final: boolean }> {
-    const rec = await this.held(who, leaseId);
-    const job = await this.bullJob(rec);
+    const rec = await heldLease(this.records, who, leaseId);
+    const job = await leasedBullJob(this.queue(rec.pool), rec);
     // Only a hand-back asks whether the job ended; the other outcomes need its policy, which never changes.
     const meta = o.outcome === 'released' ? await this.jobs.get(rec.jobId) : await this.jobs.fixed(rec.jobId);
     const now = this.opts.clock.now();
@@ -333,25 +276,13 @@ export class LeaseBroker {
       ]);
     // The record goes with the move, in the same round trip: once the outcome is on the bus the lease
     // is over, whether the move finds the lock or not.
-    await Promise.all([this.move(leaseId, () => moveByHand(job, leaseId, s.move)), this.records.drop(leaseId)]);
+    await Promise.all([moveOrLost(leaseId, () => moveByHand(job, leaseId, s.move)), this.records.drop(leaseId)]);
     return { final: s.move.move === 'complete' || s.move.move === 'fail' };
-  }
-
-  /** A queue move that failed because the lock went meanwhile is a lost lease, not a server error. */
-  private async move(leaseId: string, fn: () => Promise<unknown>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      throw new KumoError('CONFLICT', `lease '${leaseId}' was lost while completing`, {
-        cause: err,
-        details: { reason: 'LEASE_LOST' },
-      });
-    }
   }
 
   /** A checkpoint or in-task progress line from an HTTPS worker's task. */
   async report(who: Principal, leaseId: string, kind: 'c' | 'p', data: Record<string, unknown>): Promise<void> {
-    const rec = await this.held(who, leaseId);
+    const rec = await heldLease(this.records, who, leaseId);
     await this.opts.bus.publish('progress', {
       workerId: rec.workerId,
       events: [
@@ -361,8 +292,7 @@ export class LeaseBroker {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.latency.values()].map((r) => r.close()));
-    await Promise.allSettled([...this.workers.values()].map((w) => w.close()));
-    this.connection.disconnect();
+    await this.latency.close();
+    await this.queueWorkers.close();
   }
 }
