@@ -1,20 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  gangOf,
-  jobSpecSchema,
-  KumoError,
-  type JobRecord,
-  type JobSpec,
-  type JobState,
-  type JobStore,
-  type PoolStore,
-} from '@kumo/shared';
+import { jobSpecSchema, KumoError, type JobRecord, type JobState, type JobStore } from '@kumo/shared';
+import { assertPoolsFit } from './assert-pools-fit';
 import { LIST_EXAMINE_MAX, listPage, RESULTS_EXAMINE_MAX, resultsPage } from './job-pages';
 import { READERS, SUBMITTERS } from '../plugins/auth';
 import { listingBytes } from '../plugins/quotas';
 import { errorSchema, jobIdParams, jobRecordSchema, listJobsQuery, plainJsonSerializer } from './schemas';
+
+// Its importers (pipelines, reruns) still find it here.
+export { assertPoolsFit };
 
 const evaluationsSchema = z.object({
   evaluations: z.array(
@@ -274,45 +269,6 @@ export function jobRoutes(app: FastifyInstance): void {
       return { evaluations };
     },
   });
-}
-
-/**
- * What a spec asks of pools, checked before anything is made: the pools it names besides its own (its
- * own is checked by the job's creation), as a training job's `evaluate.pool`, whose evaluation jobs
- * could otherwise never start; and that a gang fits its pool whole and has no canary.
- */
-export async function assertPoolsFit(pools: PoolStore, spec: JobSpec, path: (string | number)[] = []): Promise<void> {
-  const evalPool = spec.kind === 'training' ? spec.evaluate?.pool : undefined;
-  if (evalPool !== undefined && !(await pools.get(evalPool))) {
-    throw new KumoError(
-      'INVALID_INPUT',
-      `pool '${evalPool}' does not exist; create it with PUT /v1/pools/${evalPool}`,
-      {
-        issues: [{ path: [...path, 'evaluate', 'pool'], message: `no pool named '${evalPool}'` }],
-      },
-    );
-  }
-  const gang = gangOf(spec);
-  // A canary feeds the first N tasks alone; a gang's ranks only ever run all together.
-  if (gang && spec.canary)
-    throw new KumoError(
-      'INVALID_INPUT',
-      'a gang (nodes > 1) cannot have a canary: its ranks run all together or not at all',
-      { issues: [{ path: [...path, 'canary'], message: 'not with nodes > 1' }] },
-    );
-  // A gang that its pool cannot hold whole would wait forever: each rank needs a VM of its own.
-  const pool = gang ? await pools.get(spec.pool) : undefined;
-  if (!gang || !pool) return;
-  const why =
-    pool.max < gang.size
-      ? `its pool '${spec.pool}' has at most ${pool.max} VMs`
-      : pool.slotsPerVm !== 1
-        ? `its pool '${spec.pool}' runs ${pool.slotsPerVm} tasks per VM, and each rank needs a VM of its own (slotsPerVm 1)`
-        : undefined;
-  if (why)
-    throw new KumoError('INVALID_INPUT', `a gang of ${gang.size} nodes cannot start: ${why}`, {
-      issues: [{ path: [...path, 'nodes'], message: why }],
-    });
 }
 
 /** A job may only depend on jobs that exist: a typo would otherwise wait forever, then fail. */
