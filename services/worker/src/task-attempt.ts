@@ -50,6 +50,7 @@ export class TaskAttempt {
 
   async run(task: RunningTask, info: CachedJob, attempt: number): Promise<TaskEnd> {
     const base: Base = { j: task.jobId, i: task.index, a: attempt, w: this.o.workerId };
+    let closingLog: Promise<void> | undefined;
     try {
       const gang = gangOf(info.spec);
       const placement = gang ? await this.o.gangs.meet(task, gang, this.o.running) : undefined;
@@ -79,16 +80,19 @@ export class TaskAttempt {
           return o;
         },
         (err: unknown) => {
-          // Not waited for: a gang rank that failed must end its generation (endOf) before its peers,
-          // losing it, fail on their own and are charged the attempt that was this rank's.
-          void log?.close().catch(() => undefined);
+          // Waited for after endOf, not before: a gang rank that failed must end its generation before its
+          // peers, losing it, fail on their own and are charged the attempt that was this rank's. Its end
+          // is reported only once the log is whole (a reader told the task failed finds all of it).
+          closingLog = log?.close().catch(() => undefined);
           throw err;
         },
       );
       // The log is the API's to serve (GET /v1/jobs/:id/tasks/:index/log), not part of what the task reported.
       return { end: 'succeeded', ...(out.result ? { result: out.result } : {}) };
     } catch (err) {
-      return this.endOf(err, task, base);
+      const end = await this.endOf(err, task, base);
+      await closingLog;
+      return end;
     }
   }
 
