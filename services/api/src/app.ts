@@ -105,7 +105,9 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const redis = createRedis(opts.redisUrl, 'command', 'api', { autoPipelining: true, logger: opts.logger });
+  // Not auto-pipelined: ioredis (5.11) threw "results[i] is not iterable" from its auto-pipeline callback under
+  // load (a clean-clone run), an uncaught exception that left a request unanswered. Correct before fast.
+  const redis = createRedis(opts.redisUrl, 'command', 'api', { logger: opts.logger });
   const keys = new Keys(prefix);
   const jobs = new JobStore(redis, {
     prefix,

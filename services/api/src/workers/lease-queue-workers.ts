@@ -12,12 +12,8 @@ export class LeaseQueueWorkers {
   private readonly workers = new Map<string, Worker<TaskData>>();
 
   constructor(private readonly opts: { redisUrl: string; keys: Keys; leaseMs: number; logger: Logger }) {
-    // Auto-pipelined: a lease call's takes (moveToActive, one each) go out in one write. Nothing
-    // blocks on it: tasks are taken with block: false.
-    this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker', {
-      autoPipelining: true,
-      logger: opts.logger,
-    });
+    // Not auto-pipelined (see app.ts): ioredis's auto-pipeline threw an uncaught exception under load.
+    this.connection = createRedis(opts.redisUrl, 'blocking', 'lease-broker', { logger: opts.logger });
   }
 
   worker(pool: string): Worker<TaskData> {
