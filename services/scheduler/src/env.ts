@@ -22,6 +22,11 @@ const schema = z.object({
     })
     .optional(),
   KUMO_CONTROL_URL: z.string().optional(),
+  /**
+   * The longest task lock of the fleet (the agents' KUMO_TASK_LOCK_MS, the API's HTTPS lease): a task lost
+   * from its queue is found within twice this. Default 60 s.
+   */
+  KUMO_TASK_LOCK_MS: z.coerce.number().int().min(1000).optional(),
   LOG_LEVEL: z.string().default('info'),
   ...budgetTimeZoneEnvShape,
 });

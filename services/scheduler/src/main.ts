@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     leaderTtlMs: env.KUMO_LEADER_TTL_MS,
     maxEvaluationsPerJob: env.KUMO_MAX_EVALUATIONS_PER_JOB,
     budgetTimeZone: env.KUMO_BUDGET_TIME_ZONE,
+    ...(env.KUMO_TASK_LOCK_MS !== undefined ? { taskLockMs: env.KUMO_TASK_LOCK_MS } : {}),
     workerSettings: workerSettingsOf(env),
   });
   await scheduler.start();
