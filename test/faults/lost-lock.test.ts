@@ -53,7 +53,7 @@ describe('a Redis-side worker whose task lock is lost', () => {
   });
   afterAll(async () => {
     // Whatever still runs, ends: its wait is over.
-    for (const name of ['lock', 'done']) writeFileSync(join(dir, `${name}.go`), '');
+    for (const name of ['lock', 'paused', 'done']) writeFileSync(join(dir, `${name}.go`), '');
     await agent.stop({ handBackNow: true });
     await bus.close();
     await redis.quit();
@@ -113,6 +113,41 @@ describe('a Redis-side worker whose task lock is lost', () => {
       { timeoutMs: 10_000, what: 'the running count to drop' },
     );
     expect(job).toMatchObject({ state: 'cancelled', progress: { total: 1, running: 0, succeeded: 0, failed: 0 } });
+  });
+
+  /**
+   * The same loss while the job is paused. The lost copy reports nothing (another delivery may be counted
+   * already) and the next delivery only waits: between them the task must not stay counted as running
+   * (a paused job whose work stopped shows running: 0), and after the resume it runs and counts once.
+   */
+  it('a copy lost while its job is paused leaves the running count; resumed, the task runs and counts once', async () => {
+    const { id, ledger } = await submit('paused', 1);
+    await waitFor(
+      async () =>
+        ((await tcp.api.get(`/v1/jobs/${id}`)).body.progress.running === 1 && lines(ledger).length === 1) || undefined,
+      { timeoutMs: 30_000, what: 'the task to start and be counted' },
+    );
+    expect((await tcp.api.post(`/v1/jobs/${id}/pause`, {})).status).toBe(200);
+    await redis.del(`${new Keys(tcp.prefix).queuePrefix()}:${queueName('local')}:${taskQueueId(id, 0)}:lock`);
+    await waitFor(async () => lines(ledger).includes('0 stop') || undefined, {
+      timeoutMs: 30_000,
+      what: 'the lost copy to stop',
+    });
+    const paused = await waitFor(
+      async () => {
+        const j = (await tcp.api.get(`/v1/jobs/${id}`)).body;
+        return j.progress.running === 0 ? j : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the lost copy to leave the running count while the job is paused' },
+    );
+    expect(paused).toMatchObject({ state: 'paused', progress: { total: 1, running: 0, succeeded: 0, failed: 0 } });
+    expect(lines(ledger)).toEqual(['0 start', '0 stop']);
+
+    writeFileSync(join(dir, 'paused.go'), '');
+    expect((await tcp.api.post(`/v1/jobs/${id}/resume`, {})).status).toBe(200);
+    const job = await waitForEnd(tcp.api, id, 30_000);
+    expect(job).toMatchObject({ state: 'succeeded', progress: { total: 1, running: 0, succeeded: 1, failed: 0 } });
+    expect(lines(ledger)).toEqual(['0 start', '0 stop', '0 start', '0 end']);
   });
 
   it('a task that is done already is not run again, whatever its attempt number', async () => {
