@@ -99,8 +99,8 @@ export class LeaseBroker {
     for (let tries = 0; out.length < max && tries < max * 4;) {
       const n = Math.min(max - out.length, max * 4 - tries);
       tries += n;
-      // A call's tasks are taken and admitted together: their Redis commands share round trips
-      // instead of a dozen in a row per task. Each take is still one atomic moveToActive.
+      // A call's tasks are taken and admitted together: their Redis commands are in flight at once (their
+      // round trips overlap) instead of a dozen in a row per task. Each take is still one atomic moveToActive.
       const taken = (await Promise.all(Array.from({ length: n }, () => this.take(w)))).filter((t) => t !== undefined);
       const leased = await Promise.all(taken.map((t) => this.admitOne(who, workerId, pool, t.job, t.token, metaOf)));
       for (const l of leased) {
