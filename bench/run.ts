@@ -3,7 +3,7 @@
  * Writes bench/results/<time>.{md,json} (and latest.*) and prints the table.
  *
  *   npm run bench                         everything (a few minutes)
- *   npm run bench -- --only e2e,submit    a subset (ids: submit e2e commands https memory ingest get sse heartbeats simulate isolation https-heartbeats)
+ *   npm run bench -- --only e2e,submit    a subset (ids: submit e2e commands https memory ingest get sse heartbeats simulate isolation https-heartbeats task-log)
  *   npm run bench -- --quick              smaller sizes, for a quick look
  *   npm run bench -- --only monitor       diagnostic: MONITOR a small run of each, commands per task by source
  *   npm run bench -- --only explain       diagnostic: e2e with the feeder timed, and with one knob changed at a time
@@ -27,6 +27,7 @@ import { monitor } from './monitor';
 import { simulate } from './simulate';
 import { sse } from './sse';
 import { submit } from './submit';
+import { taskLog } from './task-log';
 
 const MEASUREMENTS: { id: string; rows: number[]; run: Measurement; byDefault: boolean }[] = [
   { id: 'submit', rows: [1], run: submit, byDefault: true },
@@ -39,6 +40,7 @@ const MEASUREMENTS: { id: string; rows: number[]; run: Measurement; byDefault: b
   { id: 'simulate', rows: [9], run: simulate, byDefault: true },
   { id: 'isolation', rows: [10], run: isolation, byDefault: true },
   { id: 'https-heartbeats', rows: [12], run: httpsHeartbeats, byDefault: true },
+  { id: 'task-log', rows: [13], run: taskLog, byDefault: true },
   { id: 'monitor', rows: [], run: monitor, byDefault: false },
   { id: 'explain', rows: [], run: explain, byDefault: false },
 ];
