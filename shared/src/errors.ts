@@ -17,8 +17,10 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, retryable: false },
   JOB_ALREADY_FINISHED: { status: 409, retryable: false },
   IDEMPOTENCY_KEY_REUSED: { status: 409, retryable: false },
-  // POST /v1/jobs/:id/rerun of a job still live (queued, running, paused, ...).
+  // POST /v1/jobs/:id/rerun or DELETE /v1/jobs/:id of a job still live (queued, running, paused, ...).
   JOB_NOT_ENDED: { status: 409, retryable: false },
+  // DELETE /v1/jobs/:id of a job that ended (cancelled) while tasks of it are still being stopped.
+  JOB_STOPPING: { status: 409, retryable: true },
   // POST /v1/jobs/:id/rerun: none of the job's tasks is of the kind asked for (failed, unfinished).
   NOTHING_TO_RERUN: { status: 400, retryable: false },
   // A rerun of a listing job whose stored lines are no longer kept (LISTING_KEPT_DAYS after its end).
@@ -26,6 +28,8 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: { status: 413, retryable: false },
   RATE_LIMITED: { status: 429, retryable: true },
   NOT_READY: { status: 503, retryable: true },
+  // The artifact store (task logs) failed a request: nothing was changed that cannot be asked again.
+  ARTIFACT_STORE_UNAVAILABLE: { status: 503, retryable: true },
   INTERNAL: { status: 500, retryable: true },
   // A job's source.listing (a WARC path listing read at submit). All are answers to what was
   // submitted, hence 400s (never a 500 for bad input); LISTING_UNREADABLE is retryable per instance

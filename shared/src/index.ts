@@ -25,6 +25,7 @@ export * from './artifacts/artifact-store';
 export * from './store/keys';
 export * from './store/redis';
 export * from './jobs/job-state';
+export * from './jobs/delete-job';
 export * from './jobs/progress';
 export * from './jobs/job-store';
 export * from './jobs/checkpoint-check';

@@ -33,6 +33,7 @@ const MATRIX: { methods: string[]; path: RegExp; allowed: readonly Caller[]; why
   { methods: ['POST'], path: /^\/v1\/jobs\/:id\/(cancel|pause|resume)$/, allowed: SUBMITTERS, why: 'change own jobs' },
   { methods: ['POST'], path: /^\/v1\/jobs\/:id\/rerun$/, allowed: SUBMITTERS, why: 'rerun own jobs (a new job)' },
   { methods: ['PATCH'], path: /^\/v1\/jobs\/:id$/, allowed: SUBMITTERS, why: 'change own job’s budget' },
+  { methods: ['DELETE'], path: /^\/v1\/jobs\/:id$/, allowed: SUBMITTERS, why: 'delete own ended jobs' },
   { methods: ['GET'], path: /^\/v1\/pools(\/:name)?$/, allowed: READERS, why: 'read pools' },
   { methods: ['PUT'], path: /^\/v1\/pools\/:name$/, allowed: ADMIN, why: 'pools cost money' },
   { methods: ['POST'], path: /^\/v1\/tokens$/, allowed: ADMIN, why: 'mint' },

@@ -236,6 +236,14 @@ describe('the kumo CLI against a running control plane', () => {
     expect(
       team.contributors.reduce((n: number, c: { succeeded: number }) => n + c.succeeded, 0),
     ).toBeGreaterThanOrEqual(3);
+    // The ended job is deleted, once (a live one is refused: test/e2e/task-logs.test.ts).
+    const deleted = await kumo(['delete', id]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toBe(`${id} deleted\n`);
+    expect((await api.get(`/v1/jobs/${id}`)).status).toBe(404);
+    const again = await kumo(['delete', id]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('kumo: JOB_NOT_FOUND');
   });
 
   it('exit 3 for a spec the API refuses (its issues printed with their paths) and for bad arguments', async () => {

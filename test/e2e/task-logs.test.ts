@@ -35,12 +35,13 @@ describe('task logs: kept whole in the artifact store, served and followed by th
   let cp: ControlPlane;
   let api: ReturnType<typeof client>;
   let token: string;
+  let prefix: string;
   let stop: () => Promise<void>;
   const artifacts = join(taskReadableDir('kumo-task-logs-'), 'artifacts');
   let contrib: HttpWorkerAgent | undefined;
 
   beforeAll(async () => {
-    ({ cp, api, token, stop } = await startTestControlPlane('task-logs', {
+    ({ cp, api, token, prefix, stop } = await startTestControlPlane('task-logs', {
       logger,
       localPool: { max: 1, slotsPerVm: 4, idleTimeoutSeconds: 60 },
       workerEnv: { LOG_LEVEL: 'warn', KUMO_ARTIFACTS_DIR: artifacts },
@@ -187,5 +188,74 @@ describe('task logs: kept whole in the artifact store, served and followed by th
     expect(tail.length).toBeLessThanOrEqual(64 * 1024);
     expect(tail.length).toBeGreaterThan(48 * 1024);
     expect(tail.endsWith(`02999 ${'y'.repeat(93)}\n`)).toBe(true);
+  });
+  it('a job deleted takes its logs, record and ledger with it; a live job cannot be; /metrics still counts it', async () => {
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${cp.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const submitKeyed = async (key: string) => {
+      const res = await fetch(`${cp.url}/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({
+          kind: 'extraction',
+          name: 'to-delete',
+          source: { snapshot: 'S', batches: 2 },
+          run: { command: ['sh', '-c', 'echo "task $KUMO_TASK_INDEX"; echo \'::kumo::result {"n": 1}\''] },
+        }),
+      });
+      return { status: res.status, id: ((await res.json()) as { id: string }).id };
+    };
+    const first = await submitKeyed('delete-me');
+    expect(first.status).toBe(201);
+    expect((await ended(first.id)).state).toBe('succeeded');
+    expect(await (await logOf(first.id, 1)).text()).toMatch(/^task 1\n/);
+    expect(existsSync(join(artifacts, 'jobs', first.id))).toBe(true);
+    const jobsSucceeded = 'kumo_jobs{pool="local",state="succeeded"}';
+    const tasksSucceeded = 'kumo_tasks_finished_total{pool="local",outcome="succeeded"}';
+    const before = [await metric(jobsSucceeded), await metric(tasksSucceeded)];
+    expect(before[0]).toBeGreaterThanOrEqual(1);
+
+    // A live job: 409 until it has ended, and a cancelled one once its task has stopped.
+    const live = await submit('live', ['sleep', '60']);
+    await waitFor(async () => ((await api.get(`/v1/jobs/${live}`)).body.progress.running === 1 ? true : undefined), {
+      what: 'the live job to run',
+    });
+    const refused = await api.delete(`/v1/jobs/${live}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('JOB_NOT_ENDED');
+    expect((await api.post(`/v1/jobs/${live}/cancel`, {})).status).toBe(200);
+    await waitFor(
+      async () => {
+        const res = await api.delete(`/v1/jobs/${live}`);
+        if (res.status === 409) expect(res.body.error).toMatchObject({ code: 'JOB_STOPPING', retryable: true });
+        return res.status === 204 ? true : undefined;
+      },
+      { what: 'the cancelled job to be deletable' },
+    );
+
+    // Only its owner or an admin.
+    const other = await api.post('/v1/tokens', { role: 'submitter', name: 'someone-else' });
+    const stranger = client(cp.url, other.body.token as string);
+    expect((await stranger.delete(`/v1/jobs/${first.id}`)).status).toBe(403);
+
+    expect((await api.delete(`/v1/jobs/${first.id}`)).status).toBe(204);
+    expect((await api.get(`/v1/jobs/${first.id}`)).status).toBe(404);
+    expect((await logOf(first.id, 1)).status).toBe(404);
+    expect((await api.get(`/v1/jobs/${first.id}/results`)).status).toBe(404);
+    expect((await api.get(`/v1/jobs/${first.id}/contributors`)).status).toBe(404);
+    expect(existsSync(join(artifacts, 'jobs', first.id))).toBe(false);
+    expect((await api.delete(`/v1/jobs/${first.id}`)).body.error.code).toBe('JOB_NOT_FOUND');
+    const listed = (await api.get('/v1/jobs?limit=100')).body.jobs as { id: string }[];
+    expect(listed.map((j) => j.id)).not.toContain(first.id);
+    // Nothing of it is left in Redis under its id.
+    const left = await cp.app.kumo.redis.keys(`${prefix}:*${first.id}*`);
+    expect(left).toEqual([]);
+    // The job's totals stay counted (counters never go back), and its Idempotency-Key names nothing now.
+    expect([await metric(jobsSucceeded), await metric(tasksSucceeded)]).toEqual(before);
+    const again = await submitKeyed('delete-me');
+    expect(again.status).toBe(201);
+    expect(again.id).not.toBe(first.id);
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobFold } from '@kumo/api';
 import {
+  deleteJob,
   jobSpecSchema,
   JobStore,
   Keys,
@@ -120,6 +121,32 @@ describe('JobFold: job totals for /metrics behind a watermark', () => {
     expect(settled.scanned).toHaveLength(0);
     expect(settled.totals.get('jobs|local|succeeded')).toBe((before.totals.get('jobs|local|succeeded') ?? 0) + 6);
     expect(settled.totals.get('tasks|local|succeeded')).toBe((before.totals.get('tasks|local|succeeded') ?? 0) + 6);
+  });
+
+  it('keeps counting a deleted job, folded or not yet, and never twice', async () => {
+    const total = async (field: string): Promise<number> => (await fold().read()).totals.get(field) ?? 0;
+    clock.t += GRACE;
+    await fold().read();
+    clock.t += 1;
+    const folded = await submit(2);
+    await succeedAll(folded, 2);
+    clock.t += GRACE;
+    await fold().read();
+    expect(await redis.hget(keys.metricsJobFold(), 'through')).toBe(folded);
+    clock.t += 1;
+    const fresh = await submit(3);
+    await succeedAll(fresh, 3);
+    const jobsBefore = await total('jobs|local|succeeded');
+    const tasksBefore = await total('tasks|local|succeeded');
+
+    await deleteJob(redis, keys, fresh); // past the watermark: its delete folds it
+    await deleteJob(redis, keys, folded); // folded already: nothing more to add
+    expect(await total('jobs|local|succeeded')).toBe(jobsBefore);
+    expect(await total('tasks|local|succeeded')).toBe(tasksBefore);
+    clock.t += GRACE;
+    expect(await total('jobs|local|succeeded')).toBe(jobsBefore);
+    expect(await total('tasks|local|succeeded')).toBe(tasksBefore);
+    expect(await jobs.get(fresh)).toBeUndefined();
   });
 
   it('says when the scan hit its cap', async () => {

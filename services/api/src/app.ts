@@ -35,6 +35,7 @@ import { healthRoutes } from './routes/health';
 import { adminQueuesRoutes } from './routes/admin-queues';
 import { jobEventRoutes } from './routes/job-events';
 import { jobRoutes } from './routes/jobs';
+import { jobDeletionRoutes } from './routes/job-deletion';
 import { jobRerunRoutes } from './routes/job-reruns';
 import { contributorRoutes } from './routes/contributors';
 import { metricsRoutes } from './routes/metrics';
@@ -202,6 +203,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
   pipelineRoutes(app);
   workerRoutes(app, broker);
   taskLogRoutes(app, { store: opts.taskLogs, broker });
+  jobDeletionRoutes(app, { taskLogs: opts.taskLogs });
   metricsRoutes(app);
   adminQueuesRoutes(app);
   dashboardRoutes(app);

@@ -61,6 +61,7 @@ export async function createJob(
     ...presetFields,
   };
   const idemKey = input.idempotencyKey ? keys.idempotency(input.idempotencyScope ?? user, input.idempotencyKey) : '';
+  if (idemKey) fields.idempotencyKey = idemKey;
   // Written under the new id even when the key may name a job already (the API asks findIdempotent
   // first, so only a concurrent repeat gets here): skipping it on a key about to expire could make a
   // job without its lines. A list that gets no job is deleted below.

@@ -44,6 +44,8 @@ export const JOB_HASH_FIELDS = [
   'skipped',
   'excluded',
   'rerunOf',
+  /** The Redis key of the Idempotency-Key that named the job at its submit: its delete frees the key. */
+  'idempotencyKey',
 ] as const;
 export type JobHashField = (typeof JOB_HASH_FIELDS)[number];
 /** The hash as HGETALL gives it: a field that was never set is absent. */

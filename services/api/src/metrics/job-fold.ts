@@ -73,8 +73,9 @@ export class JobFold {
     const { redis, keys } = this.opts;
     const folded = await redis.hgetall(keys.metricsJobFold());
     const through = folded.through ?? '';
+    const deleted = folded.deleted ?? '0';
     const totals: Tally = new Map();
-    for (const [f, v] of Object.entries(folded)) if (f !== 'through') totals.set(f, Number(v));
+    for (const [f, v] of Object.entries(folded)) if (f !== 'through' && f !== 'deleted') totals.set(f, Number(v));
 
     const { jobs, truncated } = await this.scan(through);
     const now = this.opts.clock.now();
@@ -88,7 +89,7 @@ export class JobFold {
       if (folding) foldTo = j.id;
     }
     for (const [f, v] of delta) totals.set(f, (totals.get(f) ?? 0) + v);
-    if (foldTo) await this.fold(through, foldTo, delta);
+    if (foldTo) await this.fold({ through, deleted }, foldTo, delta);
     return { totals, scanned: jobs, truncated };
   }
 
@@ -122,9 +123,13 @@ export class JobFold {
     }
   }
 
-  /** Compare-and-set: a lost race changes nothing, and this scrape's totals are right either way. */
-  private async fold(through: string, to: string, delta: Tally): Promise<boolean> {
-    const args: (string | number)[] = [through, to];
+  /**
+   * Compare-and-set on the watermark and on the count of deleted jobs (a job deleted since this scrape
+   * read it was added to the fold by its delete, deleteJob-17.lua): a lost race changes nothing, and this
+   * scrape's totals are right either way.
+   */
+  private async fold(read: { through: string; deleted: string }, to: string, delta: Tally): Promise<boolean> {
+    const args: (string | number)[] = [read.through, read.deleted, to];
     for (const [f, v] of delta) if (v !== 0) args.push(f, v);
     return foldJobs.run(this.opts.redis, { fold: this.opts.keys.metricsJobFold() }, args);
   }

@@ -1,6 +1,7 @@
 import { cancel, pause, resume } from './job-action';
 import type { Command } from './command';
 import { contributors } from './contributors';
+import { deleteJob } from './delete';
 import { job } from './job';
 import { jobs } from './jobs';
 import { logs } from './logs';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   pause,
   resume,
   rerun,
+  deleteJob,
   logs,
   contributors,
   pools,

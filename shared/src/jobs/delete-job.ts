@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+import { KumoError } from '../errors';
+import type { Keys } from '../store/keys';
+import { storeScripts } from '../store/scripts';
+import { jobHashView } from './job-hash';
+import { isTerminal } from './job-state';
+
+/** What a delete needs to know before its script runs: the keys outside the job's own that name it. */
+const deletionView = jobHashView(['state', 'pool', 'running', 'idempotencyKey'], (h) => ({
+  state: h.state,
+  pool: h.pool ?? '',
+  /** Ended with tasks still counted running: a cancelled job whose tasks are being stopped. */
+  stopping: isTerminal(h.state) && Number(h.running ?? 0) > 0,
+  idempotencyKey: h.idempotencyKey ?? '',
+}));
+
+function notEnded(id: string, job: { state: string; stopping: boolean }): KumoError {
+  return job.stopping
+    ? new KumoError('JOB_STOPPING', `job '${id}' ended ${job.state} but its tasks are still stopping: try again soon`)
+    : new KumoError('JOB_NOT_ENDED', `job '${id}' is ${job.state}: cancel it before deleting it`);
+}
+
+/**
+ * Checks that a job may be deleted: it exists and has ended, with no task of it still counted running (a
+ * cancelled job's tasks are being stopped). Throws JOB_NOT_FOUND, JOB_NOT_ENDED or JOB_STOPPING (retryable). What is kept outside
+ * Redis (task logs in the artifact store) is the caller's to delete between this and deleteJob.
+ */
+export async function assertDeletable(redis: Redis, keys: Keys, id: string): Promise<void> {
+  const job = await deletionView.read(redis, keys, id);
+  if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+  if (!isTerminal(job.state) || job.stopping) throw notEnded(id, job);
+}
+
+/**
+ * Deletes an ended job and all Redis keeps of it, in one step (deleteJob-17.lua): after it the job id
+ * names nothing (404), its Idempotency-Key is free again, and /metrics totals still count it.
+ */
+export async function deleteJob(redis: Redis, keys: Keys, id: string): Promise<void> {
+  const job = await deletionView.read(redis, keys, id);
+  if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+  const res = await storeScripts.deleteJob.run(
+    redis,
+    {
+      job: keys.job(id),
+      jobsIndex: keys.jobsIndex(),
+      metricsFold: keys.metricsJobFold(),
+      poolActive: keys.poolActive(job.pool),
+      idempotency: job.idempotencyKey,
+      done: keys.jobDone(id),
+      running: keys.jobRunning(id),
+      rate: keys.jobRate(id),
+      failedBits: keys.jobFailedBits(id),
+      contributors: keys.jobContributors(id),
+      failures: keys.jobFailures(id),
+      results: keys.jobResults(id),
+      listing: keys.jobListing(id),
+      gang: keys.jobGang(id),
+      lost: keys.jobLost(id),
+      evaluations: keys.jobEvaluations(id),
+      evaluationSlots: keys.jobEvaluationSlots(id),
+    },
+    [id],
+  );
+  if (res === -1) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+  if (res === 0) throw notEnded(id, { ...job, stopping: isTerminal(job.state) });
+}
