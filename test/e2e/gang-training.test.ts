@@ -97,12 +97,20 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as LedgerRun);
 
-  /** Once the job has succeeded with both ranks: the record, and each rank's runs in order. */
+  /**
+   * Once the job has succeeded with both ranks: the record, each rank's runs in order, and why (a rank
+   * charged an attempt it should not have been has a failure record: its error and log tail).
+   */
   const succeeded = async (name: string, id: string) => {
     const done = await finished(id);
     expect(done.progress).toMatchObject({ total: 2, succeeded: 2, failed: 0 });
     const runs = ledger(name);
-    return { done, runsOf: (rank: number) => runs.filter((r) => r.rank === rank) };
+    const why = JSON.stringify({
+      runs,
+      failures: (await api.get(`/v1/jobs/${id}/tasks?state=erroring`)).body,
+      handBacks: done.handBacks,
+    });
+    return { done, why, runsOf: (rank: number) => runs.filter((r) => r.rank === rank) };
   };
   /** The pid of a local worker ("VM") by its name. */
   const workerPid = (worker: string): number => {
@@ -142,12 +150,18 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
 
   it('when one rank fails, the other is stopped and handed back, and the whole gang runs again, from the checkpoint', async () => {
     const job = await submit('gang-retry', { FAIL_RANK: '1', HOLD_S: '3' });
-    const { done, runsOf } = await succeeded('gang-retry', job.id);
+    const { done, runsOf, why } = await succeeded('gang-retry', job.id);
     // Rank 1 failed once (its second attempt succeeded); rank 0 was stopped mid-run, used no attempt,
     // and met rank 1 again in the next generation, resuming from the checkpoint it wrote in the first.
-    expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 2]);
+    expect(
+      runsOf(1).map((r) => r.attempt),
+      why,
+    ).toEqual([1, 2]);
     const rank0 = runsOf(0);
-    expect(rank0.map((r) => r.attempt)).toEqual([1, 1]);
+    expect(
+      rank0.map((r) => r.attempt),
+      why,
+    ).toEqual([1, 1]);
     expect(rank0[0]!.resume).toBe('');
     expect(rank0[1]!.resume).toMatch(/ckpt-10\.json$/);
     expect(done.handBacks).toBeGreaterThanOrEqual(1);
@@ -168,10 +182,16 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
       timeoutMs: 10_000,
       what: "rank 1's trainer to die with its worker",
     });
-    const { runsOf } = await succeeded('gang-lost', job.id);
+    const { runsOf, why } = await succeeded('gang-lost', job.id);
     // Both ranks ran again, with no attempt used (a lost VM is not the task's failure), from the checkpoint.
-    expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 1]);
-    expect(runsOf(0).map((r) => r.attempt)).toEqual([1, 1]);
+    expect(
+      runsOf(1).map((r) => r.attempt),
+      why,
+    ).toEqual([1, 1]);
+    expect(
+      runsOf(0).map((r) => r.attempt),
+      why,
+    ).toEqual([1, 1]);
     expect(runsOf(0)[1]!.resume).toMatch(/ckpt-10\.json$/);
     expect(runsOf(1)[1]!.worker).not.toBe(lost.worker);
   });
@@ -180,9 +200,15 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     const job = await submit('gang-preempt', { HOLD_S: '60', WATCH_PEERS: '1' });
     const first = await training('gang-preempt', job.id);
     process.kill(workerPid(first.find((r) => r.rank === 1)!.worker), 'SIGTERM');
-    const { done, runsOf } = await succeeded('gang-preempt', job.id);
-    expect(runsOf(0).map((r) => r.attempt)).toEqual([1, 1]);
-    expect(runsOf(1).map((r) => r.attempt)).toEqual([1, 1]);
+    const { done, runsOf, why } = await succeeded('gang-preempt', job.id);
+    expect(
+      runsOf(0).map((r) => r.attempt),
+      why,
+    ).toEqual([1, 1]);
+    expect(
+      runsOf(1).map((r) => r.attempt),
+      why,
+    ).toEqual([1, 1]);
     expect(done.handBacks).toBeGreaterThanOrEqual(2);
     const { tasks } = (await api.get(`/v1/jobs/${job.id}/tasks?state=erroring`)).body as { tasks: unknown[] };
     expect(tasks).toEqual([]);
@@ -234,9 +260,12 @@ describe('a gang training job (nodes: 2), on local worker processes', () => {
     });
     expect((await api.post(`/v1/jobs/${job.id}/resume`, {})).status).toBe(200);
     expect((await api.post(`/v1/jobs/${blocker.body.id}/cancel`, {})).status).toBe(200);
-    const { runsOf } = await succeeded('gang-paused', job.id);
+    const { runsOf, why } = await succeeded('gang-paused', job.id);
     // No trainer ran before the gang met: one run per rank, first attempts.
-    expect([...runsOf(0), ...runsOf(1)].map((r) => r.attempt)).toEqual([1, 1]);
+    expect(
+      [...runsOf(0), ...runsOf(1)].map((r) => r.attempt),
+      why,
+    ).toEqual([1, 1]);
   });
 
   it('refuses a gang its pool cannot hold whole (more nodes than VMs, more than one slot per VM), a gang with a canary, and a rehearsal of a gang on too small a pool', async () => {
