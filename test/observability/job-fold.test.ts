@@ -149,6 +149,29 @@ describe('JobFold: job totals for /metrics behind a watermark', () => {
     expect(await jobs.get(fresh)).toBeUndefined();
   });
 
+  it('counts as finished only the tasks that ran, not those a skip preset done', async () => {
+    const tasks = async (): Promise<number> => (await fold().read()).totals.get('tasks|local|succeeded') ?? 0;
+    const before = await tasks();
+    clock.t += 1;
+    const { job } = await jobs.create({
+      spec: jobSpecSchema.parse({
+        kind: 'extraction',
+        name: 'fold-skip',
+        source: { snapshot: 'CC-MAIN-2023-50', batches: 5 },
+        pool: 'local',
+        skip: { ranges: [[0, 4]] },
+        run: { builtin: 'noop' },
+      }),
+      user: 'alice',
+    });
+    expect(job.progress).toMatchObject({ total: 5, skipped: 4, succeeded: 0 });
+    expect(await tasks()).toBe(before);
+    await jobs.applyEvents(job.id, 'local', [{ t: 'ok', j: job.id, i: 4, a: 1, w: 'w1', at: clock.t, d: 1000 }], 0);
+    expect(await tasks()).toBe(before + 1);
+    clock.t += GRACE;
+    expect(await tasks()).toBe(before + 1); // folded: the same
+  });
+
   it('says when the scan hit its cap', async () => {
     clock.t += 1;
     await submit(1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, type FeedCandidate, type UserShare } from './fair-share';
+import { allocate, budgetRoom, type FeedCandidate, type UserShare } from './fair-share';
+import { sharedBudget, sharedRoom } from './spend-gates';
 
 const job = (id: string, user: string, priority = 50, total = 1000): FeedCandidate => ({
   id,
@@ -73,5 +74,25 @@ describe('fair share with weights and slot caps', () => {
       new Map([['ann', { weight: 10 }]]),
     );
     expect(Object.fromEntries([...plan].map(([c, n]) => [c.id, n]))).toEqual({ urgent: 30, long: 70 });
+  });
+});
+
+describe('budget rooms of a job with tasks a skip preset done', () => {
+  // 30,000 of 90,000 done by hand: preset done, counted in `done`, never run, free.
+  const skipped = { state: 'running' as const, fed: 30_000, done: 30_000, ran: 0, costUsd: 0, maxCostUsd: 10 };
+
+  it('before any task ran, only a first wave goes out (the cost of a task is not known yet)', () => {
+    expect(budgetRoom(skipped, 8)).toEqual({ room: 8, exhausted: false });
+    const shared = sharedBudget({ max: 10, spent: 0 }, [skipped]);
+    expect(sharedRoom(shared, skipped, 8)).toEqual({ room: 8, exhausted: false });
+  });
+
+  it('once tasks ran, a task costs what those cost, not that spread over the preset ones', () => {
+    // 8 tasks ran for $1 and 2 are in flight: $0.125 a task; $9 left is 72 tasks, less the 2 in flight.
+    const ran = { ...skipped, fed: 30_010, done: 30_008, ran: 8, costUsd: 1 };
+    expect(budgetRoom(ran, 8)).toEqual({ room: 70, exhausted: false });
+    const shared = sharedBudget({ max: 10, spent: 1 }, [ran]);
+    expect(shared.available).toBe(8.75);
+    expect(sharedRoom(shared, ran, 8)).toEqual({ room: 70, exhausted: false });
   });
 });

@@ -18,7 +18,10 @@ export interface FeedCandidate {
 export interface BudgetView {
   state: JobState;
   fed: number;
+  /** Tasks final, those preset done at creation (a skip) among them: `fed - done` is what is in flight. */
   done: number;
+  /** Tasks that ran to their end: `done` less the preset ones, which cost nothing. What a task costs is reckoned over these. */
+  ran: number;
   costUsd: number;
   maxCostUsd: number;
 }
@@ -32,8 +35,8 @@ export function budgetRoom(b: BudgetView, firstWave: number): { room: number; ex
   const inFlight = Math.max(0, b.fed - b.done);
   if (b.costUsd >= b.maxCostUsd) return { room: 0, exhausted: true };
   // No task has finished: the cost of one is unknown. Wait for the first wave, do not call it spent.
-  if (b.done === 0) return { room: Math.max(0, firstWave - inFlight), exhausted: false };
-  const perTask = b.costUsd / b.done;
+  if (b.ran === 0) return { room: Math.max(0, firstWave - inFlight), exhausted: false };
+  const perTask = b.costUsd / b.ran;
   if (perTask === 0) return { room: Number.MAX_SAFE_INTEGER, exhausted: false };
   const room = Math.max(0, Math.floor((b.maxCostUsd - b.costUsd) / perTask) - inFlight);
   return { room, exhausted: room === 0 };

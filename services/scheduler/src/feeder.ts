@@ -141,6 +141,7 @@ export class Feeder {
       if (!feedable(state)) continue;
       let limit = f.total;
       const done = succeeded + f.failed;
+      const ran = done - f.preset;
       if (f.deps && !f.depsMet && !(await this.dependenciesMet(id, f.deps))) continue;
       if (canary > 0 && succeeded < canary) limit = Math.min(limit, canary);
       // Budgets: the job's own, and its user's across all their jobs. Each gives a room; the job is held
@@ -149,20 +150,20 @@ export class Feeder {
       if (f.maxCostUsd !== undefined) {
         const max = f.maxCostUsd;
         gates.push({
-          ...budgetRoom({ state, fed, done, costUsd, maxCostUsd: max }, firstWave),
+          ...budgetRoom({ state, fed, done, ran, costUsd, maxCostUsd: max }, firstWave),
           why: `budget of $${max} reached ($${costUsd.toFixed(2)} spent)`,
         });
       }
       const u = budgets.users.get(f.user);
       if (u)
         gates.push({
-          ...sharedRoom(u, { fed, done, costUsd }, firstWave),
+          ...sharedRoom(u, { fed, done, ran, costUsd }, firstWave),
           why: `budget of user ${f.user} ($${u.max}) reached ($${u.spent.toFixed(2)} spent)`,
         });
       const team = budgets.team;
       if (team)
         gates.push({
-          ...sharedRoom(team, { fed, done, costUsd }, firstWave),
+          ...sharedRoom(team, { fed, done, ran, costUsd }, firstWave),
           why: `the team's monthly budget ($${team.max}) reached ($${team.spent.toFixed(2)} spent)`,
         });
       if (gates.length > 0) {
@@ -235,7 +236,12 @@ export class Feeder {
     if (limits.users.size === 0 && !limits.team) return { users };
     // The team's budget counts everyone's jobs; users' budgets only their own.
     const all = [...jobs, ...(await this.jobsInOtherPools(pool, limits.team ? undefined : limits.users))];
-    const spend = (f: JobFeed): JobSpend => ({ fed: f.fed, done: f.succeeded + f.failed, costUsd: f.costUsd });
+    const spend = (f: JobFeed): JobSpend => ({
+      fed: f.fed,
+      done: f.succeeded + f.failed,
+      ran: f.succeeded + f.failed - f.preset,
+      costUsd: f.costUsd,
+    });
     for (const [n, l] of limits.users) users.set(n, sharedBudget(l, all.filter((f) => f.user === n).map(spend)));
     return limits.team ? { users, team: sharedBudget(limits.team, all.map(spend)) } : { users };
   }

@@ -11,7 +11,10 @@ export interface SharedBudget extends BudgetLimit {
 /** What the feeder knows of one active job's spend. */
 export interface JobSpend {
   fed: number;
+  /** Tasks final, the preset ones (a skip) among them. */
   done: number;
+  /** Tasks that ran to their end (done less the preset): the cost per task is reckoned over these. */
+  ran: number;
   costUsd: number;
 }
 
@@ -21,7 +24,7 @@ export interface JobSpend {
  */
 export function sharedBudget(limit: BudgetLimit, jobs: readonly JobSpend[]): SharedBudget {
   let inFlightCost = 0;
-  for (const j of jobs) if (j.done > 0) inFlightCost += Math.max(0, j.fed - j.done) * (j.costUsd / j.done);
+  for (const j of jobs) if (j.ran > 0) inFlightCost += Math.max(0, j.fed - j.done) * (j.costUsd / j.ran);
   return { ...limit, available: limit.max - limit.spent - inFlightCost, jobs: Math.max(1, jobs.length) };
 }
 
@@ -32,14 +35,14 @@ export function sharedBudget(limit: BudgetLimit, jobs: readonly JobSpend[]): Sha
  */
 export function sharedRoom(b: SharedBudget, j: JobSpend, firstWave: number): { room: number; exhausted: boolean } {
   const inFlight = Math.max(0, j.fed - j.done);
-  const perTask = j.done > 0 ? j.costUsd / j.done : 0;
+  const perTask = j.ran > 0 ? j.costUsd / j.ran : 0;
   const share = b.available / b.jobs;
   const room =
     share <= 0
       ? 0
       : perTask > 0
         ? Math.max(0, Math.floor(share / perTask))
-        : j.done === 0
+        : j.ran === 0
           ? Math.max(0, firstWave - inFlight)
           : Number.MAX_SAFE_INTEGER;
   return { room, exhausted: b.available <= 0 || (perTask > 0 && room === 0) };

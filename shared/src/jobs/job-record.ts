@@ -142,6 +142,8 @@ export interface JobCounts extends TaskCounts {
   state: JobState;
   pool: string;
   finishedAt: number | undefined;
+  /** Tasks preset done at creation (a skip, a rerun's left-out ones), counted in `succeeded`: they never ran. */
+  preset: number;
 }
 
 /** What the feeder and the autoscaler weigh: the counts, the gates (dependencies, canary, budget), fair share. */
@@ -155,6 +157,8 @@ export interface JobFeed extends TaskCounts {
   /** Jobs it waits for, until they have all succeeded (`depsMet`). */
   deps: string[] | undefined;
   depsMet: boolean;
+  /** Tasks preset done at creation (a skip, a rerun's left-out ones), counted in `succeeded`: they never ran, and cost nothing. */
+  preset: number;
 }
 
 /** The typed views of the job hash: every read of it outside JobStore.get goes through one of these. */
@@ -181,12 +185,13 @@ export const jobViews = {
     spec: jobSpecSchema.parse(JSON.parse(h.spec ?? '{}')),
   })),
   counts: jobHashView(
-    ['state', 'pool', 'total', 'fed', 'succeeded', 'failed', 'running', 'costUsd', 'finishedAt'],
+    ['state', 'pool', 'total', 'fed', 'succeeded', 'failed', 'running', 'costUsd', 'finishedAt', 'skipped'],
     (h): JobCounts => ({
       ...taskCountsOf(h),
       state: h.state,
       pool: h.pool ?? '',
       finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
+      preset: Number(h.skipped ?? 0),
     }),
   ),
   feed: jobHashView(
@@ -204,6 +209,7 @@ export const jobViews = {
       'canary',
       'deps',
       'depsMet',
+      'skipped',
     ],
     (h): JobFeed => ({
       ...taskCountsOf(h),
@@ -214,6 +220,7 @@ export const jobViews = {
       canary: Number(h.canary ?? 0),
       deps: h.deps ? (JSON.parse(h.deps) as string[]) : undefined,
       depsMet: h.depsMet === '1',
+      preset: Number(h.skipped ?? 0),
     }),
   ),
   /** What the autoscaler plans a gang's VMs from: ranks left, whether it may start, its spec. */

@@ -147,6 +147,7 @@ function emptyJob(id: string): ScannedJob {
     failed: 0,
     costUsd: 0,
     finishedAt: undefined,
+    preset: 0,
   };
 }
 
@@ -157,7 +158,8 @@ function bump(t: Tally, field: string, by: number): void {
 function add(t: Tally, j: ScannedJob): void {
   if (!j.pool) return;
   bump(t, `jobs|${j.pool}|${j.state}`, 1);
-  bump(t, `tasks|${j.pool}|succeeded`, j.succeeded);
+  // Tasks a skip preset done never ran: they are not finished work (kumo_tasks_finished_total).
+  bump(t, `tasks|${j.pool}|succeeded`, j.succeeded - j.preset);
   bump(t, `tasks|${j.pool}|failed`, j.failed);
   bump(t, `cost|${j.pool}`, j.costUsd);
 }

@@ -13,7 +13,7 @@
 
   Returns 1 deleted; 0 the job is live (not ended, or tasks of it still counted running); -1 no such job.
 ]]
-local h = redis.call("HMGET", KEYS[1], "state", "pool", "running", "succeeded", "failed", "costUsd")
+local h = redis.call("HMGET", KEYS[1], "state", "pool", "running", "succeeded", "failed", "costUsd", "skipped")
 local state = h[1]
 if not state then return -1 end
 if state ~= "succeeded" and state ~= "failed" and state ~= "cancelled" then return 0 end
@@ -23,7 +23,8 @@ local pool = h[2] or ""
 local through = redis.call("HGET", KEYS[3], "through") or ""
 if pool ~= "" and ARGV[1] > through then
   redis.call("HINCRBYFLOAT", KEYS[3], "jobs|" .. pool .. "|" .. state, 1)
-  redis.call("HINCRBYFLOAT", KEYS[3], "tasks|" .. pool .. "|succeeded", h[4] or "0")
+  -- Less the tasks a skip preset done, as the fold counts them (they never ran).
+  redis.call("HINCRBYFLOAT", KEYS[3], "tasks|" .. pool .. "|succeeded", tonumber(h[4] or "0") - tonumber(h[7] or "0"))
   redis.call("HINCRBYFLOAT", KEYS[3], "tasks|" .. pool .. "|failed", h[5] or "0")
   redis.call("HINCRBYFLOAT", KEYS[3], "cost|" .. pool, h[6] or "0")
 end
