@@ -35,6 +35,9 @@ describe('npm start with KUMO_PROVIDER=gce and KUMO_BUS=pubsub', () => {
       // As infra/ sets them: the VMs read these secrets at boot; their metadata names them only.
       KUMO_WORKER_REDIS_URL_SECRET: 'kumo-redis-url',
       KUMO_WORKER_TOKEN_SECRET: 'kumo-worker-token-{pool}',
+      KUMO_CONTROL_URL: 'https://kumo.internal:8080',
+      KUMO_ARTIFACTS_BUCKET: 'kumo-test-artifacts',
+      KUMO_PREFIX: 'team-ja',
     });
   });
   afterAll(async () => {
@@ -73,6 +76,22 @@ describe('npm start with KUMO_PROVIDER=gce and KUMO_BUS=pubsub', () => {
     expect(md).toMatchObject({
       'kumo-redis-url-secret': 'projects/kumo-test/secrets/kumo-redis-url',
       'kumo-worker-token-secret': 'projects/kumo-test/secrets/kumo-worker-token-a100',
+      'kumo-control-url': 'https://kumo.internal:8080',
+    });
+    // The VM's worker reports on this control plane's bus, under its prefix, and keeps its tasks' logs
+    // in its bucket: left to its defaults (Redis Streams, 'kumo', a folder on the VM), no count would move
+    // and no log would be served.
+    const extraEnv = Object.fromEntries(
+      String(md['kumo-extra-env'] ?? '')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(extraEnv).toMatchObject({
+      KUMO_BUS: 'pubsub',
+      KUMO_PREFIX: 'team-ja',
+      GOOGLE_CLOUD_PROJECT: 'kumo-test',
+      KUMO_ARTIFACTS_BUCKET: 'kumo-test-artifacts',
     });
     expect(JSON.stringify(insert.body)).not.toContain(redis.url);
     const pool = await waitFor(

@@ -17,6 +17,7 @@ import {
   type Bus,
   type FleetProvider,
   type Logger,
+  type VmSpec,
 } from '@kumo/shared';
 import { launchRedis, type LaunchedRedis } from './redis-launcher';
 
@@ -62,7 +63,9 @@ export interface ControlPlaneOptions {
    * defaulted here: a composer that picked its own bus would split the control plane in two.
    */
   cloud: { bus: 'redis' | 'pubsub'; projectId?: string } & (
-    { provider: 'local' } | { provider: 'gce'; compute: ProvisionerEnv }
+    | { provider: 'local' }
+    /** `worker`: what each new VM's worker is told (workerSettingsOf: the API's URL, the bus, the bucket). */
+    | { provider: 'gce'; compute: ProvisionerEnv; worker: VmSpec['worker'] }
   );
   /**
    * The environment main was started with: local workers start from it (PATH, HOME, PUBSUB_EMULATOR_HOST,
@@ -151,6 +154,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     clock: wallClock,
     logger: log,
     scaleIntervalMs: opts.scaleIntervalMs ?? 1000,
+    ...(cloud.provider === 'gce' ? { workerSettings: cloud.worker } : {}),
     // The longest lock any worker here takes: the local workers' own, or an HTTPS worker's lease.
     ...(opts.taskLockMs ? { taskLockMs: Math.max(opts.taskLockMs, (opts.leaseSeconds ?? 60) * 1000) } : {}),
     ...(opts.stockoutBackoffMs !== undefined ? { stockoutBackoffMs: opts.stockoutBackoffMs } : {}),

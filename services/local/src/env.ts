@@ -11,6 +11,8 @@ const schema = z.object({
   KUMO_PREFIX: z.string().min(1).default('kumo'),
   KUMO_BUS: z.enum(['redis', 'pubsub']).default('redis'),
   KUMO_PROVIDER: z.enum(['local', 'gce']).default('local'),
+  /** With KUMO_PROVIDER=gce: the URL the VMs' workers reach this API at (HTTPS log uploads, the control link). */
+  KUMO_CONTROL_URL: z.string().optional(),
   /** The `local` pool's size when first created: worker processes and tasks each runs at once. */
   KUMO_LOCAL_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   KUMO_LOCAL_SLOTS: z.coerce.number().int().min(1).max(1024).optional(),

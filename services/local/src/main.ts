@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { limitsFromEnv, listingOptionsFromEnv, taskLogStoreFromEnv } from '@kumo/api';
 import { parseProvisionerEnv } from '@kumo/provisioner';
+import { workerSettingsOf } from '@kumo/scheduler';
 import { DEFAULT_SANDBOX_SETTINGS, TaskSandbox } from '@kumo/worker';
 import { createLogger, isKumoError } from '@kumo/shared';
 import { resolveAdminToken } from './admin-token';
@@ -34,7 +35,11 @@ async function main(): Promise<void> {
       ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
       // Compute Engine's settings are the provisioner's own variables (KUMO_COMPUTE_ENDPOINT, KUMO_NETWORK, ...).
       ...(env.KUMO_PROVIDER === 'gce'
-        ? { provider: 'gce' as const, compute: parseProvisionerEnv({ ...process.env, KUMO_PROVIDER: 'gce' }) }
+        ? {
+            provider: 'gce' as const,
+            compute: parseProvisionerEnv({ ...process.env, KUMO_PROVIDER: 'gce' }),
+            worker: workerSettingsOf(env),
+          }
         : { provider: 'local' as const }),
     },
     inheritedEnv: process.env,

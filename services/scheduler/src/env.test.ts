@@ -13,11 +13,21 @@ describe('scheduler configuration', () => {
 
   it('tells new VMs where the API and the bus are, and nothing secret', () => {
     const w = workerSettingsOf(
-      parseSchedulerEnv({ KUMO_CONTROL_URL: 'https://kumo.internal', KUMO_BUS: 'pubsub', GOOGLE_CLOUD_PROJECT: 'p' }),
+      parseSchedulerEnv({
+        KUMO_CONTROL_URL: 'https://kumo.internal',
+        KUMO_BUS: 'pubsub',
+        GOOGLE_CLOUD_PROJECT: 'p',
+        KUMO_ARTIFACTS_BUCKET: 'kumo-artifacts',
+      }),
     );
     expect(w).toEqual({
       controlUrl: 'https://kumo.internal',
-      extraEnv: { KUMO_BUS: 'pubsub', KUMO_PREFIX: 'kumo', GOOGLE_CLOUD_PROJECT: 'p' },
+      extraEnv: {
+        KUMO_BUS: 'pubsub',
+        KUMO_PREFIX: 'kumo',
+        GOOGLE_CLOUD_PROJECT: 'p',
+        KUMO_ARTIFACTS_BUCKET: 'kumo-artifacts',
+      },
     });
   });
 });

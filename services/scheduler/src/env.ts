@@ -22,6 +22,8 @@ const schema = z.object({
     })
     .optional(),
   KUMO_CONTROL_URL: z.string().optional(),
+  /** The GCS bucket the workers keep task logs (and checkpoints' index) in: handed to every new VM's worker. */
+  KUMO_ARTIFACTS_BUCKET: z.string().min(3).optional(),
   /**
    * The longest task lock of the fleet (the agents' KUMO_TASK_LOCK_MS, the API's HTTPS lease): a task lost
    * from its queue is found within twice this. Default 60 s.
@@ -42,16 +44,28 @@ export function parseSchedulerEnv(env: NodeJS.ProcessEnv): SchedulerEnv {
   return r.data;
 }
 
-/** What new VMs' workers are told: where the API is, and the bus (and prefix) to report on (Redis comes from Secret Manager). */
-export function workerSettingsOf(env: SchedulerEnv): VmSpec['worker'] {
+/** The settings new VMs' workers are given, as the scheduler's own env (or `npm start`'s) names them. */
+export type WorkerSettingsEnv = Pick<
+  SchedulerEnv,
+  'KUMO_CONTROL_URL' | 'KUMO_BUS' | 'KUMO_PREFIX' | 'GOOGLE_CLOUD_PROJECT' | 'KUMO_ARTIFACTS_BUCKET'
+>;
+
+/**
+ * What new VMs' workers are told: where the API is, the bus (and prefix) to report on, and the bucket
+ * their task logs go to (Redis comes from Secret Manager). The one place this is decided, for the
+ * scheduler run alone and for `npm start` on Compute Engine alike.
+ */
+export function workerSettingsOf(env: WorkerSettingsEnv): VmSpec['worker'] {
   return {
     ...(env.KUMO_CONTROL_URL ? { controlUrl: env.KUMO_CONTROL_URL } : {}),
     // Left to its own defaults (redis, 'kumo'), a VM's worker would publish progress where no ingester
-    // of this control plane listens, and its counts would never move.
+    // of this control plane listens, and its counts would never move; without the bucket, its tasks'
+    // logs would stay on a VM that is deleted, and the API would answer TASK_NOT_RUN for them.
     extraEnv: {
       KUMO_BUS: env.KUMO_BUS,
       KUMO_PREFIX: env.KUMO_PREFIX,
       ...(env.GOOGLE_CLOUD_PROJECT ? { GOOGLE_CLOUD_PROJECT: env.GOOGLE_CLOUD_PROJECT } : {}),
+      ...(env.KUMO_ARTIFACTS_BUCKET ? { KUMO_ARTIFACTS_BUCKET: env.KUMO_ARTIFACTS_BUCKET } : {}),
     },
   };
 }
