@@ -203,6 +203,7 @@ export class HttpWorkerAgent {
           lastProgress = now;
           report({ progress });
         },
+        // While the store is behind, write() returns a promise: the runner holds the task's output until it settles.
         ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
       }).finally(() => log?.close());
       await this.complete(task, {

@@ -73,6 +73,7 @@ export class TaskAttempt {
           lastProgressAt = now;
           this.o.reporter.add({ ...base, t: 'p', at: now, data });
         },
+        // While the store is behind, write() returns a promise: the runner holds the task's output until it settles.
         ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
       }).then(
         async (o) => {

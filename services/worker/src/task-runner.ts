@@ -2,21 +2,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { IMAGE_REFERENCE, isKumoError, KumoError, type Clock, type RunSpec, type TaskError } from '@kumo/shared';
-import { LogTail } from './log-tail';
 import { SYSTEM_PATH, systemTool, type SandboxedTask, type TaskSandbox } from './sandbox/task-sandbox';
+import { TaskOutput } from './task-output';
 
-/**
- * Lines a command task may print on stdout to talk to kumo (documented in docs/task-contract.md):
- *   ::kumo::result {"docsIn": 1200, "docsOut": 310}    merged into the task's result (its ledger entry)
- *   ::kumo::progress {"step": 1200, "tokens": 4.9e9}   progress inside a long task (kept as the latest)
- *   ::kumo::checkpoint {"step": 1200, "uri": "..."}     a checkpoint was written (a retry resumes from it)
- * Everything it prints is its log (onOutput: kept whole, see TaskLogWriter); the tail of the rest is kept for failures.
- */
-export const RESULT_PREFIX = '::kumo::result ';
-export const PROGRESS_PREFIX = '::kumo::progress ';
-export const CHECKPOINT_PREFIX = '::kumo::checkpoint ';
+// The task contract's lines are read in task-output.ts; their prefixes are the worker's to export from here.
+export { CHECKPOINT_PREFIX, PROGRESS_PREFIX, RESULT_PREFIX } from './task-output';
 
 export interface TaskRunInput {
   run: RunSpec;
@@ -28,8 +19,12 @@ export interface TaskRunInput {
   killGraceMs?: number;
   onProgress?: (data: Record<string, unknown>) => void;
   onCheckpoint?: (data: Record<string, unknown>) => void;
-  /** Every byte the task prints, stdout and stderr, as they arrive (its whole log; see TaskLogWriter). */
-  onOutput?: (chunk: Buffer) => void;
+  /**
+   * Every byte the task prints, stdout and stderr, as they arrive (its whole log; see TaskLogWriter). A
+   * promise returned holds the task's output until it settles: neither stream is read meanwhile, so the
+   * task blocks on its pipe and prints no faster than the log is stored.
+   */
+  onOutput?: (chunk: Buffer) => void | Promise<void>;
   /** Where command tasks run (their own uid, namespaces and scratch): the one the worker's `main` built from its environment. */
   sandbox: TaskSandbox;
   /** What relative local paths in the spec mean (the worker's working directory). */
@@ -160,8 +155,6 @@ export function containerArgv(
 
 function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: TaskRunInput): Promise<TaskRunOutput> {
   const { argv } = place;
-  const tail = new LogTail();
-  let result: Record<string, unknown> | undefined;
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout or cancel also stops whatever the task started.
     const child = spawn(argv[0]!, argv.slice(1), {
@@ -170,6 +163,8 @@ function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: T
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    const output = new TaskOutput(child, input);
+    const tail = output.tail;
     let stopping: 'timeout' | 'abort' | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const stop = (why: 'timeout' | 'abort'): void => {
@@ -190,37 +185,6 @@ function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: T
     input.signal.addEventListener('abort', onAbort, { once: true });
     if (input.signal.aborted) stop('abort');
 
-    const jsonAfter = (line: string, prefix: string): Record<string, unknown> | undefined => {
-      try {
-        const parsed: unknown = JSON.parse(line.slice(prefix.length));
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-      } catch {
-        // falls through
-      }
-      tail.push(`${line}  <- not a JSON object, ignored\n`);
-      return undefined;
-    };
-    if (input.onOutput) {
-      child.stdout.on('data', input.onOutput);
-      child.stderr.on('data', input.onOutput);
-    }
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith(RESULT_PREFIX)) {
-        const r = jsonAfter(line, RESULT_PREFIX);
-        if (r) result = { ...result, ...r };
-      } else if (line.startsWith(PROGRESS_PREFIX)) {
-        const p = jsonAfter(line, PROGRESS_PREFIX);
-        if (p) input.onProgress?.(p);
-      } else if (line.startsWith(CHECKPOINT_PREFIX)) {
-        const c = jsonAfter(line, CHECKPOINT_PREFIX);
-        if (c) {
-          input.onCheckpoint?.(c);
-          tail.push(`${line}\n`);
-        }
-      } else tail.push(`${line}\n`);
-    });
-    child.stderr.on('data', (b: Buffer) => tail.push(b.toString()));
-
     const finish = (): void => {
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
@@ -238,7 +202,7 @@ function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: T
       if (stopping === 'timeout')
         return reject(new TaskFailure('TASK_TIMEOUT', `task ran past its timeout of ${input.timeoutMs} ms`, log));
       if (stopping === 'abort') return reject(new TaskFailure('TASK_CANCELLED', 'task stopped', log));
-      if (code === 0) return resolve({ ...(result ? { result } : {}), logTail: log });
+      if (code === 0) return resolve({ ...(output.result ? { result: output.result } : {}), logTail: log });
       reject(new TaskFailure('TASK_EXIT_NONZERO', exitMessage(code, signal), log));
     });
   });

@@ -17,6 +17,11 @@ export interface TaskLogWriterOptions {
   segmentBytes?: number;
   /** ...or this long after its first byte, so that a follower sees a slow task's output soon. Default 1 s. */
   flushMs?: number;
+  /**
+   * The most bytes written to the writer but not yet stored before write() asks its caller to wait.
+   * Default 4 segments, at least 2.
+   */
+  pendingMaxBytes?: number;
   /** A write that failed: the log is a convenience, the task's outcome is what counts. */
   onError: (err: unknown) => void;
 }
@@ -24,12 +29,20 @@ export interface TaskLogWriterOptions {
 /**
  * One attempt's log, written while the task runs: output is buffered up to a segment and written to
  * the sink in order (one write at a time), never held whole. Nothing is written for a task that prints
- * nothing. The life: open -> closed (close() writes the last segment, marked as the end).
+ * nothing. A sink slower than the task pushes back: past `pendingMaxBytes` not yet stored, write()
+ * returns a promise to wait for (as a Node stream's write() returns false until 'drain'), so that the
+ * bytes held per task stay bounded (the runner stops reading the task's output meanwhile). The life:
+ * open -> closed (close() writes the last segment, marked as the end).
  */
 export class TaskLogWriter {
   private readonly maxBytes: number;
   private readonly segmentBytes: number;
   private readonly flushMs: number;
+  private readonly pendingMaxBytes: number;
+  /** Bytes handed to the sink whose write has not finished. */
+  private unstoredBytes = 0;
+  /** Callers waiting for the pending bytes to go under the bound. */
+  private waiting: { promise: Promise<void>; resolve: () => void } | undefined;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   /** Bytes handed to the sink so far: the next segment's offset. */
@@ -45,6 +58,7 @@ export class TaskLogWriter {
     this.maxBytes = o.maxBytes ?? TASK_LOG_MAX_BYTES;
     this.segmentBytes = Math.max(1, Math.min(o.segmentBytes ?? 1024 * 1024, Math.floor(this.maxBytes / 8)));
     this.flushMs = o.flushMs ?? 1000;
+    this.pendingMaxBytes = Math.max(o.pendingMaxBytes ?? 4 * this.segmentBytes, 2 * this.segmentBytes);
   }
 
   /** Bytes the task printed so far. */
@@ -52,13 +66,30 @@ export class TaskLogWriter {
     return this.written + this.bufferedBytes;
   }
 
-  write(chunk: Buffer): void {
-    if (this.state !== 'open' || chunk.length === 0) return;
+  /** Bytes written to the writer and not yet stored (buffered, or on their way to the sink). */
+  get pendingBytes(): number {
+    return this.bufferedBytes + this.unstoredBytes;
+  }
+
+  /**
+   * Takes a chunk of output. Returns a promise once `pendingMaxBytes` or more are not yet stored: write
+   * nothing more until it resolves (when the pending bytes are back under the bound). A chunk written
+   * meanwhile is still kept; only the bound on memory is lost.
+   */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.state !== 'open' || chunk.length === 0) return undefined;
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
     while (this.bufferedBytes >= this.segmentBytes) this.enqueue(this.take(this.segmentBytes), false);
     if (this.bufferedBytes > 0)
       this.timer ??= setTimeout(() => this.enqueue(this.take(this.bufferedBytes), false), this.flushMs);
+    if (this.pendingBytes < this.pendingMaxBytes) return undefined;
+    if (!this.waiting) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.waiting = { promise, resolve };
+    }
+    return this.waiting.promise;
   }
 
   /** Writes what is left as the last segment (only if the task printed anything) and waits for every write. */
@@ -85,6 +116,7 @@ export class TaskLogWriter {
     const offset = this.written;
     const first = offset === 0;
     this.written += body.length;
+    this.unstoredBytes += body.length;
     this.chain = this.chain.then(async () => {
       try {
         if (first) await this.o.sink.clear();
@@ -99,6 +131,13 @@ export class TaskLogWriter {
         }
       } catch (err) {
         this.o.onError(err);
+      } finally {
+        // Stored or failed, the segment is no longer held for the sink.
+        this.unstoredBytes -= body.length;
+        if (this.waiting && this.pendingBytes < this.pendingMaxBytes) {
+          this.waiting.resolve();
+          this.waiting = undefined;
+        }
       }
     });
   }
