@@ -124,6 +124,13 @@ describe('local artifact store', () => {
     expect((await store.list('')).some((k) => k.startsWith('.kumo-tmp'))).toBe(false);
   });
 
+  it("keeps what it stores readable by its own user only (tasks pass through the folder to their checkpoints, and another submitter's task log is not theirs to read)", async () => {
+    const store = new LocalArtifactStore({ root: localRoot });
+    const key = `${space()}/tasks/0/1/log-0`;
+    await store.put(key, 'secret printed by a task');
+    expect((await stat(join(localRoot, key))).mode & 0o777).toBe(0o600);
+  });
+
   it('refuses a key that is also used as a folder, with CONFLICT', async () => {
     const store = new LocalArtifactStore({ root: localRoot });
     const base = space();

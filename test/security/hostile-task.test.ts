@@ -118,6 +118,8 @@ describe('a hostile task, submitted by a submitter', () => {
       {
         PORT: String(port),
         KUMO_DATA_DIR: dataDir,
+        // Its workers' task logs (and the contributor's, written by the API): scanned for secrets below.
+        KUMO_ARTIFACTS_DIR: join(root, 'artifacts'),
         KUMO_LOCAL_WORKERS: '1',
         KUMO_LOCAL_SLOTS: '2',
         KUMO_METADATA_URL: metadata.url,
@@ -160,7 +162,8 @@ describe('a hostile task, submitted by a submitter', () => {
           KUMO_WORKER_NAME: `hostile-gce-${process.pid}`,
           KUMO_ON_GCE: '1',
           KUMO_METADATA_URL: metadata.url,
-          KUMO_ARTIFACTS_DIR: join(dataDir, 'artifacts'),
+          // The folder npm start's API reads logs from: what the bucket is to a VM and the API on Google Cloud.
+          KUMO_ARTIFACTS_DIR: join(root, 'artifacts'),
           KUMO_SLOTS: '1',
         },
         'worker started',
@@ -217,12 +220,19 @@ describe('a hostile task, submitted by a submitter', () => {
         attempts: Record<string, string>;
       };
 
-      // What it could read: nothing of the control plane's, nothing of the worker's.
+      // What it could read: nothing of the control plane's, nothing of the worker's. Its whole log is
+      // among what is scanned (kept, and served by the API, whichever worker ran it).
+      const logged = await fetch(`${url}/v1/jobs/${sub.body.id}/tasks/0/log`, {
+        headers: { authorization: `Bearer ${secrets.adminToken}` },
+      });
+      expect(logged.status).toBe(200);
       const everything = [
+        await logged.text(),
         JSON.stringify(job),
         JSON.stringify(results.body),
         JSON.stringify((await admin.get(`/v1/jobs/${sub.body.id}/tasks?state=erroring`)).body),
-        ...filesUnder(dataDir)
+        // Every artifacts folder: npm start's (its workers' and the contributor's task logs), the VM's, the contributor's own.
+        ...filesUnder(root)
           .filter((f) => f.includes('artifacts'))
           .map((f) => readFileSync(f, 'utf8')),
       ].join('\n');
@@ -277,8 +287,8 @@ describe('a hostile task, submitted by a submitter', () => {
       after: '600 MiB',
     });
     for (const p of procs) expect(p.proc.exitCode, p.output().slice(-2000)).toBeNull();
-    // Its log, in the worker's own folder: the tail (16 MiB) of the 600 MiB and the line after it, the head cut.
-    const store = new LocalArtifactStore({ root: join(dataDir, 'artifacts') });
+    // Its log, in the worker's artifacts folder: the tail (16 MiB) of the 600 MiB and the line after it, the head cut.
+    const store = new LocalArtifactStore({ root: join(root, 'artifacts') });
     const segments = await logSegments(store, sub.body.id as string, 0, 1);
     const parts: Buffer[] = [];
     for await (const b of readSegments(store, segments, { reached: 0 })) parts.push(b);

@@ -33,7 +33,9 @@ export class LocalArtifactStore implements ArtifactStore {
     const tmp = join(tmpDir, randomUUID());
     await mkdir(tmpDir, { recursive: true });
     try {
-      await writeFile(tmp, body);
+      // Readable by kumo's own user only: the folder is on the way to tasks' checkpoint folders, so tasks
+      // (of every submitter) pass through it, and a task log may hold what its submitter printed.
+      await writeFile(tmp, body, { mode: 0o600 });
       await mkdir(dirname(path), { recursive: true });
       await rename(tmp, path);
     } catch (err) {
