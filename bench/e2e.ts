@@ -1,10 +1,17 @@
-import { commandsRow, startCounting, stopCounting, type CommandCount } from './commands';
-import { httpsE2e } from './https-e2e';
+import { commandsRow } from './commands';
+import {
+  cores,
+  kumoRound,
+  rawLine,
+  rawRound,
+  type Cores,
+  type E2eShape,
+  type KumoRound,
+  type RawRound,
+} from './e2e-sides';
+import { httpsE2e, type HttpsE2eResult } from './https-e2e';
 import type { BenchContext } from './lib/context';
-import { benchPrefix, Kumo, noopSpec, sleep } from './lib/kumo';
-import { rawAddedProcess, rawEnqueue, rawFedProcess, rawProcess } from './lib/raw-bullmq';
-import { cpuMeter } from './lib/redis-stats';
-import { fmt, passIf, type Row } from './lib/report';
+import { fmt, median, passIf, spread, type Row, type Spread } from './lib/report';
 
 /**
  * Row 2 (and row 3's counts, and row 11): no-op tasks end to end. kumo: submit through the API, the
@@ -14,144 +21,147 @@ import { fmt, passIf, type Row } from './lib/report';
  * and a no-op processor already waiting, timed from the first addBulk to the last `completed`. For
  * information: the same jobs pre-added (timed from run()), added first and run after, and fed in a
  * window as kumo's feeder feeds. Row 11 runs the same job over the HTTPS lease API, in this run.
+ *
+ * One measurement of a side swung by half on this shared machine (the baseline 8,024/s, then 4,931/s
+ * minutes later), so each side is measured in rounds taken in turn (raw, kumo, HTTPS, raw, ...): load
+ * that comes and goes falls on every side alike, and each row reports medians with their spread.
+ * Row 3 is a count, not a time: counted in the first round only.
  */
 export async function e2e(ctx: BenchContext): Promise<Row[]> {
-  const tasks = ctx.quick ? 5_000 : 50_000;
-  const agents = 2;
-  const slots = 32;
-  const concurrency = agents * slots;
-  const timeoutMs = ctx.quick ? 120_000 : 300_000;
+  const s: E2eShape = {
+    tasks: ctx.quick ? 5_000 : 50_000,
+    agents: 2,
+    slots: 32,
+    timeoutMs: ctx.quick ? 120_000 : 300_000,
+  };
+  const { tasks, agents, slots } = s;
+  const rounds = ctx.quick ? 1 : 3;
 
-  // The baseline: adds inside the timed run, from the first add to the last completion.
-  await ctx.admin.flushall();
-  const rawAddedMs = await rawAddedProcess(ctx.redisUrl, benchPrefix('raw-added'), tasks, concurrency, timeoutMs);
-  const rawAddedRate = (tasks / rawAddedMs) * 1000;
-  ctx.log(
-    `raw BullMQ, first add to last completion: ${fmt.int(tasks)} jobs in ${fmt.ms(rawAddedMs)} = ${fmt.int(rawAddedRate)}/s`,
-  );
-
-  // For information: pre-added (add counted for row 3, not timed), then processed (counted and timed).
-  await ctx.admin.flushall();
-  const rawPrefix = benchPrefix('raw-e2e');
-  await startCounting(ctx.admin);
-  const rawAddMs = await rawEnqueue(ctx.redisUrl, rawPrefix, tasks);
-  const rawMeter = await cpuMeter(ctx.admin);
-  const rawMs = await rawProcess(ctx.redisUrl, rawPrefix, tasks, concurrency, timeoutMs);
-  const rawCpu = await rawMeter.stop();
-  const rawCount: CommandCount = await stopCounting(ctx.admin, tasks);
-  const rawRate = (tasks / rawMs) * 1000;
-  const rawThenRate = (tasks / (rawAddMs + rawMs)) * 1000;
-  ctx.log(
-    `raw BullMQ pre-added: ${fmt.int(tasks)} jobs in ${fmt.ms(rawMs)} = ${fmt.int(rawRate)}/s, ${rawCount.perTask.toFixed(2)} commands/job; CPU node ${rawCpu.node.toFixed(2)}, redis ${rawCpu.redis.toFixed(2)} cores`,
-  );
-
-  // For information: raw BullMQ fed in a window while processing, as kumo's feeder does.
-  await ctx.admin.flushall();
-  const rawFedMs = await rawFedProcess(
-    ctx.redisUrl,
-    benchPrefix('raw-fed'),
-    tasks,
-    concurrency,
-    slots * 32 * agents,
-    timeoutMs,
-  );
-  const rawFedRate = (tasks / rawFedMs) * 1000;
-  ctx.log(`raw BullMQ fed while processing: ${fmt.int(tasks)} jobs in ${fmt.ms(rawFedMs)} = ${fmt.int(rawFedRate)}/s`);
-
-  await ctx.admin.flushall();
-  const kumo = await Kumo.start({ redisUrl: ctx.redisUrl, prefix: benchPrefix('e2e'), agents, slots });
-  let kumoMs: number;
-  let kumoCount: CommandCount;
-  let kumoCpu: Awaited<ReturnType<Awaited<ReturnType<typeof cpuMeter>>['stop']>>;
-  try {
-    await sleep(300);
-    await startCounting(ctx.admin);
-    kumo.polls = 0;
-    const meter = await cpuMeter(ctx.admin);
-    const { id } = await kumo.submit(noopSpec(tasks, 'bench-e2e'));
-    const t0 = performance.now();
-    await kumo.waitForState(id, ['succeeded', 'failed'], timeoutMs);
-    kumoMs = performance.now() - t0;
-    kumoCpu = await meter.stop();
-    kumoCount = await stopCounting(ctx.admin, tasks, { hget: kumo.polls });
-    const job = await kumo.jobs.get(id);
-    if (!job || job.state !== 'succeeded' || job.progress.succeeded !== tasks)
-      throw new Error(`kumo e2e: job ended ${JSON.stringify(job?.progress)}`);
-  } finally {
-    await kumo.stop();
+  const raws: RawRound[] = [];
+  const kumos: KumoRound[] = [];
+  const httpss: HttpsE2eResult[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const tag = `round ${r + 1}/${rounds}:`;
+    const raw = await rawRound(ctx, s, r === 0);
+    raws.push(raw);
+    ctx.log(`${tag} ${rawLine(raw, tasks)}`);
+    const kumo = await kumoRound(ctx, s, r === 0);
+    kumos.push(kumo);
+    ctx.log(
+      `${tag} kumo: ${fmt.int(tasks)} tasks in ${fmt.ms(kumo.ms)} = ${fmt.int(kumo.rate)}/s` +
+        (kumo.count ? `, ${kumo.count.perTask.toFixed(2)} commands/task` : '') +
+        `; CPU node ${kumo.cpu.node.toFixed(2)}, redis ${kumo.cpu.redis.toFixed(2)} cores`,
+    );
+    const https = await httpsE2e(ctx, tasks, agents, slots, s.timeoutMs);
+    httpss.push(https);
+    ctx.log(
+      `${tag} kumo over HTTPS: ${fmt.int(tasks)} tasks in ${fmt.ms(https.ms)} = ${fmt.int(https.rate)}/s (${https.byAgent.join(' + ')}); CPU node ${https.cpu.node.toFixed(2)}, redis ${https.cpu.redis.toFixed(2)} cores`,
+    );
   }
-  const kumoRate = (tasks / kumoMs) * 1000;
-  ctx.log(
-    `kumo: ${fmt.int(tasks)} tasks in ${fmt.ms(kumoMs)} = ${fmt.int(kumoRate)}/s, ${kumoCount.perTask.toFixed(2)} commands/task; CPU node ${kumoCpu.node.toFixed(2)}, redis ${kumoCpu.redis.toFixed(2)} cores`,
-  );
 
-  const https = await httpsE2e(ctx, tasks, agents, slots, timeoutMs);
-  ctx.log(
-    `kumo over HTTPS: ${fmt.int(tasks)} tasks in ${fmt.ms(https.ms)} = ${fmt.int(https.rate)}/s (${https.byAgent.join(' + ')}); CPU node ${https.cpu.node.toFixed(2)}, redis ${https.cpu.redis.toFixed(2)} cores`,
-  );
+  const kumo = spread(kumos.map((k) => k.rate));
+  const added = spread(raws.map((r) => r.addedRate));
+  const pre = spread(raws.map((r) => r.preRate));
+  const then = spread(raws.map((r) => r.thenRate));
+  const fed = spread(raws.map((r) => r.fedRate));
+  const https = spread(httpss.map((h) => h.rate));
+  const ratio = kumo.median / added.median;
+  const httpsRatio = https.median / kumo.median;
+  // Each round's own ratio (both sides from the same round): how far one round alone could have misled.
+  const roundRatios = kumos.map((k, i) => k.rate / raws[i]!.addedRate);
+  const httpsRoundRatios = httpss.map((h, i) => h.rate / kumos[i]!.rate);
+  const kumoCpu = medianCores(kumos.map((k) => k.cpu));
+  const rawCpu = medianCores(raws.map((r) => r.cpu));
+  const httpsCpu = medianCores(httpss.map((h) => h.cpu));
+  const window = slots * 32 * agents;
+  const med = rounds > 1 ? ', medians' : '';
+  const ofRounds = rounds === 1 ? '1 round' : `median of ${rounds} rounds`;
+  const howMeasured =
+    rounds === 1
+      ? 'One round (--quick): each side measured once, no spread to show; a single round can mislead by half on a shared machine. '
+      : `Medians of ${rounds} rounds, the sides measured in turn (raw, kumo, HTTPS, raw, ...) so load that comes and goes falls on each alike; ratios are of the medians. `;
 
-  const ratio = kumoRate / rawAddedRate;
-  const httpsRatio = https.rate / kumoRate;
-  const cores = (c: { node: number; redis: number }): string => `${c.node.toFixed(2)} / ${c.redis.toFixed(2)}`;
   return [
     {
       n: 2,
       id: 'e2e',
-      what: `End-to-end no-op tasks/s (${fmt.int(tasks)} tasks, ${concurrency} slots)`,
-      kumo: `${fmt.int(kumoRate)}/s`,
-      baseline: `${fmt.int(rawAddedRate)}/s (raw BullMQ, first add to last completion; pre-added ${fmt.int(rawRate)}/s)`,
-      ratio: `${fmt.x(ratio)} (of pre-added: ${fmt.x(kumoRate / rawRate)})`,
+      what: `End-to-end no-op tasks/s (${fmt.int(tasks)} tasks, ${agents * slots} slots, ${ofRounds})`,
+      kumo: `${fmt.int(kumo.median)}/s`,
+      baseline: `${fmt.int(added.median)}/s (raw BullMQ, first add to last completion; pre-added ${fmt.int(pre.median)}/s)`,
+      ratio: `${fmt.x(ratio)} (of pre-added: ${fmt.x(kumo.median / pre.median)})`,
       target: '>= 0.8x raw',
       status: passIf(ratio >= 0.8),
       notes:
+        howMeasured +
+        (rounds > 1
+          ? `Spread (min–max over the rounds): kumo ${range(kumo)}, raw first add to last completion ${range(added)}, pre-added ${range(pre)}; ` +
+            `each round's own ratio (kumo / raw, same round) ${roundRatios.map(fmt.x).join(', ')}. `
+          : '') +
         `kumo: submit through the API to state succeeded, ${agents} in-process WorkerAgents x ${slots} slots, scheduler (feeder, ingester, autoscaler) and API in the same process. ` +
-        `Raw, the baseline: one Worker (concurrency ${concurrency}, no-op processor) waiting, a producer in the same process adding all ${fmt.int(tasks)} jobs with addBulk (1,000 a call), timed from the first add to the last completed. ` +
-        `For information: pre-added (timed from run()) ${fmt.int(rawRate)}/s, kumo ${fmt.x(kumoRate / rawRate)} of that; added first (${fmt.ms(rawAddMs)}) and run after ${fmt.int(rawThenRate)}/s, kumo ${fmt.x(kumoRate / rawThenRate)}; ` +
-        `fed in a window of ${fmt.int(slots * 32 * agents)} while processing, as kumo's feeder does, ${fmt.int(rawFedRate)}/s, kumo ${fmt.x(kumoRate / rawFedRate)}. ` +
-        `CPU in cores (node process / redis-server): kumo ${cores(kumoCpu)}, raw pre-added ${cores(rawCpu)}.`,
+        `Raw, the baseline: one Worker (concurrency ${agents * slots}, no-op processor) waiting, a producer in the same process adding all ${fmt.int(tasks)} jobs with addBulk (1,000 a call), timed from the first add to the last completed. ` +
+        `For information${rounds > 1 ? ' (medians)' : ''}: pre-added (timed from run()) ${fmt.int(pre.median)}/s, kumo ${fmt.x(kumo.median / pre.median)} of that; added first (${fmt.ms(median(raws.map((r) => r.addMs)))}) and run after ${fmt.int(then.median)}/s, kumo ${fmt.x(kumo.median / then.median)}; ` +
+        `fed in a window of ${fmt.int(window)} while processing, as kumo's feeder does, ${fmt.int(fed.median)}/s${rounds > 1 ? ` (${range(fed)})` : ''}, kumo ${fmt.x(kumo.median / fed.median)}. ` +
+        `CPU in cores (node process / redis-server${med}): kumo ${cores(kumoCpu)}, raw pre-added ${cores(rawCpu)}.`,
       data: {
         tasks,
         agents,
         slots,
-        kumoMs,
-        kumoRate,
+        rounds,
+        kumoMs: median(kumos.map((k) => k.ms)),
+        kumoRate: kumo.median,
         ratio,
-        rawAddedMs,
-        rawAddedRate,
-        rawMs,
-        rawRate,
-        rawAddMs,
-        rawThenRate,
-        rawFedMs,
-        rawFedRate,
+        rawAddedMs: median(raws.map((r) => r.addedMs)),
+        rawAddedRate: added.median,
+        rawMs: median(raws.map((r) => r.preMs)),
+        rawRate: pre.median,
+        rawAddMs: median(raws.map((r) => r.addMs)),
+        rawThenRate: then.median,
+        rawFedMs: median(raws.map((r) => r.fedMs)),
+        rawFedRate: fed.median,
         kumoCpu,
         rawCpu,
+        spread: { kumoRate: kumo, rawAddedRate: added, rawRate: pre, rawThenRate: then, rawFedRate: fed },
+        roundRatios,
       },
     },
-    commandsRow(kumoCount, rawCount, tasks),
+    commandsRow(kumos[0]!.count!, raws[0]!.count!, tasks),
     {
       n: 11,
       id: 'e2e',
-      what: `HTTPS workers: end-to-end no-op tasks/s over the lease API (${fmt.int(tasks)} tasks, ${concurrency} slots)`,
-      kumo: `${fmt.int(https.rate)}/s`,
-      baseline: `${fmt.int(kumoRate)}/s (kumo, Redis-side workers: row 2's, this run)`,
+      what: `HTTPS workers: end-to-end no-op tasks/s over the lease API (${fmt.int(tasks)} tasks, ${agents * slots} slots, ${ofRounds})`,
+      kumo: `${fmt.int(https.median)}/s`,
+      baseline: `${fmt.int(kumo.median)}/s (kumo, Redis-side workers: row 2's, this run)`,
       ratio: fmt.x(httpsRatio),
       target: '>= 0.25x Redis-side',
       status: passIf(httpsRatio >= 0.25),
       notes:
+        howMeasured +
+        (rounds > 1
+          ? `Spread (min–max over the rounds): HTTPS ${range(https)}, Redis-side ${range(kumo)}; each round's own ratio ${httpsRoundRatios.map(fmt.x).join(', ')}. `
+          : '') +
         `The same job as row 2's kumo side, run by ${agents} in-process HttpWorkerAgents x ${slots} slots leasing, heartbeating and completing over HTTP on a loopback socket (plain HTTP: TLS not measured) through the API's lease broker; ` +
-        `tasks per agent ${https.byAgent.join(' / ')}. Agents, API and scheduler share this process, as row 2's agents do. CPU in cores (node process / redis-server): ${cores(https.cpu)}.`,
+        `tasks per agent by round ${httpss.map((h) => h.byAgent.join(' / ')).join(', ')}. Agents, API and scheduler share this process, as row 2's agents do. CPU in cores (node process / redis-server${med}): ${cores(httpsCpu)}.`,
       data: {
         tasks,
         agents,
         slots,
-        ms: https.ms,
-        rate: https.rate,
-        redisSideRate: kumoRate,
+        rounds,
+        ms: median(httpss.map((h) => h.ms)),
+        rate: https.median,
+        redisSideRate: kumo.median,
         ratio: httpsRatio,
-        cpu: https.cpu,
-        byAgent: https.byAgent,
+        cpu: httpsCpu,
+        byAgent: httpss.map((h) => h.byAgent),
+        spread: { rate: https, redisSideRate: kumo },
+        roundRatios: httpsRoundRatios,
       },
     },
   ];
 }
+
+const range = (s: Spread): string => `${fmt.int(s.min)}–${fmt.int(s.max)}/s`;
+
+const medianCores = (cs: Cores[]): Cores => ({
+  node: median(cs.map((c) => c.node)),
+  redis: median(cs.map((c) => c.redis)),
+});

@@ -94,3 +94,16 @@ export function percentile(xs: number[], p: number): number {
   if (s.length === 0) return NaN;
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
+
+/** A figure measured in several rounds: its median, and its spread so a reader sees how noisy the run was. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  /** Each round's figure, in the order measured. */
+  values: number[];
+}
+
+export function spread(xs: number[]): Spread {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), values: [...xs] };
+}
