@@ -262,6 +262,19 @@ describe('the web dashboard, in headless Chromium', () => {
     await eventually(() => page.locator('.job-title .badge').textContent(), 30_000).toBe('succeeded');
     await eventually(() => page.locator('.progress-line').textContent()).toContain('1 / 1 batches');
     await eventually(() => page.locator('.tasks .task-row').first().getAttribute('data-index')).toBe('3');
+
+    // The original, ended, is deleted from its page (asked first): back to the list, and the id is gone.
+    await page.goto(`${cp.url}/#/jobs/${sub.body.id}`);
+    await eventually(() => page.locator('[data-action=delete]').isVisible()).toBe(true);
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.accept();
+    });
+    await page.locator('[data-action=delete]').click();
+    await eventually(() => page.evaluate(() => location.hash)).toBe('#/jobs');
+    expect(asked[0]).toContain(sub.body.id);
+    expect((await api.get(`/v1/jobs/${sub.body.id}`)).status).toBe(404);
   });
 
   it("a running task's log is followed live on its job's page, to the task's end", async () => {

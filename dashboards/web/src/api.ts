@@ -23,7 +23,7 @@ export function authHeaders(token = getToken()): Record<string, string> {
 }
 
 async function call<T>(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   opts: { token?: string; signal?: AbortSignal; body?: unknown } = {},
 ): Promise<T> {
@@ -89,6 +89,8 @@ export const api = {
   /** POST /v1/jobs/:id/rerun: a new job of the ended job's failed or unfinished tasks. */
   rerun: (id: string, tasks: 'failed' | 'unfinished'): Promise<Job> =>
     call('POST', `/v1/jobs/${encodeURIComponent(id)}/rerun`, { body: { tasks } }),
+  /** DELETE /v1/jobs/:id: an ended job and everything kept of it, its task logs too. */
+  deleteJob: (id: string): Promise<void> => call('DELETE', `/v1/jobs/${encodeURIComponent(id)}`),
   contributors: async (id: string): Promise<Contributor[]> =>
     (await call<{ contributors: Contributor[] }>('GET', `/v1/jobs/${encodeURIComponent(id)}/contributors`))
       .contributors,

@@ -7,8 +7,9 @@ import { handleError } from '../view';
 import { table } from './tables';
 
 /**
- * An ended job's rerun buttons: its failed tasks, or every task that did not succeed, as a new job
- * (POST /v1/jobs/:id/rerun), whose page opens. Shown only once the job has ended, as the API allows.
+ * An ended job's buttons: rerun its failed tasks, or every task that did not succeed, as a new job
+ * (POST /v1/jobs/:id/rerun), whose page opens; or delete it and all kept of it (DELETE /v1/jobs/:id),
+ * asked first, then back to the list. Shown only once the job has ended, as the API allows.
  */
 export function rerunActions(): { el: HTMLElement; update(job: Job): void } {
   const message = h('span', { class: 'action-message', role: 'status' });
@@ -32,8 +33,23 @@ export function rerunActions(): { el: HTMLElement; update(job: Job): void } {
     },
     'Rerun unfinished',
   );
-  const el = h('div', { class: 'actions rerun-actions', hidden: true }, message, failed, unfinished);
+  const remove = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-danger',
+      'data-action': 'delete',
+      title: 'Delete this job: its record, results, contributors and task logs',
+    },
+    'Delete',
+  );
+  const el = h('div', { class: 'actions rerun-actions', hidden: true }, message, failed, unfinished, remove);
   let job: Job | undefined;
+  /** What a refused or failed call says, in the message line (a lost sign-in goes to the login). */
+  const refused = (what: string, err: unknown): void => {
+    if (err instanceof ApiError && err.unauthenticated) return handleError(err, message);
+    setText(message, err instanceof ApiError ? `${what}: ${err.message}` : `${what}: the API could not be reached`);
+  };
   const on = (button: HTMLButtonElement, tasks: 'failed' | 'unfinished'): void => {
     button.addEventListener('click', () => {
       if (!job) return;
@@ -42,13 +58,7 @@ export function rerunActions(): { el: HTMLElement; update(job: Job): void } {
       api
         .rerun(job.id, tasks)
         .then((rerun) => go(href.job(rerun.id)))
-        .catch((err: unknown) => {
-          if (err instanceof ApiError && err.unauthenticated) return handleError(err, message);
-          setText(
-            message,
-            err instanceof ApiError ? `Not rerun: ${err.message}` : 'Not rerun: the API could not be reached',
-          );
-        })
+        .catch((err: unknown) => refused('Not rerun', err))
         .finally(() => {
           button.disabled = false;
         });
@@ -56,6 +66,18 @@ export function rerunActions(): { el: HTMLElement; update(job: Job): void } {
   };
   on(failed, 'failed');
   on(unfinished, 'unfinished');
+  remove.addEventListener('click', () => {
+    if (!job || !confirm(`Delete job ${job.name} (${job.id}) and everything kept of it, its task logs too?`)) return;
+    remove.disabled = true;
+    setText(message, 'Deleting…');
+    api
+      .deleteJob(job.id)
+      .then(() => go(href.jobs()))
+      .catch((err: unknown) => refused('Not deleted', err))
+      .finally(() => {
+        remove.disabled = false;
+      });
+  });
   return {
     el,
     update(j) {
