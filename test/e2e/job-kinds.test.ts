@@ -136,6 +136,16 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
       ['step-30', 'jglue-mini', 0.2],
       ['step-30', 'llm-jp-eval-mini', 0.3],
     ]);
+    // A stage's job deleted (ended, as only such can be): the pipeline names it so and still reads as it ended.
+    expect((await api.delete(`/v1/jobs/${sub.body.stages[0].jobId}`)).status).toBe(204);
+    const after = (await api.get(`/v1/pipelines/${sub.body.id}`)).body;
+    expect(after.stages.map((s: { state: string }) => s.state)).toEqual([
+      'deleted',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+    expect(after.state).toBe('succeeded');
   });
 
   it('a failed stage fails what depends on it, visibly', async () => {

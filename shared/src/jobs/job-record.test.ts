@@ -19,6 +19,7 @@ describe('the job hash: one list of fields, typed views', () => {
       running: '8',
       costUsd: '1.5',
       deps: '["a"]',
+      skipped: '20',
     };
     expect(parse(fields.map((f) => h[f] ?? null))).toEqual({
       state: 'running',
@@ -34,6 +35,7 @@ describe('the job hash: one list of fields, typed views', () => {
       canary: 0,
       deps: ['a'],
       depsMet: false,
+      preset: 20,
     });
   });
 

@@ -76,12 +76,13 @@ export function pipelineRoutes(app: FastifyInstance): void {
     const recs = await jobs.getMany(p.stages.map((s) => s.jobId));
     const stages = p.stages.map((s, i) => ({
       ...s,
-      state: recs[i]?.state ?? 'unknown',
+      // Gone: the stage's job was deleted, which only an ended job can be.
+      state: recs[i]?.state ?? 'deleted',
       reason: recs[i]?.reason ?? null,
       progress: recs[i]?.progress ?? null,
     }));
     const states = stages.map((s) => s.state);
-    const state: z.infer<typeof pipelineViewSchema>['state'] = states.every((s) => s === 'succeeded')
+    const state: z.infer<typeof pipelineViewSchema>['state'] = states.every((s) => s === 'succeeded' || s === 'deleted')
       ? 'succeeded'
       : states.some((s) => s === 'failed')
         ? 'failed'
