@@ -14,3 +14,32 @@ export async function runCleanupSteps(
     }
   }
 }
+
+/**
+ * A service's end: on the first SIGTERM or SIGINT its steps run in order (runCleanupSteps: each failure
+ * logged, the rest still run), then the process exits 0; past `deadlineMs` it exits 1 whatever is left.
+ */
+export function exitOnSignal(
+  steps: [name: string, step: () => unknown][],
+  opts: { deadlineMs: number; logger: { warn(obj: object, msg: string): void; info(msg: string): void } },
+): void {
+  let started = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (started) return;
+    started = true;
+    opts.logger.info(`${signal}: shutting down`);
+    setTimeout(() => process.exit(1), opts.deadlineMs).unref();
+    await runCleanupSteps(steps, (step, err) => opts.logger.warn({ err, step }, 'shutdown step failed'));
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Runs a service's main; a start that fails prints why, as `kumo <name>: ...`, and exits 1. */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    console.error(`kumo ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

@@ -122,4 +122,19 @@ describe('kill -9 and restart of the scheduler alone, and of the provisioner alo
     },
     FAULT_TIMEOUT_MS,
   );
+
+  it(
+    'on SIGTERM each service stops taking work, closes, and exits 0; the provisioner takes its local workers with it',
+    async () => {
+      const workers = workerPids(provisioner.proc.pid!);
+      expect(workers.length).toBeGreaterThan(0);
+      for (const s of [provisioner, scheduler, api]) {
+        expect(await s.stop(), `${s.name}: ${s.output().slice(-1500)}`).toBe(0);
+        expect(s.output()).toContain('SIGTERM: shutting down');
+        expect(s.output()).not.toContain('shutdown step failed');
+      }
+      expect(workers.every(processExited)).toBe(true);
+    },
+    FAULT_TIMEOUT_MS,
+  );
 });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { assertRedisSafe, createBus, createLogger, createRedis, KumoError } from '@kumo/shared';
+import { assertRedisSafe, createBus, createLogger, createRedis, exitOnSignal, KumoError, runMain } from '@kumo/shared';
 import { buildApp } from './app';
 import { limitsFromEnv, parseApiEnv, taskLogStoreFromEnv } from './env';
 import { listingOptionsFromEnv } from './listings/listing-options';
@@ -37,17 +37,13 @@ async function main(): Promise<void> {
     budgetTimeZone: env.KUMO_BUDGET_TIME_ZONE,
   });
   await app.listen({ host: env.HOST, port: env.PORT });
-  const stop = async (): Promise<void> => {
-    setTimeout(() => process.exit(1), 15_000).unref();
-    await app.close();
-    await bus.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  exitOnSignal(
+    [
+      ['api', () => app.close()],
+      ['bus', () => bus.close()],
+    ],
+    { deadlineMs: 15_000, logger },
+  );
 }
 
-main().catch((err: unknown) => {
-  console.error(`kumo api: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runMain('api', main);

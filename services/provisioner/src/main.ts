@@ -1,4 +1,4 @@
-import { createBus, createLogger, wallClock } from '@kumo/shared';
+import { createBus, createLogger, exitOnSignal, runMain, wallClock } from '@kumo/shared';
 import { parseProvisionerEnv } from './env';
 import { createProvider } from './providers/create-provider';
 import { Provisioner } from './provisioner';
@@ -35,18 +35,14 @@ async function main(): Promise<void> {
     reconcileIntervalMs: env.KUMO_RECONCILE_INTERVAL_MS,
   });
   await provisioner.start();
-  const stop = async (): Promise<void> => {
-    setTimeout(() => process.exit(1), 60_000).unref();
-    // Local workers end with their provisioner; cloud VMs stay for the next one to reconcile.
-    await provisioner.stop({ releaseFleet: provider.kind === 'local' });
-    await bus.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  exitOnSignal(
+    [
+      // Local workers end with their provisioner; cloud VMs stay for the next one to reconcile.
+      ['provisioner', () => provisioner.stop({ releaseFleet: provider.kind === 'local' })],
+      ['bus', () => bus.close()],
+    ],
+    { deadlineMs: 60_000, logger },
+  );
 }
 
-main().catch((err: unknown) => {
-  console.error(`kumo provisioner: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runMain('provisioner', main);

@@ -1,4 +1,4 @@
-import { assertRedisSafe, createBus, createLogger, createRedis, wallClock } from '@kumo/shared';
+import { assertRedisSafe, createBus, createLogger, createRedis, exitOnSignal, runMain, wallClock } from '@kumo/shared';
 import { parseSchedulerEnv, workerSettingsOf } from './env';
 import { Scheduler } from './scheduler';
 
@@ -31,17 +31,13 @@ async function main(): Promise<void> {
     workerSettings: workerSettingsOf(env),
   });
   await scheduler.start();
-  const stop = async (): Promise<void> => {
-    setTimeout(() => process.exit(1), 20_000).unref();
-    await scheduler.stop();
-    await bus.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  exitOnSignal(
+    [
+      ['scheduler', () => scheduler.stop()],
+      ['bus', () => bus.close()],
+    ],
+    { deadlineMs: 20_000, logger },
+  );
 }
 
-main().catch((err: unknown) => {
-  console.error(`kumo scheduler: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runMain('scheduler', main);
