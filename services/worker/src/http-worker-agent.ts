@@ -2,6 +2,7 @@ import { TaskLogWriter, type Logger, type RunSpec } from '@kumo/shared';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { CompletionBatcher, type CompletionBody } from './completion-batcher';
 import { HTTP_LOG_SEGMENT_BYTES, httpLogSink } from './http-log-sink';
 import type { HttpWorkerOptions } from './http-worker-options';
 import { runTask, TaskFailure, toTaskError } from './task-runner';
@@ -43,6 +44,12 @@ export class HttpWorkerAgent {
   readonly stats = { succeeded: 0, failed: 0, released: 0, lost: 0 };
   /** Kept-alive connections to the API, for the protocol's calls. */
   private readonly connections: HttpAgent;
+  /** How long a lease lives unrenewed, as the API's lease answers say. */
+  private leaseSeconds = 60;
+  /** Leases whose task ended and whose end is being reported: their slots are free, their leases still held. */
+  private readonly ending = new Set<string>();
+  /** Task ends, reported together (completion-batcher.ts). */
+  private readonly completions: CompletionBatcher;
   /** Wakes the lease loop waiting for a free slot (set only while it waits). */
   private slotFreed: (() => void) | undefined;
 
@@ -52,6 +59,12 @@ export class HttpWorkerAgent {
       new URL(opts.controlUrl).protocol === 'https:'
         ? new HttpsAgent({ keepAlive: true })
         : new HttpAgent({ keepAlive: true });
+    this.completions = new CompletionBatcher({
+      call: (path, body) => this.call(path, body),
+      workerId: opts.id,
+      sleep: (ms) => opts.clock.sleep(ms),
+      logger: this.log,
+    });
   }
 
   private async call<T>(path: string, body: unknown): Promise<T> {
@@ -110,7 +123,11 @@ export class HttpWorkerAgent {
   private async leaseLoop(): Promise<void> {
     let idle = 0;
     while (this.state === 'running') {
-      const free = this.opts.slots - this.running.size;
+      // A slot is free once its task ended, while its end is reported; the leases held stay under twice the slots.
+      const free = Math.min(
+        this.opts.slots - this.running.size,
+        2 * this.opts.slots - this.running.size - this.ending.size,
+      );
       if (free <= 0) {
         // Asked again as soon as a task ends, not after a poll: a slot left free is throughput lost.
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
@@ -119,11 +136,11 @@ export class HttpWorkerAgent {
         continue;
       }
       try {
-        const { tasks } = await this.call<{ tasks: Leased[] }>('/v1/workers/lease', {
-          workerId: this.opts.id,
-          pool: this.opts.pool,
-          max: free,
-        });
+        const { tasks, leaseSeconds } = await this.call<{ tasks: Leased[]; leaseSeconds: number }>(
+          '/v1/workers/lease',
+          { workerId: this.opts.id, pool: this.opts.pool, max: free },
+        );
+        if (leaseSeconds > 0) this.leaseSeconds = leaseSeconds;
         for (const t of tasks) void this.runOne(t);
         idle = tasks.length ? 0 : idle + 1;
       } catch (err) {
@@ -137,8 +154,10 @@ export class HttpWorkerAgent {
 
   private async heartbeatLoop(): Promise<void> {
     for (;;) {
-      const leases = [...this.running.keys()];
-      const every = Math.max(500, ((this.running.values().next().value?.task.leaseSeconds ?? 60) * 1000) / 3);
+      const leases = [...this.running.keys(), ...this.ending];
+      // A third of the lease while leases are held; with none, soon after the next one comes (a lease
+      // shorter than a first wait of 20 s lapsed before its first heartbeat).
+      const every = leases.length ? Math.max(500, (this.leaseSeconds * 1000) / 3) : 500;
       if (leases.length) {
         try {
           const res = await this.call<{ held: string[]; lost: string[]; stop: string[] }>('/v1/workers/heartbeat', {
@@ -153,7 +172,7 @@ export class HttpWorkerAgent {
       }
       if (this.state === 'stopped') return;
       await this.opts.clock.sleep(every, this.stopSignal.signal);
-      if (this.stopSignal.signal.aborted && this.running.size === 0) return;
+      if (this.stopSignal.signal.aborted && this.running.size === 0 && this.ending.size === 0) return;
     }
   }
 
@@ -187,6 +206,8 @@ export class HttpWorkerAgent {
             onError: (err) =>
               this.log.warn({ err, jobId: task.jobId, index: task.index, attempt: task.attempt }, 'task log not kept'),
           });
+    // How the task ended, to report, and which of the stats it counts in once the API took it.
+    let ended: { body: Record<string, unknown>; count: 'succeeded' | 'failed' | 'released' } | undefined;
     try {
       const out = await runTask({
         run: task.run,
@@ -206,54 +227,44 @@ export class HttpWorkerAgent {
         // While the store is behind, write() returns a promise: the runner holds the task's output until it settles.
         ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
       }).finally(() => log?.close());
-      await this.complete(task, {
+      const body = {
         outcome: 'succeeded',
         durationMs: this.opts.clock.now() - startedAt,
         ...(out.result ? { result: out.result } : {}),
-      });
-      this.stats.succeeded++;
+      };
+      ended = { body, count: 'succeeded' };
     } catch (err) {
       const reason = abort.signal.reason as StopReason | undefined;
       const durationMs = this.opts.clock.now() - startedAt;
       if (reason === 'lost') this.stats.lost++;
       else if (reason === 'stop' || reason === 'handback') {
-        await this.complete(task, { outcome: 'released', durationMs });
-        this.stats.released++;
+        ended = { body: { outcome: 'released', durationMs }, count: 'released' };
       } else {
         const error = toTaskError(err);
-        await this.complete(task, {
-          outcome: 'failed',
-          durationMs,
-          error,
-          logTail: err instanceof TaskFailure ? err.logTail : '',
-        });
-        this.stats.failed++;
+        const logTail = err instanceof TaskFailure ? err.logTail : '';
+        ended = { body: { outcome: 'failed', durationMs, error, logTail }, count: 'failed' };
       }
     } finally {
       this.running.delete(task.leaseId);
+    }
+    // The slot is free once the task ended, while its end is reported (its lease still heartbeated till then):
+    // the next lease call overlaps the report instead of waiting for it.
+    if (ended) this.ending.add(task.leaseId);
+    this.wakeLeaseLoop();
+    if (!ended) return;
+    try {
+      await this.complete(task, ended.body);
+      this.stats[ended.count]++;
+    } finally {
+      this.ending.delete(task.leaseId);
       this.wakeLeaseLoop();
     }
   }
 
-  /**
-   * Reports an outcome, retrying through network trouble and the rate limit (429: the token's requests
-   * are shared with its log writes); any other refusal, a lost lease, is final (the task went back).
-   */
+  /** Reports an outcome (in a batch with others that end meanwhile); a refusal is a lost lease (the task went back). */
   private async complete(task: Leased, body: Record<string, unknown>): Promise<void> {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      try {
-        await this.call('/v1/workers/complete', { leaseId: task.leaseId, ...body });
-        return;
-      } catch (err) {
-        const status = (err as { status?: number }).status;
-        if (status !== undefined && status >= 400 && status < 500 && status !== 429) {
-          this.log.warn({ err, leaseId: task.leaseId }, 'outcome refused; the task went back to the queue');
-          this.stats.lost++;
-          return;
-        }
-        await this.opts.clock.sleep(Math.min(200 * 2 ** attempt, 5000));
-      }
-    }
+    const told = await this.completions.report({ leaseId: task.leaseId, ...body } as CompletionBody);
+    if (told === 'refused') this.stats.lost++;
   }
 
   private wakeLeaseLoop(): void {
@@ -273,7 +284,7 @@ export class HttpWorkerAgent {
       const until = this.opts.clock.now() + (opts.handBackNow ? 0 : this.opts.drainMs);
       while (this.running.size > 0 && this.opts.clock.now() < until) await this.opts.clock.sleep(50);
       for (const r of this.running.values()) r.abort.abort('handback' satisfies StopReason);
-      while (this.running.size > 0) await this.opts.clock.sleep(50);
+      while (this.running.size > 0 || this.ending.size > 0) await this.opts.clock.sleep(50);
       this.state = 'stopped';
       this.stopSignal.abort();
       this.wakeLeaseLoop();

@@ -5,7 +5,8 @@ import type { PoolQueues } from '../pool-queues';
 import { leasedTaskEnv, oncePerKey, type LeasedTask, type LeaseOutcome } from './leased-task';
 import { ProgressBatcher } from './progress-batcher';
 import { LeaseRecords, snapshotOf, type LeaseRecord } from './lease-records';
-import { heldLease, leasedBullJob, moveOrLost } from './lease-lost';
+import { heldLease, leasedBullJob } from './lease-lost';
+import { completeLeases, type Completion, type CompletionResult } from './lease-completion';
 import { LeaseQueueWorkers } from './lease-queue-workers';
 import { PoolDispatchLatency } from './pool-dispatch-latency';
 import {
@@ -16,7 +17,6 @@ import {
   KumoError,
   Keys,
   moveByHand,
-  settle,
   settleAdmission,
   type Bus,
   type CachedJob,
@@ -26,7 +26,6 @@ import {
   type Principal,
   type Settlement,
   type TaskData,
-  type TaskEnd,
   type TaskEvent,
 } from '@kumo/shared';
 
@@ -102,9 +101,12 @@ export class LeaseBroker {
       // A call's tasks are taken and admitted together: their Redis commands are in flight at once (their
       // round trips overlap) instead of a dozen in a row per task. Each take is still one atomic moveToActive.
       const taken = (await Promise.all(Array.from({ length: n }, () => this.take(w)))).filter((t) => t !== undefined);
-      const leased = await Promise.all(taken.map((t) => this.admitOne(who, workerId, pool, t.job, t.token, metaOf)));
+      const leased = (
+        await Promise.all(taken.map((t) => this.admitOne(who, workerId, pool, t.job, t.token, metaOf)))
+      ).filter((l) => l !== undefined);
+      // Their records in one round trip, each written before its task is handed out.
+      await this.records.writeMany(leased.map((l) => ({ leaseId: l.task.leaseId, rec: l.rec })));
       for (const l of leased) {
-        if (!l) continue;
         out.push(l.task);
         events.push(l.event);
       }
@@ -120,7 +122,7 @@ export class LeaseBroker {
     return job ? { job, token } : undefined;
   }
 
-  /** One taken task: leased (its record written) if the lifecycle admits it, else settled here. */
+  /** One taken task: leased (its record to write) if the lifecycle admits it, else settled here. */
   private async admitOne(
     who: Principal,
     workerId: string,
@@ -128,7 +130,7 @@ export class LeaseBroker {
     job: Job<TaskData>,
     token: string,
     metaOf: (jobId: string) => Promise<CachedJob | undefined>,
-  ): Promise<{ task: LeasedTask; event: TaskEvent } | undefined> {
+  ): Promise<{ task: LeasedTask; event: TaskEvent; rec: LeaseRecord } | undefined> {
     const { j: jobId, i: index } = job.data;
     const delivery = deliveryOf(job);
     const { attempt } = delivery;
@@ -175,7 +177,6 @@ export class LeaseBroker {
       lockKey: this.records.lockKey(pool, bullId),
       job: snapshotOf(job),
     };
-    await this.records.write(token, rec);
     const { spec, policy } = meta!;
     return {
       task: {
@@ -191,6 +192,7 @@ export class LeaseBroker {
         leaseSeconds: this.leaseMs / 1000,
       },
       event: { ...base, t: 's' },
+      rec,
     };
   }
 
@@ -240,44 +242,30 @@ export class LeaseBroker {
     return res;
   }
 
-  /** Records a task's outcome: on the bus first (the count), then in the queue (the task leaves it). */
+  /** Ends a lease (completeLeases): throws what refused it (LEASE_LOST, FORBIDDEN). */
   async complete(
     who: Principal,
     leaseId: string,
     o: LeaseOutcome & { durationMs?: number },
   ): Promise<{ final: boolean }> {
-    const rec = await heldLease(this.records, who, leaseId);
-    const job = await leasedBullJob(this.queue(rec.pool), rec);
-    // Only a hand-back asks whether the job ended; the other outcomes need its policy, which never changes.
-    const meta = o.outcome === 'released' ? await this.jobs.get(rec.jobId) : await this.jobs.fixed(rec.jobId);
-    const now = this.opts.clock.now();
-    // A released task is handed back as a draining agent hands its tasks back (no attempt, one
-    // infrastructure loss), or, its job ended (the heartbeat said stop), stopped as a cancelled one is.
-    const released: TaskEnd = { end: 'stopped', why: !meta || isTerminal(meta.state) ? 'cancel' : 'handback' };
-    const end: TaskEnd =
-      o.outcome === 'succeeded'
-        ? { end: 'succeeded', ...(o.result ? { result: o.result } : {}) }
-        : o.outcome === 'released'
-          ? released
-          : { end: 'failed', error: o.error, log: (o.logTail ?? '').slice(-8192) };
-    const s = settle(end, rec.attempt, meta?.policy ?? { maxAttempts: 1 }, now);
-    if (s.event)
-      await this.progress.publish(rec.workerId, [
-        {
-          j: rec.jobId,
-          i: rec.index,
-          a: rec.attempt,
-          w: rec.workerId,
-          ...(rec.owner ? { o: rec.owner } : {}),
-          at: now,
-          d: o.durationMs ?? now - rec.startedAt,
-          ...s.event,
-        },
-      ]);
-    // The record goes with the move, in the same round trip: once the outcome is on the bus the lease
-    // is over, whether the move finds the lock or not.
-    await Promise.all([moveOrLost(leaseId, () => moveByHand(job, leaseId, s.move)), this.records.drop(leaseId)]);
-    return { final: s.move.move === 'complete' || s.move.move === 'fail' };
+    const r = (await this.completeMany(who, [{ ...o, leaseId }]))[0]!;
+    if ('error' in r) throw r.error;
+    return { final: r.final };
+  }
+
+  /** Ends up to MAX_COMPLETIONS leases together, answering each on its own (lease-completion.ts). */
+  completeMany(who: Principal, items: readonly Completion[]): Promise<CompletionResult[]> {
+    return completeLeases(
+      {
+        records: this.records,
+        queue: (pool) => this.queue(pool),
+        jobs: this.jobs,
+        progress: this.progress,
+        clock: this.opts.clock,
+      },
+      who,
+      items,
+    );
   }
 
   /** A checkpoint or in-task progress line from an HTTPS worker's task. */

@@ -1,12 +1,21 @@
 import { Job, type Queue } from 'bullmq';
 import { KumoError, type Principal, type TaskData } from '@kumo/shared';
-import { jobOf, type LeaseRecord, type LeaseRecords } from './lease-records';
+import { jobOf, type LeaseRead, type LeaseRecord, type LeaseRecords } from './lease-records';
 
 // When a lease counts as lost (CONFLICT, reason LEASE_LOST): apart from the broker, which asks these before it acts.
 
 /** The lease, if `who` holds it; LEASE_LOST (409) once it expired or went to another worker. */
 export async function heldLease(records: LeaseRecords, who: Principal, leaseId: string): Promise<LeaseRecord> {
-  const got = await records.read(leaseId);
+  return leaseHeld(records, who, leaseId, await records.read(leaseId));
+}
+
+/** As heldLease, on a lease read already (LeaseRecords.readMany: a batch's leases read together). */
+export async function leaseHeld(
+  records: LeaseRecords,
+  who: Principal,
+  leaseId: string,
+  got: LeaseRead | undefined,
+): Promise<LeaseRecord> {
   if (!got)
     throw new KumoError('CONFLICT', `lease '${leaseId}' is not held (expired, or never granted)`, {
       details: { reason: 'LEASE_LOST' },

@@ -41,6 +41,31 @@ describe('lease records: a lease and its task lock in one read', () => {
     expect((await records.read('lease-old'))?.lock).toBe('lease-old');
   });
 
+  it('reads many leases in one call as read reads each, in order; writes and drops many at once', async () => {
+    const lockKey = (bullId: string): string => records.lockKey('p', bullId);
+    await records.writeMany([
+      { leaseId: 'm-held', rec: record('21', lockKey('21')) },
+      { leaseId: 'm-gone', rec: record('22', lockKey('22')) },
+      { leaseId: 'm-old', rec: record('23') },
+    ]);
+    await redis.set(lockKey('21'), 'm-held');
+    await redis.set(lockKey('23'), 'm-old');
+    const ids = ['m-held', 'm-none', 'm-gone', 'm-old'];
+    const many = await records.readMany(ids);
+    expect(many.map((r) => r && { bullId: r.rec.bullId, lock: r.lock })).toEqual([
+      { bullId: '21', lock: 'm-held' },
+      undefined,
+      { bullId: '22', lock: undefined },
+      // A record from before lockKey: its lock read where it is kept, as read does.
+      { bullId: '23', lock: 'm-old' },
+    ]);
+    expect(many).toEqual(await Promise.all(ids.map((id) => records.read(id))));
+    expect(await redis.pttl(keys.lease('m-held'))).toBeGreaterThan(60_000);
+    await records.dropMany(['m-held', 'm-gone', 'm-old']);
+    expect(await records.readMany(ids)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(await records.readMany([])).toEqual([]);
+  });
+
   it('rebuilds the leased entry from its snapshot: id, data, options and attempts as BullMQ keeps them', async () => {
     const queue = new Queue<TaskData>(queueName('snap'), { connection: redis, prefix: keys.queuePrefix() });
     try {

@@ -47,6 +47,8 @@ const readLease = defineScript(
   reply.array<[string?, string?]>,
 );
 
+const readLeases = defineScript(new URL('./lua/readLeases-0.lua', import.meta.url), [], reply.array<string[]>);
+
 export function snapshotOf(job: Job<TaskData>): JobSnapshot {
   return {
     name: job.name,
@@ -101,14 +103,43 @@ export class LeaseRecords {
     return this.redis.set(this.keys.lease(leaseId), JSON.stringify(rec), 'PX', this.leaseMs * 2);
   }
 
+  /** Many records in one round trip (a lease call's): one write to Redis instead of one per task. */
+  async writeMany(recs: readonly { leaseId: string; rec: LeaseRecord }[]): Promise<void> {
+    if (recs.length === 0) return;
+    const p = this.redis.pipeline();
+    for (const { leaseId, rec } of recs) p.set(this.keys.lease(leaseId), JSON.stringify(rec), 'PX', this.leaseMs * 2);
+    for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+  }
+
   /** The record and its task's lock; undefined when there is no record. */
   async read(leaseId: string): Promise<LeaseRead | undefined> {
     const [raw, lock] = await readLease.run(this.redis, { lease: this.keys.lease(leaseId) }, []);
     if (raw === undefined) return undefined;
-    const rec = JSON.parse(raw) as LeaseRecord;
+    return this.withLock(JSON.parse(raw) as LeaseRecord, lock);
+  }
+
+  /** A record with its lock as the script read it (undefined: not read, a record from before `lockKey`). */
+  private async withLock(rec: LeaseRecord, lock: string | undefined): Promise<LeaseRead> {
     if (lock !== undefined) return { rec, lock: lock || undefined };
     // A record from before `lockKey`: its lock read apart, as it was then.
     return { rec, lock: (await this.redis.get(this.lockKey(rec.pool, rec.bullId))) ?? undefined };
+  }
+
+  /** Many leases, as `read` reads one, in one round trip: a batched completion's. */
+  async readMany(leaseIds: readonly string[]): Promise<(LeaseRead | undefined)[]> {
+    if (leaseIds.length === 0) return [];
+    const flat = await readLeases.run(
+      this.redis,
+      {},
+      leaseIds.map((id) => this.keys.lease(id)),
+    );
+    return Promise.all(
+      leaseIds.map(async (_, n): Promise<LeaseRead | undefined> => {
+        const [raw, known, lock] = [flat[3 * n], flat[3 * n + 1], flat[3 * n + 2]];
+        if (!raw) return undefined;
+        return this.withLock(JSON.parse(raw) as LeaseRecord, known === '1' ? lock : undefined);
+      }),
+    );
   }
 
   renew(leaseId: string): Promise<unknown> {
@@ -117,5 +148,10 @@ export class LeaseRecords {
 
   drop(leaseId: string): Promise<unknown> {
     return this.redis.del(this.keys.lease(leaseId));
+  }
+
+  /** Many records gone in one command. */
+  async dropMany(leaseIds: readonly string[]): Promise<void> {
+    if (leaseIds.length) await this.redis.del(...leaseIds.map((id) => this.keys.lease(id)));
   }
 }

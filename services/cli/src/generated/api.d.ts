@@ -3781,7 +3781,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End a lease: succeeded (with the task’s result), failed (with its error and log tail), or released (handed back, no attempt used) */
+        /** End leases: succeeded (with the task’s result), failed (with its error and log tail), or released (handed back, no attempt used); one lease, or up to 64 answered each on its own */
         post: {
             parameters: {
                 query?: never;
@@ -3792,6 +3792,36 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        workerId: string;
+                        completions: ({
+                            /** Format: uuid */
+                            leaseId: string;
+                            /** @enum {string} */
+                            outcome: "succeeded";
+                            durationMs?: number;
+                            result?: {
+                                [key: string]: unknown;
+                            };
+                        } | {
+                            /** Format: uuid */
+                            leaseId: string;
+                            /** @enum {string} */
+                            outcome: "failed";
+                            durationMs?: number;
+                            error: {
+                                code: string;
+                                message: string;
+                                retryable: boolean;
+                            };
+                            logTail?: string;
+                        } | {
+                            /** Format: uuid */
+                            leaseId: string;
+                            /** @enum {string} */
+                            outcome: "released";
+                            durationMs?: number;
+                        })[];
+                    } | ({
                         /** Format: uuid */
                         leaseId: string;
                         /** @enum {string} */
@@ -3818,7 +3848,7 @@ export interface paths {
                         /** @enum {string} */
                         outcome: "released";
                         durationMs?: number;
-                    };
+                    });
                 };
             };
             responses: {
@@ -3830,6 +3860,21 @@ export interface paths {
                     content: {
                         "application/json": {
                             final: boolean;
+                        } | {
+                            results: ({
+                                leaseId: string;
+                                /** @enum {boolean} */
+                                ok: true;
+                                final: boolean;
+                            } | {
+                                leaseId: string;
+                                error: {
+                                    code: string;
+                                    message: string;
+                                    retryable: boolean;
+                                    reason?: string;
+                                };
+                            })[];
                         };
                     };
                 };
