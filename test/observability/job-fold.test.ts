@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { JobFold } from '@kumo/api';
 import {
   deleteJob,
+  readDeletable,
   jobSpecSchema,
   JobStore,
   Keys,
@@ -139,8 +140,8 @@ describe('JobFold: job totals for /metrics behind a watermark', () => {
     const jobsBefore = await total('jobs|local|succeeded');
     const tasksBefore = await total('tasks|local|succeeded');
 
-    await deleteJob(redis, keys, fresh); // past the watermark: its delete folds it
-    await deleteJob(redis, keys, folded); // folded already: nothing more to add
+    await deleteJob(redis, keys, fresh, await readDeletable(redis, keys, fresh)); // past the watermark: its delete folds it
+    await deleteJob(redis, keys, folded, await readDeletable(redis, keys, folded)); // folded already: nothing more to add
     expect(await total('jobs|local|succeeded')).toBe(jobsBefore);
     expect(await total('tasks|local|succeeded')).toBe(tasksBefore);
     clock.t += GRACE;

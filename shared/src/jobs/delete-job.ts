@@ -5,14 +5,18 @@ import { storeScripts } from '../store/scripts';
 import { jobHashView } from './job-hash';
 import { isTerminal } from './job-state';
 
-/** What a delete needs to know before its script runs: the keys outside the job's own that name it. */
-const deletionView = jobHashView(['state', 'pool', 'running', 'idempotencyKey'], (h) => ({
+/** What a delete needs to know of a job: whose it is, and the keys outside the job's own that name it. */
+const deletionView = jobHashView(['state', 'pool', 'user', 'running', 'idempotencyKey'], (h) => ({
   state: h.state,
   pool: h.pool ?? '',
+  user: h.user ?? '',
   /** Ended with tasks still counted running: a cancelled job whose tasks are being stopped. */
   stopping: isTerminal(h.state) && Number(h.running ?? 0) > 0,
   idempotencyKey: h.idempotencyKey ?? '',
 }));
+
+/** A job as a delete reads it once, for the owner check, the checks below and the script's keys. */
+export type DeletableJob = NonNullable<ReturnType<typeof deletionView.parse>>;
 
 function notEnded(id: string, job: { state: string; stopping: boolean }): KumoError {
   return job.stopping
@@ -20,24 +24,27 @@ function notEnded(id: string, job: { state: string; stopping: boolean }): KumoEr
     : new KumoError('JOB_NOT_ENDED', `job '${id}' is ${job.state}: cancel it before deleting it`);
 }
 
-/**
- * Checks that a job may be deleted: it exists and has ended, with no task of it still counted running (a
- * cancelled job's tasks are being stopped). Throws JOB_NOT_FOUND, JOB_NOT_ENDED or JOB_STOPPING (retryable). What is kept outside
- * Redis (task logs in the artifact store) is the caller's to delete between this and deleteJob.
- */
-export async function assertDeletable(redis: Redis, keys: Keys, id: string): Promise<void> {
+/** The job a delete would remove; JOB_NOT_FOUND when there is none. */
+export async function readDeletable(redis: Redis, keys: Keys, id: string): Promise<DeletableJob> {
   const job = await deletionView.read(redis, keys, id);
   if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+  return job;
+}
+
+/**
+ * Checks that a job may be deleted: it has ended, with no task of it still counted running (a cancelled
+ * job's tasks are being stopped). Throws JOB_NOT_ENDED or JOB_STOPPING (retryable). What is kept outside
+ * Redis (task logs in the artifact store) is the caller's to delete between this and deleteJob.
+ */
+export function assertDeletable(id: string, job: DeletableJob): void {
   if (!isTerminal(job.state) || job.stopping) throw notEnded(id, job);
 }
 
 /**
- * Deletes an ended job and all Redis keeps of it, in one step (deleteJob-17.lua): after it the job id
- * names nothing (404), its Idempotency-Key is free again, and /metrics totals still count it.
+ * Deletes an ended job and all Redis keeps of it, in one step (deleteJob-17.lua, which checks again): after
+ * it the job id names nothing (404), its Idempotency-Key is free again, and /metrics totals still count it.
  */
-export async function deleteJob(redis: Redis, keys: Keys, id: string): Promise<void> {
-  const job = await deletionView.read(redis, keys, id);
-  if (!job) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+export async function deleteJob(redis: Redis, keys: Keys, id: string, job: DeletableJob): Promise<void> {
   const res = await storeScripts.deleteJob.run(
     redis,
     {

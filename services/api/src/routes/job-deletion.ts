@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assertDeletable, deleteJob, deleteJobLogs, KumoError, type ArtifactStore } from '@kumo/shared';
+import { assertDeletable, deleteJob, deleteJobLogs, KumoError, readDeletable, type ArtifactStore } from '@kumo/shared';
 import { SUBMITTERS } from '../plugins/auth';
 import { errorSchema, jobIdParams } from './schemas';
 
@@ -12,7 +12,7 @@ import { errorSchema, jobIdParams } from './schemas';
  */
 export function jobDeletionRoutes(app: FastifyInstance, o: { taskLogs: ArtifactStore | undefined }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { jobs, redis, keys } = app.kumo;
+  const { redis, keys } = app.kumo;
 
   r.delete('/v1/jobs/:id', {
     config: { roles: SUBMITTERS },
@@ -31,12 +31,11 @@ export function jobDeletionRoutes(app: FastifyInstance, o: { taskLogs: ArtifactS
     },
     handler: async (req, reply) => {
       const { id } = req.params;
-      const owner = await jobs.owner(id);
-      if (!owner) throw new KumoError('JOB_NOT_FOUND', `no job with id '${id}'`);
+      const job = await readDeletable(redis, keys, id);
       const who = req.principal;
-      if (who.role !== 'admin' && owner.user !== who.name)
+      if (who.role !== 'admin' && job.user !== who.name)
         throw new KumoError('FORBIDDEN', 'submitters delete only their own jobs');
-      await assertDeletable(redis, keys, id);
+      assertDeletable(id, job);
       const logs = o.taskLogs
         ? await deleteJobLogs(o.taskLogs, id).catch((err: unknown) => {
             req.log.warn({ err, jobId: id }, 'task logs not deleted: the job stays');
@@ -46,7 +45,7 @@ export function jobDeletionRoutes(app: FastifyInstance, o: { taskLogs: ArtifactS
             );
           })
         : 0;
-      await deleteJob(redis, keys, id);
+      await deleteJob(redis, keys, id, job);
       req.log.info({ jobId: id, logObjects: logs }, 'job deleted');
       return reply.status(204).send(null);
     },
