@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@kumo/shared';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane';
+import { startTestControlPlane, type TestControlPlane, WORKERLESS_POOL } from '../support/control-plane';
 import { spawnService, waitForEnd, type ServiceProcess } from '../support/faults';
 import { taskWritableDir } from '../support/task-dirs';
 import { taskPids } from '../support/task-processes';
@@ -33,18 +33,7 @@ describe('tasks lost twice, once to a contributor frozen past its lease', () => 
       leaseSeconds: 3,
     });
     // A pool only HTTPS workers serve: no Redis-side agent takes its tasks.
-    expect(
-      (
-        await tcp.api.put('/v1/pools/contrib', {
-          machineType: 'local',
-          gpu: { type: 'none', count: 0 },
-          spot: false,
-          zones: ['local'],
-          min: 0,
-          max: 0,
-        })
-      ).status,
-    ).toBe(201);
+    expect((await tcp.api.put('/v1/pools/contrib', WORKERLESS_POOL)).status).toBe(201);
   }, FAULT_TIMEOUT_MS);
   afterAll(async () => {
     for (const w of Object.values(workers)) {

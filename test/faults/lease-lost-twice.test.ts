@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@kumo/shared';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane';
+import { startTestControlPlane, type TestControlPlane, WORKERLESS_POOL } from '../support/control-plane';
 import { waitForEnd } from '../support/faults';
 import { client } from '../support/http';
 import { waitFor } from '../support/wait';
@@ -26,18 +26,7 @@ describe('an HTTPS-leased task whose worker is lost twice', () => {
       leaseSeconds: 3,
     });
     // A pool only HTTPS workers serve: no Redis-side agent takes its tasks.
-    expect(
-      (
-        await tcp.api.put('/v1/pools/contrib', {
-          machineType: 'local',
-          gpu: { type: 'none', count: 0 },
-          spot: false,
-          zones: ['local'],
-          min: 0,
-          max: 0,
-        })
-      ).status,
-    ).toBe(201);
+    expect((await tcp.api.put('/v1/pools/contrib', WORKERLESS_POOL)).status).toBe(201);
     const t = await tcp.api.post('/v1/tokens', { role: 'worker', name: 'laptop', pool: 'contrib' });
     expect(t.status).toBe(201);
     worker = client(tcp.cp.url, t.body.token as string);

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { WorkerAgent } from '@kumo/worker';
 import { createBus, createLogger, JobStore, Keys, queueName, taskQueueId, wallClock, type Bus } from '@kumo/shared';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane';
+import { startTestControlPlane, type TestControlPlane, WORKERLESS_POOL } from '../support/control-plane';
 import { waitForEnd } from '../support/faults';
 import { waitFor } from '../support/wait';
 import { taskHost } from '../support/task-host';
@@ -152,18 +152,7 @@ describe('a Redis-side worker whose task lock is lost', () => {
 
   it('a task that is done already is not run again, whatever its attempt number', async () => {
     // A pool of its own, whose worker starts only once task 0 is counted done.
-    expect(
-      (
-        await tcp.api.put('/v1/pools/later', {
-          machineType: 'local',
-          gpu: { type: 'none', count: 0 },
-          spot: false,
-          zones: ['local'],
-          min: 0,
-          max: 0,
-        })
-      ).status,
-    ).toBe(201);
+    expect((await tcp.api.put('/v1/pools/later', WORKERLESS_POOL)).status).toBe(201);
     const { id, ledger } = await submit('done', 2, 'later');
     // Task 0 is counted done (a copy of it that ran elsewhere reported) before any worker took it.
     await jobs.applyEvents(id, 'later', [{ t: 'ok', j: id, i: 0, a: 1, w: 'elsewhere', at: Date.now() }]);

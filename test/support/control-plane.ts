@@ -54,3 +54,16 @@ export async function startTestControlPlane(
     },
   };
 }
+
+/**
+ * A pool no kumo worker serves (max 0 VMs): only HTTPS workers, or a worker a test starts by hand, take its
+ * tasks, so which worker runs a task is the test's choice.
+ */
+export const WORKERLESS_POOL = {
+  machineType: 'local',
+  gpu: { type: 'none', count: 0 },
+  spot: false,
+  zones: ['local'],
+  min: 0,
+  max: 0,
+};
