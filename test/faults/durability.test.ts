@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnControlPlane, stopProcess } from '../support/control-plane-process';
+import { startOnAofRedis } from '../support/aof-control-plane';
+import { stopProcess } from '../support/control-plane-process';
 import { reportFault, waitForEnd } from '../support/faults';
-import { client } from '../support/http';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
 
 /** Usually well under a minute; the ceiling is for a loaded two-core machine, where process start-up alone can take seconds. */
@@ -28,22 +28,11 @@ describe('a 201 means the job is in Redis: it survives a Redis restart (AOF, app
     'submit, stop Redis (SIGTERM) at once, start it again on the same folder: the job is there and runs to exact completion',
     async () => {
       const TOTAL = 60;
-      const port = await freePort();
       // `dir` is ours, so stopping this Redis keeps its AOF for the next one.
-      redis = await startTestRedis({ appendonly: true, dir, port });
-      const apiPort = await freePort();
-      const cp = await spawnControlPlane({
-        REDIS_URL: redis.url,
-        PORT: String(apiPort),
-        KUMO_ADMIN_TOKEN: TOKEN,
-        KUMO_PREFIX: 'durable',
-        KUMO_LOCAL_WORKERS: '1',
-        KUMO_LOCAL_SLOTS: '8',
-        KUMO_TASK_LOCK_MS: '3000',
-        KUMO_DRAIN_MS: '500',
-      });
+      const started = await startOnAofRedis({ dir, prefix: 'durable', token: TOKEN, workers: 1 });
+      const { port, cp, api } = started;
+      redis = started.redis;
       try {
-        const api = client(`http://127.0.0.1:${apiPort}`, TOKEN);
         const sub = await api.post('/v1/jobs', {
           kind: 'extraction',
           name: 'durable',

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnControlPlane, stopProcess } from '../support/control-plane-process';
+import { startOnAofRedis } from '../support/aof-control-plane';
+import { stopProcess } from '../support/control-plane-process';
 import { reportFault, sleep, waitForEnd } from '../support/faults';
-import { client } from '../support/http';
-import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
+import { startTestRedis, type TestRedis } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
 /** Usually well under a minute; the ceiling is for a loaded two-core machine, where process start-up alone can take seconds. */
@@ -32,21 +32,10 @@ describe('kill -9 of Redis mid-job, restarted on its AOF', () => {
   it(
     `a ${TOTAL}-task job still ends with exactly ${TOTAL} succeeded`,
     async () => {
-      const port = await freePort();
-      redis = await startTestRedis({ appendonly: true, dir, port });
-      const apiPort = await freePort();
-      const cp = await spawnControlPlane({
-        REDIS_URL: redis.url,
-        PORT: String(apiPort),
-        KUMO_ADMIN_TOKEN: TOKEN,
-        KUMO_PREFIX: 'redis9',
-        KUMO_LOCAL_WORKERS: '2',
-        KUMO_LOCAL_SLOTS: '8',
-        KUMO_TASK_LOCK_MS: '3000',
-        KUMO_DRAIN_MS: '500',
-      });
+      const started = await startOnAofRedis({ dir, prefix: 'redis9', token: TOKEN, workers: 2 });
+      const { port, cp, api } = started;
+      redis = started.redis;
       try {
-        const api = client(`http://127.0.0.1:${apiPort}`, TOKEN);
         const sub = await api.post('/v1/jobs', {
           kind: 'extraction',
           name: 'redis-dies',
