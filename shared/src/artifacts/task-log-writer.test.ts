@@ -171,3 +171,40 @@ describe('TaskLogWriter pushing back', () => {
     expect(Buffer.concat([...stored.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b)).toString()).toBe(text);
   });
 });
+
+describe('TaskLogWriter on a store that stops answering', () => {
+  it('gives the log up past the deadline: a waiting caller goes on, close() ends, later output is dropped, one error', async () => {
+    const puts: number[] = [];
+    // Every put hangs for good, as on a store behind a dead connection.
+    const sink: TaskLogSink = {
+      clear: async () => undefined,
+      put: (offset) => {
+        puts.push(offset);
+        return new Promise<void>(() => {});
+      },
+      remove: () => new Promise<void>(() => {}),
+    };
+    const errors: unknown[] = [];
+    const w = new TaskLogWriter({
+      sink,
+      segmentBytes: 100,
+      maxBytes: 1 << 20,
+      pendingMaxBytes: 300,
+      sinkDeadlineMs: 50,
+      onError: (e) => errors.push(e),
+    });
+    expect(w.write(Buffer.alloc(100, 'a'))).toBeUndefined();
+    expect(w.write(Buffer.alloc(100, 'b'))).toBeUndefined();
+    // Three segments unstored: the caller is asked to wait, and is let go by the deadline (nothing is ever stored).
+    const wait = w.write(Buffer.alloc(100, 'c'));
+    expect(wait).toBeInstanceOf(Promise);
+    await wait;
+    expect(errors).toHaveLength(1);
+    // Given up: output after it costs nothing, and the end of the task is not held by the hung call.
+    expect(w.write(Buffer.alloc(100, 'd'))).toBeUndefined();
+    await w.close();
+    // Only the first segment ever reached the store: the queued ones were dropped, not sent into the hang.
+    expect(puts).toEqual([0]);
+    expect(errors).toEqual([expect.objectContaining({ code: 'ARTIFACT_STORE_UNAVAILABLE', retryable: true })]);
+  });
+});

@@ -1,3 +1,4 @@
+import { KumoError } from '../errors';
 import type { ArtifactStore } from './artifact-store';
 import { logSegments, logSegmentKey, TASK_LOG_MAX_BYTES } from './task-log';
 
@@ -22,6 +23,11 @@ export interface TaskLogWriterOptions {
    * Default 4 segments, at least 2.
    */
   pendingMaxBytes?: number;
+  /**
+   * The longest one call to the sink may take. Past it the store is taken as hung: the rest of the log
+   * is dropped, so that the task neither waits on it nor is held at its end. Default 60 s.
+   */
+  sinkDeadlineMs?: number;
   /** A write that failed: the log is a convenience, the task's outcome is what counts. */
   onError: (err: unknown) => void;
 }
@@ -31,14 +37,17 @@ export interface TaskLogWriterOptions {
  * the sink in order (one write at a time), never held whole. Nothing is written for a task that prints
  * nothing. A sink slower than the task pushes back: past `pendingMaxBytes` not yet stored, write()
  * returns a promise to wait for (as a Node stream's write() returns false until 'drain'), so that the
- * bytes held per task stay bounded (the runner stops reading the task's output meanwhile). The life:
- * open -> closed (close() writes the last segment, marked as the end).
+ * bytes held per task stay bounded (the runner stops reading the task's output meanwhile). A sink
+ * that stops answering cannot hold the task: past `sinkDeadlineMs` the writer gives the log up. The life:
+ * open -> closed (close() writes the last segment, marked as the end); either -> abandoned (a sink call
+ * outlasted its deadline: what was not stored yet, and all that follows, is dropped).
  */
 export class TaskLogWriter {
   private readonly maxBytes: number;
   private readonly segmentBytes: number;
   private readonly flushMs: number;
   private readonly pendingMaxBytes: number;
+  private readonly sinkDeadlineMs: number;
   /** Bytes handed to the sink whose write has not finished. */
   private unstoredBytes = 0;
   /** Callers waiting for the pending bytes to go under the bound. */
@@ -52,13 +61,14 @@ export class TaskLogWriter {
   private keptBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
-  private state: 'open' | 'closed' = 'open';
+  private state: 'open' | 'closed' | 'abandoned' = 'open';
 
   constructor(private readonly o: TaskLogWriterOptions) {
     this.maxBytes = o.maxBytes ?? TASK_LOG_MAX_BYTES;
     this.segmentBytes = Math.max(1, Math.min(o.segmentBytes ?? 1024 * 1024, Math.floor(this.maxBytes / 8)));
     this.flushMs = o.flushMs ?? 1000;
     this.pendingMaxBytes = Math.max(o.pendingMaxBytes ?? 4 * this.segmentBytes, 2 * this.segmentBytes);
+    this.sinkDeadlineMs = o.sinkDeadlineMs ?? 60_000;
   }
 
   /** Bytes the task printed so far. */
@@ -119,27 +129,61 @@ export class TaskLogWriter {
     this.unstoredBytes += body.length;
     this.chain = this.chain.then(async () => {
       try {
-        if (first) await this.o.sink.clear();
-        await this.o.sink.put(offset, body, last);
+        if (this.state === 'abandoned') return;
+        if (first) await this.withinDeadline(() => this.o.sink.clear());
+        await this.withinDeadline(() => this.o.sink.put(offset, body, last));
         this.kept.push({ offset, bytes: body.length });
         this.keptBytes += body.length;
         // The tail kept: drop the oldest segments while the rest is over the cap (never the last one).
         while (this.keptBytes > this.maxBytes && this.kept.length > 1) {
           const old = this.kept.shift()!;
           this.keptBytes -= old.bytes;
-          await this.o.sink.remove(old.offset, false);
+          await this.withinDeadline(() => this.o.sink.remove(old.offset, false));
         }
       } catch (err) {
         this.o.onError(err);
       } finally {
         // Stored or failed, the segment is no longer held for the sink.
         this.unstoredBytes -= body.length;
-        if (this.waiting && this.pendingBytes < this.pendingMaxBytes) {
-          this.waiting.resolve();
-          this.waiting = undefined;
-        }
+        // Given up, nothing more will be stored: a caller told to wait goes on (once told why, above).
+        if (this.state === 'abandoned' || this.pendingBytes < this.pendingMaxBytes) this.release();
       }
     });
+  }
+
+  /** One sink call, or the log given up (and the call left to end whenever it does) once it is past its deadline. */
+  private async withinDeadline(call: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.abandon();
+        reject(
+          new KumoError(
+            'ARTIFACT_STORE_UNAVAILABLE',
+            `the artifact store did not answer within ${this.sinkDeadlineMs} ms: the rest of this log is dropped`,
+          ),
+        );
+      }, this.sinkDeadlineMs);
+    });
+    try {
+      await Promise.race([call(), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private abandon(): void {
+    this.state = 'abandoned';
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+  }
+
+  /** Lets a caller told to wait go on. */
+  private release(): void {
+    this.waiting?.resolve();
+    this.waiting = undefined;
   }
 }
 
