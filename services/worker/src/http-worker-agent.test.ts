@@ -11,9 +11,10 @@ const TASKS = 8;
 
 /**
  * A fake API for one agent: hands out TASKS no-op tasks, holds the first completion call open until
- * `release()`, and records what the agent asked.
+ * `release()` (unless `hold` is false), refuses the ends of the tasks in `refuse` (their leases lost), and
+ * records what the agent asked.
  */
-async function fakeApi(): Promise<{
+async function fakeApi(o: { hold?: boolean; refuse?: number[] } = {}): Promise<{
   url: string;
   server: Server;
   release: () => void;
@@ -65,15 +66,36 @@ async function fakeApi(): Promise<{
       }
       const ids = (body.completions as { leaseId: string }[]).map((c) => c.leaseId);
       completions.push(ids);
-      if (completions.length === 1) await gate;
+      if (completions.length === 1 && o.hold !== false) await gate;
       for (const id of ids) held.delete(id);
-      return answer({ results: ids.map((leaseId) => ({ leaseId, ok: true, final: true })) });
+      const refused = (id: string): boolean => (o.refuse ?? []).includes(Number(id.slice(-12)));
+      return answer({
+        results: ids.map((leaseId) =>
+          refused(leaseId)
+            ? { leaseId, error: { code: 'LEASE_LOST', message: 'lease lapsed', retryable: false } }
+            : { leaseId, ok: true, final: true },
+        ),
+      });
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, server, release, leaseCalls, heartbeats, completions };
 }
+
+const agentOn = (controlUrl: string): HttpWorkerAgent =>
+  new HttpWorkerAgent({
+    controlUrl,
+    token: 'worker-token',
+    pool: 'p',
+    id: 'w1',
+    slots: SLOTS,
+    drainMs: 1000,
+    ...taskHost(),
+    clock: wallClock,
+    logger: createLogger({ name: 'http-worker-agent', level: 'silent' }),
+    idlePollMs: 50,
+  });
 
 describe('the HTTPS worker agent', () => {
   let cleanup: (() => Promise<void>) | undefined;
@@ -84,18 +106,7 @@ describe('the HTTPS worker agent', () => {
 
   it('frees a slot when its task ends: leases again while the end is reported, heartbeats the lease till then', async () => {
     const api = await fakeApi();
-    const agent = new HttpWorkerAgent({
-      controlUrl: api.url,
-      token: 'worker-token',
-      pool: 'p',
-      id: 'w1',
-      slots: SLOTS,
-      drainMs: 1000,
-      ...taskHost(),
-      clock: wallClock,
-      logger: createLogger({ name: 'http-worker-agent', level: 'silent' }),
-      idlePollMs: 50,
-    });
+    const agent = agentOn(api.url);
     cleanup = async () => {
       api.release();
       await agent.stop({ handBackNow: true });
@@ -115,5 +126,19 @@ describe('the HTTPS worker agent', () => {
     // Never more leases held than twice the slots: the slots' tasks, and as many being reported.
     for (const c of api.leaseCalls) expect(c.held + c.max).toBeLessThanOrEqual(2 * SLOTS);
     expect(api.leaseCalls.some((c) => c.held > 0)).toBe(true);
+  });
+
+  it('counts a task whose end the API refused (its lease lost) as lost, not also as succeeded', async () => {
+    const api = await fakeApi({ hold: false, refuse: [1, 4] });
+    const agent = agentOn(api.url);
+    cleanup = async () => {
+      await agent.stop({ handBackNow: true });
+      await new Promise((r) => api.server.close(r));
+    };
+    await agent.start();
+    await waitFor(async () => api.completions.flat().length === TASKS, { what: 'every task reported' });
+    // Stopped, it has taken in every answer (it waits for the ends being reported).
+    await agent.stop();
+    expect(agent.stats).toEqual({ succeeded: TASKS - 2, failed: 0, released: 0, lost: 2 });
   });
 });

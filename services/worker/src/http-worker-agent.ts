@@ -253,18 +253,14 @@ export class HttpWorkerAgent {
     this.wakeLeaseLoop();
     if (!ended) return;
     try {
-      await this.complete(task, ended.body);
-      this.stats[ended.count]++;
+      // Reported (in a batch with others that end meanwhile) or not: a refusal, or a report that never got
+      // through, is a lost lease (the task went back), not an outcome of this worker's.
+      const told = await this.completions.report({ leaseId: task.leaseId, ...ended.body } as CompletionBody);
+      this.stats[told === 'taken' ? ended.count : 'lost']++;
     } finally {
       this.ending.delete(task.leaseId);
       this.wakeLeaseLoop();
     }
-  }
-
-  /** Reports an outcome (in a batch with others that end meanwhile); a refusal is a lost lease (the task went back). */
-  private async complete(task: Leased, body: Record<string, unknown>): Promise<void> {
-    const told = await this.completions.report({ leaseId: task.leaseId, ...body } as CompletionBody);
-    if (told === 'refused') this.stats.lost++;
   }
 
   private wakeLeaseLoop(): void {
