@@ -188,6 +188,40 @@ describe('rerun, skip and contributors, through the real API, Redis and worker p
     expect(bad.body.error.issues[0].path).toEqual(['skip', 'ranges', 0, 1]);
   });
 
+  it('a canary with skipped tasks is the first N tasks that run: the rest wait for them, and never run when they fail', async () => {
+    // Runnable: 4, 5, 8, 9. The canary is 4 and 5 (slow, then failing); 8 and 9 would succeed at once.
+    const failing = await submit({
+      source: { snapshot: 'S', batches: 10 },
+      skip: {
+        ranges: [
+          [0, 4],
+          [6, 8],
+        ],
+      },
+      canary: { tasks: 2 },
+      retry: { maxAttempts: 1 },
+      run: {
+        command: [
+          'sh',
+          '-c',
+          'case "$KUMO_TASK_INDEX" in 4|5) sleep 1; exit 3;; esac; echo "::kumo::result {\\"seen\\": $KUMO_TASK_INPUTS, \\"index\\": $KUMO_TASK_INDEX}"',
+        ],
+      },
+    });
+    expect(await ended(failing.id)).toMatchObject({ state: 'failed', progress: { skipped: 6 } });
+    // The skipped tasks count as succeeded, yet they are no canary: 8 and 9 were never fed.
+    expect(await results(failing.id)).toEqual([]);
+
+    const passing = await submit({
+      source: { snapshot: 'S', batches: 10 },
+      skip: { ranges: [[0, 4]] },
+      canary: { tasks: 2 },
+      run: { command: REPORT },
+    });
+    expect(await ended(passing.id)).toMatchObject({ state: 'succeeded', progress: { skipped: 4, succeeded: 6 } });
+    expect((await results(passing.id)).map((r) => r.index)).toEqual([4, 5, 6, 7, 8, 9]);
+  });
+
   it('contributors sum exactly to the job counts after a worker is killed mid-job', async () => {
     const total = 400;
     const sub = await submit({

@@ -36,6 +36,8 @@ export const JOB_HASH_FIELDS = [
   'depsMet',
   'waitingOn',
   'canary',
+  /** Where the canary's tasks end, by index, when some tasks are preset (never fed): past its Nth task to run. */
+  'canaryEnd',
   'reason',
   'startedAt',
   'finishedAt',

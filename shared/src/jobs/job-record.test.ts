@@ -20,6 +20,8 @@ describe('the job hash: one list of fields, typed views', () => {
       costUsd: '1.5',
       deps: '["a"]',
       skipped: '20',
+      canary: '3',
+      canaryEnd: '23',
     };
     expect(parse(fields.map((f) => h[f] ?? null))).toEqual({
       state: 'running',
@@ -32,7 +34,8 @@ describe('the job hash: one list of fields, typed views', () => {
       running: 8,
       costUsd: 1.5,
       maxCostUsd: undefined,
-      canary: 0,
+      canary: 3,
+      canaryEnd: 23,
       deps: ['a'],
       depsMet: false,
       preset: 20,

@@ -152,8 +152,10 @@ export interface JobFeed extends TaskCounts {
   user: string;
   priority: number;
   maxCostUsd: number | undefined;
-  /** Tasks that must all succeed before the rest are fed; 0 for none. */
+  /** Tasks that must all succeed before the rest are fed (the first N to run, preset ones aside); 0 for none. */
   canary: number;
+  /** The index the canary's feed ends at: `canary`, or further on past the preset tasks among them. */
+  canaryEnd: number;
   /** Jobs it waits for, until they have all succeeded (`depsMet`). */
   deps: string[] | undefined;
   depsMet: boolean;
@@ -207,6 +209,7 @@ export const jobViews = {
       'costUsd',
       'maxCostUsd',
       'canary',
+      'canaryEnd',
       'deps',
       'depsMet',
       'skipped',
@@ -218,6 +221,8 @@ export const jobViews = {
       priority: Number(h.priority),
       maxCostUsd: h.maxCostUsd === undefined ? undefined : Number(h.maxCostUsd),
       canary: Number(h.canary ?? 0),
+      // A job made before canaryEnd was kept, with tasks skipped: where its canary ends is unknown, so it holds nothing back.
+      canaryEnd: Number(h.canaryEnd ?? (Number(h.skipped ?? 0) > 0 ? h.total : h.canary) ?? 0),
       deps: h.deps ? (JSON.parse(h.deps) as string[]) : undefined,
       depsMet: h.depsMet === '1',
       preset: Number(h.skipped ?? 0),

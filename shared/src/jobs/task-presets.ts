@@ -50,10 +50,13 @@ function popcount(bits: Buffer): number {
   return n;
 }
 
-function firstClear(bits: Buffer, total: number): number {
+/** The index of the `n`th task (0-based) not preset; total when fewer are left. */
+function nthClear(bits: Buffer, total: number, n: number): number {
+  let seen = 0;
   for (let byte = 0; byte < bits.length; byte++) {
     if (bits[byte] === 0xff) continue;
-    for (let i = byte * 8; i < Math.min(total, byte * 8 + 8); i++) if (!(bits[byte]! & (0x80 >> (i & 7)))) return i;
+    for (let i = byte * 8; i < Math.min(total, byte * 8 + 8); i++)
+      if (!(bits[byte]! & (0x80 >> (i & 7))) && seen++ === n) return i;
   }
   return total;
 }
@@ -114,7 +117,7 @@ export async function presetOf(
   }
   // No bit past the job's last task (the last byte's spare bits, or a longer job's bitmap).
   if (total % 8 !== 0) bits[bytes - 1]! &= (0xff << (8 - (total % 8))) & 0xff;
-  return { count: popcount(bits), firstFree: firstClear(bits, total), bits };
+  return { count: popcount(bits), firstFree: nthClear(bits, total, 0), bits };
 }
 
 /**
@@ -131,7 +134,7 @@ export async function presetForJob(
   rerun?: RerunOf,
 ): Promise<{
   preset?: TaskPreset;
-  fields: Partial<Record<'fed' | 'succeeded' | 'skipped' | 'excluded' | 'rerunOf', string | number>>;
+  fields: Partial<Record<'fed' | 'succeeded' | 'skipped' | 'excluded' | 'rerunOf' | 'canaryEnd', string | number>>;
 }> {
   const preset = await presetOf(redis, keys, total, {
     ...(spec.skip ? { skip: spec.skip } : {}),
@@ -149,6 +152,8 @@ export async function presetForJob(
     succeeded: preset.count,
     skipped: preset.count,
     ...(rerun ? { excluded: preset.count, rerunOf: rerun.jobId } : {}),
+    // A canary is the first N tasks that run: with tasks skipped among them, its feed ends further on.
+    ...(spec.canary ? { canaryEnd: Math.min(total, nthClear(preset.bits, total, spec.canary.tasks - 1) + 1) } : {}),
   };
   return { preset, fields };
 }
