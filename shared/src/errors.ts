@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   JOB_NOT_ENDED: { status: 409, retryable: false },
   // DELETE /v1/jobs/:id of a job that ended (cancelled) while tasks of it are still being stopped.
   JOB_STOPPING: { status: 409, retryable: true },
+  // A delete of a job that live jobs still wait on (dependsOn): deleted, it would fail them.
+  JOB_HAS_DEPENDENTS: { status: 409, retryable: false },
   // POST /v1/jobs/:id/rerun: none of the job's tasks is of the kind asked for (failed, unfinished).
   NOTHING_TO_RERUN: { status: 400, retryable: false },
   // A rerun of a listing job whose stored lines are no longer kept (LISTING_KEPT_DAYS after its end).

@@ -142,7 +142,7 @@ describe('wrong tokens, per client address', () => {
     }
     expect(codes.filter((c) => c === 401)).toHaveLength(DEFAULT_LIMITS.authFailuresPerMinute);
     expect(codes.filter((c) => c === 429)).toHaveLength(300 - DEFAULT_LIMITS.authFailuresPerMinute);
-    expect(limited!.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String) } });
+    expect(limited!.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String), retryable: true } });
     expect(Number(limited!.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited!.headers['retry-after'])).toBeLessThanOrEqual(60);
     // No new token from that address is looked up now, a valid one never used included: no guess is judged.
@@ -207,7 +207,9 @@ describe('quotas per user', () => {
     }
     const over = await submit(sub.token);
     expect(over.statusCode).toBe(429);
-    expect(over.json()).toEqual({ error: { code: 'QUOTA_EXCEEDED', message: expect.stringContaining('live jobs') } });
+    expect(over.json()).toEqual({
+      error: { code: 'QUOTA_EXCEEDED', message: expect.stringContaining('live jobs'), retryable: true },
+    });
     // A pipeline is held to the same quota.
     const pipeline = await app.inject({
       method: 'POST',
@@ -235,7 +237,9 @@ describe('quotas per user', () => {
     expect((await submit(sub.token, listing)).statusCode).toBe(201);
     const over = await submit(sub.token, listing);
     expect(over.statusCode).toBe(429);
-    expect(over.json()).toEqual({ error: { code: 'QUOTA_EXCEEDED', message: expect.stringContaining('listings') } });
+    expect(over.json()).toEqual({
+      error: { code: 'QUOTA_EXCEEDED', message: expect.stringContaining('listings'), retryable: true },
+    });
     expect((await submit(sub.token)).statusCode).toBe(201);
   });
 

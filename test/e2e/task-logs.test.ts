@@ -235,6 +235,24 @@ describe('task logs: kept whole in the artifact store, served and followed by th
       { what: 'the cancelled job to be deletable' },
     );
 
+    // A job still waiting on it (its other dependency runs on): 409 while it waits, since deleted it would fail it.
+    const blocker = await submit('blocker', ['sleep', '60']);
+    const waiter = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'waiter',
+      source: { snapshot: 'S', batches: 1 },
+      dependsOn: [first.id, blocker],
+      run: { builtin: 'noop' },
+    });
+    expect(waiter.status).toBe(201);
+    const held = await api.delete(`/v1/jobs/${first.id}`);
+    expect(held.status).toBe(409);
+    expect(held.body.error).toMatchObject({ code: 'JOB_HAS_DEPENDENTS', retryable: false });
+    expect(held.body.error.message).toContain(waiter.body.id);
+    expect((await api.get(`/v1/jobs/${first.id}`)).status).toBe(200);
+    expect((await api.post(`/v1/jobs/${waiter.body.id}/cancel`, {})).status).toBe(200);
+    expect((await api.post(`/v1/jobs/${blocker}/cancel`, {})).status).toBe(200);
+
     // Only its owner or an admin.
     const other = await api.post('/v1/tokens', { role: 'submitter', name: 'someone-else' });
     const stranger = client(cp.url, other.body.token as string);

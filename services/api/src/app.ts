@@ -100,7 +100,9 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     // Errors Fastify raises before routing (a malformed URL, a bad header) get our error shape too.
     frameworkErrors: (err, _req, reply) => {
       // Typed for a generic route's reply; this handler runs before any route is chosen.
-      void reply.status(400 as never).send({ error: { code: 'INVALID_INPUT', message: err.message } } as never);
+      void reply
+        .status(400 as never)
+        .send({ error: { code: 'INVALID_INPUT', message: err.message, retryable: false } } as never);
     },
   });
   app.setValidatorCompiler(validatorCompiler);

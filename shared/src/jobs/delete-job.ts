@@ -15,6 +15,12 @@ const deletionView = jobHashView(['state', 'pool', 'user', 'running', 'idempoten
   idempotencyKey: h.idempotencyKey ?? '',
 }));
 
+/** What tells whether a job still waits on its dependencies. */
+const dependencyView = jobHashView(['state', 'deps', 'depsMet'], (h) => ({
+  waiting: !isTerminal(h.state) && h.depsMet !== '1',
+  deps: h.deps ? (JSON.parse(h.deps) as string[]) : [],
+}));
+
 /** A job as a delete reads it once, for the owner check, the checks below and the script's keys. */
 export type DeletableJob = NonNullable<ReturnType<typeof deletionView.parse>>;
 
@@ -38,6 +44,23 @@ export async function readDeletable(redis: Redis, keys: Keys, id: string): Promi
  */
 export function assertDeletable(id: string, job: DeletableJob): void {
   if (!isTerminal(job.state) || job.stopping) throw notEnded(id, job);
+}
+
+/**
+ * Checks that no live job still waits on this one (dependsOn, its dependencies not all seen succeeded
+ * yet): such a job would find it gone and fail. Throws JOB_HAS_DEPENDENTS naming them. A job created
+ * after this check is not seen; it is told at its submit whether its dependencies exist.
+ */
+export async function assertNoWaitingDependents(redis: Redis, keys: Keys, id: string): Promise<void> {
+  const pools = await redis.smembers(keys.poolsIndex());
+  const live = (await Promise.all(pools.map((p) => redis.smembers(keys.poolActive(p))))).flat();
+  const views = await dependencyView.readMany(redis, keys, live);
+  const dependents = live.filter((_, i) => views[i]?.waiting && views[i].deps.includes(id)).sort();
+  if (dependents.length > 0)
+    throw new KumoError(
+      'JOB_HAS_DEPENDENTS',
+      `job '${id}' is a dependency of ${dependents.length === 1 ? 'job' : 'jobs'} ${dependents.join(', ')}, which ${dependents.length === 1 ? 'waits' : 'wait'} on it still: delete it once they have started, or cancel them first`,
+    );
 }
 
 /**

@@ -30,7 +30,11 @@ function issuesOf(err: FastifyError): ErrorIssue[] {
   }));
 }
 
-/** One error shape for every answer: `{error: {code, message, issues?}}`; 5xx messages are hidden. */
+/**
+ * One error shape for every answer: `{error: {code, message, retryable, issues?}}`; 5xx messages are
+ * hidden. `retryable`: the same request may succeed later unchanged (a client branches on it and on
+ * `code`, never on the message).
+ */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let kerr: KumoError;
@@ -42,13 +46,17 @@ export function installErrorHandler(app: FastifyInstance): void {
     else kerr = new KumoError('INTERNAL', 'internal error', { cause: err });
     if (kerr.status >= 500) req.log.error({ err, code: kerr.code }, 'request failed');
     else req.log.info({ code: kerr.code, status: kerr.status }, 'request rejected');
-    const body =
-      kerr.status >= 500 && kerr.code === 'INTERNAL' ? { code: kerr.code, message: 'internal error' } : kerr.toJSON();
+    const body = {
+      ...(kerr.status >= 500 && kerr.code === 'INTERNAL'
+        ? { code: kerr.code, message: 'internal error' }
+        : kerr.toJSON()),
+      retryable: kerr.retryable,
+    };
     void reply.status(kerr.status).send({ error: body });
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .status(404)
-      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    void reply.status(404).send({
+      error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, retryable: false },
+    });
   });
 }

@@ -101,7 +101,7 @@ function deny(
   code: Extract<ErrorCode, 'UNAUTHENTICATED' | 'FORBIDDEN'>,
   message: string,
 ): FastifyReply {
-  return reply.status(ERROR_CODES[code].status).send({ error: { code, message } });
+  return reply.status(ERROR_CODES[code].status).send({ error: { code, message, retryable: false } });
 }
 
 function cookie(header: string | undefined, name: string): string | undefined {

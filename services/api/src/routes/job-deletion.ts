@@ -1,7 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assertDeletable, deleteJob, deleteJobLogs, KumoError, readDeletable, type ArtifactStore } from '@kumo/shared';
+import {
+  assertDeletable,
+  assertNoWaitingDependents,
+  deleteJob,
+  deleteJobLogs,
+  KumoError,
+  readDeletable,
+  type ArtifactStore,
+} from '@kumo/shared';
 import { SUBMITTERS } from '../plugins/auth';
 import { errorSchema, jobIdParams } from './schemas';
 
@@ -19,7 +27,7 @@ export function jobDeletionRoutes(app: FastifyInstance, o: { taskLogs: ArtifactS
     schema: {
       summary: 'Delete an ended job: its record, task ledger, results, contributors, listing and task logs',
       description:
-        "Its owner or an admin; 204 when deleted, then the id is 404 everywhere and its Idempotency-Key is free again. 409 JOB_NOT_ENDED while the job is live (cancel it first), 409 JOB_STOPPING (retryable) while a cancelled job's tasks are still being stopped. What it spent stays in the users' and the month's spend, and /metrics totals still count it. A job that another job waits on (dependsOn) fails that job once deleted.",
+        "Its owner or an admin; 204 when deleted, then the id is 404 everywhere and its Idempotency-Key is free again. 409 JOB_NOT_ENDED while the job is live (cancel it first), 409 JOB_STOPPING (retryable) while a cancelled job's tasks are still being stopped, 409 JOB_HAS_DEPENDENTS while a live job waits on it (dependsOn) and has not started yet. What it spent stays in the users' and the month's spend, and /metrics totals still count it.",
       params: jobIdParams,
       response: {
         204: z.null().describe('deleted'),
@@ -36,6 +44,7 @@ export function jobDeletionRoutes(app: FastifyInstance, o: { taskLogs: ArtifactS
       if (who.role !== 'admin' && job.user !== who.name)
         throw new KumoError('FORBIDDEN', 'submitters delete only their own jobs');
       assertDeletable(id, job);
+      await assertNoWaitingDependents(redis, keys, id);
       const logs = o.taskLogs
         ? await deleteJobLogs(o.taskLogs, id).catch((err: unknown) => {
             req.log.warn({ err, jobId: id }, 'task logs not deleted: the job stays');

@@ -16,6 +16,8 @@ export const errorSchema = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
+    /** The same request may succeed later, unchanged (a rate limit, a job still stopping, a store down). */
+    retryable: z.boolean(),
     issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
   }),
 });

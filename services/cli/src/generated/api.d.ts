@@ -504,6 +504,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -522,6 +523,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -540,6 +542,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -558,6 +561,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -576,6 +580,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -677,6 +682,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -691,7 +697,7 @@ export interface paths {
         post?: never;
         /**
          * Delete an ended job: its record, task ledger, results, contributors, listing and task logs
-         * @description Its owner or an admin; 204 when deleted, then the id is 404 everywhere and its Idempotency-Key is free again. 409 JOB_NOT_ENDED while the job is live (cancel it first), 409 JOB_STOPPING (retryable) while a cancelled job's tasks are still being stopped. What it spent stays in the users' and the month's spend, and /metrics totals still count it. A job that another job waits on (dependsOn) fails that job once deleted.
+         * @description Its owner or an admin; 204 when deleted, then the id is 404 everywhere and its Idempotency-Key is free again. 409 JOB_NOT_ENDED while the job is live (cancel it first), 409 JOB_STOPPING (retryable) while a cancelled job's tasks are still being stopped, 409 JOB_HAS_DEPENDENTS while a live job waits on it (dependsOn) and has not started yet. What it spent stays in the users' and the month's spend, and /metrics totals still count it.
          */
         delete: {
             parameters: {
@@ -721,6 +727,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -739,6 +746,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -757,6 +765,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -775,6 +784,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -873,6 +883,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -891,6 +902,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -990,6 +1002,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1008,6 +1021,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1111,6 +1125,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1129,6 +1144,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1232,6 +1248,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1250,6 +1267,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1398,6 +1416,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1541,6 +1560,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1559,6 +1579,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1577,6 +1598,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1595,6 +1617,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1613,6 +1636,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1678,6 +1702,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1746,6 +1771,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1764,6 +1790,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -1901,6 +1928,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -2029,6 +2057,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -2101,6 +2130,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -2156,6 +2186,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -2273,6 +2304,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -2378,6 +2410,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -2444,6 +2477,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -2570,6 +2604,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -3056,6 +3091,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -3121,6 +3157,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -3527,6 +3564,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -3598,6 +3636,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -3668,6 +3707,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -3888,6 +3928,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
@@ -3906,6 +3947,7 @@ export interface paths {
                             error: {
                                 code: string;
                                 message: string;
+                                retryable: boolean;
                                 issues?: {
                                     path: (string | number)[];
                                     message: string;
