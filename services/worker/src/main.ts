@@ -1,7 +1,8 @@
 import { createArtifactStore, createBus, createLogger, KumoError, machineEnvironment, wallClock } from '@kumo/shared';
 import { homedir, tmpdir } from 'node:os';
 import { metadataUrlOf, parseWorkerEnv, sandboxSettingsOf } from './env';
-import { TaskSandbox } from './sandbox/task-sandbox';
+import { ContainerRuntime } from './sandbox/containers';
+import { systemTool, TaskSandbox } from './sandbox/task-sandbox';
 import { metadataEndpoint, NetworkGuard, redisEndpoint, type GuardedEndpoint } from './sandbox/network-guard';
 import { PreemptionWatcher } from './preemption-watcher';
 import { HttpWorkerAgent } from './http-worker-agent';
@@ -30,6 +31,9 @@ async function main(): Promise<void> {
   const taskHost = { sandbox, machineEnv: machineEnvironment(process.env), logMaxBytes: env.KUMO_TASK_LOG_MAX_BYTES };
   const notIsolated = sandbox.describe();
   if (notIsolated) logger.warn({ mode: sandbox.mode }, notIsolated);
+  // Image tasks' containers are dockerd's, not this process's: a run of this worker that died (kill -9, a
+  // crash systemd restarts) left its containers running. They go before this run takes any task.
+  if (systemTool('docker')) await new ContainerRuntime(env.KUMO_WORKER_NAME).removeLeftovers(logger);
   const metadataUrl = metadataUrlOf(env);
   // Isolated tasks cannot reach the metadata server (the VM's tokens) or Redis (the control plane's
   // state). On a VM that is a hard requirement; elsewhere Redis's password is the line of defence.

@@ -1,44 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IMAGE_REFERENCE, runSchema, wallClock } from '@kumo/shared';
 import { taskHost } from '../../../test/support/task-host';
-import { containerArgv, runTask } from './task-runner';
-
-describe('containerArgv (an image task)', () => {
-  it('passes every GPU and the environment through a file, values never on the command line', () => {
-    expect(containerArgv('/usr/bin/docker', 'ghcr.io/team/eval:1', ['python', 'eval.py'], '/tmp/k/env', false)).toEqual(
-      [
-        '/usr/bin/docker',
-        'run',
-        '--rm',
-        '--gpus',
-        'all',
-        '--security-opt',
-        'no-new-privileges',
-        '--env-file',
-        '/tmp/k/env',
-        'ghcr.io/team/eval:1',
-        'python',
-        'eval.py',
-      ],
-    );
-  });
-
-  it("runs a gang rank on the VM's own network, so its peers reach MASTER_ADDR:MASTER_PORT", () => {
-    const argv = containerArgv('docker', 'ghcr.io/team/train:1', ['torchrun', 'train.py'], '/tmp/k/env', true);
-    expect(argv.slice(0, 9)).toEqual([
-      'docker',
-      'run',
-      '--rm',
-      '--gpus',
-      'all',
-      '--security-opt',
-      'no-new-privileges',
-      '--network',
-      'host',
-    ]);
-    expect(argv.slice(-3)).toEqual(['ghcr.io/team/train:1', 'torchrun', 'train.py']);
-  });
-});
+import { runTask } from './task-runner';
 
 describe('image references', () => {
   it.each([

@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IMAGE_REFERENCE, isKumoError, KumoError, type Clock, type RunSpec, type TaskError } from '@kumo/shared';
-import { SYSTEM_PATH, systemTool, type SandboxedTask, type TaskSandbox } from './sandbox/task-sandbox';
+import { ContainerRuntime } from './sandbox/containers';
+import { SYSTEM_PATH, type SandboxedTask, type TaskSandbox } from './sandbox/task-sandbox';
 import { TaskOutput } from './task-output';
 
 // The task contract's lines are read in task-output.ts; their prefixes are the worker's to export from here.
@@ -27,6 +28,8 @@ export interface TaskRunInput {
   onOutput?: (chunk: Buffer) => void | Promise<void>;
   /** Where command tasks run (their own uid, namespaces and scratch): the one the worker's `main` built from its environment. */
   sandbox: TaskSandbox;
+  /** Where image tasks run. Default: this machine's docker, the containers labelled with the task's KUMO_WORKER_ID. */
+  containers?: ContainerRuntime;
   /** What relative local paths in the spec mean (the worker's working directory). */
   baseDir?: string;
 }
@@ -88,10 +91,9 @@ export async function runTask(input: TaskRunInput): Promise<TaskRunOutput> {
 }
 
 /**
- * An image task: the agent runs docker for it (the task's identity never gets the docker socket). The
- * docker CLI runs as root, so it gets none of the task's environment (a spec's LD_PRELOAD, PATH or
- * DOCKER_HOST would be the CLI's): the task's variables reach the container through an env file only
- * root can read, removed after.
+ * An image task: the agent runs docker for it (see ./sandbox/containers.ts). The docker CLI runs as
+ * root, so it gets none of the task's environment (a spec's LD_PRELOAD, PATH or DOCKER_HOST would be the
+ * CLI's): the task's variables reach the container through an env file only root can read, removed after.
  */
 async function runImage(image: string, command: string[], input: TaskRunInput): Promise<TaskRunOutput> {
   if (!IMAGE_REFERENCE.test(image)) throw new TaskFailure('TASK_INVALID', `'${image}' is not an image reference`, '');
@@ -102,6 +104,7 @@ async function runImage(image: string, command: string[], input: TaskRunInput): 
       `the environment variable ${bad[0]} holds a line break, which an image task cannot be given`,
       '',
     );
+  const containers = input.containers ?? new ContainerRuntime(input.env.KUMO_WORKER_ID ?? 'unknown');
   const dir = await mkdtemp(join(tmpdir(), 'kumo-image-'));
   try {
     const envFile = join(dir, 'env');
@@ -112,12 +115,15 @@ async function runImage(image: string, command: string[], input: TaskRunInput): 
         .join(''),
       { mode: 0o600 },
     );
-    const docker = systemTool('docker') ?? 'docker';
+    const name = containers.nameFor(input.env.KUMO_JOB_ID ?? 'job', Number(input.env.KUMO_TASK_INDEX ?? 0));
+    const hostNetwork = Boolean(input.env.KUMO_GANG_SIZE);
     return await runCommand(
       {
-        argv: containerArgv(docker, image, command, envFile, Boolean(input.env.KUMO_GANG_SIZE)),
+        argv: containers.runArgv({ name, image, command, envFile, hostNetwork }),
         env: { PATH: SYSTEM_PATH },
         cwd: dir,
+        // The CLI passes SIGTERM on to the container; its SIGKILL, past the grace, reaches only the CLI.
+        kill: () => containers.kill(name),
       },
       input,
     );
@@ -126,34 +132,10 @@ async function runImage(image: string, command: string[], input: TaskRunInput): 
   }
 }
 
-/**
- * `docker run` for an image task: every GPU, the task's environment from a file. A gang rank shares the
- * VM's network, so that its peers reach MASTER_ADDR:MASTER_PORT and NCCL sees the real interfaces.
- */
-export function containerArgv(
-  docker: string,
-  image: string,
-  command: string[],
-  envFile: string,
-  hostNetwork: boolean,
-): string[] {
-  return [
-    docker,
-    'run',
-    '--rm',
-    '--gpus',
-    'all',
-    '--security-opt',
-    'no-new-privileges',
-    ...(hostNetwork ? ['--network', 'host'] : []),
-    '--env-file',
-    envFile,
-    image,
-    ...command,
-  ];
-}
-
-function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: TaskRunInput): Promise<TaskRunOutput> {
+function runCommand(
+  place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'> & { kill?: () => Promise<void> },
+  input: TaskRunInput,
+): Promise<TaskRunOutput> {
   const { argv } = place;
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout or cancel also stops whatever the task started.
@@ -171,7 +153,10 @@ function runCommand(place: Pick<SandboxedTask, 'argv' | 'env' | 'cwd'>, input: T
       if (stopping || child.exitCode !== null) return;
       stopping = why;
       signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), input.killGraceMs ?? 5000);
+      killTimer = setTimeout(() => {
+        signalGroup('SIGKILL');
+        void place.kill?.();
+      }, input.killGraceMs ?? 5000);
     };
     const signalGroup = (sig: NodeJS.Signals): void => {
       try {
