@@ -24,6 +24,13 @@ describe('apiError: API answers to exit codes', () => {
     expect(apiError(401, { error: { code: 'SOME_FUTURE_CODE', message: 'x' } }).exitCode).toBe(EXIT.AUTH);
   });
 
+  it('says when the API calls a refusal retryable (the same request may succeed later), and only then', () => {
+    const stopping = apiError(409, { error: { code: 'JOB_STOPPING', message: 'x', retryable: true } });
+    expect(stopping).toMatchObject({ exitCode: EXIT.FAILED, code: 'JOB_STOPPING' });
+    expect(stopping.hint).toMatch(/try again/);
+    expect(apiError(409, { error: { code: 'JOB_NOT_ENDED', message: 'x', retryable: false } }).hint).toBeUndefined();
+  });
+
   it('a body not in our error shape (a proxy page) still says the status', () => {
     const err = apiError(502, '<html>Bad Gateway</html>');
     expect(err).toMatchObject({ exitCode: EXIT.FAILED, code: 'HTTP_502' });

@@ -25,7 +25,7 @@ function exitForStatus(status: number): ExitCode {
 }
 
 interface ErrorBody {
-  error: { code: string; message: string; issues?: ErrorIssue[] };
+  error: { code: string; message: string; retryable?: boolean; issues?: ErrorIssue[] };
 }
 
 function isErrorBody(body: unknown): body is ErrorBody {
@@ -48,7 +48,11 @@ export function apiError(status: number, body: unknown): CliError {
     const text = typeof body === 'string' && body.trim() !== '' ? `: ${body.trim().slice(0, 200)}` : '';
     return new CliError(exitForStatus(status), `HTTP_${status}`, `the API answered ${status}${text}`);
   }
-  const { code, message, issues } = body.error;
+  const { code, message, issues, retryable } = body.error;
   const exitCode = EXIT_BY_CODE[code as ErrorCode] ?? exitForStatus(status);
-  return new CliError(exitCode, code, message, { issues: Array.isArray(issues) ? issues : [] });
+  return new CliError(exitCode, code, message, {
+    issues: Array.isArray(issues) ? issues : [],
+    // The API's word that the same request may succeed later, unchanged (a job still stopping, a rate limit).
+    ...(retryable === true ? { hint: 'this may succeed later as it is: try again in a moment' } : {}),
+  });
 }
