@@ -143,8 +143,7 @@ export class Feeder {
       const done = succeeded + f.failed;
       const ran = done - f.preset;
       if (f.deps && !f.depsMet && !(await this.dependenciesMet(id, f.deps))) continue;
-      // Preset tasks count as succeeded but never ran: they prove nothing about the job's code.
-      if (canary > 0 && succeeded - f.preset < canary) limit = Math.min(limit, f.canaryEnd);
+      if (canary > 0 && succeeded - f.preset < canary) limit = Math.min(limit, f.canaryEnd); // preset tasks never ran
       // Budgets: the job's own, and its user's across all their jobs. Each gives a room; the job is held
       // when either is spent, and resumes only when both have room again.
       const gates: { room: number; exhausted: boolean; why: string }[] = [];
