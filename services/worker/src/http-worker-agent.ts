@@ -217,6 +217,7 @@ export class HttpWorkerAgent {
         signal: abort.signal,
         clock: this.opts.clock,
         sandbox: this.opts.sandbox,
+        ...(this.opts.containers ? { containers: this.opts.containers } : {}),
         onCheckpoint: (checkpoint) => report({ checkpoint }),
         onProgress: (progress) => {
           const now = this.opts.clock.now();

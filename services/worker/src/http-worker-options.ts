@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@kumo/shared';
+import type { ContainerRuntime } from './sandbox/containers';
 import type { TaskSandbox } from './sandbox/task-sandbox';
 
 /** What an HttpWorkerAgent is given: kept apart from the agent, as WorkerAgentOptions is (worker-options.ts). */
@@ -13,6 +14,7 @@ export interface HttpWorkerOptions {
   drainMs: number;
   /** Where command tasks run, and the machine's variables they may see (see WorkerAgentOptions). */
   sandbox: TaskSandbox;
+  containers?: ContainerRuntime;
   machineEnv: Record<string, string>;
   /** Where training checkpoints go on this machine. */
   artifactsDir?: string;

@@ -28,12 +28,19 @@ async function main(): Promise<void> {
     sandboxSettingsOf(env, { tempDir: tmpdir(), homeDir: homedir(), workDir: process.cwd() }),
   );
   // The machine's own variables a task may see: read here, the one place that reads process.env.
-  const taskHost = { sandbox, machineEnv: machineEnvironment(process.env), logMaxBytes: env.KUMO_TASK_LOG_MAX_BYTES };
+  const containers = new ContainerRuntime(env.KUMO_WORKER_NAME, undefined, logger);
+  const taskHost = {
+    sandbox,
+    containers,
+    machineEnv: machineEnvironment(process.env),
+    logMaxBytes: env.KUMO_TASK_LOG_MAX_BYTES,
+  };
   const notIsolated = sandbox.describe();
   if (notIsolated) logger.warn({ mode: sandbox.mode }, notIsolated);
   // Image tasks' containers are dockerd's, not this process's: a run of this worker that died (kill -9, a
-  // crash systemd restarts) left its containers running. They go before this run takes any task.
-  if (systemTool('docker')) await new ContainerRuntime(env.KUMO_WORKER_NAME).removeLeftovers(logger);
+  // crash systemd restarts) left its containers running. They go before this run takes any task. Only
+  // under a name set for this machine: the default (worker-<pid>) may be another live worker's.
+  if (process.env.KUMO_WORKER_NAME && systemTool('docker')) await containers.removeLeftovers(logger);
   const metadataUrl = metadataUrlOf(env);
   // Isolated tasks cannot reach the metadata server (the VM's tokens) or Redis (the control plane's
   // state). On a VM that is a hard requirement; elsewhere Redis's password is the line of defence.

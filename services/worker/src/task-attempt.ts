@@ -18,6 +18,7 @@ import {
 import type { GangMembership } from './gang-member';
 import type { ProgressReporter } from './progress-reporter';
 import type { RunningTask, RunningTasks } from './running-tasks';
+import type { ContainerRuntime } from './sandbox/containers';
 import type { TaskSandbox } from './sandbox/task-sandbox';
 import { runTask, TaskFailure, toTaskError } from './task-runner';
 
@@ -35,6 +36,7 @@ export interface TaskAttemptOptions {
   logMaxBytes?: number;
   /** Where command tasks run, and the machine's variables they may see (see WorkerAgentOptions). */
   sandbox: TaskSandbox;
+  containers?: ContainerRuntime;
   machineEnv: Record<string, string>;
   /** Whether the worker is going away: a task that dies then was stopped with it. */
   draining: () => boolean;
@@ -65,6 +67,7 @@ export class TaskAttempt {
         signal: task.abort.signal,
         clock: this.o.clock,
         sandbox: this.o.sandbox,
+        ...(this.o.containers ? { containers: this.o.containers } : {}),
         onCheckpoint: (data) => this.o.reporter.add({ ...base, t: 'c', at: this.o.clock.now(), data }),
         onProgress: (data) => {
           // At most one a second per task: a trainer may print every step.

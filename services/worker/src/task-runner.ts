@@ -122,7 +122,7 @@ async function runImage(image: string, command: string[], input: TaskRunInput): 
         argv: containers.runArgv({ name, image, command, envFile, hostNetwork }),
         env: { PATH: SYSTEM_PATH },
         cwd: dir,
-        // The CLI passes SIGTERM on to the container; its SIGKILL, past the grace, reaches only the CLI.
+        // The CLI passes SIGTERM on to the container; a SIGKILL, past the grace, would reach only the CLI.
         kill: () => containers.kill(name),
       },
       input,
@@ -153,10 +153,12 @@ function runCommand(
       if (stopping || child.exitCode !== null) return;
       stopping = why;
       signalGroup('SIGTERM');
-      killTimer = setTimeout(() => {
-        signalGroup('SIGKILL');
-        void place.kill?.();
-      }, input.killGraceMs ?? 5000);
+      // What the task started outside its process group (an image task's container) goes first: the
+      // task's end, which frees its slot, waits for it.
+      killTimer = setTimeout(
+        () => void (place.kill?.() ?? Promise.resolve()).finally(() => signalGroup('SIGKILL')),
+        input.killGraceMs ?? 5000,
+      );
     };
     const signalGroup = (sig: NodeJS.Signals): void => {
       try {

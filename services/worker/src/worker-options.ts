@@ -1,4 +1,5 @@
 import type { ArtifactStore, Bus, Clock, Logger } from '@kumo/shared';
+import type { ContainerRuntime } from './sandbox/containers';
 import type { TaskSandbox } from './sandbox/task-sandbox';
 
 /** How a Redis-side worker agent is set up (its env.ts and main.ts fill it from the environment). */
@@ -22,6 +23,8 @@ export interface WorkerAgentOptions {
   logMaxBytes?: number;
   /** Where command tasks run: one per process (its uid range and scratch folder are the host's), built by `main` from its environment. */
   sandbox: TaskSandbox;
+  /** Where image tasks run (this worker's containers). Default: this machine's docker, under this worker's name. */
+  containers?: ContainerRuntime;
   /** The machine's variables a task may see (`machineEnvironment` of the environment `main` was started with). */
   machineEnv: Record<string, string>;
   /** Where other VMs reach this one: a gang's rank 0 gives it to its peers as MASTER_ADDR. */

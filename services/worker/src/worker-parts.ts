@@ -64,6 +64,7 @@ export function createWorkerParts(opts: WorkerAgentOptions, log: Logger, drainin
     running,
     workerId: opts.id,
     sandbox: opts.sandbox,
+    ...(opts.containers ? { containers: opts.containers } : {}),
     machineEnv: opts.machineEnv,
     ...(opts.artifactsDir ? { artifactsDir: opts.artifactsDir } : {}),
     ...(opts.artifacts ? { artifacts: opts.artifacts } : {}),

@@ -141,7 +141,13 @@ export class TaskLogWriter {
           await this.withinDeadline(() => this.o.sink.remove(old.offset, false));
         }
       } catch (err) {
-        this.o.onError(err);
+        // Told, never rethrown: a throwing onError would stop the chain, and with it every later segment's
+        // accounting (a waiting caller would wait for good).
+        try {
+          this.o.onError(err);
+        } catch {
+          // Nothing more to tell anyone.
+        }
       } finally {
         // Stored or failed, the segment is no longer held for the sink.
         this.unstoredBytes -= body.length;

@@ -74,6 +74,7 @@ async function authenticate(
         error: {
           code: 'RATE_LIMITED',
           message: `too many requests with wrong tokens from this address; retry in ${wait} s`,
+          retryable: true,
         },
       });
   const principal = await app.resolvePrincipal(token);

@@ -22,7 +22,7 @@ import { ContainerRuntime } from './containers';
  * A docker CLI with a daemon of its own making, as far as kumo can tell: `run` starts the "container"
  * in a session of its own (dockerd's child, not the CLI's: a SIGKILL to the CLI leaves it running),
  * passes SIGTERM on to it as the real CLI does, and records it (pid, label) under its name in `state`;
- * `kill`, `ps -aq --filter label=…` and `rm -f` act on those records.
+ * `ps -aq --filter label=…` and `rm -f` act on those records.
  */
 function fakeDocker(state: string): string {
   const path = join(state, '..', 'docker');
@@ -49,7 +49,6 @@ run)
   trap 'kill -TERM $pid 2>/dev/null' TERM
   while kill -0 $pid 2>/dev/null; do sleep 0.05; done
   rm -f "$S/$name";;
-kill) read pid _ < "$S/$1" && kill -KILL $pid;;
 ps) want=\${3#label=}; for f in "$S"/*; do [ -e "$f" ] || continue; read pid label < "$f"; if [ "$label" = "$want" ]; then basename "$f"; fi; done;;
 rm) shift; for n in "$@"; do read pid _ < "$S/$n" && kill -KILL $pid; rm -f "$S/$n"; done;;
 esac

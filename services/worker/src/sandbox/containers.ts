@@ -15,8 +15,8 @@ const CALL_TIMEOUT_MS = 30_000;
  * worker's: a SIGKILL to the CLI (a task stopped past its grace) does not reach it, and a worker that
  * dies (kill -9, the OOM killer, a crash that systemd restarts) leaves it running, on the GPU the next
  * task needs, as a copy of a task that another worker runs by then. So each container is named, and
- * labelled with its worker: a task stopped past its grace has its container killed by name, and a worker
- * starting on a machine removes what an earlier run of it left (`removeLeftovers`).
+ * labelled with its worker: a task stopped past its grace has its container removed by name before its
+ * slot is free, and a worker starting on a machine removes what an earlier run of it left (`removeLeftovers`).
  */
 export class ContainerRuntime {
   readonly docker: string;
@@ -25,6 +25,7 @@ export class ContainerRuntime {
     /** The worker's name: stable across restarts on a VM (the VM's name). */
     private readonly worker: string,
     docker?: string,
+    private readonly log?: Logger,
   ) {
     this.docker = docker ?? systemTool('docker') ?? 'docker';
   }
@@ -60,9 +61,14 @@ export class ContainerRuntime {
     ];
   }
 
-  /** Kills a task's container at once (it may be gone already: nothing to do then). */
+  /**
+   * Stops a task's container at once and removes it (`rm -f`: a container created and not started yet
+   * too, which `docker kill` would miss). One gone already answers an error, which is only logged.
+   */
   async kill(name: string): Promise<void> {
-    await this.call(['kill', name]).catch(() => undefined);
+    await this.call(['rm', '-f', name]).catch((err: unknown) =>
+      this.log?.warn({ err, container: name }, 'task container not removed'),
+    );
   }
 
   /**
@@ -79,7 +85,7 @@ export class ContainerRuntime {
       log.warn({ containers: ids.length }, 'removed the containers an earlier run of this worker left');
       return ids.length;
     } catch (err) {
-      log.info({ err }, 'no docker daemon to ask for leftover containers');
+      log.warn({ err }, 'leftover containers not looked for or not removed (no docker daemon?)');
       return 0;
     }
   }
