@@ -239,6 +239,23 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
       run: { builtin: 'noop' },
     });
     expect((await ended(ok.body.id)).progress).toMatchObject({ succeeded: 20 });
+
+    // A job that allows failures: a canary task that fails for good fails the job (it used to wait forever,
+    // its other tasks never fed), and still none of the rest ran.
+    const lenient = await api.post('/v1/jobs', {
+      kind: 'extraction',
+      name: 'canary-lenient',
+      source: { snapshot: 'S', batches: 50 },
+      canary: { tasks: 3 },
+      failurePolicy: { maxFailedTasks: 5 },
+      retry: { maxAttempts: 1 },
+      run: { command: ['sh', '-c', `echo $KUMO_TASK_INDEX >> ${ran}.lenient; test $KUMO_TASK_INDEX -ne 1`] },
+    });
+    expect(lenient.status).toBe(201);
+    const failed = await ended(lenient.body.id);
+    expect(failed).toMatchObject({ state: 'failed', progress: { succeeded: 2, failed: 1 } });
+    expect(failed.reason).toMatch(/^CANARY_FAILED/);
+    expect(readFileSync(`${ran}.lenient`, 'utf8').trim().split('\n').map(Number).sort()).toEqual([0, 1, 2]);
   });
 
   it('pause holds a job (nothing new starts), resume lets it finish', async () => {

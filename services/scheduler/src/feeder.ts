@@ -12,6 +12,7 @@ import {
   type Pool,
 } from '@kumo/shared';
 import { allocate, budgetRoom, type FeedCandidate, type UserShare } from './fair-share';
+import { canaryGate, dependenciesMet, failCanary, type GateContext } from './feed-gates';
 import { sharedBudget, sharedRoom, type JobSpend, type SharedBudget } from './spend-gates';
 import { BullTaskSink, type TaskSink } from './task-sink';
 
@@ -27,6 +28,7 @@ export class Feeder {
   private readonly sink: TaskSink;
   private readonly specs: JobSpecCache;
   private readonly keys: Keys;
+  private readonly gates: GateContext;
   /** Tasks fed, for tests and metrics. */
   fed = 0;
 
@@ -46,6 +48,7 @@ export class Feeder {
     },
   ) {
     this.keys = new Keys(opts.prefix);
+    this.gates = { redis: opts.redis, keys: this.keys, jobs: opts.jobs, logger: opts.logger };
     this.sink = opts.sink ?? new BullTaskSink(opts.redis, opts.prefix);
     this.specs = opts.specs ?? new JobSpecCache(opts.jobs, { clock: wallClock });
   }
@@ -137,13 +140,18 @@ export class Feeder {
     const firstWave = pool.max * pool.slotsPerVm;
     const out: FeedCandidate[] = [];
     for (const { id, f } of jobs) {
-      const { state, fed, succeeded, costUsd, canary } = f;
+      const { state, fed, succeeded, costUsd } = f;
       if (!feedable(state)) continue;
       let limit = f.total;
       const done = succeeded + f.failed;
       const ran = done - f.preset;
-      if (f.deps && !f.depsMet && !(await this.dependenciesMet(id, f.deps))) continue;
-      if (canary > 0 && succeeded - f.preset < canary) limit = Math.min(limit, f.canaryEnd); // preset tasks never ran
+      if (f.deps && !f.depsMet && !(await dependenciesMet(this.gates, id, f.deps))) continue;
+      const canaryLimit = canaryGate(f);
+      if (canaryLimit === 'failed') {
+        await failCanary(this.gates, id, f);
+        continue;
+      }
+      limit = Math.min(limit, canaryLimit);
       // Budgets: the job's own, and its user's across all their jobs. Each gives a room; the job is held
       // when either is spent, and resumes only when both have room again.
       const gates: { room: number; exhausted: boolean; why: string }[] = [];
@@ -253,31 +261,6 @@ export class Feeder {
     const ids = (await Promise.all(others.map((p) => this.opts.jobs.activeJobIds(p)))).flat();
     const read = await jobViews.feed.readMany(this.opts.redis, this.keys, ids);
     return read.filter((f): f is JobFeed => f !== undefined && (!users || users.has(f.user)) && feedable(f.state));
-  }
-
-  /**
-   * True once every job this one depends on has succeeded (remembered on the job, so later ticks skip
-   * the check). If one failed or was cancelled, this job fails too, visibly, and so in turn do its own
-   * dependents on their next check.
-   */
-  private async dependenciesMet(id: string, deps: string[]): Promise<boolean> {
-    const states = await jobViews.state.readMany(this.opts.redis, this.keys, deps);
-    const broken = deps.findIndex(
-      (_, i) => states[i] === undefined || states[i] === 'failed' || states[i] === 'cancelled',
-    );
-    if (broken >= 0) {
-      const why = states[broken] === undefined ? 'does not exist' : `ended ${states[broken]}`;
-      await this.opts.jobs.end(id, 'failed', `DEPENDENCY_FAILED: job ${deps[broken]} ${why}`).catch(() => undefined);
-      this.opts.logger.info({ jobId: id, dependency: deps[broken] }, 'job failed: a dependency failed');
-      return false;
-    }
-    const waiting = deps.find((_, i) => states[i] !== 'succeeded');
-    if (waiting) {
-      await this.opts.jobs.dependencies.waitingOn(id, waiting);
-      return false;
-    }
-    await this.opts.jobs.dependencies.met(id);
-    return true;
   }
 
   /** Ranks of the pool's gangs that are fed and not finished: each holds, or waits for, a VM. */

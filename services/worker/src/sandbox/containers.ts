@@ -76,18 +76,27 @@ export class ContainerRuntime {
    * with no docker daemon has none (an error is logged, not thrown: command tasks still run).
    */
   async removeLeftovers(log: Logger): Promise<number> {
+    let ids: string[];
     try {
-      const ids = (await this.call(['ps', '-aq', '--filter', `label=${WORKER_LABEL}=${this.worker}`]))
+      ids = (await this.call(['ps', '-aq', '--filter', `label=${WORKER_LABEL}=${this.worker}`]))
         .split('\n')
         .filter(Boolean);
-      if (ids.length === 0) return 0;
-      await this.call(['rm', '-f', ...ids]);
-      log.warn({ containers: ids.length }, 'removed the containers an earlier run of this worker left');
-      return ids.length;
     } catch (err) {
-      log.warn({ err }, 'leftover containers not looked for or not removed (no docker daemon?)');
+      log.info(
+        { why: (err instanceof Error ? err.message : String(err)).trim().split('\n').pop() },
+        'no docker daemon answered: no leftover containers to look for',
+      );
       return 0;
     }
+    if (ids.length === 0) return 0;
+    try {
+      await this.call(['rm', '-f', ...ids]);
+    } catch (err) {
+      log.warn({ err, containers: ids }, 'leftover containers of an earlier run of this worker not removed');
+      return 0;
+    }
+    log.warn({ containers: ids.length }, 'removed the containers an earlier run of this worker left');
+    return ids.length;
   }
 
   private call(args: string[]): Promise<string> {
