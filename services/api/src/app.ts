@@ -6,6 +6,7 @@ import {
   createRedis,
   FleetStore,
   JobStore,
+  KumoError,
   Keys,
   PoolStore,
   runCleanupSteps,
@@ -29,7 +30,7 @@ import { installBodyParsers } from './plugins/body-parsers';
 import { installCors } from './plugins/cors';
 import { installRateLimit } from './plugins/rate-limit';
 import { installRouteInventory } from './plugins/route-inventory';
-import { installErrorHandler } from './plugins/error-handler';
+import { errorAnswer, installErrorHandler } from './plugins/error-handler';
 import { dashboardRoutes } from './routes/dashboard';
 import { healthRoutes } from './routes/health';
 import { adminQueuesRoutes } from './routes/admin-queues';
@@ -100,9 +101,7 @@ export async function buildApp(opts: ApiOptions): Promise<FastifyInstance> {
     // Errors Fastify raises before routing (a malformed URL, a bad header) get our error shape too.
     frameworkErrors: (err, _req, reply) => {
       // Typed for a generic route's reply; this handler runs before any route is chosen.
-      void reply
-        .status(400 as never)
-        .send({ error: { code: 'INVALID_INPUT', message: err.message, retryable: false } } as never);
+      void reply.status(400 as never).send(errorAnswer(new KumoError('INVALID_INPUT', err.message)) as never);
     },
   });
   app.setValidatorCompiler(validatorCompiler);

@@ -31,10 +31,16 @@ function issuesOf(err: FastifyError): ErrorIssue[] {
 }
 
 /**
- * One error shape for every answer: `{error: {code, message, retryable, issues?}}`; 5xx messages are
- * hidden. `retryable`: the same request may succeed later unchanged (a client branches on it and on
- * `code`, never on the message).
+ * The one error shape of every answer: `{error: {code, message, retryable, issues?}}`; an INTERNAL
+ * error's message is hidden. `retryable`: the same request may succeed later unchanged (a client
+ * branches on it and on `code`, never on the message).
  */
+export function errorAnswer(kerr: KumoError): { error: ReturnType<KumoError['toJSON']> & { retryable: boolean } } {
+  const shown = kerr.code === 'INTERNAL' ? { code: kerr.code, message: 'internal error' } : kerr.toJSON();
+  return { error: { ...shown, retryable: kerr.retryable } };
+}
+
+/** Every error a route throws, answered in the one shape (errorAnswer). */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let kerr: KumoError;
@@ -46,17 +52,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     else kerr = new KumoError('INTERNAL', 'internal error', { cause: err });
     if (kerr.status >= 500) req.log.error({ err, code: kerr.code }, 'request failed');
     else req.log.info({ code: kerr.code, status: kerr.status }, 'request rejected');
-    const body = {
-      ...(kerr.status >= 500 && kerr.code === 'INTERNAL'
-        ? { code: kerr.code, message: 'internal error' }
-        : kerr.toJSON()),
-      retryable: kerr.retryable,
-    };
-    void reply.status(kerr.status).send({ error: body });
+    void reply.status(kerr.status).send(errorAnswer(kerr));
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({
-      error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, retryable: false },
-    });
+    void reply
+      .status(404)
+      .send(errorAnswer(new KumoError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
   });
 }

@@ -3,7 +3,8 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES, SIMULATION_QUEUE, type ErrorCode } from '@kumo/shared';
+import { ERROR_CODES, KumoError, SIMULATION_QUEUE, type ErrorCode } from '@kumo/shared';
+import { errorAnswer } from '../plugins/error-handler';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 export const ADMIN_COOKIE = 'kumo_admin';
@@ -70,13 +71,11 @@ async function authenticate(
     return reply
       .status(ERROR_CODES.RATE_LIMITED.status)
       .header('retry-after', String(wait))
-      .send({
-        error: {
-          code: 'RATE_LIMITED',
-          message: `too many requests with wrong tokens from this address; retry in ${wait} s`,
-          retryable: true,
-        },
-      });
+      .send(
+        errorAnswer(
+          new KumoError('RATE_LIMITED', `too many requests with wrong tokens from this address; retry in ${wait} s`),
+        ),
+      );
   const principal = await app.resolvePrincipal(token);
   if (!principal) {
     app.authFailures?.record(req.ip);
@@ -102,7 +101,7 @@ function deny(
   code: Extract<ErrorCode, 'UNAUTHENTICATED' | 'FORBIDDEN'>,
   message: string,
 ): FastifyReply {
-  return reply.status(ERROR_CODES[code].status).send({ error: { code, message, retryable: false } });
+  return reply.status(ERROR_CODES[code].status).send(errorAnswer(new KumoError(code, message)));
 }
 
 function cookie(header: string | undefined, name: string): string | undefined {
