@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@kumo/shared';
-import { CompletionBatcher, COMPLETIONS_PER_CALL, type CompletionBody } from './completion-batcher';
+import { createLogger, MAX_COMPLETIONS_PER_CALL } from '@kumo/shared';
+import { CompletionBatcher, type CompletionBody } from './completion-batcher';
 
 type Body = CompletionBody | { workerId: string; completions: CompletionBody[] };
 type Answer = { leaseId: string; ok: true; final: boolean } | { leaseId: string; error: object };
@@ -57,12 +57,12 @@ describe('the HTTPS agent’s completion batcher', () => {
     expect(calls.map((c) => batchOf(c)!.map((x) => x.leaseId))).toEqual([['a'], ['b', 'c']]);
   });
 
-  it(`sends at most ${COMPLETIONS_PER_CALL} per call, the rest in the next`, async () => {
+  it(`sends at most ${MAX_COMPLETIONS_PER_CALL} per call, the rest in the next`, async () => {
     const { batcher, calls } = harness((b) => ({ results: batchOf(b)!.map((c) => ok(c.leaseId)) }));
     const ids = Array.from({ length: 100 }, (_, n) => `l${n}`);
     const told = await Promise.all(ids.map((id) => batcher.report(end(id))));
     expect(told.every((t) => t === 'taken')).toBe(true);
-    expect(calls.map((c) => batchOf(c)!.length)).toEqual([COMPLETIONS_PER_CALL, 100 - COMPLETIONS_PER_CALL]);
+    expect(calls.map((c) => batchOf(c)!.length)).toEqual([MAX_COMPLETIONS_PER_CALL, 100 - MAX_COMPLETIONS_PER_CALL]);
     expect(calls.flatMap((c) => batchOf(c)!.map((x) => x.leaseId))).toEqual(ids);
   });
 

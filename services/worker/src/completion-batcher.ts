@@ -1,4 +1,4 @@
-import type { Logger } from '@kumo/shared';
+import { MAX_COMPLETIONS_PER_CALL, type Logger } from '@kumo/shared';
 
 /** One lease's end, as `POST /v1/workers/complete` takes it alone or as an item of `completions`. */
 export type CompletionBody = { leaseId: string; outcome: 'succeeded' | 'failed' | 'released' } & Record<
@@ -23,8 +23,6 @@ export interface CompletionBatcherOptions {
   logger: Logger;
 }
 
-/** The API's MAX_COMPLETIONS. */
-export const COMPLETIONS_PER_CALL = 64;
 /** A call's completions stay well under the API's body limit (1 MiB by default), whatever their log tails. */
 const BYTES_PER_CALL = 256 * 1024;
 /** Tries per report through network trouble, 5xx and the rate limit, as the single call had. */
@@ -42,7 +40,7 @@ const PATH = '/v1/workers/complete';
 /**
  * The agent's task ends, reported in batches: each was a request of its own (HTTP, auth, routing, JSON,
  * a broker call) per task, the HTTPS path's largest cost per task. Ends of the same turn, and those that
- * come while a call is in flight, go in the next call (at most COMPLETIONS_PER_CALL, BYTES_PER_CALL):
+ * come while a call is in flight, go in the next call (at most MAX_COMPLETIONS_PER_CALL, BYTES_PER_CALL):
  * a task that ends alone is sent at once, with no wait added. Each lease is answered on its own.
  *
  * An API from before batches refuses one (400): the batch is then sent one call per lease, and once such
@@ -88,7 +86,7 @@ export class CompletionBatcher {
   private take(): Pending[] {
     let n = 0;
     let bytes = 0;
-    while (n < this.queue.length && n < COMPLETIONS_PER_CALL) {
+    while (n < this.queue.length && n < MAX_COMPLETIONS_PER_CALL) {
       bytes += this.queue[n]!.bytes;
       if (n > 0 && bytes > BYTES_PER_CALL) break;
       n++;

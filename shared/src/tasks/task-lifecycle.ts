@@ -21,6 +21,12 @@ import type { TaskData } from '../queue/task-queue';
  */
 export const QUEUE_MAX_STALLED = 1000;
 
+/**
+ * The most task ends one `POST /v1/workers/complete` carries: what an HTTPS agent's slots free at once,
+ * well inside the API's body limit. The API refuses more; the agent sends no more.
+ */
+export const MAX_COMPLETIONS_PER_CALL = 64;
+
 /** How often a task of a paused job comes back to see whether the job was resumed. */
 export const PAUSED_RECHECK_MS = 3000;
 

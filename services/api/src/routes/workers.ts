@@ -1,8 +1,15 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isKumoError, KumoError, poolNameSchema, type Principal, type Role } from '@kumo/shared';
-import { MAX_COMPLETIONS, type CompletionResult } from '../workers/lease-completion';
+import {
+  isKumoError,
+  KumoError,
+  MAX_COMPLETIONS_PER_CALL,
+  poolNameSchema,
+  type Principal,
+  type Role,
+} from '@kumo/shared';
+import type { CompletionResult } from '../workers/lease-completion';
 import type { LeaseBroker } from '../workers/lease-broker';
 import { errorSchema } from './schemas';
 
@@ -39,7 +46,7 @@ const completionBatch = z.strictObject({
   completions: z
     .array(completion)
     .min(1)
-    .max(MAX_COMPLETIONS)
+    .max(MAX_COMPLETIONS_PER_CALL)
     .refine((cs) => new Set(cs.map((c) => c.leaseId)).size === cs.length, 'each lease at most once'),
 });
 

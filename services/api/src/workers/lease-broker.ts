@@ -253,7 +253,7 @@ export class LeaseBroker {
     return { final: r.final };
   }
 
-  /** Ends up to MAX_COMPLETIONS leases together, answering each on its own (lease-completion.ts). */
+  /** Ends up to MAX_COMPLETIONS_PER_CALL leases together, answering each on its own (lease-completion.ts). */
   completeMany(who: Principal, items: readonly Completion[]): Promise<CompletionResult[]> {
     return completeLeases(
       {

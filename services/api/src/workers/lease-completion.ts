@@ -17,9 +17,6 @@ import { leasedBullJob, leaseHeld, moveOrLost } from './lease-lost';
 import type { LeaseRead, LeaseRecords } from './lease-records';
 import type { ProgressBatcher } from './progress-batcher';
 
-/** The most leases one completion call ends: what one agent's slots free at once, well inside the body limit. */
-export const MAX_COMPLETIONS = 64;
-
 /** One lease's end, as an HTTPS worker reports it. */
 export type Completion = LeaseOutcome & { leaseId: string; durationMs?: number };
 
