@@ -1,3 +1,5 @@
+import type { Logger } from './logger';
+
 /**
  * Shutdown, the same way everywhere: every step runs even when one fails, in order (stop
  * taking work, drain, close connections); failures are reported, never thrown past the rest.
@@ -21,7 +23,7 @@ export async function runCleanupSteps(
  */
 export function exitOnSignal(
   steps: [name: string, step: () => unknown][],
-  opts: { deadlineMs: number; logger: { warn(obj: object, msg: string): void; info(msg: string): void } },
+  opts: { deadlineMs: number; logger: Pick<Logger, 'warn' | 'info'> },
 ): void {
   let started = false;
   const stop = async (signal: string): Promise<void> => {

@@ -206,8 +206,8 @@ export class HttpWorkerAgent {
             onError: (err) =>
               this.log.warn({ err, jobId: task.jobId, index: task.index, attempt: task.attempt }, 'task log not kept'),
           });
-    // How the task ended, to report, and which of the stats it counts in once the API took it.
-    let ended: { body: Record<string, unknown>; count: 'succeeded' | 'failed' | 'released' } | undefined;
+    // How the task ended, to report (its outcome is also the stat it counts in once the API took it).
+    let ended: ({ outcome: CompletionBody['outcome'] } & Record<string, unknown>) | undefined;
     try {
       const out = await runTask({
         run: task.run,
@@ -228,22 +228,21 @@ export class HttpWorkerAgent {
         // While the store is behind, write() returns a promise: the runner holds the task's output until it settles.
         ...(log ? { onOutput: (chunk: Buffer) => log.write(chunk) } : {}),
       }).finally(() => log?.close());
-      const body = {
+      ended = {
         outcome: 'succeeded',
         durationMs: this.opts.clock.now() - startedAt,
         ...(out.result ? { result: out.result } : {}),
       };
-      ended = { body, count: 'succeeded' };
     } catch (err) {
       const reason = abort.signal.reason as StopReason | undefined;
       const durationMs = this.opts.clock.now() - startedAt;
       if (reason === 'lost') this.stats.lost++;
       else if (reason === 'stop' || reason === 'handback') {
-        ended = { body: { outcome: 'released', durationMs }, count: 'released' };
+        ended = { outcome: 'released', durationMs };
       } else {
         const error = toTaskError(err);
         const logTail = err instanceof TaskFailure ? err.logTail : '';
-        ended = { body: { outcome: 'failed', durationMs, error, logTail }, count: 'failed' };
+        ended = { outcome: 'failed', durationMs, error, logTail };
       }
     } finally {
       this.running.delete(task.leaseId);
@@ -256,8 +255,8 @@ export class HttpWorkerAgent {
     try {
       // Reported (in a batch with others that end meanwhile) or not: a refusal, or a report that never got
       // through, is a lost lease (the task went back), not an outcome of this worker's.
-      const told = await this.completions.report({ leaseId: task.leaseId, ...ended.body } as CompletionBody);
-      this.stats[told === 'taken' ? ended.count : 'lost']++;
+      const told = await this.completions.report({ ...ended, leaseId: task.leaseId });
+      this.stats[told === 'taken' ? ended.outcome : 'lost']++;
     } finally {
       this.ending.delete(task.leaseId);
       this.wakeLeaseLoop();

@@ -1,4 +1,12 @@
-import { createArtifactStore, createBus, createLogger, KumoError, machineEnvironment, wallClock } from '@kumo/shared';
+import {
+  createArtifactStore,
+  createBus,
+  createLogger,
+  KumoError,
+  machineEnvironment,
+  runMain,
+  wallClock,
+} from '@kumo/shared';
 import { homedir, tmpdir } from 'node:os';
 import { metadataUrlOf, parseWorkerEnv, sandboxSettingsOf } from './env';
 import { ContainerRuntime } from './sandbox/containers';
@@ -169,7 +177,4 @@ async function main(): Promise<void> {
   watcher?.start();
 }
 
-main().catch((err: unknown) => {
-  console.error(`kumo worker: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runMain('worker', main);
