@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { GcsArtifactStore, jobSpecSchema, Keys, LISTING_KEPT_DAYS } from '@kumo/shared';
 import { startFakeGcs, type FakeGcs } from '../fakes/gcs-server';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane';
+import { startTestControlPlane, type TestControlPlane, WORKERLESS_POOL } from '../support/control-plane';
 import { addsUp, client } from '../support/http';
 import { waitFor } from '../support/wait';
 
@@ -209,14 +209,7 @@ describe('extraction jobs from a listing (source.listing), through the real API,
 
   it('an Idempotency-Key repeat answers with the first job, reads nothing and writes no second list; pipelines resolve their stages', async () => {
     // A pool with no VMs: the jobs stay queued, their lists in place while the test looks at them.
-    await t.api.put('/v1/pools/parked', {
-      machineType: 'local',
-      gpu: { type: 'none', count: 0 },
-      spot: false,
-      zones: ['local'],
-      min: 0,
-      max: 0,
-    });
+    await t.api.put('/v1/pools/parked', WORKERLESS_POOL);
     const parked = { run: { builtin: 'noop' }, pool: 'parked' };
     const listing = file('idem.paths', `${five.slice(0, 2).join('\n')}\n`);
     const submit = (body: unknown) =>
@@ -274,14 +267,7 @@ describe('extraction jobs from a listing (source.listing), through the real API,
 
   it('an HTTPS worker leasing a listing job\u2019s tasks gets the real WARC paths of each', async () => {
     // A pool with no VMs of its own: only the HTTPS worker below takes its tasks.
-    await t.api.put('/v1/pools/contrib', {
-      machineType: 'local',
-      gpu: { type: 'none', count: 0 },
-      spot: false,
-      zones: ['local'],
-      min: 0,
-      max: 0,
-    });
+    await t.api.put('/v1/pools/contrib', WORKERLESS_POOL);
     const tok = await t.api.post('/v1/tokens', { role: 'worker', name: 'laptop', pool: 'contrib' });
     const worker = client(t.cp.url, tok.body.token as string);
     const three = [30, 31, 32].map(warc);

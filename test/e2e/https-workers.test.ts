@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '@kumo/local';
-import { startTestControlPlane } from '../support/control-plane';
+import { startTestControlPlane, WORKERLESS_POOL } from '../support/control-plane';
 import { HttpWorkerAgent } from '@kumo/worker';
 import { createLogger, wallClock } from '@kumo/shared';
 import { client } from '../support/http';
@@ -117,14 +117,7 @@ describe("contributors' workers over HTTPS, next to the fleet's own", () => {
   });
 
   it('a worker token leases only from its pool and reports only what it holds; a vanished worker loses its lease and the batch goes back', async () => {
-    await api.put('/v1/pools/gpu', {
-      machineType: 'local',
-      gpu: { type: 'none', count: 0 },
-      spot: false,
-      zones: ['local'],
-      min: 0,
-      max: 0,
-    });
+    await api.put('/v1/pools/gpu', WORKERLESS_POOL);
     const tokA = await workerToken('contrib-a', 'gpu');
     const tokB = await workerToken('contrib-b', 'gpu');
     const a = client(cp.url, tokA);

@@ -218,11 +218,16 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
     // The tasks (the job's uid, not root) append to the ledger.
     const dir = taskWritableDir('kumo-canary-');
     const ran = join(dir, 'ran');
-    const sub = await api.post('/v1/jobs', {
-      kind: 'extraction',
-      name: 'canary',
-      source: { snapshot: 'S', batches: 50 },
-      canary: { tasks: 3 },
+    /** An extraction of `batches` whose first 3 tasks are its canary. */
+    const canaryJob = (name: string, batches: number, rest: Record<string, unknown>) =>
+      api.post('/v1/jobs', {
+        kind: 'extraction',
+        name,
+        source: { snapshot: 'S', batches },
+        canary: { tasks: 3 },
+        ...rest,
+      });
+    const sub = await canaryJob('canary', 50, {
       retry: { maxAttempts: 1 },
       run: { command: ['sh', '-c', `echo $KUMO_TASK_INDEX >> ${ran}; test $KUMO_TASK_INDEX -ge 3`] },
     });
@@ -231,22 +236,12 @@ describe('the four job kinds, pipelines and the controls that go with them', () 
     const indices = readFileSync(ran, 'utf8').trim().split('\n').map(Number);
     expect(Math.max(...indices)).toBeLessThan(3);
 
-    const ok = await api.post('/v1/jobs', {
-      kind: 'extraction',
-      name: 'canary-ok',
-      source: { snapshot: 'S', batches: 20 },
-      canary: { tasks: 3 },
-      run: { builtin: 'noop' },
-    });
+    const ok = await canaryJob('canary-ok', 20, { run: { builtin: 'noop' } });
     expect((await ended(ok.body.id)).progress).toMatchObject({ succeeded: 20 });
 
     // A job that allows failures: a canary task that fails for good fails the job (it used to wait forever,
     // its other tasks never fed), and still none of the rest ran.
-    const lenient = await api.post('/v1/jobs', {
-      kind: 'extraction',
-      name: 'canary-lenient',
-      source: { snapshot: 'S', batches: 50 },
-      canary: { tasks: 3 },
+    const lenient = await canaryJob('canary-lenient', 50, {
       failurePolicy: { maxFailedTasks: 5 },
       retry: { maxAttempts: 1 },
       run: { command: ['sh', '-c', `echo $KUMO_TASK_INDEX >> ${ran}.lenient; test $KUMO_TASK_INDEX -ne 1`] },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '@kumo/local';
 import { HttpWorkerAgent } from '@kumo/worker';
 import { createLogger, wallClock } from '@kumo/shared';
-import { startTestControlPlane } from '../support/control-plane';
+import { startTestControlPlane, WORKERLESS_POOL } from '../support/control-plane';
 import { client } from '../support/http';
 import { taskHost } from '../support/task-host';
 import { taskReadableDir } from '../support/task-dirs';
@@ -149,14 +149,7 @@ describe('task logs: kept whole in the artifact store, served and followed by th
   });
 
   it("an HTTPS worker's log goes through the API, capped: the tail kept, a marker where the head was cut", async () => {
-    await api.put('/v1/pools/contrib', {
-      machineType: 'local',
-      gpu: { type: 'none', count: 0 },
-      spot: false,
-      zones: ['local'],
-      min: 0,
-      max: 0,
-    });
+    await api.put('/v1/pools/contrib', WORKERLESS_POOL);
     const t = await api.post('/v1/tokens', { role: 'worker', name: 'laptop', pool: 'contrib' });
     expect(t.status).toBe(201);
     contrib = new HttpWorkerAgent({
